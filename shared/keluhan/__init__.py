@@ -1,0 +1,1 @@
+"""Keluhan: public-service complaints backend for Kota Makassar."""

@@ -1,0 +1,37 @@
+"""The `keluhan` command line: local stack, demo, geo, photo, routing and dead-letter tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+from keluhan.cli import bench, demo, dev, dlq, geo, photo, route  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="keluhan", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for module in (dev, demo, geo, photo, route, dlq, bench):
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except CliError as exc:
+        print(f"keluhan: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,12 @@
+"""`keluhan bench geo|photo`: benchmarks whose last line is one JSON object."""
+
+from __future__ import annotations
+
+from keluhan.cli import bench_geo, bench_photo
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("bench", help="benchmarks (last line: one JSON object)")
+    benches = parser.add_subparsers(dest="bench", required=True)
+    bench_geo.register(benches)
+    bench_photo.register(benches)

@@ -1,0 +1,1 @@
+"""The local stack: emulators, functions-framework processes, stand-ins. Never deployed."""

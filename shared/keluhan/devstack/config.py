@@ -1,0 +1,97 @@
+"""emulators.json: the one place that says who listens on which host and port."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from keluhan.settings import REPO_ROOT
+
+EMULATORS_JSON = REPO_ROOT / "emulators.json"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+    @property
+    def hostport(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Ports and names of the local stack, read from emulators.json."""
+
+    path: Path
+    project: str
+    firestore: Endpoint
+    firestore_websocket: Endpoint
+    pubsub: Endpoint
+    auth: Endpoint
+    hub: Endpoint
+    logging: Endpoint
+    storage: Endpoint
+    bucket: str
+    receiver: Endpoint
+    functions: dict[str, Endpoint]
+    rules_file: Path
+
+    def all_ports(self) -> dict[str, Endpoint]:
+        """Every port the stack binds, by a name for messages."""
+        ports = {
+            "firestore": self.firestore,
+            "firestore websocket": self.firestore_websocket,
+            "pubsub": self.pubsub,
+            "auth": self.auth,
+            "emulator hub": self.hub,
+            "emulator logging": self.logging,
+            "storage": self.storage,
+            "receiver": self.receiver,
+        }
+        ports.update({f"function {name}": ep for name, ep in self.functions.items()})
+        return ports
+
+    def emulator_env(self) -> dict[str, str]:
+        """The environment that points Google clients at the emulators."""
+        return {
+            "FIRESTORE_EMULATOR_HOST": self.firestore.hostport,
+            "PUBSUB_EMULATOR_HOST": self.pubsub.hostport,
+            "FIREBASE_AUTH_EMULATOR_HOST": self.auth.hostport,
+            "STORAGE_EMULATOR_HOST": self.storage.url,
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "GCLOUD_PROJECT": self.project,
+            "KELUHAN_PROJECT_ID": self.project,
+            "KELUHAN_PHOTO_BUCKET": self.bucket,
+        }
+
+
+def load_stack_config(path: Path = EMULATORS_JSON) -> StackConfig:
+    raw = json.loads(path.read_text())
+    emu, own = raw["emulators"], raw["keluhan"]
+
+    def ep(d: dict, port_key: str = "port") -> Endpoint:
+        return Endpoint(d.get("host", "127.0.0.1"), int(d[port_key]))
+
+    return StackConfig(
+        path=path,
+        project=own["project"],
+        firestore=ep(emu["firestore"]),
+        firestore_websocket=Endpoint(emu["firestore"].get("host", "127.0.0.1"),
+                                     int(emu["firestore"]["websocketPort"])),
+        pubsub=ep(emu["pubsub"]),
+        auth=ep(emu["auth"]),
+        hub=ep(emu["hub"]),
+        logging=ep(emu["logging"]),
+        storage=ep(own["storage"]),
+        bucket=own["storage"]["bucket"],
+        receiver=ep(own["receiver"]),
+        functions={name: ep(d) for name, d in own["functions"].items()},
+        rules_file=path.parent / raw["firestore"]["rules"],
+    )

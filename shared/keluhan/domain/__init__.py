@@ -1,0 +1,1 @@
+"""Pure domain: no cloud imports, no I/O beyond reading files handed in."""

@@ -1,0 +1,68 @@
+"""The one validated settings object, built once per process on first use and passed in."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_GEO = REPO_ROOT.parent / "shared" / "geo"
+
+
+class Settings(BaseSettings):
+    """Process configuration, from KELUHAN_* environment variables (and the usual GCP ones)."""
+
+    model_config = SettingsConfigDict(env_prefix="KELUHAN_", extra="ignore", frozen=True)
+
+    project_id: str = Field(
+        default="demo-keluhan",
+        validation_alias=AliasChoices("KELUHAN_PROJECT_ID", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT"),
+    )
+    photo_bucket: str = "demo-keluhan-photos"
+    # Upload URL lifetime and how long a report waits for its photo.
+    upload_url_ttl_s: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    photo_wait_s: int = Field(default=24 * 3600, ge=60)
+    # A service-account JSON key file used to sign upload URLs (locally a generated key);
+    # empty in production, where the runtime service account signs through IAM signBlob.
+    signing_key_file: str = ""
+
+    # Geo data: a directory holding makassar_kelurahan.geojson, makassar_tetangga.geojson and,
+    # when ops have one, roads.geojson; or an imported bundle written by `keluhan geo import`.
+    geo_dir: str = ""
+    geo_bundle: str = ""
+
+    # Routing rules: the fixture file; Firestore overrides it when a rules document exists.
+    routing_rules_file: str = ""
+    routing_rules_ttl_s: int = Field(default=30, ge=0, le=60)
+
+    # Forwarding receivers, JSON: {"baruga": {"url": "...", "format": "open311", "token": "..."}}.
+    forward_targets: dict[str, dict[str, str]] = Field(default_factory=dict)
+    forward_timeout_s: float = Field(default=10.0, gt=0, le=30)
+
+    # Auth emulator (never set in production; see auth guard).
+    firebase_auth_emulator_host: str = Field(
+        default="", validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
+    )
+    k_service: str = Field(default="", validation_alias=AliasChoices("K_SERVICE"))
+
+    max_body_bytes: int = 64 * 1024
+
+    @field_validator("photo_bucket", "project_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    def resolved_geo_dir(self) -> Path:
+        """Where the boundary files live: the setting, else ../shared/geo beside the repo."""
+        return Path(self.geo_dir) if self.geo_dir else SHARED_GEO
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process's settings, built on first use."""
+    return Settings()

@@ -1,0 +1,126 @@
+"""Which function listens to what, and which topics and subscriptions exist: one place.
+
+The launcher's Pub/Sub bootstrap, the README's map and the Terraform checks all read this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DEAD_LETTER_SUFFIX = "-dead-letter"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    trigger: Literal["http", "pubsub"]
+    signature: Literal["http", "cloudevent"]
+    topics: tuple[str, ...] = ()
+    publishes: tuple[str, ...] = ()
+    description: str = ""
+    # Pub/Sub push delivery: ack deadline well above the handler's timeout, retry backoff.
+    ack_deadline_s: int = 60
+    min_backoff_s: int = 1
+    max_backoff_s: int = 10
+    max_delivery_attempts: int = 5
+    dead_letter: bool = True
+    timeout_s: int = 30
+    firestore_paths: tuple[str, ...] = field(default=())
+
+
+PHOTO_UPLOADED = "photo-uploaded"
+REPORT_ACCEPTED = "report-accepted"
+REPORT_LOCATED = "report-located"
+REPORT_ROUTED = "report-routed"
+
+STAGE_TOPICS = (PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED)
+
+
+def dead_letter_topic(topic: str) -> str:
+    return topic + DEAD_LETTER_SUFFIX
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "submit_report", "http", "http",
+        publishes=(REPORT_ACCEPTED,),
+        description="POST a report; returns report_id, status and the photo upload URL",
+        firestore_paths=("reports/{report_id}", "submissions/{key}"),
+    ),
+    Function(
+        "get_report", "http", "http",
+        description="GET ?report_id=…: the reporter's own report, status and timeline",
+        firestore_paths=("reports/{report_id}",),
+    ),
+    Function(
+        "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
+        publishes=(REPORT_ACCEPTED,),
+        description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
+        firestore_paths=("reports/{report_id}", "photo_events/{bucket~object~generation}",
+                         "photo_hashes/{report_id}"),
+    ),
+    Function(
+        "enrich_geo", "pubsub", "cloudevent", topics=(REPORT_ACCEPTED,),
+        publishes=(REPORT_LOCATED,),
+        description="Point → kelurahan, kecamatan, road status",
+        firestore_paths=("reports/{report_id}",),
+    ),
+    Function(
+        "route_report", "pubsub", "cloudevent", topics=(REPORT_LOCATED,),
+        publishes=(REPORT_ROUTED,),
+        description="Routing rules → assignee (SKPD queue, external body, or triage)",
+        firestore_paths=("reports/{report_id}", "routing_rules/current"),
+    ),
+    Function(
+        "forward_report", "pubsub", "cloudevent", topics=(REPORT_ROUTED,),
+        description="Deliver reports routed to an external body (Baruga, BBPJN, regencies)",
+        max_backoff_s=5,
+        timeout_s=30,
+        firestore_paths=("reports/{report_id}",),
+    ),
+    Function(
+        "record_dead_letter", "pubsub", "cloudevent",
+        topics=tuple(dead_letter_topic(t) for t in STAGE_TOPICS),
+        description="Dead-lettered messages → dead_letters/{id}; a failed forwarding is marked failed",
+        dead_letter=False,
+        max_delivery_attempts=0,
+        firestore_paths=("dead_letters/{id}", "reports/{report_id}"),
+    ),
+)
+
+FUNCTION_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    name: str
+    topic: str
+    function: str
+    dead_letter_topic: str | None
+
+
+def subscriptions() -> list[Subscription]:
+    """One push subscription per (function, topic), named `<function>--<topic>`."""
+    subs = []
+    for fn in FUNCTIONS:
+        for topic in fn.topics:
+            dlt = dead_letter_topic(topic) if fn.dead_letter else None
+            subs.append(Subscription(f"{fn.name}--{topic}", topic, fn.name, dlt))
+    return subs
+
+
+def all_topics() -> list[str]:
+    """Every topic, dead-letter topics included."""
+    topics = list(STAGE_TOPICS)
+    topics += [dead_letter_topic(t) for t in STAGE_TOPICS]
+    return topics
+
+
+def stage_of_topic(topic: str) -> str:
+    """The stage a (dead-letter) topic feeds: the name of the function that consumes it."""
+    base = topic.removesuffix(DEAD_LETTER_SUFFIX)
+    for fn in FUNCTIONS:
+        if base in fn.topics and fn.dead_letter:
+            return fn.name
+    return base
