@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     # A service-account JSON key file used to sign upload URLs (locally a generated key);
     # empty in production, where the runtime service account signs through IAM signBlob.
     signing_key_file: str = ""
+    photo_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
 
     # Geo data: a directory holding makassar_kelurahan.geojson, makassar_tetangga.geojson and,
     # when ops have one, roads.geojson; or an imported bundle written by `keluhan geo import`.

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 
-
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
 

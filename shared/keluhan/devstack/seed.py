@@ -1,11 +1,49 @@
-"""Data the local stack needs before the first request (filled in by the pipeline)."""
+"""Data the local stack needs before the first request: a signing key and the routing rules."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from keluhan.devstack.config import StackConfig
 
 
 def seed(config: StackConfig, state_dir: Path) -> None:
-    """Write the local signing key and load reference data into the emulators."""
+    """Write the local URL-signing key and load the routing rules fixture into Firestore."""
+    write_signing_key(state_dir / "signing-key.json", config.project)
+    load_rules_into_firestore(config)
+
+
+def write_signing_key(path: Path, project: str) -> None:
+    """A throwaway service-account key: the storage emulator does not check signatures."""
+    if path.exists():
+        return
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": "local-dev",
+        "private_key": pem,
+        "client_email": f"keluhan-local@{project}.iam.gserviceaccount.com",
+        "client_id": "0",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }))
+    os.chmod(path, 0o600)
+
+
+def load_rules_into_firestore(config: StackConfig) -> None:
+    from google.cloud import firestore
+
+    from keluhan.adapters.firestore_store import FirestoreRulesDoc
+    from keluhan.domain.routing import default_rules_path, load_rules
+
+    os.environ.setdefault("FIRESTORE_EMULATOR_HOST", config.firestore.hostport)
+    rules = load_rules(default_rules_path())
+    FirestoreRulesDoc(firestore.Client(project=config.project)).store(rules.to_dict())

@@ -14,14 +14,23 @@ TRIAGE_ID = "triage"
 
 
 class Assignee(BaseModel):
-    """One assignee; `display` is what the citizen sees once the report is with it."""
+    """One assignee: an SKPD of the city, an external body, or the operators' triage queue."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     name: str
+    name_en: str
     kind: AssigneeKind
-    display: str
+
+    @property
+    def display(self) -> str:
+        """What the citizen sees once the report is with this assignee."""
+        if self.kind == "external":
+            return f"diteruskan ke {self.name} / forwarded to {self.name_en}"
+        if self.kind == "triage":
+            return "menunggu triase operator / awaiting operator triage"
+        return f"ditangani {self.name} / handled by {self.name_en}"
 
 
 # Kemendagri codes and names of the 15 kecamatan (from ../shared/geo/makassar_wilayah_kode.csv).
@@ -47,15 +56,11 @@ KECAMATAN: Mapping[str, str] = MappingProxyType(
 
 
 def _skpd(id: str, name: str, name_en: str) -> Assignee:
-    return Assignee(
-        id=id, name=name, kind="skpd", display=f"ditangani {name} / handled by {name_en}"
-    )
+    return Assignee(id=id, name=name, name_en=name_en, kind="skpd")
 
 
 def _external(id: str, name: str, name_en: str) -> Assignee:
-    return Assignee(
-        id=id, name=name, kind="external", display=f"diteruskan ke {name} / forwarded to {name_en}"
-    )
+    return Assignee(id=id, name=name, name_en=name_en, kind="external")
 
 
 def _build() -> dict[str, Assignee]:
@@ -79,9 +84,9 @@ def _build() -> dict[str, Assignee]:
         _external("kab-pangkep", "Pemkab Pangkep", "the Pangkajene dan Kepulauan regency government"),
         Assignee(
             id=TRIAGE_ID,
-            name="Triase Operator War Room",
+            name="triase operator War Room",
+            name_en="the War Room operators' triage queue",
             kind="triage",
-            display="menunggu triase operator / awaiting operator triage",
         ),
     ]
     return {a.id: a for a in entries}

@@ -1,0 +1,20 @@
+"""Pub/Sub report-routed: deliver externally-routed reports to the body that owns them."""
+
+import functions_framework
+from keluhan import bootstrap
+from keluhan.adapters.forward_http import send_report
+from keluhan.bootstrap import utc_now
+from keluhan.pubsub import decode, stage_errors
+from keluhan.usecases.forwarding import forward_report as forward
+
+
+@functions_framework.cloud_event
+def forward_report(cloud_event):
+    deps = bootstrap.get_deps()
+    message = decode(cloud_event)
+    if message.attributes.get("kind", "external") != "external":
+        return  # SKPD and triage reports stay in the city
+    with stage_errors("forward_report", message, reports=deps.reports, dead_letters=deps.dead_letters,
+                      clock=utc_now):
+        forward(message.report_id(), reports=deps.reports, targets=deps.settings.forward_targets,
+                send=send_report, timeout_s=deps.settings.forward_timeout_s, clock=utc_now)

@@ -1,0 +1,30 @@
+"""HTTP GET ?report_id=…: the signed-in reporter's own report, with its status and timeline."""
+
+import functions_framework
+from keluhan import bootstrap, http
+from keluhan.adapters.auth import Unauthenticated
+from keluhan.bootstrap import utc_now
+from keluhan.domain.views import reporter_view
+from keluhan.usecases.submission import expire_if_due
+
+
+@functions_framework.http
+def get_report(request):
+    if request.method != "GET":
+        return http.error(405, "method_not_allowed", "Gunakan GET / Use GET", field="method")
+    deps = bootstrap.get_deps()
+    try:
+        uid = deps.authenticate(request.headers.get("Authorization"))
+    except Unauthenticated:
+        return http.error(401, "unauthenticated", "Masuk terlebih dahulu / Sign in first",
+                          field="Authorization")
+    report_id = request.args.get("report_id", "")
+    if not report_id or len(report_id) > 64 or "/" in report_id:
+        return http.error(400, "invalid_field", "report_id tidak valid / invalid report_id",
+                          field="report_id")
+    report = deps.reports.get(report_id)
+    if report is None or report.get("reporter_uid") != uid:
+        return http.error(404, "not_found", "Laporan tidak ditemukan / Report not found",
+                          field="report_id")
+    report = expire_if_due(report, reports=deps.reports, now=utc_now())
+    return http.json_response(reporter_view(report), 200)

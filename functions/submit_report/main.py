@@ -1,0 +1,57 @@
+"""HTTP: a citizen (or an intake channel) submits a report."""
+
+import logging
+
+import functions_framework
+from keluhan import bootstrap, http
+from keluhan.adapters.auth import Unauthenticated
+from keluhan.bootstrap import new_report_id, utc_now
+from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
+from keluhan.usecases.submission import PHOTO_CONTENT_TYPES, IdempotencyConflict
+from keluhan.usecases.submission import submit_report as submit
+from pydantic import ValidationError
+
+
+@functions_framework.http
+def submit_report(request):
+    if request.method != "POST":
+        return http.error(405, "method_not_allowed", "Gunakan POST / Use POST", field="method")
+    deps = bootstrap.get_deps()
+    try:
+        uid = deps.authenticate(request.headers.get("Authorization"))
+    except Unauthenticated:
+        return http.error(401, "unauthenticated",
+                          "Masuk terlebih dahulu / Sign in first (Firebase ID token required)",
+                          field="Authorization")
+    body, failure = http.read_json_body(request, max_bytes=deps.settings.max_body_bytes)
+    if failure:
+        return failure
+    content_type = body.pop("photo_content_type", "image/jpeg")
+    if content_type not in PHOTO_CONTENT_TYPES:
+        return http.error(422, "invalid_field", "photo_content_type: nilai tidak diizinkan / "
+                          f"is not one of {', '.join(PHOTO_CONTENT_TYPES)}", field="photo_content_type")
+    try:
+        cmd = SubmitReport.model_validate(body)
+    except ValidationError as exc:
+        return http.validation_error(exc)
+    try:
+        result = submit(cmd, reporter_uid=uid, content_type=content_type, reports=deps.reports,
+                        publish=deps.publish, photos=deps.photos, clock=utc_now, new_id=new_report_id,
+                        policy=deps.upload_policy())
+    except IdempotencyConflict as exc:
+        return http.error(409, "idempotency_conflict",
+                          "client_id ini sudah dipakai untuk laporan lain / this client_id was already "
+                          "used for a different report", field="client_id", report_id=exc.report_id)
+    except Exception:  # stored or not, a retry with the same client_id completes it
+        logging.exception("submit_report failed; the client will retry")
+        return http.error(503, "unavailable", "Coba lagi sebentar / Please retry shortly",
+                          headers={"Retry-After": "2"})
+    report = result.report
+    status = Status(report["status"])
+    return http.json_response({
+        "report_id": report["report_id"],
+        "status": status.value,
+        "status_text": STATUS_TEXT[status],
+        "photo": {"required": report["photo"]["required"], "verdict": report["photo"].get("verdict")},
+        "upload": result.upload,
+    }, 201 if result.created else 200)

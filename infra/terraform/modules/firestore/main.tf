@@ -1,0 +1,35 @@
+# The (default) Firestore database and its security rules: SKPD tools read it directly.
+
+resource "google_firestore_database" "default" {
+  project                           = var.project_id
+  name                              = "(default)"
+  location_id                       = var.database.location_id
+  type                              = "FIRESTORE_NATIVE"
+  delete_protection_state           = var.database.delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  point_in_time_recovery_enablement = var.database.point_in_time_recov ? "POINT_IN_TIME_RECOVERY_ENABLED" : "POINT_IN_TIME_RECOVERY_DISABLED"
+  # `terraform destroy` leaves the reports in place; deleting them is a deliberate act.
+  deletion_policy = "ABANDON"
+}
+
+resource "google_firebaserules_ruleset" "firestore" {
+  project = var.project_id
+  source {
+    files {
+      name    = "firestore.rules"
+      content = file(var.database.rules_file)
+    }
+  }
+  lifecycle {
+    create_before_destroy = true
+  }
+  depends_on = [google_firestore_database.default]
+}
+
+resource "google_firebaserules_release" "firestore" {
+  project      = var.project_id
+  name         = "cloud.firestore"
+  ruleset_name = "projects/${var.project_id}/rulesets/${google_firebaserules_ruleset.firestore.name}"
+  lifecycle {
+    replace_triggered_by = [google_firebaserules_ruleset.firestore]
+  }
+}

@@ -1,0 +1,14 @@
+variable "project_id" {
+  description = "Google Cloud project (a Firebase project) that hosts the database."
+  type        = string
+}
+
+variable "database" {
+  description = "The (default) Firestore database in native mode: its location, whether it may be deleted, and the security rules file deployed with it."
+  type = object({
+    location_id         = string
+    delete_protection   = bool
+    point_in_time_recov = bool
+    rules_file          = string
+  })
+}

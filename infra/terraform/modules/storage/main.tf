@@ -1,0 +1,64 @@
+# The private photo bucket, its upload notification, and the bucket for function sources.
+
+data "google_storage_project_service_account" "gcs" {
+  project = var.project_id
+}
+
+resource "google_storage_bucket" "photos" {
+  project                     = var.project_id
+  name                        = var.photo.bucket_name
+  location                    = var.location
+  labels                      = var.labels
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+
+  # Originals carry the reporter's EXIF (device, GPS); only the cleaned copies are kept for good.
+  dynamic "lifecycle_rule" {
+    for_each = var.photo.delete_originals_after_days > 0 ? [var.photo.delete_originals_after_days] : []
+    content {
+      condition {
+        age            = lifecycle_rule.value
+        matches_prefix = [var.photo.incoming_prefix]
+      }
+      action {
+        type = "Delete"
+      }
+    }
+  }
+
+  # Native apps need no CORS; a web client PUTting to a signed URL does.
+  dynamic "cors" {
+    for_each = length(var.photo.cors_origins) > 0 ? [var.photo.cors_origins] : []
+    content {
+      origin          = cors.value
+      method          = ["PUT"]
+      response_header = ["Content-Type"]
+      max_age_seconds = 3600
+    }
+  }
+}
+
+resource "google_storage_bucket" "sources" {
+  project                     = var.project_id
+  name                        = var.source_bucket_name
+  location                    = var.location
+  labels                      = var.labels
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+}
+
+# Cloud Storage's service agent publishes the notifications.
+resource "google_pubsub_topic_iam_member" "gcs_publisher" {
+  topic  = var.notification_topic_id
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${data.google_storage_project_service_account.gcs.email_address}"
+}
+
+resource "google_storage_notification" "photo_uploaded" {
+  bucket             = google_storage_bucket.photos.name
+  topic              = var.notification_topic_id
+  payload_format     = "JSON_API_V1"
+  event_types        = ["OBJECT_FINALIZE"]
+  object_name_prefix = var.photo.incoming_prefix
+  depends_on         = [google_pubsub_topic_iam_member.gcs_publisher]
+}

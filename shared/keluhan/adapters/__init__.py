@@ -1,0 +1,1 @@
+"""Adapters: the outside world (HTTP receivers, cloud clients) behind small functions."""

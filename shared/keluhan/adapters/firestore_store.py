@@ -1,0 +1,129 @@
+"""Firestore adapters: reports and submissions, photo hashes, dead letters, routing rules."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from keluhan.ports import Mutation
+
+REPORTS = "reports"
+SUBMISSIONS = "submissions"
+PHOTO_HASHES = "photo_hashes"
+PHOTO_EVENTS = "photo_events"
+DEAD_LETTERS = "dead_letters"
+ROUTING_RULES = "routing_rules"
+
+
+def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The document after a Firestore update() with dotted field paths."""
+    out = copy.deepcopy(doc)
+    for path, value in changes.items():
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+class FirestoreReports:
+    """reports/{report_id}, with submissions/{key} as the idempotency index."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def create(self, report: dict[str, Any], *, submission_key: str) -> tuple[dict[str, Any], bool]:
+        sub_ref = self._db.collection(SUBMISSIONS).document(submission_key)
+        report_ref = self._db.collection(REPORTS).document(report["report_id"])
+        batch = self._db.batch()
+        batch.create(sub_ref, {"report_id": report["report_id"], "created_at": report["received_at"]})
+        batch.create(report_ref, report)
+        try:
+            batch.commit()
+            return report, True
+        except (gexc.AlreadyExists, gexc.Conflict):
+            existing_id = sub_ref.get().get("report_id")
+            existing = self.get(existing_id)
+            if existing is None:  # cannot happen: both are written in one batch
+                raise
+            return existing, False
+
+    def get(self, report_id: str) -> dict[str, Any] | None:
+        snap = self._db.collection(REPORTS).document(report_id).get()
+        return snap.to_dict() if snap.exists else None
+
+    def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
+        ref = self._db.collection(REPORTS).document(report_id)
+
+        @firestore.transactional
+        def run(tx: firestore.Transaction) -> dict[str, Any] | None:
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return None
+            doc = snap.to_dict()
+            changes = mutation(doc)
+            if not changes:
+                return doc
+            tx.update(ref, changes)
+            return apply_changes(doc, changes)
+
+        return run(self._db.transaction())
+
+
+class FirestorePhotoIndex:
+    """Perceptual hashes of recent photos and the object generations already handled."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def recent_hashes(self, *, since: datetime, exclude_report: str) -> list[tuple[str, str]]:
+        query = self._db.collection(PHOTO_HASHES).where(filter=firestore.FieldFilter("at", ">=", since))
+        return [(d.id, d.get("phash")) for d in query.stream() if d.id != exclude_report]
+
+    def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
+        self._db.collection(PHOTO_HASHES).document(report_id).set({"phash": phash, "at": at})
+
+
+class FirestoreDeadLetters:
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
+        """Store once per id; False if it was already there."""
+        try:
+            self._db.collection(DEAD_LETTERS).document(dead_letter_id).create(record)
+            return True
+        except (gexc.AlreadyExists, gexc.Conflict):
+            return False
+
+    def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
+        docs = self._db.collection(DEAD_LETTERS).order_by("at").stream()
+        out = [{"id": d.id, **d.to_dict()} for d in docs]
+        return [d for d in out if include_replayed or not d.get("replayed_at")]
+
+    def get(self, dead_letter_id: str) -> dict[str, Any] | None:
+        snap = self._db.collection(DEAD_LETTERS).document(dead_letter_id).get()
+        return {"id": snap.id, **snap.to_dict()} if snap.exists else None
+
+    def mark_replayed(self, dead_letter_id: str, at: datetime) -> None:
+        self._db.collection(DEAD_LETTERS).document(dead_letter_id).update(
+            {"replayed_at": at, "replays": firestore.Increment(1)})
+
+
+class FirestoreRulesDoc:
+    """routing_rules/current: the rules operators load; overrides the bundled fixture."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def load(self) -> dict[str, Any] | None:
+        snap = self._db.collection(ROUTING_RULES).document("current").get()
+        return snap.to_dict() if snap.exists else None
+
+    def store(self, rules: dict[str, Any]) -> None:
+        self._db.collection(ROUTING_RULES).document("current").set(rules)

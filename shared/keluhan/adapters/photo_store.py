@@ -1,0 +1,57 @@
+"""The private photo bucket: V4 signed upload URLs, reads of one generation, derivative writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from google.cloud import storage
+
+
+class PhotoTooLarge(Exception):
+    """The stored object exceeds the byte limit: it is never downloaded whole."""
+
+
+class GcsPhotoStore:
+    def __init__(self, client: storage.Client, bucket: str, *, signing_credentials=None,
+                 service_account_email: str | None = None, access_token: str | None = None):
+        self._bucket = client.bucket(bucket)
+        self._signing = signing_credentials
+        self._sa_email = service_account_email
+        self._token = access_token
+
+    def upload_url(self, object_name: str, *, content_types: tuple[str, ...], max_bytes: int,
+                   expires_at: datetime) -> dict[str, Any]:
+        """A PUT URL bound to one content type and a size range, valid until `expires_at`."""
+        content_type = content_types[0]
+        headers = {"x-goog-content-length-range": f"0,{max_bytes}"}
+        url = self._bucket.blob(object_name).generate_signed_url(
+            version="v4",
+            method="PUT",
+            expiration=expires_at - datetime.now(UTC),
+            content_type=content_type,
+            headers=headers,
+            credentials=self._signing,
+            service_account_email=self._sa_email,
+            access_token=self._token,
+        )
+        return {
+            "method": "PUT",
+            "url": url,
+            "headers": {"Content-Type": content_type, **headers},
+            "expires_at": expires_at.isoformat(),
+            "max_bytes": max_bytes,
+        }
+
+    def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
+        blob = self._bucket.get_blob(object_name, generation=generation)
+        if blob is None:
+            raise FileNotFoundError(object_name)
+        if blob.size is not None and blob.size > max_bytes:
+            raise PhotoTooLarge(f"{blob.size} bytes")
+        return blob.download_as_bytes(generation=generation)
+
+    def write(self, object_name: str, data: bytes, *, content_type: str) -> None:
+        blob = self._bucket.blob(object_name)
+        blob.cache_control = "private, max-age=3600"
+        blob.upload_from_string(data, content_type=content_type)

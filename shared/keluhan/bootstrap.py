@@ -1,0 +1,98 @@
+"""Builds the real adapters from settings, once per process, on first use."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from keluhan.settings import Settings, get_settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_report_id() -> str:
+    """Unguessable, URL- and Firestore-safe."""
+    return secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    firestore: Any
+    reports: Any
+    publish: Any
+    photo_index: Any
+    dead_letters: Any
+    rules_doc: Any
+    authenticate: Any  # Authorization header → uid, or raises Unauthenticated
+
+    @functools.cached_property
+    def photos(self):
+        return _photo_store(self.settings)
+
+    def upload_policy(self):
+        from keluhan.usecases.submission import PhotoUploadPolicy
+
+        return PhotoUploadPolicy(url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
+                                 wait=timedelta(seconds=self.settings.photo_wait_s),
+                                 max_bytes=self.settings.photo_max_bytes)
+
+
+@functools.cache
+def get_deps() -> Deps:
+    from google.cloud import firestore, pubsub_v1
+
+    from keluhan.adapters.auth import verify_bearer
+    from keluhan.adapters.firestore_store import (
+        FirestoreDeadLetters,
+        FirestorePhotoIndex,
+        FirestoreReports,
+        FirestoreRulesDoc,
+    )
+    from keluhan.adapters.pubsub_publisher import PubSubPublisher
+
+    settings = get_settings()
+    db = firestore.Client(project=settings.project_id)
+    return Deps(
+        settings=settings,
+        firestore=db,
+        reports=FirestoreReports(db),
+        publish=PubSubPublisher(pubsub_v1.PublisherClient(), settings.project_id),
+        photo_index=FirestorePhotoIndex(db),
+        dead_letters=FirestoreDeadLetters(db),
+        rules_doc=FirestoreRulesDoc(db),
+        authenticate=functools.partial(verify_bearer, settings=settings),
+    )
+
+
+def _photo_store(settings: Settings):
+    import os
+
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    from keluhan.adapters.photo_store import GcsPhotoStore
+
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        client = storage.Client(project=settings.project_id, credentials=AnonymousCredentials())
+    else:
+        client = storage.Client(project=settings.project_id)
+    if settings.signing_key_file:
+        from google.oauth2 import service_account
+
+        signer = service_account.Credentials.from_service_account_file(settings.signing_key_file)
+        return GcsPhotoStore(client, settings.photo_bucket, signing_credentials=signer)
+    # On Cloud Functions the runtime service account signs through IAM signBlob.
+    import google.auth
+    from google.auth.transport.requests import Request
+
+    credentials, _ = google.auth.default()
+    credentials.refresh(Request())
+    return GcsPhotoStore(client, settings.photo_bucket,
+                         service_account_email=credentials.service_account_email,
+                         access_token=credentials.token)

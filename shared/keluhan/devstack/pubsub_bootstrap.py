@@ -1,0 +1,71 @@
+"""Create every topic and push subscription of keluhan.topology on the Pub/Sub emulator."""
+
+from __future__ import annotations
+
+import grpc
+from google.api_core.exceptions import AlreadyExists
+from google.protobuf import duration_pb2
+from google.pubsub_v1 import DeadLetterPolicy, PushConfig, RetryPolicy
+from google.pubsub_v1 import Subscription as PubsubSubscription
+from google.pubsub_v1.services.publisher import PublisherClient
+from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+from google.pubsub_v1.services.subscriber import SubscriberClient
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+
+from keluhan import topology
+from keluhan.devstack.config import StackConfig
+
+
+def admin_clients(config: StackConfig) -> tuple[PublisherClient, SubscriberClient]:
+    """Admin clients bound to the emulator's insecure channel (no PUBSUB_EMULATOR_HOST needed)."""
+    publisher = PublisherClient(
+        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(config.pubsub.hostport)))
+    subscriber = SubscriberClient(
+        transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(config.pubsub.hostport)))
+    return publisher, subscriber
+
+
+def push_endpoint(config: StackConfig, sub: topology.Subscription) -> str:
+    # The topic path in the URL makes functions-framework set the CloudEvent source as in GCP.
+    fn = config.functions[sub.function]
+    return f"{fn.url}/projects/{config.project}/topics/{sub.topic}"
+
+
+def subscription_spec(config: StackConfig, sub: topology.Subscription) -> PubsubSubscription:
+    """The push subscription production has for this (function, topic): deadline, backoff, DLQ."""
+    fn = topology.FUNCTION_BY_NAME[sub.function]
+    spec = PubsubSubscription(
+        name=f"projects/{config.project}/subscriptions/{sub.name}",
+        topic=f"projects/{config.project}/topics/{sub.topic}",
+        push_config=PushConfig(push_endpoint=push_endpoint(config, sub)),
+        ack_deadline_seconds=fn.ack_deadline_s,
+        retry_policy=RetryPolicy(
+            minimum_backoff=duration_pb2.Duration(seconds=fn.min_backoff_s),
+            maximum_backoff=duration_pb2.Duration(seconds=fn.max_backoff_s),
+        ),
+    )
+    if sub.dead_letter_topic:
+        spec.dead_letter_policy = DeadLetterPolicy(
+            dead_letter_topic=f"projects/{config.project}/topics/{sub.dead_letter_topic}",
+            max_delivery_attempts=fn.max_delivery_attempts,
+        )
+    return spec
+
+
+def bootstrap_pubsub(config: StackConfig) -> None:
+    """Create all topics (dead-letter topics included) and push subscriptions; idempotent."""
+    publisher, subscriber = admin_clients(config)
+    try:
+        for topic in topology.all_topics():
+            try:
+                publisher.create_topic(name=f"projects/{config.project}/topics/{topic}")
+            except AlreadyExists:
+                pass
+        for sub in topology.subscriptions():
+            try:
+                subscriber.create_subscription(request=subscription_spec(config, sub))
+            except AlreadyExists:
+                pass
+    finally:
+        publisher.transport.close()
+        subscriber.transport.close()

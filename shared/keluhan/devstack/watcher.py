@@ -1,0 +1,131 @@
+"""Stand-in for the bucket's Pub/Sub notification: publishes OBJECT_FINALIZE for each new object.
+
+No storage emulator sends Cloud Storage notifications, so locally this polls the bucket and
+publishes to `photo-uploaded` exactly what a notification config with payload format
+JSON_API_V1 sends in production. gcp-storage-emulator gives every upload a generation (the
+upload time in nanoseconds), so (object, generation) names an upload as in GCS. The set of
+published uploads lives in memory: after a restart the watcher publishes them again, which the
+consumer tolerates (verify_photo dedupes on bucket/object#generation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+from keluhan import topology
+from keluhan.devstack.config import EMULATORS_JSON, StackConfig, load_stack_config
+
+INCOMING_PREFIX = "incoming/"
+NOTIFICATION_CONFIG_ID = "1"
+log = logging.getLogger("keluhan.watcher")
+
+
+def object_resource(props: dict) -> dict:
+    """The object resource as GCS's JSON API returns it (numbers as strings, absolute selfLink)."""
+    bucket, name = props["bucket"], props["name"]
+    resource = {k: v for k, v in props.items() if k != "acl"}
+    for key in ("generation", "metageneration", "size"):
+        if resource.get(key) is not None:
+            resource[key] = str(resource[key])
+    resource["kind"] = "storage#object"
+    resource["id"] = f"{bucket}/{name}/{resource['generation']}"
+    resource["selfLink"] = f"https://www.googleapis.com/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
+    return resource
+
+
+def finalize_notification(resource: dict, *, overwrote_generation: str | None = None
+                          ) -> tuple[bytes, dict[str, str]]:
+    """Data and attributes of an OBJECT_FINALIZE notification (payload format JSON_API_V1)."""
+    attributes = {
+        "notificationConfig": f"projects/_/buckets/{resource['bucket']}"
+                              f"/notificationConfigs/{NOTIFICATION_CONFIG_ID}",
+        "eventType": "OBJECT_FINALIZE",
+        "payloadFormat": "JSON_API_V1",
+        "bucketId": resource["bucket"],
+        "objectId": resource["name"],
+        "objectGeneration": resource["generation"],
+        "eventTime": resource.get("updated") or resource["timeCreated"],
+    }
+    if overwrote_generation:
+        attributes["overwroteGeneration"] = overwrote_generation
+    return json.dumps(resource).encode(), attributes
+
+
+class Watcher:
+    """Remembers which (object, generation) pairs it has published; publishes the new ones."""
+
+    def __init__(self, *, list_objects, publish, prefix: str = INCOMING_PREFIX):
+        self._list_objects = list_objects  # prefix -> iterable of object resource dicts
+        self._publish = publish  # (data, attributes) -> None, raising on failure
+        self._prefix = prefix
+        self._published: set[tuple[str, str]] = set()
+        self._latest: dict[str, str] = {}
+
+    def poll(self) -> int:
+        """Publish a notification for every upload not published yet; how many were published."""
+        count = 0
+        for props in self._list_objects(self._prefix):
+            resource = object_resource(props)
+            key = (resource["name"], resource["generation"])
+            if key in self._published:
+                continue
+            previous = self._latest.get(resource["name"])
+            self._publish(*finalize_notification(resource, overwrote_generation=previous))
+            self._published.add(key)
+            self._latest[resource["name"]] = resource["generation"]
+            log.info("published OBJECT_FINALIZE %s#%s", *key)
+            count += 1
+        return count
+
+
+def run(config: StackConfig, *, interval_s: float = 0.5, prefix: str = INCOMING_PREFIX,
+        stop: threading.Event | None = None) -> None:
+    """Poll the storage emulator and publish until `stop` is set (or forever)."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import pubsub_v1, storage
+
+    os.environ.update(config.emulator_env())  # the clients read the emulator hosts from here
+    bucket = storage.Client(project=config.project, credentials=AnonymousCredentials()).bucket(config.bucket)
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(config.project, topology.PHOTO_UPLOADED)
+
+    def list_objects(pfx: str):
+        # _properties is the object resource exactly as the JSON API returned it.
+        return [blob._properties for blob in bucket.list_blobs(prefix=pfx)]
+
+    def publish(data: bytes, attributes: dict[str, str]) -> None:
+        publisher.publish(topic, data, **attributes).result(timeout=10)
+
+    watcher = Watcher(list_objects=list_objects, publish=publish, prefix=prefix)
+    stop = stop or threading.Event()
+    log.info("watching gs://%s/%s → %s", config.bucket, prefix, topic)
+    while not stop.is_set():
+        try:
+            watcher.poll()
+        except Exception as exc:  # emulator not up yet, topic not created yet: try again
+            log.warning("poll failed, retrying: %s", exc)
+        stop.wait(interval_s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m keluhan.devstack.watcher", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(EMULATORS_JSON), help="emulators.json")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    parser.add_argument("--prefix", default=INCOMING_PREFIX, help="object name prefix to watch")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        run(load_stack_config(Path(args.config)), interval_s=args.interval, prefix=args.prefix)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""Why a photo is not simply accepted: each reason code, its message and the verdict it forces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Verdict = Literal["accepted", "rejected", "needs_moderation"]
+ReasonCode = Literal[
+    "not_an_image",
+    "unsupported_format",
+    "too_large",
+    "too_many_pixels",
+    "truncated",
+    "content_type_mismatch",
+    "stale",
+    "future",
+    "taken_at_mismatch",
+    "no_capture_time",
+    "elsewhere",
+    "reused",
+]
+
+# The verdict rule: any "rejected" reason rejects, else any "needs_moderation" reason holds
+# the photo for a moderator, else it is accepted.
+REASONS: dict[ReasonCode, tuple[Verdict, str]] = {
+    "not_an_image": ("rejected", "Berkas bukan foto / The file is not an image"),
+    "unsupported_format": ("rejected", "Format foto tidak didukung (JPEG, PNG, HEIC) / Unsupported photo format (JPEG, PNG, HEIC)"),
+    "too_large": ("rejected", "Ukuran berkas foto terlalu besar / The photo file is too large"),
+    "too_many_pixels": ("rejected", "Resolusi foto terlalu besar / The photo has too many pixels"),
+    "truncated": ("rejected", "Foto rusak atau terpotong / The photo is damaged or truncated"),
+    "content_type_mismatch": ("rejected", "Jenis berkas tidak sesuai isinya / The declared content type does not match the file"),
+    "stale": ("rejected", "Foto terlalu lama, ambil foto baru di lokasi / The photo is too old, take a new one on the spot"),
+    "future": ("rejected", "Waktu foto di masa depan / The photo's capture time is in the future"),
+    "taken_at_mismatch": ("rejected", "Waktu foto tidak sesuai dengan waktu yang dilaporkan / The photo's capture time does not match the reported one"),
+    "no_capture_time": ("needs_moderation", "Waktu pengambilan foto tidak diketahui, diperiksa petugas / The photo has no capture time; a moderator will check it"),
+    "elsewhere": ("rejected", "Foto diambil jauh dari lokasi laporan / The photo was taken far from the reported location"),
+    "reused": ("rejected", "Foto sama dengan foto laporan lain / The photo is a copy of another report's photo"),
+}
+
+
+class Reason(BaseModel):
+    """One finding, as shown to the reporter and to moderators."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: ReasonCode
+    message: str
+
+
+def reason(code: ReasonCode) -> Reason:
+    """The reason for a code, with its bilingual message."""
+    return Reason(code=code, message=REASONS[code][1])
+
+
+def verdict_for(reasons: Iterable[Reason]) -> Verdict:
+    """The strictest verdict any of the reasons forces."""
+    forced = {REASONS[r.code][0] for r in reasons}
+    for verdict in ("rejected", "needs_moderation"):
+        if verdict in forced:
+            return verdict
+    return "accepted"

@@ -1,0 +1,120 @@
+"""A report: what a client sends, the status machine, and the events between stages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+Channel = Literal["warga", "call_center_112", "sodarata", "smart_rtrw"]
+# Channels whose reports come without a camera: their photo verdict is `not_required`.
+CHANNELS_WITHOUT_CAMERA: frozenset[str] = frozenset({"call_center_112"})
+
+
+class Status(StrEnum):
+    """The citizen-visible workflow status of a report."""
+
+    RECEIVED = "received"            # accepted for processing, no photo needed
+    AWAITING_PHOTO = "awaiting_photo"
+    PHOTO_EXPIRED = "photo_expired"
+    PHOTO_REJECTED = "photo_rejected"
+    IN_MODERATION = "in_moderation"
+    VERIFIED = "verified"            # photo accepted, on its way to enrichment
+    LOCATED = "located"
+    ROUTED = "routed"                # in an SKPD's queue
+    FORWARDED = "forwarded"          # handed to an external body (delivery tracked apart)
+    TRIAGE = "triage"                # operators' triage queue
+
+
+# The one transition table: status → statuses it may move to.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.AWAITING_PHOTO: frozenset({Status.VERIFIED, Status.PHOTO_REJECTED,
+                                      Status.IN_MODERATION, Status.PHOTO_EXPIRED}),
+    Status.IN_MODERATION: frozenset({Status.VERIFIED, Status.PHOTO_REJECTED}),
+    Status.RECEIVED: frozenset({Status.LOCATED}),
+    Status.VERIFIED: frozenset({Status.LOCATED}),
+    Status.LOCATED: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
+    Status.ROUTED: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
+    Status.FORWARDED: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
+    Status.TRIAGE: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
+    Status.PHOTO_REJECTED: frozenset(),
+    Status.PHOTO_EXPIRED: frozenset(),
+}
+
+STATUS_TEXT: dict[Status, str] = {
+    Status.RECEIVED: "Laporan diterima / Report received",
+    Status.AWAITING_PHOTO: "Menunggu foto / Waiting for the photo",
+    Status.PHOTO_EXPIRED: "Foto tidak diunggah tepat waktu / The photo was not uploaded in time",
+    Status.PHOTO_REJECTED: "Foto ditolak / Photo rejected",
+    Status.IN_MODERATION: "Sedang diperiksa moderator / Being checked by a moderator",
+    Status.VERIFIED: "Foto terverifikasi / Photo verified",
+    Status.LOCATED: "Lokasi ditemukan / Location found",
+    Status.ROUTED: "Diteruskan ke SKPD / Assigned to a city agency",
+    Status.FORWARDED: "Diteruskan ke instansi lain / Forwarded to another authority",
+    Status.TRIAGE: "Diperiksa operator / With the operators for triage",
+}
+
+
+def can_transition(current: str, new: str) -> bool:
+    return Status(new) in TRANSITIONS.get(Status(current), frozenset())
+
+
+class InvalidTransition(Exception):
+    """A status change the workflow does not allow."""
+
+
+class SubmitReport(BaseModel):
+    """What the app sends to submit_report."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    client_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    category: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=2000)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float = Field(ge=0, le=10_000)
+    street: str | None = Field(default=None, max_length=200)
+    photo_taken_at: AwareDatetime | None = None
+    channel: Channel = "warga"
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, code: str) -> str:
+        from keluhan.domain.catalogue import get_category
+
+        if get_category(code) is None:
+            raise ValueError("kategori tidak dikenal / unknown category")
+        return code
+
+    def fingerprint(self) -> str:
+        """A hash of the body, to tell a retry from a different report under the same key."""
+        body = self.model_dump(mode="json")
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def needs_photo(self) -> bool:
+        return self.channel not in CHANNELS_WITHOUT_CAMERA
+
+
+def submission_key(reporter_uid: str, client_id: str) -> str:
+    """The idempotency key (reporter, client_id) as a document id."""
+    return hashlib.sha256(f"{reporter_uid}\x00{client_id}".encode()).hexdigest()
+
+
+class Event(BaseModel):
+    """A past-tense domain event; the adapter publishes it to its topic."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Literal["ReportAccepted", "ReportLocated", "ReportRouted"]
+    report_id: str
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+def timeline_entry(status: str, at: datetime, by: str, note: str = "") -> dict:
+    return {"status": status, "at": at, "by": by, "note": note}

@@ -1,0 +1,87 @@
+"""JSON responses and errors for the HTTP functions: 4xx that name the problem, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+MESSAGES = {
+    "missing": "wajib diisi / is required",
+    "extra_forbidden": "tidak dikenal / is not an allowed field",
+    "greater_than_equal": "terlalu kecil / is too small",
+    "less_than_equal": "terlalu besar / is too large",
+    "string_too_long": "terlalu panjang / is too long",
+    "string_too_short": "terlalu pendek / is too short",
+    "string_pattern_mismatch": "format tidak valid / has an invalid format",
+    "float_parsing": "harus berupa angka / must be a number",
+    "float_type": "harus berupa angka / must be a number",
+    "string_type": "harus berupa teks / must be a string",
+    "literal_error": "nilai tidak diizinkan / is not an allowed value",
+    "timezone_aware": "harus memuat zona waktu / must include a time zone",
+    "datetime_from_date_parsing": "bukan waktu ISO 8601 / is not an ISO 8601 time",
+    "datetime_parsing": "bukan waktu ISO 8601 / is not an ISO 8601 time",
+    "finite_number": "harus berupa angka terhingga / must be a finite number",
+}
+
+
+def json_response(body: dict[str, Any], status: int, headers: dict[str, str] | None = None):
+    return (json.dumps(body, ensure_ascii=False, default=str), status,
+            {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def error(status: int, code: str, message: str, *, field: str | None = None,
+          details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+          **extra: Any):
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if field:
+        body["error"]["field"] = field
+    if details:
+        body["error"]["details"] = details
+    body["error"].update(extra)
+    return json_response(body, status, headers)
+
+
+def validation_error(exc: ValidationError):
+    """422 naming every bad field, in Indonesian with English."""
+    details = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        text = MESSAGES.get(err["type"])
+        if text is None:
+            text = err["msg"].removeprefix("Value error, ")
+        details.append({"field": field, "type": err["type"], "message": f"{field}: {text}"})
+    first = details[0]
+    return error(422, "invalid_field", first["message"], field=first["field"], details=details)
+
+
+def read_json_body(request, *, max_bytes: int):
+    """The parsed JSON object of a request, or an error response tuple."""
+    ctype = (request.mimetype or "").lower()
+    if ctype != "application/json":
+        return None, error(415, "unsupported_media_type",
+                           "Content-Type harus application/json / Content-Type must be application/json",
+                           field="Content-Type")
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        return None, error(413, "body_too_large",
+                           f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
+                           f"(max {max_bytes} bytes)", field="body")
+    raw = request.get_data(cache=False)[: max_bytes + 1]
+    if len(raw) > max_bytes:
+        return None, error(413, "body_too_large", "Isi permintaan terlalu besar / Body too large",
+                           field="body")
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError):
+        return None, error(400, "invalid_json", "Isi bukan JSON yang valid / Body is not valid JSON",
+                           field="body")
+    if not isinstance(body, dict):
+        return None, error(400, "invalid_json", "Isi harus objek JSON / Body must be a JSON object",
+                           field="body")
+    return body, None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")

@@ -1,0 +1,52 @@
+"""The ports use cases take: Firestore-like report storage, an event publisher, photo storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class PermanentError(Exception):
+    """Bad data: record it on the report and acknowledge; retrying cannot help."""
+
+
+class TransientError(Exception):
+    """A dependency is down: let Pub/Sub redeliver."""
+
+
+Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class Reports(Protocol):
+    """reports/{report_id} and submissions/{key}."""
+
+    def create(self, report: dict[str, Any], *, submission_key: str) -> tuple[dict[str, Any], bool]:
+        """Store a new report unless the submission key exists; return (stored report, created)."""
+
+    def get(self, report_id: str) -> dict[str, Any] | None: ...
+
+    def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
+        """Atomically apply `mutation` (report → field changes, or None for no change).
+
+        Returns the report after the change, or None if it does not exist.
+        """
+
+
+class Publisher(Protocol):
+    def __call__(self, topic: str, data: dict[str, Any], attributes: dict[str, str]) -> None:
+        """Publish one message and wait until the broker has it."""
+
+
+class PhotoStore(Protocol):
+    """The private photo bucket."""
+
+    def upload_url(self, object_name: str, *, content_types: tuple[str, ...], max_bytes: int,
+                   expires_at: datetime) -> dict[str, Any]: ...
+
+    def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes: ...
+
+    def write(self, object_name: str, data: bytes, *, content_type: str) -> None: ...
+
+
+Clock = Callable[[], datetime]

@@ -1,0 +1,98 @@
+"""Pub/Sub push delivery into functions: decoding, and mapping errors to ack or retry.
+
+Permanent errors (bad data) are recorded and acknowledged; anything else propagates, the
+function answers 500 and Pub/Sub redelivers until the dead-letter topic takes the message.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from keluhan.ports import PermanentError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    data: bytes
+    attributes: dict[str, str]
+    message_id: str
+    publish_time: str
+    topic: str
+
+    def json(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise PermanentError("data bukan JSON / message data is not JSON") from exc
+        if not isinstance(body, dict):
+            raise PermanentError("data bukan objek JSON / message data is not a JSON object")
+        return body
+
+    def report_id(self) -> str:
+        report_id = self.attributes.get("report_id") or self.json().get("report_id")
+        if not isinstance(report_id, str) or not report_id or "/" in report_id:
+            raise PermanentError("report_id tidak ada / message has no valid report_id")
+        return report_id
+
+    def fingerprint(self) -> str:
+        """A domain key for this message's content, independent of the Pub/Sub message id."""
+        stable = {k: v for k, v in self.attributes.items() if not k.startswith("CloudPubSubDeadLetter")}
+        blob = json.dumps([self.topic, stable, base64.b64encode(self.data).decode()], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def decode(cloud_event) -> Message:
+    """A CloudEvent from a Pub/Sub push (functions-framework converts the push envelope)."""
+    data = cloud_event.data or {}
+    message = data.get("message", {})
+    raw = message.get("data") or ""
+    try:
+        body = base64.b64decode(raw, validate=True) if raw else b""
+    except ValueError:
+        body = raw.encode() if isinstance(raw, str) else b""
+    source = cloud_event["source"] if "source" in cloud_event.get_attributes() else ""
+    topic = source.rsplit("/topics/", 1)[1] if "/topics/" in source else ""
+    return Message(
+        data=body,
+        attributes=dict(message.get("attributes") or {}),
+        message_id=str(message.get("messageId") or message.get("message_id") or ""),
+        publish_time=str(message.get("publishTime") or message.get("publish_time") or ""),
+        topic=topic,
+    )
+
+
+@contextlib.contextmanager
+def stage_errors(stage: str, message: Message, *, reports, dead_letters, clock):
+    """Acknowledge permanent errors after recording them where an operator will see them."""
+    try:
+        yield
+    except PermanentError as exc:
+        reason = str(exc)
+        log.warning("%s: permanent error, acknowledged: %s", stage, reason)
+        try:
+            report_id = message.report_id()
+        except PermanentError:
+            report_id = None
+        now = clock()
+
+        def record(report: dict[str, Any]) -> dict[str, Any] | None:
+            errors = report.get("errors") or []
+            if any(e["stage"] == stage and e["reason"] == reason for e in errors):
+                return None  # a redelivery of the same bad message
+            return {"errors": errors + [{"stage": stage, "reason": reason, "at": now}]}
+
+        recorded = report_id and reports.mutate(report_id, record)
+        if not recorded:
+            dead_letters.add(f"{stage}-{message.fingerprint()}", {
+                "report_id": report_id, "stage": stage, "reason": reason, "at": now,
+                "topic": message.topic, "attributes": message.attributes,
+                "data": base64.b64encode(message.data).decode(), "permanent": True,
+            })

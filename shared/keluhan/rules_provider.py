@@ -1,0 +1,33 @@
+"""The routing rules in force: Firestore's routing_rules/current if present, else the fixture.
+
+Cached for `routing_rules_ttl_s` (≤ 60 s), so an operator's change takes effect within a minute
+without a redeploy.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+class RulesProvider:
+    def __init__(self, *, load_doc, fixture_path: Path, ttl_s: float, monotonic=time.monotonic):
+        self._load_doc = load_doc
+        self._fixture = fixture_path
+        self._ttl = ttl_s
+        self._now = monotonic
+        self._lock = threading.Lock()
+        self._cached: tuple[float, Any] | None = None
+
+    def current(self):
+        from keluhan.domain.routing import RuleSet, load_rules
+
+        with self._lock:
+            if self._cached and self._now() - self._cached[0] < self._ttl:
+                return self._cached[1]
+            doc = self._load_doc()
+            rules = RuleSet.from_dict(doc) if doc else load_rules(self._fixture)
+            self._cached = (self._now(), rules)
+            return rules

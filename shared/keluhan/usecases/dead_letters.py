@@ -1,0 +1,69 @@
+"""Messages that kept failing: recorded in dead_letters/{id}, visible and replayable."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from keluhan import topology
+from keluhan.ports import Clock, PermanentError, Reports
+from keluhan.pubsub import Message
+from keluhan.usecases.forwarding import mark_delivery_failed
+
+DEAD_LETTER_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
+
+
+def source_of(message: Message) -> tuple[str, str]:
+    """(stage, original topic) of a dead-lettered message, from its source subscription."""
+    subscription = message.attributes.get("CloudPubSubDeadLetterSourceSubscription", "")
+    name = subscription.rsplit("/", 1)[-1]
+    if "--" in name:
+        stage, topic = name.split("--", 1)
+        return stage, topic
+    topic = message.topic.removesuffix(topology.DEAD_LETTER_SUFFIX)
+    return topology.stage_of_topic(message.topic), topic
+
+
+def record_dead_letter(message: Message, *, dead_letters, reports: Reports,
+                       clock: Clock) -> tuple[str, dict[str, Any]]:
+    """Store the dead letter once (by content, not message id) with report id, stage and reason."""
+    stage, topic = source_of(message)
+    try:
+        report_id: str | None = message.report_id()
+    except PermanentError:
+        report_id = None
+    report = reports.get(report_id) if report_id else None
+    attempts = message.attributes.get("CloudPubSubDeadLetterSourceDeliveryCount", "?")
+    if report_id and report is None:
+        reason = "laporan tidak ditemukan / report not found"
+    elif report_id is None:
+        reason = "pesan tanpa report_id / message without a report_id"
+    elif stage == "forward_report" and (report.get("forwarding") or {}).get("last_error"):
+        reason = report["forwarding"]["last_error"]
+    else:
+        reason = f"gagal diproses {attempts} kali / failed {attempts} delivery attempts"
+    now = clock()
+    record = {
+        "report_id": report_id,
+        "stage": stage,
+        "topic": topic,
+        "reason": reason,
+        "attempts": attempts,
+        "at": now,
+        "data": base64.b64encode(message.data).decode(),
+        "attributes": {k: v for k, v in message.attributes.items()
+                       if not k.startswith(DEAD_LETTER_ATTRIBUTE_PREFIX)},
+        "replayed_at": None,
+        "replays": 0,
+    }
+    dead_letter_id = f"{stage}-{message.fingerprint()}"
+    dead_letters.add(dead_letter_id, record)
+    if stage == "forward_report" and report is not None:
+        mark_delivery_failed(report_id, reason, reports=reports, clock=clock)
+    return dead_letter_id, record
+
+
+def replay(dead_letter: dict[str, Any], *, publish_raw, dead_letters, clock: Clock) -> None:
+    """Publish the original message again to its original topic."""
+    publish_raw(dead_letter["topic"], base64.b64decode(dead_letter["data"]), dead_letter["attributes"])
+    dead_letters.mark_replayed(dead_letter["id"], clock())

@@ -1,0 +1,65 @@
+"""Forwarding a report to the external body that owns it, as a tracked, idempotent hop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keluhan.domain.forwarding import Delivery, build_payload, target_for
+from keluhan.domain.report import Status
+from keluhan.ports import Clock, PermanentError, Reports, TransientError
+from keluhan.usecases.pipeline import ReportNotFound
+
+
+class DeliveryRetry(TransientError):
+    """The receiver failed transiently; Pub/Sub redelivers under the retry policy."""
+
+
+def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s: float,
+                   clock: Clock, photo_url=None) -> dict[str, Any] | None:
+    """Send the report to its external assignee once; record attempts, errors and the reference.
+
+    `send(target, payload, idempotency_key=..., timeout_s=...)` raises the adapter's
+    TransientDeliveryError or PermanentDeliveryError.
+    """
+    from keluhan.adapters.forward_http import PermanentDeliveryError, TransientDeliveryError
+
+    report = reports.get(report_id)
+    if report is None:
+        raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
+    if report["status"] != Status.FORWARDED or not report.get("forwarding"):
+        return None  # an SKPD or triage report: nothing to forward
+    delivery = Delivery.model_validate(report["forwarding"])
+    if delivery.done:
+        return report
+    try:
+        target = target_for(targets, delivery.assignee)
+    except ValueError as exc:
+        _save(reports, report_id, lambda d: d.failed(str(exc), now=clock()))
+        raise PermanentError(str(exc)) from exc
+    payload = build_payload({**report, "photo_url": photo_url}, target.get("format", "webhook"))
+
+    _save(reports, report_id, lambda d: d.record_attempt(now=clock()))
+    try:
+        result = send(target, payload, idempotency_key=delivery.idempotency_key, timeout_s=timeout_s)
+    except TransientDeliveryError as exc:
+        _save(reports, report_id, lambda d: d.retry_later(str(exc), now=clock()))
+        raise DeliveryRetry(str(exc)) from exc
+    except PermanentDeliveryError as exc:
+        _save(reports, report_id, lambda d: d.failed(str(exc), now=clock()))
+        raise PermanentError(str(exc)) from exc
+    return _save(reports, report_id, lambda d: d.acknowledged(result.receiver_ref, now=clock()))
+
+
+def mark_delivery_failed(report_id: str, reason: str, *, reports: Reports, clock: Clock) -> None:
+    _save(reports, report_id, lambda d: d.failed(reason, now=clock()))
+
+
+def _save(reports: Reports, report_id: str, step) -> dict[str, Any] | None:
+    def mutation(report: dict[str, Any]) -> dict[str, Any] | None:
+        if not report.get("forwarding"):
+            return None
+        before = Delivery.model_validate(report["forwarding"])
+        after = step(before)
+        return None if after == before else {"forwarding": after.model_dump()}
+
+    return reports.mutate(report_id, mutation)

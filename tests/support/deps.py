@@ -1,0 +1,62 @@
+"""Deps wired with fakes, for function tests through functions-framework test clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import functions_framework
+import pytest
+from keluhan import bootstrap
+from keluhan.adapters.auth import Unauthenticated
+from keluhan.settings import REPO_ROOT, Settings
+
+from tests.support.fakes import FakePhotoStore, FakePublisher, FakeReports
+
+
+class FakeDeadLetters:
+    def __init__(self):
+        self.records = {}
+
+    def add(self, dead_letter_id, record):
+        if dead_letter_id in self.records:
+            return False
+        self.records[dead_letter_id] = record
+        return True
+
+
+def fake_authenticate(header):
+    """`Bearer user:<uid>` signs in as <uid>; anything else is unauthenticated."""
+    if not header or not header.startswith("Bearer user:"):
+        raise Unauthenticated("no token")
+    return header.removeprefix("Bearer user:")
+
+
+class FakeDeps(bootstrap.Deps):
+    pass
+
+
+def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
+    deps = FakeDeps(
+        settings=Settings(**settings_overrides),
+        firestore=None,
+        reports=FakeReports(),
+        publish=FakePublisher(),
+        photo_index=None,
+        dead_letters=FakeDeadLetters(),
+        rules_doc=None,
+        authenticate=fake_authenticate,
+    )
+    deps.__dict__["photos"] = FakePhotoStore()  # fills the cached_property
+    return deps
+
+
+@pytest.fixture
+def fake_deps(monkeypatch):
+    deps = make_fake_deps()
+    monkeypatch.setattr(bootstrap, "get_deps", lambda: deps)
+    return deps
+
+
+def function_client(name: str, signature_type: str = "http"):
+    source = Path(REPO_ROOT, "functions", name, "main.py")
+    return functions_framework.create_app(name, str(source), signature_type).test_client()

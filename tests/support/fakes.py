@@ -1,0 +1,85 @@
+"""In-memory fakes of the ports, so use cases and functions are tested without I/O."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from keluhan.adapters.firestore_store import apply_changes
+
+
+class FakeReports:
+    def __init__(self):
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.submissions: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def create(self, report, *, submission_key):
+        with self._lock:
+            if submission_key in self.submissions:
+                return copy.deepcopy(self.docs[self.submissions[submission_key]]), False
+            self.submissions[submission_key] = report["report_id"]
+            self.docs[report["report_id"]] = copy.deepcopy(report)
+            return copy.deepcopy(report), True
+
+    def get(self, report_id):
+        doc = self.docs.get(report_id)
+        return copy.deepcopy(doc) if doc else None
+
+    def mutate(self, report_id, mutation):
+        with self._lock:
+            doc = self.docs.get(report_id)
+            if doc is None:
+                return None
+            changes = mutation(copy.deepcopy(doc))
+            if changes:
+                self.docs[report_id] = apply_changes(doc, changes)
+            return copy.deepcopy(self.docs[report_id])
+
+
+@dataclass
+class FakePublisher:
+    """Records messages; `fail_next` publishes raise before anything is recorded."""
+
+    messages: list[tuple[str, dict, dict]] = field(default_factory=list)
+    fail_next: int = 0
+
+    def __call__(self, topic, data, attributes):
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("publish failed (fake)")
+        self.messages.append((topic, data, attributes))
+
+    def topics(self) -> list[str]:
+        return [m[0] for m in self.messages]
+
+
+@dataclass
+class FakePhotoStore:
+    objects: dict[str, bytes] = field(default_factory=dict)
+    urls_issued: int = 0
+
+    def upload_url(self, object_name, *, content_types, max_bytes, expires_at):
+        self.urls_issued += 1
+        return {"method": "PUT", "url": f"https://storage.test/{object_name}?sig={self.urls_issued}",
+                "headers": {"Content-Type": content_types[0]}, "expires_at": expires_at.isoformat()}
+
+    def read(self, object_name, *, generation, max_bytes):
+        return self.objects[object_name]
+
+    def write(self, object_name, data, *, content_type):
+        self.objects[object_name] = data
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None):
+        self.now = start or datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs) -> None:
+        self.now += timedelta(**kwargs)
