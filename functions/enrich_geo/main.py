@@ -1,6 +1,7 @@
 """Pub/Sub report-accepted: the point's kelurahan, kecamatan and road status."""
 
 import functions_framework
+
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
 from keluhan.geodata import geo_index_from_settings

@@ -1,6 +1,7 @@
 """Pub/Sub report-routed: deliver externally-routed reports to the body that owns them."""
 
 import functions_framework
+
 from keluhan import bootstrap
 from keluhan.adapters.forward_http import send_report
 from keluhan.bootstrap import utc_now

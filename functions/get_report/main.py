@@ -1,6 +1,7 @@
 """HTTP GET ?report_id=…: the signed-in reporter's own report, with its status and timeline."""
 
 import functions_framework
+
 from keluhan import bootstrap, http
 from keluhan.adapters.auth import Unauthenticated
 from keluhan.bootstrap import utc_now

@@ -1,6 +1,7 @@
 """Pub/Sub *-dead-letter: record messages that kept failing in dead_letters/{id}."""
 
 import functions_framework
+
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
 from keluhan.pubsub import decode

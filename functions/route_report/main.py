@@ -3,6 +3,7 @@
 import functools
 
 import functions_framework
+
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
 from keluhan.domain.routing import decide, default_rules_path

@@ -3,13 +3,14 @@
 import logging
 
 import functions_framework
+from pydantic import ValidationError
+
 from keluhan import bootstrap, http
 from keluhan.adapters.auth import Unauthenticated
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
 from keluhan.usecases.submission import PHOTO_CONTENT_TYPES, IdempotencyConflict
 from keluhan.usecases.submission import submit_report as submit
-from pydantic import ValidationError
 
 
 @functions_framework.http

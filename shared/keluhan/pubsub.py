@@ -37,7 +37,12 @@ class Message:
         return body
 
     def report_id(self) -> str:
-        report_id = self.attributes.get("report_id") or self.json().get("report_id")
+        """From our events' attributes, or a storage notification's object name."""
+        from keluhan.usecases.submission import report_id_from_object
+
+        report_id = (self.attributes.get("report_id")
+                     or report_id_from_object(self.attributes.get("objectId", ""))
+                     or self.json().get("report_id"))
         if not isinstance(report_id, str) or not report_id or "/" in report_id:
             raise PermanentError("report_id tidak ada / message has no valid report_id")
         return report_id

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # empty in production, where the runtime service account signs through IAM signBlob.
     signing_key_file: str = ""
     photo_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    # How long before the report a photo may have been taken (an offline citizen is not punished).
+    photo_max_age_h: float = Field(default=24, gt=0)
+    photo_gps_max_distance_m: float = Field(default=300, gt=0)
 
     # Geo data: a directory holding makassar_kelurahan.geojson, makassar_tetangga.geojson and,
     # when ops have one, roads.geojson; or an imported bundle written by `keluhan geo import`.

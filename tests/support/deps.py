@@ -6,10 +6,10 @@ from pathlib import Path
 
 import functions_framework
 import pytest
+
 from keluhan import bootstrap
 from keluhan.adapters.auth import Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
-
 from tests.support.fakes import FakePhotoStore, FakePublisher, FakeReports
 
 

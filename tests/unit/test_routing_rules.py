@@ -70,6 +70,7 @@ def test_bad_rules_are_rejected_with_a_message_naming_the_problem(document: dict
         ("Hanya bahasa Indonesia", "Indonesian / English"),
         ("Uji {kategori} / Test {category_en}", "unknown placeholder ['kategori']"),
         ("Uji {road.__class__} / Test", "unknown placeholder"),
+        ("Uji {road:d} / Test", "Unknown format code 'd'"),
     ],
 )
 def test_reason_must_be_bilingual_and_use_known_placeholders(reason: str, message: str):
@@ -84,7 +85,8 @@ def test_lower_priority_wins_whatever_the_order_in_the_file():
     narrow = rule("narrow", 5, "dinas-pu", category=["jalan_rusak"])
 
     for order in ([broad, narrow], [narrow, broad]):
-        decision = decide(category="jalan_rusak", location=in_rappocini(), rules=RuleSet.from_dict(ruleset(*order)))
+        rules = RuleSet.from_dict(ruleset(*order))
+        decision = decide(category="jalan_rusak", location=in_rappocini(), rules=rules)
         assert decision.rule == "narrow"
 
 
@@ -92,7 +94,9 @@ def test_changing_priorities_changes_the_winner():
     broad = rule("broad", 1, "dlh")
     narrow = rule("narrow", 5, "dinas-pu", category=["jalan_rusak"])
 
-    decision = decide(category="jalan_rusak", location=in_rappocini(), rules=RuleSet.from_dict(ruleset(broad, narrow)))
+    rules = RuleSet.from_dict(ruleset(broad, narrow))
+
+    decision = decide(category="jalan_rusak", location=in_rappocini(), rules=rules)
 
     assert (decision.rule, decision.assignee) == ("broad", "dlh")
 
@@ -152,7 +156,9 @@ def test_template_without_a_kecamatan_falls_through_to_the_next_rule():
 
 
 def test_unknown_category_is_not_lost():
-    decision = decide(category="ufo", location=in_rappocini(), rules=RuleSet.from_dict(ruleset(rule("all", 1, "dlh"))))
+    rules = RuleSet.from_dict(ruleset(rule("all", 1, "dlh")))
+
+    decision = decide(category="ufo", location=in_rappocini(), rules=rules)
 
     assert (decision.assignee, decision.rule) == ("triage", "triage:unknown-category")
 

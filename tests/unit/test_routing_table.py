@@ -200,7 +200,7 @@ def test_point_outside_city_in_an_unlisted_regency_waits_for_triage():
     decision = decide(category="jalan_rusak", location=location, rules=fixture_rules())
 
     assert (decision.assignee, decision.rule) == ("triage", "triage:no-match")
-    assert "Jalan rusak" in decision.reason
+    assert "Jalan rusak di Jeneponto" in decision.reason
 
 
 def test_report_without_location_waits_for_triage():

@@ -6,19 +6,14 @@ import json
 from pathlib import Path
 
 from keluhan.devstack.config import StackConfig
-
-EXTERNAL_BODIES = ("baruga", "bbpjn", "kab-maros", "kab-gowa", "kab-takalar", "kab-pangkep")
+from keluhan.devstack.receiver import local_forward_targets
 
 
 def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
     """Emulator hosts, the local signing key and the stand-in receiver's URLs."""
-    targets = {
-        body: {"url": f"{config.receiver.url}/{body}/requests.json", "format": "open311"}
-        for body in EXTERNAL_BODIES
-    }
     return {
         **config.emulator_env(),
         "KELUHAN_SIGNING_KEY_FILE": str(state_dir / "signing-key.json"),
-        "KELUHAN_FORWARD_TARGETS": json.dumps(targets),
+        "KELUHAN_FORWARD_TARGETS": json.dumps(local_forward_targets(config.receiver.url)),
         "PYTHONUNBUFFERED": "1",
     }

@@ -33,8 +33,9 @@ class ProcessRecord:
 
     @classmethod
     def of(cls, proc: psutil.Process, name: str, kind: str = "process", log: str = "") -> ProcessRecord:
-        with proc.oneshot():
-            return cls(name, proc.pid, proc.create_time(), proc.cmdline(), kind, log)
+        # Right after a (v)fork+exec the child may not show its new command line yet: wait for it.
+        wait_until(lambda: bool(proc.cmdline()) or not proc.is_running(), timeout_s=2, interval_s=0.005)
+        return cls(name, proc.pid, proc.create_time(), proc.cmdline(), kind, log)
 
     @classmethod
     def from_dict(cls, d: dict) -> ProcessRecord:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
@@ -92,6 +94,16 @@ def make_png(
     return encode(make_image(width=width, height=height, seed=seed), "PNG", exif=exif)
 
 
+def make_png_bomb(*, width: int, height: int) -> bytes:
+    """A valid all-black greyscale PNG: tens of megapixels in a few dozen kilobytes."""
+    row = b"\x00" * (width + 1)  # filter byte, then the pixels
+    compressor = zlib.compressobj(9)
+    idat = [compressor.compress(row * 256) for _ in range(height // 256)]
+    idat += [compressor.compress(row * (height % 256)), compressor.flush()]
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"".join(idat)) + _chunk(b"IEND", b"")
+
+
 def encode(image: Image.Image, format: str, **params: object) -> bytes:
     """The image saved to bytes."""
     out = io.BytesIO()
@@ -105,3 +117,8 @@ def _dms(value: float) -> tuple[tuple[int, int], ...]:
     degrees, rest = divmod(seconds, 3600)
     minutes, rest = divmod(rest, 60)
     return ((int(degrees), 1), (int(minutes), 1), (rest.numerator, rest.denominator))
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    """A PNG chunk: length, type, payload, CRC."""
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))

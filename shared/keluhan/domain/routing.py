@@ -135,6 +135,7 @@ class Rule(BaseModel):
             raise ValueError(f"unknown placeholder {sorted(unknown)}; allowed: {sorted(REASON_FIELDS)}")
         if " / " not in value:
             raise ValueError('reason must read "Indonesian / English"')
+        value.format_map(dict.fromkeys(REASON_FIELDS, ""))  # a bad format spec fails here, not later
         return value
 
     @model_validator(mode="after")
@@ -241,7 +242,9 @@ def _reason_values(category: str, location: Location | None, assignee: str) -> d
         if location.road.name:
             road, road_en = f"{road} {location.road.name}", f"{road_en} {location.road.name}"
     place = "lokasi tidak diketahui"
-    if location is not None and location.kecamatan:
+    if location is not None and not location.inside_city and location.outside_region:
+        place = location.outside_region
+    elif location is not None and location.kecamatan:
         place = f"Kec. {location.kecamatan}"
         if location.kelurahan:
             place = f"Kel. {location.kelurahan}, {place}"

@@ -34,19 +34,22 @@ def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s
     try:
         target = target_for(targets, delivery.assignee)
     except ValueError as exc:
-        _save(reports, report_id, lambda d: d.failed(str(exc), now=clock()))
-        raise PermanentError(str(exc)) from exc
+        error = str(exc)
+        _save(reports, report_id, lambda d: d.failed(error, now=clock()))
+        raise PermanentError(error) from exc
     payload = build_payload({**report, "photo_url": photo_url}, target.get("format", "webhook"))
 
     _save(reports, report_id, lambda d: d.record_attempt(now=clock()))
     try:
         result = send(target, payload, idempotency_key=delivery.idempotency_key, timeout_s=timeout_s)
     except TransientDeliveryError as exc:
-        _save(reports, report_id, lambda d: d.retry_later(str(exc), now=clock()))
-        raise DeliveryRetry(str(exc)) from exc
+        error = str(exc)
+        _save(reports, report_id, lambda d: d.retry_later(error, now=clock()))
+        raise DeliveryRetry(error) from exc
     except PermanentDeliveryError as exc:
-        _save(reports, report_id, lambda d: d.failed(str(exc), now=clock()))
-        raise PermanentError(str(exc)) from exc
+        error = str(exc)
+        _save(reports, report_id, lambda d: d.failed(error, now=clock()))
+        raise PermanentError(error) from exc
     return _save(reports, report_id, lambda d: d.acknowledged(result.receiver_ref, now=clock()))
 
 

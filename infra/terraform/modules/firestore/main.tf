@@ -6,7 +6,7 @@ resource "google_firestore_database" "default" {
   location_id                       = var.database.location_id
   type                              = "FIRESTORE_NATIVE"
   delete_protection_state           = var.database.delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
-  point_in_time_recovery_enablement = var.database.point_in_time_recov ? "POINT_IN_TIME_RECOVERY_ENABLED" : "POINT_IN_TIME_RECOVERY_DISABLED"
+  point_in_time_recovery_enablement = var.database.point_in_time_recovery ? "POINT_IN_TIME_RECOVERY_ENABLED" : "POINT_IN_TIME_RECOVERY_DISABLED"
   # `terraform destroy` leaves the reports in place; deleting them is a deliberate act.
   deletion_policy = "ABANDON"
 }

@@ -6,9 +6,9 @@ variable "project_id" {
 variable "database" {
   description = "The (default) Firestore database in native mode: its location, whether it may be deleted, and the security rules file deployed with it."
   type = object({
-    location_id         = string
-    delete_protection   = bool
-    point_in_time_recov = bool
-    rules_file          = string
+    location_id            = string
+    delete_protection      = bool
+    point_in_time_recovery = bool
+    rules_file             = string
   })
 }

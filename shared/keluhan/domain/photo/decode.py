@@ -44,7 +44,13 @@ class DecodedPhoto:
     image: Image.Image  # loaded, at most `max_side` on its long side, EXIF still in .info
 
 
-def decode_photo(data: bytes, *, declared_content_type: str | None, policy: PhotoPolicy) -> DecodedPhoto:
+def content_type_matches(declared: str | None, photo_format: ImageFormat) -> bool:
+    """Whether a declared content type (if any) names the format the bytes really have."""
+    media_type = (declared or "").split(";")[0].strip().lower()
+    return not media_type or CONTENT_TYPES.get(media_type) == photo_format
+
+
+def decode_photo(data: bytes, *, policy: PhotoPolicy) -> DecodedPhoto:
     """Open and fully decode an upload within the policy's limits, or raise Unreadable."""
     if not data:
         raise Unreadable("not_an_image")
@@ -52,9 +58,6 @@ def decode_photo(data: bytes, *, declared_content_type: str | None, policy: Phot
         raise Unreadable("too_large")
     image = _open(data, policy)
     photo_format: ImageFormat = _PILLOW_ALIASES.get(image.format or "", image.format)  # type: ignore[assignment]
-    declared = (declared_content_type or "").split(";")[0].strip().lower()
-    if declared and CONTENT_TYPES.get(declared) != photo_format:
-        raise Unreadable("content_type_mismatch")
     width, height = image.size
     if width * height > policy.max_pixels or not width or not height:
         raise Unreadable("too_many_pixels")
@@ -76,9 +79,12 @@ def _open(data: bytes, policy: PhotoPolicy) -> Image.Image:
 
 
 def _decode(image: Image.Image, max_side: int) -> None:
-    """Decode every byte of the image, at the coarsest JPEG DCT scale that fits `max_side`.
+    """Decode every byte of the image, ending at most `max_side` on its long side.
 
-    A JPEG decoded at 1/2, 1/4 or 1/8 scale still entropy-decodes all of its data, so a
+    A JPEG is decoded straight at the finest DCT scale (1, 1/2, 1/4, 1/8) that fits, so its
+    long side ends between max_side/2 and max_side with no resampling pass.
+
+    Decoded at a reduced scale, a JPEG still entropy-decodes all of its data, so a
     truncated or corrupt file fails here just as in a full decode, at a fraction of the
     time and memory.
     """
@@ -92,6 +98,8 @@ def _decode(image: Image.Image, max_side: int) -> None:
         raise Unreadable("too_many_pixels") from None
     except _DECODE_ERRORS:
         raise Unreadable("truncated") from None
+    if max(image.size) > max_side:  # formats without DCT scaling, or a JPEG wider than 8 x max_side
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
 
 
 def _is_other_image(data: bytes) -> bool:

@@ -49,15 +49,11 @@ def thumbnail_pixels(pixels: Image.Image, policy: PhotoPolicy) -> Image.Image:
 
 
 def make_derivatives(pixels: Image.Image, thumbnail: Image.Image, policy: PhotoPolicy) -> PhotoDerivatives:
-    """Encode the clean copy and the thumbnail as plain baseline JPEGs."""
-    clean = pixels
-    if max(clean.size) > policy.clean_max_side:
-        clean = clean.copy()
-        clean.thumbnail((policy.clean_max_side, policy.clean_max_side), Image.Resampling.LANCZOS)
+    """Encode the clean copy (already at most clean_max_side) and the thumbnail as JPEGs."""
     return PhotoDerivatives(
-        clean_jpeg=_jpeg(clean, policy.clean_quality),
-        clean_width=clean.width,
-        clean_height=clean.height,
+        clean_jpeg=_jpeg(pixels, policy.clean_quality),
+        clean_width=pixels.width,
+        clean_height=pixels.height,
         thumbnail_jpeg=_jpeg(thumbnail, policy.thumbnail_quality),
         thumbnail_width=thumbnail.width,
         thumbnail_height=thumbnail.height,

@@ -86,4 +86,5 @@ def _degrees(dms: object, ref: object, *, negative: str, limit: float) -> float 
     value = degrees + minutes / 60 + seconds / 3600
     if not math.isfinite(value) or value > limit:
         return None
+    value = round(value, 7)  # ~1 cm; drops float noise from the rationals
     return -value if _text(ref) == negative else value

@@ -1,0 +1,24 @@
+# Production: the whole system in one project. Run `keluhan package` before plan/apply.
+
+locals {
+  repo_root = abspath("${path.root}/../../../..")
+}
+
+module "keluhan" {
+  source      = "../../modules/keluhan"
+  environment = "prod"
+  project     = var.project
+  paths = {
+    build_dir   = "${local.repo_root}/build/functions"
+    rules_file  = "${local.repo_root}/firestore.rules"
+    archive_dir = "${path.root}/.build"
+  }
+  photo    = var.photo
+  settings = var.settings
+  geo      = var.geo
+  scaling  = var.scaling
+  firestore = {
+    delete_protection      = true
+    point_in_time_recovery = true
+  }
+}

@@ -1,0 +1,34 @@
+output "submit_report_url" {
+  description = "Where the apps POST a report."
+  value       = module.keluhan.submit_report_url
+}
+
+output "get_report_url" {
+  description = "Where the apps GET a report's status and timeline."
+  value       = module.keluhan.get_report_url
+}
+
+output "function_urls" {
+  description = "HTTPS URL of every function, by folder name."
+  value       = module.keluhan.function_urls
+}
+
+output "photo_bucket" {
+  description = "Name of the private photo bucket."
+  value       = module.keluhan.photo_bucket
+}
+
+output "topics" {
+  description = "Topic ids by name, dead-letter topics included."
+  value       = module.keluhan.topics
+}
+
+output "subscriptions" {
+  description = "Names of the push subscriptions."
+  value       = module.keluhan.subscriptions
+}
+
+output "forward_targets_secret" {
+  description = "Secret to which ops add the KELUHAN_FORWARD_TARGETS JSON (receiver URLs and tokens)."
+  value       = module.keluhan.forward_targets_secret
+}

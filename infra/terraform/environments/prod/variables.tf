@@ -1,0 +1,47 @@
+variable "project" {
+  description = "The Google Cloud project (already a Firebase project) and where things run; Jakarta is closest to Makassar."
+  type = object({
+    id                 = string
+    region             = optional(string, "asia-southeast2")
+    firestore_location = optional(string, "asia-southeast2")
+  })
+}
+
+variable "photo" {
+  description = "The private photo bucket: name (null for <project>-keluhan-photos), upload prefix, days before originals are deleted (0 keeps them), web origins allowed to PUT."
+  type = object({
+    bucket_name                 = optional(string)
+    incoming_prefix             = optional(string, "incoming/")
+    delete_originals_after_days = optional(number, 30)
+    cors_origins                = optional(list(string), [])
+  })
+  default = {}
+}
+
+variable "settings" {
+  description = "KELUHAN_* tunables passed to every function; defaults equal those of keluhan.settings.Settings."
+  type = object({
+    upload_url_ttl_s    = optional(number, 900)
+    photo_wait_s        = optional(number, 86400)
+    routing_rules_ttl_s = optional(number, 30)
+    forward_timeout_s   = optional(number, 10)
+    max_body_bytes      = optional(number, 65536)
+  })
+  default = {}
+}
+
+variable "geo" {
+  description = "Geo data bundled into enrich_geo by `keluhan package`: the bundle's file name under geo/, or empty to read the GeoJSON layers copied there."
+  type = object({
+    bundle_file = optional(string, "")
+  })
+  default = {}
+}
+
+variable "scaling" {
+  description = "Upper bound of instances per function; every function scales to zero."
+  type = object({
+    max_instances = optional(number, 20)
+  })
+  default = {}
+}

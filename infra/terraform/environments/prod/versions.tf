@@ -1,0 +1,16 @@
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    google  = { source = "hashicorp/google", version = ">= 6.0, < 8.0" }
+    archive = { source = "hashicorp/archive", version = "~> 2.4" }
+  }
+  # The state bucket is given at init: terraform init -backend-config="bucket=<state bucket>".
+  backend "gcs" {
+    prefix = "keluhan/prod"
+  }
+}
+
+provider "google" {
+  project = var.project.id
+  region  = var.project.region
+}

@@ -1,0 +1,25 @@
+# Staging: a smaller copy of production in its own project. Run `keluhan package` before plan/apply.
+
+locals {
+  repo_root = abspath("${path.root}/../../../..")
+}
+
+module "keluhan" {
+  source      = "../../modules/keluhan"
+  environment = "staging"
+  project     = var.project
+  paths = {
+    build_dir   = "${local.repo_root}/build/functions"
+    rules_file  = "${local.repo_root}/firestore.rules"
+    archive_dir = "${path.root}/.build"
+  }
+  photo    = var.photo
+  settings = var.settings
+  geo      = var.geo
+  scaling  = var.scaling
+  firestore = {
+    # Staging data is disposable: it can be wiped and recreated.
+    delete_protection      = false
+    point_in_time_recovery = false
+  }
+}

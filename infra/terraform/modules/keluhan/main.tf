@@ -1,0 +1,170 @@
+# The whole Keluhan system in one project: APIs, identities, buckets, database, topics,
+# functions and their push subscriptions. Environment roots call this module.
+
+locals {
+  labels       = { app = "keluhan", environment = var.environment }
+  photo_bucket = coalesce(var.photo.bucket_name, "${var.project.id}-keluhan-photos")
+  publishers   = merge([for name, fn in local.functions : { for topic in fn.publishes : "${name}/${topic}" => { function = name, topic = topic } }]...)
+  bucket_users = { for name, fn in local.functions : name => fn.bucket_role if fn.bucket_role != null }
+
+  # Every function reads one Settings object; these are its KELUHAN_* environment variables.
+  common_environment = {
+    KELUHAN_PROJECT_ID          = var.project.id
+    KELUHAN_PHOTO_BUCKET        = module.storage.photo_bucket
+    KELUHAN_UPLOAD_URL_TTL_S    = tostring(var.settings.upload_url_ttl_s)
+    KELUHAN_PHOTO_WAIT_S        = tostring(var.settings.photo_wait_s)
+    KELUHAN_ROUTING_RULES_TTL_S = tostring(var.settings.routing_rules_ttl_s)
+    KELUHAN_FORWARD_TIMEOUT_S   = tostring(var.settings.forward_timeout_s)
+    KELUHAN_MAX_BODY_BYTES      = tostring(var.settings.max_body_bytes)
+  }
+  # Data files copied by `keluhan package`; /workspace is where the function's source runs.
+  function_environment = {
+    enrich_geo = {
+      KELUHAN_GEO_DIR    = "/workspace/geo"
+      KELUHAN_GEO_BUNDLE = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
+    }
+    route_report = {
+      KELUHAN_ROUTING_RULES_FILE = "/workspace/fixtures/routing_rules.json"
+    }
+  }
+  # Receiver URLs and tokens live in Secret Manager, never in code or Terraform state.
+  secret_environment = {
+    forward_report = {
+      KELUHAN_FORWARD_TARGETS = google_secret_manager_secret.forward_targets.secret_id
+    }
+  }
+}
+
+resource "google_project_service" "api" {
+  for_each = toset([
+    "artifactregistry.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "firebaserules.googleapis.com",
+    "firestore.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+  ])
+  project            = var.project.id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_service_account" "function" {
+  for_each     = local.functions
+  project      = var.project.id
+  account_id   = "fn-${replace(each.key, "_", "-")}"
+  display_name = "Keluhan function ${each.key}"
+  depends_on   = [google_project_service.api]
+}
+
+resource "google_service_account" "pubsub_push" {
+  project      = var.project.id
+  account_id   = "keluhan-pubsub-push"
+  display_name = "Keluhan Pub/Sub push (invokes the event functions)"
+  depends_on   = [google_project_service.api]
+}
+
+resource "google_service_account" "build" {
+  project      = var.project.id
+  account_id   = "keluhan-function-build"
+  display_name = "Keluhan function builds"
+  depends_on   = [google_project_service.api]
+}
+
+resource "google_secret_manager_secret" "forward_targets" {
+  project   = var.project.id
+  secret_id = "keluhan-forward-targets"
+  labels    = local.labels
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.api]
+}
+
+# A placeholder so the first deploy starts; ops add the real version (see docs/deploy.md).
+resource "google_secret_manager_secret_version" "forward_targets_placeholder" {
+  secret      = google_secret_manager_secret.forward_targets.id
+  secret_data = "{}"
+}
+
+module "pubsub" {
+  source     = "../pubsub"
+  project_id = var.project.id
+  topics     = concat(local.stage_topics, local.dead_letter_topics)
+  labels     = local.labels
+  subscriptions = {
+    for name, sub in local.subscriptions : name => {
+      topic                 = sub.topic
+      push_endpoint         = module.function[sub.function].uri
+      ack_deadline_s        = local.functions[sub.function].ack_deadline_s
+      min_backoff_s         = local.functions[sub.function].min_backoff_s
+      max_backoff_s         = local.functions[sub.function].max_backoff_s
+      max_delivery_attempts = local.functions[sub.function].max_delivery_attempts
+      dead_letter_topic     = sub.dead_letter_topic
+    }
+  }
+
+  push_service_account_email = google_service_account.pubsub_push.email
+  depends_on                 = [google_project_service.api]
+}
+
+module "storage" {
+  source     = "../storage"
+  project_id = var.project.id
+  location   = var.project.region
+  labels     = local.labels
+  photo = {
+    bucket_name                 = local.photo_bucket
+    incoming_prefix             = var.photo.incoming_prefix
+    delete_originals_after_days = var.photo.delete_originals_after_days
+    cors_origins                = var.photo.cors_origins
+  }
+  source_bucket_name    = "${var.project.id}-keluhan-functions"
+  notification_topic_id = module.pubsub.topic_ids["photo-uploaded"]
+}
+
+module "firestore" {
+  source     = "../firestore"
+  project_id = var.project.id
+  database = {
+    location_id            = var.project.firestore_location
+    delete_protection      = var.firestore.delete_protection
+    point_in_time_recovery = var.firestore.point_in_time_recovery
+    rules_file             = var.paths.rules_file
+  }
+  depends_on = [google_project_service.api]
+}
+
+module "function" {
+  source        = "../function"
+  for_each      = local.functions
+  project_id    = var.project.id
+  region        = var.project.region
+  source_bucket = module.storage.source_bucket
+  archive_dir   = var.paths.archive_dir
+  labels        = local.labels
+  function = {
+    name                  = each.key
+    source_dir            = "${var.paths.build_dir}/${each.key}"
+    public                = each.value.trigger == "http"
+    timeout_s             = each.value.timeout_s
+    memory                = each.value.memory
+    max_instances         = var.scaling.max_instances
+    service_account_email = google_service_account.function[each.key].email
+    build_service_account = google_service_account.build.id
+    environment           = merge(local.common_environment, lookup(local.function_environment, each.key, {}))
+    secret_environment    = lookup(local.secret_environment, each.key, {})
+    # HTTP functions check Firebase ID tokens and channel credentials themselves.
+    invokers = each.value.trigger == "http" ? { public = "allUsers" } : { pubsub_push = "serviceAccount:${google_service_account.pubsub_push.email}" }
+  }
+  # The deploy checks that the runtime account can read its secrets and the build can run.
+  depends_on = [
+    google_secret_manager_secret_iam_member.forward_targets,
+    google_secret_manager_secret_version.forward_targets_placeholder,
+    google_project_iam_member.build,
+  ]
+}

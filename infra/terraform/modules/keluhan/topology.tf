@@ -1,0 +1,105 @@
+# The deployed functions, topics and subscriptions. Everything under "topology" mirrors
+# shared/keluhan/topology.py exactly; tests/unit/test_terraform.py fails on any difference.
+
+locals {
+  functions = {
+    submit_report = {
+      # topology
+      trigger   = "http"
+      topics    = []
+      publishes = ["report-accepted"]
+      timeout_s = 30
+      # deployment
+      memory      = "512Mi"
+      bucket_role = "roles/storage.objectCreator" # V4 signed PUT URLs act as this account
+    }
+    get_report = {
+      trigger     = "http"
+      topics      = []
+      publishes   = []
+      timeout_s   = 30
+      memory      = "256Mi"
+      bucket_role = "roles/storage.objectViewer"
+    }
+    verify_photo = {
+      trigger               = "pubsub"
+      topics                = ["photo-uploaded"]
+      publishes             = ["report-accepted"]
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 10
+      max_delivery_attempts = 5
+      dead_letter           = true
+      memory                = "1Gi" # full decode of a 12 MP photo plus hash, copy and thumbnail
+      bucket_role           = "roles/storage.objectUser"
+    }
+    enrich_geo = {
+      trigger               = "pubsub"
+      topics                = ["report-accepted"]
+      publishes             = ["report-located"]
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 10
+      max_delivery_attempts = 5
+      dead_letter           = true
+      memory                = "512Mi" # boundary layers held in memory
+      bucket_role           = null
+    }
+    route_report = {
+      trigger               = "pubsub"
+      topics                = ["report-located"]
+      publishes             = ["report-routed"]
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 10
+      max_delivery_attempts = 5
+      dead_letter           = true
+      memory                = "256Mi"
+      bucket_role           = null
+    }
+    forward_report = {
+      trigger               = "pubsub"
+      topics                = ["report-routed"]
+      publishes             = []
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 5
+      max_delivery_attempts = 5
+      dead_letter           = true
+      memory                = "256Mi"
+      bucket_role           = null
+    }
+    record_dead_letter = {
+      trigger               = "pubsub"
+      topics                = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter"]
+      publishes             = []
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 10
+      max_delivery_attempts = 0
+      dead_letter           = false
+      memory                = "256Mi"
+      bucket_role           = null
+    }
+  }
+
+  stage_topics       = ["photo-uploaded", "report-accepted", "report-located", "report-routed"]
+  dead_letter_topics = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter"]
+
+  # One push subscription per (function, topic), named `<function>--<topic>`.
+  subscriptions = {
+    "verify_photo--photo-uploaded"                    = { function = "verify_photo", topic = "photo-uploaded", dead_letter_topic = "photo-uploaded-dead-letter" }
+    "enrich_geo--report-accepted"                     = { function = "enrich_geo", topic = "report-accepted", dead_letter_topic = "report-accepted-dead-letter" }
+    "route_report--report-located"                    = { function = "route_report", topic = "report-located", dead_letter_topic = "report-located-dead-letter" }
+    "forward_report--report-routed"                   = { function = "forward_report", topic = "report-routed", dead_letter_topic = "report-routed-dead-letter" }
+    "record_dead_letter--photo-uploaded-dead-letter"  = { function = "record_dead_letter", topic = "photo-uploaded-dead-letter", dead_letter_topic = null }
+    "record_dead_letter--report-accepted-dead-letter" = { function = "record_dead_letter", topic = "report-accepted-dead-letter", dead_letter_topic = null }
+    "record_dead_letter--report-located-dead-letter"  = { function = "record_dead_letter", topic = "report-located-dead-letter", dead_letter_topic = null }
+    "record_dead_letter--report-routed-dead-letter"   = { function = "record_dead_letter", topic = "report-routed-dead-letter", dead_letter_topic = null }
+  }
+}

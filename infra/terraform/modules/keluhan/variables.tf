@@ -1,0 +1,65 @@
+variable "environment" {
+  description = "Environment name (prod, staging); used in labels and default resource names."
+  type        = string
+}
+
+variable "project" {
+  description = "The Google Cloud project (a Firebase project) and the region of the functions, buckets and database."
+  type = object({
+    id                 = string
+    region             = string
+    firestore_location = string
+  })
+}
+
+variable "paths" {
+  description = "Local paths: the functions built by `keluhan package`, the Firestore rules file, and a scratch directory for the source zips."
+  type = object({
+    build_dir   = string
+    rules_file  = string
+    archive_dir = string
+  })
+}
+
+variable "photo" {
+  description = "The private photo bucket: name (null for <project>-keluhan-photos), upload prefix, days before originals are deleted (0 keeps them), web origins allowed to PUT."
+  type = object({
+    bucket_name                 = optional(string)
+    incoming_prefix             = optional(string, "incoming/")
+    delete_originals_after_days = optional(number, 30)
+    cors_origins                = optional(list(string), [])
+  })
+}
+
+variable "settings" {
+  description = "KELUHAN_* tunables passed to every function; defaults equal those of keluhan.settings.Settings."
+  type = object({
+    upload_url_ttl_s    = optional(number, 900)
+    photo_wait_s        = optional(number, 86400)
+    routing_rules_ttl_s = optional(number, 30)
+    forward_timeout_s   = optional(number, 10)
+    max_body_bytes      = optional(number, 65536)
+  })
+}
+
+variable "geo" {
+  description = "Geo data bundled into enrich_geo by `keluhan package`: the bundle's file name under geo/ (from `keluhan geo import`), or empty to read the GeoJSON layers copied there."
+  type = object({
+    bundle_file = optional(string, "")
+  })
+}
+
+variable "scaling" {
+  description = "Upper bound of instances per function (cost and downstream protection); every function scales to zero."
+  type = object({
+    max_instances = optional(number, 10)
+  })
+}
+
+variable "firestore" {
+  description = "Firestore safety switches: delete protection and point-in-time recovery."
+  type = object({
+    delete_protection      = optional(bool, true)
+    point_in_time_recovery = optional(bool, true)
+  })
+}

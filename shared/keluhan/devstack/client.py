@@ -1,0 +1,86 @@
+"""A client of the running local stack, as the apps and operators use it (demo and e2e tests)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from keluhan.devstack.config import StackConfig
+
+SETTLED = {"routed", "forwarded", "triage", "photo_rejected", "in_moderation", "photo_expired"}
+
+
+class StackClient:
+    def __init__(self, config: StackConfig):
+        self.config = config
+        self.http = requests.Session()
+        for key, value in config.emulator_env().items():
+            os.environ.setdefault(key, value)
+
+    # --- citizens -------------------------------------------------------------------------
+    def sign_in(self, email: str, password: str = "rahasia-demo") -> tuple[str, str]:
+        """(uid, ID token) of a test user of the Auth emulator, created on first use."""
+        base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1"
+        body = {"email": email, "password": password, "returnSecureToken": True}
+        response = self.http.post(f"{base}/accounts:signUp?key=demo", json=body, timeout=10)
+        if response.status_code == 400 and "EMAIL_EXISTS" in response.text:
+            response = self.http.post(f"{base}/accounts:signInWithPassword?key=demo", json=body, timeout=10)
+        response.raise_for_status()
+        data = response.json()
+        return data["localId"], data["idToken"]
+
+    def function_url(self, name: str) -> str:
+        return f"{self.config.functions[name].url}/"
+
+    def submit(self, token: str | None, body: Any, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.http.post(self.function_url("submit_report"), json=body, headers=headers,
+                              timeout=30, **kwargs)
+
+    def get_report(self, token: str, report_id: str) -> requests.Response:
+        return self.http.get(self.function_url("get_report"), params={"report_id": report_id},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def upload_photo(self, upload: dict[str, Any], data: bytes) -> requests.Response:
+        """PUT to the signed URL with exactly the headers it was signed for."""
+        return self.http.put(upload["url"], data=data, headers=upload["headers"], timeout=30)
+
+    # --- Firestore, as SKPD tools and operators read it -----------------------------------
+    @property
+    def db(self):
+        from google.cloud import firestore
+
+        if not hasattr(self, "_db"):
+            self._db = firestore.Client(project=self.config.project)
+        return self._db
+
+    def report(self, report_id: str) -> dict[str, Any] | None:
+        snap = self.db.collection("reports").document(report_id).get()
+        return snap.to_dict() if snap.exists else None
+
+    def wait_report(self, report_id: str, until: Callable[[dict[str, Any]], bool] | None = None, *,
+                    timeout_s: float = 60.0) -> dict[str, Any]:
+        """Poll (bounded) until the report satisfies `until` (default: settled)."""
+        until = until or (lambda r: r["status"] in SETTLED)
+        return wait_for(lambda: _if(self.report(report_id), until), timeout_s=timeout_s,
+                        what=f"report {report_id}")
+
+
+def _if(value, predicate):
+    return value if value is not None and predicate(value) else None
+
+
+def wait_for(probe: Callable[[], Any], *, timeout_s: float, what: str, interval_s: float = 0.2) -> Any:
+    """The first truthy value of `probe()`, polling until `timeout_s`; TimeoutError otherwise."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise TimeoutError(f"{what}: not reached within {timeout_s:.0f} s (last: {last!r})")

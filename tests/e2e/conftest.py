@@ -1,0 +1,33 @@
+"""One real emulator stack per test session: emulators, every function, the receiver, the watcher."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from keluhan.devstack.client import StackClient
+from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
+from keluhan.devstack.env import function_env
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    from keluhan.devstack.launcher import start_stack
+
+    running = start_stack(EMULATORS_JSON, tmp_path_factory.mktemp("devstack"), timeout_s=150)
+    # This process talks to the emulators as the functions do (function tests on real emulators).
+    os.environ.update(function_env(running.config, running.state_dir))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def client(stack) -> StackClient:
+    return StackClient(load_stack_config(EMULATORS_JSON))
+
+
+@pytest.fixture(scope="session")
+def citizen(client):
+    """A signed-in citizen of the Auth emulator: (uid, ID token)."""
+    return client.sign_in("warga.e2e@example.com")
