@@ -1,5 +1,149 @@
-"""Placeholder: filled in by its issue."""
+"""`keluhan demo`: real signed-in test users submit reports to the running local stack."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from keluhan.cli import CliError
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    title: str
+    user: str
+    category: str
+    lat: float
+    lon: float
+    street: str | None = None
+    channel: str = "warga"
+    photo_age: timedelta | None = timedelta(minutes=3)  # None: no photo (Call Center 112)
+
+
+# Points inside real kelurahan of ../shared/geo (Kel. Bontorannu, Mamajang Dalam, Karuwisi,
+# Barrang Lompo island) and Sungguminasa in Kabupaten Gowa.
+SCENARIO = (
+    DemoReport("Jalan berlubang di jalan kota / Pothole on a city road", "siti@warga.test",
+               "jalan_rusak", -5.162247, 119.40421, street="Jl. Landak Baru"),
+    DemoReport("Jalan rusak di jalan provinsi / Damaged provincial road", "andi@warga.test",
+               "jalan_rusak", -5.140235, 119.435353, street="Jl. Hertasning"),
+    DemoReport("Sampah menumpuk / Piled-up rubbish", "siti@warga.test",
+               "sampah", -5.161989, 119.421297),
+    DemoReport("Air bersih mati di pulau / No clean water on the island", "daeng@warga.test",
+               "air_bersih", -5.048446, 119.329021),
+    DemoReport("Laporan Call Center 112 dari Gowa / Call Center 112 report from Gowa",
+               "operator112@makassar.test", "jalan_rusak", -5.2069, 119.4531,
+               channel="call_center_112", photo_age=None),
+    DemoReport("Foto lama seminggu / A week-old photo", "andi@warga.test",
+               "jalan_rusak", -5.162247, 119.40421, photo_age=timedelta(days=7)),
+)
 
 
 def register(commands) -> None:
-    pass
+    parser = commands.add_parser("demo", help="submit demo reports to the running local stack")
+    parser.add_argument("--json", action="store_true", help="one JSON object per report")
+    parser.add_argument("--config", default=None, help="emulators.json of the running stack")
+    parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait per report")
+    parser.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from pathlib import Path
+
+    from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
+
+    config = load_stack_config(Path(args.config) if args.config else EMULATORS_JSON)
+    return run_demo(config, as_json=args.json, timeout_s=args.timeout)
+
+
+def run_demo(config, *, as_json: bool = False, timeout_s: float = 90.0) -> int:
+    import requests
+
+    from keluhan.devstack.client import StackClient
+
+    client = StackClient(config)
+    try:
+        results = [_submit(client, item) for item in SCENARIO]
+    except requests.ConnectionError as exc:
+        raise CliError(f"the local stack is not answering ({exc.request.url}); start it with "
+                       "`keluhan dev up`") from exc
+    for item, report_id in results:
+        report = client.wait_report(report_id, timeout_s=timeout_s)
+        if report["status"] == "forwarded":  # wait for the hop to the external body too
+            report = client.wait_report(report_id, lambda r: r["forwarding"]["state"] in
+                                        ("acknowledged", "failed"), timeout_s=timeout_s)
+        print(json.dumps(summary(report), ensure_ascii=False, default=str) if as_json
+              else journey(item, report), flush=True)
+    return 0
+
+
+def _submit(client, item: DemoReport) -> tuple[DemoReport, str]:
+    from keluhan.devstack.sample_photos import make_jpeg
+
+    _, token = client.sign_in(item.user)
+    taken_at = datetime.now(UTC) - item.photo_age if item.photo_age else None
+    body: dict[str, Any] = {
+        "client_id": f"demo-{uuid.uuid4().hex[:16]}",
+        "category": item.category,
+        "description": item.title,
+        "lat": item.lat,
+        "lon": item.lon,
+        "accuracy_m": 8,
+        "channel": item.channel,
+    }
+    if item.street:
+        body["street"] = item.street
+    if taken_at:
+        body["photo_taken_at"] = taken_at.isoformat()
+    response = client.submit(token, body)
+    if response.status_code not in (200, 201):
+        raise CliError(f"submit_report answered {response.status_code}: {response.text}")
+    created = response.json()
+    if created.get("upload"):
+        photo = make_jpeg(taken_at=taken_at, lat=item.lat, lon=item.lon,
+                          seed=uuid.uuid4().int % 10_000)
+        put = client.upload_photo(created["upload"], photo)
+        if put.status_code not in (200, 201):
+            raise CliError(f"photo upload answered {put.status_code}: {put.text}")
+    return item, created["report_id"]
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    location = report.get("location") or {}
+    routing = report.get("routing") or {}
+    forwarding = report.get("forwarding") or {}
+    return {
+        "report_id": report["report_id"],
+        "status": report["status"],
+        "category": report["category"],
+        "channel": report["channel"],
+        "photo_verdict": report["photo"].get("verdict"),
+        "photo_reasons": [r["code"] for r in report["photo"].get("reasons") or []],
+        "kelurahan": location.get("kelurahan"),
+        "kecamatan": location.get("kecamatan"),
+        "inside_city": location.get("inside_city"),
+        "outside_region": location.get("outside_region"),
+        "road": location.get("road"),
+        "assignee": routing.get("assignee"),
+        "kind": routing.get("kind"),
+        "rule": routing.get("rule"),
+        "reason": routing.get("reason"),
+        "delivery_state": forwarding.get("state"),
+        "receiver_ref": forwarding.get("receiver_ref"),
+    }
+
+
+def journey(item: DemoReport, report: dict[str, Any]) -> str:
+    """Every field of reports/{id}, after the report's journey through the stages."""
+    lines = [f"━━ {item.title}", f"   report {report['report_id']}  ({item.user}, {report['channel']})"]
+    for step in report.get("timeline", []):
+        note = f" — {step['note']}" if step.get("note") else ""
+        lines.append(f"   {step['at']:%H:%M:%S}  {step['status']:<15}{note}")
+    lines.append("   reports/{id}:")
+    for key in sorted(report):
+        if key != "timeline":
+            lines.append(f"     {key}: {json.dumps(report[key], ensure_ascii=False, default=str)}")
+    return "\n".join(lines)

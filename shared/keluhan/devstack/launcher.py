@@ -85,21 +85,23 @@ class RunningStack:
         tmp.replace(self.stack_file)
 
     def record_emulator_children(self) -> bool:
-        """Add firebase's emulator JVMs (own sessions, they outlive a killed firebase); True if new."""
-        known = {r.pid for r in self.records}
-        new = []
+        """Record firebase's emulator JVMs (own sessions: they outlive a killed firebase); True if changed."""
+        current = []
         for rec in [r for r in self.records if r.kind == "firebase"]:
             proc = rec.find()
             for child in descendants(proc) if proc else []:
-                if child.pid not in known:
-                    try:
-                        new.append(ProcessRecord.of(child, _emulator_name(child), kind="jvm"))
-                    except psutil.Error:
-                        pass
-        self.records += new
-        if new:
-            self.save()
-        return bool(new)
+                try:
+                    current.append(ProcessRecord.of(child, _emulator_name(child), kind="jvm"))
+                except psutil.Error:
+                    pass
+        # Re-recorded each time: a wrapper script (the Pub/Sub emulator's) execs java later on.
+        pids = {r.pid for r in current}
+        records = [r for r in self.records if r.kind != "jvm" or r.pid not in pids] + current
+        if records == self.records:
+            return False
+        self.records = records
+        self.save()
+        return True
 
     def exited(self) -> tuple[str, int] | None:
         """The first process that has exited, with its return code."""
@@ -255,8 +257,10 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
 
     emu_eps = (config.firestore, config.firestore_websocket, config.pubsub, config.auth, config.logging)
     parts = [
-        Part("firebase", [str(tools.firebase), "--config", str(config.path), "--project", config.project,
-                          "emulators:start", "--only", ",".join(FIREBASE_EMULATORS)], fb_env,
+        # node itself, not the script's `#!/usr/bin/env node`: the recorded command line stays true.
+        Part("firebase", [tools.node, str(tools.firebase.resolve()), "--config", str(config.path),
+                          "--project", config.project, "emulators:start",
+                          "--only", ",".join(FIREBASE_EMULATORS)], fb_env,
              [_hub_lists_emulators(config.hub)] + [_tcp(ep) for ep in emu_eps], kind="firebase"),
         Part("storage", [str(bin_dir / "gcp-storage-emulator"), "start", "--host", config.storage.host,
                          "--port", str(config.storage.port), "--in-memory",

@@ -50,10 +50,15 @@ class ProcessRecord:
             proc = psutil.Process(self.pid)
             with proc.oneshot():
                 same = (abs(proc.create_time() - self.create_time) < 0.05
-                        and proc.cmdline() == self.cmdline)
+                        and _same_command(self.cmdline, proc.cmdline()))
                 return proc if same and not _gone(proc) else None
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             return None
+
+
+def _same_command(recorded: list[str], current: list[str]) -> bool:
+    # The current command line may be the recorded one's tail: `/usr/bin/env node x` execs `node x`.
+    return bool(current) and recorded[-len(current):] == current
 
 
 def port_is_busy(ep: Endpoint) -> bool:

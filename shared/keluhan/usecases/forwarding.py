@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from keluhan.domain.catalogue import get_category
 from keluhan.domain.forwarding import Delivery, build_payload, target_for
 from keluhan.domain.report import Status
 from keluhan.ports import Clock, PermanentError, Reports, TransientError
@@ -37,7 +38,7 @@ def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s
         error = str(exc)
         _save(reports, report_id, lambda d: d.failed(error, now=clock()))
         raise PermanentError(error) from exc
-    payload = build_payload({**report, "photo_url": photo_url}, target.get("format", "webhook"))
+    payload = build_payload(_outgoing(report, photo_url), target.get("format", "webhook"))
 
     _save(reports, report_id, lambda d: d.record_attempt(now=clock()))
     try:
@@ -51,6 +52,14 @@ def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s
         _save(reports, report_id, lambda d: d.failed(error, now=clock()))
         raise PermanentError(error) from exc
     return _save(reports, report_id, lambda d: d.acknowledged(result.receiver_ref, now=clock()))
+
+
+def _outgoing(report: dict[str, Any], photo_url: str | None) -> dict[str, Any]:
+    """The fields the payload builders read: the stored report flattened, plus names."""
+    category = get_category(report["category"])
+    return {**report, "lat": report["point"]["lat"], "lon": report["point"]["lon"],
+            "category_name": category.label if category else report["category"],
+            "photo_url": photo_url}
 
 
 def mark_delivery_failed(report_id: str, reason: str, *, reports: Reports, clock: Clock) -> None:

@@ -19,13 +19,16 @@ variable "photo" {
 }
 
 variable "settings" {
-  description = "KELUHAN_* tunables passed to every function; defaults equal those of keluhan.settings.Settings."
+  description = "Tunables of keluhan.settings.Settings, by field name, passed to every function as KELUHAN_<FIELD>; defaults equal the Settings defaults."
   type = object({
-    upload_url_ttl_s    = optional(number, 900)
-    photo_wait_s        = optional(number, 86400)
-    routing_rules_ttl_s = optional(number, 30)
-    forward_timeout_s   = optional(number, 10)
-    max_body_bytes      = optional(number, 65536)
+    upload_url_ttl_s         = optional(number, 900)
+    photo_wait_s             = optional(number, 86400)
+    photo_max_bytes          = optional(number, 15728640)
+    photo_max_age_h          = optional(number, 24)
+    photo_gps_max_distance_m = optional(number, 300)
+    routing_rules_ttl_s      = optional(number, 30)
+    forward_timeout_s        = optional(number, 10)
+    max_body_bytes           = optional(number, 65536)
   })
   default = {}
 }

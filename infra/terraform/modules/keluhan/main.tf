@@ -7,15 +7,11 @@ locals {
   publishers   = merge([for name, fn in local.functions : { for topic in fn.publishes : "${name}/${topic}" => { function = name, topic = topic } }]...)
   bucket_users = { for name, fn in local.functions : name => fn.bucket_role if fn.bucket_role != null }
 
-  # Every function reads one Settings object; these are its KELUHAN_* environment variables.
+  # Every function reads one Settings object from these KELUHAN_* environment variables.
+  settings_environment = { for field, value in var.settings : "KELUHAN_${upper(field)}" => tostring(value) }
   common_environment = {
-    KELUHAN_PROJECT_ID          = var.project.id
-    KELUHAN_PHOTO_BUCKET        = module.storage.photo_bucket
-    KELUHAN_UPLOAD_URL_TTL_S    = tostring(var.settings.upload_url_ttl_s)
-    KELUHAN_PHOTO_WAIT_S        = tostring(var.settings.photo_wait_s)
-    KELUHAN_ROUTING_RULES_TTL_S = tostring(var.settings.routing_rules_ttl_s)
-    KELUHAN_FORWARD_TIMEOUT_S   = tostring(var.settings.forward_timeout_s)
-    KELUHAN_MAX_BODY_BYTES      = tostring(var.settings.max_body_bytes)
+    KELUHAN_PROJECT_ID   = var.project.id
+    KELUHAN_PHOTO_BUCKET = module.storage.photo_bucket
   }
   # Data files copied by `keluhan package`; /workspace is where the function's source runs.
   function_environment = {
@@ -156,7 +152,7 @@ module "function" {
     max_instances         = var.scaling.max_instances
     service_account_email = google_service_account.function[each.key].email
     build_service_account = google_service_account.build.id
-    environment           = merge(local.common_environment, lookup(local.function_environment, each.key, {}))
+    environment           = merge(local.settings_environment, local.common_environment, lookup(local.function_environment, each.key, {}))
     secret_environment    = lookup(local.secret_environment, each.key, {})
     # HTTP functions check Firebase ID tokens and channel credentials themselves.
     invokers = each.value.trigger == "http" ? { public = "allUsers" } : { pubsub_push = "serviceAccount:${google_service_account.pubsub_push.email}" }

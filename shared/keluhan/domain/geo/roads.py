@@ -155,6 +155,10 @@ class RoadLayer:
         found[pi[first]] = ri[first]
         return found
 
+    def nearest_one(self, x: float, y: float) -> int:
+        """nearest() for one point."""
+        return int(self.nearest(shapely.points([x], [y]))[0])
+
 
 def choose_road(layer_road: Road | None, street: str | None, table: RoadTable) -> Road | None:
     """The layer beats the street name; with neither the road is unknown (None)."""

@@ -1,0 +1,104 @@
+"""Operator commands over Firestore and Pub/Sub: `keluhan dlq list|replay`, `keluhan rules load`.
+
+Against the local stack by default; `--no-emulators` uses the project's real services.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from keluhan.cli import CliError
+
+
+def register(commands) -> None:
+    dlq = commands.add_parser("dlq", help="dead letters: list and replay")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    listing = dlq_commands.add_parser("list", help="dead letters not yet replayed")
+    listing.add_argument("--all", action="store_true", help="include replayed ones")
+    _connection_options(listing)
+    listing.set_defaults(func=_list)
+    replay = dlq_commands.add_parser("replay", help="publish dead letters again to their topic")
+    replay.add_argument("id", nargs="?", help="dead letter id (from `dlq list`)")
+    replay.add_argument("--all", action="store_true", help="replay every dead letter not yet replayed")
+    _connection_options(replay)
+    replay.set_defaults(func=_replay)
+
+    rules = commands.add_parser("rules", help="routing rules in Firestore")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    load = rules_commands.add_parser("load", help="validate a rules file and make it current")
+    load.add_argument("file", nargs="?", help="rules JSON (default: the fixture)")
+    _connection_options(load)
+    load.set_defaults(func=_load_rules)
+
+
+def _connection_options(parser) -> None:
+    parser.add_argument("--no-emulators", action="store_true",
+                        help="use the real project (GOOGLE_CLOUD_PROJECT) instead of the local stack")
+    parser.add_argument("--config", default=None, help="emulators.json of the local stack")
+
+
+def _clients(args):
+    from pathlib import Path
+
+    from google.cloud import firestore, pubsub_v1
+
+    from keluhan.adapters.firestore_store import FirestoreDeadLetters, FirestoreRulesDoc
+    from keluhan.adapters.pubsub_publisher import PubSubPublisher
+    from keluhan.settings import get_settings
+
+    if not args.no_emulators:
+        from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
+
+        config = load_stack_config(Path(args.config) if args.config else EMULATORS_JSON)
+        os.environ.update(config.emulator_env())
+    project = get_settings().project_id
+    db = firestore.Client(project=project)
+    return (FirestoreDeadLetters(db), PubSubPublisher(pubsub_v1.PublisherClient(), project),
+            FirestoreRulesDoc(db))
+
+
+def _list(args) -> int:
+    dead_letters, _, _ = _clients(args)
+    for record in dead_letters.list(include_replayed=args.all):
+        print(json.dumps({k: record.get(k) for k in ("id", "report_id", "stage", "topic", "reason",
+                                                     "attempts", "at", "replayed_at", "replays")},
+                         ensure_ascii=False, default=str))
+    return 0
+
+
+def _replay(args) -> int:
+    from keluhan.bootstrap import utc_now
+    from keluhan.usecases.dead_letters import replay
+
+    if bool(args.id) == bool(args.all):
+        raise CliError("give one dead letter id, or --all")
+    dead_letters, publisher, _ = _clients(args)
+    if args.all:
+        records = dead_letters.list()
+    else:
+        record = dead_letters.get(args.id)
+        if record is None:
+            raise CliError(f"no dead letter {args.id!r}")
+        records = [record]
+    for record in records:
+        replay(record, publish_raw=publisher.raw, dead_letters=dead_letters, clock=utc_now)
+        print(json.dumps({"replayed": record["id"], "topic": record["topic"],
+                          "report_id": record.get("report_id")}))
+    return 0
+
+
+def _load_rules(args) -> int:
+    from pathlib import Path
+
+    from keluhan.domain.routing import default_rules_path, load_rules
+
+    path = Path(args.file) if args.file else default_rules_path()
+    try:
+        rules = load_rules(path)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    _, _, rules_doc = _clients(args)
+    rules_doc.store(rules.to_dict())
+    print(json.dumps({"loaded": str(path), "version": rules.version, "rules": len(rules.rules)}))
+    return 0

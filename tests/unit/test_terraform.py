@@ -1,0 +1,307 @@
+"""The Terraform under infra/terraform deploys exactly what keluhan.topology and Settings describe.
+
+No provider can be downloaded here, so the HCL is parsed (python-hcl2) and compared with the code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import hcl2
+import pytest
+from hcl2.utils import SerializationOptions
+from pydantic import AliasChoices
+
+from keluhan import topology
+from keluhan.cli import package
+from keluhan.settings import REPO_ROOT, Settings
+
+TERRAFORM = REPO_ROOT / "infra" / "terraform"
+MODULES = TERRAFORM / "modules"
+ENVIRONMENTS = sorted(p for p in (TERRAFORM / "environments").iterdir() if p.is_dir())
+ALL_ROOTS = sorted(p for p in TERRAFORM.rglob("*") if p.is_dir() and list(p.glob("*.tf")))
+RUNTIME_ROOT = "/workspace/"  # where Cloud Functions puts the function's source
+OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+
+
+@cache
+def load(directory: Path) -> dict[str, list]:
+    """Every top-level block of a Terraform directory, all .tf files merged."""
+    merged: dict[str, list] = {}
+    for path in sorted(directory.glob("*.tf")):
+        with path.open(encoding="utf-8") as handle:
+            for kind, blocks in hcl2.load(handle, serialization_options=OPTIONS).items():
+                merged.setdefault(kind, []).extend(blocks)
+    return merged
+
+
+def named(directory: Path, kind: str) -> dict[str, dict]:
+    """Blocks with one label (variable, output, module) by label."""
+    return {label: body for block in load(directory).get(kind, []) for label, body in block.items()}
+
+
+def resource(directory: Path, rtype: str, name: str) -> dict:
+    for block in load(directory).get("resource", []):
+        if rtype in block and name in block[rtype]:
+            return block[rtype][name]
+    raise AssertionError(f"{directory.name}: no resource {rtype}.{name}")
+
+
+def locals_of(directory: Path) -> dict:
+    return {k: v for block in load(directory).get("locals", []) for k, v in block.items()}
+
+
+def optional_defaults(type_expr: str) -> dict[str, str]:
+    """`name = optional(type, default)` attributes of an object type expression."""
+    return dict(re.findall(r"(\w+)\s*=\s*optional\(\w+(?:\(\w+\))?,\s*([^)]*)\)", type_expr))
+
+
+def env_names(field: str) -> set[str]:
+    """The environment variables Settings reads a field from."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return set(alias.choices)
+    return {f"KELUHAN_{field.upper()}"}
+
+
+SYSTEM = MODULES / "keluhan"
+FUNCTIONS = locals_of(SYSTEM)["functions"]
+PUBSUB_FUNCTIONS = [fn for fn in topology.FUNCTIONS if fn.trigger == "pubsub"]
+
+
+def deployed_environment() -> dict[str, set[str]]:
+    """Every environment variable each function gets, literal names plus KELUHAN_<settings field>."""
+    local = locals_of(SYSTEM)
+    settings_type = named(SYSTEM, "variable")["settings"]["type"]
+    shared = {f"KELUHAN_{field.upper()}" for field in optional_defaults(settings_type)}
+    shared |= set(local["common_environment"])
+    return {
+        name: shared
+        | set(local["function_environment"].get(name, {}))
+        | set(local["secret_environment"].get(name, {}))
+        for name in FUNCTIONS
+    }
+
+
+def test_every_topology_function_is_deployed_and_nothing_else():
+    assert sorted(FUNCTIONS) == sorted(fn.name for fn in topology.FUNCTIONS)
+    call = named(SYSTEM, "module")["function"]
+    assert call["for_each"] == "${local.functions}"
+    assert call["function"]["name"] == "${each.key}"
+    assert call["function"]["source_dir"] == "${var.paths.build_dir}/${each.key}"
+
+
+def test_each_function_is_built_from_its_folder_with_the_folder_name_as_entry_point():
+    fn = resource(MODULES / "function", "google_cloudfunctions2_function", "this")
+    build = fn["build_config"][0]
+    assert build["entry_point"] == "${var.function.name}"
+    assert build["runtime"] == "python311"
+    source = build["source"][0]["storage_source"][0]
+    assert source["object"] == "${google_storage_bucket_object.source.name}"
+    archive = next(b["archive_file"]["source"] for b in load(MODULES / "function")["data"]
+                   if "archive_file" in b)
+    assert archive["source_dir"] == "${var.function.source_dir}"
+
+
+def test_function_triggers_topics_publishes_and_timeouts_match_topology():
+    for fn in topology.FUNCTIONS:
+        deployed = FUNCTIONS[fn.name]
+        assert deployed["trigger"] == fn.trigger, fn.name
+        assert deployed["topics"] == list(fn.topics), fn.name
+        assert deployed["publishes"] == list(fn.publishes), fn.name
+        assert deployed["timeout_s"] == fn.timeout_s, fn.name
+    call = named(SYSTEM, "module")["function"]["function"]
+    assert call["timeout_s"] == "${each.value.timeout_s}"
+    service = resource(MODULES / "function", "google_cloudfunctions2_function", "this")["service_config"][0]
+    assert service["timeout_seconds"] == "${var.function.timeout_s}"
+
+
+def test_pubsub_delivery_settings_match_topology():
+    for fn in PUBSUB_FUNCTIONS:
+        deployed = FUNCTIONS[fn.name]
+        expected = {"ack_deadline_s": fn.ack_deadline_s, "min_backoff_s": fn.min_backoff_s,
+                    "max_backoff_s": fn.max_backoff_s, "dead_letter": fn.dead_letter,
+                    "max_delivery_attempts": fn.max_delivery_attempts}
+        assert {k: deployed[k] for k in expected} == expected, fn.name
+
+
+def test_subscriptions_match_topology_subscriptions():
+    expected = {s.name: {"function": s.function, "topic": s.topic,
+                         "dead_letter_topic": s.dead_letter_topic}
+                for s in topology.subscriptions()}
+    assert locals_of(SYSTEM)["subscriptions"] == expected
+
+
+def test_each_subscription_pushes_to_its_function_with_that_functions_delivery_settings():
+    passed = named(SYSTEM, "module")["pubsub"]["subscriptions"]
+    assert passed.startswith("${{for name, sub in local.subscriptions : name => ")
+    for attribute in ("ack_deadline_s", "min_backoff_s", "max_backoff_s", "max_delivery_attempts"):
+        assert f"{attribute} = local.functions[sub.function].{attribute}" in passed
+    assert "push_endpoint = module.function[sub.function].uri" in passed
+    assert "dead_letter_topic = sub.dead_letter_topic" in passed
+
+    sub = resource(MODULES / "pubsub", "google_pubsub_subscription", "push")
+    assert sub["for_each"] == "${var.subscriptions}"
+    assert sub["name"] == "${each.key}"
+    assert sub["topic"] == "${google_pubsub_topic.this[each.value.topic].id}"
+    assert sub["ack_deadline_seconds"] == "${each.value.ack_deadline_s}"
+    assert sub["retry_policy"] == [{"minimum_backoff": "${each.value.min_backoff_s}s",
+                                    "maximum_backoff": "${each.value.max_backoff_s}s"}]
+    push = sub["push_config"][0]
+    assert push["push_endpoint"] == "${each.value.push_endpoint}"
+    assert push["oidc_token"][0]["audience"] == "${each.value.push_endpoint}"
+    dead_letter = sub["dynamic"][0]["dead_letter_policy"]
+    assert dead_letter["for_each"] == "${each.value.dead_letter_topic == null ? [] : [each.value]}"
+    assert dead_letter["content"][0] == {
+        "dead_letter_topic": "${google_pubsub_topic.this[dead_letter_policy.value.dead_letter_topic].id}",
+        "max_delivery_attempts": "${dead_letter_policy.value.max_delivery_attempts}",
+    }
+
+
+def test_pubsub_service_agent_may_move_messages_to_dead_letter_topics():
+    publisher = resource(MODULES / "pubsub", "google_pubsub_topic_iam_member", "dead_letter_publisher")
+    subscriber = resource(MODULES / "pubsub", "google_pubsub_subscription_iam_member",
+                          "dead_letter_subscriber")
+    assert (publisher["role"], publisher["member"]) == ("roles/pubsub.publisher", "${local.pubsub_agent}")
+    assert (subscriber["role"], subscriber["member"]) == ("roles/pubsub.subscriber", "${local.pubsub_agent}")
+
+
+def test_every_topic_exists_dead_letter_topics_included():
+    local = locals_of(SYSTEM)
+    assert local["stage_topics"] + local["dead_letter_topics"] == topology.all_topics()
+    assert named(SYSTEM, "module")["pubsub"]["topics"] == \
+        "${concat(local.stage_topics, local.dead_letter_topics)}"
+    for fn in FUNCTIONS.values():
+        assert set(fn["topics"] + fn["publishes"]) <= set(topology.all_topics())
+
+
+def test_every_environment_variable_is_a_settings_field():
+    known = set().union(*(env_names(field) for field in Settings.model_fields))
+    for name, variables in deployed_environment().items():
+        assert variables <= known, f"{name}: not Settings fields: {sorted(variables - known)}"
+
+
+def test_required_settings_and_demo_defaults_are_set_for_every_function():
+    must_set = {field for field, info in Settings.model_fields.items()
+                if info.is_required() or str(info.default).startswith("demo-")}
+    assert {"project_id", "photo_bucket"} <= must_set
+    for name, variables in deployed_environment().items():
+        for field in must_set:
+            assert env_names(field) & variables, f"{name}: {field} is not set"
+
+
+def test_settings_defaults_in_terraform_equal_the_settings_defaults():
+    for root in [SYSTEM, *ENVIRONMENTS]:
+        defaults = optional_defaults(named(root, "variable")["settings"]["type"])
+        assert defaults, root
+        for field, value in defaults.items():
+            assert float(value) == Settings.model_fields[field].default, f"{root.name}: {field}"
+
+
+def test_emulator_and_local_signing_settings_never_reach_production():
+    forbidden = env_names("firebase_auth_emulator_host") | env_names("signing_key_file")
+    for name, variables in deployed_environment().items():
+        assert not variables & forbidden, name
+        assert not [v for v in variables if v.endswith("_EMULATOR_HOST")], name
+
+
+def test_forward_targets_come_from_secret_manager_and_only_forward_report_reads_them():
+    secret = locals_of(SYSTEM)["secret_environment"]
+    assert set(secret) == {"forward_report"}
+    assert env_names("forward_targets") == set(secret["forward_report"])
+    service = resource(MODULES / "function", "google_cloudfunctions2_function", "this")["service_config"][0]
+    assert service["dynamic"][0]["secret_environment_variables"]["for_each"] == \
+        "${var.function.secret_environment}"
+
+
+def test_data_files_named_in_the_environment_are_the_ones_keluhan_package_copies():
+    env = locals_of(SYSTEM)["function_environment"]
+    rules = env["route_report"]["KELUHAN_ROUTING_RULES_FILE"]
+    assert rules.startswith(RUNTIME_ROOT)
+    assert rules.removeprefix(RUNTIME_ROOT) in package.DATA_FILES["route_report"]
+    assert env[package.GEO_FUNCTION]["KELUHAN_GEO_DIR"] == RUNTIME_ROOT + package.GEO_DIR
+    assert f"{RUNTIME_ROOT}{package.GEO_DIR}/${{var.geo.bundle_file}}" in \
+        env[package.GEO_FUNCTION]["KELUHAN_GEO_BUNDLE"]
+
+
+def test_photo_and_source_buckets_are_private():
+    for name in ("photos", "sources"):
+        bucket = resource(MODULES / "storage", "google_storage_bucket", name)
+        assert bucket["uniform_bucket_level_access"] is True, name
+        assert bucket["public_access_prevention"] == "enforced", name
+    tf_text = "\n".join(p.read_text() for p in TERRAFORM.rglob("*.tf"))
+    for block in re.findall(r'resource "google_storage_bucket_iam\w*".*?\n}', tf_text, re.S):
+        assert "allUsers" not in block and "allAuthenticatedUsers" not in block
+
+
+def test_photo_uploads_notify_the_photo_uploaded_topic_in_the_gcs_format():
+    notification = resource(MODULES / "storage", "google_storage_notification", "photo_uploaded")
+    assert notification["payload_format"] == "JSON_API_V1"
+    assert notification["event_types"] == ["OBJECT_FINALIZE"]
+    assert notification["object_name_prefix"] == "${var.photo.incoming_prefix}"
+    topic = named(SYSTEM, "module")["storage"]["notification_topic_id"]
+    assert topic == f'${{module.pubsub.topic_ids["{topology.PHOTO_UPLOADED}"]}}'
+
+
+def test_functions_scale_to_zero_and_only_http_functions_are_public():
+    fn = resource(MODULES / "function", "google_cloudfunctions2_function", "this")
+    service = fn["service_config"][0]
+    assert service["min_instance_count"] == 0
+    assert service["ingress_settings"] == '${var.function.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"}'
+    call = named(SYSTEM, "module")["function"]["function"]
+    assert call["public"] == '${each.value.trigger == "http"}'
+    assert call["invokers"].startswith('${each.value.trigger == "http" ? {public = "allUsers"} : ')
+
+
+def test_each_function_publishes_only_to_its_topology_topics():
+    publisher = resource(SYSTEM, "google_pubsub_topic_iam_member", "publisher")
+    assert publisher["for_each"] == "${local.publishers}"
+    assert publisher["topic"] == "${module.pubsub.topic_ids[each.value.topic]}"
+    assert "for topic in fn.publishes" in locals_of(SYSTEM)["publishers"]
+
+
+@pytest.mark.parametrize("root", ALL_ROOTS, ids=lambda p: str(p.relative_to(TERRAFORM)))
+def test_every_variable_and_output_has_a_description(root):
+    for kind in ("variable", "output"):
+        for label, body in named(root, kind).items():
+            assert str(body.get("description", "")).strip(), f"{kind} {label} has no description"
+
+
+@pytest.mark.parametrize("root", ALL_ROOTS, ids=lambda p: str(p.relative_to(TERRAFORM)))
+def test_every_reference_resolves(root):
+    """What `terraform validate` would catch first: unknown variables, locals and modules."""
+    text = "\n".join(p.read_text() for p in root.glob("*.tf"))
+    text = re.sub(r"#.*", "", text)
+    declared = {"var": set(named(root, "variable")), "local": set(locals_of(root)),
+                "module": set(named(root, "module"))}
+    for kind, names in declared.items():
+        used = set(re.findall(rf"\b{kind}\.(\w+)", text))
+        assert used <= names, f"undeclared {kind}: {sorted(used - names)}"
+
+
+@pytest.mark.parametrize("root", ALL_ROOTS, ids=lambda p: str(p.relative_to(TERRAFORM)))
+def test_module_calls_pass_exactly_the_variables_the_module_declares(root):
+    meta = {"source", "for_each", "count", "depends_on", "providers"}
+    for label, call in named(root, "module").items():
+        target = (root / call["source"]).resolve()
+        variables = named(target, "variable")
+        passed = set(call) - meta
+        assert passed <= set(variables), f"{label}: unknown inputs {sorted(passed - set(variables))}"
+        required = {name for name, body in variables.items() if "default" not in body}
+        assert required <= passed, f"{label}: missing inputs {sorted(required - passed)}"
+
+
+def test_terraform_fmt_is_clean():
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("terraform is not on PATH")
+        pytest.skip("terraform is not on PATH")
+    result = subprocess.run([terraform, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
