@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # when ops have one, roads.geojson; or an imported bundle written by `keluhan geo import`.
     geo_dir: str = ""
     geo_bundle: str = ""
+    geo_roads_file: str = ""  # a road layer outside geo_dir (else geo_dir/roads.geojson if present)
+    geo_snap_distance_m: float = Field(default=150.0, ge=0, le=1000)
+    geo_near_border_m: float = Field(default=20.0, ge=0, le=500)
+    geo_road_snap_m: float = Field(default=25.0, ge=0, le=200)
 
     # Routing rules: the fixture file; Firestore overrides it when a rules document exists.
     routing_rules_file: str = ""

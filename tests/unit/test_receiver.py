@@ -11,14 +11,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from keluhan.domain.assignees import ASSIGNEES
-from keluhan.domain.forwarding import target_for
 from keluhan.devstack.receiver import (
     BODY_PREFIX,
     ReceiverClient,
     RunningReceiver,
     local_forward_targets,
 )
+from keluhan.domain.assignees import ASSIGNEES
+from keluhan.domain.forwarding import target_for
 
 REPORT = {"service_request_id": "R1", "status": "open", "service_code": "jalan_rusak"}
 

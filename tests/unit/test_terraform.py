@@ -61,6 +61,22 @@ def optional_defaults(type_expr: str) -> dict[str, str]:
     return dict(re.findall(r"(\w+)\s*=\s*optional\(\w+(?:\(\w+\))?,\s*([^)]*)\)", type_expr))
 
 
+def object_attributes(type_expr: str) -> dict[str, bool] | None:
+    """Top-level attributes of an `object({...})` type (name: optional?), None for other types."""
+    body = type_expr.removeprefix("${").removesuffix("}")
+    if not body.startswith("object({"):
+        return None
+    attributes, depth = {}, 0
+    for match in re.finditer(r"[({\[]|[)}\]]|(\w+)\s*=\s*(optional\()?", body[len("object({"):]):
+        if match.group(1) and depth == 0:
+            attributes[match.group(1)] = bool(match.group(2))
+        if match.group(2) or match.group(0) in "({[":
+            depth += 1
+        elif match.group(0) in ")}]":
+            depth -= 1
+    return attributes
+
+
 def env_names(field: str) -> set[str]:
     """The environment variables Settings reads a field from."""
     alias = Settings.model_fields[field].validation_alias
@@ -282,6 +298,11 @@ def test_every_reference_resolves(root):
     for kind, names in declared.items():
         used = set(re.findall(rf"\b{kind}\.(\w+)", text))
         assert used <= names, f"undeclared {kind}: {sorted(used - names)}"
+    for name, body in named(root, "variable").items():
+        attributes = object_attributes(body["type"])
+        used = set(re.findall(rf"\bvar\.{name}\.(\w+)", text))
+        if attributes is not None:
+            assert used <= set(attributes), f"var.{name} has no {sorted(used - set(attributes))}"
 
 
 @pytest.mark.parametrize("root", ALL_ROOTS, ids=lambda p: str(p.relative_to(TERRAFORM)))
@@ -294,6 +315,14 @@ def test_module_calls_pass_exactly_the_variables_the_module_declares(root):
         assert passed <= set(variables), f"{label}: unknown inputs {sorted(passed - set(variables))}"
         required = {name for name, body in variables.items() if "default" not in body}
         assert required <= passed, f"{label}: missing inputs {sorted(required - passed)}"
+        for name in passed:
+            attributes = object_attributes(variables[name]["type"])
+            if attributes is None or not isinstance(call[name], dict):
+                continue
+            given = set(call[name])
+            assert given <= set(attributes), f"{label}.{name}: unknown {sorted(given - set(attributes))}"
+            mandatory = {a for a, optional in attributes.items() if not optional}
+            assert mandatory <= given, f"{label}.{name}: missing {sorted(mandatory - given)}"
 
 
 def test_terraform_fmt_is_clean():

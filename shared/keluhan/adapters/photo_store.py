@@ -49,7 +49,7 @@ class GcsPhotoStore:
             raise FileNotFoundError(object_name)
         if blob.size is not None and blob.size > max_bytes:
             raise PhotoTooLarge(f"{blob.size} bytes")
-        return blob.download_as_bytes(generation=generation)
+        return blob.download_as_bytes()
 
     def write(self, object_name: str, data: bytes, *, content_type: str) -> None:
         blob = self._bucket.blob(object_name)

@@ -24,6 +24,7 @@ SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 # Repository files a function reads at run time, copied to the same relative path.
 DATA_FILES: dict[str, tuple[str, ...]] = {"route_report": ("fixtures/routing_rules.json",)}
 GEO_FUNCTION = "enrich_geo"
+GEO_DIR = "geo"  # enrich_geo/geo/: KELUHAN_GEO_DIR, or the bundle named by KELUHAN_GEO_BUNDLE
 GEO_LAYERS_REQUIRED = ("makassar_kelurahan.geojson", "makassar_tetangga.geojson")
 GEO_LAYERS_OPTIONAL = ("roads.geojson",)
 
@@ -79,7 +80,7 @@ def build_functions(out: Path, *, repo: Path = REPO_ROOT, geo_bundle: Path | Non
         for rel in DATA_FILES.get(fn.name, ()):
             _copy_file(repo / rel, dest / rel)
         if fn.name == GEO_FUNCTION:
-            _copy_geo(dest / "geo", bundle=geo_bundle, layers_dir=geo_dir)
+            _copy_geo(dest / GEO_DIR, bundle=geo_bundle, layers_dir=geo_dir)
         built[fn.name] = dest
     return built
 

@@ -83,7 +83,8 @@ def port_owner(port: int) -> str:
     owners = []
     for pid in sorted(pids):
         try:
-            owners.append(f"pid {pid} ({' '.join(psutil.Process(pid).cmdline())[:160]})")
+            command = " ".join(" ".join(psutil.Process(pid).cmdline()).split())
+            owners.append(f"pid {pid} ({command[:160]})")
         except psutil.Error:
             owners.append(f"pid {pid}")
     return ", ".join(owners) or "proses tak dikenal / an unknown process (another user's, or closing)"

@@ -11,7 +11,7 @@ module "keluhan" {
   paths = {
     build_dir   = "${local.repo_root}/build/functions"
     rules_file  = "${local.repo_root}/firestore.rules"
-    archive_dir = "${path.root}/.build"
+    archive_dir = "${local.repo_root}/build/archives/staging"
   }
   photo    = var.photo
   settings = var.settings

@@ -14,6 +14,7 @@ from keluhan.domain.geo.roads import RoadLayer, RoadTable, choose_road
 from keluhan.domain.location import Location, Road
 
 _NONE = np.iinfo(np.int64).max  # "no label yet" while taking minima
+_SLACK_M = 1e-6  # the anchor may be the very nearest point: keep rounding from excluding it
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ class GeoIndex:
             check = np.flatnonzero(to_outer <= best)
         if len(check):
             ax, ay = self._anchor[kel[check]].T
-            bound = np.hypot(shapely.get_x(points[check]) - ax, shapely.get_y(points[check]) - ay)
+            bound = np.hypot(shapely.get_x(points[check]) - ax, shapely.get_y(points[check]) - ay) + _SLACK_M
             pi, part = self._tree.query(points[check], predicate="dwithin", distance=np.minimum(best[check], bound))
             owner = self._part_owner[part]
             keep = owner != kel[check][pi]
@@ -245,7 +246,7 @@ class GeoIndex:
         outer = self._outer[k]
         if not inside or (np.inf if outer is None else point.distance(outer)) <= best:
             ax, ay = self._anchor[k]
-            parts = self._tree.query(point, predicate="dwithin", distance=min(best, float(np.hypot(x - ax, y - ay))))
+            parts = self._tree.query(point, predicate="dwithin", distance=min(best, float(np.hypot(x - ax, y - ay)) + _SLACK_M))
             owners = self._part_owner[parts]
             keep = owners != k
             if keep.any():

@@ -50,7 +50,7 @@ def load_geo_index(
     region_order = np.argsort([a.kode for a in regions], kind="stable")
     projection = LocalProjection.for_bounds(shapely.total_bounds(kel_layer.geometries))
     digests = [kel_layer.digest, region_layer.digest, road_layer.digest if road_layer else "",
-               hashlib.sha256(table_path.read_bytes()).hexdigest(), str((snap_distance_m, near_border_m, road_snap_m))]
+               hashlib.sha256(table_path.read_bytes()).hexdigest()]
     return GeoIndex(
         kelurahan=[kelurahan[i] for i in kel_order],
         polygons=projection.project(kel_layer.geometries[kel_order]),

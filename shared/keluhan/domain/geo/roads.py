@@ -149,6 +149,8 @@ class RoadLayer:
         if not len(self.roads):
             return found
         (pi, ri), _ = self._tree.query_nearest(points, max_distance=self.snap_m, return_distance=True)
+        if not len(pi):
+            return found
         order = np.lexsort((self._rank["i"][ri], self._rank["t"][ri], pi))
         pi, ri = pi[order], ri[order]
         first = np.r_[True, pi[1:] != pi[:-1]]

@@ -59,7 +59,8 @@ def decode_photo(data: bytes, *, policy: PhotoPolicy) -> DecodedPhoto:
     image = _open(data, policy)
     photo_format: ImageFormat = _PILLOW_ALIASES.get(image.format or "", image.format)  # type: ignore[assignment]
     width, height = image.size
-    if width * height > policy.max_pixels or not width or not height:
+    limit = policy.max_pixels if photo_format == "JPEG" else min(policy.max_pixels, policy.max_pixels_full_decode)
+    if width * height > limit or not width or not height:
         raise Unreadable("too_many_pixels")
     _decode(image, policy.clean_max_side)
     return DecodedPhoto(format=photo_format, width=width, height=height, image=image)

@@ -18,6 +18,9 @@ class PhotoPolicy(BaseModel):
     max_bytes: int = Field(default=15 * 2**20, gt=0)
     # Checked from the header, before any pixel is decoded: stops decompression bombs.
     max_pixels: int = Field(default=40_000_000, gt=0)
+    # PNG and HEIF cannot be decoded at a reduced scale as JPEG can, so their decode costs
+    # 3-4 bytes per pixel at full size; 25 MP still admits a 24 MP iPhone HEIC.
+    max_pixels_full_decode: int = Field(default=25_000_000, gt=0)
     allowed_formats: frozenset[ImageFormat] = frozenset({"JPEG", "PNG", "HEIF"})
 
     # Capture time must lie in [received_at - max_age, received_at + future_tolerance]:

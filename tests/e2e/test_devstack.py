@@ -1,0 +1,168 @@
+"""`keluhan dev up/down` on the real emulators, on shifted ports beside the session's stack."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from keluhan import topology
+from keluhan.devstack.config import EMULATORS_JSON, StackConfig, load_stack_config
+from keluhan.devstack.launcher import stop_stack
+from keluhan.devstack.processes import port_is_busy, tcp_answers, wait_until
+from keluhan.devstack.pubsub_bootstrap import admin_clients
+
+pytestmark = pytest.mark.e2e
+PORT_OFFSET = 1500  # clear of the session stack (default ports) and of a developer's +1000 copy
+START_TIMEOUT_S = 150
+KELUHAN = str(Path(sys.executable).parent / "keluhan")  # the console script developers run
+
+
+@pytest.fixture
+def shifted(tmp_path) -> StackConfig:
+    """The repo's emulators.json with every port moved by PORT_OFFSET, and its rules file beside it."""
+    raw = json.loads(EMULATORS_JSON.read_text())
+
+    def shift(node: dict) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                shift(value)
+            elif key in ("port", "websocketPort"):
+                node[key] = value + PORT_OFFSET
+
+    shift(raw["emulators"])
+    shift(raw["keluhan"])
+    path = tmp_path / "emulators.json"
+    path.write_text(json.dumps(raw))
+    rules = load_stack_config(EMULATORS_JSON).rules_file
+    # These tests are about processes; the rules themselves are tested elsewhere.
+    (tmp_path / raw["firestore"]["rules"]).write_text(
+        rules.read_text() if rules.exists()
+        else "rules_version = '2';\nservice cloud.firestore { match /{document=**} { allow read, write: if false; } }\n")
+    return load_stack_config(path)
+
+
+@pytest.fixture
+def state_dir(tmp_path):
+    path = tmp_path / "state"
+    yield path
+    stop_stack(path)  # whatever a failed test left behind
+
+
+def keluhan(*args: str, timeout: float = START_TIMEOUT_S + 30) -> subprocess.CompletedProcess:
+    return subprocess.run([KELUHAN, *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def up_args(config: StackConfig, state_dir: Path) -> list[str]:
+    return ["dev", "up", "--config", str(config.path), "--state-dir", str(state_dir),
+            "--timeout", str(START_TIMEOUT_S)]
+
+
+def start_foreground(config: StackConfig, state_dir: Path, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    out = tmp_path / "up.out"
+    with open(out, "w") as f:
+        launcher = subprocess.Popen([KELUHAN, *up_args(config, state_dir)],
+                                    stdout=f, stderr=subprocess.STDOUT)
+    stack_file = state_dir / "stack.json"
+    ready = wait_until(lambda: launcher.poll() is not None or (
+        stack_file.exists() and json.loads(stack_file.read_text())["ready"]), timeout_s=START_TIMEOUT_S + 10)
+    assert ready and launcher.poll() is None, out.read_text()
+    return launcher, out
+
+
+def recorded_pids(state_dir: Path) -> dict[str, int]:
+    data = json.loads((state_dir / "stack.json").read_text())
+    return {p["name"]: p["pid"] for p in data["processes"]}
+
+
+def assert_nothing_left(pids: dict[str, int], config: StackConfig) -> None:
+    def gone(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    assert [name for name, pid in pids.items() if not gone(pid)] == []
+    assert [name for name, ep in config.all_ports().items() if port_is_busy(ep)] == []
+
+
+def test_up_detached_serves_everything_as_in_production_and_down_leaves_nothing(shifted, state_dir):
+    up = keluhan("dev", "up", "--detach", *up_args(shifted, state_dir)[2:])
+    assert up.returncode == 0, up.stdout + up.stderr
+    pids = recorded_pids(state_dir)
+    assert {"firestore jvm", "pubsub jvm", "firebase", "storage", "receiver", "watcher"} <= pids.keys()
+    assert {f"fn-{f.name}" for f in topology.FUNCTIONS} <= pids.keys()
+    assert [name for name, ep in shifted.all_ports().items() if not tcp_answers(ep)] == []
+
+    publisher, subscriber = admin_clients(shifted)
+    project = f"projects/{shifted.project}"
+    topics = {t.name.rsplit("/", 1)[1] for t in publisher.list_topics(project=project)}
+    assert topics == set(topology.all_topics())
+    for sub in topology.subscriptions():
+        made = subscriber.get_subscription(subscription=f"{project}/subscriptions/{sub.name}")
+        assert made.push_config.push_endpoint.endswith(f"/{project}/topics/{sub.topic}")
+        assert made.ack_deadline_seconds == topology.FUNCTION_BY_NAME[sub.function].ack_deadline_s
+        expected_dlq = f"{project}/topics/{sub.dead_letter_topic}" if sub.dead_letter_topic else ""
+        assert made.dead_letter_policy.dead_letter_topic == expected_dlq
+
+    down = keluhan("dev", "down", "--state-dir", str(state_dir), timeout=90)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not (state_dir / "stack.json").exists()
+    assert_nothing_left(pids, shifted)
+
+
+def test_down_after_the_launcher_was_killed_stops_everything_jvms_included(shifted, state_dir, tmp_path):
+    launcher, _ = start_foreground(shifted, state_dir, tmp_path)
+    pids = recorded_pids(state_dir)
+
+    launcher.kill()
+    launcher.wait()
+    assert psutil.pid_exists(pids["firestore jvm"]) and psutil.pid_exists(pids["pubsub jvm"])
+
+    started = time.monotonic()
+    down = keluhan("dev", "down", "--state-dir", str(state_dir), timeout=90)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert_nothing_left(pids, shifted)
+    print(f"down after SIGKILL took {time.monotonic() - started:.1f} s")
+
+
+def test_ctrl_c_on_a_foreground_up_stops_everything(shifted, state_dir, tmp_path):
+    launcher, out = start_foreground(shifted, state_dir, tmp_path)
+    pids = recorded_pids(state_dir)
+
+    launcher.send_signal(signal.SIGINT)
+
+    assert launcher.wait(timeout=90) == 0, out.read_text()
+    assert "every port is free" in out.read_text()
+    assert_nothing_left(pids, shifted)
+    assert not (state_dir / "stack.json").exists()
+
+
+def test_a_busy_port_is_named_with_its_owner_and_nothing_starts(shifted, state_dir):
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the last test's port may be in TIME_WAIT
+        squatter.bind((shifted.pubsub.host, shifted.pubsub.port))
+        squatter.listen()
+
+        up = keluhan("dev", "up", "--detach", *up_args(shifted, state_dir)[2:], timeout=60)
+
+    assert up.returncode != 0
+    assert f"port {shifted.pubsub.port}" in up.stderr and "(pubsub)" in up.stderr
+    assert f"pid {psutil.Process().pid}" in up.stderr
+    assert not (state_dir / "stack.json").exists()
+    assert list(state_dir.glob("*.log")) == []
+
+
+def test_down_with_nothing_running_says_so(state_dir):
+    down = keluhan("dev", "down", "--state-dir", str(state_dir), timeout=30)
+
+    assert down.returncode == 0
+    assert "nothing running" in down.stdout

@@ -1,0 +1,78 @@
+"""Firestore security rules, enforced by the emulator for client requests (REST with ID tokens)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+
+from tests.e2e.test_pipeline import report_body
+from tests.support.places import kelurahan_point
+
+
+def with_claims(client, email: str, claims: dict) -> str:
+    """A fresh ID token of a test user carrying custom claims."""
+    uid, _ = client.sign_in(email)
+    url = (f"{client.config.auth.url}/identitytoolkit.googleapis.com/v1/projects/"
+           f"{client.config.project}/accounts:update")
+    response = requests.post(url, json={"localId": uid, "customAttributes": json.dumps(claims)},
+                             headers={"Authorization": "Bearer owner"}, timeout=10)
+    response.raise_for_status()
+    return client.sign_in(email)[1]
+
+
+def read(client, token: str | None, path: str) -> int:
+    url = (f"http://{client.config.firestore.hostport}/v1/projects/{client.config.project}"
+           f"/databases/(default)/documents/{path}")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(url, headers=headers, timeout=10).status_code
+
+
+def write(client, token: str, path: str) -> int:
+    url = (f"http://{client.config.firestore.hostport}/v1/projects/{client.config.project}"
+           f"/databases/(default)/documents/{path}")
+    body = {"fields": {"status": {"stringValue": "resolved"}}}
+    return requests.patch(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+
+
+@pytest.fixture(scope="module")
+def routed_report(client):
+    _, token = client.sign_in(f"pemilik-{uuid.uuid4().hex[:6]}@warga.test")
+    lat, lon, _ = kelurahan_point("Bontorannu")
+    response = client.submit(token, report_body(lat, lon, street="Jl. Landak Baru", channel="call_center_112"))
+    report = client.wait_report(response.json()["report_id"])
+    assert report["assignee"] == "dinas-pu"
+    return report, token
+
+
+def test_reporter_reads_own_report_but_not_anothers(client, routed_report):
+    report, owner = routed_report
+    _, stranger = client.sign_in("orang-lain@warga.test")
+    assert read(client, owner, f"reports/{report['report_id']}") == 200
+    assert read(client, stranger, f"reports/{report['report_id']}") == 403
+    assert read(client, None, f"reports/{report['report_id']}") == 403
+
+
+def test_skpd_staff_read_only_their_own_queue(client, routed_report):
+    report, _ = routed_report
+    pu = with_claims(client, "staf@dinas-pu.test", {"skpd": "dinas-pu"})
+    dlh = with_claims(client, "staf@dlh.test", {"skpd": "dlh"})
+    assert read(client, pu, f"reports/{report['report_id']}") == 200
+    assert read(client, dlh, f"reports/{report['report_id']}") == 403
+
+
+def test_nobody_writes_reports_from_a_client(client, routed_report):
+    report, owner = routed_report
+    operator = with_claims(client, "operator@warroom.test", {"role": "operator"})
+    for token in (owner, operator):
+        assert write(client, token, f"reports/{report['report_id']}") == 403
+
+
+def test_operators_read_dead_letters_and_rules_citizens_do_not(client, routed_report):
+    _, owner = routed_report
+    operator = with_claims(client, "operator2@warroom.test", {"role": "operator"})
+    assert read(client, operator, "routing_rules/current") == 200
+    assert read(client, owner, "routing_rules/current") == 403
+    assert read(client, owner, "submissions/anything") == 403
