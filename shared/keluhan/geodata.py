@@ -6,7 +6,7 @@ import functools
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from keluhan.domain.geo import GeoIndex, load_geo_index
@@ -76,7 +76,7 @@ def write_bundle(out: Path, files: GeoFiles, *, overlap_tolerance_m2: float = 10
     index = load_geo_index(kelurahan_path=written.kelurahan, neighbours_path=written.neighbours, roads_path=written.roads)
     manifest = {
         "data_version": index.data_version,
-        "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "kelurahan": len(index.kelurahan),
         "regions": [region.nama for region in index.regions],
         "roads": len(index.road_layer.roads) if index.road_layer else 0,

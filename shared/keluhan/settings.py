@@ -15,7 +15,7 @@ SHARED_GEO = REPO_ROOT.parent / "shared" / "geo"
 class Settings(BaseSettings):
     """Process configuration, from KELUHAN_* environment variables (and the usual GCP ones)."""
 
-    model_config = SettingsConfigDict(env_prefix="KELUHAN_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="KELUHAN_", extra="ignore", frozen=True, populate_by_name=True)
 
     project_id: str = Field(
         default="demo-keluhan",

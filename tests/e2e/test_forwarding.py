@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import requests
+from google.cloud.firestore import FieldFilter
+from PIL import Image
 
 from keluhan.cli import main as keluhan
 from keluhan.devstack.client import wait_for
 from keluhan.devstack.receiver import ReceiverClient
-from tests.e2e.test_pipeline import report_body
+from tests.e2e.test_pipeline import fresh_photo, report_body, submit_with_photo
 from tests.support.places import kelurahan_point
 
 
@@ -18,9 +24,13 @@ def receiver(client):
     receiver.set_mode("accept")
 
 
-def provincial_pothole(client, citizen) -> str:
+def provincial_pothole(client, citizen, *, with_photo: bool = False) -> str:
     _, token = citizen
     lat, lon, _ = kelurahan_point("Karuwisi")
+    if with_photo:
+        taken = datetime.now(UTC) - timedelta(minutes=1)
+        body = report_body(lat, lon, street="Jl. Hertasning", taken_at=taken)
+        return submit_with_photo(client, token, body, fresh_photo(lat, lon, seed=31, taken_at=taken))
     response = client.submit(token, report_body(lat, lon, street="Jl. Hertasning", channel="call_center_112"))
     assert response.status_code == 201, response.text
     return response.json()["report_id"]
@@ -32,7 +42,7 @@ def records_for(receiver, report_id):
 
 def test_pothole_on_provincial_road_reaches_baruga_once_despite_two_failures(client, citizen, receiver):
     receiver.set_mode("fail_times", body="baruga", times=2)
-    report_id = provincial_pothole(client, citizen)
+    report_id = provincial_pothole(client, citizen, with_photo=True)
     report = client.wait_report(report_id, lambda r: (r.get("forwarding") or {}).get("state") == "acknowledged",
                                 timeout_s=90)
     assert report["status"] == "forwarded"
@@ -43,6 +53,11 @@ def test_pothole_on_provincial_road_reaches_baruga_once_despite_two_failures(cli
     assert record["responses"][:2] == [500, 500] and record["responses"][2] in (200, 201)
     assert record["reference"] == report["forwarding"]["receiver_ref"]
     assert record["payload"]["service_request_id"] == report_id
+    # Only the EXIF-free copy leaves the city.
+    media_url = record["payload"]["media_url"]
+    assert f"derived/{report_id}/photo.jpg" in media_url and "incoming/" not in media_url
+    shared = Image.open(io.BytesIO(requests.get(media_url, timeout=10).content))
+    assert shared.format == "JPEG" and not shared.getexif()
 
 
 def test_receiver_that_always_fails_ends_in_dead_letters_and_replay_delivers_once(client, citizen, receiver,
@@ -51,7 +66,7 @@ def test_receiver_that_always_fails_ends_in_dead_letters_and_replay_delivers_onc
     report_id = provincial_pothole(client, citizen)
 
     def dead_letter():
-        docs = client.db.collection("dead_letters").where("report_id", "==", report_id).get()
+        docs = client.db.collection("dead_letters").where(filter=FieldFilter("report_id", "==", report_id)).get()
         return docs[0] if docs else None
 
     dead = wait_for(dead_letter, timeout_s=120, what="dead letter")

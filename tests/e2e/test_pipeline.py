@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from google.cloud.firestore import FieldFilter
 
 from keluhan.devstack.client import wait_for
 from keluhan.devstack.sample_photos import make_jpeg
@@ -142,7 +143,7 @@ def test_duplicate_submission_and_redelivered_events_change_nothing_twice(client
     report_id = first.json()["report_id"]
     assert again.json()["report_id"] == report_id
     before = client.wait_report(report_id)
-    assert client.db.collection("reports").where("client_id", "==", body["client_id"]).count().get()[0][0].value == 1
+    assert client.db.collection("reports").where(filter=FieldFilter("client_id", "==", body["client_id"])).count().get()[0][0].value == 1
 
     # Redeliver the stage events, as Pub/Sub may (with new message ids).
     publish = _publisher(client)
@@ -180,7 +181,7 @@ def test_failed_first_publish_still_ends_routed(client, citizen, stack, monkeypa
     test_client = function_client("submit_report")
     first = test_client.post("/", json=body, headers={"Authorization": f"Bearer {token}"})
     assert first.status_code == 503 and failures == ["report-accepted"]
-    stored = client.db.collection("reports").where("client_id", "==", body["client_id"]).get()
+    stored = client.db.collection("reports").where(filter=FieldFilter("client_id", "==", body["client_id"])).get()
     assert len(stored) == 1 and stored[0].get("status") == "received"
 
     retry = client.submit(token, body)  # the app retries over HTTP against the running function
@@ -194,7 +195,7 @@ def test_poison_message_ends_in_dead_letters(client, stack):
     _publisher(client)("report-accepted", {"report_id": report_id}, {"report_id": report_id})
 
     def recorded():
-        docs = client.db.collection("dead_letters").where("report_id", "==", report_id).get()
+        docs = client.db.collection("dead_letters").where(filter=FieldFilter("report_id", "==", report_id)).get()
         return docs[0].to_dict() if docs else None
 
     dead = wait_for(recorded, timeout_s=90, what="dead letter")

@@ -193,6 +193,13 @@ def test_decompression_bomb_is_rejected_from_its_header():
     assert codes(verify(bomb, declared_content_type="image/png")) == ["too_many_pixels"]
 
 
+def test_formats_decoded_at_full_size_have_a_lower_pixel_limit():
+    policy = PhotoPolicy(max_pixels=1_000_000, max_pixels_full_decode=100_000)
+    png = make_png(taken_at=TAKEN, width=400, height=300)
+    assert codes(verify(png, declared_content_type="image/png", policy=policy)) == ["too_many_pixels"]
+    assert verify(photo(), policy=policy).verdict == "accepted"  # an 800 x 600 JPEG
+
+
 def test_header_claiming_a_gigapixel_is_rejected():
     small = make_png_bomb(width=300, height=200)
     ihdr = struct.pack(">IIBBBBB", 40_000, 30_000, 8, 0, 0, 0, 0)

@@ -112,3 +112,43 @@ def test_a_crash_between_write_and_publish_is_healed_by_the_redelivery(world):
     assert reports.get("r1")["status"] == "located"  # written, but the event was lost
     locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
     assert publish.topics()[-1] == "report-located"
+
+
+def test_operator_hands_over_to_another_skpd_with_a_recorded_reason(world):
+    from keluhan.usecases.reassign import reassign_report
+
+    reports, publish, clock = world
+    kota = BONTORANNU.model_copy(update={"road": Road(name="Jl. Landak Baru", status="kota", source="street_name")})
+    locate_report("r1", reports=reports, geo=FixedLocator(kota), publish=publish, clock=clock)
+    route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    report = reassign_report("r1", to="dishub", reason="Rambu, bukan jalan / A sign, not the road",
+                             by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    assert report["assignee"] == "dishub" and report["status"] == "routed"
+    assert report["routing"]["rule"] == "manual"
+    assert report["reassignments"][-1]["from"] == "dinas-pu"
+    assert report["timeline"][-1]["by"] == "operator:ani"
+    assert publish.messages[-1][2]["assignee"] == "dishub"
+
+
+def test_rerouting_to_an_external_body_starts_a_tracked_delivery(world):
+    from keluhan.usecases.reassign import reassign_report
+
+    reports, publish, clock = world
+    kota = BONTORANNU.model_copy(update={"road": Road(name="Jl. Landak Baru", status="kota", source="street_name")})
+    locate_report("r1", reports=reports, geo=FixedLocator(kota), publish=publish, clock=clock)
+    route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    report = reassign_report("r1", to="baruga", reason="Ternyata jalan provinsi / It is a provincial road",
+                             by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    assert report["status"] == "forwarded" and report["forwarding"]["state"] == "pending"
+
+
+def test_reassignment_needs_a_reason_and_a_known_assignee(world):
+    from keluhan.usecases.reassign import reassign_report
+
+    reports, publish, clock = world
+    locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
+    route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    for to, reason in (("dishub", " "), ("dinas-rahasia", "x / y")):
+        with pytest.raises(PermanentError):
+            reassign_report("r1", to=to, reason=reason, by="op", reports=reports, decide=_decide(),
+                            publish=publish, clock=clock)

@@ -43,6 +43,14 @@ class GcsPhotoStore:
             "max_bytes": max_bytes,
         }
 
+    def download_url(self, object_name: str, *, expires_at: datetime) -> str:
+        """A GET URL of one derivative (never an original), valid until `expires_at` (≤ 7 days)."""
+        if not object_name.startswith("derived/"):
+            raise ValueError("only EXIF-free derivatives are ever shared")
+        return self._bucket.blob(object_name).generate_signed_url(
+            version="v4", method="GET", expiration=expires_at - datetime.now(UTC),
+            credentials=self._signing, service_account_email=self._sa_email, access_token=self._token)
+
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
         blob = self._bucket.get_blob(object_name, generation=generation)
         if blob is None:

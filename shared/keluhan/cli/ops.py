@@ -24,6 +24,16 @@ def register(commands) -> None:
     _connection_options(replay)
     replay.set_defaults(func=_replay)
 
+    reassign = commands.add_parser("reassign", help="hand a report over to another assignee, or re-route it")
+    reassign.add_argument("report_id")
+    target = reassign.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", help="assignee id, e.g. dishub or kecamatan-73.71.04")
+    target.add_argument("--reroute", action="store_true", help="re-run the routing rules in force")
+    reassign.add_argument("--reason", required=True, help="why (Indonesian / English)")
+    reassign.add_argument("--by", default=f"operator:{os.environ.get('USER', 'cli')}")
+    _connection_options(reassign)
+    reassign.set_defaults(func=_reassign)
+
     rules = commands.add_parser("rules", help="routing rules in Firestore")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     load = rules_commands.add_parser("load", help="validate a rules file and make it current")
@@ -38,8 +48,17 @@ def _connection_options(parser) -> None:
     parser.add_argument("--config", default=None, help="emulators.json of the local stack")
 
 
-def _clients(args):
+def _use_emulators(args) -> None:
     from pathlib import Path
+
+    if not args.no_emulators:
+        from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
+
+        config = load_stack_config(Path(args.config) if args.config else EMULATORS_JSON)
+        os.environ.update(config.emulator_env())
+
+
+def _clients(args):
 
     from google.cloud import firestore, pubsub_v1
 
@@ -47,11 +66,7 @@ def _clients(args):
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
     from keluhan.settings import get_settings
 
-    if not args.no_emulators:
-        from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
-
-        config = load_stack_config(Path(args.config) if args.config else EMULATORS_JSON)
-        os.environ.update(config.emulator_env())
+    _use_emulators(args)
     project = get_settings().project_id
     db = firestore.Client(project=project)
     return (FirestoreDeadLetters(db), PubSubPublisher(pubsub_v1.PublisherClient(), project),
@@ -85,6 +100,32 @@ def _replay(args) -> int:
         replay(record, publish_raw=publisher.raw, dead_letters=dead_letters, clock=utc_now)
         print(json.dumps({"replayed": record["id"], "topic": record["topic"],
                           "report_id": record.get("report_id")}))
+    return 0
+
+
+def _reassign(args) -> int:
+    import functools
+
+    from keluhan import bootstrap
+    from keluhan.domain.routing import decide, default_rules_path
+    from keluhan.ports import PermanentError
+    from keluhan.rules_provider import RulesProvider
+    from keluhan.usecases.pipeline import ReportNotFound
+    from keluhan.usecases.reassign import reassign_report
+
+    _use_emulators(args)
+    deps = bootstrap.get_deps()
+    rules = RulesProvider(load_doc=deps.rules_doc.load, fixture_path=default_rules_path(deps.settings),
+                          ttl_s=0).current()
+    try:
+        report = reassign_report(args.report_id, to=args.to, reason=args.reason, by=args.by,
+                                 reports=deps.reports, decide=functools.partial(decide, rules=rules),
+                                 publish=deps.publish, clock=bootstrap.utc_now)
+    except (PermanentError, ReportNotFound) as exc:
+        raise CliError(str(exc)) from exc
+    print(json.dumps({"report_id": args.report_id, "status": report["status"], "assignee": report["assignee"],
+                      "rule": report["routing"]["rule"], "reason": report["routing"]["reason"]},
+                     ensure_ascii=False))
     return 0
 
 

@@ -16,11 +16,12 @@ class DeliveryRetry(TransientError):
 
 
 def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s: float,
-                   clock: Clock, photo_url=None) -> dict[str, Any] | None:
+                   clock: Clock, photo_link=None) -> dict[str, Any] | None:
     """Send the report to its external assignee once; record attempts, errors and the reference.
 
     `send(target, payload, idempotency_key=..., timeout_s=...)` raises the adapter's
-    TransientDeliveryError or PermanentDeliveryError.
+    TransientDeliveryError or PermanentDeliveryError; `photo_link(object_name)` gives a URL of
+    the EXIF-free copy.
     """
     from keluhan.adapters.forward_http import PermanentDeliveryError, TransientDeliveryError
 
@@ -38,6 +39,8 @@ def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s
         error = str(exc)
         _save(reports, report_id, lambda d: d.failed(error, now=clock()))
         raise PermanentError(error) from exc
+    clean = (report.get("photo") or {}).get("clean_object")
+    photo_url = photo_link(clean) if clean and photo_link else None
     payload = build_payload(_outgoing(report, photo_url), target.get("format", "webhook"))
 
     _save(reports, report_id, lambda d: d.record_attempt(now=clock()))

@@ -66,27 +66,33 @@ def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, pu
             raise PermanentError(f"status {report['status']} cannot be routed")
         location = Location.model_validate(report["location"]) if report.get("location") else None
         decision = decide(category=report["category"], location=location)
-        status = {"skpd": Status.ROUTED, "external": Status.FORWARDED,
-                  "triage": Status.TRIAGE}[decision.kind]
-        changes = {
-            "routing": {**decision.model_dump(mode="json"), "at": now},
-            "assignee": decision.assignee,
-            "status": status.value,
-            "status_changed_at": now,
-            "stages.routed": {"at": now, "rule": decision.rule},
-            "timeline": report["timeline"] + [timeline_entry(status.value, now, "route_report",
-                                                             decision.reason)],
-        }
-        if decision.kind == "external":
-            delivery = Delivery.start(report_id=report_id, assignee=decision.assignee, now=now)
-            changes["forwarding"] = delivery.model_dump()
-        return changes
+        return {**assignment_changes(report, decision, now=now, by="route_report", note=decision.reason),
+                "stages.routed": {"at": now, "rule": decision.rule}}
 
     report = _mutate(reports, report_id, mutation)
     routing = report["routing"]
     publish_event(publish, Event(name="ReportRouted", report_id=report_id,
                                  attributes={"kind": routing["kind"], "assignee": routing["assignee"]}))
     return report
+
+
+def assignment_changes(report: dict[str, Any], decision, *, now, by: str, note: str) -> dict[str, Any]:
+    """The field changes that put a report with the decided assignee: SKPD queue, external body
+    (with a fresh tracked delivery), or triage."""
+    status = {"skpd": Status.ROUTED, "external": Status.FORWARDED, "triage": Status.TRIAGE}[decision.kind]
+    if not can_transition(report["status"], status):
+        raise PermanentError(f"status {report['status']} cannot become {status.value}")
+    changes = {
+        "routing": {**decision.model_dump(mode="json"), "at": now},
+        "assignee": decision.assignee,
+        "status": status.value,
+        "status_changed_at": now,
+        "timeline": report["timeline"] + [timeline_entry(status.value, now, by, note)],
+    }
+    if decision.kind == "external":
+        delivery = Delivery.start(report_id=report["report_id"], assignee=decision.assignee, now=now)
+        changes["forwarding"] = delivery.model_dump()
+    return changes
 
 
 def _mutate(reports: Reports, report_id: str, mutation) -> dict[str, Any]:

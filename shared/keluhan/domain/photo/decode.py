@@ -8,9 +8,10 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from PIL import Image, UnidentifiedImageError
+
 from keluhan.domain.photo.policy import ImageFormat, PhotoPolicy
 from keluhan.domain.photo.reasons import ReasonCode
-from PIL import Image, UnidentifiedImageError
 
 CONTENT_TYPES: dict[str, ImageFormat] = {
     "image/jpeg": "JPEG",
@@ -83,11 +84,9 @@ def _decode(image: Image.Image, max_side: int) -> None:
     """Decode every byte of the image, ending at most `max_side` on its long side.
 
     A JPEG is decoded straight at the finest DCT scale (1, 1/2, 1/4, 1/8) that fits, so its
-    long side ends between max_side/2 and max_side with no resampling pass.
-
-    Decoded at a reduced scale, a JPEG still entropy-decodes all of its data, so a
-    truncated or corrupt file fails here just as in a full decode, at a fraction of the
-    time and memory.
+    long side ends between max_side/2 and max_side with no resampling pass. At a reduced
+    scale libjpeg still entropy-decodes all of the data, so a truncated or corrupt file fails
+    here just as in a full decode, at a fraction of the time and memory.
     """
     width, height = image.size
     scale = next((s for s in (1, 2, 4, 8) if -(-max(width, height) // s) <= max_side), 8)

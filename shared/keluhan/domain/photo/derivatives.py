@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 
-from keluhan.domain.photo.policy import PhotoPolicy
 from PIL import Image, ImageCms, ImageOps
 from pydantic import BaseModel, ConfigDict
+
+from keluhan.domain.photo.policy import PhotoPolicy
 
 
 class PhotoDerivatives(BaseModel):

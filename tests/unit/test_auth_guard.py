@@ -1,0 +1,62 @@
+"""Unsigned Auth-emulator tokens are accepted only for a local demo project on loopback."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from keluhan.adapters.auth import Unauthenticated, UnsafeEmulatorConfig, check_emulator_guard, verify_bearer
+from keluhan.settings import Settings
+
+
+def settings(**kw) -> Settings:
+    base = {"project_id": "demo-keluhan", "firebase_auth_emulator_host": "127.0.0.1:9099", "k_service": ""}
+    return Settings.model_validate({**base, **kw})
+
+
+def unsigned_token(project: str = "demo-keluhan") -> str:
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
+    claims = {"iss": f"https://securetoken.google.com/{project}", "aud": project, "sub": "attacker",
+              "user_id": "attacker", "iat": 1, "exp": 4102444800, "auth_time": 1}
+    return f"{enc({'alg': 'none', 'typ': 'JWT'})}.{enc(claims)}."
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:9099", "localhost:9099", "[::1]:9099"])
+def test_emulator_on_loopback_for_a_demo_project_is_allowed(host):
+    check_emulator_guard(settings(firebase_auth_emulator_host=host))
+
+
+@pytest.mark.parametrize(("overrides", "problem"), [
+    ({"project_id": "keluhan-prod"}, "not a demo- project"),
+    ({"firebase_auth_emulator_host": "10.0.0.5:9099"}, "not loopback"),
+    ({"firebase_auth_emulator_host": "auth.example.com:9099"}, "not loopback"),
+    ({"k_service": "submit-report"}, "K_SERVICE"),
+])
+def test_emulator_anywhere_else_is_refused(overrides, problem):
+    with pytest.raises(UnsafeEmulatorConfig, match=problem):
+        check_emulator_guard(settings(**overrides))
+
+
+def test_refused_configuration_rejects_every_request_even_with_a_token():
+    with pytest.raises(UnsafeEmulatorConfig):
+        verify_bearer(f"Bearer {unsigned_token('keluhan-prod')}", settings(project_id="keluhan-prod"))
+
+
+def test_without_the_emulator_an_unsigned_token_is_rejected(monkeypatch, tmp_path):
+    from keluhan.devstack.seed import write_signing_key
+
+    # A service-account credential as in production, but a throwaway one: nothing leaves the machine.
+    write_signing_key(tmp_path / "sa.json", "keluhan-unit")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "sa.json"))
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
+    with pytest.raises(Unauthenticated):
+        verify_bearer(f"Bearer {unsigned_token('keluhan-unit')}",
+                      settings(firebase_auth_emulator_host="", project_id="keluhan-unit"))
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer"])
+def test_missing_or_malformed_authorization_is_unauthenticated(header):
+    with pytest.raises(Unauthenticated):
+        verify_bearer(header, settings(firebase_auth_emulator_host=""))
