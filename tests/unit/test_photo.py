@@ -21,7 +21,9 @@ TAKEN = RECEIVED - timedelta(minutes=3)
 
 
 @functools.cache
-def photo(*, taken_at: datetime | None = TAKEN, at: tuple[float, float] | None = KAREBOSI, seed: int = 0, **kw) -> bytes:
+def photo(
+    *, taken_at: datetime | None = TAKEN, at: tuple[float, float] | None = KAREBOSI, seed: int = 0, **kw
+) -> bytes:
     """A phone-like 800 x 600 JPEG, taken at `taken_at` and `at` unless those are None."""
     lat, lon = at if at else (None, None)
     return make_jpeg(taken_at=taken_at, lat=lat, lon=lon, seed=seed, width=800, height=600, **kw)
@@ -82,7 +84,9 @@ def test_citizen_who_was_offline_for_hours_is_not_punished():
 
 def test_freshness_window_is_configurable():
     hours_ago = RECEIVED - timedelta(hours=3)
-    result = verify(photo(taken_at=hours_ago), taken_at=hours_ago, policy=PhotoPolicy(max_age=timedelta(hours=2)))
+    result = verify(
+        photo(taken_at=hours_ago), taken_at=hours_ago, policy=PhotoPolicy(max_age=timedelta(hours=2))
+    )
     assert codes(result) == ["stale"]
 
 
@@ -203,7 +207,14 @@ def test_formats_decoded_at_full_size_have_a_lower_pixel_limit():
 def test_header_claiming_a_gigapixel_is_rejected():
     small = make_png_bomb(width=300, height=200)
     ihdr = struct.pack(">IIBBBBB", 40_000, 30_000, 8, 0, 0, 0, 0)
-    huge = small[:8] + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)) + small[33:]
+    huge = (
+        small[:8]
+        + struct.pack(">I", 13)
+        + b"IHDR"
+        + ihdr
+        + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+        + small[33:]
+    )
     assert codes(verify(huge, declared_content_type="image/png")) == ["too_many_pixels"]
 
 
@@ -220,7 +231,9 @@ def test_truncated_png_is_rejected():
 
 
 def test_png_declared_as_jpeg_is_rejected_for_its_lying_content_type():
-    result = verify(make_png(taken_at=TAKEN, lat=KAREBOSI[0], lon=KAREBOSI[1]), declared_content_type="image/jpeg")
+    result = verify(
+        make_png(taken_at=TAKEN, lat=KAREBOSI[0], lon=KAREBOSI[1]), declared_content_type="image/jpeg"
+    )
     assert (result.verdict, codes(result), result.format) == ("rejected", ["content_type_mismatch"], "PNG")
 
 
@@ -229,7 +242,9 @@ def test_content_type_parameters_and_aliases_are_understood():
 
 
 def test_png_with_fresh_exif_is_accepted():
-    result = verify(make_png(taken_at=TAKEN, lat=KAREBOSI[0], lon=KAREBOSI[1]), declared_content_type="image/png")
+    result = verify(
+        make_png(taken_at=TAKEN, lat=KAREBOSI[0], lon=KAREBOSI[1]), declared_content_type="image/png"
+    )
     assert (result.verdict, result.format, result.exif_taken_at) == ("accepted", "PNG", TAKEN)
 
 
@@ -302,7 +317,9 @@ def _assert_no_metadata(jpeg: bytes) -> None:
 def test_no_metadata_survives_in_any_derivative():
     exif = exif_bytes(taken_at=TAKEN, lat=KAREBOSI[0], lon=KAREBOSI[1])
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://ns.adobe.com/xap/1.0/"/></x:xmpmeta>'
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://ns.adobe.com/xap/1.0/"/></x:xmpmeta>'
+    )
     data = encode(make_image(), "JPEG", exif=exif, icc_profile=icc, xmp=xmp, comment=b"Phone X1 serial 42")
     result = verify(data)
     assert result.verdict == "accepted"
@@ -311,7 +328,9 @@ def test_no_metadata_survives_in_any_derivative():
 
 
 def test_png_derivatives_are_metadata_free_jpegs():
-    result = verify(make_png(taken_at=TAKEN, lat=KAREBOSI[0], lon=KAREBOSI[1]), declared_content_type="image/png")
+    result = verify(
+        make_png(taken_at=TAKEN, lat=KAREBOSI[0], lon=KAREBOSI[1]), declared_content_type="image/png"
+    )
     _assert_no_metadata(result.derivatives.clean_jpeg)
     _assert_no_metadata(result.derivatives.thumbnail_jpeg)
 
@@ -349,7 +368,9 @@ def test_derivatives_respect_the_size_limits():
 
 def test_large_png_is_scaled_to_the_clean_limit():
     png = make_png(taken_at=TAKEN, width=1200, height=800)
-    derivatives = verify(png, declared_content_type="image/png", policy=PhotoPolicy(clean_max_side=600)).derivatives
+    derivatives = verify(
+        png, declared_content_type="image/png", policy=PhotoPolicy(clean_max_side=600)
+    ).derivatives
     assert (derivatives.clean_width, derivatives.clean_height) == (600, 400)
 
 

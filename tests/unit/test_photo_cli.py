@@ -23,7 +23,18 @@ def run(capsys, *argv: str) -> tuple[int, dict | None, str]:
 
 
 def verify_args(path, *extra: str, submitted_at: str = "2025-05-01T10:00:00+08:00") -> list[str]:
-    return ["photo", "verify", str(path), "--lat", str(LAT), "--lon", str(LON), "--submitted-at", submitted_at, *extra]
+    return [
+        "photo",
+        "verify",
+        str(path),
+        "--lat",
+        str(LAT),
+        "--lon",
+        str(LON),
+        "--submitted-at",
+        submitted_at,
+        *extra,
+    ]
 
 
 def test_fresh_photo_prints_an_accepted_verdict_with_its_facts(tmp_path, capsys):

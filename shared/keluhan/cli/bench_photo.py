@@ -40,14 +40,21 @@ def _bench(args) -> int:
 
     received = _RECEIVED.replace(tzinfo=WITA)
     data = make_jpeg(
-        taken_at=received - timedelta(minutes=4), lat=_POINT[0], lon=_POINT[1],
-        width=args.width, height=args.height, quality=args.quality, seed=7,
+        taken_at=received - timedelta(minutes=4),
+        lat=_POINT[0],
+        lon=_POINT[1],
+        width=args.width,
+        height=args.height,
+        quality=args.quality,
+        seed=7,
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "photo.jpg"
         path.write_bytes(data)
         results = {variant: _run_child(variant, path, args.runs) for variant in ("verify", "decode")}
-    print(f"photo {args.width}x{args.height} JPEG q{args.quality}, {len(data) / _MIB:.2f} MiB, {args.runs} runs")
+    print(
+        f"photo {args.width}x{args.height} JPEG q{args.quality}, {len(data) / _MIB:.2f} MiB, {args.runs} runs"
+    )
     for variant, result in results.items():
         print(
             f"  {variant:<7} median {result['ms']:7.1f} ms   run peak +{result['peak_mib']:6.1f} MiB"
@@ -99,10 +106,17 @@ def _workload(variant: str, data: bytes):
 
     def verify():
         result = verify_photo(
-            data, declared_content_type="image/jpeg", lat=_POINT[0], lon=_POINT[1], received_at=received,
-            taken_at=received - timedelta(minutes=4), recent_hashes=recent, policy=policy,
+            data,
+            declared_content_type="image/jpeg",
+            lat=_POINT[0],
+            lon=_POINT[1],
+            received_at=received,
+            taken_at=received - timedelta(minutes=4),
+            recent_hashes=recent,
+            policy=policy,
         )
         assert result.verdict == "accepted" and result.derivatives, result.reasons
+
     return verify
 
 
@@ -125,12 +139,16 @@ def _child(variant: str, path: str, runs: int) -> None:
         start = time.perf_counter()
         work()
         times.append((time.perf_counter() - start) * 1000)
-    print(json.dumps({
-        "ms": round(statistics.median(times), 1),
-        "peak_mib": round(max(0, run_peak - before) / _MIB, 1),
-        "process_peak_mib": round(max(process_peak, _peak_rss()) / _MIB, 1),
-        "peak_method": "VmHWM reset per run" if reset else "peak since process start",
-    }))
+    print(
+        json.dumps(
+            {
+                "ms": round(statistics.median(times), 1),
+                "peak_mib": round(max(0, run_peak - before) / _MIB, 1),
+                "process_peak_mib": round(max(process_peak, _peak_rss()) / _MIB, 1),
+                "peak_method": "VmHWM reset per run" if reset else "peak since process start",
+            }
+        )
+    )
 
 
 def _peak_rss() -> int:

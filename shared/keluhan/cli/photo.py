@@ -20,11 +20,16 @@ def register(commands) -> None:
     verify.add_argument("file", type=Path)
     verify.add_argument("--lat", type=float, required=True, help="reported latitude")
     verify.add_argument("--lon", type=float, required=True, help="reported longitude")
-    verify.add_argument("--submitted-at", type=_time, required=True, help="when the report was received, ISO 8601")
+    verify.add_argument(
+        "--submitted-at", type=_time, required=True, help="when the report was received, ISO 8601"
+    )
     verify.add_argument("--taken-at", type=_time, help="capture time the app declared, ISO 8601")
     verify.add_argument("--content-type", help="declared content type (default: guessed from the file name)")
     verify.add_argument(
-        "--recent-hash", action="append", default=[], metavar="REPORT_ID:PHASH",
+        "--recent-hash",
+        action="append",
+        default=[],
+        metavar="REPORT_ID:PHASH",
         help="pHash of another report's photo to check reuse against (repeatable)",
     )
     verify.add_argument("--out-dir", type=Path, help="write clean.jpg and thumbnail.jpg here unless rejected")

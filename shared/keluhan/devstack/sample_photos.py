@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from fractions import Fraction
 
 import numpy as np
 import piexif
 from PIL import Image
 
-WITA = timezone(timedelta(hours=8), "WITA")
+from keluhan.domain.photo import WITA
 
 
 def make_image(*, width: int = 1600, height: int = 1200, seed: int = 0) -> Image.Image:
@@ -28,7 +28,10 @@ def make_image(*, width: int = 1600, height: int = 1200, seed: int = 0) -> Image
     pixels += stripes[..., None]
     for _ in range(12):
         x0, y0 = int(rng.integers(0, width)), int(rng.integers(0, height))
-        w, h = int(rng.integers(width // 20, width // 4)), int(rng.integers(height // 20, height // 4))
+        w, h = (
+            int(rng.integers(1 + width // 20, 2 + width // 4)),
+            int(rng.integers(1 + height // 20, 2 + height // 4)),
+        )
         pixels[y0 : y0 + h, x0 : x0 + w] += rng.integers(-50, 50, size=3, dtype=np.int16)
     # Fine noise so the JPEG entropy data is as dense as a real photo's.
     pixels += rng.normal(0, 7, size=pixels.shape).astype(np.int16)
@@ -82,12 +85,23 @@ def make_jpeg(
 ) -> bytes:
     """A camera-like JPEG; a naive `taken_at` is read as WITA, None leaves the tag out."""
     exif = exif_bytes(taken_at=taken_at, lat=lat, lon=lon, orientation=orientation, with_offset=with_offset)
-    return encode(make_image(width=width, height=height, seed=seed), "JPEG", exif=exif, quality=quality, progressive=progressive)
+    return encode(
+        make_image(width=width, height=height, seed=seed),
+        "JPEG",
+        exif=exif,
+        quality=quality,
+        progressive=progressive,
+    )
 
 
 def make_png(
-    *, taken_at: datetime | None = None, lat: float | None = None, lon: float | None = None,
-    width: int = 800, height: int = 600, seed: int = 0,
+    *,
+    taken_at: datetime | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    width: int = 800,
+    height: int = 600,
+    seed: int = 0,
 ) -> bytes:
     """A PNG with the same content and, when given, an eXIf chunk."""
     exif = exif_bytes(taken_at=taken_at, lat=lat, lon=lon)
@@ -101,7 +115,12 @@ def make_png_bomb(*, width: int, height: int) -> bytes:
     idat = [compressor.compress(row * 256) for _ in range(height // 256)]
     idat += [compressor.compress(row * (height % 256)), compressor.flush()]
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"".join(idat)) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", b"".join(idat))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def encode(image: Image.Image, format: str, **params: object) -> bytes:

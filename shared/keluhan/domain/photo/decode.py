@@ -60,7 +60,9 @@ def decode_photo(data: bytes, *, policy: PhotoPolicy) -> DecodedPhoto:
     image = _open(data, policy)
     photo_format: ImageFormat = _PILLOW_ALIASES.get(image.format or "", image.format)  # type: ignore[assignment]
     width, height = image.size
-    limit = policy.max_pixels if photo_format == "JPEG" else min(policy.max_pixels, policy.max_pixels_full_decode)
+    limit = policy.max_pixels
+    if photo_format != "JPEG":  # decoded at full size: see PhotoPolicy.max_pixels_full_decode
+        limit = min(limit, policy.max_pixels_full_decode)
     if width * height > limit or not width or not height:
         raise Unreadable("too_many_pixels")
     _decode(image, policy.clean_max_side)
@@ -120,4 +122,3 @@ def _heif_registered() -> bool:
         return False
     register_heif_opener()
     return True
-

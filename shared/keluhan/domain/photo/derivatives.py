@@ -80,6 +80,9 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
         return image
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB") or image
+        return (
+            ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            or image
+        )
     except (ImageCms.PyCMSError, OSError, ValueError):  # a broken profile: keep the pixels as they are
         return image

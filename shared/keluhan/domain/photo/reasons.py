@@ -25,20 +25,22 @@ ReasonCode = Literal[
 
 # The verdict rule: any "rejected" reason rejects, else any "needs_moderation" reason holds
 # the photo for a moderator, else it is accepted.
+# fmt: off
 REASONS: dict[ReasonCode, tuple[Verdict, str]] = {
-    "not_an_image": ("rejected", "Berkas bukan foto / The file is not an image"),
-    "unsupported_format": ("rejected", "Format foto tidak didukung (JPEG, PNG, HEIC) / Unsupported photo format (JPEG, PNG, HEIC)"),
-    "too_large": ("rejected", "Ukuran berkas foto terlalu besar / The photo file is too large"),
-    "too_many_pixels": ("rejected", "Resolusi foto terlalu besar / The photo has too many pixels"),
-    "truncated": ("rejected", "Foto rusak atau terpotong / The photo is damaged or truncated"),
-    "content_type_mismatch": ("rejected", "Jenis berkas tidak sesuai isinya / The declared content type does not match the file"),
-    "stale": ("rejected", "Foto terlalu lama, ambil foto baru di lokasi / The photo is too old, take a new one on the spot"),
-    "future": ("rejected", "Waktu foto di masa depan / The photo's capture time is in the future"),
-    "taken_at_mismatch": ("rejected", "Waktu foto tidak sesuai dengan waktu yang dilaporkan / The photo's capture time does not match the reported one"),
-    "no_capture_time": ("needs_moderation", "Waktu pengambilan foto tidak diketahui, diperiksa petugas / The photo has no capture time; a moderator will check it"),
-    "elsewhere": ("rejected", "Foto diambil jauh dari lokasi laporan / The photo was taken far from the reported location"),
-    "reused": ("rejected", "Foto sama dengan foto laporan lain / The photo is a copy of another report's photo"),
+    "not_an_image":          ("rejected",         "Berkas bukan foto / The file is not an image"),
+    "unsupported_format":    ("rejected",         "Format tidak didukung, kirim JPEG, PNG atau HEIC / Unsupported format, send JPEG, PNG or HEIC"),
+    "too_large":             ("rejected",         "Berkas foto terlalu besar / The photo file is too large"),
+    "too_many_pixels":       ("rejected",         "Resolusi foto terlalu besar / The photo has too many pixels"),
+    "truncated":             ("rejected",         "Foto rusak atau terpotong / The photo is damaged or truncated"),
+    "content_type_mismatch": ("rejected",         "Jenis berkas tidak sesuai isinya / The file is not of its declared type"),
+    "stale":                 ("rejected",         "Foto terlalu lama, ambil foto baru di lokasi / The photo is too old, take a new one on the spot"),
+    "future":                ("rejected",         "Waktu foto di masa depan / The photo's capture time is in the future"),
+    "taken_at_mismatch":     ("rejected",         "Waktu foto tidak cocok dengan laporan / The capture time differs from the reported one"),
+    "no_capture_time":       ("needs_moderation", "Waktu foto tidak diketahui, diperiksa petugas / No capture time, a moderator will check"),
+    "elsewhere":             ("rejected",         "Foto diambil jauh dari lokasi laporan / The photo was taken far from the reported place"),
+    "reused":                ("rejected",         "Foto sama dengan foto laporan lain / The photo is a copy of another report's photo"),
 }
+# fmt: on
 
 
 class Reason(BaseModel):

@@ -77,7 +77,10 @@ def verify_photo(
         (gps_distance is not None and gps_distance > policy.gps_max_distance_m, "elsewhere"),
         (bool(reused_of), "reused"),
     ]
-    codes = [*_time_findings(exif_taken_at, taken_at, received_at, policy), *(c for hit, c in findings if hit)]
+    codes = [
+        *_time_findings(exif_taken_at, taken_at, received_at, policy),
+        *(c for hit, c in findings if hit),
+    ]
     reasons = [reason(code) for code in dict.fromkeys(codes)]
     verdict = verdict_for(reasons)
     return PhotoVerification(
