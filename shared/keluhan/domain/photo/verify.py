@@ -28,6 +28,7 @@ class PhotoVerification(BaseModel):
     verdict: Verdict
     reasons: list[Reason]
     format: ImageFormat | None = None
+    # The upload's pixel size as stored, before EXIF orientation.
     width: int | None = None
     height: int | None = None
     exif_taken_at: datetime | None = None
