@@ -24,6 +24,19 @@ class FakeDeadLetters:
         return True
 
 
+class FakeRulesDoc:
+    """No operator rules in Firestore: the fixture is in force."""
+
+    def __init__(self):
+        self.doc = None
+
+    def load(self):
+        return self.doc
+
+    def store(self, rules):
+        self.doc = rules
+
+
 def fake_authenticate(header):
     """`Bearer user:<uid>` signs in as <uid>; anything else is unauthenticated."""
     if not header or not header.startswith("Bearer user:"):
@@ -43,7 +56,7 @@ def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
         publish=FakePublisher(),
         photo_index=None,
         dead_letters=FakeDeadLetters(),
-        rules_doc=None,
+        rules_doc=FakeRulesDoc(),
         authenticate=fake_authenticate,
     )
     deps.__dict__["photos"] = FakePhotoStore()  # fills the cached_property
