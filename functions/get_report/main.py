@@ -24,8 +24,9 @@ def get_report(request):
         return http.error(400, "invalid_field", "report_id tidak valid / invalid report_id",
                           field="report_id")
     report = deps.reports.get(report_id)
-    if report is None or report.get("reporter_uid") != uid:
+    submission = deps.reports.submission(report["reporter_ref"]) if report else None
+    if submission is None or submission["reporter_uid"] != uid:
         return http.error(404, "not_found", "Laporan tidak ditemukan / Report not found",
                           field="report_id")
     report = expire_if_due(report, reports=deps.reports, now=utc_now())
-    return http.json_response(reporter_view(report), 200)
+    return http.json_response(reporter_view(report, client_id=submission["client_id"]), 200)

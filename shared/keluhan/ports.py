@@ -21,8 +21,15 @@ Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
 class Reports(Protocol):
     """reports/{report_id} and submissions/{key}."""
 
-    def create(self, report: dict[str, Any], *, submission_key: str) -> tuple[dict[str, Any], bool]:
-        """Store a new report unless the submission key exists; return (stored report, created)."""
+    def create(self, report: dict[str, Any], *, submission_key: str,
+               submission: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """Store a new report and its submission unless the key exists.
+
+        Returns (stored report, stored submission, created).
+        """
+
+    def submission(self, submission_key: str) -> dict[str, Any] | None:
+        """Who submitted: reporter_uid, client_id, request_hash (never shown to SKPDs)."""
 
     def get(self, report_id: str) -> dict[str, Any] | None: ...
 

@@ -47,12 +47,14 @@ def routed_report(client):
     return report, token
 
 
-def test_reporter_reads_own_report_but_not_anothers(client, routed_report):
+def test_citizens_read_their_report_through_get_report_only(client, routed_report):
     report, owner = routed_report
     _, stranger = client.sign_in("orang-lain@warga.test")
-    assert read(client, owner, f"reports/{report['report_id']}") == 200
-    assert read(client, stranger, f"reports/{report['report_id']}") == 403
-    assert read(client, None, f"reports/{report['report_id']}") == 403
+    assert client.get_report(owner, report["report_id"]).status_code == 200
+    assert client.get_report(stranger, report["report_id"]).status_code == 404
+    for token in (owner, stranger, None):
+        assert read(client, token, f"reports/{report['report_id']}") == 403
+    assert read(client, owner, f"submissions/{report['reporter_ref']}") == 403
 
 
 def test_skpd_staff_read_only_their_own_queue(client, routed_report):
@@ -61,6 +63,7 @@ def test_skpd_staff_read_only_their_own_queue(client, routed_report):
     dlh = with_claims(client, "staf@dlh.test", {"skpd": "dlh"})
     assert read(client, pu, f"reports/{report['report_id']}") == 200
     assert read(client, dlh, f"reports/{report['report_id']}") == 403
+    assert read(client, pu, f"submissions/{report['reporter_ref']}") == 403  # who reported stays hidden
 
 
 def test_nobody_writes_reports_from_a_client(client, routed_report):

@@ -12,6 +12,7 @@ from google.cloud.firestore import FieldFilter
 
 from keluhan.devstack.client import wait_for
 from keluhan.devstack.sample_photos import make_jpeg
+from keluhan.domain.report import submission_key
 from tests.support.places import SUNGGUMINASA, kelurahan_point
 
 WITA = timedelta(hours=8)
@@ -58,7 +59,8 @@ def test_report_with_photo_is_verified_located_and_routed(client, citizen):
 
     report = client.wait_report(report_id)
     assert report["status"] == "routed", report
-    assert report["reporter_uid"] == uid
+    assert uid not in repr(report)  # SKPD tools read reports/{id}; who reported is kept apart
+    assert client.db.collection("submissions").document(report["reporter_ref"]).get().get("reporter_uid") == uid
     assert report["photo"]["verdict"] == "accepted"
     assert report["photo"]["event"].startswith(f"{client.config.bucket}/incoming/{report_id}/photo#")
     assert report["location"]["kelurahan"] == "Bontorannu"
@@ -134,7 +136,7 @@ def test_no_token_is_401_and_a_forged_unsigned_token_is_refused(client):
 
 
 def test_duplicate_submission_and_redelivered_events_change_nothing_twice(client, citizen, stack):
-    _, token = citizen
+    uid, token = citizen
     lat, lon, _ = kelurahan_point("Bontorannu")
     body = report_body(lat, lon, street="Jl. Landak Baru", channel="call_center_112")
     first = client.submit(token, body)
@@ -143,7 +145,8 @@ def test_duplicate_submission_and_redelivered_events_change_nothing_twice(client
     report_id = first.json()["report_id"]
     assert again.json()["report_id"] == report_id
     before = client.wait_report(report_id)
-    assert client.db.collection("reports").where(filter=FieldFilter("client_id", "==", body["client_id"])).count().get()[0][0].value == 1
+    ref = submission_key(uid, body["client_id"])
+    assert client.db.collection("reports").where(filter=FieldFilter("reporter_ref", "==", ref)).count().get()[0][0].value == 1
 
     # Redeliver the stage events, as Pub/Sub may (with new message ids).
     publish = _publisher(client)
@@ -163,7 +166,7 @@ def test_failed_first_publish_still_ends_routed(client, citizen, stack, monkeypa
     from keluhan import bootstrap
     from tests.support.deps import function_client
 
-    _, token = citizen
+    uid, token = citizen
     real = bootstrap.get_deps()
     failures = []
 
@@ -181,7 +184,8 @@ def test_failed_first_publish_still_ends_routed(client, citizen, stack, monkeypa
     test_client = function_client("submit_report")
     first = test_client.post("/", json=body, headers={"Authorization": f"Bearer {token}"})
     assert first.status_code == 503 and failures == ["report-accepted"]
-    stored = client.db.collection("reports").where(filter=FieldFilter("client_id", "==", body["client_id"])).get()
+    ref = submission_key(uid, body["client_id"])
+    stored = client.db.collection("reports").where(filter=FieldFilter("reporter_ref", "==", ref)).get()
     assert len(stored) == 1 and stored[0].get("status") == "received"
 
     retry = client.submit(token, body)  # the app retries over HTTP against the running function

@@ -14,16 +14,21 @@ from keluhan.adapters.firestore_store import apply_changes
 class FakeReports:
     def __init__(self):
         self.docs: dict[str, dict[str, Any]] = {}
-        self.submissions: dict[str, str] = {}
+        self.submissions: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def create(self, report, *, submission_key):
+    def create(self, report, *, submission_key, submission):
         with self._lock:
             if submission_key in self.submissions:
-                return copy.deepcopy(self.docs[self.submissions[submission_key]]), False
-            self.submissions[submission_key] = report["report_id"]
+                existing = self.submissions[submission_key]
+                return copy.deepcopy(self.docs[existing["report_id"]]), copy.deepcopy(existing), False
+            self.submissions[submission_key] = copy.deepcopy(submission)
             self.docs[report["report_id"]] = copy.deepcopy(report)
-            return copy.deepcopy(report), True
+            return copy.deepcopy(report), copy.deepcopy(submission), True
+
+    def submission(self, submission_key):
+        found = self.submissions.get(submission_key)
+        return copy.deepcopy(found) if found else None
 
     def get(self, report_id):
         doc = self.docs.get(report_id)

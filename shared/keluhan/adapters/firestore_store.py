@@ -37,21 +37,26 @@ class FirestoreReports:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def create(self, report: dict[str, Any], *, submission_key: str) -> tuple[dict[str, Any], bool]:
+    def create(self, report: dict[str, Any], *, submission_key: str,
+               submission: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
         sub_ref = self._db.collection(SUBMISSIONS).document(submission_key)
         report_ref = self._db.collection(REPORTS).document(report["report_id"])
         batch = self._db.batch()
-        batch.create(sub_ref, {"report_id": report["report_id"], "created_at": report["received_at"]})
+        batch.create(sub_ref, submission)
         batch.create(report_ref, report)
         try:
             batch.commit()
-            return report, True
+            return report, submission, True
         except (gexc.AlreadyExists, gexc.Conflict):
-            existing_id = sub_ref.get().get("report_id")
-            existing = self.get(existing_id)
+            existing_submission = sub_ref.get().to_dict()
+            existing = self.get(existing_submission["report_id"])
             if existing is None:  # cannot happen: both are written in one batch
                 raise
-            return existing, False
+            return existing, existing_submission, False
+
+    def submission(self, submission_key: str) -> dict[str, Any] | None:
+        snap = self._db.collection(SUBMISSIONS).document(submission_key).get()
+        return snap.to_dict() if snap.exists else None
 
     def get(self, report_id: str) -> dict[str, Any] | None:
         snap = self._db.collection(REPORTS).document(report_id).get()

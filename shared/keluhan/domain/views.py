@@ -7,7 +7,7 @@ from typing import Any
 from keluhan.domain.report import STATUS_TEXT, Status
 
 
-def reporter_view(report: dict[str, Any]) -> dict[str, Any]:
+def reporter_view(report: dict[str, Any], *, client_id: str) -> dict[str, Any]:
     location = report.get("location") or {}
     routing = report.get("routing") or {}
     forwarding = report.get("forwarding") or {}
@@ -15,7 +15,7 @@ def reporter_view(report: dict[str, Any]) -> dict[str, Any]:
     status = Status(report["status"])
     return {
         "report_id": report["report_id"],
-        "client_id": report["client_id"],
+        "client_id": client_id,
         "status": status.value,
         "status_text": STATUS_TEXT[status],
         "category": report["category"],

@@ -64,9 +64,8 @@ def new_report(cmd: SubmitReport, *, report_id: str, reporter_uid: str, now: dat
         photo |= {"verdict": "not_required"}
     return {
         "report_id": report_id,
-        "reporter_uid": reporter_uid,
-        "client_id": cmd.client_id,
-        "request_hash": cmd.fingerprint(),
+        # Who reported stays in submissions/{key}; SKPD tools reading reports see only the key.
+        "reporter_ref": submission_key(reporter_uid, cmd.client_id),
         "channel": cmd.channel,
         "category": cmd.category,
         "description": cmd.description,
@@ -78,7 +77,7 @@ def new_report(cmd: SubmitReport, *, report_id: str, reporter_uid: str, now: dat
         "status_changed_at": now,
         "photo": photo,
         "stages": {},
-        "timeline": [timeline_entry(status.value, now, reporter_uid)],
+        "timeline": [timeline_entry(status.value, now, "reporter")],
     }
 
 
@@ -89,8 +88,11 @@ def submit_report(cmd: SubmitReport, *, reporter_uid: str, content_type: str, re
     now = clock()
     candidate = new_report(cmd, report_id=new_id(), reporter_uid=reporter_uid, now=now,
                            policy=policy, content_type=content_type)
-    stored, created = reports.create(candidate, submission_key=submission_key(reporter_uid, cmd.client_id))
-    if not created and stored["request_hash"] != candidate["request_hash"]:
+    submission = {"report_id": candidate["report_id"], "reporter_uid": reporter_uid,
+                  "client_id": cmd.client_id, "request_hash": cmd.fingerprint(), "created_at": now}
+    stored, stored_submission, created = reports.create(candidate, submission_key=candidate["reporter_ref"],
+                                                        submission=submission)
+    if not created and stored_submission["request_hash"] != submission["request_hash"]:
         raise IdempotencyConflict(stored["report_id"])
     stored = expire_if_due(stored, reports=reports, now=now)
 
