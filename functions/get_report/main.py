@@ -3,8 +3,9 @@
 import functions_framework
 
 from keluhan import bootstrap, http
-from keluhan.adapters.auth import Unauthenticated
+from keluhan.adapters.auth import AuthUnavailable, Unauthenticated
 from keluhan.bootstrap import utc_now
+from keluhan.domain.report import valid_report_id
 from keluhan.domain.views import reporter_view
 from keluhan.usecases.submission import expire_if_due
 
@@ -19,8 +20,10 @@ def get_report(request):
     except Unauthenticated:
         return http.error(401, "unauthenticated", "Masuk terlebih dahulu / Sign in first",
                           field="Authorization")
+    except AuthUnavailable:
+        return http.unavailable()
     report_id = request.args.get("report_id", "")
-    if not report_id or len(report_id) > 64 or "/" in report_id:
+    if not valid_report_id(report_id):
         return http.error(400, "invalid_field", "report_id tidak valid / invalid report_id",
                           field="report_id")
     report = deps.reports.get(report_id)

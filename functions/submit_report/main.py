@@ -6,10 +6,10 @@ import functions_framework
 from pydantic import ValidationError
 
 from keluhan import bootstrap, http
-from keluhan.adapters.auth import Unauthenticated
+from keluhan.adapters.auth import AuthUnavailable, Unauthenticated
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
-from keluhan.usecases.submission import PHOTO_CONTENT_TYPES, IdempotencyConflict
+from keluhan.usecases.submission import IdempotencyConflict
 from keluhan.usecases.submission import submit_report as submit
 
 
@@ -24,19 +24,17 @@ def submit_report(request):
         return http.error(401, "unauthenticated",
                           "Masuk terlebih dahulu / Sign in first (Firebase ID token required)",
                           field="Authorization")
+    except AuthUnavailable:
+        return http.unavailable()
     body, failure = http.read_json_body(request, max_bytes=deps.settings.max_body_bytes)
     if failure:
         return failure
-    content_type = body.pop("photo_content_type", "image/jpeg")
-    if content_type not in PHOTO_CONTENT_TYPES:
-        return http.error(422, "invalid_field", "photo_content_type: nilai tidak diizinkan / "
-                          f"is not one of {', '.join(PHOTO_CONTENT_TYPES)}", field="photo_content_type")
     try:
         cmd = SubmitReport.model_validate(body)
     except ValidationError as exc:
         return http.validation_error(exc)
     try:
-        result = submit(cmd, reporter_uid=uid, content_type=content_type, reports=deps.reports,
+        result = submit(cmd, reporter_uid=uid, reports=deps.reports,
                         publish=deps.publish, photos=deps.photos, clock=utc_now, new_id=new_report_id,
                         policy=deps.upload_policy())
     except IdempotencyConflict as exc:
@@ -45,8 +43,7 @@ def submit_report(request):
                           "used for a different report", field="client_id", report_id=exc.report_id)
     except Exception:  # stored or not, a retry with the same client_id completes it
         logging.exception("submit_report failed; the client will retry")
-        return http.error(503, "unavailable", "Coba lagi sebentar / Please retry shortly",
-                          headers={"Retry-After": "2"})
+        return http.unavailable()
     report = result.report
     status = Status(report["status"])
     return http.json_response({

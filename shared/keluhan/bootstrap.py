@@ -89,10 +89,6 @@ def _photo_store(settings: Settings):
         return GcsPhotoStore(client, settings.photo_bucket, signing_credentials=signer)
     # On Cloud Functions the runtime service account signs through IAM signBlob.
     import google.auth
-    from google.auth.transport.requests import Request
 
     credentials, _ = google.auth.default()
-    credentials.refresh(Request())
-    return GcsPhotoStore(client, settings.photo_bucket,
-                         service_account_email=credentials.service_account_email,
-                         access_token=credentials.token)
+    return GcsPhotoStore(client, settings.photo_bucket, runtime_credentials=credentials)

@@ -43,6 +43,11 @@ def error(status: int, code: str, message: str, *, field: str | None = None,
     return json_response(body, status, headers)
 
 
+def unavailable():
+    """503 with Retry-After: a dependency is down; the same request later completes."""
+    return error(503, "unavailable", "Coba lagi sebentar / Please retry shortly", headers={"Retry-After": "2"})
+
+
 def validation_error(exc: ValidationError):
     """422 naming every bad field, in Indonesian with English."""
     details = []
@@ -74,7 +79,7 @@ def read_json_body(request, *, max_bytes: int):
                            field="body")
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, error(400, "invalid_json", "Isi bukan JSON yang valid / Body is not valid JSON",
                            field="body")
     if not isinstance(body, dict):

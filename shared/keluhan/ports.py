@@ -15,6 +15,10 @@ class TransientError(Exception):
     """A dependency is down: let Pub/Sub redeliver."""
 
 
+class PhotoTooLarge(Exception):
+    """The stored object exceeds the byte limit: it is never downloaded whole."""
+
+
 Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 

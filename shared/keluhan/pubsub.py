@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from keluhan.domain.report import valid_report_id
 from keluhan.ports import PermanentError
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class Message:
         report_id = (self.attributes.get("report_id")
                      or report_id_from_object(self.attributes.get("objectId", ""))
                      or self.json().get("report_id"))
-        if not isinstance(report_id, str) or not report_id or "/" in report_id:
+        if not valid_report_id(report_id):
             raise PermanentError("report_id tidak ada / message has no valid report_id")
         return report_id
 
@@ -94,10 +95,12 @@ def stage_errors(stage: str, message: Message, *, reports, dead_letters, clock):
                 return None  # a redelivery of the same bad message
             return {"errors": errors + [{"stage": stage, "reason": reason, "at": now}]}
 
-        recorded = report_id and reports.mutate(report_id, record)
-        if not recorded:
-            dead_letters.add(f"{stage}-{message.fingerprint()}", {
-                "report_id": report_id, "stage": stage, "reason": reason, "at": now,
-                "topic": message.topic, "attributes": message.attributes,
-                "data": base64.b64encode(message.data).decode(), "permanent": True,
-            })
+        if report_id:
+            reports.mutate(report_id, record)
+        # Also where operators look for what went wrong, whether or not the report exists.
+        dead_letters.add(f"{stage}-{message.fingerprint()}", {
+            "report_id": report_id, "stage": stage, "reason": reason, "at": now,
+            "topic": message.topic, "attributes": message.attributes,
+            "data": base64.b64encode(message.data).decode(), "permanent": True,
+            "replayed_at": None, "replays": 0,
+        })

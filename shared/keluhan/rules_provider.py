@@ -6,10 +6,14 @@ without a redeploy.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+
+log = logging.getLogger(__name__)
 
 
 class RulesProvider:
@@ -28,6 +32,11 @@ class RulesProvider:
             if self._cached and self._now() - self._cached[0] < self._ttl:
                 return self._cached[1]
             doc = self._load_doc()
-            rules = RuleSet.from_dict(doc) if doc else load_rules(self._fixture)
+            try:
+                rules = RuleSet.from_dict(doc) if doc else load_rules(self._fixture)
+            except ValueError:
+                # A broken rules document must not stop routing: keep the last good rules.
+                log.exception("routing_rules/current is invalid; keeping the rules in force")
+                rules = self._cached[1] if self._cached else load_rules(self._fixture)
             self._cached = (self._now(), rules)
             return rules

@@ -55,7 +55,8 @@ def test_pothole_on_provincial_road_reaches_baruga_once_despite_two_failures(cli
     assert record["payload"]["service_request_id"] == report_id
     # Only the EXIF-free copy leaves the city.
     media_url = record["payload"]["media_url"]
-    assert f"derived/{report_id}/photo.jpg" in media_url and "incoming/" not in media_url
+    assert report["photo"]["clean_object"] in media_url and "incoming/" not in media_url
+    assert report["photo"]["clean_object"].startswith(f"derived/{report_id}/")
     shared = Image.open(io.BytesIO(requests.get(media_url, timeout=10).content))
     assert shared.format == "JPEG" and not shared.getexif()
 

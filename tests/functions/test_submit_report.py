@@ -96,6 +96,8 @@ def test_failed_first_publish_is_503_and_the_retry_publishes(client, fake_deps):
     ({**GOOD, "channel": "fax"}, 422, "channel"),
     ({**GOOD, "is_admin": True}, 422, "is_admin"),
     ({**GOOD, "photo_content_type": "image/gif"}, 422, "photo_content_type"),
+    ({**GOOD, "lat": True}, 422, "lat"),
+    ({**GOOD, "photo_taken_at": "0001-01-01T00:00:00+05:00"}, 422, "photo_taken_at"),
 ])
 def test_bad_fields_are_422_naming_the_field(client, fake_deps, body, status, field):  # noqa: F811
     response = client.post("/", json=body, headers=ALICE)
@@ -110,6 +112,11 @@ def test_body_that_is_not_json_is_400(client, fake_deps):  # noqa: F811
     response = client.post("/", data="{not json", headers={**ALICE, "Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_deeply_nested_json_is_400_not_500(client, fake_deps):  # noqa: F811
+    response = client.post("/", data="[" * 60_000, headers={**ALICE, "Content-Type": "application/json"})
+    assert response.status_code in (400, 413)
 
 
 def test_json_array_body_is_400(client, fake_deps):  # noqa: F811

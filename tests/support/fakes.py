@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keluhan.adapters.firestore_store import apply_changes
+from keluhan.ports import PhotoTooLarge
 
 
 class FakeReports:
@@ -73,6 +74,10 @@ class FakePhotoStore:
                 "headers": {"Content-Type": content_types[0]}, "expires_at": expires_at.isoformat()}
 
     def read(self, object_name, *, generation, max_bytes):
+        if object_name not in self.objects:
+            raise FileNotFoundError(object_name)
+        if len(self.objects[object_name]) > max_bytes:
+            raise PhotoTooLarge(object_name)
         return self.objects[object_name]
 
     def write(self, object_name, data, *, content_type):

@@ -38,7 +38,7 @@ def submitted(world, report_id: str, taken_offset=timedelta(minutes=-2)) -> dict
     cmd = SubmitReport(client_id=f"client-{report_id}", category="jalan_rusak", description="Lubang",
                        lat=LAT, lon=LON, accuracy_m=5, photo_taken_at=clock() + taken_offset)
     policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=10**7)
-    return submit_report(cmd, reporter_uid="u1", content_type="image/jpeg", reports=reports, publish=publish,
+    return submit_report(cmd, reporter_uid="u1", reports=reports, publish=publish,
                          photos=photos, clock=clock, new_id=lambda: report_id, policy=policy).report
 
 
@@ -104,6 +104,21 @@ def test_photo_after_the_deadline_expires_the_report(world):
     clock.advance(hours=25)
     report = arrive(world, "r1", make_jpeg(taken_at=clock(), lat=LAT, lon=LON, seed=1))
     assert report["status"] == "photo_expired" and publish.messages == []
+
+
+def test_oversized_upload_is_rejected_as_too_large_without_reading_it(world):
+    submitted(world, "r1")
+    report = arrive(world, "r1", b"\xff\xd8" + b"0" * (PhotoPolicy().max_bytes + 1))
+    assert report["status"] == "photo_rejected"
+    assert [r["code"] for r in report["photo"]["reasons"]] == ["too_large"]
+
+
+def test_derivatives_are_named_per_generation(world):
+    _, photos, _, _, clock = world
+    submitted(world, "r1")
+    report = arrive(world, "r1", make_jpeg(taken_at=clock(), lat=LAT, lon=LON, seed=2), generation=7)
+    assert report["photo"]["clean_object"] == "derived/r1/7/photo.jpg"
+    assert report["photo"]["thumbnail_object"] in photos.objects
 
 
 def test_other_storage_events_are_ignored():

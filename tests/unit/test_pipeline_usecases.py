@@ -36,7 +36,7 @@ def world():
     policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=1000)
     cmd = SubmitReport(client_id="client-0001", category="jalan_rusak", description="Lubang",
                        lat=-5.16, lon=119.40, accuracy_m=5, channel="call_center_112")
-    result = submit_report(cmd, reporter_uid="u1", content_type="image/jpeg", reports=reports,
+    result = submit_report(cmd, reporter_uid="u1", reports=reports,
                            publish=publish, photos=FakePhotoStore(), clock=clock, new_id=lambda: "r1",
                            policy=policy)
     assert result.created and publish.topics() == ["report-accepted"]

@@ -30,3 +30,6 @@ def test_fixture_is_used_until_operators_load_rules_and_a_change_shows_within_th
     ticker.t = 31
     assert provider.current().version == "2026-12-01.1"
     assert len(loads) == 2
+    doc["value"] = {**fixture, "rules": [{"id": "broken"}]}
+    ticker.t = 62
+    assert provider.current().version == "2026-12-01.1"  # the last good rules stay in force

@@ -16,6 +16,10 @@ class Unauthenticated(Exception):
     """No token, or one that does not verify."""
 
 
+class AuthUnavailable(Exception):
+    """Tokens cannot be checked right now (certificates or the user lookup unreachable)."""
+
+
 class UnsafeEmulatorConfig(RuntimeError):
     """The Auth emulator is configured where forged tokens would be accepted for real."""
 
@@ -54,7 +58,8 @@ def _firebase_app(project_id: str):
 
 def verify_bearer(authorization: str | None, settings: Settings) -> str:
     """The caller's uid from an `Authorization: Bearer <Firebase ID token>` header."""
-    from firebase_admin import auth
+    from firebase_admin import auth, exceptions
+    from google.auth.exceptions import TransportError
 
     check_emulator_guard(settings)
     if not authorization or not authorization.startswith("Bearer "):
@@ -65,6 +70,8 @@ def verify_bearer(authorization: str | None, settings: Settings) -> str:
         claims = auth.verify_id_token(token, app=_firebase_app(settings.project_id),
                                       check_revoked=bool(settings.firebase_auth_emulator_host))
     except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError, auth.RevokedIdTokenError,
-            auth.UserNotFoundError, auth.UserDisabledError, auth.CertificateFetchError) as exc:
+            auth.UserNotFoundError, auth.UserDisabledError) as exc:
         raise Unauthenticated(type(exc).__name__) from exc
+    except (auth.CertificateFetchError, exceptions.FirebaseError, TransportError) as exc:
+        raise AuthUnavailable(type(exc).__name__) from exc
     return claims["uid"]

@@ -99,11 +99,14 @@ class FirestoreDeadLetters:
         self._db = client
 
     def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
-        """Store once per id; False if it was already there."""
+        """Store once per id; False if it was already there, then it is open again (a replay failed)."""
+        ref = self._db.collection(DEAD_LETTERS).document(dead_letter_id)
         try:
-            self._db.collection(DEAD_LETTERS).document(dead_letter_id).create(record)
+            ref.create(record)
             return True
         except (gexc.AlreadyExists, gexc.Conflict):
+            ref.update({"replayed_at": None, "at": record["at"], "reason": record["reason"],
+                        "failures": firestore.Increment(1)})
             return False
 
     def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:

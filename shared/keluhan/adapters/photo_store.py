@@ -7,18 +7,27 @@ from typing import Any
 
 from google.cloud import storage
 
-
-class PhotoTooLarge(Exception):
-    """The stored object exceeds the byte limit: it is never downloaded whole."""
+from keluhan.ports import PhotoTooLarge
 
 
 class GcsPhotoStore:
     def __init__(self, client: storage.Client, bucket: str, *, signing_credentials=None,
-                 service_account_email: str | None = None, access_token: str | None = None):
+                 runtime_credentials=None):
+        """Sign with a key (`signing_credentials`), or through IAM signBlob as the runtime
+        service account (`runtime_credentials`, refreshed whenever its token has expired)."""
         self._bucket = client.bucket(bucket)
         self._signing = signing_credentials
-        self._sa_email = service_account_email
-        self._token = access_token
+        self._runtime = runtime_credentials
+
+    def _signer(self) -> dict[str, Any]:
+        if self._signing is not None:
+            return {"credentials": self._signing}
+        if not self._runtime.valid:
+            from google.auth.transport.requests import Request
+
+            self._runtime.refresh(Request())
+        return {"service_account_email": self._runtime.service_account_email,
+                "access_token": self._runtime.token}
 
     def upload_url(self, object_name: str, *, content_types: tuple[str, ...], max_bytes: int,
                    expires_at: datetime) -> dict[str, Any]:
@@ -31,9 +40,7 @@ class GcsPhotoStore:
             expiration=expires_at - datetime.now(UTC),
             content_type=content_type,
             headers=headers,
-            credentials=self._signing,
-            service_account_email=self._sa_email,
-            access_token=self._token,
+            **self._signer(),
         )
         return {
             "method": "PUT",
@@ -48,8 +55,7 @@ class GcsPhotoStore:
         if not object_name.startswith("derived/"):
             raise ValueError("only EXIF-free derivatives are ever shared")
         return self._bucket.blob(object_name).generate_signed_url(
-            version="v4", method="GET", expiration=expires_at - datetime.now(UTC),
-            credentials=self._signing, service_account_email=self._sa_email, access_token=self._token)
+            version="v4", method="GET", expiration=expires_at - datetime.now(UTC), **self._signer())
 
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
         blob = self._bucket.get_blob(object_name, generation=generation)

@@ -45,7 +45,9 @@ def _up(args) -> int:
     from keluhan.devstack.java import MissingTool
     from keluhan.devstack.processes import StackError
 
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` and `keluhan dev down` stop cleanly, like Ctrl-C
+    # Ctrl-C, `kill` and `keluhan dev down` all stop cleanly (a shell's `&` would ignore SIGINT).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
     print("Menyalakan stack lokal / starting the local stack…", flush=True)
     try:
         stack = launcher.start_stack(

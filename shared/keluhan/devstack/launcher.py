@@ -65,6 +65,7 @@ class RunningStack:
     launcher: ProcessRecord | None = None
     ready: bool = False
     ready_s: float | None = None
+    answered_s: dict[str, float] = field(default_factory=dict)  # seconds from start, per part
 
     @property
     def stack_file(self) -> Path:
@@ -76,6 +77,7 @@ class RunningStack:
             "config": str(self.config.path),
             "ready": self.ready,
             "ready_s": self.ready_s,
+            "answered_s": self.answered_s,
             "launcher": self.launcher.to_dict() if self.launcher else None,
             "ports": {name: [ep.host, ep.port] for name, ep in self.config.all_ports().items()},
             "processes": [r.to_dict() for r in self.records],
@@ -176,7 +178,7 @@ def start_stack(config_path: Path = EMULATORS_JSON, state_dir: Path = DEFAULT_ST
             stack.records.append(ProcessRecord.of(psutil.Process(popen.pid), part.name, part.kind,
                                                   str(stack.log_of(part.name))))
             stack.save()
-        _wait_ready(stack, parts, deadline=started + timeout_s)
+        _wait_ready(stack, parts, started=started, deadline=started + timeout_s)
         from keluhan.devstack.pubsub_bootstrap import bootstrap_pubsub
         from keluhan.devstack.seed import seed
 
@@ -285,7 +287,7 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
     return parts
 
 
-def _wait_ready(stack: RunningStack, parts: list[Part], *, deadline: float) -> None:
+def _wait_ready(stack: RunningStack, parts: list[Part], *, started: float, deadline: float) -> None:
     pending = {part.name: list(part.probes) for part in parts}
     while True:
         if gone := stack.exited():
@@ -296,6 +298,8 @@ def _wait_ready(stack: RunningStack, parts: list[Part], *, deadline: float) -> N
         for name, probes in pending.items():
             while probes and probes[0]():
                 probes.pop(0)
+            if not probes and name not in stack.answered_s:
+                stack.answered_s[name] = round(time.monotonic() - started, 2)
         if not any(pending.values()):
             return
         if time.monotonic() >= deadline:

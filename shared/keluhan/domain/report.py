@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -75,12 +76,20 @@ class SubmitReport(BaseModel):
     client_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
     category: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=2000)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    accuracy_m: float = Field(ge=0, le=10_000)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lon: float = Field(ge=-180, le=180, strict=True)
+    accuracy_m: float = Field(ge=0, le=10_000, strict=True)
     street: str | None = Field(default=None, max_length=200)
     photo_taken_at: AwareDatetime | None = None
     channel: Channel = "warga"
+    photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
+
+    @field_validator("photo_taken_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not (PLAUSIBLE_FROM <= value <= PLAUSIBLE_UNTIL):
+            raise ValueError("waktu tidak masuk akal / implausible time")
+        return value
 
     @field_validator("category")
     @classmethod
@@ -101,6 +110,10 @@ class SubmitReport(BaseModel):
         return self.channel not in CHANNELS_WITHOUT_CAMERA
 
 
+PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+PLAUSIBLE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def submission_key(reporter_uid: str, client_id: str) -> str:
     """The idempotency key (reporter, client_id) as a document id."""
     return hashlib.sha256(f"{reporter_uid}\x00{client_id}".encode()).hexdigest()
@@ -114,6 +127,14 @@ class Event(BaseModel):
     name: Literal["ReportAccepted", "ReportLocated", "ReportRouted"]
     report_id: str
     attributes: dict[str, str] = Field(default_factory=dict)
+
+
+REPORT_ID_PATTERN = re.compile(r"^(?!__)[A-Za-z0-9_-]{1,64}$")  # Firestore reserves __…__
+
+
+def valid_report_id(value: object) -> bool:
+    """Report ids are server-made URL-safe tokens; anything else never reaches Firestore."""
+    return isinstance(value, str) and bool(REPORT_ID_PATTERN.match(value))
 
 
 def timeline_entry(status: str, at: datetime, by: str, note: str = "") -> dict:

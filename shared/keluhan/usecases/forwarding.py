@@ -37,24 +37,25 @@ def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s
         target = target_for(targets, delivery.assignee)
     except ValueError as exc:
         error = str(exc)
-        _save(reports, report_id, lambda d: d.failed(error, now=clock()))
+        _save(reports, report_id, delivery.idempotency_key, lambda d: d.failed(error, now=clock()))
         raise PermanentError(error) from exc
     clean = (report.get("photo") or {}).get("clean_object")
     photo_url = photo_link(clean) if clean and photo_link else None
     payload = build_payload(_outgoing(report, photo_url), target.get("format", "webhook"))
 
-    _save(reports, report_id, lambda d: d.record_attempt(now=clock()))
+    key = delivery.idempotency_key
+    _save(reports, report_id, key, lambda d: d.record_attempt(now=clock()))
     try:
         result = send(target, payload, idempotency_key=delivery.idempotency_key, timeout_s=timeout_s)
     except TransientDeliveryError as exc:
         error = str(exc)
-        _save(reports, report_id, lambda d: d.retry_later(error, now=clock()))
+        _save(reports, report_id, key, lambda d: d.retry_later(error, now=clock()))
         raise DeliveryRetry(error) from exc
     except PermanentDeliveryError as exc:
         error = str(exc)
-        _save(reports, report_id, lambda d: d.failed(error, now=clock()))
+        _save(reports, report_id, key, lambda d: d.failed(error, now=clock()))
         raise PermanentError(error) from exc
-    return _save(reports, report_id, lambda d: d.acknowledged(result.receiver_ref, now=clock()))
+    return _save(reports, report_id, key, lambda d: d.acknowledged(result.receiver_ref, now=clock()))
 
 
 def _outgoing(report: dict[str, Any], photo_url: str | None) -> dict[str, Any]:
@@ -65,15 +66,19 @@ def _outgoing(report: dict[str, Any], photo_url: str | None) -> dict[str, Any]:
             "photo_url": photo_url}
 
 
-def mark_delivery_failed(report_id: str, reason: str, *, reports: Reports, clock: Clock) -> None:
-    _save(reports, report_id, lambda d: d.failed(reason, now=clock()))
+def mark_delivery_failed(report_id: str, reason: str, *, reports: Reports, clock: Clock,
+                         idempotency_key: str | None = None) -> None:
+    _save(reports, report_id, idempotency_key, lambda d: d.failed(reason, now=clock()))
 
 
-def _save(reports: Reports, report_id: str, step) -> dict[str, Any] | None:
+def _save(reports: Reports, report_id: str, key: str | None, step) -> dict[str, Any] | None:
+    """Apply a delivery step, but only to the delivery it belongs to (a reassignment starts a new one)."""
     def mutation(report: dict[str, Any]) -> dict[str, Any] | None:
         if not report.get("forwarding"):
             return None
         before = Delivery.model_validate(report["forwarding"])
+        if key is not None and before.idempotency_key != key:
+            return None
         after = step(before)
         return None if after == before else {"forwarding": after.model_dump()}
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from keluhan.domain.photo import PhotoPolicy, verify_photo
+from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
+from keluhan.domain.photo.reasons import reason
 from keluhan.domain.report import Event, Status, timeline_entry
-from keluhan.ports import Clock, PermanentError, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, PermanentError, PhotoStore, PhotoTooLarge, Publisher, Reports
 from keluhan.usecases.events import publish_event
 from keluhan.usecases.pipeline import ReportNotFound
 from keluhan.usecases.submission import expire_if_due, report_id_from_object
@@ -49,9 +50,13 @@ def object_from_notification(attributes: dict[str, str], data: bytes) -> StoredO
         raise PermanentError(f"notifikasi tidak valid / malformed storage notification: {exc}") from exc
 
 
-def derived_objects(report_id: str) -> tuple[str, str]:
-    """Where the EXIF-free copy and the thumbnail live: the only images SKPD tools see."""
-    return f"derived/{report_id}/photo.jpg", f"derived/{report_id}/thumb.jpg"
+def derived_objects(obj: StoredObject, report_id: str) -> tuple[str, str]:
+    """Where the EXIF-free copy and the thumbnail of one upload live: the only images SKPD tools see.
+
+    Per generation, so a concurrent second upload can never replace the copy of the verified one.
+    """
+    base = f"derived/{report_id}/{obj.generation}"
+    return f"{base}/photo.jpg", f"{base}/thumb.jpg"
 
 
 def verify_uploaded_photo(obj: StoredObject, *, reports: Reports, photos: PhotoStore, photo_index,
@@ -64,23 +69,23 @@ def verify_uploaded_photo(obj: StoredObject, *, reports: Reports, photos: PhotoS
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
     now = clock()
     if report["photo"].get("event") == obj.event_key:
-        _republish_if_verified(report, publish)  # a redelivery: finish what may have been cut short
+        # A redelivery: finish what may have been cut short.
+        if report["photo"].get("phash") and report["photo"].get("verdict") != "rejected":
+            photo_index.remember_hash(report_id, report["photo"]["phash"], report["photo"]["verified_at"])
+        _republish_if_verified(report, publish)
         return report
     report = expire_if_due(report, reports=reports, now=now)
     if report["status"] != Status.AWAITING_PHOTO:
         return report  # a later upload after the verdict, or an expired report: ignored
 
-    data = photos.read(obj.name, generation=obj.generation, max_bytes=policy.max_bytes + 1)
-    result = verify_photo(
-        data,
-        declared_content_type=obj.content_type,
-        lat=report["point"]["lat"],
-        lon=report["point"]["lon"],
-        received_at=report["received_at"],
-        taken_at=report.get("photo_taken_at"),
-        recent_hashes=photo_index.recent_hashes(since=now - REUSE_WINDOW, exclude_report=report_id),
-        policy=policy,
-    )
+    try:
+        data = photos.read(obj.name, generation=obj.generation, max_bytes=policy.max_bytes)
+    except FileNotFoundError:
+        return report  # this generation was replaced before we got to it; its successor is notified
+    except PhotoTooLarge:
+        result = PhotoVerification(verdict="rejected", reasons=[reason("too_large")])
+    else:
+        result = _verify(data, obj, report, photo_index=photo_index, now=now, policy=policy)
     photo_fields: dict[str, Any] = {
         "photo.event": obj.event_key,
         "photo.verdict": result.verdict,
@@ -90,8 +95,10 @@ def verify_uploaded_photo(obj: StoredObject, *, reports: Reports, photos: PhotoS
         "photo.phash": result.phash,
         "photo.verified_at": now,
     }
+    if result.phash and result.verdict != "rejected":
+        photo_index.remember_hash(report_id, result.phash, now)  # idempotent; before the verdict is final
     if result.derivatives is not None:
-        clean_name, thumb_name = derived_objects(report_id)
+        clean_name, thumb_name = derived_objects(obj, report_id)
         photos.write(clean_name, result.derivatives.clean_jpeg, content_type="image/jpeg")
         photos.write(thumb_name, result.derivatives.thumbnail_jpeg, content_type="image/jpeg")
         photo_fields |= {"photo.clean_object": clean_name, "photo.thumbnail_object": thumb_name}
@@ -108,10 +115,23 @@ def verify_uploaded_photo(obj: StoredObject, *, reports: Reports, photos: PhotoS
         }
 
     after = reports.mutate(report_id, mutation)
-    if result.phash and result.verdict != "rejected":
-        photo_index.remember_hash(report_id, result.phash, now)
     _republish_if_verified(after, publish)
     return after
+
+
+def _verify(data: bytes, obj: StoredObject, report: dict[str, Any], *, photo_index, now,
+            policy: PhotoPolicy) -> PhotoVerification:
+    report_id = report["report_id"]
+    return verify_photo(
+        data,
+        declared_content_type=obj.content_type,
+        lat=report["point"]["lat"],
+        lon=report["point"]["lon"],
+        received_at=report["received_at"],
+        taken_at=report.get("photo_taken_at"),
+        recent_hashes=photo_index.recent_hashes(since=now - REUSE_WINDOW, exclude_report=report_id),
+        policy=policy,
+    )
 
 
 def _republish_if_verified(report: dict[str, Any], publish: Publisher) -> None:

@@ -16,8 +16,6 @@ from keluhan.domain.report import (
 from keluhan.ports import Clock, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_event
 
-PHOTO_CONTENT_TYPES = ("image/jpeg", "image/png", "image/heic")
-
 
 class IdempotencyConflict(Exception):
     """The same (reporter, client_id) was used for a different report body."""
@@ -54,11 +52,11 @@ def report_id_from_object(name: str) -> str | None:
 
 
 def new_report(cmd: SubmitReport, *, report_id: str, reporter_uid: str, now: datetime,
-               policy: PhotoUploadPolicy, content_type: str) -> dict[str, Any]:
+               policy: PhotoUploadPolicy) -> dict[str, Any]:
     status = Status.AWAITING_PHOTO if cmd.needs_photo else Status.RECEIVED
     photo: dict[str, Any] = {"required": cmd.needs_photo}
     if cmd.needs_photo:
-        photo |= {"object": photo_object_name(report_id), "content_type": content_type,
+        photo |= {"object": photo_object_name(report_id), "content_type": cmd.photo_content_type,
                   "deadline": now + policy.wait, "verdict": None}
     else:
         photo |= {"verdict": "not_required"}
@@ -81,13 +79,13 @@ def new_report(cmd: SubmitReport, *, report_id: str, reporter_uid: str, now: dat
     }
 
 
-def submit_report(cmd: SubmitReport, *, reporter_uid: str, content_type: str, reports: Reports,
+def submit_report(cmd: SubmitReport, *, reporter_uid: str, reports: Reports,
                   publish: Publisher, photos: PhotoStore, clock: Clock, new_id,
                   policy: PhotoUploadPolicy) -> SubmitResult:
     """Store the report once per key; hand out a fresh upload URL or (re-)publish acceptance."""
     now = clock()
     candidate = new_report(cmd, report_id=new_id(), reporter_uid=reporter_uid, now=now,
-                           policy=policy, content_type=content_type)
+                           policy=policy)
     submission = {"report_id": candidate["report_id"], "reporter_uid": reporter_uid,
                   "client_id": cmd.client_id, "request_hash": cmd.fingerprint(), "created_at": now}
     stored, stored_submission, created = reports.create(candidate, submission_key=candidate["reporter_ref"],
