@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -148,13 +149,13 @@ def test_duplicate_submission_and_redelivered_events_change_nothing_twice(client
     ref = submission_key(uid, body["client_id"])
     assert client.db.collection("reports").where(filter=FieldFilter("reporter_ref", "==", ref)).count().get()[0][0].value == 1
 
-    # Redeliver the stage events, as Pub/Sub may (with new message ids).
-    publish = _publisher(client)
-    for topic in ("report-accepted", "report-located"):
-        publish(topic, {"report_id": report_id}, {"report_id": report_id})
-    # A report submitted after the redeliveries has gone through the whole pipeline once they are handled.
-    marker = client.submit(token, report_body(lat, lon, channel="call_center_112"))
-    client.wait_report(marker.json()["report_id"])
+    # Redeliver the stage events, as Pub/Sub may (with new message ids), and watch what comes out.
+    with watch_topic(client, "report-routed") as routed_events:
+        publish = _publisher(client)
+        for topic in ("report-accepted", "report-located"):
+            publish(topic, {"report_id": report_id}, {"report_id": report_id})
+        # Each redelivered stage re-publishes its event downstream instead of redoing the work.
+        wait_for(lambda: len(routed_events(report_id)) >= 2, timeout_s=60, what="re-published report-routed")
     after = client.report(report_id)
     assert after["timeline"] == before["timeline"]
     assert after["stages"] == before["stages"]
@@ -206,6 +207,30 @@ def test_poison_message_ends_in_dead_letters(client, stack):
     assert dead["stage"] == "enrich_geo"
     assert dead["topic"] == "report-accepted"
     assert "not found" in dead["reason"]
+
+
+@contextlib.contextmanager
+def watch_topic(client, topic: str):
+    """A pull subscription on `topic` for the test; yields report_id → messages seen so far."""
+    from google.cloud import pubsub_v1
+
+    subscriber = pubsub_v1.SubscriberClient()
+    name = subscriber.subscription_path(client.config.project, f"e2e-watch-{uuid.uuid4().hex[:8]}")
+    subscriber.create_subscription(name=name, topic=subscriber.topic_path(client.config.project, topic))
+    seen: dict[str, list] = {}
+
+    def messages_for(report_id: str) -> list:
+        response = subscriber.pull(subscription=name, max_messages=50, timeout=5)
+        if response.received_messages:
+            subscriber.acknowledge(subscription=name, ack_ids=[m.ack_id for m in response.received_messages])
+        for received in response.received_messages:
+            seen.setdefault(received.message.attributes.get("report_id"), []).append(received.message)
+        return seen.get(report_id, [])
+
+    try:
+        yield messages_for
+    finally:
+        subscriber.delete_subscription(subscription=name)
 
 
 def _publisher(client):
