@@ -16,6 +16,6 @@ def verify_photo(cloud_event):
                       clock=utc_now):
         stored = object_from_notification(message.attributes, message.data)
         if stored is not None:
-            verify_uploaded_photo(stored, reports=deps.reports, photos=deps.photos,
+            verify_uploaded_photo(stored, bucket=deps.settings.photo_bucket, reports=deps.reports, photos=deps.photos,
                                   photo_index=deps.photo_index, publish=deps.publish, clock=utc_now,
                                   policy=photo_policy(deps.settings))

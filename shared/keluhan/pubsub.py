@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from keluhan.domain.report import valid_report_id
+from keluhan.domain.report import report_id_from_object, valid_report_id
 from keluhan.ports import PermanentError
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,6 @@ class Message:
 
     def report_id(self) -> str:
         """From our events' attributes, or a storage notification's object name."""
-        from keluhan.usecases.submission import report_id_from_object
-
         report_id = (self.attributes.get("report_id")
                      or report_id_from_object(self.attributes.get("objectId", ""))
                      or self.json().get("report_id"))

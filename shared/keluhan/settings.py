@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _no_demo_values_in_production(self) -> Settings:
+        """On Cloud Run/Functions (K_SERVICE set) the local demo defaults are a misconfiguration."""
+        if self.k_service and (self.project_id.startswith("demo-") or self.photo_bucket.startswith("demo-")):
+            raise ValueError("running on Cloud Run with demo project or bucket: set KELUHAN_PROJECT_ID "
+                             "and KELUHAN_PHOTO_BUCKET")
+        return self
 
     def resolved_geo_dir(self) -> Path:
         """Where the boundary files live: the setting, else ../shared/geo beside the repo."""

@@ -57,8 +57,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED,),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
-        firestore_paths=("reports/{report_id}", "photo_events/{bucket~object~generation}",
-                         "photo_hashes/{report_id}"),
+        firestore_paths=("reports/{report_id}", "photo_hashes/{report_id}"),
     ),
     Function(
         "enrich_geo", "pubsub", "cloudevent", topics=(REPORT_ACCEPTED,),

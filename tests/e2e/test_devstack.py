@@ -113,10 +113,41 @@ def test_up_detached_serves_everything_as_in_production_and_down_leaves_nothing(
         expected_dlq = f"{project}/topics/{sub.dead_letter_topic}" if sub.dead_letter_topic else ""
         assert made.dead_letter_policy.dead_letter_topic == expected_dlq
 
+    assert_an_upload_is_notified_like_cloud_storage_does(shifted)
+
     down = keluhan("dev", "down", "--state-dir", str(state_dir), timeout=90)
     assert down.returncode == 0, down.stdout + down.stderr
     assert not (state_dir / "stack.json").exists()
     assert_nothing_left(pids, shifted)
+
+
+def assert_an_upload_is_notified_like_cloud_storage_does(config: StackConfig) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    _, subscriber = admin_clients(config)
+    project = f"projects/{config.project}"
+    probe = subscriber.create_subscription(name=f"{project}/subscriptions/test-watcher",
+                                           topic=f"{project}/topics/{topology.PHOTO_UPLOADED}")
+    bucket = storage.Client(project=config.project, credentials=AnonymousCredentials(),
+                            client_options={"api_endpoint": config.storage.url}).bucket(config.bucket)
+    blob = bucket.blob("incoming/R-e2e/photo")
+    data = b"\xff\xd8 not really a jpeg"
+    blob.upload_from_string(data, content_type="image/jpeg")
+    blob.reload()
+    received = []
+    assert wait_until(lambda: received.extend(subscriber.pull(
+        subscription=probe.name, max_messages=1, timeout=2).received_messages) or received, timeout_s=15)
+
+    message = received[0].message
+    assert message.attributes["eventType"] == "OBJECT_FINALIZE"
+    assert message.attributes["payloadFormat"] == "JSON_API_V1"
+    assert message.attributes["bucketId"] == config.bucket
+    assert message.attributes["objectId"] == "incoming/R-e2e/photo"
+    assert message.attributes["objectGeneration"] == str(blob.generation)
+    resource = json.loads(message.data)
+    assert resource["size"] == str(len(data)) and resource["contentType"] == "image/jpeg"
+    assert resource["md5Hash"] == blob.md5_hash
 
 
 def test_down_after_the_launcher_was_killed_stops_everything_jvms_included(shifted, state_dir, tmp_path):

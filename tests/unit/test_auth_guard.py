@@ -32,7 +32,7 @@ def test_emulator_on_loopback_for_a_demo_project_is_allowed(host):
     ({"project_id": "keluhan-prod"}, "not a demo- project"),
     ({"firebase_auth_emulator_host": "10.0.0.5:9099"}, "not loopback"),
     ({"firebase_auth_emulator_host": "auth.example.com:9099"}, "not loopback"),
-    ({"k_service": "submit-report"}, "K_SERVICE"),
+    ({"k_service": "submit-report", "project_id": "keluhan-prod", "photo_bucket": "p"}, "K_SERVICE"),
 ])
 def test_emulator_anywhere_else_is_refused(overrides, problem):
     with pytest.raises(UnsafeEmulatorConfig, match=problem):
@@ -60,3 +60,9 @@ def test_without_the_emulator_an_unsigned_token_is_rejected(monkeypatch, tmp_pat
 def test_missing_or_malformed_authorization_is_unauthenticated(header):
     with pytest.raises(Unauthenticated):
         verify_bearer(header, settings(firebase_auth_emulator_host=""))
+
+
+def test_settings_refuse_demo_values_on_cloud_run():
+    with pytest.raises(ValueError, match="KELUHAN_PROJECT_ID"):
+        Settings(k_service="submit-report", project_id="demo-keluhan", photo_bucket="real-bucket")
+    Settings(k_service="submit-report", project_id="keluhan-prod", photo_bucket="keluhan-prod-photos")

@@ -53,7 +53,7 @@ def notification(report_id: str, generation: int = 1):
 def arrive(world, report_id: str, photo: bytes, generation: int = 1):
     reports, photos, index, publish, clock = world
     photos.objects[f"incoming/{report_id}/photo"] = photo
-    return verify_uploaded_photo(notification(report_id, generation), reports=reports, photos=photos,
+    return verify_uploaded_photo(notification(report_id, generation), bucket="b", reports=reports, photos=photos,
                                  photo_index=index, publish=publish, clock=clock, policy=PhotoPolicy())
 
 

@@ -14,7 +14,6 @@ from keluhan.ports import Mutation
 REPORTS = "reports"
 SUBMISSIONS = "submissions"
 PHOTO_HASHES = "photo_hashes"
-PHOTO_EVENTS = "photo_events"
 DEAD_LETTERS = "dead_letters"
 ROUTING_RULES = "routing_rules"
 

@@ -99,7 +99,7 @@ def write_firestore_launcher(jar: Path, target: Path) -> Path:
     ]
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w") as zf:
-        zf.writestr("META-INF/MANIFEST.MF", "".join(_manifest_line(l) for l in lines) + "\r\n")
+        zf.writestr("META-INF/MANIFEST.MF", "".join(_manifest_line(line) for line in lines) + "\r\n")
     return target
 
 

@@ -137,5 +137,18 @@ def valid_report_id(value: object) -> bool:
     return isinstance(value, str) and bool(REPORT_ID_PATTERN.match(value))
 
 
+def photo_object_name(report_id: str) -> str:
+    """The private incoming path of a report's original photo."""
+    return f"incoming/{report_id}/photo"
+
+
+def report_id_from_object(name: str) -> str | None:
+    """The report an uploaded original belongs to, from its object name."""
+    parts = name.split("/")
+    if len(parts) == 3 and parts[0] == "incoming" and parts[2] == "photo" and parts[1]:
+        return parts[1]
+    return None
+
+
 def timeline_entry(status: str, at: datetime, by: str, note: str = "") -> dict:
     return {"status": status, "at": at, "by": by, "note": note}

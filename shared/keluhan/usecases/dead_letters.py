@@ -16,13 +16,11 @@ DEAD_LETTER_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
 
 def source_of(message: Message) -> tuple[str, str]:
     """(stage, original topic) of a dead-lettered message, from its source subscription."""
-    subscription = message.attributes.get("CloudPubSubDeadLetterSourceSubscription", "")
-    name = subscription.rsplit("/", 1)[-1]
-    if "--" in name:
-        stage, topic = name.split("--", 1)
-        return stage, topic
-    topic = message.topic.removesuffix(topology.DEAD_LETTER_SUFFIX)
-    return topology.stage_of_topic(message.topic), topic
+    name = message.attributes.get("CloudPubSubDeadLetterSourceSubscription", "").rsplit("/", 1)[-1]
+    for sub in topology.subscriptions():
+        if sub.name == name:
+            return sub.function, sub.topic
+    return topology.stage_of_topic(message.topic), message.topic.removesuffix(topology.DEAD_LETTER_SUFFIX)
 
 
 def record_dead_letter(message: Message, *, dead_letters, reports: Reports,

@@ -9,11 +9,11 @@ from typing import Any
 
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
 from keluhan.domain.photo.reasons import reason
-from keluhan.domain.report import Event, Status, timeline_entry
+from keluhan.domain.report import Event, Status, report_id_from_object, timeline_entry
 from keluhan.ports import Clock, PermanentError, PhotoStore, PhotoTooLarge, Publisher, Reports
 from keluhan.usecases.events import publish_event
 from keluhan.usecases.pipeline import ReportNotFound
-from keluhan.usecases.submission import expire_if_due, report_id_from_object
+from keluhan.usecases.submission import expire_if_due
 
 VERDICT_STATUS = {
     "accepted": Status.VERIFIED,
@@ -59,11 +59,12 @@ def derived_objects(obj: StoredObject, report_id: str) -> tuple[str, str]:
     return f"{base}/photo.jpg", f"{base}/thumb.jpg"
 
 
-def verify_uploaded_photo(obj: StoredObject, *, reports: Reports, photos: PhotoStore, photo_index,
-                          publish: Publisher, clock: Clock, policy: PhotoPolicy) -> dict[str, Any] | None:
+def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, photos: PhotoStore,
+                          photo_index, publish: Publisher, clock: Clock,
+                          policy: PhotoPolicy) -> dict[str, Any] | None:
     report_id = report_id_from_object(obj.name)
-    if report_id is None:
-        return None  # not a report photo (e.g. our own derivatives): nothing to do
+    if report_id is None or obj.bucket != bucket:
+        return None  # not a report photo (e.g. our own derivatives, another bucket): nothing to do
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")

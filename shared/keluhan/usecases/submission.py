@@ -10,6 +10,7 @@ from keluhan.domain.report import (
     Event,
     Status,
     SubmitReport,
+    photo_object_name,
     submission_key,
     timeline_entry,
 )
@@ -37,18 +38,6 @@ class SubmitResult:
     report: dict[str, Any]
     created: bool
     upload: dict[str, Any] | None
-
-
-def photo_object_name(report_id: str) -> str:
-    """The private incoming path of a report's original photo."""
-    return f"incoming/{report_id}/photo"
-
-
-def report_id_from_object(name: str) -> str | None:
-    parts = name.split("/")
-    if len(parts) == 3 and parts[0] == "incoming" and parts[2] == "photo" and parts[1]:
-        return parts[1]
-    return None
 
 
 def new_report(cmd: SubmitReport, *, report_id: str, reporter_uid: str, now: datetime,
