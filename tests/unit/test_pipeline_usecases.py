@@ -152,3 +152,16 @@ def test_reassignment_needs_a_reason_and_a_known_assignee(world):
         with pytest.raises(PermanentError):
             reassign_report("r1", to=to, reason=reason, by="op", reports=reports, decide=_decide(),
                             publish=publish, clock=clock)
+
+
+def test_reassigned_away_and_back_is_a_new_hand_over_with_its_own_key(world):
+    from keluhan.usecases.reassign import reassign_report
+
+    reports, publish, clock = world
+    locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
+    first = route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    args = dict(by="op", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    reassign_report("r1", to="dinas-pu", reason="Jalan kota / City road", **args)
+    back = reassign_report("r1", to="baruga", reason="Tetap provinsi / Provincial after all", **args)
+    assert first["forwarding"]["idempotency_key"] != back["forwarding"]["idempotency_key"]
+    assert publish.messages[-1][2]["delivery_key"] == back["forwarding"]["idempotency_key"]

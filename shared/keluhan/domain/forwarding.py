@@ -43,11 +43,11 @@ class Delivery(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def start(cls, *, report_id: str, assignee: str, now: datetime) -> Delivery:
-        """A fresh pending delivery of a report to an assignee."""
+    def start(cls, *, report_id: str, assignee: str, now: datetime, assignment: int = 0) -> Delivery:
+        """A fresh pending delivery of a report to an assignee (its `assignment`-th assignment)."""
         return cls(
             assignee=assignee,
-            idempotency_key=idempotency_key(report_id, assignee),
+            idempotency_key=idempotency_key(report_id, assignee, assignment),
             updated_at=now,
         )
 
@@ -90,11 +90,15 @@ class Delivery(BaseModel):
         return self.model_copy(update={"state": "failed", "last_error": reason, "updated_at": now})
 
 
-def idempotency_key(report_id: str, assignee: str) -> str:
-    """The Idempotency-Key for a report sent to an assignee: the same on every retry."""
+def idempotency_key(report_id: str, assignee: str, assignment: int = 0) -> str:
+    """The Idempotency-Key for a report sent to an assignee: the same on every retry.
+
+    A report reassigned away and back is a new hand-over, so later assignments get their own key.
+    """
     if not report_id or not assignee:
         raise ValueError("report_id and assignee are required")
-    return f"keluhan:{report_id}:{assignee}"
+    key = f"keluhan:{report_id}:{assignee}"
+    return f"{key}:{assignment}" if assignment else key
 
 
 def target_for(targets: Mapping[str, Mapping[str, str]], assignee: str) -> Mapping[str, str]:

@@ -6,7 +6,6 @@ import base64
 from typing import Any
 
 from keluhan import topology
-from keluhan.domain.forwarding import idempotency_key
 from keluhan.ports import Clock, PermanentError, Reports
 from keluhan.pubsub import Message
 from keluhan.usecases.forwarding import mark_delivery_failed
@@ -58,9 +57,8 @@ def record_dead_letter(message: Message, *, dead_letters, reports: Reports,
     dead_letter_id = f"{stage}-{message.fingerprint()}"
     dead_letters.add(dead_letter_id, record)
     if stage == "forward_report" and report is not None:
-        assignee = message.attributes.get("assignee")
-        key = idempotency_key(report_id, assignee) if assignee else None
-        mark_delivery_failed(report_id, reason, reports=reports, clock=clock, idempotency_key=key)
+        mark_delivery_failed(report_id, reason, reports=reports, clock=clock,
+                             idempotency_key=message.attributes.get("delivery_key"))
     return dead_letter_id, record
 
 

@@ -70,10 +70,17 @@ def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, pu
                 "stages.routed": {"at": now, "rule": decision.rule}}
 
     report = _mutate(reports, report_id, mutation)
-    routing = report["routing"]
-    publish_event(publish, Event(name="ReportRouted", report_id=report_id,
-                                 attributes={"kind": routing["kind"], "assignee": routing["assignee"]}))
+    publish_event(publish, routed_event(report))
     return report
+
+
+def routed_event(report: dict[str, Any]) -> Event:
+    """ReportRouted, carrying the delivery key when an external body is to receive the report."""
+    routing = report["routing"]
+    attributes = {"kind": routing["kind"], "assignee": routing["assignee"]}
+    if routing["kind"] == "external" and report.get("forwarding"):
+        attributes["delivery_key"] = report["forwarding"]["idempotency_key"]
+    return Event(name="ReportRouted", report_id=report["report_id"], attributes=attributes)
 
 
 def assignment_changes(report: dict[str, Any], decision, *, now, by: str, note: str) -> dict[str, Any]:
@@ -90,7 +97,8 @@ def assignment_changes(report: dict[str, Any], decision, *, now, by: str, note: 
         "timeline": report["timeline"] + [timeline_entry(status.value, now, by, note)],
     }
     if decision.kind == "external":
-        delivery = Delivery.start(report_id=report["report_id"], assignee=decision.assignee, now=now)
+        delivery = Delivery.start(report_id=report["report_id"], assignee=decision.assignee, now=now,
+                                  assignment=len(report.get("reassignments") or []))
         changes["forwarding"] = delivery.model_dump()
     return changes
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from keluhan.domain.assignees import get_assignee
 from keluhan.domain.location import Location
-from keluhan.domain.report import Event, Status
+from keluhan.domain.report import Status
 from keluhan.domain.routing import RoutingDecision
 from keluhan.ports import Clock, PermanentError, Publisher, Reports
 from keluhan.usecases.events import publish_event
-from keluhan.usecases.pipeline import RoutingDecider, _mutate, assignment_changes
+from keluhan.usecases.pipeline import RoutingDecider, _mutate, assignment_changes, routed_event
 
 REASSIGNABLE = {Status.ROUTED, Status.FORWARDED, Status.TRIAGE}
 
@@ -44,7 +44,5 @@ def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, rep
                 "reassignments": history + [entry]}
 
     report = _mutate(reports, report_id, mutation)
-    routing = report["routing"]
-    publish_event(publish, Event(name="ReportRouted", report_id=report_id,
-                                 attributes={"kind": routing["kind"], "assignee": routing["assignee"]}))
+    publish_event(publish, routed_event(report))
     return report
