@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from keluhan.cli import CliError
+
+WITA = timezone(timedelta(hours=8), "WITA")
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def journey(item: DemoReport, report: dict[str, Any]) -> str:
     lines = [f"━━ {item.title}", f"   report {report['report_id']}  ({item.user}, {report['channel']})"]
     for step in report.get("timeline", []):
         note = f" — {step['note']}" if step.get("note") else ""
-        lines.append(f"   {step['at']:%H:%M:%S}  {step['status']:<15}{note}")
+        lines.append(f"   {step['at'].astimezone(WITA):%H:%M:%S} WITA  {step['status']:<15}{note}")
     lines.append("   reports/{id}:")
     for key in sorted(report):
         if key != "timeline":
