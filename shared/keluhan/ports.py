@@ -37,6 +37,9 @@ class Reports(Protocol):
 
     def get(self, report_id: str) -> dict[str, Any] | None: ...
 
+    def overdue_photo_waits(self, *, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Reports still awaiting a photo whose deadline has passed, oldest first."""
+
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         """Atomically apply `mutation` (report → field changes, or None for no change).
 

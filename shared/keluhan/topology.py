@@ -35,6 +35,8 @@ REPORT_LOCATED = "report-located"
 REPORT_ROUTED = "report-routed"
 
 STAGE_TOPICS = (PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED)
+# Published by Cloud Scheduler every few minutes; a missed tick is simply caught up by the next.
+SWEEP_TICK = "sweep-tick"
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -79,6 +81,13 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore_paths=("reports/{report_id}",),
     ),
     Function(
+        "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
+        description="Cloud Scheduler tick → expire reports whose photo never arrived",
+        dead_letter=False,
+        max_delivery_attempts=0,
+        firestore_paths=("reports/{report_id}",),
+    ),
+    Function(
         "record_dead_letter", "pubsub", "cloudevent",
         topics=tuple(dead_letter_topic(t) for t in STAGE_TOPICS),
         description="Dead-lettered messages → dead_letters/{id}; a failed forwarding is marked failed",
@@ -111,7 +120,7 @@ def subscriptions() -> list[Subscription]:
 
 def all_topics() -> list[str]:
     """Every topic, dead-letter topics included."""
-    topics = list(STAGE_TOPICS)
+    topics = [*STAGE_TOPICS, SWEEP_TICK]
     topics += [dead_letter_topic(t) for t in STAGE_TOPICS]
     return topics
 

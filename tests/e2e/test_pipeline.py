@@ -243,3 +243,18 @@ def _publisher(client):
         publisher.publish(path, json.dumps(data).encode(), **attributes).result(timeout=20)
 
     return publish
+
+
+def test_report_whose_photo_never_arrives_is_expired_by_the_sweep(client, citizen):
+    _, token = citizen
+    lat, lon, _ = kelurahan_point("Bontorannu")
+    response = client.submit(token, report_body(lat, lon, taken_at=datetime.now(UTC)))
+    report_id = response.json()["report_id"]
+    # Let the wait run out (as 24 hours would), then the scheduler's tick arrives.
+    client.db.collection("reports").document(report_id).update(
+        {"photo.deadline": datetime.now(UTC) - timedelta(minutes=1)})
+    _publisher(client)("sweep-tick", {}, {})
+    report = client.wait_report(report_id, lambda r: r["status"] == "photo_expired", timeout_s=30)
+    assert report["photo"]["verdict"] == "expired"
+    view = client.get_report(token, report_id).json()
+    assert view["status"] == "photo_expired" and " / " in view["status_text"]

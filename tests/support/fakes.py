@@ -35,6 +35,11 @@ class FakeReports:
         doc = self.docs.get(report_id)
         return copy.deepcopy(doc) if doc else None
 
+    def overdue_photo_waits(self, *, now, limit):
+        overdue = [d for d in self.docs.values()
+                   if d["status"] == "awaiting_photo" and d["photo"]["deadline"] < now]
+        return copy.deepcopy(sorted(overdue, key=lambda d: d["photo"]["deadline"])[:limit])
+
     def mutate(self, report_id, mutation):
         with self._lock:
             doc = self.docs.get(report_id)

@@ -97,7 +97,7 @@ def test_a_missing_firebase_cli_says_how_to_install_it(tmp_path):
 
 def test_every_stage_subscription_pushes_to_its_topic_path_with_a_dead_letter_policy():
     config = load_stack_config(EMULATORS_JSON)
-    stage_subs = [s for s in topology.subscriptions() if s.function != "record_dead_letter"]
+    stage_subs = [s for s in topology.subscriptions() if s.dead_letter_topic]
     assert stage_subs
     for sub in stage_subs:
         spec = subscription_spec(config, sub)

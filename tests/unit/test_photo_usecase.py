@@ -123,3 +123,18 @@ def test_derivatives_are_named_per_generation(world):
 
 def test_other_storage_events_are_ignored():
     assert object_from_notification({"eventType": "OBJECT_DELETE"}, b"{}") is None
+
+
+def test_sweep_expires_only_reports_whose_photo_is_overdue(world):
+    from keluhan.usecases.submission import expire_overdue_reports
+
+    reports, _, _, _, clock = world
+    submitted(world, "late")
+    clock.advance(hours=20)
+    submitted(world, "recent")
+    clock.advance(hours=5)
+    assert expire_overdue_reports(reports=reports, clock=clock) == 1
+    assert reports.get("late")["status"] == "photo_expired"
+    assert reports.get("late")["timeline"][-1]["status"] == "photo_expired"
+    assert reports.get("recent")["status"] == "awaiting_photo"
+    assert expire_overdue_reports(reports=reports, clock=clock) == 0

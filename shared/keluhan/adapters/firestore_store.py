@@ -61,6 +61,14 @@ class FirestoreReports:
         snap = self._db.collection(REPORTS).document(report_id).get()
         return snap.to_dict() if snap.exists else None
 
+    def overdue_photo_waits(self, *, now: datetime, limit: int) -> list[dict[str, Any]]:
+        # Needs the composite index (status, photo.deadline) of firestore.indexes.json.
+        query = (self._db.collection(REPORTS)
+                 .where(filter=firestore.FieldFilter("status", "==", "awaiting_photo"))
+                 .where(filter=firestore.FieldFilter("photo.deadline", "<", now))
+                 .order_by("photo.deadline").limit(limit))
+        return [d.to_dict() for d in query.stream()]
+
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         ref = self._db.collection(REPORTS).document(report_id)
 

@@ -110,5 +110,15 @@ def expire_if_due(report: dict[str, Any], *, reports: Reports, now: datetime) ->
     return reports.mutate(report["report_id"], expire) or report
 
 
+def expire_overdue_reports(*, reports: Reports, clock: Clock, limit: int = 500) -> int:
+    """Expire every report whose photo never arrived in time; the number expired."""
+    now = clock()
+    expired = 0
+    for report in reports.overdue_photo_waits(now=now, limit=limit):
+        if expire_if_due(report, reports=reports, now=now)["status"] == Status.PHOTO_EXPIRED:
+            expired += 1
+    return expired
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)

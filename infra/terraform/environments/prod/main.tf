@@ -9,9 +9,10 @@ module "keluhan" {
   environment = "prod"
   project     = var.project
   paths = {
-    build_dir   = "${local.repo_root}/build/functions"
-    rules_file  = "${local.repo_root}/firestore.rules"
-    archive_dir = "${local.repo_root}/build/archives/prod"
+    build_dir    = "${local.repo_root}/build/functions"
+    rules_file   = "${local.repo_root}/firestore.rules"
+    indexes_file = "${local.repo_root}/firestore.indexes.json"
+    archive_dir  = "${local.repo_root}/build/archives/prod"
   }
   photo    = var.photo
   settings = var.settings

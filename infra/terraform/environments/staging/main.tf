@@ -9,9 +9,10 @@ module "keluhan" {
   environment = "staging"
   project     = var.project
   paths = {
-    build_dir   = "${local.repo_root}/build/functions"
-    rules_file  = "${local.repo_root}/firestore.rules"
-    archive_dir = "${local.repo_root}/build/archives/staging"
+    build_dir    = "${local.repo_root}/build/functions"
+    rules_file   = "${local.repo_root}/firestore.rules"
+    indexes_file = "${local.repo_root}/firestore.indexes.json"
+    archive_dir  = "${local.repo_root}/build/archives/staging"
   }
   photo    = var.photo
   settings = var.settings

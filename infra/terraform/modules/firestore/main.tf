@@ -33,3 +33,19 @@ resource "google_firebaserules_release" "firestore" {
     replace_triggered_by = [google_firebaserules_ruleset.firestore]
   }
 }
+
+# The composite indexes the queries need (the emulator does not enforce them): one file,
+# firestore.indexes.json, shared with the Firebase CLI.
+resource "google_firestore_index" "composite" {
+  for_each   = { for i, index in jsondecode(file(var.database.indexes_file)).indexes : tostring(i) => index }
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = each.value.collectionGroup
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value.fieldPath
+      order      = fields.value.order
+    }
+  }
+}

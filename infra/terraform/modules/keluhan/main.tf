@@ -36,6 +36,7 @@ resource "google_project_service" "api" {
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "firebaserules.googleapis.com",
     "firestore.googleapis.com",
     "iamcredentials.googleapis.com",
@@ -131,6 +132,7 @@ module "firestore" {
     delete_protection      = var.firestore.delete_protection
     point_in_time_recovery = var.firestore.point_in_time_recovery
     rules_file             = var.paths.rules_file
+    indexes_file           = var.paths.indexes_file
   }
   depends_on = [google_project_service.api]
 }
@@ -163,4 +165,19 @@ module "function" {
     google_secret_manager_secret_version.forward_targets_placeholder,
     google_project_iam_member.build,
   ]
+}
+
+# The sweep: Cloud Scheduler publishes a tick; sweep_reports expires reports whose photo never came.
+resource "google_cloud_scheduler_job" "sweep" {
+  project     = var.project.id
+  region      = var.project.region
+  name        = "keluhan-sweep-reports"
+  description = "Tick for sweep_reports (expire reports whose photo never arrived)."
+  schedule    = "*/5 * * * *"
+  time_zone   = "Asia/Makassar"
+  pubsub_target {
+    topic_name = module.pubsub.topic_ids["sweep-tick"]
+    data       = base64encode("{}")
+  }
+  depends_on = [google_project_service.api]
 }

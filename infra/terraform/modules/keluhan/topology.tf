@@ -73,6 +73,19 @@ locals {
       memory                = "256Mi"
       bucket_role           = null
     }
+    sweep_reports = {
+      trigger               = "pubsub"
+      topics                = ["sweep-tick"]
+      publishes             = []
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 10
+      max_delivery_attempts = 0
+      dead_letter           = false # a missed tick is caught up by the next one
+      memory                = "256Mi"
+      bucket_role           = null
+    }
     record_dead_letter = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter"]
@@ -88,7 +101,7 @@ locals {
     }
   }
 
-  stage_topics       = ["photo-uploaded", "report-accepted", "report-located", "report-routed"]
+  stage_topics       = ["photo-uploaded", "report-accepted", "report-located", "report-routed", "sweep-tick"]
   dead_letter_topics = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter"]
 
   # One push subscription per (function, topic), named `<function>--<topic>`.
@@ -97,6 +110,7 @@ locals {
     "enrich_geo--report-accepted"                     = { function = "enrich_geo", topic = "report-accepted", dead_letter_topic = "report-accepted-dead-letter" }
     "route_report--report-located"                    = { function = "route_report", topic = "report-located", dead_letter_topic = "report-located-dead-letter" }
     "forward_report--report-routed"                   = { function = "forward_report", topic = "report-routed", dead_letter_topic = "report-routed-dead-letter" }
+    "sweep_reports--sweep-tick"                       = { function = "sweep_reports", topic = "sweep-tick", dead_letter_topic = null }
     "record_dead_letter--photo-uploaded-dead-letter"  = { function = "record_dead_letter", topic = "photo-uploaded-dead-letter", dead_letter_topic = null }
     "record_dead_letter--report-accepted-dead-letter" = { function = "record_dead_letter", topic = "report-accepted-dead-letter", dead_letter_topic = null }
     "record_dead_letter--report-located-dead-letter"  = { function = "record_dead_letter", topic = "report-located-dead-letter", dead_letter_topic = null }

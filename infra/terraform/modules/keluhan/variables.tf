@@ -13,11 +13,12 @@ variable "project" {
 }
 
 variable "paths" {
-  description = "Local paths: the functions built by `keluhan package`, the Firestore rules file, and a scratch directory for the source zips."
+  description = "Local paths: the functions built by `keluhan package`, the Firestore rules and indexes files, and a scratch directory for the source zips."
   type = object({
-    build_dir   = string
-    rules_file  = string
-    archive_dir = string
+    build_dir    = string
+    rules_file   = string
+    indexes_file = string
+    archive_dir  = string
   })
 }
 
