@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 log = logging.getLogger(__name__)
 
 

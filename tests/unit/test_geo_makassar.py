@@ -38,7 +38,7 @@ def test_a_representative_point_of_each_of_the_153_kelurahan_resolves_to_itself(
     assert len(features) == 153
     points = [shapely.point_on_surface(geom) for _, geom in features]
     found = makassar.locate_many([p.y for p in points], [p.x for p in points])
-    for (props, _), where in zip(features, found):
+    for (props, _), where in zip(features, found, strict=True):
         assert (where.kode_kelurahan, where.kelurahan, where.inside_city, where.snapped) == (
             props["kode_kelurahan"], props["nama_kelurahan"], True, False)
         assert (where.kode_kecamatan, where.kecamatan) == (props["kode_kecamatan"], props["nama_kecamatan"])
@@ -107,7 +107,7 @@ def test_the_airport_is_in_maros(makassar):
 def test_a_pier_point_just_off_the_coast_of_melayu_baru_snaps_to_it(makassar, features):
     """Like the Soekarno-Hatta passenger pier, 36 m outside the polygons."""
     (melayu_baru,) = [makassar.projection.project(g) for p, g in features if p["nama_kelurahan"] == "Melayu Baru"]
-    others = shapely.union_all([g for a, g in zip(makassar.kelurahan, makassar.polygons) if a.nama != "Melayu Baru"])
+    others = shapely.union_all([g for a, g in zip(makassar.kelurahan, makassar.polygons, strict=True) if a.nama != "Melayu Baru"])
     coast = shapely.difference(shapely.boundary(melayu_baru), shapely.buffer(others, 1))
     along = shapely.line_interpolate_point(coast, np.linspace(0, coast.length, 400))
     angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
@@ -155,6 +155,6 @@ def test_batch_single_and_naive_agree_on_random_and_near_border_points(makassar)
     y = np.r_[rng.uniform(y0, y1, 1500), near[:, 1]]
     batch = makassar.answers_xy(x, y)
     assert same_answers(batch, naive_answers(makassar, x, y)).all()
-    singles = np.array([makassar.answer_one(px, py) for px, py in zip(x.tolist(), y.tolist())], dtype=float)
+    singles = np.array([makassar.answer_one(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True)], dtype=float)
     assert (singles[:, 0] == batch.kelurahan).all() and (singles[:, 4] == batch.nearest_other).all()
     assert np.allclose(singles[:, 3], batch.border_distance, equal_nan=True)

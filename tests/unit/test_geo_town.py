@@ -116,13 +116,13 @@ def test_batch_single_and_naive_give_the_same_full_answer_everywhere(town):
     x, y = rng.uniform(x0 - 400, x1 + 400, 3000), rng.uniform(y0 - 400, y1 + 400, 3000)
     batch = town.answers_xy(x, y)
     assert same_answers(batch, naive_answers(town, x, y)).all()
-    singles = [town.answer_one(px, py) for px, py in zip(x.tolist(), y.tolist())]
-    assert [tuple(col) for col in zip(*singles)][0] == tuple(batch.kelurahan.tolist())
+    singles = [town.answer_one(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True)]
+    assert [tuple(col) for col in zip(*singles, strict=True)][0] == tuple(batch.kelurahan.tolist())
     lon, lat = town.projection.lonlat(x, y)
-    assert town.locate_many(lat[:50], lon[:50]) == [town.locate(a, b) for a, b in zip(lat[:50], lon[:50])]
+    assert town.locate_many(lat[:50], lon[:50]) == [town.locate(a, b) for a, b in zip(lat[:50], lon[:50], strict=True)]
     assert {"inside", "snapped", "region", "sea"} == {
         "snapped" if s else "inside" if k >= 0 else "region" if r >= 0 else "sea"
-        for k, s, r in zip(batch.kelurahan, batch.snapped, batch.region)}
+        for k, s, r in zip(batch.kelurahan, batch.snapped, batch.region, strict=True)}
 
 
 def test_non_finite_coordinates_are_refused(town):

@@ -62,7 +62,7 @@ def _bench(args: argparse.Namespace) -> int:
     if not agree.all():
         raise CliError(f"batch and naive disagree on {int((~agree).sum())} of {args.points} points")
     single = []
-    for lat, lon in zip(lats.tolist(), lons.tolist()):
+    for lat, lon in zip(lats.tolist(), lons.tolist(), strict=True):
         start = time.perf_counter_ns()
         index.locate(lat, lon)
         single.append((time.perf_counter_ns() - start) / 1000)

@@ -121,7 +121,7 @@ class GeoIndex:
         edges[flip] = edges[flip][:, [2, 3, 0, 1]]
         unique, inverse = np.unique(edges, axis=0, return_inverse=True)
         owners: list[set[int]] = [set() for _ in range(len(unique))]
-        for edge, k in zip(inverse.ravel().tolist(), owner.tolist()):
+        for edge, k in zip(inverse.ravel().tolist(), owner.tolist(), strict=True):
             owners[edge].add(k)
         between: dict[tuple[int, int], list[int]] = defaultdict(list)
         outer: dict[int, list[int]] = defaultdict(list)
@@ -275,8 +275,8 @@ class GeoIndex:
         ans = self.answers_xy(x, y)
         roads = self._roads(x, y, streets)
         rows = zip(*(column.tolist() for column in (ans.kelurahan, ans.snapped, ans.snap_distance,
-                                                      ans.border_distance, ans.nearest_other, ans.region)))
-        return [self._location(row, road) for row, road in zip(rows, roads)]
+                                                      ans.border_distance, ans.nearest_other, ans.region)), strict=True)
+        return [self._location(row, road) for row, road in zip(rows, roads, strict=True)]
 
     def _roads(self, x, y, streets) -> list[Road | None]:
         """Layer match within the snap distance beats the street name."""

@@ -13,7 +13,7 @@ def naive_answers(index: GeoIndex, x: np.ndarray, y: np.ndarray) -> Answers:
     polygons = shapely.from_wkb(shapely.to_wkb(index.polygons))  # fresh, unprepared copies
     regions = shapely.from_wkb(shapely.to_wkb(index.region_polygons))
     ans = Answers.empty(len(x))
-    for i, (px, py) in enumerate(zip(x.tolist(), y.tolist())):
+    for i, (px, py) in enumerate(zip(x.tolist(), y.tolist(), strict=True)):
         point = shapely.Point(px, py)
         distance = shapely.distance(polygons, point)
         inside = np.flatnonzero(shapely.intersects(polygons, point))
