@@ -3,7 +3,6 @@
 import functions_framework
 
 from keluhan import bootstrap, http
-from keluhan.adapters.auth import AuthUnavailable, Unauthenticated
 from keluhan.bootstrap import utc_now
 from keluhan.domain.report import valid_report_id
 from keluhan.domain.views import reporter_view
@@ -15,13 +14,9 @@ def get_report(request):
     if request.method != "GET":
         return http.error(405, "method_not_allowed", "Gunakan GET / Use GET", field="method")
     deps = bootstrap.get_deps()
-    try:
-        uid = deps.authenticate(request.headers.get("Authorization"))
-    except Unauthenticated:
-        return http.error(401, "unauthenticated", "Masuk terlebih dahulu / Sign in first",
-                          field="Authorization")
-    except AuthUnavailable:
-        return http.unavailable()
+    uid, failure = http.caller_uid(request, deps.authenticate)
+    if failure:
+        return failure
     report_id = request.args.get("report_id", "")
     if not valid_report_id(report_id):
         return http.error(400, "invalid_field", "report_id tidak valid / invalid report_id",

@@ -6,7 +6,6 @@ import functions_framework
 from pydantic import ValidationError
 
 from keluhan import bootstrap, http
-from keluhan.adapters.auth import AuthUnavailable, Unauthenticated
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
 from keluhan.usecases.submission import IdempotencyConflict
@@ -18,14 +17,9 @@ def submit_report(request):
     if request.method != "POST":
         return http.error(405, "method_not_allowed", "Gunakan POST / Use POST", field="method")
     deps = bootstrap.get_deps()
-    try:
-        uid = deps.authenticate(request.headers.get("Authorization"))
-    except Unauthenticated:
-        return http.error(401, "unauthenticated",
-                          "Masuk terlebih dahulu / Sign in first (Firebase ID token required)",
-                          field="Authorization")
-    except AuthUnavailable:
-        return http.unavailable()
+    uid, failure = http.caller_uid(request, deps.authenticate)
+    if failure:
+        return failure
     body, failure = http.read_json_body(request, max_bytes=deps.settings.max_body_bytes)
     if failure:
         return failure

@@ -43,6 +43,20 @@ def error(status: int, code: str, message: str, *, field: str | None = None,
     return json_response(body, status, headers)
 
 
+def caller_uid(request, authenticate):
+    """(uid, None) for a verified caller, or (None, the 401/503 response)."""
+    from keluhan.adapters.auth import AuthUnavailable, Unauthenticated
+
+    try:
+        return authenticate(request.headers.get("Authorization")), None
+    except Unauthenticated:
+        return None, error(401, "unauthenticated",
+                           "Masuk terlebih dahulu / Sign in first (Firebase ID token required)",
+                           field="Authorization")
+    except AuthUnavailable:
+        return None, unavailable()
+
+
 def unavailable():
     """503 with Retry-After: a dependency is down; the same request later completes."""
     return error(503, "unavailable", "Coba lagi sebentar / Please retry shortly", headers={"Retry-After": "2"})

@@ -18,7 +18,6 @@ from keluhan.adapters.forward_http import (
     TransientDeliveryError,
     send_report,
 )
-from keluhan.devstack.receiver import ReceiverClient, RunningReceiver
 
 PAYLOAD = {
     "service_request_id": "R1",
@@ -26,19 +25,6 @@ PAYLOAD = {
     "service_code": "jalan_rusak",
     "requested_datetime": "2025-03-04T08:30:00+08:00",
 }
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[RunningReceiver]:
-    with RunningReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def receiver(running: RunningReceiver) -> ReceiverClient:
-    client = ReceiverClient(running.url)
-    client.reset()
-    return client
 
 
 @Request.application

@@ -114,13 +114,20 @@ def test_a_crash_between_write_and_publish_is_healed_by_the_redelivery(world):
     assert publish.topics()[-1] == "report-located"
 
 
-def test_operator_hands_over_to_another_skpd_with_a_recorded_reason(world):
-    from keluhan.usecases.reassign import reassign_report
-
+@pytest.fixture
+def on_city_road(world):
+    """r1, a pothole on a jalan kota, routed to Dinas PU."""
     reports, publish, clock = world
     kota = BONTORANNU.model_copy(update={"road": Road(name="Jl. Landak Baru", status="kota", source="street_name")})
     locate_report("r1", reports=reports, geo=FixedLocator(kota), publish=publish, clock=clock)
     route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    return world
+
+
+def test_operator_hands_over_to_another_skpd_with_a_recorded_reason(on_city_road):
+    from keluhan.usecases.reassign import reassign_report
+
+    reports, publish, clock = on_city_road
     report = reassign_report("r1", to="dishub", reason="Rambu, bukan jalan / A sign, not the road",
                              by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock)
     assert report["assignee"] == "dishub" and report["status"] == "routed"
@@ -130,13 +137,10 @@ def test_operator_hands_over_to_another_skpd_with_a_recorded_reason(world):
     assert publish.messages[-1][2]["assignee"] == "dishub"
 
 
-def test_rerouting_to_an_external_body_starts_a_tracked_delivery(world):
+def test_rerouting_to_an_external_body_starts_a_tracked_delivery(on_city_road):
     from keluhan.usecases.reassign import reassign_report
 
-    reports, publish, clock = world
-    kota = BONTORANNU.model_copy(update={"road": Road(name="Jl. Landak Baru", status="kota", source="street_name")})
-    locate_report("r1", reports=reports, geo=FixedLocator(kota), publish=publish, clock=clock)
-    route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    reports, publish, clock = on_city_road
     report = reassign_report("r1", to="baruga", reason="Ternyata jalan provinsi / It is a provincial road",
                              by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock)
     assert report["status"] == "forwarded" and report["forwarding"]["state"] == "pending"

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -14,26 +13,12 @@ import requests
 from keluhan.devstack.receiver import (
     BODY_PREFIX,
     ReceiverClient,
-    RunningReceiver,
     local_forward_targets,
 )
 from keluhan.domain.assignees import ASSIGNEES
 from keluhan.domain.forwarding import target_for
 
 REPORT = {"service_request_id": "R1", "status": "open", "service_code": "jalan_rusak"}
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[RunningReceiver]:
-    with RunningReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def receiver(running: RunningReceiver) -> ReceiverClient:
-    client = ReceiverClient(running.url)
-    client.reset()
-    return client
 
 
 def post(
