@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     )
     k_service: str = Field(default="", validation_alias=AliasChoices("K_SERVICE"))
 
-    max_body_bytes: int = 64 * 1024
+    # Large enough that an over-long field is named by validation (422), small enough to parse cheaply.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=4096)
 
     @field_validator("photo_bucket", "project_id")
     @classmethod

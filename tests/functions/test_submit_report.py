@@ -124,8 +124,15 @@ def test_json_array_body_is_400(client, fake_deps):  # noqa: F811
     assert response.status_code == 400
 
 
-def test_one_megabyte_description_is_413(client, fake_deps):  # noqa: F811
+def test_one_megabyte_description_is_422_naming_the_field(client, fake_deps):  # noqa: F811
     response = client.post("/", json={**GOOD, "description": "x" * 1_000_000}, headers=ALICE)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "description"
+    assert fake_deps.reports.docs == {}
+
+
+def test_body_beyond_the_limit_is_413(client, fake_deps):  # noqa: F811
+    response = client.post("/", json={**GOOD, "description": "x" * 3_000_000}, headers=ALICE)
     assert response.status_code == 413
     assert response.get_json()["error"]["field"] == "body"
     assert fake_deps.reports.docs == {}

@@ -31,7 +31,7 @@ variable "settings" {
     geo_road_snap_m          = optional(number, 25)
     routing_rules_ttl_s      = optional(number, 30)
     forward_timeout_s        = optional(number, 10)
-    max_body_bytes           = optional(number, 65536)
+    max_body_bytes           = optional(number, 2097152)
   })
   default = {}
 }
