@@ -74,6 +74,12 @@ def test_call_center_report_needs_no_photo_and_is_published_at_once(client, fake
     assert fake_deps.publish.topics() == ["report-accepted"]
 
 
+def test_emergency_category_needs_no_photo_even_from_the_app(client, fake_deps):  # noqa: F811
+    body = client.post("/", json={**GOOD, "category": "kebakaran"}, headers=ALICE).get_json()
+    assert body["status"] == "received" and body["photo"]["verdict"] == "not_required"
+    assert fake_deps.publish.topics() == ["report-accepted"]
+
+
 def test_failed_first_publish_is_503_and_the_retry_publishes(client, fake_deps):  # noqa: F811
     fake_deps.publish.fail_next = 1
     body = {**GOOD, "channel": "call_center_112"}

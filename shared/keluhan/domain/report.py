@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from keluhan.domain.catalogue import get_category
+
 Channel = Literal["warga", "call_center_112", "sodarata", "smart_rtrw"]
 # Channels whose reports come without a camera: their photo verdict is `not_required`.
 CHANNELS_WITHOUT_CAMERA: frozenset[str] = frozenset({"call_center_112"})
@@ -94,8 +96,6 @@ class SubmitReport(BaseModel):
     @field_validator("category")
     @classmethod
     def _known_category(cls, code: str) -> str:
-        from keluhan.domain.catalogue import get_category
-
         if get_category(code) is None:
             raise ValueError("kategori tidak dikenal / unknown category")
         return code
@@ -107,7 +107,8 @@ class SubmitReport(BaseModel):
 
     @property
     def needs_photo(self) -> bool:
-        return self.channel not in CHANNELS_WITHOUT_CAMERA
+        """A camera channel and a category that asks for one (nobody photographs a fire first)."""
+        return self.channel not in CHANNELS_WITHOUT_CAMERA and get_category(self.category).photo_required
 
 
 PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
