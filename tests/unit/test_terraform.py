@@ -212,11 +212,15 @@ def test_required_settings_and_demo_defaults_are_set_for_every_function():
 
 
 def test_settings_defaults_in_terraform_equal_the_settings_defaults():
-    for root in [SYSTEM, *ENVIRONMENTS]:
-        defaults = optional_defaults(named(root, "variable")["settings"]["type"])
-        assert defaults, root
-        for field, value in defaults.items():
-            assert float(value) == Settings.model_fields[field].default, f"{root.name}: {field}"
+    defaults = optional_defaults(named(SYSTEM, "variable")["settings"]["type"])
+    assert defaults
+    for field, value in defaults.items():
+        assert float(value) == Settings.model_fields[field].default, field
+
+
+def test_environments_declare_only_the_project_and_take_tunables_from_the_module():
+    for root in ENVIRONMENTS:
+        assert set(named(root, "variable")) == {"project"}, root
 
 
 def test_emulator_and_local_signing_settings_never_reach_production():

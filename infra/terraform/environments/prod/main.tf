@@ -14,10 +14,11 @@ module "keluhan" {
     indexes_file = "${local.repo_root}/firestore.indexes.json"
     archive_dir  = "${local.repo_root}/build/archives/prod"
   }
-  photo    = var.photo
-  settings = var.settings
-  geo      = var.geo
-  scaling  = var.scaling
+  # Tunables default to the module's (which equal keluhan.settings.Settings); override here, reviewed.
+  photo    = {}
+  settings = {}
+  geo      = {}
+  scaling  = { max_instances = 20 }
   firestore = {
     delete_protection      = true
     point_in_time_recovery = true

@@ -14,10 +14,11 @@ module "keluhan" {
     indexes_file = "${local.repo_root}/firestore.indexes.json"
     archive_dir  = "${local.repo_root}/build/archives/staging"
   }
-  photo    = var.photo
-  settings = var.settings
-  geo      = var.geo
-  scaling  = var.scaling
+  # Tunables default to the module's (which equal keluhan.settings.Settings); override here, reviewed.
+  photo    = {}
+  settings = {}
+  geo      = {}
+  scaling  = { max_instances = 3 }
   firestore = {
     # Staging data is disposable: it can be wiped and recreated.
     delete_protection      = false
