@@ -23,7 +23,6 @@ def new_report_id() -> str:
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
-    firestore: Any
     reports: Any
     publish: Any
     photo_index: Any
@@ -60,7 +59,6 @@ def get_deps() -> Deps:
     db = firestore.Client(project=settings.project_id)
     return Deps(
         settings=settings,
-        firestore=db,
         reports=FirestoreReports(db),
         publish=PubSubPublisher(pubsub_v1.PublisherClient(), settings.project_id),
         photo_index=FirestorePhotoIndex(db),

@@ -5,7 +5,7 @@ The launcher's Pub/Sub bootstrap, the README's map and the Terraform checks all 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 DEAD_LETTER_SUFFIX = "-dead-letter"
@@ -26,7 +26,6 @@ class Function:
     max_delivery_attempts: int = 5
     dead_letter: bool = True
     timeout_s: int = 30
-    firestore_paths: tuple[str, ...] = field(default=())
 
 
 PHOTO_UPLOADED = "photo-uploaded"
@@ -48,44 +47,37 @@ FUNCTIONS: tuple[Function, ...] = (
         "submit_report", "http", "http",
         publishes=(REPORT_ACCEPTED,),
         description="POST a report; returns report_id, status and the photo upload URL",
-        firestore_paths=("reports/{report_id}", "submissions/{key}"),
     ),
     Function(
         "get_report", "http", "http",
         description="GET ?report_id=…: the reporter's own report, status and timeline",
-        firestore_paths=("reports/{report_id}",),
     ),
     Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED,),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
-        firestore_paths=("reports/{report_id}", "photo_hashes/{report_id}"),
     ),
     Function(
         "enrich_geo", "pubsub", "cloudevent", topics=(REPORT_ACCEPTED,),
         publishes=(REPORT_LOCATED,),
         description="Point → kelurahan, kecamatan, road status",
-        firestore_paths=("reports/{report_id}",),
     ),
     Function(
         "route_report", "pubsub", "cloudevent", topics=(REPORT_LOCATED,),
         publishes=(REPORT_ROUTED,),
         description="Routing rules → assignee (SKPD queue, external body, or triage)",
-        firestore_paths=("reports/{report_id}", "routing_rules/current"),
     ),
     Function(
         "forward_report", "pubsub", "cloudevent", topics=(REPORT_ROUTED,),
         description="Deliver reports routed to an external body (Baruga, BBPJN, regencies)",
         max_backoff_s=5,
         timeout_s=30,
-        firestore_paths=("reports/{report_id}",),
     ),
     Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
         description="Cloud Scheduler tick → expire reports whose photo never arrived",
         dead_letter=False,
         max_delivery_attempts=0,
-        firestore_paths=("reports/{report_id}",),
     ),
     Function(
         "record_dead_letter", "pubsub", "cloudevent",
@@ -93,7 +85,6 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Dead-lettered messages → dead_letters/{id}; a failed forwarding is marked failed",
         dead_letter=False,
         max_delivery_attempts=0,
-        firestore_paths=("dead_letters/{id}", "reports/{report_id}"),
     ),
 )
 

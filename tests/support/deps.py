@@ -44,14 +44,9 @@ def fake_authenticate(header):
     return header.removeprefix("Bearer user:")
 
 
-class FakeDeps(bootstrap.Deps):
-    pass
-
-
 def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
-    deps = FakeDeps(
+    deps = bootstrap.Deps(
         settings=Settings(**settings_overrides),
-        firestore=None,
         reports=FakeReports(),
         publish=FakePublisher(),
         photo_index=None,

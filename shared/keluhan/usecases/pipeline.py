@@ -44,7 +44,7 @@ def locate_report(report_id: str, *, reports: Reports, geo: Locator, publish: Pu
                                                              _place(location))],
         }
 
-    report = _mutate(reports, report_id, mutation)
+    report = mutate_report(reports, report_id, mutation)
     publish_event(publish, Event(name="ReportLocated", report_id=report_id))
     return report
 
@@ -69,7 +69,7 @@ def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, pu
         return {**assignment_changes(report, decision, now=now, by="route_report", note=decision.reason),
                 "stages.routed": {"at": now, "rule": decision.rule}}
 
-    report = _mutate(reports, report_id, mutation)
+    report = mutate_report(reports, report_id, mutation)
     publish_event(publish, routed_event(report))
     return report
 
@@ -103,7 +103,8 @@ def assignment_changes(report: dict[str, Any], decision, *, now, by: str, note: 
     return changes
 
 
-def _mutate(reports: Reports, report_id: str, mutation) -> dict[str, Any]:
+def mutate_report(reports: Reports, report_id: str, mutation) -> dict[str, Any]:
+    """Apply a mutation; a missing report is retried (and dead-lettered if it never appears)."""
     report = reports.mutate(report_id, mutation)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")

@@ -10,7 +10,7 @@ from keluhan.domain.report import Status
 from keluhan.domain.routing import RoutingDecision
 from keluhan.ports import Clock, PermanentError, Publisher, Reports
 from keluhan.usecases.events import publish_event
-from keluhan.usecases.pipeline import RoutingDecider, _mutate, assignment_changes, routed_event
+from keluhan.usecases.pipeline import RoutingDecider, assignment_changes, mutate_report, routed_event
 
 REASSIGNABLE = {Status.ROUTED, Status.FORWARDED, Status.TRIAGE}
 
@@ -43,6 +43,6 @@ def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, rep
         return {**assignment_changes(report, decision, now=now, by=by, note=reason),
                 "reassignments": history + [entry]}
 
-    report = _mutate(reports, report_id, mutation)
+    report = mutate_report(reports, report_id, mutation)
     publish_event(publish, routed_event(report))
     return report
