@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from keluhan import bootstrap, http
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
-from keluhan.usecases.submission import IdempotencyConflict
+from keluhan.usecases.submission import ChannelNotPermitted, IdempotencyConflict
 from keluhan.usecases.submission import submit_report as submit
 
 
@@ -17,7 +17,7 @@ def submit_report(request):
     if request.method != "POST":
         return http.error(405, "method_not_allowed", "Gunakan POST / Use POST", field="method")
     deps = bootstrap.get_deps()
-    uid, failure = http.caller_uid(request, deps.authenticate)
+    actor, failure = http.caller(request, deps.authenticate)
     if failure:
         return failure
     body, failure = http.read_json_body(request, max_bytes=deps.settings.max_body_bytes)
@@ -28,9 +28,13 @@ def submit_report(request):
     except ValidationError as exc:
         return http.validation_error(exc)
     try:
-        result = submit(cmd, reporter_uid=uid, reports=deps.reports,
+        result = submit(cmd, actor=actor, reports=deps.reports, holds=deps.holds,
                         publish=deps.publish, photos=deps.photos, clock=utc_now, new_id=new_report_id,
                         policy=deps.upload_policy())
+    except ChannelNotPermitted as exc:
+        return http.error(403, "channel_not_permitted",
+                          f"Akun ini tidak boleh mengirim atas nama kanal {exc} / This account may not "
+                          f"submit on behalf of the channel {exc}", field="channel")
     except IdempotencyConflict as exc:
         return http.error(409, "idempotency_conflict",
                           "client_id ini sudah dipakai untuk laporan lain / this client_id was already "

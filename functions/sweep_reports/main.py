@@ -1,4 +1,4 @@
-"""Pub/Sub sweep-tick (Cloud Scheduler): reports whose photo never arrived expire, visibly."""
+"""Pub/Sub sweep-tick (Cloud Scheduler): photo and proof waits expire, resolved reports close."""
 
 import logging
 
@@ -6,10 +6,11 @@ import functions_framework
 
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
-from keluhan.usecases.submission import expire_overdue_reports
+from keluhan.usecases.sweep import sweep
 
 
 @functions_framework.cloud_event
 def sweep_reports(cloud_event):
-    expired = expire_overdue_reports(reports=bootstrap.get_deps().reports, clock=utc_now)
-    logging.info("sweep_reports: %d reports expired", expired)
+    deps = bootstrap.get_deps()
+    counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now)
+    logging.info("sweep_reports: %s", counts)

@@ -28,11 +28,27 @@ class Deps:
     photo_index: Any
     dead_letters: Any
     rules_doc: Any
-    authenticate: Any  # Authorization header → uid, or raises Unauthenticated
+    authenticate: Any  # Authorization header → Actor, or raises Unauthenticated
+    holds: Any
 
     @functools.cached_property
     def photos(self):
         return _photo_store(self.settings)
+
+    @functools.cached_property
+    def rules(self):
+        """The routing rules in force: routing_rules/current, else the bundled fixture."""
+        from keluhan.domain.routing import default_rules_path
+        from keluhan.rules_provider import RulesProvider
+
+        return RulesProvider(load_doc=self.rules_doc.load, fixture_path=default_rules_path(self.settings),
+                             ttl_s=self.settings.routing_rules_ttl_s)
+
+    def decide(self, *, category, location):
+        """The routing decision under the rules in force now."""
+        from keluhan.domain.routing import decide
+
+        return decide(category=category, location=location, rules=self.rules.current())
 
     def upload_policy(self):
         from keluhan.usecases.submission import PhotoUploadPolicy
@@ -40,6 +56,14 @@ class Deps:
         return PhotoUploadPolicy(url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
                                  wait=timedelta(seconds=self.settings.photo_wait_s),
                                  max_bytes=self.settings.photo_max_bytes)
+
+    def handling_policy(self):
+        from keluhan.usecases.handling import HandlingPolicy
+
+        return HandlingPolicy(proof_wait=timedelta(seconds=self.settings.proof_wait_s),
+                              reopen_window=timedelta(seconds=self.settings.reopen_window_s),
+                              url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
+                              max_bytes=self.settings.photo_max_bytes)
 
 
 @functools.cache
@@ -49,6 +73,7 @@ def get_deps() -> Deps:
     from keluhan.adapters.auth import verify_bearer
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
+        FirestoreHolds,
         FirestorePhotoIndex,
         FirestoreReports,
         FirestoreRulesDoc,
@@ -65,6 +90,7 @@ def get_deps() -> Deps:
         dead_letters=FirestoreDeadLetters(db),
         rules_doc=FirestoreRulesDoc(db),
         authenticate=functools.partial(verify_bearer, settings=settings),
+        holds=FirestoreHolds(db),
     )
 
 

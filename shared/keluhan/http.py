@@ -43,8 +43,8 @@ def error(status: int, code: str, message: str, *, field: str | None = None,
     return json_response(body, status, headers)
 
 
-def caller_uid(request, authenticate):
-    """(uid, None) for a verified caller, or (None, the 401/503 response)."""
+def caller(request, authenticate):
+    """(Actor, None) for a verified caller, or (None, the 401/503 response)."""
     from keluhan.adapters.auth import AuthUnavailable, Unauthenticated
 
     try:
@@ -66,7 +66,7 @@ def validation_error(exc: ValidationError):
     """422 naming every bad field, in Indonesian with English."""
     details = []
     for err in exc.errors(include_url=False):
-        field = ".".join(str(p) for p in err["loc"]) or "body"
+        field = ".".join(str(p) for p in err["loc"]) or (err.get("ctx") or {}).get("field") or "body"
         text = MESSAGES.get(err["type"])
         if text is None:
             text = err["msg"].removeprefix("Value error, ")

@@ -15,6 +15,10 @@ class TransientError(Exception):
     """A dependency is down: let Pub/Sub redeliver."""
 
 
+class Contention(Exception):
+    """Too many concurrent changes of one document: the change was not made (409, re-read)."""
+
+
 class PhotoTooLarge(Exception):
     """The stored object exceeds the byte limit: it is never downloaded whole."""
 
@@ -37,14 +41,24 @@ class Reports(Protocol):
 
     def get(self, report_id: str) -> dict[str, Any] | None: ...
 
-    def overdue_photo_waits(self, *, now: datetime, limit: int) -> list[dict[str, Any]]:
-        """Reports still awaiting a photo whose deadline has passed, oldest first."""
+    def due(self, *, status: str, field: str, before: datetime, limit: int) -> list[dict[str, Any]]:
+        """Reports in `status` whose time `field` (a dotted path) is before `before`, oldest first."""
 
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         """Atomically apply `mutation` (report → field changes, or None for no change).
 
         Returns the report after the change, or None if it does not exist.
         """
+
+
+class Holds(Protocol):
+    """holds/{uid}: reporters an operator holds; their new reports go to moderation."""
+
+    def is_held(self, uid: str) -> bool: ...
+
+    def hold(self, uid: str, record: dict[str, Any]) -> None: ...
+
+    def unhold(self, uid: str) -> None: ...
 
 
 class Publisher(Protocol):

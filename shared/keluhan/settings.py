@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     photo_max_age_h: float = Field(default=24, gt=0)
     photo_gps_max_distance_m: float = Field(default=300, gt=0)
 
+    # Handling: how long an SKPD's proof upload is awaited, how long the reporter may reopen a fix.
+    proof_wait_s: int = Field(default=24 * 3600, ge=60)
+    reopen_window_s: int = Field(default=7 * 24 * 3600, ge=60)
+
     # Geo data: a directory holding makassar_kelurahan.geojson, makassar_tetangga.geojson and,
     # when ops have one, roads.geojson; or an imported bundle written by `keluhan geo import`.
     geo_dir: str = ""

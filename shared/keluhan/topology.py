@@ -32,6 +32,8 @@ PHOTO_UPLOADED = "photo-uploaded"
 REPORT_ACCEPTED = "report-accepted"
 REPORT_LOCATED = "report-located"
 REPORT_ROUTED = "report-routed"
+# Every status change (report id, from, to, by role, at, seq); the figures consume it.
+REPORT_STATUS_CHANGED = "report-status-changed"
 
 STAGE_TOPICS = (PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED)
 # Published by Cloud Scheduler every few minutes; a missed tick is simply caught up by the next.
@@ -45,7 +47,7 @@ def dead_letter_topic(topic: str) -> str:
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         "submit_report", "http", "http",
-        publishes=(REPORT_ACCEPTED,),
+        publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="POST a report; returns report_id, status and the photo upload URL",
     ),
     Function(
@@ -53,18 +55,24 @@ FUNCTIONS: tuple[Function, ...] = (
         description="GET ?report_id=…: the reporter's own report, status and timeline",
     ),
     Function(
+        "act_on_report", "http", "http",
+        publishes=(REPORT_ACCEPTED, REPORT_ROUTED, REPORT_STATUS_CHANGED),
+        description="POST a move on a report: SKPD accept/start/resolve/reject, reporter "
+                    "confirm/reopen, operator reassign/moderate/hold",
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
-        publishes=(REPORT_ACCEPTED,),
+        publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
     ),
     Function(
         "enrich_geo", "pubsub", "cloudevent", topics=(REPORT_ACCEPTED,),
-        publishes=(REPORT_LOCATED,),
+        publishes=(REPORT_LOCATED, REPORT_STATUS_CHANGED),
         description="Point → kelurahan, kecamatan, road status",
     ),
     Function(
         "route_report", "pubsub", "cloudevent", topics=(REPORT_LOCATED,),
-        publishes=(REPORT_ROUTED,),
+        publishes=(REPORT_ROUTED, REPORT_STATUS_CHANGED),
         description="Routing rules → assignee (SKPD queue, external body, or triage)",
     ),
     Function(
@@ -75,7 +83,8 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
-        description="Cloud Scheduler tick → expire reports whose photo never arrived",
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="Cloud Scheduler tick → expire photo waits and proof waits, auto-close resolved reports",
         dead_letter=False,
         max_delivery_attempts=0,
     ),
@@ -111,7 +120,7 @@ def subscriptions() -> list[Subscription]:
 
 def all_topics() -> list[str]:
     """Every topic, dead-letter topics included."""
-    topics = [*STAGE_TOPICS, SWEEP_TICK]
+    topics = [*STAGE_TOPICS, SWEEP_TICK, REPORT_STATUS_CHANGED]
     topics += [dead_letter_topic(t) for t in STAGE_TOPICS]
     return topics
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.functions.test_submit_report import ALICE, GOOD
+from tests.functions.test_submit_report import GOOD
 from tests.support.deps import fake_deps, function_client  # noqa: F401
 from tests.support.places import kelurahan_point, require_shared_geo
 
@@ -33,7 +33,8 @@ def received_report(fake_deps):  # noqa: F811
     require_shared_geo()
     lat, lon, _ = kelurahan_point("Bontorannu")
     body = {**GOOD, "lat": lat, "lon": lon, "channel": "call_center_112", "street": "Jl. Landak Baru"}
-    return function_client("submit_report").post("/", json=body, headers=ALICE).get_json()["report_id"]
+    headers = {"Authorization": "Bearer channel:call_center_112:cc-service"}
+    return function_client("submit_report").post("/", json=body, headers=headers).get_json()["report_id"]
 
 
 def test_enrich_geo_locates_and_publishes(fake_deps, received_report):  # noqa: F811
@@ -43,7 +44,7 @@ def test_enrich_geo_locates_and_publishes(fake_deps, received_report):  # noqa: 
     assert response.status_code == 200
     report = fake_deps.reports.docs[received_report]
     assert report["location"]["kelurahan"] == "Bontorannu" and report["status"] == "located"
-    assert fake_deps.publish.topics()[-1] == "report-located"
+    assert fake_deps.publish.stage_topics()[-1] == "report-located"
 
 
 def test_route_report_assigns_by_the_rules(fake_deps, received_report):  # noqa: F811

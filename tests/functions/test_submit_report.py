@@ -15,6 +15,7 @@ GOOD = {
     "photo_taken_at": "2026-11-29T09:58:00+08:00",
 }
 ALICE = {"Authorization": "Bearer user:alice"}
+CALL_CENTER = {"Authorization": "Bearer channel:call_center_112:cc-service"}
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def test_first_submission_is_201_and_awaits_photo_with_upload_url(client, fake_d
     assert "alice" not in repr(stored)  # who reported is kept apart from what SKPDs read
     assert fake_deps.reports.submission(stored["reporter_ref"])["reporter_uid"] == "alice"
     assert stored["point"] == {"lat": GOOD["lat"], "lon": GOOD["lon"], "accuracy_m": 8}
-    assert fake_deps.publish.messages == []  # published only once the photo is accepted
+    assert fake_deps.publish.stage_topics() == []  # published only once the photo is accepted
+    assert fake_deps.publish.status_changes() == [(None, "awaiting_photo")]
 
 
 def test_same_key_same_body_returns_the_same_report_with_200_and_a_fresh_url(client, fake_deps):  # noqa: F811
@@ -66,29 +68,42 @@ def test_same_client_id_from_another_reporter_is_another_report(client, fake_dep
 
 
 def test_call_center_report_needs_no_photo_and_is_published_at_once(client, fake_deps):  # noqa: F811
-    response = client.post("/", json={**GOOD, "channel": "call_center_112"}, headers=ALICE)
+    response = client.post("/", json={**GOOD, "channel": "call_center_112"}, headers=CALL_CENTER)
     body = response.get_json()
     assert response.status_code == 201
     assert body["status"] == "received" and body["upload"] is None
     assert body["photo"]["verdict"] == "not_required"
-    assert fake_deps.publish.topics() == ["report-accepted"]
+    assert fake_deps.publish.stage_topics() == ["report-accepted"]
+
+
+@pytest.mark.parametrize("channel", ["call_center_112", "sodarata", "smart_rtrw"])
+def test_a_citizen_claiming_another_channel_is_403_naming_channel(client, fake_deps, channel):  # noqa: F811
+    response = client.post("/", json={**GOOD, "channel": channel}, headers=ALICE)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["field"] == "channel"
+    assert fake_deps.reports.docs == {} and fake_deps.publish.messages == []
+
+
+def test_a_channel_service_may_only_submit_as_its_own_channel(client, fake_deps):  # noqa: F811
+    response = client.post("/", json={**GOOD, "channel": "sodarata"}, headers=CALL_CENTER)
+    assert response.status_code == 403 and fake_deps.reports.docs == {}
 
 
 def test_emergency_category_needs_no_photo_even_from_the_app(client, fake_deps):  # noqa: F811
     body = client.post("/", json={**GOOD, "category": "kebakaran"}, headers=ALICE).get_json()
     assert body["status"] == "received" and body["photo"]["verdict"] == "not_required"
-    assert fake_deps.publish.topics() == ["report-accepted"]
+    assert fake_deps.publish.stage_topics() == ["report-accepted"]
 
 
 def test_failed_first_publish_is_503_and_the_retry_publishes(client, fake_deps):  # noqa: F811
     fake_deps.publish.fail_next = 1
     body = {**GOOD, "channel": "call_center_112"}
-    first = client.post("/", json=body, headers=ALICE)
+    first = client.post("/", json=body, headers=CALL_CENTER)
     assert first.status_code == 503 and first.headers["Retry-After"]
     assert len(fake_deps.reports.docs) == 1 and fake_deps.publish.messages == []
-    retry = client.post("/", json=body, headers=ALICE)
+    retry = client.post("/", json=body, headers=CALL_CENTER)
     assert retry.status_code == 200
-    assert fake_deps.publish.topics() == ["report-accepted"]
+    assert fake_deps.publish.stage_topics() == ["report-accepted"]
 
 
 @pytest.mark.parametrize(("body", "status", "field"), [

@@ -8,9 +8,9 @@ import functions_framework
 import pytest
 
 from keluhan import bootstrap
-from keluhan.adapters.auth import Unauthenticated
+from keluhan.adapters.auth import Unauthenticated, actor_from_claims
 from keluhan.settings import REPO_ROOT, Settings
-from tests.support.fakes import FakePhotoStore, FakePublisher, FakeReports
+from tests.support.fakes import FakeHolds, FakePhotoStore, FakePublisher, FakeReports
 
 
 class FakeDeadLetters:
@@ -38,10 +38,20 @@ class FakeRulesDoc:
 
 
 def fake_authenticate(header):
-    """`Bearer user:<uid>` signs in as <uid>; anything else is unauthenticated."""
-    if not header or not header.startswith("Bearer user:"):
+    """`Bearer user:<uid>` signs in as the citizen <uid>; `Bearer skpd:<assignee>:<uid>`,
+    `Bearer operator:<uid>` and `Bearer channel:<code>:<uid>` carry those roles' claims."""
+    token = (header or "").removeprefix("Bearer ")
+    kind, _, rest = token.partition(":")
+    if not header or not header.startswith("Bearer ") or not rest:
         raise Unauthenticated("no token")
-    return header.removeprefix("Bearer user:")
+    if kind == "user":
+        return actor_from_claims({"uid": rest})
+    if kind == "operator":
+        return actor_from_claims({"uid": rest, "role": "operator"})
+    scope, _, uid = rest.partition(":")
+    if kind in ("skpd", "channel") and uid:
+        return actor_from_claims({"uid": uid, "role": kind, kind: scope})
+    raise Unauthenticated("unknown fake token")
 
 
 def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
@@ -53,6 +63,7 @@ def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
         dead_letters=FakeDeadLetters(),
         rules_doc=FakeRulesDoc(),
         authenticate=fake_authenticate,
+        holds=FakeHolds(),
     )
     deps.__dict__["photos"] = FakePhotoStore()  # fills the cached_property
     return deps

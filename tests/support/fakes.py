@@ -35,10 +35,15 @@ class FakeReports:
         doc = self.docs.get(report_id)
         return copy.deepcopy(doc) if doc else None
 
-    def overdue_photo_waits(self, *, now, limit):
-        overdue = [d for d in self.docs.values()
-                   if d["status"] == "awaiting_photo" and d["photo"]["deadline"] < now]
-        return copy.deepcopy(sorted(overdue, key=lambda d: d["photo"]["deadline"])[:limit])
+    def due(self, *, status, field, before, limit):
+        def value(doc):
+            for part in field.split("."):
+                doc = (doc or {}).get(part)
+            return doc
+
+        due = [d for d in self.docs.values()
+               if d["status"] == status and value(d) is not None and value(d) < before]
+        return copy.deepcopy(sorted(due, key=value)[:limit])
 
     def mutate(self, report_id, mutation):
         with self._lock:
@@ -49,6 +54,20 @@ class FakeReports:
             if changes:
                 self.docs[report_id] = apply_changes(doc, changes)
             return copy.deepcopy(self.docs[report_id])
+
+
+@dataclass
+class FakeHolds:
+    held: dict[str, dict] = field(default_factory=dict)
+
+    def is_held(self, uid):
+        return uid in self.held
+
+    def hold(self, uid, record):
+        self.held[uid] = record
+
+    def unhold(self, uid):
+        self.held.pop(uid, None)
 
 
 @dataclass
@@ -66,6 +85,14 @@ class FakePublisher:
 
     def topics(self) -> list[str]:
         return [m[0] for m in self.messages]
+
+    def stage_topics(self) -> list[str]:
+        """The pipeline's events, without the status-change announcements."""
+        return [t for t in self.topics() if t != "report-status-changed"]
+
+    def status_changes(self) -> list[tuple[str | None, str]]:
+        """(from, to) of every `report-status-changed` message, in order."""
+        return [(d["from"], d["to"]) for t, d, _ in self.messages if t == "report-status-changed"]
 
 
 @dataclass

@@ -10,6 +10,7 @@ import pytest
 from keluhan.devstack.sample_photos import make_jpeg
 from keluhan.domain.photo import PhotoPolicy
 from keluhan.domain.report import SubmitReport
+from keluhan.domain.workflow import Actor, Role
 from keluhan.usecases.photo import object_from_notification, verify_uploaded_photo
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
 from tests.support.fakes import FakeClock, FakePhotoStore, FakePublisher, FakeReports
@@ -38,7 +39,7 @@ def submitted(world, report_id: str, taken_offset=timedelta(minutes=-2)) -> dict
     cmd = SubmitReport(client_id=f"client-{report_id}", category="jalan_rusak", description="Lubang",
                        lat=LAT, lon=LON, accuracy_m=5, photo_taken_at=clock() + taken_offset)
     policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=10**7)
-    return submit_report(cmd, reporter_uid="u1", reports=reports, publish=publish,
+    return submit_report(cmd, actor=Actor(Role.WARGA, "u1"), reports=reports, publish=publish,
                          photos=photos, clock=clock, new_id=lambda: report_id, policy=policy).report
 
 
@@ -63,7 +64,7 @@ def test_fresh_photo_verifies_the_report_and_publishes_acceptance(world):
     report = arrive(world, "r1", make_jpeg(taken_at=clock() - timedelta(minutes=2), lat=LAT, lon=LON, seed=1))
     assert report["status"] == "verified" and report["photo"]["verdict"] == "accepted"
     assert report["photo"]["event"] == "b/incoming/r1/photo#1"
-    assert publish.topics() == ["report-accepted"]
+    assert publish.stage_topics() == ["report-accepted"]
     clean = photos.objects[report["photo"]["clean_object"]]
     assert b"Exif" not in clean[:4096]
 
@@ -75,7 +76,7 @@ def test_same_generation_twice_is_verified_once_and_republished(world):
     first = arrive(world, "r1", photo)
     again = arrive(world, "r1", photo)
     assert again == first
-    assert publish.topics() == ["report-accepted", "report-accepted"]
+    assert publish.stage_topics() == ["report-accepted", "report-accepted"]
 
 
 def test_stale_photo_rejects_the_report_and_publishes_nothing(world):
@@ -84,7 +85,8 @@ def test_stale_photo_rejects_the_report_and_publishes_nothing(world):
     report = arrive(world, "r1", make_jpeg(taken_at=clock() - timedelta(days=7), lat=LAT, lon=LON, seed=1))
     assert report["status"] == "photo_rejected"
     assert "stale" in [r["code"] for r in report["photo"]["reasons"]]
-    assert publish.messages == [] and "clean_object" not in report["photo"]
+    assert publish.stage_topics() == [] and "clean_object" not in report["photo"]
+    assert publish.status_changes()[-1] == ("awaiting_photo", "photo_rejected")
 
 
 def test_same_photo_under_another_report_is_rejected_as_reused(world):
@@ -103,7 +105,8 @@ def test_photo_after_the_deadline_expires_the_report(world):
     submitted(world, "r1")
     clock.advance(hours=25)
     report = arrive(world, "r1", make_jpeg(taken_at=clock(), lat=LAT, lon=LON, seed=1))
-    assert report["status"] == "photo_expired" and publish.messages == []
+    assert report["status"] == "photo_expired" and publish.stage_topics() == []
+    assert publish.status_changes()[-1] == ("awaiting_photo", "photo_expired")
 
 
 def test_oversized_upload_is_rejected_as_too_large_without_reading_it(world):
@@ -126,9 +129,13 @@ def test_other_storage_events_are_ignored():
 
 
 def test_sweep_expires_only_reports_whose_photo_is_overdue(world):
-    from keluhan.usecases.submission import expire_overdue_reports
+    from keluhan.usecases.sweep import sweep
 
-    reports, _, _, _, clock = world
+    reports, _, _, publish, clock = world
+
+    def expire_overdue_reports(**kw):
+        return sweep(publish=publish, **kw)["photo_expired"]
+
     submitted(world, "late")
     clock.advance(hours=20)
     submitted(world, "recent")

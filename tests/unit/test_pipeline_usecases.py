@@ -10,6 +10,7 @@ import pytest
 from keluhan.domain.location import Location, Road
 from keluhan.domain.report import SubmitReport
 from keluhan.domain.routing import decide, default_rules_path, load_rules
+from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import PermanentError
 from keluhan.usecases.pipeline import ReportNotFound, locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
@@ -36,10 +37,10 @@ def world():
     policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=1000)
     cmd = SubmitReport(client_id="client-0001", category="jalan_rusak", description="Lubang",
                        lat=-5.16, lon=119.40, accuracy_m=5, channel="call_center_112")
-    result = submit_report(cmd, reporter_uid="u1", reports=reports,
+    result = submit_report(cmd, actor=Actor(Role.CHANNEL, "u1", channel="call_center_112"), reports=reports,
                            publish=publish, photos=FakePhotoStore(), clock=clock, new_id=lambda: "r1",
                            policy=policy)
-    assert result.created and publish.topics() == ["report-accepted"]
+    assert result.created and publish.stage_topics() == ["report-accepted"]
     return reports, publish, clock
 
 
@@ -55,7 +56,7 @@ def test_located_report_keeps_the_raw_point_and_records_the_data_version(world):
     assert report["point"] == {"lat": -5.16, "lon": 119.40, "accuracy_m": 5}
     assert report["location"]["kelurahan"] == "Bontorannu"
     assert report["stages"]["located"]["data_version"] == "test-v1"
-    assert publish.topics()[-1] == "report-located"
+    assert publish.stage_topics()[-1] == "report-located"
 
 
 def test_redelivered_locate_changes_nothing_but_republishes(world):
@@ -67,7 +68,7 @@ def test_redelivered_locate_changes_nothing_but_republishes(world):
     locate_report("r1", reports=reports, geo=locator, publish=publish, clock=clock)
     assert reports.get("r1") == before
     assert locator.calls == 1
-    assert publish.topics().count("report-located") == 2  # downstream dedupes
+    assert publish.stage_topics().count("report-located") == 2  # downstream dedupes
 
 
 def test_pothole_on_provincial_road_is_forwarded_to_baruga_with_a_pending_delivery(world):
@@ -111,7 +112,7 @@ def test_a_crash_between_write_and_publish_is_healed_by_the_redelivery(world):
         locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
     assert reports.get("r1")["status"] == "located"  # written, but the event was lost
     locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
-    assert publish.topics()[-1] == "report-located"
+    assert publish.stage_topics()[-1] == "report-located"
 
 
 @pytest.fixture

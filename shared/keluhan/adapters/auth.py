@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 
+from keluhan.domain.workflow import Actor, Role
 from keluhan.settings import Settings
 
 
@@ -56,8 +57,8 @@ def _firebase_app(project_id: str):
     return firebase_admin.initialize_app(options={"projectId": project_id}, name=f"keluhan-{project_id}")
 
 
-def verify_bearer(authorization: str | None, settings: Settings) -> str:
-    """The caller's uid from an `Authorization: Bearer <Firebase ID token>` header."""
+def verify_bearer(authorization: str | None, settings: Settings) -> Actor:
+    """The caller (uid and role from custom claims) of an `Authorization: Bearer <Firebase ID token>`."""
     from firebase_admin import auth, exceptions
     from google.auth.exceptions import TransportError
 
@@ -74,4 +75,18 @@ def verify_bearer(authorization: str | None, settings: Settings) -> str:
         raise Unauthenticated(type(exc).__name__) from exc
     except (auth.CertificateFetchError, exceptions.FirebaseError, TransportError) as exc:
         raise AuthUnavailable(type(exc).__name__) from exc
-    return claims["uid"]
+    return actor_from_claims(claims)
+
+
+def actor_from_claims(claims: dict) -> Actor:
+    """The role a verified token carries: `role` (skpd, operator, channel) with its scope claim;
+    no role claim, or one missing its scope, is a citizen."""
+    uid = claims["uid"]
+    role = claims.get("role")
+    if role == Role.SKPD and isinstance(claims.get("skpd"), str) and claims["skpd"]:
+        return Actor(Role.SKPD, uid, skpd=claims["skpd"])
+    if role == Role.OPERATOR:
+        return Actor(Role.OPERATOR, uid)
+    if role == Role.CHANNEL and isinstance(claims.get("channel"), str) and claims["channel"]:
+        return Actor(Role.CHANNEL, uid, channel=claims["channel"])
+    return Actor(Role.WARGA, uid)

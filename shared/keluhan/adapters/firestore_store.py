@@ -9,13 +9,14 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from keluhan.ports import Mutation
+from keluhan.ports import Contention, Mutation
 
 REPORTS = "reports"
 SUBMISSIONS = "submissions"
 PHOTO_HASHES = "photo_hashes"
 DEAD_LETTERS = "dead_letters"
 ROUTING_RULES = "routing_rules"
+HOLDS = "holds"
 
 
 def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -61,12 +62,12 @@ class FirestoreReports:
         snap = self._db.collection(REPORTS).document(report_id).get()
         return snap.to_dict() if snap.exists else None
 
-    def overdue_photo_waits(self, *, now: datetime, limit: int) -> list[dict[str, Any]]:
-        # Needs the composite index (status, photo.deadline) of firestore.indexes.json.
+    def due(self, *, status: str, field: str, before: datetime, limit: int) -> list[dict[str, Any]]:
+        # Each (status, field) pair the sweep asks has its composite index in firestore.indexes.json.
         query = (self._db.collection(REPORTS)
-                 .where(filter=firestore.FieldFilter("status", "==", "awaiting_photo"))
-                 .where(filter=firestore.FieldFilter("photo.deadline", "<", now))
-                 .order_by("photo.deadline").limit(limit))
+                 .where(filter=firestore.FieldFilter("status", "==", status))
+                 .where(filter=firestore.FieldFilter(field, "<", before))
+                 .order_by(field).limit(limit))
         return [d.to_dict() for d in query.stream()]
 
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
@@ -84,7 +85,30 @@ class FirestoreReports:
             tx.update(ref, changes)
             return apply_changes(doc, changes)
 
-        return run(self._db.transaction())
+        try:
+            return run(self._db.transaction())
+        except gexc.Aborted as exc:
+            raise Contention(str(exc)) from exc
+        except ValueError as exc:  # the client gives up after its retries on a contended document
+            if "Failed to commit transaction" in str(exc):
+                raise Contention(str(exc)) from exc
+            raise
+
+
+class FirestoreHolds:
+    """holds/{uid}: reporters whose new reports go to moderation (operators' `hold`)."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def is_held(self, uid: str) -> bool:
+        return self._db.collection(HOLDS).document(uid).get().exists
+
+    def hold(self, uid: str, record: dict[str, Any]) -> None:
+        self._db.collection(HOLDS).document(uid).set(record)
+
+    def unhold(self, uid: str) -> None:
+        self._db.collection(HOLDS).document(uid).delete()
 
 
 class FirestorePhotoIndex:

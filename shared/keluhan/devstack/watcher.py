@@ -21,7 +21,8 @@ from urllib.parse import quote
 from keluhan import topology
 from keluhan.devstack.config import EMULATORS_JSON, StackConfig, load_stack_config
 
-INCOMING_PREFIX = "incoming/"
+# Citizens' originals and SKPD proof photos, as the production bucket notifications filter them.
+UPLOAD_PREFIXES = ("incoming/", "resolution/")
 NOTIFICATION_CONFIG_ID = "1"
 log = logging.getLogger("keluhan.watcher")
 
@@ -60,17 +61,17 @@ def finalize_notification(resource: dict, *, overwrote_generation: str | None = 
 class Watcher:
     """Remembers which (object, generation) pairs it has published; publishes the new ones."""
 
-    def __init__(self, *, list_objects, publish, prefix: str = INCOMING_PREFIX):
+    def __init__(self, *, list_objects, publish, prefixes: tuple[str, ...] = UPLOAD_PREFIXES):
         self._list_objects = list_objects  # prefix -> iterable of object resource dicts
         self._publish = publish  # (data, attributes) -> None, raising on failure
-        self._prefix = prefix
+        self._prefixes = prefixes
         self._published: set[tuple[str, str]] = set()
         self._latest: dict[str, str] = {}
 
     def poll(self) -> int:
         """Publish a notification for every upload not published yet; how many were published."""
         count = 0
-        for props in self._list_objects(self._prefix):
+        for props in (p for prefix in self._prefixes for p in self._list_objects(prefix)):
             resource = object_resource(props)
             key = (resource["name"], resource["generation"])
             if key in self._published:
@@ -84,7 +85,7 @@ class Watcher:
         return count
 
 
-def run(config: StackConfig, *, interval_s: float = 0.5, prefix: str = INCOMING_PREFIX,
+def run(config: StackConfig, *, interval_s: float = 0.5, prefixes: tuple[str, ...] = UPLOAD_PREFIXES,
         stop: threading.Event | None = None) -> None:
     """Poll the storage emulator and publish until `stop` is set (or forever)."""
     from google.auth.credentials import AnonymousCredentials
@@ -102,9 +103,9 @@ def run(config: StackConfig, *, interval_s: float = 0.5, prefix: str = INCOMING_
     def publish(data: bytes, attributes: dict[str, str]) -> None:
         publisher.publish(topic, data, **attributes).result(timeout=10)
 
-    watcher = Watcher(list_objects=list_objects, publish=publish, prefix=prefix)
+    watcher = Watcher(list_objects=list_objects, publish=publish, prefixes=prefixes)
     stop = stop or threading.Event()
-    log.info("watching gs://%s/%s → %s", config.bucket, prefix, topic)
+    log.info("watching gs://%s/%s → %s", config.bucket, ",".join(prefixes), topic)
     while not stop.is_set():
         try:
             watcher.poll()
@@ -117,11 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m keluhan.devstack.watcher", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(EMULATORS_JSON), help="emulators.json")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
-    parser.add_argument("--prefix", default=INCOMING_PREFIX, help="object name prefix to watch")
+    parser.add_argument("--prefix", action="append", help="object name prefix to watch (repeatable)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        run(load_stack_config(Path(args.config)), interval_s=args.interval, prefix=args.prefix)
+        run(load_stack_config(Path(args.config)), interval_s=args.interval,
+            prefixes=tuple(args.prefix or UPLOAD_PREFIXES))
     except KeyboardInterrupt:
         pass
     return 0

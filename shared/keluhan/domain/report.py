@@ -5,69 +5,39 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Literal
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from keluhan.domain.assignees import TRIAGE_ID
 from keluhan.domain.catalogue import get_category
+from keluhan.domain.forwarding import Delivery
+from keluhan.domain.workflow import (
+    HUMAN_ACTIONS,
+    REJECT_TARGET,
+    REJECT_TEXT,
+    STATUS_TEXT,
+    Action,
+    Actor,
+    Denied,
+    NotAllowedNow,
+    RejectReason,
+    Role,
+    Status,
+    allowed_actions,
+    authorise,
+    can_transition,
+    check_move,
+)
+
+__all__ = ["STATUS_TEXT", "Status", "can_transition"]
 
 Channel = Literal["warga", "call_center_112", "sodarata", "smart_rtrw"]
 # Channels whose reports come without a camera: their photo verdict is `not_required`.
 CHANNELS_WITHOUT_CAMERA: frozenset[str] = frozenset({"call_center_112"})
-
-
-class Status(StrEnum):
-    """The citizen-visible workflow status of a report."""
-
-    RECEIVED = "received"            # accepted for processing, no photo needed
-    AWAITING_PHOTO = "awaiting_photo"
-    PHOTO_EXPIRED = "photo_expired"
-    PHOTO_REJECTED = "photo_rejected"
-    IN_MODERATION = "in_moderation"
-    VERIFIED = "verified"            # photo accepted, on its way to enrichment
-    LOCATED = "located"
-    ROUTED = "routed"                # in an SKPD's queue
-    FORWARDED = "forwarded"          # handed to an external body (delivery tracked apart)
-    TRIAGE = "triage"                # operators' triage queue
-
-
-# The one transition table: status → statuses it may move to.
-TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.AWAITING_PHOTO: frozenset({Status.VERIFIED, Status.PHOTO_REJECTED,
-                                      Status.IN_MODERATION, Status.PHOTO_EXPIRED}),
-    Status.IN_MODERATION: frozenset({Status.VERIFIED, Status.PHOTO_REJECTED}),
-    Status.RECEIVED: frozenset({Status.LOCATED}),
-    Status.VERIFIED: frozenset({Status.LOCATED}),
-    Status.LOCATED: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
-    Status.ROUTED: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
-    Status.FORWARDED: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
-    Status.TRIAGE: frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE}),
-    Status.PHOTO_REJECTED: frozenset(),
-    Status.PHOTO_EXPIRED: frozenset(),
-}
-
-STATUS_TEXT: dict[Status, str] = {
-    Status.RECEIVED: "Laporan diterima / Report received",
-    Status.AWAITING_PHOTO: "Menunggu foto / Waiting for the photo",
-    Status.PHOTO_EXPIRED: "Foto tidak diunggah tepat waktu / The photo was not uploaded in time",
-    Status.PHOTO_REJECTED: "Foto ditolak / Photo rejected",
-    Status.IN_MODERATION: "Sedang diperiksa moderator / Being checked by a moderator",
-    Status.VERIFIED: "Foto terverifikasi / Photo verified",
-    Status.LOCATED: "Lokasi ditemukan / Location found",
-    Status.ROUTED: "Diteruskan ke SKPD / Assigned to a city agency",
-    Status.FORWARDED: "Diteruskan ke instansi lain / Forwarded to another authority",
-    Status.TRIAGE: "Diperiksa operator / With the operators for triage",
-}
-
-
-def can_transition(current: str, new: str) -> bool:
-    return Status(new) in TRANSITIONS.get(Status(current), frozenset())
-
-
-class InvalidTransition(Exception):
-    """A status change the workflow does not allow."""
 
 
 class SubmitReport(BaseModel):
@@ -120,6 +90,37 @@ def submission_key(reporter_uid: str, client_id: str) -> str:
     return hashlib.sha256(f"{reporter_uid}\x00{client_id}".encode()).hexdigest()
 
 
+HUMAN_ACTION_NAMES = tuple(a.value for a in HUMAN_ACTIONS) + ("hold", "unhold")
+
+
+class ActOnReport(BaseModel):
+    """What the Work app, the Warga app or an operator sends to act_on_report."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    report_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]
+    expected_status: Status
+    reason: RejectReason | None = None
+    note: str = Field(default="", max_length=1000)
+    assignee: str | None = Field(default=None, min_length=1, max_length=64)
+    parent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
+
+    @model_validator(mode="after")
+    def _what_each_action_needs(self) -> ActOnReport:
+        if self.action == Action.REJECT and self.reason is None:
+            raise PydanticCustomError("missing", "reason: wajib untuk reject / required to reject",
+                                      {"field": "reason"})
+        if self.reason == RejectReason.DUPLICATE and not self.parent_id:
+            raise PydanticCustomError("missing", "parent_id: wajib untuk duplikat / required for a duplicate",
+                                      {"field": "parent_id"})
+        if self.action == Action.REASSIGN and not self.note:
+            raise PydanticCustomError("missing", "note: alasan wajib diisi / a reason is required",
+                                      {"field": "note"})
+        return self
+
+
 class Event(BaseModel):
     """A past-tense domain event; the adapter publishes it to its topic."""
 
@@ -143,13 +144,275 @@ def photo_object_name(report_id: str) -> str:
     return f"incoming/{report_id}/photo"
 
 
-def report_id_from_object(name: str) -> str | None:
-    """The report an uploaded original belongs to, from its object name."""
+def proof_object_name(report_id: str, attempt: int) -> str:
+    """Where an SKPD uploads the n-th proof photo of its fix."""
+    return f"resolution/{report_id}/{attempt}"
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """What an uploaded object is: a report's original photo, or the n-th proof of its fix."""
+
+    report_id: str
+    proof_attempt: int | None = None
+
+
+def upload_target(name: str) -> UploadTarget | None:
+    """The report (and proof attempt) an uploaded object belongs to, from its name."""
     parts = name.split("/")
-    if len(parts) == 3 and parts[0] == "incoming" and parts[2] == "photo" and parts[1]:
-        return parts[1]
+    if len(parts) != 3 or not parts[1]:
+        return None
+    if parts[0] == "incoming" and parts[2] == "photo":
+        return UploadTarget(parts[1])
+    if parts[0] == "resolution" and parts[2].isdigit() and len(parts[2]) <= 3:
+        return UploadTarget(parts[1], int(parts[2]))
     return None
 
 
-def timeline_entry(status: str, at: datetime, by: str, note: str = "") -> dict:
-    return {"status": status, "at": at, "by": by, "note": note}
+def report_id_from_object(name: str) -> str | None:
+    """The report an uploaded original or proof belongs to, from its object name."""
+    target = upload_target(name)
+    return target.report_id if target else None
+
+
+class NotPermitted(Exception):
+    """A move the actor may never make on this report (403)."""
+
+
+class StaleOrIllegal(Exception):
+    """A move not possible from the report's current status (409): says what is possible instead."""
+
+    def __init__(self, message: str, *, status: str, allowed: list[str]):
+        super().__init__(message)
+        self.status = status
+        self.allowed = allowed
+
+
+class InvalidMove(Exception):
+    """A move whose parameters are wrong (422): names the field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class Report(BaseModel):
+    """The report aggregate: reports/{report_id} typed, whose methods make every change.
+
+    Each method returns the field changes to write (Firestore update paths); the document shape
+    is the one SKPD tools read. Every status change goes through `move`, which checks the
+    workflow table and appends the timeline entry in the same change.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    report_id: str
+    reporter_ref: str = ""
+    channel: str = "warga"
+    category: str
+    description: str = ""
+    point: dict[str, float]
+    street: str | None = None
+    photo_taken_at: datetime | None = None
+    received_at: datetime
+    status: Status
+    status_changed_at: datetime
+    photo: dict[str, Any] = Field(default_factory=dict)
+    stages: dict[str, Any] = Field(default_factory=dict)
+    timeline: list[dict[str, Any]] = Field(default_factory=list)
+    assignee: str | None = None
+    location: dict[str, Any] | None = None
+    routing: dict[str, Any] | None = None
+    forwarding: dict[str, Any] | None = None
+    reassignments: list[dict[str, Any]] = Field(default_factory=list)
+    resolution: dict[str, Any] | None = None
+    close_by: datetime | None = None
+    held: bool = False
+    reopened: int = 0
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Report:
+        return cls.model_validate(doc)
+
+    @classmethod
+    def submitted(cls, cmd: SubmitReport, *, report_id: str, reporter_ref: str, actor: Actor,
+                  now: datetime, photo_wait: timedelta, held: bool = False) -> dict[str, Any]:
+        """The document of a new report: awaiting its photo, received, or held for moderation."""
+        photo: dict[str, Any] = {"required": cmd.needs_photo}
+        if cmd.needs_photo:
+            status = Status.AWAITING_PHOTO
+            photo |= {"object": photo_object_name(report_id), "content_type": cmd.photo_content_type,
+                      "deadline": now + photo_wait, "verdict": None}
+        else:
+            status = Status.IN_MODERATION if held else Status.RECEIVED
+            photo |= {"verdict": "not_required"}
+        check_move(Action.SUBMIT, None, status)
+        doc = {
+            "report_id": report_id,
+            # Who reported stays in submissions/{key}; SKPD tools reading reports see only the key.
+            "reporter_ref": reporter_ref,
+            "channel": cmd.channel,
+            "category": cmd.category,
+            "description": cmd.description,
+            "point": {"lat": cmd.lat, "lon": cmd.lon, "accuracy_m": cmd.accuracy_m},
+            "street": cmd.street,
+            "photo_taken_at": cmd.photo_taken_at,
+            "received_at": now,
+            "status": status.value,
+            "status_changed_at": now,
+            "photo": photo,
+            "stages": {},
+            "timeline": [_entry(Action.SUBMIT, None, status, actor, now, "")],
+        }
+        if held:
+            doc["held"] = True
+        return doc
+
+    # --- the one way a status changes --------------------------------------------------------
+    def move(self, action: Action, to: Status, *, actor: Actor, now: datetime, note: str = "",
+             fields: dict[str, Any] | None = None, **entry: Any) -> dict[str, Any]:
+        """The changes of one move: the table checked, status, its time and the timeline entry."""
+        try:
+            check_move(action, self.status, to)
+        except NotAllowedNow as exc:
+            raise StaleOrIllegal(str(exc), status=self.status.value, allowed=[]) from exc
+        timeline = [*self.timeline, _entry(action, self.status, to, actor, now, note, **entry)]
+        return {**(fields or {}), "status": to.value, "status_changed_at": now, "timeline": timeline}
+
+    def act(self, action: Action, *, actor: Actor, is_reporter: bool, expected_status: str,
+            now: datetime, to: Status, note: str = "", fields: dict[str, Any] | None = None,
+            **entry: Any) -> dict[str, Any]:
+        """A person's move: who may (403), then whether it is possible now (409), then the move."""
+        try:
+            authorise(action, actor, assignee=self.assignee, is_reporter=is_reporter)
+        except Denied as exc:
+            raise NotPermitted(str(exc)) from exc
+        allowed = allowed_actions(self.status, actor, assignee=self.assignee, is_reporter=is_reporter)
+        if expected_status != self.status.value:
+            raise StaleOrIllegal(f"status sekarang {self.status.value}, bukan {expected_status} / the "
+                                 f"status is now {self.status.value}, not {expected_status}",
+                                 status=self.status.value, allowed=allowed)
+        if action.value not in allowed:
+            raise StaleOrIllegal(f"{action.value} tidak bisa dari status {self.status.value} / "
+                                 f"{action.value} is not possible from status {self.status.value}",
+                                 status=self.status.value, allowed=allowed)
+        return self.move(action, to, actor=actor, now=now, note=note, fields=fields, **entry)
+
+    # --- the pipeline --------------------------------------------------------------------------
+    def locate(self, location: Any, *, now: datetime, note: str) -> dict[str, Any]:
+        return self.move(Action.LOCATE, Status.LOCATED, actor=_SYSTEM_GEO, now=now, note=note, fields={
+            "location": location.model_dump(mode="json"),
+            "stages.located": {"at": now, "data_version": location.data_version},
+        })
+
+    def assign(self, decision: Any, *, action: Action, actor: Actor, now: datetime,
+               note: str) -> dict[str, Any]:
+        """Put the report with the decided assignee: SKPD queue, external body (with a fresh
+        tracked delivery), or triage. A new assignee's clock starts now."""
+        to = KIND_STATUS[decision.kind]
+        fields: dict[str, Any] = {"routing": {**decision.model_dump(mode="json"), "at": now},
+                                  "assignee": decision.assignee}
+        if decision.kind == "external":
+            delivery = Delivery.start(report_id=self.report_id, assignee=decision.assignee, now=now,
+                                      assignment=len(self.reassignments))
+            fields["forwarding"] = delivery.model_dump()
+        return self.move(action, to, actor=actor, now=now, note=note, fields=fields,
+                         assignee=decision.assignee)
+
+    def photo_verdict(self, verdict: str, *, now: datetime, note: str,
+                      photo_fields: dict[str, Any]) -> dict[str, Any]:
+        to = {"accepted": Status.VERIFIED, "rejected": Status.PHOTO_REJECTED,
+              "needs_moderation": Status.IN_MODERATION}[verdict]
+        if to == Status.VERIFIED and self.held:
+            to, note = Status.IN_MODERATION, (note + "; " if note else "") + HELD_NOTE
+        return self.move(Action.VERIFY_PHOTO, to, actor=_SYSTEM_PHOTO, now=now, note=note,
+                         fields=photo_fields)
+
+    def expire_photo(self, *, now: datetime) -> dict[str, Any]:
+        return self.move(Action.EXPIRE_PHOTO, Status.PHOTO_EXPIRED, actor=_SYSTEM_SWEEP, now=now,
+                         fields={"photo.verdict": "expired"})
+
+    # --- handling ------------------------------------------------------------------------------
+    def reject(self, reason: RejectReason, *, actor: Actor, is_reporter: bool, expected_status: str,
+               now: datetime, note: str, parent_id: str | None) -> dict[str, Any]:
+        to = REJECT_TARGET[reason]
+        fields: dict[str, Any] = {"rejection": {"reason": reason.value, "by": actor.label, "at": now,
+                                                "note": note, "parent_id": parent_id}}
+        if reason == RejectReason.NOT_OURS:
+            # Back with the operators; the SKPD no longer sees it, and its clock stops.
+            fields["assignee"] = TRIAGE_ID
+        if reason == RejectReason.DUPLICATE:
+            fields["parent_id"] = parent_id
+        text = REJECT_TEXT[reason] + (f" — {note}" if note else "")
+        return self.act(Action.REJECT, actor=actor, is_reporter=is_reporter,
+                        expected_status=expected_status, now=now, to=to, note=text, fields=fields,
+                        reason=reason.value, **({"parent_id": parent_id} if parent_id else {}))
+
+    def request_proof(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
+                      note: str, proof_wait: timedelta) -> dict[str, Any]:
+        """`resolve`: the SKPD says it is fixed; a proof photo upload is now awaited."""
+        attempt = int((self.resolution or {}).get("attempt", 0)) + 1
+        fields = {"resolution": {"attempt": attempt, "object": proof_object_name(self.report_id, attempt),
+                                 "requested_at": now, "deadline": now + proof_wait, "by": actor.label,
+                                 "note": note, "verdict": None, "reasons": []}}
+        return self.act(Action.RESOLVE, actor=actor, is_reporter=is_reporter,
+                        expected_status=expected_status, now=now, to=Status.RESOLVING, note=note,
+                        fields=fields)
+
+    def proof_verdict(self, accepted: bool, *, now: datetime, note: str, reasons: list[dict[str, Any]],
+                      proof_fields: dict[str, Any], reopen_window: timedelta) -> dict[str, Any]:
+        fields = {f"resolution.{k}": v for k, v in proof_fields.items()}
+        fields |= {"resolution.verdict": "accepted" if accepted else "rejected", "resolution.reasons": reasons}
+        if accepted:
+            fields |= {"resolved_at": now, "close_by": now + reopen_window}
+            return self.move(Action.PROOF_ACCEPTED, Status.RESOLVED, actor=_SYSTEM_PHOTO, now=now,
+                             note=note, fields=fields)
+        return self.move(Action.PROOF_REJECTED, Status.IN_PROGRESS, actor=_SYSTEM_PHOTO, now=now,
+                         note=note, fields=fields)
+
+    def proof_missing(self, *, now: datetime) -> dict[str, Any] | None:
+        """No proof arrived in time: back to work (the sweep tick)."""
+        deadline = (self.resolution or {}).get("deadline")
+        if self.status != Status.RESOLVING or deadline is None or _aware(deadline) > now:
+            return None
+        return self.move(Action.PROOF_REJECTED, Status.IN_PROGRESS, actor=_SYSTEM_SWEEP, now=now,
+                         note="Bukti penyelesaian tidak diunggah tepat waktu / No proof of the fix was "
+                              "uploaded in time", fields={"resolution.verdict": "expired"})
+
+    def reopen(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
+               note: str) -> dict[str, Any]:
+        if self.status == Status.RESOLVED and self.close_by and now > _aware(self.close_by):
+            raise StaleOrIllegal("batas waktu membuka kembali sudah lewat / the window to reopen has passed",
+                                 status=self.status.value, allowed=[Action.CONFIRM.value])
+        return self.act(Action.REOPEN, actor=actor, is_reporter=is_reporter,
+                        expected_status=expected_status, now=now, to=Status.REOPENED, note=note,
+                        fields={"reopened": self.reopened + 1})
+
+    def auto_close(self, *, now: datetime) -> dict[str, Any] | None:
+        """Closed by the sweep tick once the reporter's window has passed without a dispute."""
+        if self.status != Status.RESOLVED or self.close_by is None or _aware(self.close_by) > now:
+            return None
+        return self.move(Action.AUTO_CLOSE, Status.CLOSED, actor=_SYSTEM_SWEEP, now=now,
+                         note="Ditutup otomatis, pelapor tidak membantah / Closed automatically, "
+                              "the reporter did not dispute the fix", fields={"closed_at": now})
+
+
+# Where a routing decision puts the report, by the kind of assignee.
+KIND_STATUS = {"skpd": Status.ROUTED, "external": Status.FORWARDED, "triage": Status.TRIAGE}
+HELD_NOTE = "pelapor ditahan untuk moderasi / reporter held for moderation"
+_SYSTEM_GEO = Actor(Role.SYSTEM, "enrich_geo")
+_SYSTEM_PHOTO = Actor(Role.SYSTEM, "verify_photo")
+_SYSTEM_SWEEP = Actor(Role.SYSTEM, "sweep_reports")
+
+
+def _entry(action: Action, source: Status | None, to: Status, actor: Actor, now: datetime, note: str,
+           **extra: Any) -> dict[str, Any]:
+    entry = {"status": to.value, "at": now, "by": actor.label, "note": note,
+             "from": source.value if source else None, "action": action.value, "role": actor.role.value}
+    return entry | {k: v for k, v in extra.items() if v is not None}
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from keluhan import topology
 from keluhan.domain.report import Event
 from keluhan.ports import Publisher
@@ -16,3 +18,30 @@ EVENT_TOPICS = {
 def publish_event(publish: Publisher, event: Event) -> None:
     attributes = {"event": event.name, "report_id": event.report_id, **event.attributes}
     publish(EVENT_TOPICS[event.name], {"report_id": event.report_id, "event": event.name}, attributes)
+
+
+def status_changed(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The last status change of a report as a message body: report id, from, to, by role, at.
+
+    `seq` is the entry's position in the timeline: with the report id, the key a consumer
+    dedupes on, so a re-publish after a redelivered stage never counts twice.
+    """
+    for seq in range(len(report.get("timeline") or []) - 1, -1, -1):
+        entry = report["timeline"][seq]
+        if "action" in entry:
+            at = entry["at"]
+            return {"report_id": report["report_id"], "seq": seq, "from": entry.get("from"),
+                    "to": entry["status"], "action": entry["action"], "role": entry.get("role"),
+                    "by": entry.get("by"), "at": at.isoformat() if hasattr(at, "isoformat") else str(at),
+                    "assignee": report.get("assignee")}
+    return None
+
+
+def publish_status_changed(publish: Publisher, report: dict[str, Any]) -> None:
+    """Publish the report's latest status change to `report-status-changed` (again, if redelivered)."""
+    body = status_changed(report)
+    if body is None:
+        return
+    attributes = {"event": "ReportStatusChanged", "report_id": body["report_id"], "seq": str(body["seq"]),
+                  "from": body["from"] or "", "to": body["to"], "action": body["action"]}
+    publish(topology.REPORT_STATUS_CHANGED, body, attributes)

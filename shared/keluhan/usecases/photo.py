@@ -9,17 +9,12 @@ from typing import Any
 
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
 from keluhan.domain.photo.reasons import reason
-from keluhan.domain.report import Event, Status, report_id_from_object, timeline_entry
+from keluhan.domain.report import Event, Report, Status, UploadTarget, upload_target
 from keluhan.ports import Clock, PermanentError, PhotoStore, PhotoTooLarge, Publisher, Reports
-from keluhan.usecases.events import publish_event
+from keluhan.usecases.events import publish_event, publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
 from keluhan.usecases.submission import expire_if_due
 
-VERDICT_STATUS = {
-    "accepted": Status.VERIFIED,
-    "rejected": Status.PHOTO_REJECTED,
-    "needs_moderation": Status.IN_MODERATION,
-}
 REUSE_WINDOW = timedelta(days=30)
 
 
@@ -60,11 +55,16 @@ def derived_objects(obj: StoredObject, report_id: str) -> tuple[str, str]:
 
 
 def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, photos: PhotoStore,
-                          photo_index, publish: Publisher, clock: Clock,
-                          policy: PhotoPolicy) -> dict[str, Any] | None:
-    report_id = report_id_from_object(obj.name)
-    if report_id is None or obj.bucket != bucket:
+                          photo_index, publish: Publisher, clock: Clock, policy: PhotoPolicy,
+                          reopen_window: timedelta = timedelta(days=7)) -> dict[str, Any] | None:
+    """A report's original photo decides its verdict; an SKPD's proof photo decides its fix."""
+    target = upload_target(obj.name)
+    if target is None or obj.bucket != bucket:
         return None  # not a report photo (e.g. our own derivatives, another bucket): nothing to do
+    if target.proof_attempt is not None:
+        return verify_proof(obj, target, reports=reports, photos=photos, photo_index=photo_index,
+                            publish=publish, clock=clock, policy=policy, reopen_window=reopen_window)
+    report_id = target.report_id
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
@@ -75,7 +75,7 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
             photo_index.remember_hash(report_id, report["photo"]["phash"], report["photo"]["verified_at"])
         _republish_if_verified(report, publish)
         return report
-    report = expire_if_due(report, reports=reports, now=now)
+    report = expire_if_due(report, reports=reports, now=now, publish=publish)
     if report["status"] != Status.AWAITING_PHOTO:
         return report  # a later upload after the verdict, or an expired report: ignored
 
@@ -103,36 +103,101 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
         photos.write(clean_name, result.derivatives.clean_jpeg, content_type="image/jpeg")
         photos.write(thumb_name, result.derivatives.thumbnail_jpeg, content_type="image/jpeg")
         photo_fields |= {"photo.clean_object": clean_name, "photo.thumbnail_object": thumb_name}
-    status = VERDICT_STATUS[result.verdict]
 
     def mutation(current: dict[str, Any]) -> dict[str, Any] | None:
         if current["status"] != Status.AWAITING_PHOTO or current["photo"].get("event") == obj.event_key:
             return None
         note = "; ".join(r.message for r in result.reasons)
-        return photo_fields | {
-            "status": status.value,
-            "status_changed_at": now,
-            "timeline": current["timeline"] + [timeline_entry(status.value, now, "verify_photo", note)],
-        }
+        return Report.from_doc(current).photo_verdict(result.verdict, now=now, note=note,
+                                                      photo_fields=photo_fields)
 
     after = reports.mutate(report_id, mutation)
+    if after is not None and after["photo"].get("event") == obj.event_key:
+        publish_status_changed(publish, after)
     _republish_if_verified(after, publish)
     return after
 
 
+def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, photos: PhotoStore,
+                 photo_index, publish: Publisher, clock: Clock, policy: PhotoPolicy,
+                 reopen_window: timedelta) -> dict[str, Any] | None:
+    """An SKPD's proof photo: the same checks as a citizen's (fresh, near the report's point, not
+    reused, not the report's own photo, safe decode, EXIF-free copies); only an accepted proof
+    resolves the report, a rejected one returns it to work with the reasons."""
+    report = reports.get(target.report_id)
+    if report is None:
+        raise ReportNotFound(f"laporan {target.report_id} tidak ditemukan / report not found")
+    resolution = report.get("resolution") or {}
+    if resolution.get("event") == obj.event_key:
+        publish_status_changed(publish, report)  # a redelivery: the decision is made
+        return report
+    if report["status"] != Status.RESOLVING or resolution.get("attempt") != target.proof_attempt:
+        return report  # an old attempt's upload, or no proof awaited: ignored
+    now = clock()
+    try:
+        data = photos.read(obj.name, generation=obj.generation, max_bytes=policy.max_bytes)
+    except FileNotFoundError:
+        return report
+    except PhotoTooLarge:
+        result = PhotoVerification(verdict="rejected", reasons=[reason("too_large")])
+    else:
+        own = report["photo"].get("phash")
+        result = _verify(data, obj, report, photo_index=photo_index, now=now, policy=policy,
+                         received_at=now, taken_at=None,
+                         also_compare=[(f"{target.report_id} (foto laporan ini / this report's photo)", own)]
+                         if own else [])
+        if result.exif_taken_at and result.exif_taken_at < _aware(report["received_at"]):
+            result = result.model_copy(update={"verdict": "rejected",
+                                               "reasons": [*result.reasons, reason("stale")]})
+    accepted = result.verdict == "accepted"
+    proof_fields: dict[str, Any] = {"event": obj.event_key, "exif_taken_at": result.exif_taken_at,
+                                    "gps_distance_m": result.gps_distance_m, "phash": result.phash,
+                                    "verified_at": now}
+    if accepted and result.derivatives is not None:
+        base = f"derived/{target.report_id}/resolution/{target.proof_attempt}/{obj.generation}"
+        photos.write(f"{base}/photo.jpg", result.derivatives.clean_jpeg, content_type="image/jpeg")
+        photos.write(f"{base}/thumb.jpg", result.derivatives.thumbnail_jpeg, content_type="image/jpeg")
+        proof_fields |= {"clean_object": f"{base}/photo.jpg", "thumbnail_object": f"{base}/thumb.jpg"}
+    reasons = [r.model_dump() for r in result.reasons]
+    note = ("Bukti penyelesaian diterima / Proof of the fix accepted" if accepted else
+            "Bukti penyelesaian ditolak / Proof of the fix rejected: " + "; ".join(r.message for r in result.reasons))
+
+    def mutation(current: dict[str, Any]) -> dict[str, Any] | None:
+        latest = current.get("resolution") or {}
+        if (current["status"] != Status.RESOLVING or latest.get("attempt") != target.proof_attempt
+                or latest.get("event") == obj.event_key):
+            return None
+        return Report.from_doc(current).proof_verdict(accepted, now=now, note=note, reasons=reasons,
+                                                      proof_fields=proof_fields,
+                                                      reopen_window=reopen_window)
+
+    after = reports.mutate(target.report_id, mutation)
+    if after is not None and (after.get("resolution") or {}).get("event") == obj.event_key:
+        publish_status_changed(publish, after)
+    return after
+
+
 def _verify(data: bytes, obj: StoredObject, report: dict[str, Any], *, photo_index, now,
-            policy: PhotoPolicy) -> PhotoVerification:
+            policy: PhotoPolicy, received_at=None, taken_at=None,
+            also_compare: list[tuple[str, str]] | None = None) -> PhotoVerification:
     report_id = report["report_id"]
+    recent = photo_index.recent_hashes(since=now - REUSE_WINDOW, exclude_report=report_id)
     return verify_photo(
         data,
         declared_content_type=obj.content_type,
         lat=report["point"]["lat"],
         lon=report["point"]["lon"],
-        received_at=report["received_at"],
-        taken_at=report.get("photo_taken_at"),
-        recent_hashes=photo_index.recent_hashes(since=now - REUSE_WINDOW, exclude_report=report_id),
+        received_at=received_at or report["received_at"],
+        taken_at=taken_at if received_at else report.get("photo_taken_at"),
+        recent_hashes=[*recent, *(also_compare or [])],
         policy=policy,
     )
+
+
+def _aware(value):
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _republish_if_verified(report: dict[str, Any], publish: Publisher) -> None:

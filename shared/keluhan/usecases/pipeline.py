@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from keluhan.domain.forwarding import Delivery
 from keluhan.domain.location import Location
-from keluhan.domain.report import Event, Status, can_transition, timeline_entry
+from keluhan.domain.report import Event, Report, StaleOrIllegal, Status, can_transition
+from keluhan.domain.workflow import Action, system
 from keluhan.ports import Clock, PermanentError, Publisher, Reports, TransientError
-from keluhan.usecases.events import publish_event
+from keluhan.usecases.events import publish_event, publish_status_changed
 
 
 class ReportNotFound(TransientError):
@@ -28,23 +28,17 @@ def locate_report(report_id: str, *, reports: Reports, geo: Locator, publish: Pu
     """Add kelurahan, kecamatan and road status; keep the raw point; record the data version."""
     now = clock()
 
-    def mutation(report: dict[str, Any]) -> dict[str, Any] | None:
-        if "located" in report.get("stages", {}):
+    def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
+        report = Report.from_doc(doc)
+        if "located" in report.stages:
             return None
-        if not can_transition(report["status"], Status.LOCATED):
-            raise PermanentError(f"status {report['status']} cannot be located")
-        point = report["point"]
-        location = geo.locate(point["lat"], point["lon"], report.get("street"))
-        return {
-            "location": location.model_dump(mode="json"),
-            "status": Status.LOCATED.value,
-            "status_changed_at": now,
-            "stages.located": {"at": now, "data_version": location.data_version},
-            "timeline": report["timeline"] + [timeline_entry(Status.LOCATED.value, now, "enrich_geo",
-                                                             _place(location))],
-        }
+        if not can_transition(report.status, Status.LOCATED):
+            raise PermanentError(f"status {report.status} cannot be located")
+        location = geo.locate(report.point["lat"], report.point["lon"], report.street)
+        return report.locate(location, now=now, note=_place(location))
 
     report = mutate_report(reports, report_id, mutation)
+    publish_status_changed(publish, report)
     publish_event(publish, Event(name="ReportLocated", report_id=report_id))
     return report
 
@@ -54,24 +48,33 @@ class RoutingDecider(Protocol):
         """The routing decision (assignee, kind, rule, rules_version, reason, ...)."""
 
 
+ROUTER = system("route_report")
+
+
 def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, publish: Publisher,
                  clock: Clock) -> dict[str, Any]:
     """Assign the report by the routing rules; store the decision and which rule made it."""
     now = clock()
 
-    def mutation(report: dict[str, Any]) -> dict[str, Any] | None:
-        if "routed" in report.get("stages", {}):
+    def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
+        report = Report.from_doc(doc)
+        if "routed" in report.stages:
             return None
-        if report["status"] != Status.LOCATED:
-            raise PermanentError(f"status {report['status']} cannot be routed")
-        location = Location.model_validate(report["location"]) if report.get("location") else None
-        decision = decide(category=report["category"], location=location)
-        return {**assignment_changes(report, decision, now=now, by="route_report", note=decision.reason),
+        if report.status != Status.LOCATED:
+            raise PermanentError(f"status {report.status} cannot be routed")
+        location = Location.model_validate(report.location) if report.location else None
+        decision = decide(category=report.category, location=location)
+        return {**report.assign(decision, action=Action.ROUTE, actor=ROUTER, now=now, note=decision.reason),
                 "stages.routed": {"at": now, "rule": decision.rule}}
 
     report = mutate_report(reports, report_id, mutation)
-    publish_event(publish, routed_event(report))
+    publish_status_changed(publish, report)
+    publish_routed(publish, report)
     return report
+
+
+def publish_routed(publish: Publisher, report: dict[str, Any]) -> None:
+    publish_event(publish, routed_event(report))
 
 
 def routed_event(report: dict[str, Any]) -> Event:
@@ -83,29 +86,16 @@ def routed_event(report: dict[str, Any]) -> Event:
     return Event(name="ReportRouted", report_id=report["report_id"], attributes=attributes)
 
 
-def assignment_changes(report: dict[str, Any], decision, *, now, by: str, note: str) -> dict[str, Any]:
-    """The field changes that put a report with the decided assignee: SKPD queue, external body
-    (with a fresh tracked delivery), or triage."""
-    status = {"skpd": Status.ROUTED, "external": Status.FORWARDED, "triage": Status.TRIAGE}[decision.kind]
-    if not can_transition(report["status"], status):
-        raise PermanentError(f"status {report['status']} cannot become {status.value}")
-    changes = {
-        "routing": {**decision.model_dump(mode="json"), "at": now},
-        "assignee": decision.assignee,
-        "status": status.value,
-        "status_changed_at": now,
-        "timeline": report["timeline"] + [timeline_entry(status.value, now, by, note)],
-    }
-    if decision.kind == "external":
-        delivery = Delivery.start(report_id=report["report_id"], assignee=decision.assignee, now=now,
-                                  assignment=len(report.get("reassignments") or []))
-        changes["forwarding"] = delivery.model_dump()
-    return changes
-
-
 def mutate_report(reports: Reports, report_id: str, mutation) -> dict[str, Any]:
-    """Apply a mutation; a missing report is retried (and dead-lettered if it never appears)."""
-    report = reports.mutate(report_id, mutation)
+    """Apply a mutation; a missing report is retried (and dead-lettered if it never appears), a
+    move the workflow does not allow from the stored status is permanent."""
+    def checked(doc: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return mutation(doc)
+        except StaleOrIllegal as exc:
+            raise PermanentError(str(exc)) from exc
+
+    report = reports.mutate(report_id, checked)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
     return report

@@ -1,18 +1,44 @@
-"""Hand-over between SKPDs and reassignment by operators: routing again, with a recorded reason."""
+"""Reassignment by operators: routing again, or a chosen assignee, with a recorded reason."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from keluhan.domain.assignees import get_assignee
 from keluhan.domain.location import Location
-from keluhan.domain.report import Status
+from keluhan.domain.report import KIND_STATUS, InvalidMove, Report
 from keluhan.domain.routing import RoutingDecision
+from keluhan.domain.workflow import Action, Actor, Role
 from keluhan.ports import Clock, PermanentError, Publisher, Reports
-from keluhan.usecases.events import publish_event
-from keluhan.usecases.pipeline import RoutingDecider, assignment_changes, mutate_report, routed_event
+from keluhan.usecases.events import publish_status_changed
+from keluhan.usecases.pipeline import RoutingDecider, mutate_report, publish_routed
 
-REASSIGNABLE = {Status.ROUTED, Status.FORWARDED, Status.TRIAGE}
+
+def decision_for(report: Report, *, to: str | None, reason: str, decide: RoutingDecider) -> RoutingDecision:
+    """The rules in force (to=None), or the chosen assignee, as a routing decision."""
+    if to is None:
+        location = Location.model_validate(report.location) if report.location else None
+        return decide(category=report.category, location=location)
+    assignee = get_assignee(to)
+    if assignee is None:
+        raise InvalidMove("assignee", f"assignee {to!r} tidak dikenal / unknown assignee")
+    return RoutingDecision(assignee=assignee.id, assignee_name=assignee.name, kind=assignee.kind,
+                           display=assignee.display, rule="manual",
+                           rules_version=(report.routing or {}).get("rules_version", ""), reason=reason)
+
+
+def reassignment(report: Report, decision: RoutingDecision, *, actor: Actor, reason: str,
+                 now: datetime, expected_status: str | None = None) -> dict[str, Any] | None:
+    """The changes that hand the report to the decided assignee; None if it already has it."""
+    if decision.assignee == report.assignee:
+        return None
+    entry = {"at": now, "by": actor.label, "reason": reason, "from": report.assignee, "to": decision.assignee}
+    if expected_status is not None:  # a person's move: who may, and from which status, checked first
+        report.act(Action.REASSIGN, actor=actor, is_reporter=False, expected_status=expected_status, now=now,
+                   to=KIND_STATUS[decision.kind])
+    return {**report.assign(decision, action=Action.REASSIGN, actor=actor, now=now, note=reason),
+            "reassignments": [*report.reassignments, entry]}
 
 
 def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, reports: Reports,
@@ -21,28 +47,19 @@ def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, rep
     if not reason.strip():
         raise PermanentError("alasan wajib diisi / a reason is required")
     now = clock()
+    actor = Actor(Role.OPERATOR, by.removeprefix("operator:"))
 
-    def mutation(report: dict[str, Any]) -> dict[str, Any] | None:
-        if report["status"] not in REASSIGNABLE:
-            raise PermanentError(f"status {report['status']} tidak bisa dialihkan / cannot be reassigned")
-        if to is None:
-            location = Location.model_validate(report["location"]) if report.get("location") else None
-            decision = decide(category=report["category"], location=location)
-        else:
-            assignee = get_assignee(to)
-            if assignee is None:
-                raise PermanentError(f"assignee {to!r} tidak dikenal / unknown assignee")
-            decision = RoutingDecision(assignee=assignee.id, assignee_name=assignee.name, kind=assignee.kind,
-                                       display=assignee.display, rule="manual",
-                                       rules_version=report.get("routing", {}).get("rules_version", ""),
-                                       reason=reason)
-        if decision.assignee == report.get("assignee"):
-            return None
-        history = report.get("reassignments") or []
-        entry = {"at": now, "by": by, "reason": reason, "from": report.get("assignee"), "to": decision.assignee}
-        return {**assignment_changes(report, decision, now=now, by=by, note=reason),
-                "reassignments": history + [entry]}
+    def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
+        report = Report.from_doc(doc)
+        try:
+            decision = decision_for(report, to=to, reason=reason, decide=decide)
+        except InvalidMove as exc:
+            raise PermanentError(str(exc)) from exc
+        return reassignment(report, decision, actor=actor, reason=reason, now=now)
 
+    before = reports.get(report_id)
     report = mutate_report(reports, report_id, mutation)
-    publish_event(publish, routed_event(report))
+    if before is not None and before.get("assignee") != report.get("assignee"):
+        publish_status_changed(publish, report)
+    publish_routed(publish, report)
     return report

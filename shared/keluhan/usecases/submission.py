@@ -6,16 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from keluhan.domain.report import (
-    Event,
-    Status,
-    SubmitReport,
-    photo_object_name,
-    submission_key,
-    timeline_entry,
-)
-from keluhan.ports import Clock, PhotoStore, Publisher, Reports
-from keluhan.usecases.events import publish_event
+from keluhan.domain.report import Event, Report, Status, SubmitReport, submission_key
+from keluhan.domain.workflow import Actor, Role
+from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports
+from keluhan.usecases.events import publish_event, publish_status_changed
 
 
 class IdempotencyConflict(Exception):
@@ -40,48 +34,34 @@ class SubmitResult:
     upload: dict[str, Any] | None
 
 
-def new_report(cmd: SubmitReport, *, report_id: str, reporter_uid: str, now: datetime,
-               policy: PhotoUploadPolicy) -> dict[str, Any]:
-    status = Status.AWAITING_PHOTO if cmd.needs_photo else Status.RECEIVED
-    photo: dict[str, Any] = {"required": cmd.needs_photo}
-    if cmd.needs_photo:
-        photo |= {"object": photo_object_name(report_id), "content_type": cmd.photo_content_type,
-                  "deadline": now + policy.wait, "verdict": None}
-    else:
-        photo |= {"verdict": "not_required"}
-    return {
-        "report_id": report_id,
-        # Who reported stays in submissions/{key}; SKPD tools reading reports see only the key.
-        "reporter_ref": submission_key(reporter_uid, cmd.client_id),
-        "channel": cmd.channel,
-        "category": cmd.category,
-        "description": cmd.description,
-        "point": {"lat": cmd.lat, "lon": cmd.lon, "accuracy_m": cmd.accuracy_m},
-        "street": cmd.street,
-        "photo_taken_at": cmd.photo_taken_at,
-        "received_at": now,
-        "status": status.value,
-        "status_changed_at": now,
-        "photo": photo,
-        "stages": {},
-        "timeline": [timeline_entry(status.value, now, "reporter")],
-    }
+class ChannelNotPermitted(Exception):
+    """A body claims an intake channel that the caller's identity does not carry (403)."""
 
 
-def submit_report(cmd: SubmitReport, *, reporter_uid: str, reports: Reports,
-                  publish: Publisher, photos: PhotoStore, clock: Clock, new_id,
-                  policy: PhotoUploadPolicy) -> SubmitResult:
-    """Store the report once per key; hand out a fresh upload URL or (re-)publish acceptance."""
+def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish: Publisher,
+                  photos: PhotoStore, clock: Clock, new_id, policy: PhotoUploadPolicy,
+                  holds: Holds | None = None) -> SubmitResult:
+    """Store the report once per key; hand out a fresh upload URL or (re-)publish acceptance.
+
+    Only a caller whose identity carries a channel (custom claim `channel`) submits on that
+    channel's behalf; a reporter an operator holds has new reports go to moderation.
+    """
+    reporter_uid = actor.id
+    if cmd.channel != "warga" and not (actor.role == Role.CHANNEL and actor.channel == cmd.channel):
+        raise ChannelNotPermitted(cmd.channel)
     now = clock()
-    candidate = new_report(cmd, report_id=new_id(), reporter_uid=reporter_uid, now=now,
-                           policy=policy)
+    key = submission_key(reporter_uid, cmd.client_id)
+    held = bool(holds and holds.is_held(reporter_uid))
+    candidate = Report.submitted(cmd, report_id=new_id(), reporter_ref=key, actor=actor, now=now,
+                                 photo_wait=policy.wait, held=held)
     submission = {"report_id": candidate["report_id"], "reporter_uid": reporter_uid,
                   "client_id": cmd.client_id, "request_hash": cmd.fingerprint(), "created_at": now}
-    stored, stored_submission, created = reports.create(candidate, submission_key=candidate["reporter_ref"],
+    stored, stored_submission, created = reports.create(candidate, submission_key=key,
                                                         submission=submission)
     if not created and stored_submission["request_hash"] != submission["request_hash"]:
         raise IdempotencyConflict(stored["report_id"])
-    stored = expire_if_due(stored, reports=reports, now=now)
+    stored = expire_if_due(stored, reports=reports, now=now, publish=publish)
+    publish_status_changed(publish, stored)  # a retry re-announces; consumers dedupe on (report, seq)
 
     upload = None
     if stored["status"] == Status.AWAITING_PHOTO:
@@ -95,7 +75,8 @@ def submit_report(cmd: SubmitReport, *, reporter_uid: str, reports: Reports,
     return SubmitResult(stored, created, upload)
 
 
-def expire_if_due(report: dict[str, Any], *, reports: Reports, now: datetime) -> dict[str, Any]:
+def expire_if_due(report: dict[str, Any], *, reports: Reports, now: datetime,
+                  publish: Publisher | None = None) -> dict[str, Any]:
     """A report whose photo never arrived expires, visibly, once its deadline has passed."""
     if report["status"] != Status.AWAITING_PHOTO or _aware(report["photo"]["deadline"]) > now:
         return report
@@ -103,21 +84,14 @@ def expire_if_due(report: dict[str, Any], *, reports: Reports, now: datetime) ->
     def expire(current: dict[str, Any]) -> dict[str, Any] | None:
         if current["status"] != Status.AWAITING_PHOTO:
             return None
-        return {"status": Status.PHOTO_EXPIRED.value, "status_changed_at": now,
-                "photo.verdict": "expired",
-                "timeline": current["timeline"] + [timeline_entry(Status.PHOTO_EXPIRED.value, now, "system")]}
+        return Report.from_doc(current).expire_photo(now=now)
 
-    return reports.mutate(report["report_id"], expire) or report
-
-
-def expire_overdue_reports(*, reports: Reports, clock: Clock, limit: int = 500) -> int:
-    """Expire every report whose photo never arrived in time; the number expired."""
-    now = clock()
-    expired = 0
-    for report in reports.overdue_photo_waits(now=now, limit=limit):
-        if expire_if_due(report, reports=reports, now=now)["status"] == Status.PHOTO_EXPIRED:
-            expired += 1
-    return expired
+    after = reports.mutate(report["report_id"], expire)
+    if after is None:
+        return report
+    if publish is not None and after["status"] == Status.PHOTO_EXPIRED:
+        publish_status_changed(publish, after)
+    return after
 
 
 def _aware(value: datetime) -> datetime:

@@ -7,7 +7,7 @@ locals {
       # topology
       trigger   = "http"
       topics    = []
-      publishes = ["report-accepted"]
+      publishes = ["report-accepted", "report-status-changed"]
       timeout_s = 30
       # deployment
       memory      = "512Mi"
@@ -19,12 +19,20 @@ locals {
       publishes   = []
       timeout_s   = 30
       memory      = "256Mi"
-      bucket_role = "roles/storage.objectViewer"
+      bucket_role = "roles/storage.objectViewer" # signs GET links of the proof photo's EXIF-free copy
+    }
+    act_on_report = {
+      trigger     = "http"
+      topics      = []
+      publishes   = ["report-accepted", "report-routed", "report-status-changed"]
+      timeout_s   = 30
+      memory      = "256Mi"
+      bucket_role = "roles/storage.objectCreator" # signed PUT URLs for proof photos under resolution/
     }
     verify_photo = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded"]
-      publishes             = ["report-accepted"]
+      publishes             = ["report-accepted", "report-status-changed"]
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
@@ -37,7 +45,7 @@ locals {
     enrich_geo = {
       trigger               = "pubsub"
       topics                = ["report-accepted"]
-      publishes             = ["report-located"]
+      publishes             = ["report-located", "report-status-changed"]
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
@@ -50,7 +58,7 @@ locals {
     route_report = {
       trigger               = "pubsub"
       topics                = ["report-located"]
-      publishes             = ["report-routed"]
+      publishes             = ["report-routed", "report-status-changed"]
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
@@ -76,7 +84,7 @@ locals {
     sweep_reports = {
       trigger               = "pubsub"
       topics                = ["sweep-tick"]
-      publishes             = []
+      publishes             = ["report-status-changed"]
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
@@ -101,7 +109,7 @@ locals {
     }
   }
 
-  stage_topics       = ["photo-uploaded", "report-accepted", "report-located", "report-routed", "sweep-tick"]
+  stage_topics       = ["photo-uploaded", "report-accepted", "report-located", "report-routed", "sweep-tick", "report-status-changed"]
   dead_letter_topics = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter"]
 
   # One push subscription per (function, topic), named `<function>--<topic>`.

@@ -1,0 +1,251 @@
+"""The workflow of a report as data: statuses, who may make which move, and from where to where.
+
+Every status change, the pipeline's included, is one of these moves; the report aggregate
+(`keluhan.domain.report.Report`) applies them and writes the timeline entry in the same change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The citizen-visible workflow status of a report."""
+
+    RECEIVED = "received"            # accepted for processing, no photo needed
+    AWAITING_PHOTO = "awaiting_photo"
+    PHOTO_EXPIRED = "photo_expired"
+    PHOTO_REJECTED = "photo_rejected"
+    IN_MODERATION = "in_moderation"
+    VERIFIED = "verified"            # photo accepted, on its way to enrichment
+    LOCATED = "located"
+    ROUTED = "routed"                # in an SKPD's queue
+    FORWARDED = "forwarded"          # handed to an external body (delivery tracked apart)
+    TRIAGE = "triage"                # operators' triage queue
+    ACCEPTED = "accepted"            # the SKPD has taken it on
+    IN_PROGRESS = "in_progress"
+    RESOLVING = "resolving"          # the SKPD says it is fixed; its proof photo is being checked
+    RESOLVED = "resolved"            # proof accepted; the reporter may confirm or reopen
+    REOPENED = "reopened"            # the reporter disputes the fix
+    CLOSED = "closed"
+    REJECTED = "rejected"            # not a problem, with the SKPD's reason
+    DUPLICATE = "duplicate"          # the same problem as a parent report
+
+
+STATUS_TEXT: dict[Status, str] = {
+    Status.RECEIVED: "Laporan diterima / Report received",
+    Status.AWAITING_PHOTO: "Menunggu foto / Waiting for the photo",
+    Status.PHOTO_EXPIRED: "Foto tidak diunggah tepat waktu / The photo was not uploaded in time",
+    Status.PHOTO_REJECTED: "Foto ditolak / Photo rejected",
+    Status.IN_MODERATION: "Sedang diperiksa moderator / Being checked by a moderator",
+    Status.VERIFIED: "Foto terverifikasi / Photo verified",
+    Status.LOCATED: "Lokasi ditemukan / Location found",
+    Status.ROUTED: "Diteruskan ke SKPD / Assigned to a city agency",
+    Status.FORWARDED: "Diteruskan ke instansi lain / Forwarded to another authority",
+    Status.TRIAGE: "Diperiksa operator / With the operators for triage",
+    Status.ACCEPTED: "Diterima SKPD / Accepted by the agency",
+    Status.IN_PROGRESS: "Sedang dikerjakan / Work in progress",
+    Status.RESOLVING: "Bukti penyelesaian sedang diperiksa / The proof of the fix is being checked",
+    Status.RESOLVED: "Selesai dikerjakan, menunggu konfirmasi / Fixed, awaiting your confirmation",
+    Status.REOPENED: "Dibuka kembali oleh pelapor / Reopened by the reporter",
+    Status.CLOSED: "Ditutup / Closed",
+    Status.REJECTED: "Ditolak SKPD / Rejected by the agency",
+    Status.DUPLICATE: "Duplikat laporan lain / Duplicate of another report",
+}
+
+
+class Role(StrEnum):
+    """Who acts: from the caller's Firebase custom claims, or the pipeline itself."""
+
+    WARGA = "warga"          # a citizen (no claim)
+    SKPD = "skpd"            # staff of one assignee (claim `skpd: <assignee id>`)
+    OPERATOR = "operator"    # Diskominfo's War Room
+    CHANNEL = "channel"      # an intake channel's service identity (claim `channel: <code>`)
+    SYSTEM = "system"        # a pipeline function or the sweep tick
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a move: a role, an id (uid or function name) and the role's scope."""
+
+    role: Role
+    id: str
+    skpd: str | None = None
+    channel: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the timeline names the actor (never a citizen's uid: SKPD tools read it)."""
+        if self.role == Role.WARGA:
+            return "reporter"
+        if self.role == Role.SYSTEM:
+            return self.id
+        if self.role == Role.SKPD:
+            return f"skpd:{self.skpd}"
+        if self.role == Role.CHANNEL:
+            return f"channel:{self.channel}"
+        return f"operator:{self.id}"
+
+
+def system(function: str) -> Actor:
+    return Actor(Role.SYSTEM, function)
+
+
+class Action(StrEnum):
+    # the pipeline
+    SUBMIT = "submit"
+    VERIFY_PHOTO = "verify_photo"
+    EXPIRE_PHOTO = "expire_photo"
+    LOCATE = "locate"
+    ROUTE = "route"
+    # operators
+    REASSIGN = "reassign"
+    APPROVE = "approve"              # moderation: the photo is fine
+    DISAPPROVE = "disapprove"        # moderation: the photo is fake or unfit
+    # the assigned SKPD
+    ACCEPT = "accept"
+    START = "start"
+    RESOLVE = "resolve"
+    REJECT = "reject"
+    PROOF_ACCEPTED = "proof_accepted"
+    PROOF_REJECTED = "proof_rejected"
+    # the reporter
+    CONFIRM = "confirm"
+    REOPEN = "reopen"
+    AUTO_CLOSE = "auto_close"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One row of the table: from which statuses, to which, and who may."""
+
+    sources: frozenset[Status | None]
+    targets: frozenset[Status]
+    roles: frozenset[Role]
+    assignee_only: bool = False   # an SKPD only on a report currently assigned to it
+    reporter_only: bool = False   # a citizen only on their own report
+
+
+def _move(sources, targets, roles, **kw) -> Move:
+    return Move(frozenset(sources), frozenset(targets), frozenset(roles), **kw)
+
+
+S = Status
+QUEUED = (S.ROUTED, S.FORWARDED, S.TRIAGE)
+SYSTEM_ONLY = (Role.SYSTEM,)
+
+# The one transition table.
+MOVES: dict[Action, Move] = {
+    Action.SUBMIT: _move([None], [S.RECEIVED, S.AWAITING_PHOTO, S.IN_MODERATION],
+                         [Role.WARGA, Role.CHANNEL, Role.OPERATOR]),
+    Action.VERIFY_PHOTO: _move([S.AWAITING_PHOTO], [S.VERIFIED, S.PHOTO_REJECTED, S.IN_MODERATION],
+                               SYSTEM_ONLY),
+    Action.EXPIRE_PHOTO: _move([S.AWAITING_PHOTO], [S.PHOTO_EXPIRED], SYSTEM_ONLY),
+    Action.LOCATE: _move([S.RECEIVED, S.VERIFIED], [S.LOCATED], SYSTEM_ONLY),
+    Action.ROUTE: _move([S.LOCATED], QUEUED, SYSTEM_ONLY),
+    Action.REASSIGN: _move([*QUEUED, S.ACCEPTED], QUEUED, [Role.OPERATOR]),
+    Action.APPROVE: _move([S.IN_MODERATION], [S.VERIFIED], [Role.OPERATOR]),
+    Action.DISAPPROVE: _move([S.IN_MODERATION], [S.PHOTO_REJECTED], [Role.OPERATOR]),
+    Action.ACCEPT: _move([S.ROUTED], [S.ACCEPTED], [Role.SKPD], assignee_only=True),
+    Action.START: _move([S.ACCEPTED, S.REOPENED], [S.IN_PROGRESS], [Role.SKPD], assignee_only=True),
+    Action.RESOLVE: _move([S.IN_PROGRESS], [S.RESOLVING], [Role.SKPD], assignee_only=True),
+    Action.REJECT: _move([S.ROUTED, S.ACCEPTED], [S.TRIAGE, S.REJECTED, S.DUPLICATE], [Role.SKPD],
+                         assignee_only=True),
+    Action.PROOF_ACCEPTED: _move([S.RESOLVING], [S.RESOLVED], SYSTEM_ONLY),
+    Action.PROOF_REJECTED: _move([S.RESOLVING], [S.IN_PROGRESS], SYSTEM_ONLY),
+    Action.CONFIRM: _move([S.RESOLVED], [S.CLOSED], [Role.WARGA], reporter_only=True),
+    Action.REOPEN: _move([S.RESOLVED], [S.REOPENED], [Role.WARGA], reporter_only=True),
+    Action.AUTO_CLOSE: _move([S.RESOLVED], [S.CLOSED], SYSTEM_ONLY),
+}
+
+# What the HTTP endpoint accepts; the rest are made by the pipeline and the sweep tick.
+HUMAN_ACTIONS: tuple[Action, ...] = tuple(a for a, m in MOVES.items()
+                                          if a != Action.SUBMIT and Role.SYSTEM not in m.roles)
+
+
+class RejectReason(StrEnum):
+    """Why an SKPD rejects a report, and where the report goes."""
+
+    NOT_OURS = "not_ours"            # back to triage; the SKPD's clock stops
+    NOT_A_PROBLEM = "not_a_problem"
+    DUPLICATE = "duplicate"          # linked to a parent report
+
+
+REJECT_TARGET: dict[RejectReason, Status] = {
+    RejectReason.NOT_OURS: Status.TRIAGE,
+    RejectReason.NOT_A_PROBLEM: Status.REJECTED,
+    RejectReason.DUPLICATE: Status.DUPLICATE,
+}
+
+REJECT_TEXT: dict[RejectReason, str] = {
+    RejectReason.NOT_OURS: "Bukan kewenangan SKPD ini / Not this agency's responsibility",
+    RejectReason.NOT_A_PROBLEM: "Bukan masalah yang perlu ditangani / Not a problem to be handled",
+    RejectReason.DUPLICATE: "Sama dengan laporan lain / The same problem as another report",
+}
+
+
+class Denied(Exception):
+    """The actor may never make this move on this report (403)."""
+
+
+class NotAllowedNow(Exception):
+    """The move is not allowed from the report's current status (409)."""
+
+
+def authorise(action: Action, actor: Actor, *, assignee: str | None, is_reporter: bool) -> Move:
+    """The table row for `action`, if `actor` may make it on a report with this assignee."""
+    move = MOVES[action]
+    if actor.role not in move.roles:
+        raise Denied(f"peran {actor.role.value} tidak boleh {action.value} / role "
+                     f"{actor.role.value} may not {action.value}")
+    if move.assignee_only and actor.role == Role.SKPD and actor.skpd != assignee:
+        raise Denied("laporan ini bukan milik SKPD Anda / this report is not assigned to your agency")
+    if move.reporter_only and actor.role == Role.WARGA and not is_reporter:
+        raise Denied("hanya pelapor / only the reporter")
+    return move
+
+
+def check_move(action: Action, current: Status | None, target: Status) -> None:
+    """Raise NotAllowedNow unless the table allows `action` from `current` to `target`."""
+    move = MOVES[action]
+    if current not in move.sources:
+        raise NotAllowedNow(f"{action.value} tidak bisa dari status {current} / {action.value} is not "
+                            f"possible from status {current}")
+    if target not in move.targets:
+        raise NotAllowedNow(f"{action.value} tidak bisa ke {target} / {action.value} cannot lead to {target}")
+
+
+def allowed_actions(current: Status, actor: Actor, *, assignee: str | None,
+                    is_reporter: bool) -> list[str]:
+    """The moves this actor could make now: what a 409 offers instead."""
+    out = []
+    for action in HUMAN_ACTIONS:
+        move = MOVES[action]
+        if current not in move.sources:
+            continue
+        try:
+            authorise(action, actor, assignee=assignee, is_reporter=is_reporter)
+        except Denied:
+            continue
+        out.append(action.value)
+    return out
+
+
+def can_transition(current: str | None, new: str) -> bool:
+    """Whether any move of the table leads from `current` to `new`."""
+    source = Status(current) if current is not None else None
+    return any(source in m.sources and Status(new) in m.targets for m in MOVES.values())
+
+
+def replay(timeline: list[dict]) -> Status | None:
+    """The status a timeline leads to, checking every entry against the table."""
+    status: Status | None = None
+    for entry in timeline:
+        if "action" not in entry:
+            continue  # an escalation or a note: no status change
+        if entry.get("from") != (status.value if status else None):
+            raise NotAllowedNow(f"timeline entry {entry} does not follow {status}")
+        check_move(Action(entry["action"]), status, Status(entry["status"]))
+        status = Status(entry["status"])
+    return status

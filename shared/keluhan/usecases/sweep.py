@@ -1,0 +1,42 @@
+"""The sweep tick (Cloud Scheduler): every time-based move, so nothing waits forever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from keluhan.domain.report import Report
+from keluhan.ports import Clock, Publisher, Reports
+from keluhan.usecases.events import publish_status_changed
+from keluhan.usecases.submission import expire_if_due
+
+
+def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500) -> dict[str, int]:
+    """Expire photo waits and proof waits, close resolved reports whose window passed; counts."""
+    now = clock()
+    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0}
+    for doc in reports.due(status="awaiting_photo", field="photo.deadline", before=now, limit=limit):
+        if expire_if_due(doc, reports=reports, now=now, publish=publish)["status"] == "photo_expired":
+            counts["photo_expired"] += 1
+    for doc in reports.due(status="resolving", field="resolution.deadline", before=now, limit=limit):
+        counts["proof_expired"] += _apply(reports, publish, doc, lambda r: r.proof_missing(now=now))
+    for doc in reports.due(status="resolved", field="close_by", before=now, limit=limit):
+        counts["auto_closed"] += _apply(reports, publish, doc, lambda r: r.auto_close(now=now))
+    return counts
+
+
+def _apply(reports: Reports, publish: Publisher, doc: dict[str, Any],
+           change: Callable[[Report], dict[str, Any] | None]) -> int:
+    moved = False
+
+    def mutation(current: dict[str, Any]) -> dict[str, Any] | None:
+        nonlocal moved
+        changes = change(Report.from_doc(current))
+        moved = changes is not None
+        return changes
+
+    after = reports.mutate(doc["report_id"], mutation)
+    if after is not None and moved:
+        publish_status_changed(publish, after)
+    return int(moved)
+
