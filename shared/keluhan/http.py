@@ -31,16 +31,17 @@ def json_response(body: dict[str, Any], status: int, headers: dict[str, str] | N
             {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
-def error(status: int, code: str, message: str, *, field: str | None = None,
+def error(http_status: int, code: str, message: str, /, *, field: str | None = None,
           details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
           **extra: Any):
+    """`{"error": {code, message, field?, details?, …extra}}` with the HTTP status."""
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if field:
         body["error"]["field"] = field
     if details:
         body["error"]["details"] = details
     body["error"].update(extra)
-    return json_response(body, status, headers)
+    return json_response(body, http_status, headers)
 
 
 def caller(request, authenticate):

@@ -1,0 +1,293 @@
+"""Handling a report to the end with fake ports: every move through the one table, replayable."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+
+from keluhan.devstack.sample_photos import make_jpeg
+from keluhan.domain.location import Location
+from keluhan.domain.photo import PhotoPolicy
+from keluhan.domain.report import ActOnReport, NotPermitted, StaleOrIllegal, SubmitReport
+from keluhan.domain.routing import decide, default_rules_path, load_rules
+from keluhan.domain.workflow import HUMAN_ACTIONS, MOVES, Action, Actor, NotAllowedNow, Role, Status, replay
+from keluhan.usecases.handling import HandlingPolicy, ReportMissing, act_on_report
+from keluhan.usecases.photo import object_from_notification, verify_uploaded_photo
+from keluhan.usecases.pipeline import locate_report, route_report
+from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
+from keluhan.usecases.sweep import sweep
+from tests.support.fakes import FakeClock, FakeHolds, FakePhotoStore, FakePublisher, FakeReports
+
+LAT, LON = -5.162247, 119.40421  # Kel. Bontorannu, Jl. Landak Baru (a city road)
+BONTORANNU = Location(kelurahan="Bontorannu", kode_kelurahan="73.71.01.1001", kecamatan="Mariso",
+                      kode_kecamatan="73.71.01", inside_city=True, data_version="test-v1")
+CITIZEN = Actor(Role.WARGA, "siti")
+OTHER_CITIZEN = Actor(Role.WARGA, "andi")
+PU = Actor(Role.SKPD, "pu-staff", skpd="dinas-pu")
+DISHUB = Actor(Role.SKPD, "dishub-staff", skpd="dishub")
+OPERATOR = Actor(Role.OPERATOR, "op1")
+POLICY = HandlingPolicy(proof_wait=timedelta(hours=24), reopen_window=timedelta(days=7),
+                        url_ttl=timedelta(minutes=15), max_bytes=10**7)
+
+
+class FixedLocator:
+    def locate(self, lat, lon, street=None):
+        return BONTORANNU
+
+
+class FakePhotoIndex:
+    def __init__(self):
+        self.hashes = {}
+
+    def recent_hashes(self, *, since, exclude_report):
+        return [(r, h) for r, (h, at) in self.hashes.items() if r != exclude_report and at >= since]
+
+    def remember_hash(self, report_id, phash, at):
+        self.hashes[report_id] = (phash, at)
+
+
+class World:
+    def __init__(self):
+        self.reports, self.publish, self.clock = FakeReports(), FakePublisher(), FakeClock()
+        self.photos, self.index, self.holds = FakePhotoStore(), FakePhotoIndex(), FakeHolds()
+        self.rules = load_rules(default_rules_path())
+        self.seed = 0
+
+    def decide(self, *, category, location):
+        return decide(category=category, location=location, rules=self.rules)
+
+    def submit(self, actor=CITIZEN, client_id="client-0001") -> str:
+        cmd = SubmitReport(client_id=client_id, category="jalan_rusak", description="Lubang besar",
+                           lat=LAT, lon=LON, accuracy_m=5, street="Jl. Landak Baru",
+                           photo_taken_at=self.clock() - timedelta(minutes=2))
+        policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=10**7)
+        return submit_report(cmd, actor=actor, reports=self.reports, publish=self.publish, photos=self.photos,
+                             clock=self.clock, new_id=lambda: f"r-{client_id}", policy=policy,
+                             holds=self.holds).report["report_id"]
+
+    def upload(self, name: str, *, taken_at=None, generation=1, seed=None):
+        self.seed += 1
+        self.photos.objects[name] = make_jpeg(taken_at=taken_at or self.clock() - timedelta(minutes=1),
+                                              lat=LAT, lon=LON, seed=seed if seed is not None else self.seed)
+        attributes = {"eventType": "OBJECT_FINALIZE", "bucketId": "b", "objectId": name,
+                      "objectGeneration": str(generation)}
+        data = json.dumps({"bucket": "b", "name": name, "generation": str(generation),
+                           "contentType": "image/jpeg"}).encode()
+        return verify_uploaded_photo(object_from_notification(attributes, data), bucket="b", reports=self.reports,
+                                     photos=self.photos, photo_index=self.index, publish=self.publish,
+                                     clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window)
+
+    def routed(self, client_id="client-0001") -> str:
+        report_id = self.submit(client_id=client_id)
+        self.upload(f"incoming/{report_id}/photo")
+        locate_report(report_id, reports=self.reports, geo=FixedLocator(), publish=self.publish, clock=self.clock)
+        route_report(report_id, reports=self.reports, decide=self.decide, publish=self.publish, clock=self.clock)
+        self.clock.advance(hours=1)  # the SKPD gets to it later: a proof is never older than the report
+        return report_id
+
+    def act(self, report_id, action, actor, **body):
+        status = body.pop("expected_status", None) or self.reports.get(report_id)["status"]
+        cmd = ActOnReport(report_id=report_id, action=action, expected_status=status, **body)
+        return act_on_report(cmd, actor=actor, reports=self.reports, publish=self.publish, photos=self.photos,
+                             holds=self.holds, decide=self.decide, clock=self.clock, policy=POLICY)
+
+    def status(self, report_id) -> str:
+        return self.reports.get(report_id)["status"]
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+def test_pothole_is_handled_from_routed_to_closed_with_a_proof_photo(world):
+    report_id = world.routed()
+    assert world.status(report_id) == "routed"
+    assert world.reports.get(report_id)["assignee"] == "dinas-pu"
+    world.clock.advance(hours=2)
+    world.act(report_id, "accept", PU)
+    world.act(report_id, "start", PU)
+    result = world.act(report_id, "resolve", PU, note="Sudah ditambal / Patched")
+    assert world.status(report_id) == "resolving"
+    assert result.upload["url"].startswith(f"https://storage.test/resolution/{report_id}/1")
+    world.clock.advance(hours=1)
+    report = world.upload(f"resolution/{report_id}/1", seed=99)
+    assert report["status"] == "resolved", report["resolution"]
+    assert report["resolution"]["clean_object"].startswith(f"derived/{report_id}/resolution/1/")
+    assert report["close_by"] == world.clock() + POLICY.reopen_window
+    world.act(report_id, "confirm", CITIZEN)
+    report = world.reports.get(report_id)
+    assert report["status"] == "closed"
+    actions = [e["action"] for e in report["timeline"]]
+    assert actions == ["submit", "verify_photo", "locate", "route", "accept", "start", "resolve",
+                       "proof_accepted", "confirm"]
+    assert [e["by"] for e in report["timeline"]][-5:] == ["skpd:dinas-pu", "skpd:dinas-pu", "skpd:dinas-pu",
+                                                          "verify_photo", "reporter"]
+    assert replay(report["timeline"]) == Status.CLOSED
+    assert world.publish.status_changes()[-4:] == [("accepted", "in_progress"), ("in_progress", "resolving"),
+                                                   ("resolving", "resolved"), ("resolved", "closed")]
+
+
+def test_the_reporter_reopens_within_the_window_and_work_starts_again(world):
+    report_id = world.routed()
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU)
+    world.upload(f"resolution/{report_id}/1", seed=50)
+    world.clock.advance(days=6)
+    world.act(report_id, "reopen", CITIZEN, note="Masih berlubang / Still a hole")
+    assert world.status(report_id) == "reopened"
+    world.act(report_id, "start", PU)
+    world.act(report_id, "resolve", PU)
+    assert world.reports.get(report_id)["resolution"]["object"] == f"resolution/{report_id}/2"
+    assert replay(world.reports.get(report_id)["timeline"]) == Status.RESOLVING
+
+
+def test_reopening_after_the_window_is_409_offering_confirm(world):
+    report_id = world.routed()
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU)
+    world.upload(f"resolution/{report_id}/1", seed=51)
+    world.clock.advance(days=7, seconds=1)
+    with pytest.raises(StaleOrIllegal) as exc:
+        world.act(report_id, "reopen", CITIZEN)
+    assert exc.value.allowed == ["confirm"]
+
+
+def test_a_stale_proof_photo_returns_the_report_to_work_with_reasons(world):
+    report_id = world.routed()
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU)
+    report = world.upload(f"resolution/{report_id}/1", taken_at=world.clock() - timedelta(days=7), seed=52)
+    assert report["status"] == "in_progress"
+    assert report["resolution"]["verdict"] == "rejected"
+    assert "stale" in [r["code"] for r in report["resolution"]["reasons"]]
+    assert "ditolak" in report["timeline"][-1]["note"]
+
+
+def test_the_reports_own_photo_is_no_proof_of_the_fix(world):
+    report_id = world.routed()
+    original = world.photos.objects[f"incoming/{report_id}/photo"]
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU)
+    world.photos.objects[f"resolution/{report_id}/1"] = original
+    attributes = {"eventType": "OBJECT_FINALIZE", "bucketId": "b", "objectId": f"resolution/{report_id}/1",
+                  "objectGeneration": "5"}
+    report = verify_uploaded_photo(object_from_notification(attributes, b""), bucket="b", reports=world.reports,
+                                   photos=world.photos, photo_index=world.index, publish=world.publish,
+                                   clock=world.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window)
+    assert report["status"] == "in_progress"
+    assert "reused" in [r["code"] for r in report["resolution"]["reasons"]]
+
+
+def test_redelivered_proof_changes_nothing(world):
+    report_id = world.routed()
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU)
+    first = world.upload(f"resolution/{report_id}/1", seed=53)
+    again = world.upload(f"resolution/{report_id}/1", seed=53)
+    assert again["timeline"] == first["timeline"]
+
+
+def test_the_sweep_closes_resolved_reports_after_the_window_and_resumes_missing_proofs(world):
+    closed_id = world.routed("client-a")
+    waiting_id = world.routed("client-b")
+    for report_id in (closed_id, waiting_id):
+        for action in ("accept", "start", "resolve"):
+            world.act(report_id, action, PU)
+    world.upload(f"resolution/{closed_id}/1", seed=54)
+    world.clock.advance(days=1, seconds=1)
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock)["proof_expired"] == 1
+    assert world.status(waiting_id) == "in_progress"
+    world.clock.advance(days=7)
+    counts = sweep(reports=world.reports, publish=world.publish, clock=world.clock)
+    assert counts["auto_closed"] == 1 and world.status(closed_id) == "closed"
+    assert world.reports.get(closed_id)["timeline"][-1]["by"] == "sweep_reports"
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock)["auto_closed"] == 0
+
+
+def test_not_ours_goes_back_to_triage_and_leaves_the_skpd_queue(world):
+    report_id = world.routed()
+    world.act(report_id, "reject", PU, reason="not_ours", note="Ini saluran, bukan jalan / A drain, not a road")
+    report = world.reports.get(report_id)
+    assert report["status"] == "triage" and report["assignee"] == "triage"
+    assert report["timeline"][-1]["reason"] == "not_ours"
+    with pytest.raises(NotPermitted):
+        world.act(report_id, "accept", PU)
+    world.act(report_id, "reassign", OPERATOR, assignee="dishub", note="Saluran / Drains")
+    assert world.reports.get(report_id)["assignee"] == "dishub"
+    world.act(report_id, "accept", DISHUB)
+    assert replay(world.reports.get(report_id)["timeline"]) == Status.ACCEPTED
+
+
+def test_a_duplicate_links_to_its_parent_which_counts_supporters_once(world):
+    parent = world.routed("client-a")
+    child = world.routed("client-b")
+    world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
+    assert world.status(child) == "duplicate"
+    assert world.reports.get(child)["parent_id"] == parent
+    assert world.reports.get(parent)["supporters"] == 1
+    from keluhan.domain.report import InvalidMove
+
+    with pytest.raises(InvalidMove):
+        world.act(world.routed("client-c"), "reject", PU, reason="duplicate", parent_id="no-such-report")
+
+
+def test_another_citizen_cannot_see_the_report_to_act_on_it(world):
+    report_id = world.routed()
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU)
+    world.upload(f"resolution/{report_id}/1", seed=55)
+    with pytest.raises(ReportMissing):
+        world.act(report_id, "confirm", OTHER_CITIZEN)
+
+
+def test_a_held_reporter_goes_to_moderation_and_an_operator_approves(world):
+    first = world.routed("client-a")
+    world.act(first, "hold", OPERATOR, note="Banjir laporan / Flooding reports")
+    held = world.submit(client_id="client-b")
+    report = world.upload(f"incoming/{held}/photo")
+    assert report["status"] == "in_moderation"
+    world.act(held, "approve", OPERATOR)
+    assert world.status(held) == "verified"
+    assert world.publish.stage_topics()[-1] == "report-accepted"
+    world.act(first, "unhold", OPERATOR)
+    free = world.submit(client_id="client-c")
+    assert world.upload(f"incoming/{free}/photo")["status"] == "verified"
+
+
+def test_random_moves_always_leave_a_timeline_that_replays_to_the_status(world):
+    rng = random.Random(7)
+    report_id = world.routed()
+    actors = [CITIZEN, PU, DISHUB, OPERATOR]
+    params = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dinas-pu", "note": "balik"}}
+    made = 0
+    for _ in range(200):
+        action = rng.choice([a.value for a in HUMAN_ACTIONS])
+        try:
+            world.act(report_id, action, rng.choice(actors), **params.get(action, {}))
+            made += 1
+        except (StaleOrIllegal, NotPermitted, ReportMissing):
+            pass
+        report = world.reports.get(report_id)
+        if report["status"] == "resolving" and rng.random() < 0.7:
+            world.upload(report["resolution"]["object"], seed=rng.randrange(10**6))
+        assert replay(world.reports.get(report_id)["timeline"]).value == world.status(report_id)
+    assert made > 5
+
+
+def test_replay_refuses_a_timeline_the_table_does_not_allow():
+    at = "2026-12-01T00:00:00Z"
+    bad = [{"status": "awaiting_photo", "from": None, "action": "submit", "at": at},
+           {"status": "closed", "from": "awaiting_photo", "action": "confirm", "at": at}]
+    with pytest.raises(NotAllowedNow):
+        replay(bad)
+
+
+def test_every_move_of_the_table_names_who_may_make_it():
+    for action, move in MOVES.items():
+        assert move.roles, action
+        assert move.targets, action
+    assert Action.SUBMIT not in HUMAN_ACTIONS and Action.PROOF_ACCEPTED not in HUMAN_ACTIONS
