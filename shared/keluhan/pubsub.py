@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Message:
+    """One pushed Pub/Sub message; on a dead-letter topic, the `ports.DeadLetter` the use case reads."""
+
     data: bytes
     attributes: dict[str, str]
     message_id: str
