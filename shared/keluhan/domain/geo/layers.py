@@ -1,4 +1,4 @@
-"""Reading and checking the kelurahan, neighbouring-regency and road GeoJSON layers."""
+"""Parsing and checking the kelurahan, neighbouring-regency and road GeoJSON layers."""
 
 from __future__ import annotations
 
@@ -60,16 +60,15 @@ def feature_label(i: int, props: dict, spec: LayerSpec) -> str:
     return f"#{i} ({' '.join(w for w in words if w)})" if any(words) else f"#{i}"
 
 
-def read_layer(path: Path | str, spec: LayerSpec) -> Layer:
-    """Parse a FeatureCollection and check geometry types, lon/lat ranges and required properties."""
+def parse_layer(raw: bytes, spec: LayerSpec, *, path: Path | str) -> Layer:
+    """Parse a FeatureCollection read from `path`; check geometry types, lon/lat ranges, required properties."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
         data = json.loads(raw)
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         raise GeoDataError(path, f"cannot read GeoJSON: {exc}") from exc
     features = data.get("features") if isinstance(data, dict) else None
-    if data.get("type") != "FeatureCollection" or not isinstance(features, list) or not features:
+    if not isinstance(features, list) or data.get("type") != "FeatureCollection" or not features:
         raise GeoDataError(path, "not a GeoJSON FeatureCollection with features")
     properties, geometries = [], []
     for i, feature in enumerate(features):
