@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
 
 import numpy as np
 import shapely
@@ -20,8 +20,8 @@ ROAD_STATUSES = ("nasional", "provinsi", "kota")
 class GeoDataError(ValueError):
     """A geo file that cannot be used; the message names the file, the feature and the problem."""
 
-    def __init__(self, path: Path | str, problem: str, feature: str | None = None) -> None:
-        where = f"{Path(path).name}: feature {feature}" if feature else Path(path).name
+    def __init__(self, path: PurePath | str, problem: str, feature: str | None = None) -> None:
+        where = f"{PurePath(path).name}: feature {feature}" if feature else PurePath(path).name
         super().__init__(f"{where}: {problem}")
 
 
@@ -44,7 +44,7 @@ ROADS = LayerSpec("roads", LINES, ("name", "status"), ("name",))
 class Layer:
     """One GeoJSON layer: its features' properties and lon/lat geometries, in file order."""
 
-    path: Path
+    path: PurePath  # where it was read from: named in errors, copied by an import
     digest: str
     properties: list[dict]
     geometries: np.ndarray
@@ -60,9 +60,9 @@ def feature_label(i: int, props: dict, spec: LayerSpec) -> str:
     return f"#{i} ({' '.join(w for w in words if w)})" if any(words) else f"#{i}"
 
 
-def parse_layer(raw: bytes, spec: LayerSpec, *, path: Path | str) -> Layer:
+def parse_layer(raw: bytes, spec: LayerSpec, *, path: PurePath | str) -> Layer:
     """Parse a FeatureCollection read from `path`; check geometry types, lon/lat ranges, required properties."""
-    path = Path(path)
+    path = PurePath(path)
     try:
         data = json.loads(raw)
     except ValueError as exc:
