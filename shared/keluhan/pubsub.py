@@ -44,7 +44,7 @@ class Message:
         report_id = (self.attributes.get("report_id")
                      or report_id_from_object(self.attributes.get("objectId", ""))
                      or self.json().get("report_id"))
-        if not valid_report_id(report_id):
+        if not isinstance(report_id, str) or not valid_report_id(report_id):
             raise PermanentError("report_id tidak ada / message has no valid report_id")
         return report_id
 

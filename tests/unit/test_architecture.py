@@ -65,3 +65,9 @@ def test_a_function_imports_no_other_function_nor_dev_only_code(function):
     others = {m for m in imported if m == "." or m.split(".")[0] in {*FUNCTIONS, "functions", "main"} - {function}}
     dev_only = {m for m in imported if m.split(".")[:2] in (["keluhan", "cli"], ["keluhan", "devstack"])}
     assert not others | dev_only, f"functions/{function}/main.py imports {sorted(others | dev_only)}"
+
+
+def test_mypy_finds_nothing():
+    # Incremental: the cache in .mypy_cache makes a re-run take about a second.
+    result = _run("mypy")
+    assert result.returncode == 0, "mypy ([tool.mypy] in pyproject.toml):\n" + result.stdout + result.stderr

@@ -31,10 +31,10 @@ def record_dead_letter(message: DeadLetter, *, dead_letters, reports: Reports,
         report_id = None
     report = reports.get(report_id) if report_id else None
     attempts = message.attributes.get("CloudPubSubDeadLetterSourceDeliveryCount", "?")
-    if report_id and report is None:
-        reason = "laporan tidak ditemukan / report not found"
-    elif report_id is None:
+    if report_id is None:
         reason = "pesan tanpa report_id / message without a report_id"
+    elif report is None:
+        reason = "laporan tidak ditemukan / report not found"
     elif stage == "forward_report" and (report.get("forwarding") or {}).get("last_error"):
         reason = report["forwarding"]["last_error"]
     else:
@@ -55,7 +55,7 @@ def record_dead_letter(message: DeadLetter, *, dead_letters, reports: Reports,
     }
     dead_letter_id = f"{stage}-{message.fingerprint()}"
     dead_letters.add(dead_letter_id, record)
-    if stage == "forward_report" and report is not None:
+    if stage == "forward_report" and report_id and report is not None:
         mark_delivery_failed(report_id, reason, reports=reports, clock=clock,
                              idempotency_key=message.attributes.get("delivery_key"))
     return dead_letter_id, record

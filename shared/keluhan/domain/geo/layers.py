@@ -99,7 +99,7 @@ def parse_layer(raw: bytes, spec: LayerSpec, *, path: PurePath | str) -> Layer:
 
 def check_layer(layer: Layer, spec: LayerSpec, *, overlap_tolerance_m2: float = 10.0) -> None:
     """The import checks: valid geometries, unique codes, allowed road statuses, no overlaps."""
-    for i in np.flatnonzero(~shapely.is_valid(layer.geometries)):
+    for i in np.flatnonzero(~shapely.is_valid(layer.geometries)).tolist():
         reason = shapely.is_valid_reason(layer.geometries[i])
         raise GeoDataError(layer.path, f"invalid geometry: {reason}", layer.label(i, spec))
     if spec.kind == "roads":
