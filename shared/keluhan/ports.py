@@ -110,12 +110,16 @@ class DeadLetter(Protocol):
 
 
 class Delivered(Protocol):
+    """What a receiver that accepted a forwarded report answered."""
+
     @property
     def receiver_ref(self) -> str | None:
         """The receiver's own reference for the forwarded report, if it gave one."""
 
 
 class Send(Protocol):
+    """Forwarding to an external body's receiver."""
+
     def __call__(self, target: Mapping[str, str], payload: dict[str, Any], *, idempotency_key: str,
                  timeout_s: float) -> Delivered:
         """POST once to an external receiver.
