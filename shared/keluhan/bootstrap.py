@@ -38,8 +38,7 @@ class Deps:
     @functools.cached_property
     def rules(self):
         """The routing rules in force: routing_rules/current, else the bundled fixture."""
-        from keluhan.domain.routing import default_rules_path
-        from keluhan.rules_provider import RulesProvider
+        from keluhan.rules_provider import RulesProvider, default_rules_path
 
         return RulesProvider(load_doc=self.rules_doc.load, fixture_path=default_rules_path(self.settings),
                              ttl_s=self.settings.routing_rules_ttl_s)

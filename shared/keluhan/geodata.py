@@ -1,16 +1,27 @@
-"""Where the geo files are (from settings), the process's GeoIndex, and writing an imported bundle."""
+"""The geo files: where they are (from settings), reading them into the process's GeoIndex, bundling them."""
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
-from keluhan.domain.geo import GeoIndex, load_geo_index
-from keluhan.domain.geo.layers import KELURAHAN, ROADS, TETANGGA, check_layer, read_layer
+from keluhan.domain.geo import GeoIndex, RoadTable, build_geo_index
+from keluhan.domain.geo.layers import (
+    KELURAHAN,
+    ROADS,
+    TETANGGA,
+    GeoDataError,
+    Layer,
+    LayerSpec,
+    check_layer,
+    parse_layer,
+)
 from keluhan.settings import Settings
 
 BUNDLE_KELURAHAN, BUNDLE_TETANGGA, BUNDLE_ROADS, MANIFEST = (
@@ -39,6 +50,64 @@ def geo_files(settings: Settings) -> GeoFiles:
         geo_dir / "makassar_kelurahan.geojson",
         geo_dir / "makassar_tetangga.geojson",
         roads if settings.geo_roads_file or roads.exists() else None,
+    )
+
+
+def packaged_road_table() -> Path:
+    """The project's own table of national and provincial roads (keluhan/data/road_status.csv)."""
+    return Path(str(resources.files("keluhan") / "data" / "road_status.csv"))
+
+
+def read_layer(path: Path | str, spec: LayerSpec) -> Layer:
+    """Read and parse one GeoJSON layer; GeoDataError names the file when it cannot be read."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise GeoDataError(path, f"cannot read GeoJSON: {exc}") from exc
+    return parse_layer(raw, spec, path=path)
+
+
+def read_road_table(path: Path | str) -> RoadTable:
+    """Read the road-status table (name,status,toll,aliases,source,...)."""
+    path = Path(path)
+    return RoadTable.from_csv_text(path.read_bytes().decode("utf-8"), name=path.name)
+
+
+def read_kecamatan_names(path: Path | str) -> dict[str, str]:
+    """Kecamatan code -> name from a Kemendagri code list (level,kode_kemendagri,kode_induk,nama)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["kode_kemendagri"]: row["nama"] for row in csv.DictReader(handle) if row["level"] == "kecamatan"}
+
+
+def load_geo_index(
+    *,
+    kelurahan_path: Path | str,
+    neighbours_path: Path | str,
+    roads_path: Path | str | None = None,
+    kecamatan_codes_path: Path | str | None = None,
+    road_table_path: Path | str | None = None,
+    snap_distance_m: float = 150.0,
+    near_border_m: float = 20.0,
+    road_snap_m: float = 25.0,
+) -> GeoIndex:
+    """Read the layers and build the index; cheap checks only (`keluhan geo import` does the rest).
+
+    kecamatan_codes_path: optional Kemendagri code list naming a kecamatan that the kelurahan
+    properties leave out. road_table_path: defaults to the packaged table.
+    """
+    kelurahan = read_layer(kelurahan_path, KELURAHAN)
+    neighbours = read_layer(neighbours_path, TETANGGA)
+    roads = read_layer(roads_path, ROADS) if roads_path else None
+    names = read_kecamatan_names(kecamatan_codes_path) if kecamatan_codes_path else None
+    return build_geo_index(
+        kelurahan=kelurahan,
+        neighbours=neighbours,
+        roads=roads,
+        road_table=read_road_table(road_table_path or packaged_road_table()),
+        kecamatan_names=names,
+        snap_distance_m=snap_distance_m,
+        near_border_m=near_border_m,
+        road_snap_m=road_snap_m,
     )
 
 

@@ -1,8 +1,8 @@
-"""The ports use cases take: Firestore-like report storage, an event publisher, photo storage."""
+"""The ports use cases take: report storage, an event publisher, photo storage, a forwarder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,6 +21,18 @@ class Contention(Exception):
 
 class PhotoTooLarge(Exception):
     """The stored object exceeds the byte limit: it is never downloaded whole."""
+
+
+class DeliveryError(Exception):
+    """A send that did not reach an accepting receiver."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying later: timeout, connection error, 5xx, 408, 409, 429."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying the same request cannot help: 4xx, a redirect, a bad URL."""
 
 
 Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -75,6 +87,45 @@ class PhotoStore(Protocol):
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes: ...
 
     def write(self, object_name: str, data: bytes, *, content_type: str) -> None: ...
+
+
+class DeadLetter(Protocol):
+    """A message the broker gave up on, as the dead-letter use case reads it."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def attributes(self) -> Mapping[str, str]: ...
+
+    @property
+    def topic(self) -> str:
+        """The topic it arrived on (a dead-letter topic)."""
+
+    def report_id(self) -> str:
+        """The report it is about; raises PermanentError when it names none."""
+
+    def fingerprint(self) -> str:
+        """A stable key for the message's content, independent of the broker's message id."""
+
+
+class Delivered(Protocol):
+    """What a receiver that accepted a forwarded report answered."""
+
+    @property
+    def receiver_ref(self) -> str | None:
+        """The receiver's own reference for the forwarded report, if it gave one."""
+
+
+class Send(Protocol):
+    """Forwarding to an external body's receiver."""
+
+    def __call__(self, target: Mapping[str, str], payload: dict[str, Any], *, idempotency_key: str,
+                 timeout_s: float) -> Delivered:
+        """POST once to an external receiver.
+
+        Raises TransientDeliveryError or PermanentDeliveryError when the receiver did not accept.
+        """
 
 
 Clock = Callable[[], datetime]

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Message:
+    """One pushed Pub/Sub message; on a dead-letter topic, the `ports.DeadLetter` the use case reads."""
+
     data: bytes
     attributes: dict[str, str]
     message_id: str
@@ -42,7 +44,7 @@ class Message:
         report_id = (self.attributes.get("report_id")
                      or report_id_from_object(self.attributes.get("objectId", ""))
                      or self.json().get("report_id"))
-        if not valid_report_id(report_id):
+        if not isinstance(report_id, str) or not valid_report_id(report_id):
             raise PermanentError("report_id tidak ada / message has no valid report_id")
         return report_id
 

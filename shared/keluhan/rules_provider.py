@@ -1,4 +1,4 @@
-"""The routing rules in force: Firestore's routing_rules/current if present, else the fixture.
+"""The routing rules in force: Firestore's routing_rules/current if present, else the rules file.
 
 Cached for `routing_rules_ttl_s` (≤ 60 s), so an operator's change takes effect within a minute
 without a redeploy.
@@ -6,13 +6,32 @@ without a redeploy.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+
+from keluhan.domain.routing import RuleSet
+from keluhan.settings import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
+
+
+def load_rules(path: str | Path) -> RuleSet:
+    """Read and validate a rules file; raises ValueError naming the file."""
+    path = Path(path)
+    try:
+        return RuleSet.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"routing rules {path}: {exc}") from exc
+
+
+def default_rules_path(settings: Settings | None = None) -> Path:
+    """The rules file: settings.routing_rules_file when set, else fixtures/routing_rules.json."""
+    if settings is not None and settings.routing_rules_file:
+        return Path(settings.routing_rules_file)
+    return REPO_ROOT / "fixtures" / "routing_rules.json"
 
 
 class RulesProvider:
@@ -22,11 +41,9 @@ class RulesProvider:
         self._ttl = ttl_s
         self._now = monotonic
         self._lock = threading.Lock()
-        self._cached: tuple[float, Any] | None = None
+        self._cached: tuple[float, RuleSet] | None = None
 
-    def current(self):
-        from keluhan.domain.routing import RuleSet, load_rules
-
+    def current(self) -> RuleSet:
         with self._lock:
             if self._cached and self._now() - self._cached[0] < self._ttl:
                 return self._cached[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from keluhan.cli import main as keluhan
-from keluhan.domain.routing import default_rules_path
+from keluhan.rules_provider import default_rules_path
 from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
 

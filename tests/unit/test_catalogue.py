@@ -11,7 +11,8 @@ import pytest
 from keluhan.domain.assignees import ASSIGNEES, KECAMATAN, get_assignee
 from keluhan.domain.catalogue import CATEGORIES, get_category
 from keluhan.domain.location import Location
-from keluhan.domain.routing import decide, default_rules_path, load_rules
+from keluhan.domain.routing import decide
+from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.settings import SHARED_GEO
 
 REQUIRED_CODES = {

@@ -12,12 +12,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from keluhan.adapters.forward_http import (
-    PermanentDeliveryError,
-    SendResult,
-    TransientDeliveryError,
-    send_report,
-)
+from keluhan.adapters.forward_http import SendResult, send_report
+from keluhan.ports import PermanentDeliveryError, TransientDeliveryError
 
 PAYLOAD = {
     "service_request_id": "R1",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from keluhan.adapters.forward_http import PermanentDeliveryError, SendResult, TransientDeliveryError
+from keluhan.adapters.forward_http import SendResult
+from keluhan.ports import PermanentDeliveryError, TransientDeliveryError
 from keluhan.pubsub import Message
 from keluhan.usecases.dead_letters import record_dead_letter
 from keluhan.usecases.forwarding import DeliveryRetry, forward_report

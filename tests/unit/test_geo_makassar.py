@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from keluhan.domain.geo import load_geo_index
 from keluhan.domain.geo.naive import naive_answers, same_answers
+from keluhan.geodata import load_geo_index
 from keluhan.settings import SHARED_GEO
 
 

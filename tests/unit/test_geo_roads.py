@@ -2,14 +2,15 @@
 
 import pytest
 
-from keluhan.domain.geo import RoadTable, normalize_street_name, packaged_road_table
+from keluhan.domain.geo import RoadTable, normalize_street_name
 from keluhan.domain.geo.roads import choose_road, display_street_name
 from keluhan.domain.location import Road
+from keluhan.geodata import packaged_road_table, read_road_table
 
 
 @pytest.fixture(scope="module")
 def table():
-    return RoadTable.from_csv(packaged_road_table())
+    return read_road_table(packaged_road_table())
 
 
 @pytest.mark.parametrize(
@@ -102,17 +103,12 @@ def test_every_table_road_is_nasional_or_provinsi_and_only_nasional_roads_are_to
     assert all(e.source for e in table.entries)
 
 
-def test_a_name_claimed_by_two_roads_is_rejected(tmp_path):
-    path = tmp_path / "roads.csv"
-    path.write_text(
-        "name,status,toll,aliases,source\nJl. Satu,nasional,false,Dua,x\nJl. Dua,provinsi,false,,y\n", encoding="utf-8"
-    )
+def test_a_name_claimed_by_two_roads_is_rejected():
+    text = "name,status,toll,aliases,source\nJl. Satu,nasional,false,Dua,x\nJl. Dua,provinsi,false,,y\n"
     with pytest.raises(ValueError, match="also a name of"):
-        RoadTable.from_csv(path)
+        RoadTable.from_csv_text(text, name="roads.csv")
 
 
-def test_a_toll_road_that_is_not_nasional_is_rejected(tmp_path):
-    path = tmp_path / "roads.csv"
-    path.write_text("name,status,toll,aliases,source\nTol X,provinsi,true,,x\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="line 2"):
-        RoadTable.from_csv(path)
+def test_a_toll_road_that_is_not_nasional_is_rejected():
+    with pytest.raises(ValueError, match="roads.csv: line 2"):
+        RoadTable.from_csv_text("name,status,toll,aliases,source\nTol X,provinsi,true,,x\n", name="roads.csv")

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import shapely
 
-from keluhan.domain.geo import GeoDataError, load_geo_index
+from keluhan.domain.geo import GeoDataError
 from keluhan.domain.geo.naive import naive_answers, same_answers
 from keluhan.domain.location import Road
+from keluhan.geodata import load_geo_index
 from keluhan.settings import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "fixtures" / "geo"

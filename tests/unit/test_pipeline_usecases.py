@@ -9,9 +9,10 @@ import pytest
 
 from keluhan.domain.location import Location, Road
 from keluhan.domain.report import SubmitReport
-from keluhan.domain.routing import decide, default_rules_path, load_rules
+from keluhan.domain.routing import decide
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import PermanentError
+from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.usecases.pipeline import ReportNotFound, locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
 from tests.support.fakes import FakeClock, FakePhotoStore, FakePublisher, FakeReports

@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from keluhan.domain.location import Location, Road
-from keluhan.domain.routing import RuleSet, decide, default_rules_path, load_rules
+from keluhan.domain.routing import RuleSet, decide
+from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.settings import REPO_ROOT, Settings
 
 REASON = "Uji {category} / Test {category_en}"

@@ -8,7 +8,8 @@ import pytest
 
 from keluhan.domain.catalogue import CATEGORIES
 from keluhan.domain.location import Location, Road
-from keluhan.domain.routing import RuleSet, decide, default_rules_path, load_rules
+from keluhan.domain.routing import RuleSet, decide
+from keluhan.rules_provider import default_rules_path, load_rules
 
 ROADS = ("nasional", "provinsi", "kota", "none")
 

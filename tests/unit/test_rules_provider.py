@@ -1,7 +1,6 @@
 """The rules in force: Firestore's document over the fixture, re-read within the TTL (≤ 1 minute)."""
 
-from keluhan.domain.routing import default_rules_path, load_rules
-from keluhan.rules_provider import RulesProvider
+from keluhan.rules_provider import RulesProvider, default_rules_path, load_rules
 
 
 class Ticker:

@@ -31,6 +31,11 @@ def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
     return out
 
 
+def _fields(snap: firestore.DocumentSnapshot) -> dict[str, Any]:
+    """The fields of a snapshot known to exist (streamed, created, or checked with .exists)."""
+    return snap.to_dict() or {}
+
+
 class FirestoreReports:
     """reports/{report_id}, with submissions/{key} as the idempotency index."""
 
@@ -48,7 +53,7 @@ class FirestoreReports:
             batch.commit()
             return report, submission, True
         except (gexc.AlreadyExists, gexc.Conflict):
-            existing_submission = sub_ref.get().to_dict()
+            existing_submission = _fields(sub_ref.get())
             existing = self.get(existing_submission["report_id"])
             if existing is None:  # cannot happen: both are written in one batch
                 raise
@@ -68,7 +73,7 @@ class FirestoreReports:
                  .where(filter=firestore.FieldFilter("status", "==", status))
                  .where(filter=firestore.FieldFilter(field, "<", before))
                  .order_by(field).limit(limit))
-        return [d.to_dict() for d in query.stream()]
+        return [_fields(d) for d in query.stream()]
 
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         ref = self._db.collection(REPORTS).document(report_id)
@@ -78,7 +83,7 @@ class FirestoreReports:
             snap = ref.get(transaction=tx)
             if not snap.exists:
                 return None
-            doc = snap.to_dict()
+            doc = _fields(snap)
             changes = mutation(doc)
             if not changes:
                 return doc
@@ -142,12 +147,12 @@ class FirestoreDeadLetters:
 
     def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
         docs = self._db.collection(DEAD_LETTERS).order_by("at").stream()
-        out = [{"id": d.id, **d.to_dict()} for d in docs]
+        out = [{"id": d.id, **_fields(d)} for d in docs]
         return [d for d in out if include_replayed or not d.get("replayed_at")]
 
     def get(self, dead_letter_id: str) -> dict[str, Any] | None:
         snap = self._db.collection(DEAD_LETTERS).document(dead_letter_id).get()
-        return {"id": snap.id, **snap.to_dict()} if snap.exists else None
+        return {"id": snap.id, **_fields(snap)} if snap.exists else None
 
     def mark_replayed(self, dead_letter_id: str, at: datetime) -> None:
         self._db.collection(DEAD_LETTERS).document(dead_letter_id).update(

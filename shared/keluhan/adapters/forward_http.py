@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from keluhan.ports import PermanentDeliveryError, TransientDeliveryError
+
 # Pub/Sub's ack deadline is 60 s; a send must end well before it or the message is redelivered
 # while the first attempt still runs.
 MAX_TIMEOUT_S = 30.0
@@ -22,18 +24,6 @@ TRANSIENT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
 )
 REF_KEYS = ("service_request_id", "reference", "id", "token")
-
-
-class DeliveryError(Exception):
-    """A send that did not reach an accepting receiver."""
-
-
-class TransientDeliveryError(DeliveryError):
-    """Worth retrying later: timeout, connection error, 5xx, 408, 409, 429."""
-
-
-class PermanentDeliveryError(DeliveryError):
-    """Retrying the same request cannot help: 4xx, a redirect, a bad URL."""
 
 
 @dataclass(frozen=True)

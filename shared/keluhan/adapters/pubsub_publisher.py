@@ -18,9 +18,9 @@ class PubSubPublisher:
     def __call__(self, topic: str, data: dict[str, Any], attributes: dict[str, str]) -> None:
         path = self._client.topic_path(self._project, topic)
         body = json.dumps(data, default=str).encode()
-        self._client.publish(path, body, **attributes).result(timeout=PUBLISH_TIMEOUT_S)
+        self._client.publish(path, body, **attributes).result(timeout=PUBLISH_TIMEOUT_S)  # type: ignore[arg-type]  # attribute names never clash with retry/timeout/ordering_key
 
     def raw(self, topic: str, body: bytes, attributes: dict[str, str]) -> None:
         """Publish bytes as they are (dead-letter replay, storage notifications)."""
         path = self._client.topic_path(self._project, topic)
-        self._client.publish(path, body, **attributes).result(timeout=PUBLISH_TIMEOUT_S)
+        self._client.publish(path, body, **attributes).result(timeout=PUBLISH_TIMEOUT_S)  # type: ignore[arg-type]  # attribute names never clash with retry/timeout/ordering_key

@@ -24,9 +24,9 @@ def _bench(args: argparse.Namespace) -> int:
     import numpy as np
     import shapely
 
-    from keluhan.domain.geo import GeoDataError, load_geo_index
+    from keluhan.domain.geo import GeoDataError
     from keluhan.domain.geo.naive import naive_answers, same_answers
-    from keluhan.geodata import geo_files
+    from keluhan.geodata import geo_files, load_geo_index
     from keluhan.settings import get_settings
 
     if args.points < 1 or args.repeat < 1:

@@ -70,7 +70,8 @@ def run_demo(config, *, as_json: bool = False, timeout_s: float = 90.0) -> int:
     try:
         results = [_submit(client, item) for item in SCENARIO]
     except requests.ConnectionError as exc:
-        raise CliError(f"the local stack is not answering ({exc.request.url}); start it with "
+        where = exc.request.url if exc.request is not None else "?"
+        raise CliError(f"the local stack is not answering ({where!s}); start it with "
                        "`keluhan dev up`") from exc
     for item, report_id in results:
         report = client.wait_report(report_id, timeout_s=timeout_s)

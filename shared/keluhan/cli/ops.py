@@ -107,9 +107,9 @@ def _reassign(args) -> int:
     import functools
 
     from keluhan import bootstrap
-    from keluhan.domain.routing import decide, default_rules_path
+    from keluhan.domain.routing import decide
     from keluhan.ports import PermanentError
-    from keluhan.rules_provider import RulesProvider
+    from keluhan.rules_provider import RulesProvider, default_rules_path
     from keluhan.usecases.pipeline import ReportNotFound
     from keluhan.usecases.reassign import reassign_report
 
@@ -132,7 +132,7 @@ def _reassign(args) -> int:
 def _load_rules(args) -> int:
     from pathlib import Path
 
-    from keluhan.domain.routing import default_rules_path, load_rules
+    from keluhan.rules_provider import default_rules_path, load_rules
 
     path = Path(args.file) if args.file else default_rules_path()
     try:

@@ -114,6 +114,7 @@ def _copy_geo(dest: Path, *, bundle: Path | None, layers_dir: Path | None) -> No
     if bundle is not None:
         _copy_file(bundle, dest / bundle.name)
         return
+    assert layers_dir is not None, "build_functions needs a geo bundle or a geo directory"
     for name in GEO_LAYERS_REQUIRED:
         _copy_file(layers_dir / name, dest / name)
     for name in GEO_LAYERS_OPTIONAL:

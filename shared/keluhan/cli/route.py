@@ -24,7 +24,8 @@ def register(commands) -> None:
 def handle(args: argparse.Namespace) -> int:
     from keluhan.cli import CliError
     from keluhan.domain.catalogue import CATEGORIES
-    from keluhan.domain.routing import decide, default_rules_path, load_rules
+    from keluhan.domain.routing import decide
+    from keluhan.rules_provider import default_rules_path, load_rules
     from keluhan.settings import get_settings
 
     if args.category not in CATEGORIES:

@@ -25,7 +25,7 @@ class StackClient:
     def sign_in(self, email: str, password: str = "rahasia-demo") -> tuple[str, str]:
         """(uid, ID token) of a test user of the Auth emulator, created on first use."""
         base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1"
-        body = {"email": email, "password": password, "returnSecureToken": True}
+        body: dict[str, Any] = {"email": email, "password": password, "returnSecureToken": True}
         response = self.http.post(f"{base}/accounts:signUp?key=demo", json=body, timeout=10)
         if response.status_code == 400 and "EMAIL_EXISTS" in response.text:
             response = self.http.post(f"{base}/accounts:signInWithPassword?key=demo", json=body, timeout=10)

@@ -42,7 +42,7 @@ def load_rules_into_firestore(config: StackConfig) -> None:
     from google.cloud import firestore
 
     from keluhan.adapters.firestore_store import FirestoreRulesDoc
-    from keluhan.domain.routing import default_rules_path, load_rules
+    from keluhan.rules_provider import default_rules_path, load_rules
 
     os.environ.setdefault("FIRESTORE_EMULATOR_HOST", config.firestore.hostport)
     rules = load_rules(default_rules_path())

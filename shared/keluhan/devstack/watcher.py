@@ -101,7 +101,7 @@ def run(config: StackConfig, *, interval_s: float = 0.5, prefixes: tuple[str, ..
         return [blob._properties for blob in bucket.list_blobs(prefix=pfx)]
 
     def publish(data: bytes, attributes: dict[str, str]) -> None:
-        publisher.publish(topic, data, **attributes).result(timeout=10)
+        publisher.publish(topic, data, **attributes).result(timeout=10)  # type: ignore[arg-type]  # attribute names never clash with retry/timeout/ordering_key
 
     watcher = Watcher(list_objects=list_objects, publish=publish, prefixes=prefixes)
     stop = stop or threading.Event()

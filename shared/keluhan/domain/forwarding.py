@@ -207,11 +207,11 @@ def _address(report: Mapping[str, Any]) -> str | None:
     location = report.get("location") or {}
     street = report.get("street") or ((location.get("road") or {}).get("name"))
     kelurahan, kecamatan = location.get("kelurahan"), location.get("kecamatan")
-    parts = [
+    candidates = [
         street,
         f"Kel. {kelurahan}" if kelurahan else None,
         f"Kec. {kecamatan}" if kecamatan else None,
         "Kota Makassar" if kelurahan or kecamatan else location.get("outside_region"),
     ]
-    parts = [p for p in parts if p]
+    parts = [str(p) for p in candidates if p]
     return ", ".join(parts) + ", Sulawesi Selatan" if parts else None

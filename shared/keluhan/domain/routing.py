@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from keluhan.domain.assignees import ASSIGNEES, KECAMATAN, TRIAGE_ID, AssigneeKind
 from keluhan.domain.catalogue import CATEGORIES
 from keluhan.domain.location import Location
-
-if TYPE_CHECKING:
-    from keluhan.settings import Settings
 
 Wildcard = Literal["*"]
 RoadMatch = Literal["nasional", "provinsi", "kota", "none"]
@@ -211,24 +206,6 @@ class RoutingDecision(BaseModel):
     rule: str
     rules_version: str
     reason: str
-
-
-def load_rules(path: str | Path) -> RuleSet:
-    """Read and validate a rules file; raises ValueError naming the file."""
-    path = Path(path)
-    try:
-        return RuleSet.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"routing rules {path}: {exc}") from exc
-
-
-def default_rules_path(settings: Settings | None = None) -> Path:
-    """The rules file: settings.routing_rules_file when set, else fixtures/routing_rules.json."""
-    from keluhan.settings import REPO_ROOT
-
-    if settings is not None and settings.routing_rules_file:
-        return Path(settings.routing_rules_file)
-    return REPO_ROOT / "fixtures" / "routing_rules.json"
 
 
 def _reason_values(category: str, location: Location | None, assignee: str) -> dict[str, str]:

@@ -6,14 +6,13 @@ import base64
 from typing import Any
 
 from keluhan import topology
-from keluhan.ports import Clock, PermanentError, Reports
-from keluhan.pubsub import Message
+from keluhan.ports import Clock, DeadLetter, PermanentError, Reports
 from keluhan.usecases.forwarding import mark_delivery_failed
 
 DEAD_LETTER_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
 
 
-def source_of(message: Message) -> tuple[str, str]:
+def source_of(message: DeadLetter) -> tuple[str, str]:
     """(stage, original topic) of a dead-lettered message, from its source subscription."""
     name = message.attributes.get("CloudPubSubDeadLetterSourceSubscription", "").rsplit("/", 1)[-1]
     for sub in topology.subscriptions():
@@ -22,7 +21,7 @@ def source_of(message: Message) -> tuple[str, str]:
     return topology.stage_of_topic(message.topic), message.topic.removesuffix(topology.DEAD_LETTER_SUFFIX)
 
 
-def record_dead_letter(message: Message, *, dead_letters, reports: Reports,
+def record_dead_letter(message: DeadLetter, *, dead_letters, reports: Reports,
                        clock: Clock) -> tuple[str, dict[str, Any]]:
     """Store the dead letter once (by content, not message id) with report id, stage and reason."""
     stage, topic = source_of(message)
@@ -32,10 +31,10 @@ def record_dead_letter(message: Message, *, dead_letters, reports: Reports,
         report_id = None
     report = reports.get(report_id) if report_id else None
     attempts = message.attributes.get("CloudPubSubDeadLetterSourceDeliveryCount", "?")
-    if report_id and report is None:
-        reason = "laporan tidak ditemukan / report not found"
-    elif report_id is None:
+    if report_id is None:
         reason = "pesan tanpa report_id / message without a report_id"
+    elif report is None:
+        reason = "laporan tidak ditemukan / report not found"
     elif stage == "forward_report" and (report.get("forwarding") or {}).get("last_error"):
         reason = report["forwarding"]["last_error"]
     else:
@@ -56,7 +55,7 @@ def record_dead_letter(message: Message, *, dead_letters, reports: Reports,
     }
     dead_letter_id = f"{stage}-{message.fingerprint()}"
     dead_letters.add(dead_letter_id, record)
-    if stage == "forward_report" and report is not None:
+    if stage == "forward_report" and report_id and report is not None:
         mark_delivery_failed(report_id, reason, reports=reports, clock=clock,
                              idempotency_key=message.attributes.get("delivery_key"))
     return dead_letter_id, record

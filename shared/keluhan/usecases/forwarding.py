@@ -7,7 +7,15 @@ from typing import Any
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.forwarding import Delivery, build_payload, target_for
 from keluhan.domain.report import Status
-from keluhan.ports import Clock, PermanentError, Reports, TransientError
+from keluhan.ports import (
+    Clock,
+    PermanentDeliveryError,
+    PermanentError,
+    Reports,
+    Send,
+    TransientDeliveryError,
+    TransientError,
+)
 from keluhan.usecases.pipeline import ReportNotFound
 
 
@@ -15,16 +23,13 @@ class DeliveryRetry(TransientError):
     """The receiver failed transiently; Pub/Sub redelivers under the retry policy."""
 
 
-def forward_report(report_id: str, *, reports: Reports, targets, send, timeout_s: float,
+def forward_report(report_id: str, *, reports: Reports, targets, send: Send, timeout_s: float,
                    clock: Clock, photo_link=None) -> dict[str, Any] | None:
     """Send the report to its external assignee once; record attempts, errors and the reference.
 
-    `send(target, payload, idempotency_key=..., timeout_s=...)` raises the adapter's
-    TransientDeliveryError or PermanentDeliveryError; `photo_link(object_name)` gives a URL of
-    the EXIF-free copy.
+    `send` raises the port's TransientDeliveryError or PermanentDeliveryError;
+    `photo_link(object_name)` gives a URL of the EXIF-free copy.
     """
-    from keluhan.adapters.forward_http import PermanentDeliveryError, TransientDeliveryError
-
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")

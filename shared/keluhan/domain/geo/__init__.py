@@ -1,8 +1,8 @@
 """Geolocation: kelurahan, kecamatan, border distance, neighbouring regency, snapping and road status."""
 
+from keluhan.domain.geo.build import build_geo_index
 from keluhan.domain.geo.index import Answers, Area, GeoIndex
 from keluhan.domain.geo.layers import GeoDataError
-from keluhan.domain.geo.loader import load_geo_index, packaged_road_table
 from keluhan.domain.geo.roads import RoadTable, normalize_street_name
 
 __all__ = [
@@ -11,7 +11,6 @@ __all__ = [
     "GeoDataError",
     "GeoIndex",
     "RoadTable",
-    "load_geo_index",
+    "build_geo_index",
     "normalize_street_name",
-    "packaged_road_table",
 ]

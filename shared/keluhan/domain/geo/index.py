@@ -283,9 +283,10 @@ class GeoIndex:
         n = len(x)
         if streets is not None and len(streets) != n:
             raise ValueError("streets must be parallel to the points")
+        layer_roads = self.road_layer.roads if self.road_layer else []
         found = self.road_layer.nearest(shapely.points(x, y)) if self.road_layer else np.full(n, -1)
         return [
-            choose_road(self.road_layer.roads[k] if k >= 0 else None, streets[i] if streets else None, self.road_table)
+            choose_road(layer_roads[k] if k >= 0 else None, streets[i] if streets else None, self.road_table)
             for i, k in enumerate(found.tolist())
         ]
 

@@ -1,11 +1,11 @@
-"""Reading and checking the kelurahan, neighbouring-regency and road GeoJSON layers."""
+"""Parsing and checking the kelurahan, neighbouring-regency and road GeoJSON layers."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
 
 import numpy as np
 import shapely
@@ -20,8 +20,8 @@ ROAD_STATUSES = ("nasional", "provinsi", "kota")
 class GeoDataError(ValueError):
     """A geo file that cannot be used; the message names the file, the feature and the problem."""
 
-    def __init__(self, path: Path | str, problem: str, feature: str | None = None) -> None:
-        where = f"{Path(path).name}: feature {feature}" if feature else Path(path).name
+    def __init__(self, path: PurePath | str, problem: str, feature: str | None = None) -> None:
+        where = f"{PurePath(path).name}: feature {feature}" if feature else PurePath(path).name
         super().__init__(f"{where}: {problem}")
 
 
@@ -44,7 +44,7 @@ ROADS = LayerSpec("roads", LINES, ("name", "status"), ("name",))
 class Layer:
     """One GeoJSON layer: its features' properties and lon/lat geometries, in file order."""
 
-    path: Path
+    path: PurePath  # where it was read from: named in errors, copied by an import
     digest: str
     properties: list[dict]
     geometries: np.ndarray
@@ -60,16 +60,15 @@ def feature_label(i: int, props: dict, spec: LayerSpec) -> str:
     return f"#{i} ({' '.join(w for w in words if w)})" if any(words) else f"#{i}"
 
 
-def read_layer(path: Path | str, spec: LayerSpec) -> Layer:
-    """Parse a FeatureCollection and check geometry types, lon/lat ranges and required properties."""
-    path = Path(path)
+def parse_layer(raw: bytes, spec: LayerSpec, *, path: PurePath | str) -> Layer:
+    """Parse a FeatureCollection read from `path`; check geometry types, lon/lat ranges, required properties."""
+    path = PurePath(path)
     try:
-        raw = path.read_bytes()
         data = json.loads(raw)
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         raise GeoDataError(path, f"cannot read GeoJSON: {exc}") from exc
     features = data.get("features") if isinstance(data, dict) else None
-    if data.get("type") != "FeatureCollection" or not isinstance(features, list) or not features:
+    if not isinstance(features, list) or data.get("type") != "FeatureCollection" or not features:
         raise GeoDataError(path, "not a GeoJSON FeatureCollection with features")
     properties, geometries = [], []
     for i, feature in enumerate(features):
@@ -100,7 +99,7 @@ def read_layer(path: Path | str, spec: LayerSpec) -> Layer:
 
 def check_layer(layer: Layer, spec: LayerSpec, *, overlap_tolerance_m2: float = 10.0) -> None:
     """The import checks: valid geometries, unique codes, allowed road statuses, no overlaps."""
-    for i in np.flatnonzero(~shapely.is_valid(layer.geometries)):
+    for i in np.flatnonzero(~shapely.is_valid(layer.geometries)).tolist():
         reason = shapely.is_valid_reason(layer.geometries[i])
         raise GeoDataError(layer.path, f"invalid geometry: {reason}", layer.label(i, spec))
     if spec.kind == "roads":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import shapely
@@ -96,8 +97,9 @@ class RoadEntry:
 class RoadTable:
     """The city's non-kota roads by normalised name and alias; anything else is jalan kota."""
 
-    def __init__(self, entries: list[RoadEntry]) -> None:
+    def __init__(self, entries: list[RoadEntry], *, digest: str = "") -> None:
         self.entries = entries
+        self.digest = digest  # SHA-256 of the table's text, part of the index's data_version
         self._by_key: dict[str, RoadEntry] = {}
         for entry in entries:
             for name in (entry.name, *entry.aliases):
@@ -107,17 +109,16 @@ class RoadTable:
                     raise ValueError(f"road table: {name!r} is also a name of {other.name!r}")
 
     @classmethod
-    def from_csv(cls, path: Path) -> RoadTable:
-        """Read the table: name,status,toll,aliases (|-separated),source,..."""
+    def from_csv_text(cls, text: str, *, name: str) -> RoadTable:
+        """Parse the table `name`: name,status,toll,aliases (|-separated),source,..."""
         entries = []
-        with open(path, newline="", encoding="utf-8") as handle:
-            for line, row in enumerate(csv.DictReader(handle), start=2):
-                status, toll = row["status"].strip(), row["toll"].strip().lower() == "true"
-                if status not in ("nasional", "provinsi", "kota") or (toll and status != "nasional"):
-                    raise ValueError(f"{path.name}: line {line}: bad status {status!r} (toll={toll})")
-                aliases = tuple(a.strip() for a in row["aliases"].split("|") if a.strip())
-                entries.append(RoadEntry(row["name"].strip(), status, toll, aliases, row["source"]))
-        return cls(entries)
+        for line, row in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2):
+            status, toll = row["status"].strip(), row["toll"].strip().lower() == "true"
+            if status not in ("nasional", "provinsi", "kota") or (toll and status != "nasional"):
+                raise ValueError(f"{name}: line {line}: bad status {status!r} (toll={toll})")
+            aliases = tuple(a.strip() for a in row["aliases"].split("|") if a.strip())
+            entries.append(RoadEntry(row["name"].strip(), status, toll, aliases, row["source"]))
+        return cls(entries, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
     def road_for_street(self, street: str | None) -> Road | None:
         """The road a street name names: table status if listed, else jalan kota."""
