@@ -12,8 +12,9 @@ from keluhan.devstack.sample_photos import make_jpeg
 from keluhan.domain.location import Location
 from keluhan.domain.photo import PhotoPolicy
 from keluhan.domain.report import ActOnReport, NotPermitted, StaleOrIllegal, SubmitReport
-from keluhan.domain.routing import decide, default_rules_path, load_rules
+from keluhan.domain.routing import decide
 from keluhan.domain.workflow import HUMAN_ACTIONS, MOVES, Action, Actor, NotAllowedNow, Role, Status, replay
+from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.usecases.handling import HandlingPolicy, ReportMissing, act_on_report
 from keluhan.usecases.photo import object_from_notification, verify_uploaded_photo
 from keluhan.usecases.pipeline import locate_report, route_report

@@ -78,7 +78,8 @@ class SubmitReport(BaseModel):
     @property
     def needs_photo(self) -> bool:
         """A camera channel and a category that asks for one (nobody photographs a fire first)."""
-        return self.channel not in CHANNELS_WITHOUT_CAMERA and get_category(self.category).photo_required
+        category = get_category(self.category)  # known: validated above
+        return self.channel not in CHANNELS_WITHOUT_CAMERA and category is not None and category.photo_required
 
 
 PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
@@ -247,7 +248,7 @@ class Report(BaseModel):
             status = Status.IN_MODERATION if held else Status.RECEIVED
             photo |= {"verdict": "not_required"}
         check_move(Action.SUBMIT, None, status)
-        doc = {
+        doc: dict[str, Any] = {
             "report_id": report_id,
             # Who reported stays in submissions/{key}; SKPD tools reading reports see only the key.
             "reporter_ref": reporter_ref,

@@ -78,7 +78,7 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
 
 def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_reporter: bool,
           now: datetime, decide: RoutingDecider, policy: HandlingPolicy) -> dict[str, Any] | None:
-    common = {"actor": actor, "is_reporter": is_reporter, "expected_status": cmd.expected_status,
+    common: dict[str, Any] = {"actor": actor, "is_reporter": is_reporter, "expected_status": cmd.expected_status,
               "now": now}
     if action == Action.REJECT:
         assert cmd.reason is not None  # the request model requires it

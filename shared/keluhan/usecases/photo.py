@@ -112,7 +112,9 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
                                                       photo_fields=photo_fields)
 
     after = reports.mutate(report_id, mutation)
-    if after is not None and after["photo"].get("event") == obj.event_key:
+    if after is None:
+        raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
+    if after["photo"].get("event") == obj.event_key:
         publish_status_changed(publish, after)
     _republish_if_verified(after, publish)
     return after
