@@ -37,7 +37,7 @@ SCENARIO = (
     DemoReport("Air bersih mati di pulau / No clean water on the island", "daeng@warga.test",
                "air_bersih", -5.048446, 119.329021),
     DemoReport("Laporan Call Center 112 dari Gowa / Call Center 112 report from Gowa",
-               "operator112@makassar.test", "jalan_rusak", -5.2069, 119.4531,
+               "cc112@callcenter.makassar.test", "jalan_rusak", -5.2069, 119.4531,
                channel="call_center_112", photo_age=None),
     DemoReport("Foto lama seminggu / A week-old photo", "andi@warga.test",
                "jalan_rusak", -5.162247, 119.40421, photo_age=timedelta(days=7)),
@@ -80,13 +80,49 @@ def run_demo(config, *, as_json: bool = False, timeout_s: float = 90.0) -> int:
                                         ("acknowledged", "failed"), timeout_s=timeout_s)
         print(json.dumps(summary(report), ensure_ascii=False, default=str) if as_json
               else journey(item, report), flush=True)
+    item, report_id = results[0]  # the pothole on a city road: Dinas PU fixes it, the reporter confirms
+    report = handle_to_closed(client, report_id, reporter=item.user, timeout_s=timeout_s)
+    print(json.dumps(summary(report), ensure_ascii=False, default=str) if as_json
+          else journey(DemoReport(f"{item.title} — ditangani sampai selesai / handled to the end",
+                                  item.user, item.category, item.lat, item.lon), report), flush=True)
     return 0
+
+
+def handle_to_closed(client, report_id: str, *, reporter: str, timeout_s: float) -> dict[str, Any]:
+    """The SKPD accepts, works and resolves with a proof photo; the reporter confirms: closed."""
+    from keluhan.devstack.sample_photos import make_jpeg
+    from keluhan.devstack.seed import DEMO_USERS
+
+    skpd_email = next(e for e, c in DEMO_USERS if c.get("skpd") == "dinas-pu")
+    _, skpd = client.user(skpd_email, dict(DEMO_USERS)[skpd_email])
+    _, citizen = client.sign_in(reporter)
+    report = client.report(report_id)
+    upload = None
+    for action, expected in (("accept", "routed"), ("start", "accepted"), ("resolve", "in_progress")):
+        response = client.act(skpd, {"report_id": report_id, "action": action, "expected_status": expected,
+                                     "note": "Ditambal / Patched" if action == "resolve" else ""})
+        if response.status_code != 200:
+            raise CliError(f"act_on_report {action} answered {response.status_code}: {response.text}")
+        upload = response.json()["upload"]
+    point = report["point"]
+    proof = make_jpeg(taken_at=datetime.now(UTC), lat=point["lat"], lon=point["lon"],
+                      seed=uuid.uuid4().int % 10_000)
+    put = client.upload_photo(upload, proof)
+    if put.status_code not in (200, 201):
+        raise CliError(f"proof upload answered {put.status_code}: {put.text}")
+    client.wait_report(report_id, lambda r: r["status"] in ("resolved", "in_progress"), timeout_s=timeout_s)
+    response = client.act(citizen, {"report_id": report_id, "action": "confirm", "expected_status": "resolved",
+                                    "note": "Terima kasih / Thank you"})
+    if response.status_code != 200:
+        raise CliError(f"confirm answered {response.status_code}: {response.text}")
+    return client.report(report_id)
 
 
 def _submit(client, item: DemoReport) -> tuple[DemoReport, str]:
     from keluhan.devstack.sample_photos import make_jpeg
+    from keluhan.devstack.seed import DEMO_USERS
 
-    _, token = client.sign_in(item.user)
+    _, token = client.user(item.user, dict(DEMO_USERS).get(item.user))
     taken_at = datetime.now(UTC) - item.photo_age if item.photo_age else None
     body: dict[str, Any] = {
         "client_id": f"demo-{uuid.uuid4().hex[:16]}",

@@ -16,12 +16,12 @@ def register(commands) -> None:
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
     listing = dlq_commands.add_parser("list", help="dead letters not yet replayed")
     listing.add_argument("--all", action="store_true", help="include replayed ones")
-    _connection_options(listing)
+    connection_options(listing)
     listing.set_defaults(func=_list)
     replay = dlq_commands.add_parser("replay", help="publish dead letters again to their topic")
     replay.add_argument("id", nargs="?", help="dead letter id (from `dlq list`)")
     replay.add_argument("--all", action="store_true", help="replay every dead letter not yet replayed")
-    _connection_options(replay)
+    connection_options(replay)
     replay.set_defaults(func=_replay)
 
     reassign = commands.add_parser("reassign", help="hand a report over to another assignee, or re-route it")
@@ -31,24 +31,24 @@ def register(commands) -> None:
     target.add_argument("--reroute", action="store_true", help="re-run the routing rules in force")
     reassign.add_argument("--reason", required=True, help="why (Indonesian / English)")
     reassign.add_argument("--by", default=f"operator:{os.environ.get('USER', 'cli')}")
-    _connection_options(reassign)
+    connection_options(reassign)
     reassign.set_defaults(func=_reassign)
 
     rules = commands.add_parser("rules", help="routing rules in Firestore")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     load = rules_commands.add_parser("load", help="validate a rules file and make it current")
     load.add_argument("file", nargs="?", help="rules JSON (default: the fixture)")
-    _connection_options(load)
+    connection_options(load)
     load.set_defaults(func=_load_rules)
 
 
-def _connection_options(parser) -> None:
+def connection_options(parser) -> None:
     parser.add_argument("--no-emulators", action="store_true",
                         help="use the real project (GOOGLE_CLOUD_PROJECT) instead of the local stack")
     parser.add_argument("--config", default=None, help="emulators.json of the local stack")
 
 
-def _use_emulators(args) -> None:
+def use_emulators(args) -> None:
     from pathlib import Path
 
     if not args.no_emulators:
@@ -66,7 +66,7 @@ def _clients(args):
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
     from keluhan.settings import get_settings
 
-    _use_emulators(args)
+    use_emulators(args)
     project = get_settings().project_id
     db = firestore.Client(project=project)
     return (FirestoreDeadLetters(db), PubSubPublisher(pubsub_v1.PublisherClient(), project),
@@ -113,7 +113,7 @@ def _reassign(args) -> int:
     from keluhan.usecases.pipeline import ReportNotFound
     from keluhan.usecases.reassign import reassign_report
 
-    _use_emulators(args)
+    use_emulators(args)
     deps = bootstrap.get_deps()
     rules = RulesProvider(load_doc=deps.rules_doc.load, fixture_path=default_rules_path(deps.settings),
                           ttl_s=0).current()

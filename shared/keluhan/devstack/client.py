@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -32,6 +33,21 @@ class StackClient:
         response.raise_for_status()
         data = response.json()
         return data["localId"], data["idToken"]
+
+    def user(self, email: str, claims: dict[str, Any] | None = None,
+             password: str = "rahasia-demo") -> tuple[str, str]:
+        """(uid, ID token) of a test user carrying exactly these role claims (None: a citizen)."""
+        uid, _ = self.sign_in(email, password)
+        base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1/projects/{self.config.project}"
+        response = self.http.post(f"{base}/accounts:update", headers={"Authorization": "Bearer owner"},
+                                  json={"localId": uid, "customAttributes": json.dumps(claims or {})},
+                                  timeout=10)
+        response.raise_for_status()
+        return self.sign_in(email, password)  # a fresh token carries the claims
+
+    def act(self, token: str, body: dict[str, Any]) -> requests.Response:
+        return self.http.post(self.function_url("act_on_report"), json=body,
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     def function_url(self, name: str) -> str:
         return f"{self.config.functions[name].url}/"

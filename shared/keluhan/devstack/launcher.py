@@ -151,7 +151,9 @@ class RunningStack:
             "Point your shell at it:",
         ]
         lines += [f"  export {k}={v}" for k, v in c.emulator_env().items()]
-        return "\n".join(lines)
+        from keluhan.devstack.seed import describe_users
+
+        return "\n".join(lines + describe_users())
 
 
 def start_stack(config_path: Path = EMULATORS_JSON, state_dir: Path = DEFAULT_STATE_DIR, *,

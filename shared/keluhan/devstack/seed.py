@@ -8,11 +8,37 @@ from pathlib import Path
 
 from keluhan.devstack.config import StackConfig
 
+# One test user per role (password "rahasia-demo"): what `keluhan dev up` prints and the demo uses.
+DEMO_USERS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("siti@warga.test", {}),
+    ("pu@dinas-pu.makassar.test", {"role": "skpd", "skpd": "dinas-pu"}),
+    ("operator@warroom.makassar.test", {"role": "operator"}),
+    ("cc112@callcenter.makassar.test", {"role": "channel", "channel": "call_center_112"}),
+)
+
 
 def seed(config: StackConfig, state_dir: Path) -> None:
-    """Write the local URL-signing key and load the routing rules fixture into Firestore."""
+    """Write the local URL-signing key, load the routing rules fixture, create the test users."""
     write_signing_key(state_dir / "signing-key.json", config.project)
     load_rules_into_firestore(config)
+    seed_users(config)
+
+
+def seed_users(config: StackConfig) -> None:
+    from keluhan.devstack.client import StackClient
+
+    client = StackClient(config)
+    for email, claims in DEMO_USERS:
+        client.user(email, claims)
+
+
+def describe_users() -> list[str]:
+    lines = ["Test users (password rahasia-demo):"]
+    for email, claims in DEMO_USERS:
+        role = claims.get("role", "warga")
+        scope = claims.get("skpd") or claims.get("channel")
+        lines.append(f"  {role:<9} {email}" + (f"  ({scope})" if scope else ""))
+    return lines
 
 
 def write_signing_key(path: Path, project: str) -> None:

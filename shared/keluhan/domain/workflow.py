@@ -88,6 +88,28 @@ class Actor:
         return f"operator:{self.id}"
 
 
+ROLE_CLAIMS = ("role", "skpd", "channel")
+
+
+def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = None,
+               skpd_ids: frozenset[str] = frozenset(), channel_codes: frozenset[str] = frozenset()) -> dict:
+    """The custom claims that make a Firebase user act in `role`; ValueError naming what is wrong."""
+    if role == Role.SYSTEM:
+        raise ValueError("system is the pipeline's own role, never a user's")
+    if role == Role.SKPD and skpd not in skpd_ids:
+        raise ValueError(f"--skpd must name an SKPD assignee (one of {', '.join(sorted(skpd_ids))})")
+    if role == Role.CHANNEL and channel not in channel_codes:
+        raise ValueError(f"--channel must name an intake channel (one of {', '.join(sorted(channel_codes))})")
+    if role == Role.WARGA:
+        return {}
+    claims: dict = {"role": role.value}
+    if role == Role.SKPD:
+        claims["skpd"] = skpd
+    if role == Role.CHANNEL:
+        claims["channel"] = channel
+    return claims
+
+
 def system(function: str) -> Actor:
     return Actor(Role.SYSTEM, function)
 

@@ -1,0 +1,57 @@
+"""Firebase Auth users and their role claims (the Auth emulator locally, the Admin SDK in production)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keluhan.domain.workflow import ROLE_CLAIMS
+
+
+class UserNotFound(Exception):
+    """No user with that uid or e-mail."""
+
+
+class FirebaseUsers:
+    def __init__(self, project_id: str):
+        import firebase_admin
+
+        name = f"keluhan-users-{project_id}"
+        try:
+            self._app = firebase_admin.get_app(name)
+        except ValueError:
+            self._app = firebase_admin.initialize_app(options={"projectId": project_id}, name=name)
+
+    def find(self, uid_or_email: str):
+        from firebase_admin import auth
+
+        try:
+            if "@" in uid_or_email:
+                return auth.get_user_by_email(uid_or_email, app=self._app)
+            return auth.get_user(uid_or_email, app=self._app)
+        except auth.UserNotFoundError as exc:
+            raise UserNotFound(uid_or_email) from exc
+
+    def ensure(self, email: str, password: str) -> str:
+        """The uid of the user with this e-mail, created with `password` if missing."""
+        from firebase_admin import auth
+
+        try:
+            return self.find(email).uid
+        except UserNotFound:
+            return auth.create_user(email=email, password=password, app=self._app).uid
+
+    def set_role(self, uid_or_email: str, claims: dict[str, Any]) -> dict[str, Any]:
+        """Replace the role claims (other custom claims stay); tokens issued before are revoked."""
+        from firebase_admin import auth
+
+        user = self.find(uid_or_email)
+        kept = {k: v for k, v in (user.custom_claims or {}).items() if k not in ROLE_CLAIMS}
+        auth.set_custom_user_claims(user.uid, {**kept, **claims} or None, app=self._app)
+        auth.revoke_refresh_tokens(user.uid, app=self._app)
+        return {"uid": user.uid, "email": user.email, "claims": {**kept, **claims}}
+
+    def list(self) -> list[dict[str, Any]]:
+        from firebase_admin import auth
+
+        return [{"uid": u.uid, "email": u.email, "claims": u.custom_claims or {}}
+                for u in auth.list_users(app=self._app).iterate_all()]

@@ -1,0 +1,83 @@
+"""`keluhan users grant|revoke|list`: who acts as an SKPD, an operator or an intake channel."""
+
+from __future__ import annotations
+
+import json
+
+from keluhan.cli import CliError
+from keluhan.cli.ops import connection_options, use_emulators
+
+
+def register(commands) -> None:
+    users = commands.add_parser("users", help="roles of Firebase users (custom claims)")
+    sub = users.add_subparsers(dest="users_command", required=True)
+    grant = sub.add_parser("grant", help="give a user a role")
+    grant.add_argument("user", help="uid or e-mail")
+    grant.add_argument("--role", required=True, choices=["warga", "skpd", "operator", "channel"])
+    grant.add_argument("--skpd", help="the SKPD's assignee id, e.g. dinas-pu (with --role skpd)")
+    grant.add_argument("--channel", help="the intake channel, e.g. call_center_112 (with --role channel)")
+    connection_options(grant)
+    grant.set_defaults(func=_grant)
+    revoke = sub.add_parser("revoke", help="take a user's role away (a citizen again)")
+    revoke.add_argument("user", help="uid or e-mail")
+    connection_options(revoke)
+    revoke.set_defaults(func=_revoke)
+    listing = sub.add_parser("list", help="users and their roles")
+    listing.add_argument("--json", action="store_true")
+    connection_options(listing)
+    listing.set_defaults(func=_list)
+
+
+def grant_claims(role: str, *, skpd: str | None, channel: str | None) -> dict:
+    """The claims for a role, checked against the known SKPDs and channels."""
+    from typing import get_args
+
+    from keluhan.domain.assignees import ASSIGNEES
+    from keluhan.domain.report import Channel
+    from keluhan.domain.workflow import Role, claims_for
+
+    skpd_ids = frozenset(a.id for a in ASSIGNEES.values() if a.kind == "skpd")
+    channels = frozenset(c for c in get_args(Channel) if c != "warga")
+    try:
+        return claims_for(Role(role), skpd=skpd, channel=channel, skpd_ids=skpd_ids, channel_codes=channels)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _users(args):
+    from keluhan.adapters.users import FirebaseUsers
+    from keluhan.settings import get_settings
+
+    use_emulators(args)
+    return FirebaseUsers(get_settings().project_id)
+
+
+def _set(args, claims: dict) -> int:
+    from keluhan.adapters.users import UserNotFound
+
+    try:
+        result = _users(args).set_role(args.user, claims)
+    except UserNotFound as exc:
+        raise CliError(f"no user {exc}") from exc
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _grant(args) -> int:
+    return _set(args, grant_claims(args.role, skpd=args.skpd, channel=args.channel))
+
+
+def _revoke(args) -> int:
+    return _set(args, {})
+
+
+def _list(args) -> int:
+    users = _users(args).list()
+    for user in sorted(users, key=lambda u: u["email"] or u["uid"]):
+        if args.json:
+            print(json.dumps(user, ensure_ascii=False))
+        else:
+            role = user["claims"].get("role", "warga")
+            scope = user["claims"].get("skpd") or user["claims"].get("channel") or ""
+            print(f"{user['uid']:<30} {user['email'] or '-':<36} {role:<9} {scope}")
+    return 0
