@@ -31,3 +31,9 @@ def client(stack) -> StackClient:
 def citizen(client):
     """A signed-in citizen of the Auth emulator: (uid, ID token)."""
     return client.sign_in("warga.e2e@example.com")
+
+
+@pytest.fixture(scope="session")
+def call_center(client):
+    """Call Center 112's service identity (custom claims role=channel, channel=call_center_112)."""
+    return client.user("cc112.e2e@callcenter.test", {"role": "channel", "channel": "call_center_112"})

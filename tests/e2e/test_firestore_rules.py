@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -10,17 +9,6 @@ import requests
 
 from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
-
-
-def with_claims(client, email: str, claims: dict) -> str:
-    """A fresh ID token of a test user carrying custom claims."""
-    uid, _ = client.sign_in(email)
-    url = (f"{client.config.auth.url}/identitytoolkit.googleapis.com/v1/projects/"
-           f"{client.config.project}/accounts:update")
-    response = requests.post(url, json={"localId": uid, "customAttributes": json.dumps(claims)},
-                             headers={"Authorization": "Bearer owner"}, timeout=10)
-    response.raise_for_status()
-    return client.sign_in(email)[1]
 
 
 def read(client, token: str | None, path: str) -> int:
@@ -39,7 +27,8 @@ def write(client, token: str, path: str) -> int:
 
 @pytest.fixture(scope="module")
 def routed_report(client):
-    _, token = client.sign_in(f"pemilik-{uuid.uuid4().hex[:6]}@warga.test")
+    _, token = client.user(f"pemilik-{uuid.uuid4().hex[:6]}@callcenter.test",
+                           {"role": "channel", "channel": "call_center_112"})
     lat, lon, _ = kelurahan_point("Bontorannu")
     response = client.submit(token, report_body(lat, lon, street="Jl. Landak Baru", channel="call_center_112"))
     report = client.wait_report(response.json()["report_id"])
@@ -59,23 +48,25 @@ def test_citizens_read_their_report_through_get_report_only(client, routed_repor
 
 def test_skpd_staff_read_only_their_own_queue(client, routed_report):
     report, _ = routed_report
-    pu = with_claims(client, "staf@dinas-pu.test", {"skpd": "dinas-pu"})
-    dlh = with_claims(client, "staf@dlh.test", {"skpd": "dlh"})
+    pu = client.user("staf@dinas-pu.test", {"role": "skpd", "skpd": "dinas-pu"})[1]
+    dlh = client.user("staf@dlh.test", {"role": "skpd", "skpd": "dlh"})[1]
     assert read(client, pu, f"reports/{report['report_id']}") == 200
     assert read(client, dlh, f"reports/{report['report_id']}") == 403
     assert read(client, pu, f"submissions/{report['reporter_ref']}") == 403  # who reported stays hidden
+    unroled = client.user("tanpa-peran@dinas-pu.test", {"skpd": "dinas-pu"})[1]  # no role: a citizen
+    assert read(client, unroled, f"reports/{report['report_id']}") == 403
 
 
 def test_nobody_writes_reports_from_a_client(client, routed_report):
     report, owner = routed_report
-    operator = with_claims(client, "operator@warroom.test", {"role": "operator"})
+    operator = client.user("operator@warroom.test", {"role": "operator"})[1]
     for token in (owner, operator):
         assert write(client, token, f"reports/{report['report_id']}") == 403
 
 
 def test_operators_read_dead_letters_and_rules_citizens_do_not(client, routed_report):
     _, owner = routed_report
-    operator = with_claims(client, "operator2@warroom.test", {"role": "operator"})
+    operator = client.user("operator2@warroom.test", {"role": "operator"})[1]
     assert read(client, operator, "routing_rules/current") == 200
     assert read(client, owner, "routing_rules/current") == 403
     assert read(client, owner, "submissions/anything") == 403

@@ -24,8 +24,9 @@ def receiver(client):
     receiver.set_mode("accept")
 
 
-def provincial_pothole(client, citizen, *, with_photo: bool = False) -> str:
-    _, token = citizen
+def provincial_pothole(client, caller, *, with_photo: bool = False) -> str:
+    """With a citizen's photo, or (no photo) from Call Center 112."""
+    _, token = caller
     lat, lon, _ = kelurahan_point("Karuwisi")
     if with_photo:
         taken = datetime.now(UTC) - timedelta(minutes=1)
@@ -61,10 +62,10 @@ def test_pothole_on_provincial_road_reaches_baruga_once_despite_two_failures(cli
     assert shared.format == "JPEG" and not shared.getexif()
 
 
-def test_receiver_that_always_fails_ends_in_dead_letters_and_replay_delivers_once(client, citizen, receiver,
-                                                                                  capsys):
+def test_receiver_that_always_fails_ends_in_dead_letters_and_replay_delivers_once(client, call_center,
+                                                                                  receiver, capsys):
     receiver.set_mode("fail", body="baruga")
-    report_id = provincial_pothole(client, citizen)
+    report_id = provincial_pothole(client, call_center)
 
     def dead_letter():
         docs = client.db.collection("dead_letters").where(filter=FieldFilter("report_id", "==", report_id)).get()

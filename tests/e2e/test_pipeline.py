@@ -95,9 +95,9 @@ def test_stale_photo_is_rejected_with_its_reason_and_not_routed(client, citizen)
     ("Bontorannu", "Jalan A.P. Pettarani", "bbpjn", "external", "road-nasional"),
     ("gowa", None, "kab-gowa", "external", "regency-gowa"),
 ])
-def test_reports_end_with_the_right_assignee_and_the_rule_that_decided(client, citizen, where, street,
+def test_reports_end_with_the_right_assignee_and_the_rule_that_decided(client, call_center, where, street,
                                                                         assignee, kind, rule):
-    _, token = citizen
+    _, token = call_center
     lat, lon = SUNGGUMINASA if where == "gowa" else kelurahan_point(where)[:2]
     response = client.submit(token, report_body(lat, lon, street=street, channel="call_center_112"))
     assert response.status_code == 201, response.text
@@ -112,8 +112,8 @@ def test_reports_end_with_the_right_assignee_and_the_rule_that_decided(client, c
         assert "Gowa" in report["location"]["outside_region"]
 
 
-def test_sampah_goes_to_the_kecamatan_office(client, citizen):
-    _, token = citizen
+def test_sampah_goes_to_the_kecamatan_office(client, call_center):
+    _, token = call_center
     lat, lon, props = kelurahan_point("Bontorannu")
     response = client.submit(token, report_body(lat, lon, category="sampah", channel="call_center_112"))
     report = client.wait_report(response.json()["report_id"])
@@ -136,8 +136,8 @@ def test_no_token_is_401_and_a_forged_unsigned_token_is_refused(client):
     assert response.json()["error"]["field"] == "Authorization"
 
 
-def test_duplicate_submission_and_redelivered_events_change_nothing_twice(client, citizen, stack):
-    uid, token = citizen
+def test_duplicate_submission_and_redelivered_events_change_nothing_twice(client, call_center, stack):
+    uid, token = call_center
     lat, lon, _ = kelurahan_point("Bontorannu")
     body = report_body(lat, lon, street="Jl. Landak Baru", channel="call_center_112")
     first = client.submit(token, body)
@@ -162,12 +162,12 @@ def test_duplicate_submission_and_redelivered_events_change_nothing_twice(client
     assert after["routing"] == before["routing"]
 
 
-def test_failed_first_publish_still_ends_routed(client, citizen, stack, monkeypatch):
+def test_failed_first_publish_still_ends_routed(client, call_center, stack, monkeypatch):
     """The first publish fails after the report is stored; the app's retry re-publishes."""
     from keluhan import bootstrap
     from tests.support.deps import function_client
 
-    uid, token = citizen
+    uid, token = call_center
     real = bootstrap.get_deps()
     failures = []
 
@@ -184,7 +184,7 @@ def test_failed_first_publish_still_ends_routed(client, citizen, stack, monkeypa
     body = report_body(lat, lon, channel="call_center_112")
     test_client = function_client("submit_report")
     first = test_client.post("/", json=body, headers={"Authorization": f"Bearer {token}"})
-    assert first.status_code == 503 and failures == ["report-accepted"]
+    assert first.status_code == 503 and failures == ["report-status-changed"]
     ref = submission_key(uid, body["client_id"])
     stored = client.db.collection("reports").where(filter=FieldFilter("reporter_ref", "==", ref)).get()
     assert len(stored) == 1 and stored[0].get("status") == "received"

@@ -10,7 +10,7 @@ from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
 
 
-def test_loaded_rule_change_routes_new_reports_within_a_minute(client, citizen, tmp_path, capsys):
+def test_loaded_rule_change_routes_new_reports_within_a_minute(client, call_center, tmp_path, capsys):
     rules = json.loads(default_rules_path().read_text())
     rules["version"] = "e2e-reklame-to-dishub"
     rules["rules"].insert(0, {
@@ -24,7 +24,7 @@ def test_loaded_rule_change_routes_new_reports_within_a_minute(client, citizen, 
     assert keluhan(["rules", "load", str(changed)]) == 0
     assert "e2e-reklame-to-dishub" in capsys.readouterr().out
 
-    _, token = citizen
+    _, token = call_center
     lat, lon, _ = kelurahan_point("Bontorannu")
 
     def routed_by_new_rules() -> dict:
