@@ -100,7 +100,8 @@ def test_the_reporter_reopens_within_the_window_and_another_citizen_cannot(clien
     report_id, _ = routed_pothole(client, token)
     act(client, pu, report_id, "accept", "routed")
     act(client, pu, report_id, "start", "accepted")
-    assert resolve_with_proof(client, pu, report_id)["status"] == "resolved"
+    resolved = resolve_with_proof(client, pu, report_id)
+    assert resolved["status"] == "resolved", resolved["resolution"]
     _, stranger = client.sign_in("tetangga.e2e@warga.test")
     response = client.act(stranger, {"report_id": report_id, "action": "reopen", "expected_status": "resolved"})
     assert response.status_code == 404
@@ -128,7 +129,8 @@ def test_the_tick_closes_a_resolved_report_once_the_window_has_passed(client, ci
     report_id, _ = routed_pothole(client, token)
     act(client, pu, report_id, "accept", "routed")
     act(client, pu, report_id, "start", "accepted")
-    assert resolve_with_proof(client, pu, report_id)["status"] == "resolved"
+    resolved = resolve_with_proof(client, pu, report_id)
+    assert resolved["status"] == "resolved", resolved["resolution"]
     # Let the reporter's 7 days run out, then Cloud Scheduler's tick arrives.
     client.db.collection("reports").document(report_id).update({"close_by": datetime.now(UTC) - timedelta(minutes=1)})
     _publisher(client)("sweep-tick", {}, {})

@@ -148,7 +148,8 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
                          received_at=now, taken_at=None,
                          also_compare=[(f"{target.report_id} (foto laporan ini / this report's photo)", own)]
                          if own else [])
-        if result.exif_taken_at and result.exif_taken_at < _aware(report["received_at"]):
+        # A fix cannot be shown with a photo from before the complaint (phone clocks drift a little).
+        if result.exif_taken_at and result.exif_taken_at < _aware(report["received_at"]) - policy.future_tolerance:
             result = result.model_copy(update={"verdict": "rejected",
                                                "reasons": [*result.reasons, reason("stale")]})
     accepted = result.verdict == "accepted"
