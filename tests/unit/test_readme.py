@@ -17,3 +17,15 @@ def test_readme_map_names_every_function_and_topic():
         assert f"`{fn.name}`" in README
     for topic in topology.STAGE_TOPICS:
         assert f"`{topic}`" in README
+
+
+def test_docs_handling_lists_the_workflow_table_as_it_is():
+    from keluhan.domain.workflow import MOVES
+
+    text = (REPO_ROOT / "docs" / "handling.md").read_text()
+    for action, move in MOVES.items():
+        sources = ", ".join(sorted("–" if s is None else s.value for s in move.sources))
+        targets = ", ".join(sorted(t.value for t in move.targets))
+        roles = ", ".join(sorted(r.value for r in move.roles))
+        who = roles + (" (assignee only)" if move.assignee_only else "") + (" (reporter only)" if move.reporter_only else "")
+        assert f"| `{action.value}` | {sources} | {targets} | {who} |" in text, action
