@@ -176,3 +176,51 @@ def test_a_citizen_claiming_call_center_112_is_refused_with_403(client, citizen)
     response = client.submit(token, report_body(lat, lon, channel="call_center_112"))
     assert response.status_code == 403
     assert response.json()["error"]["field"] == "channel"
+
+
+def test_users_cli_grants_a_role_that_the_functions_honour_and_revokes_it(client, citizen, capsys):
+    from keluhan.cli import main as keluhan
+
+    _, token = citizen
+    report_id, _ = routed_pothole(client, token)
+    email = f"staf-{uuid.uuid4().hex[:6]}@dinas-pu.makassar.test"
+    uid, _ = client.sign_in(email)
+    assert keluhan(["users", "grant", email, "--role", "skpd", "--skpd", "dinas-pu"]) == 0
+    assert '"skpd": "dinas-pu"' in capsys.readouterr().out
+    assert keluhan(["users", "grant", email, "--role", "skpd", "--skpd", "no-such-skpd"]) == 2
+    assert keluhan(["users", "list"]) == 0
+    assert uid in [line.split()[0] for line in capsys.readouterr().out.splitlines() if "skpd" in line]
+    _, staff = client.sign_in(email)
+    act(client, staff, report_id, "accept", "routed")
+    assert keluhan(["users", "revoke", email]) == 0
+    _, again = client.sign_in(email)  # a fresh token: a citizen now
+    response = client.act(again, {"report_id": report_id, "action": "start", "expected_status": "accepted"})
+    assert response.status_code == 404  # not this citizen's report
+
+
+def test_dev_up_seeded_one_test_user_per_role(client):
+    import base64
+    import json
+
+    from keluhan.devstack.seed import DEMO_USERS
+
+    roles = set()
+    for email, claims in DEMO_USERS:
+        _, token = client.sign_in(email)
+        payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        assert {k: payload.get(k) for k in claims} == claims
+        roles.add(claims.get("role", "warga"))
+    assert roles == {"warga", "skpd", "operator", "channel"}
+
+
+def test_demo_carries_the_city_road_pothole_to_closed(client, capsys):
+    import json
+
+    from keluhan.cli.demo import run_demo
+
+    assert run_demo(client.config, as_json=True, timeout_s=90) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert lines[-1]["status"] == "closed" and lines[-1]["assignee"] == "dinas-pu"
+    report = client.report(lines[-1]["report_id"])
+    assert [e["action"] for e in report["timeline"]][-5:] == ["accept", "start", "resolve", "proof_accepted",
+                                                              "confirm"]
