@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from keluhan import topology
-from keluhan.devstack.config import EMULATORS_JSON, StackConfig, load_stack_config
+from keluhan.devstack.config import EMULATORS_JSON, StackConfig, load_stack_config, shifted_copy
 from keluhan.devstack.launcher import stop_stack
 from keluhan.devstack.processes import port_is_busy, tcp_answers, wait_until
 from keluhan.devstack.pubsub_bootstrap import admin_clients
@@ -28,24 +28,7 @@ KELUHAN = str(Path(sys.executable).parent / "keluhan")  # the console script dev
 @pytest.fixture
 def shifted(tmp_path) -> StackConfig:
     """The repo's emulators.json with every port moved by PORT_OFFSET, and its rules file beside it."""
-    raw = json.loads(EMULATORS_JSON.read_text())
-
-    def shift(node: dict) -> None:
-        for key, value in node.items():
-            if isinstance(value, dict):
-                shift(value)
-            elif key in ("port", "websocketPort"):
-                node[key] = value + PORT_OFFSET
-
-    shift(raw["emulators"])
-    shift(raw["keluhan"])
-    path = tmp_path / "emulators.json"
-    path.write_text(json.dumps(raw))
-    rules = load_stack_config(EMULATORS_JSON).rules_file
-    # These tests are about processes; the rules themselves are tested elsewhere.
-    (tmp_path / raw["firestore"]["rules"]).write_text(
-        rules.read_text() if rules.exists()
-        else "rules_version = '2';\nservice cloud.firestore { match /{document=**} { allow read, write: if false; } }\n")
+    path = shifted_copy(EMULATORS_JSON, tmp_path, PORT_OFFSET)
     return load_stack_config(path)
 
 

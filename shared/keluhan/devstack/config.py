@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from keluhan.settings import REPO_ROOT
 
-EMULATORS_JSON = REPO_ROOT / "emulators.json"
+# KELUHAN_EMULATORS_JSON points every tool (dev up, the e2e tests, demo) at another copy, e.g.
+# one written by `shifted_copy` so that a second stack runs beside the first.
+EMULATORS_JSON = Path(os.environ.get("KELUHAN_EMULATORS_JSON") or REPO_ROOT / "emulators.json")
 
 
 @dataclass(frozen=True)
@@ -95,3 +98,26 @@ def load_stack_config(path: Path = EMULATORS_JSON) -> StackConfig:
         functions={name: ep(d) for name, d in own["functions"].items()},
         rules_file=path.parent / raw["firestore"]["rules"],
     )
+
+
+def shifted_copy(source: Path, dest_dir: Path, offset: int) -> Path:
+    """A copy of emulators.json with every port moved by `offset`, its rules and indexes beside it."""
+    raw = json.loads(Path(source).read_text())
+
+    def shift(node: dict) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                shift(value)
+            elif key in ("port", "websocketPort"):
+                node[key] = value + offset
+
+    shift(raw["emulators"])
+    shift(raw["keluhan"])
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    for name in (raw["firestore"].get("rules"), raw["firestore"].get("indexes")):
+        if name and (Path(source).parent / name).exists():
+            (dest_dir / name).write_text((Path(source).parent / name).read_text())
+    path = dest_dir / "emulators.json"
+    path.write_text(json.dumps(raw, indent=2))
+    return path
