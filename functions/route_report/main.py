@@ -15,4 +15,4 @@ def route_report(cloud_event):
     with stage_errors("route_report", message, reports=deps.reports, dead_letters=deps.dead_letters,
                       clock=utc_now):
         route(message.report_id(), reports=deps.reports, decide=deps.decide, publish=deps.publish,
-              clock=utc_now)
+              clock=utc_now, sla=deps.sla)

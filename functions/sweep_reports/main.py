@@ -12,5 +12,5 @@ from keluhan.usecases.sweep import sweep
 @functions_framework.cloud_event
 def sweep_reports(cloud_event):
     deps = bootstrap.get_deps()
-    counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now)
+    counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now, sla=deps.sla)
     logging.info("sweep_reports: %s", counts)

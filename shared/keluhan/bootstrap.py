@@ -30,6 +30,7 @@ class Deps:
     rules_doc: Any
     authenticate: Any  # Authorization header → Actor, or raises Unauthenticated
     holds: Any
+    stats: Any
 
     @functools.cached_property
     def photos(self):
@@ -56,13 +57,19 @@ class Deps:
                                  wait=timedelta(seconds=self.settings.photo_wait_s),
                                  max_bytes=self.settings.photo_max_bytes)
 
+    @functools.cached_property
+    def sla(self):
+        from keluhan.workdays import sla_policy
+
+        return sla_policy(self.settings.holidays_file)
+
     def handling_policy(self):
         from keluhan.usecases.handling import HandlingPolicy
 
         return HandlingPolicy(proof_wait=timedelta(seconds=self.settings.proof_wait_s),
                               reopen_window=timedelta(seconds=self.settings.reopen_window_s),
                               url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
-                              max_bytes=self.settings.photo_max_bytes)
+                              max_bytes=self.settings.photo_max_bytes, sla=self.sla)
 
 
 @functools.cache
@@ -76,6 +83,7 @@ def get_deps() -> Deps:
         FirestorePhotoIndex,
         FirestoreReports,
         FirestoreRulesDoc,
+        FirestoreStats,
     )
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
 
@@ -90,6 +98,7 @@ def get_deps() -> Deps:
         rules_doc=FirestoreRulesDoc(db),
         authenticate=functools.partial(verify_bearer, settings=settings),
         holds=FirestoreHolds(db),
+        stats=FirestoreStats(db),
     )
 
 

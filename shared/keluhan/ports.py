@@ -63,6 +63,29 @@ class Reports(Protocol):
         """
 
 
+class StatsState(Protocol):
+    seq: int
+    contribution: dict[str, dict[str, int]]
+
+
+class Stats(Protocol):
+    """stats/{key} (the figures per group) and stats_reports/{report_id} (what each report adds)."""
+
+    def report_state(self, report_id: str) -> Any:
+        """The applied (seq, contribution, version) of a report, or None."""
+
+    def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
+                delta: dict[str, dict[str, int]], expected: Any) -> bool:
+        """Atomically store the report's new contribution and add `delta` to the groups, if the
+        stored state is still `expected`; False if it changed meanwhile."""
+
+    def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
+        """stats key → counters, optionally only one dimension and month."""
+
+    def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict]]) -> None:
+        """Replace every figure and report state (the rebuild)."""
+
+
 class Holds(Protocol):
     """holds/{uid}: reporters an operator holds; their new reports go to moderation."""
 

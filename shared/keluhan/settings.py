@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     proof_wait_s: int = Field(default=24 * 3600, ge=60)
     reopen_window_s: int = Field(default=7 * 24 * 3600, ge=60)
 
+    # Extra non-working days (CSV `date,name`) beyond Indonesia's calendar; empty: the packaged file.
+    holidays_file: str = ""
+
     # Geo data: a directory holding makassar_kelurahan.geojson, makassar_tetangga.geojson and,
     # when ops have one, roads.geojson; or an imported bundle written by `keluhan geo import`.
     geo_dir: str = ""

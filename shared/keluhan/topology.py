@@ -35,7 +35,7 @@ REPORT_ROUTED = "report-routed"
 # Every status change (report id, from, to, by role, at, seq); the figures consume it.
 REPORT_STATUS_CHANGED = "report-status-changed"
 
-STAGE_TOPICS = (PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED)
+STAGE_TOPICS = (PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED, REPORT_STATUS_CHANGED)
 # Published by Cloud Scheduler every few minutes; a missed tick is simply caught up by the next.
 SWEEP_TICK = "sweep-tick"
 
@@ -82,9 +82,14 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=30,
     ),
     Function(
+        "record_figures", "pubsub", "cloudevent", topics=(REPORT_STATUS_CHANGED,),
+        description="Every status change → the report's part of stats/… (idempotent per report and seq)",
+    ),
+    Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
         publishes=(REPORT_STATUS_CHANGED,),
-        description="Cloud Scheduler tick → expire photo waits and proof waits, auto-close resolved reports",
+        description="Cloud Scheduler tick → expire photo and proof waits, auto-close resolved reports, "
+                    "escalate overdue ones",
         dead_letter=False,
         max_delivery_attempts=0,
     ),
@@ -120,7 +125,7 @@ def subscriptions() -> list[Subscription]:
 
 def all_topics() -> list[str]:
     """Every topic, dead-letter topics included."""
-    topics = [*STAGE_TOPICS, SWEEP_TICK, REPORT_STATUS_CHANGED]
+    topics = [*STAGE_TOPICS, SWEEP_TICK]
     topics += [dead_letter_topic(t) for t in STAGE_TOPICS]
     return topics
 

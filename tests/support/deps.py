@@ -10,7 +10,7 @@ import pytest
 from keluhan import bootstrap
 from keluhan.adapters.auth import Unauthenticated, actor_from_claims
 from keluhan.settings import REPO_ROOT, Settings
-from tests.support.fakes import FakeHolds, FakePhotoStore, FakePublisher, FakeReports
+from tests.support.fakes import FakeHolds, FakePhotoStore, FakePublisher, FakeReports, FakeStats
 
 
 class FakeDeadLetters:
@@ -64,6 +64,7 @@ def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
         rules_doc=FakeRulesDoc(),
         authenticate=fake_authenticate,
         holds=FakeHolds(),
+        stats=FakeStats(),
     )
     deps.__dict__["photos"] = FakePhotoStore()  # fills the cached_property
     return deps

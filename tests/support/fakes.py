@@ -45,6 +45,17 @@ class FakeReports:
                if d["status"] == status and value(d) is not None and value(d) < before]
         return copy.deepcopy(sorted(due, key=value)[:limit])
 
+    def overdue(self, *, limit):
+        open_ = {"routed", "accepted", "in_progress", "resolving", "reopened"}
+        found = [d for d in self.docs.values() if d.get("overdue") and d["status"] in open_]
+        return copy.deepcopy(sorted(found, key=lambda d: d["sla"]["due_at"])[:limit])
+
+    def count_since(self, *, field, since):
+        return sum(1 for d in self.docs.values() if d.get(field) is not None and d[field] >= since)
+
+    def all(self):
+        return (copy.deepcopy(d) for d in list(self.docs.values()))
+
     def mutate(self, report_id, mutation):
         with self._lock:
             doc = self.docs.get(report_id)
@@ -54,6 +65,50 @@ class FakeReports:
             if changes:
                 self.docs[report_id] = apply_changes(doc, changes)
             return copy.deepcopy(self.docs[report_id])
+
+
+@dataclass
+class FakeStatsState:
+    seq: int
+    contribution: dict
+    version: int
+
+
+class FakeStats:
+    """stats/… and stats_reports/… in memory, with the adapter's compare-and-set."""
+
+    def __init__(self):
+        self.totals: dict[str, dict[str, int]] = {}
+        self.states: dict[str, FakeStatsState] = {}
+        self._lock = threading.Lock()
+
+    def report_state(self, report_id):
+        state = self.states.get(report_id)
+        return copy.deepcopy(state) if state else None
+
+    def replace(self, report_id, *, seq, contribution, delta, expected):
+        with self._lock:
+            current = self.states.get(report_id)
+            if (current.version if current else None) != (expected.version if expected else None):
+                return False
+            self.states[report_id] = FakeStatsState(seq, copy.deepcopy(contribution),
+                                                    (current.version if current else 0) + 1)
+            for key, counters in delta.items():
+                group = self.totals.setdefault(key, {})
+                for counter, n in counters.items():
+                    group[counter] = group.get(counter, 0) + n
+            return True
+
+    def groups(self, *, dim=None, month=None):
+        from keluhan.domain.figures import parse_key
+
+        return {k: {c: n for c, n in g.items() if n} for k, g in self.totals.items()
+                if any(g.values()) and (dim is None or parse_key(k)[0] == dim)
+                and (month is None or parse_key(k)[2] == month)}
+
+    def overwrite(self, totals, states):
+        self.totals = copy.deepcopy(totals)
+        self.states = {r: FakeStatsState(seq, c, 1) for r, (seq, c) in states.items()}
 
 
 @dataclass

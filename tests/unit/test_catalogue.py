@@ -40,17 +40,18 @@ def test_every_category_has_both_names_and_an_sla(code: str):
 
     assert category is not None and category.code == code
     assert category.name and category.name_en and category.name != category.name_en
-    assert category.sla_hours > 0
+    assert (category.sla_hours is None) != (category.sla_working_days is None)  # exactly one target
     assert category.label == f"{category.name} / {category.name_en}"
 
 
-def test_emergencies_have_hours_and_need_no_photo():
+def test_emergencies_have_clock_hours_repairs_working_days_and_emergencies_need_no_photo():
     for code in ("kebakaran", "bencana"):
         assert get_category(code).sla_hours <= 6
         assert get_category(code).photo_required is False
     assert get_category("jalan_rusak").photo_required is True
-    sla = {code: get_category(code).sla_hours for code in ("kebakaran", "sampah", "jalan_rusak")}
-    assert sla["kebakaran"] < sla["sampah"] < sla["jalan_rusak"]
+    assert get_category("jalan_rusak").sla_working_days == 7
+    assert get_category("pohon_tumbang").sla_working_days == 1
+    assert get_category("sampah").sla_working_days < get_category("jalan_rusak").sla_working_days
 
 
 def test_unknown_category_is_none():

@@ -17,6 +17,9 @@ PHOTO_HASHES = "photo_hashes"
 DEAD_LETTERS = "dead_letters"
 ROUTING_RULES = "routing_rules"
 HOLDS = "holds"
+STATS = "stats"
+STATS_REPORTS = "stats_reports"
+OPEN_STATUSES = ["routed", "accepted", "in_progress", "resolving", "reopened"]
 
 
 def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +78,25 @@ class FirestoreReports:
                  .order_by(field).limit(limit))
         return [_fields(d) for d in query.stream()]
 
+    def overdue(self, *, limit: int) -> list[dict[str, Any]]:
+        """Open reports flagged overdue, most overdue first (index: overdue, status, sla.due_at)."""
+        query = (self._db.collection(REPORTS)
+                 .where(filter=firestore.FieldFilter("overdue", "==", True))
+                 .where(filter=firestore.FieldFilter("status", "in", OPEN_STATUSES))
+                 .order_by("sla.due_at").limit(limit))
+        return [_fields(d) for d in query.stream()]
+
+    def count_since(self, *, field: str, since: datetime) -> int:
+        """How many reports have `field` at or after `since` (an aggregation query: no documents read)."""
+        query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(field, ">=", since))
+        aggregation: Any = query.count()
+        result = aggregation.get()
+        return int(result[0][0].value)
+
+    def all(self) -> Any:
+        """Every report, streamed (for `stats rebuild`)."""
+        return (_fields(d) for d in self._db.collection(REPORTS).stream())
+
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         ref = self._db.collection(REPORTS).document(report_id)
 
@@ -98,6 +120,85 @@ class FirestoreReports:
             if "Failed to commit transaction" in str(exc):
                 raise Contention(str(exc)) from exc
             raise
+
+
+class StatsState:
+    def __init__(self, seq: int, contribution: dict[str, dict[str, int]], update_time: Any):
+        self.seq, self.contribution, self.update_time = seq, contribution, update_time
+
+
+class FirestoreStats:
+    """stats/{dim=value@month}: counters kept with Increment; stats_reports/{id}: each report's part.
+
+    A report's update is one atomic batch, guarded by the stored state's update time (or by
+    creating it), so two concurrent updates of one report never both apply; group documents are
+    only incremented, never read-modify-written, so hot groups (the whole city) do not contend.
+    """
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def report_state(self, report_id: str) -> StatsState | None:
+        snap = self._db.collection(STATS_REPORTS).document(report_id).get()
+        if not snap.exists:
+            return None
+        data = snap.to_dict() or {}
+        return StatsState(int(data["seq"]), data.get("contribution") or {}, snap.update_time)
+
+    def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
+                delta: dict[str, dict[str, int]], expected: StatsState | None) -> bool:
+        from keluhan.domain.figures import parse_key
+
+        batch = self._db.batch()
+        ref = self._db.collection(STATS_REPORTS).document(report_id)
+        state = {"seq": seq, "contribution": contribution}
+        if expected is None:
+            batch.create(ref, state)
+        else:
+            batch.update(ref, state, option=self._db.write_option(last_update_time=expected.update_time))
+        for key, counters in delta.items():
+            dim, value, month = parse_key(key)
+            batch.set(self._db.collection(STATS).document(key),
+                      {"dim": dim, "value": value, "month": month,
+                       "counters": {c: firestore.Increment(n) for c, n in counters.items()}}, merge=True)
+        try:
+            batch.commit()
+            return True
+        except (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition, gexc.Aborted):
+            return False
+
+    def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
+        query: Any = self._db.collection(STATS)
+        if dim is not None:
+            query = query.where(filter=firestore.FieldFilter("dim", "==", dim))
+        if month is not None:
+            query = query.where(filter=firestore.FieldFilter("month", "==", month))
+        out = {}
+        for snap in query.stream():
+            counters = {k: int(v) for k, v in ((snap.to_dict() or {}).get("counters") or {}).items() if v}
+            if counters:
+                out[snap.id] = counters
+        return out
+
+    def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict]]) -> None:
+        from keluhan.domain.figures import parse_key
+
+        for collection in (STATS, STATS_REPORTS):
+            for snap in self._db.collection(collection).stream():
+                snap.reference.delete()
+        writes: list[tuple[Any, dict[str, Any]]] = []
+        for key, counters in totals.items():
+            dim, value, month = parse_key(key)
+            writes.append((self._db.collection(STATS).document(key),
+                           {"dim": dim, "value": value, "month": month, "counters": counters}))
+        for report_id, (seq, contribution) in states.items():
+            writes.append((self._db.collection(STATS_REPORTS).document(report_id),
+                           {"seq": seq, "contribution": contribution}))
+        for start in range(0, len(writes), 400):
+            batch = self._db.batch()
+            for ref, data in writes[start:start + 400]:
+                batch.set(ref, data)
+            batch.commit()
 
 
 class FirestoreHolds:

@@ -120,7 +120,7 @@ def _reassign(args) -> int:
     try:
         report = reassign_report(args.report_id, to=args.to, reason=args.reason, by=args.by,
                                  reports=deps.reports, decide=functools.partial(decide, rules=rules),
-                                 publish=deps.publish, clock=bootstrap.utc_now)
+                                 publish=deps.publish, clock=bootstrap.utc_now, sla=deps.sla)
     except (PermanentError, ReportNotFound) as exc:
         raise CliError(str(exc)) from exc
     print(json.dumps({"report_id": args.report_id, "status": report["status"], "assignee": report["assignee"],

@@ -16,7 +16,10 @@ class Category(BaseModel):
     code: str
     name: str  # Indonesian, as the Warga app shows it
     name_en: str
-    sla_hours: int = Field(gt=0)
+    # The handling target: working days (WITA, Indonesia's calendar) for work that waits for
+    # office days, or clock hours for emergencies that do not.
+    sla_working_days: float | None = Field(default=None, gt=0)
+    sla_hours: float | None = Field(default=None, gt=0)
     photo_required: bool = True
 
     @property
@@ -24,35 +27,37 @@ class Category(BaseModel):
         return f"{self.name} / {self.name_en}"
 
 
-def _c(code: str, name: str, name_en: str, sla_hours: int, photo: bool = True) -> Category:
-    return Category(code=code, name=name, name_en=name_en, sla_hours=sla_hours, photo_required=photo)
+def _c(code: str, name: str, name_en: str, *, days: float | None = None, hours: float | None = None,
+       photo: bool = True) -> Category:
+    return Category(code=code, name=name, name_en=name_en, sla_working_days=days, sla_hours=hours,
+                    photo_required=photo)
 
 
-# Emergencies get hours and no photo requirement (nobody should stop to photograph a fire);
-# repairs that need budget and crews get days.
+# Emergencies get clock hours and no photo requirement (nobody should stop to photograph a
+# fire); repairs that need budget and crews get working days.
 CATEGORIES: Mapping[str, Category] = MappingProxyType(
     {
         c.code: c
         for c in (
-            _c("jalan_rusak", "Jalan rusak", "Damaged road", 168),
-            _c("trotoar", "Trotoar rusak", "Damaged sidewalk", 168),
-            _c("drainase", "Drainase tersumbat", "Blocked drain", 72),
-            _c("banjir", "Banjir atau genangan", "Flooding", 6),
-            _c("sampah", "Sampah menumpuk", "Uncollected rubbish", 24),
-            _c("lampu_jalan", "Lampu jalan mati", "Street light out", 72),
-            _c("lampu_lalu_lintas", "Lampu lalu lintas rusak", "Traffic light fault", 24),
-            _c("rambu_lalu_lintas", "Rambu lalu lintas rusak", "Damaged traffic sign", 72),
-            _c("parkir_liar", "Parkir liar", "Illegal parking", 24),
-            _c("pkl", "Pedagang kaki lima liar", "Unlicensed street vendors", 72),
-            _c("bangunan_liar", "Bangunan liar", "Unlicensed building", 336),
-            _c("reklame_liar", "Reklame liar", "Illegal billboard", 168),
-            _c("pohon_tumbang", "Pohon tumbang", "Fallen tree", 6),
-            _c("taman", "Taman kota rusak", "Damaged city park", 168),
-            _c("fasilitas_umum", "Fasilitas umum rusak", "Damaged public facility", 168),
-            _c("air_bersih", "Air bersih tidak mengalir", "No clean water supply", 24, photo=False),
-            _c("kebakaran", "Kebakaran", "Fire", 1, photo=False),
-            _c("bencana", "Bencana alam", "Natural disaster", 2, photo=False),
-            _c("lainnya", "Lainnya", "Other", 72, photo=False),
+            _c("jalan_rusak", "Jalan rusak", "Damaged road", days=7),
+            _c("trotoar", "Trotoar rusak", "Damaged sidewalk", days=7),
+            _c("drainase", "Drainase tersumbat", "Blocked drain", days=3),
+            _c("banjir", "Banjir atau genangan", "Flooding", hours=6),
+            _c("sampah", "Sampah menumpuk", "Uncollected rubbish", days=1),
+            _c("lampu_jalan", "Lampu jalan mati", "Street light out", days=3),
+            _c("lampu_lalu_lintas", "Lampu lalu lintas rusak", "Traffic light fault", days=1),
+            _c("rambu_lalu_lintas", "Rambu lalu lintas rusak", "Damaged traffic sign", days=3),
+            _c("parkir_liar", "Parkir liar", "Illegal parking", days=1),
+            _c("pkl", "Pedagang kaki lima liar", "Unlicensed street vendors", days=3),
+            _c("bangunan_liar", "Bangunan liar", "Unlicensed building", days=14),
+            _c("reklame_liar", "Reklame liar", "Illegal billboard", days=7),
+            _c("pohon_tumbang", "Pohon tumbang", "Fallen tree", days=1),
+            _c("taman", "Taman kota rusak", "Damaged city park", days=7),
+            _c("fasilitas_umum", "Fasilitas umum rusak", "Damaged public facility", days=7),
+            _c("air_bersih", "Air bersih tidak mengalir", "No clean water supply", days=1, photo=False),
+            _c("kebakaran", "Kebakaran", "Fire", hours=1, photo=False),
+            _c("bencana", "Bencana alam", "Natural disaster", hours=2, photo=False),
+            _c("lainnya", "Lainnya", "Other", days=3, photo=False),
         )
     }
 )

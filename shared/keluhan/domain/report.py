@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from keluhan.domain.assignees import TRIAGE_ID
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.forwarding import Delivery
+from keluhan.domain.sla import ESCALATION_TO, SlaPolicy
 from keluhan.domain.workflow import (
     HUMAN_ACTIONS,
     REJECT_TARGET,
@@ -230,6 +231,9 @@ class Report(BaseModel):
     close_by: datetime | None = None
     held: bool = False
     reopened: int = 0
+    sla: dict[str, Any] | None = None
+    overdue: bool = False
+    escalation_level: int = 0
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Report:
@@ -307,12 +311,16 @@ class Report(BaseModel):
         })
 
     def assign(self, decision: Any, *, action: Action, actor: Actor, now: datetime,
-               note: str) -> dict[str, Any]:
+               note: str, sla: SlaPolicy | None = None) -> dict[str, Any]:
         """Put the report with the decided assignee: SKPD queue, external body (with a fresh
-        tracked delivery), or triage. A new assignee's clock starts now."""
+        tracked delivery), or triage. A city SKPD's clock starts now; nobody else has one."""
         to = KIND_STATUS[decision.kind]
         fields: dict[str, Any] = {"routing": {**decision.model_dump(mode="json"), "at": now},
-                                  "assignee": decision.assignee}
+                                  "assignee": decision.assignee, "overdue": False, "escalation_level": 0,
+                                  "sla": None}
+        category = get_category(self.category)
+        if decision.kind == "skpd" and sla is not None and category is not None:
+            fields["sla"] = sla.assignment(category, now)
         if decision.kind == "external":
             delivery = Delivery.start(report_id=self.report_id, assignee=decision.assignee, now=now,
                                       assignment=len(self.reassignments))
@@ -389,6 +397,23 @@ class Report(BaseModel):
                         expected_status=expected_status, now=now, to=Status.REOPENED, note=note,
                         fields={"reopened": self.reopened + 1})
 
+    def escalate(self, *, now: datetime, sla: SlaPolicy) -> dict[str, Any] | None:
+        """Past its target and still open: flagged overdue, escalated one level (once per level)
+        with a timeline entry that changes no status."""
+        record = self.sla or {}
+        due = record.get("next_escalation_at")
+        category = get_category(self.category)
+        if (self.status not in OPEN or due is None or _aware(due) > now or category is None
+                or self.escalation_level >= max(ESCALATION_TO)):
+            return None
+        level = self.escalation_level + 1
+        entry = {"status": self.status.value, "at": now, "by": "sweep_reports", "event": "escalation",
+                 "level": level, "to": ESCALATION_TO[level],
+                 "note": f"Melewati target, dieskalasi ke {ESCALATION_TO[level]} / Past its target, "
+                         f"escalated (level {level})"}
+        return {"overdue": True, "escalation_level": level, "timeline": [*self.timeline, entry],
+                "sla.next_escalation_at": sla.escalation_at(category, _aware(record["start_at"]), level + 1)}
+
     def auto_close(self, *, now: datetime) -> dict[str, Any] | None:
         """Closed by the sweep tick once the reporter's window has passed without a dispute."""
         if self.status != Status.RESOLVED or self.close_by is None or _aware(self.close_by) > now:
@@ -398,6 +423,8 @@ class Report(BaseModel):
                               "the reporter did not dispute the fix", fields={"closed_at": now})
 
 
+# Open in a city SKPD's hands: what counts as backlog, can be overdue and escalates.
+OPEN = frozenset({Status.ROUTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVING, Status.REOPENED})
 # Where a routing decision puts the report, by the kind of assignee.
 KIND_STATUS = {"skpd": Status.ROUTED, "external": Status.FORWARDED, "triage": Status.TRIAGE}
 HELD_NOTE = "pelapor ditahan untuk moderasi / reporter held for moderation"

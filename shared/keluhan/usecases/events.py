@@ -28,10 +28,11 @@ def status_changed(report: dict[str, Any]) -> dict[str, Any] | None:
     """
     for seq in range(len(report.get("timeline") or []) - 1, -1, -1):
         entry = report["timeline"][seq]
-        if "action" in entry:
+        action = entry.get("action") or entry.get("event")  # an escalation changes no status
+        if action:
             at = entry["at"]
-            return {"report_id": report["report_id"], "seq": seq, "from": entry.get("from"),
-                    "to": entry["status"], "action": entry["action"], "role": entry.get("role"),
+            return {"report_id": report["report_id"], "seq": seq, "from": entry.get("from", entry["status"]),
+                    "to": entry["status"], "action": action, "role": entry.get("role", "system"),
                     "by": entry.get("by"), "at": at.isoformat() if hasattr(at, "isoformat") else str(at),
                     "assignee": report.get("assignee")}
     return None

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from keluhan.domain.report import ActOnReport, Event, InvalidMove, NotPermitted, Report
+from keluhan.domain.sla import SlaPolicy
 from keluhan.domain.workflow import MOVES, Action, Actor, RejectReason, Role
 from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
@@ -24,6 +25,7 @@ class HandlingPolicy:
     reopen_window: timedelta       # how long the reporter may dispute a fix
     url_ttl: timedelta
     max_bytes: int
+    sla: SlaPolicy | None = None   # a reassigned city SKPD's clock starts at the hand-over
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_
     if action == Action.REASSIGN:
         decision = decision_for(report, to=cmd.assignee, reason=cmd.note, decide=decide)
         return reassignment(report, decision, actor=actor, reason=cmd.note, now=now,
-                            expected_status=cmd.expected_status)
+                            expected_status=cmd.expected_status, sla=policy.sla)
     (to,) = MOVES[action].targets
     fields = {"closed_at": now} if action == Action.CONFIRM else None
     return report.act(action, to=to, note=cmd.note, fields=fields, **common)

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from keluhan.domain.location import Location
 from keluhan.domain.report import Event, Report, StaleOrIllegal, Status, can_transition
+from keluhan.domain.sla import SlaPolicy
 from keluhan.domain.workflow import Action, system
 from keluhan.ports import Clock, PermanentError, Publisher, Reports, TransientError
 from keluhan.usecases.events import publish_event, publish_status_changed
@@ -52,8 +53,9 @@ ROUTER = system("route_report")
 
 
 def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, publish: Publisher,
-                 clock: Clock) -> dict[str, Any]:
-    """Assign the report by the routing rules; store the decision and which rule made it."""
+                 clock: Clock, sla: SlaPolicy | None = None) -> dict[str, Any]:
+    """Assign the report by the routing rules; store the decision and which rule made it; a city
+    SKPD's handling clock (SLA) starts."""
     now = clock()
 
     def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -64,7 +66,8 @@ def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, pu
             raise PermanentError(f"status {report.status} cannot be routed")
         location = Location.model_validate(report.location) if report.location else None
         decision = decide(category=report.category, location=location)
-        return {**report.assign(decision, action=Action.ROUTE, actor=ROUTER, now=now, note=decision.reason),
+        return {**report.assign(decision, action=Action.ROUTE, actor=ROUTER, now=now, note=decision.reason,
+                                sla=sla),
                 "stages.routed": {"at": now, "rule": decision.rule}}
 
     report = mutate_report(reports, report_id, mutation)

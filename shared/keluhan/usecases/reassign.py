@@ -9,6 +9,7 @@ from keluhan.domain.assignees import get_assignee
 from keluhan.domain.location import Location
 from keluhan.domain.report import KIND_STATUS, InvalidMove, Report
 from keluhan.domain.routing import RoutingDecision
+from keluhan.domain.sla import SlaPolicy
 from keluhan.domain.workflow import Action, Actor, Role
 from keluhan.ports import Clock, PermanentError, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
@@ -29,7 +30,8 @@ def decision_for(report: Report, *, to: str | None, reason: str, decide: Routing
 
 
 def reassignment(report: Report, decision: RoutingDecision, *, actor: Actor, reason: str,
-                 now: datetime, expected_status: str | None = None) -> dict[str, Any] | None:
+                 now: datetime, expected_status: str | None = None,
+                 sla: SlaPolicy | None = None) -> dict[str, Any] | None:
     """The changes that hand the report to the decided assignee; None if it already has it."""
     if decision.assignee == report.assignee:
         return None
@@ -37,12 +39,13 @@ def reassignment(report: Report, decision: RoutingDecision, *, actor: Actor, rea
     if expected_status is not None:  # a person's move: who may, and from which status, checked first
         report.act(Action.REASSIGN, actor=actor, is_reporter=False, expected_status=expected_status, now=now,
                    to=KIND_STATUS[decision.kind])
-    return {**report.assign(decision, action=Action.REASSIGN, actor=actor, now=now, note=reason),
+    return {**report.assign(decision, action=Action.REASSIGN, actor=actor, now=now, note=reason, sla=sla),
             "reassignments": [*report.reassignments, entry]}
 
 
 def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, reports: Reports,
-                    decide: RoutingDecider, publish: Publisher, clock: Clock) -> dict[str, Any]:
+                    decide: RoutingDecider, publish: Publisher, clock: Clock,
+                    sla: SlaPolicy | None = None) -> dict[str, Any]:
     """Give the report to `to`, or (to=None) re-run the routing rules in force; who and why are kept."""
     if not reason.strip():
         raise PermanentError("alasan wajib diisi / a reason is required")
@@ -55,7 +58,7 @@ def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, rep
             decision = decision_for(report, to=to, reason=reason, decide=decide)
         except InvalidMove as exc:
             raise PermanentError(str(exc)) from exc
-        return reassignment(report, decision, actor=actor, reason=reason, now=now)
+        return reassignment(report, decision, actor=actor, reason=reason, now=now, sla=sla)
 
     before = reports.get(report_id)
     report = mutate_report(reports, report_id, mutation)

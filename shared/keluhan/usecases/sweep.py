@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from keluhan.domain.report import Report
+from keluhan.domain.report import OPEN, Report
+from keluhan.domain.sla import SlaPolicy
 from keluhan.ports import Clock, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.submission import expire_if_due
 
 
-def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500) -> dict[str, int]:
-    """Expire photo waits and proof waits, close resolved reports whose window passed; counts."""
+def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
+          sla: SlaPolicy | None = None) -> dict[str, int]:
+    """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
+    overdue ones; counts."""
     now = clock()
-    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0}
+    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0}
     for doc in reports.due(status="awaiting_photo", field="photo.deadline", before=now, limit=limit):
         if expire_if_due(doc, reports=reports, now=now, publish=publish)["status"] == "photo_expired":
             counts["photo_expired"] += 1
@@ -22,6 +25,10 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
         counts["proof_expired"] += _apply(reports, publish, doc, lambda r: r.proof_missing(now=now))
     for doc in reports.due(status="resolved", field="close_by", before=now, limit=limit):
         counts["auto_closed"] += _apply(reports, publish, doc, lambda r: r.auto_close(now=now))
+    if sla is not None:
+        for status in sorted(OPEN):
+            for doc in reports.due(status=status, field="sla.next_escalation_at", before=now, limit=limit):
+                counts["escalated"] += _apply(reports, publish, doc, lambda r: r.escalate(now=now, sla=sla))
     return counts
 
 

@@ -81,6 +81,19 @@ locals {
       memory                = "256Mi"
       bucket_role           = null
     }
+    record_figures = {
+      trigger               = "pubsub"
+      topics                = ["report-status-changed"]
+      publishes             = []
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 10
+      max_delivery_attempts = 5
+      dead_letter           = true
+      memory                = "256Mi"
+      bucket_role           = null
+    }
     sweep_reports = {
       trigger               = "pubsub"
       topics                = ["sweep-tick"]
@@ -96,7 +109,7 @@ locals {
     }
     record_dead_letter = {
       trigger               = "pubsub"
-      topics                = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter"]
+      topics                = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter", "report-status-changed-dead-letter"]
       publishes             = []
       timeout_s             = 30
       ack_deadline_s        = 60
@@ -109,19 +122,21 @@ locals {
     }
   }
 
-  stage_topics       = ["photo-uploaded", "report-accepted", "report-located", "report-routed", "sweep-tick", "report-status-changed"]
-  dead_letter_topics = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter"]
+  stage_topics       = ["photo-uploaded", "report-accepted", "report-located", "report-routed", "report-status-changed", "sweep-tick"]
+  dead_letter_topics = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter", "report-status-changed-dead-letter"]
 
   # One push subscription per (function, topic), named `<function>--<topic>`.
   subscriptions = {
-    "verify_photo--photo-uploaded"                    = { function = "verify_photo", topic = "photo-uploaded", dead_letter_topic = "photo-uploaded-dead-letter" }
-    "enrich_geo--report-accepted"                     = { function = "enrich_geo", topic = "report-accepted", dead_letter_topic = "report-accepted-dead-letter" }
-    "route_report--report-located"                    = { function = "route_report", topic = "report-located", dead_letter_topic = "report-located-dead-letter" }
-    "forward_report--report-routed"                   = { function = "forward_report", topic = "report-routed", dead_letter_topic = "report-routed-dead-letter" }
-    "sweep_reports--sweep-tick"                       = { function = "sweep_reports", topic = "sweep-tick", dead_letter_topic = null }
-    "record_dead_letter--photo-uploaded-dead-letter"  = { function = "record_dead_letter", topic = "photo-uploaded-dead-letter", dead_letter_topic = null }
-    "record_dead_letter--report-accepted-dead-letter" = { function = "record_dead_letter", topic = "report-accepted-dead-letter", dead_letter_topic = null }
-    "record_dead_letter--report-located-dead-letter"  = { function = "record_dead_letter", topic = "report-located-dead-letter", dead_letter_topic = null }
-    "record_dead_letter--report-routed-dead-letter"   = { function = "record_dead_letter", topic = "report-routed-dead-letter", dead_letter_topic = null }
+    "verify_photo--photo-uploaded"                          = { function = "verify_photo", topic = "photo-uploaded", dead_letter_topic = "photo-uploaded-dead-letter" }
+    "enrich_geo--report-accepted"                           = { function = "enrich_geo", topic = "report-accepted", dead_letter_topic = "report-accepted-dead-letter" }
+    "route_report--report-located"                          = { function = "route_report", topic = "report-located", dead_letter_topic = "report-located-dead-letter" }
+    "forward_report--report-routed"                         = { function = "forward_report", topic = "report-routed", dead_letter_topic = "report-routed-dead-letter" }
+    "record_figures--report-status-changed"                 = { function = "record_figures", topic = "report-status-changed", dead_letter_topic = "report-status-changed-dead-letter" }
+    "record_dead_letter--report-status-changed-dead-letter" = { function = "record_dead_letter", topic = "report-status-changed-dead-letter", dead_letter_topic = null }
+    "sweep_reports--sweep-tick"                             = { function = "sweep_reports", topic = "sweep-tick", dead_letter_topic = null }
+    "record_dead_letter--photo-uploaded-dead-letter"        = { function = "record_dead_letter", topic = "photo-uploaded-dead-letter", dead_letter_topic = null }
+    "record_dead_letter--report-accepted-dead-letter"       = { function = "record_dead_letter", topic = "report-accepted-dead-letter", dead_letter_topic = null }
+    "record_dead_letter--report-located-dead-letter"        = { function = "record_dead_letter", topic = "report-located-dead-letter", dead_letter_topic = null }
+    "record_dead_letter--report-routed-dead-letter"         = { function = "record_dead_letter", topic = "report-routed-dead-letter", dead_letter_topic = null }
   }
 }

@@ -1,0 +1,96 @@
+"""The figures, kept from `report-status-changed` and rebuilt from the reports; the War Room view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from keluhan.domain.assignees import get_assignee
+from keluhan.domain.figures import add_up, contribution, delta, parse_key, summary
+from keluhan.domain.sla import WITA
+from keluhan.ports import Reports, Stats, TransientError
+from keluhan.usecases.pipeline import ReportNotFound
+
+
+def record_figures(report_id: str, *, reports: Reports, stats: Stats, attempts: int = 8) -> bool:
+    """Bring the report's contribution to the figures up to date; idempotent per (report, seq).
+
+    The message is only a trigger: the contribution is computed from the stored report and applied
+    once per timeline position, so a redelivered, duplicated or out-of-order message adds nothing.
+    """
+    doc = reports.get(report_id)
+    if doc is None:
+        raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
+    seq = len(doc.get("timeline") or []) - 1
+    new = contribution(doc)
+    for _ in range(attempts):
+        state = stats.report_state(report_id)
+        if state is not None and state.seq >= seq:
+            return False
+        old = state.contribution if state is not None else {}
+        if stats.replace(report_id, seq=seq, contribution=new, delta=delta(old, new), expected=state):
+            return True
+    raise TransientError(f"figures of {report_id}: too many concurrent updates")
+
+
+def rebuild(docs: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[str, int]], dict[str, tuple[int, dict]]]:
+    """Every figure recomputed from the reports: (totals per group, state per report)."""
+    states = {}
+    for doc in docs:
+        states[doc["report_id"]] = (len(doc.get("timeline") or []) - 1, contribution(doc))
+    return add_up(c for _, c in states.values()), states
+
+
+def differences(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> list[str]:
+    """Where two sets of figures differ (empty when equal)."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        for counter in sorted(set(a.get(key, {})) | set(b.get(key, {}))):
+            x, y = a.get(key, {}).get(counter, 0), b.get(key, {}).get(counter, 0)
+            if x != y:
+                out.append(f"{key} {counter}: {x} != {y}")
+    return out
+
+
+def table(stats: Stats, *, by: str, month: str) -> list[dict[str, Any]]:
+    """One row of figures per group of a dimension, for `stats show` and the War Room."""
+    rows = []
+    for key, counters in stats.groups(dim=by, month=month).items():
+        _, value, _ = parse_key(key)
+        rows.append({"key": value, "name": _name(by, value), **summary(counters)})
+    return sorted(rows, key=lambda r: (-r["open"], r["key"]))
+
+
+def war_room(*, stats: Stats, reports, now: datetime, month: str = "all") -> dict[str, Any]:
+    """Everything the War Room page shows, from O(groups) figures and two bounded queries."""
+    city = stats.groups(dim="city", month=month)
+    week_start = (now.astimezone(WITA) - timedelta(days=now.astimezone(WITA).weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0)
+    kelurahan = {parse_key(k)[1]: summary(c) for k, c in stats.groups(dim="kelurahan", month=month).items()}
+    return {
+        "generated_at": now.isoformat(),
+        "month": month,
+        "city": summary(next(iter(city.values()), {})),
+        "by_skpd": table(stats, by="skpd", month=month),
+        "by_kecamatan": table(stats, by="kecamatan", month=month),
+        "by_kelurahan": {code: {"open": f["open"], "received": f["received"], "overdue": f["overdue"]}
+                         for code, f in kelurahan.items()},
+        "overdue": [_overdue_row(d) for d in reports.overdue(limit=100)],
+        "resolved_this_week": reports.count_since(field="resolved_at", since=week_start),
+    }
+
+
+def _overdue_row(doc: dict[str, Any]) -> dict[str, Any]:
+    location = doc.get("location") or {}
+    return {"report_id": doc["report_id"], "category": doc["category"], "status": doc["status"],
+            "assignee": doc.get("assignee"), "kelurahan": location.get("kelurahan"),
+            "kecamatan": location.get("kecamatan"), "due_at": (doc.get("sla") or {}).get("due_at"),
+            "escalation_level": doc.get("escalation_level", 0)}
+
+
+def _name(dim: str, value: str) -> str:
+    if dim == "skpd":
+        assignee = get_assignee(value)
+        return assignee.name if assignee else value
+    return value
