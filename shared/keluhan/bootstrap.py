@@ -12,7 +12,16 @@ from keluhan.settings import Settings, get_settings
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now; on the local stack shifted by the offset in settings.clock_file when that file exists."""
+    now = datetime.now(UTC)
+    clock_file = get_settings().clock_file
+    if clock_file:
+        try:
+            with open(clock_file, encoding="ascii") as handle:
+                return now + timedelta(seconds=float(handle.read().strip() or 0))
+        except FileNotFoundError:
+            pass
+    return now
 
 
 def new_report_id() -> str:
@@ -118,9 +127,9 @@ def _photo_store(settings: Settings):
         from google.oauth2 import service_account
 
         signer = service_account.Credentials.from_service_account_file(settings.signing_key_file)
-        return GcsPhotoStore(client, settings.photo_bucket, signing_credentials=signer)
+        return GcsPhotoStore(client, settings.photo_bucket, signing_credentials=signer, clock=utc_now)
     # On Cloud Functions the runtime service account signs through IAM signBlob.
     import google.auth
 
     credentials, _ = google.auth.default()
-    return GcsPhotoStore(client, settings.photo_bucket, runtime_credentials=credentials)
+    return GcsPhotoStore(client, settings.photo_bucket, runtime_credentials=credentials, clock=utc_now)

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     )
     k_service: str = Field(default="", validation_alias=AliasChoices("K_SERVICE"))
 
+    # Local stack only: a file holding a clock offset in seconds (tests replay months of history);
+    # refused on Cloud Run.
+    clock_file: str = ""
+
     # Large enough that an over-long field is named by validation (422), small enough to parse cheaply.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=4096)
 
@@ -76,6 +80,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_demo_values_in_production(self) -> Settings:
         """On Cloud Run/Functions (K_SERVICE set) the local demo defaults are a misconfiguration."""
+        if self.k_service and self.clock_file:
+            raise ValueError("KELUHAN_CLOCK_FILE is for the local stack only")
         if self.k_service and (self.project_id.startswith("demo-") or self.photo_bucket.startswith("demo-")):
             raise ValueError("running on Cloud Run with demo project or bucket: set KELUHAN_PROJECT_ID "
                              "and KELUHAN_PHOTO_BUCKET")

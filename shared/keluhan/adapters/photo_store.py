@@ -12,12 +12,13 @@ from keluhan.ports import PhotoTooLarge
 
 class GcsPhotoStore:
     def __init__(self, client: storage.Client, bucket: str, *, signing_credentials=None,
-                 runtime_credentials=None):
+                 runtime_credentials=None, clock=None):
         """Sign with a key (`signing_credentials`), or through IAM signBlob as the runtime
         service account (`runtime_credentials`, refreshed whenever its token has expired)."""
         self._bucket = client.bucket(bucket)
         self._signing = signing_credentials
         self._runtime = runtime_credentials
+        self._clock = clock or (lambda: datetime.now(UTC))  # the clock `expires_at` was computed on
 
     def _signer(self) -> dict[str, Any]:
         if self._signing is not None:
@@ -37,7 +38,7 @@ class GcsPhotoStore:
         url = self._bucket.blob(object_name).generate_signed_url(
             version="v4",
             method="PUT",
-            expiration=expires_at - datetime.now(UTC),
+            expiration=expires_at - self._clock(),
             content_type=content_type,
             headers=headers,
             **self._signer(),
@@ -55,7 +56,7 @@ class GcsPhotoStore:
         if not object_name.startswith("derived/"):
             raise ValueError("only EXIF-free derivatives are ever shared")
         return self._bucket.blob(object_name).generate_signed_url(
-            version="v4", method="GET", expiration=expires_at - datetime.now(UTC), **self._signer())
+            version="v4", method="GET", expiration=expires_at - self._clock(), **self._signer())
 
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
         blob = self._bucket.get_blob(object_name, generation=generation)

@@ -16,4 +16,10 @@ def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
         "KELUHAN_SIGNING_KEY_FILE": str(state_dir / "signing-key.json"),
         "KELUHAN_FORWARD_TARGETS": json.dumps(local_forward_targets(config.receiver.url)),
         "PYTHONUNBUFFERED": "1",
+        # Absent: real time. A test writes a clock offset here to replay months in minutes.
+        "KELUHAN_CLOCK_FILE": str(clock_file(state_dir)),
     }
+
+
+def clock_file(state_dir: Path) -> Path:
+    return state_dir / "clock-offset"

@@ -1,0 +1,94 @@
+"""Figures by brute force: every report walked, raw times kept, percentiles by sorting.
+
+Deliberately naive and written apart from keluhan.domain.figures, to check the incremental
+figures (histograms, deltas, Increment) against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta, timezone
+
+from keluhan.domain.assignees import ASSIGNEES
+
+WITA = timezone(timedelta(hours=8))
+EDGES = (1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 504, 720, 1440)
+
+
+def _at(value) -> datetime:
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _edge(hours: float):
+    for edge in EDGES:
+        if hours <= edge:
+            return edge
+    return f"> {EDGES[-1]}"
+
+
+def _pct(values: list[float], p: float):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return _edge(ordered[max(1, math.ceil(p * len(ordered))) - 1])
+
+
+def brute_force(docs, *, dim: str, month: str = "all") -> dict[str, dict]:
+    """value → figures of every group of `dim` in `month`, from the report documents."""
+    rows: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for doc in docs:
+        doc_month = _at(doc["received_at"]).astimezone(WITA).strftime("%Y-%m")
+        if month not in ("all", doc_month):
+            continue
+        timeline = doc["timeline"]
+        for entry in timeline:
+            if entry.get("action") == "reject" and entry.get("reason") == "not_ours" and dim in ("city", "skpd"):
+                rows["makassar" if dim == "city" else entry["by"][len("skpd:"):]]["rejected_not_ours"] += 1
+        assignee = doc.get("assignee")
+        if assignee not in ASSIGNEES or ASSIGNEES[assignee].kind != "skpd":
+            continue
+        location = doc.get("location") or {}
+        value = {"city": "makassar", "skpd": assignee, "kecamatan": location.get("kecamatan") or "-",
+                 "kelurahan": location.get("kode_kelurahan") or "-", "category": doc["category"],
+                 "channel": doc["channel"]}[dim]
+        last = max(i for i, e in enumerate(timeline) if e.get("action") in ("route", "reassign"))
+        start = _at(timeline[last]["at"])
+        after = timeline[last + 1:]
+        when = {name: next((_at(e["at"]) for e in after if e.get("action") in actions), None)
+                for name, actions in (("first_response_h", ("accept",)), ("resolution_h", ("proof_accepted",)),
+                                      ("close_h", ("confirm", "auto_close")))}
+        status = doc["status"]
+        is_open = status in ("routed", "accepted", "in_progress", "resolving", "reopened")
+        row = rows[value]
+        row["received"] += 1
+        row["open"] += is_open
+        row["resolved"] += status in ("resolved", "closed")
+        row["closed"] += status == "closed"
+        row["rejected"] += status in ("rejected", "duplicate")
+        row["reopened"] += any(e.get("action") == "reopen" for e in after)
+        row["overdue"] += is_open and bool(doc.get("overdue"))
+        due = (doc.get("sla") or {}).get("due_at")
+        row["closed_on_time"] += (status == "closed" and when["resolution_h"] is not None and due is not None
+                                  and when["resolution_h"] <= _at(due))
+        for name, end in when.items():
+            if end is not None:
+                times[value][name].append((end - start).total_seconds() / 3600)
+    out = {}
+    for value, row in rows.items():
+        figures = {k: int(v) for k, v in row.items()}
+        for name in ("first_response_h", "resolution_h", "close_h"):
+            figures[f"{name}_median"] = _pct(times[value][name], 0.5)
+            figures[f"{name}_p90"] = _pct(times[value][name], 0.9)
+        closed, overdue = figures.get("closed", 0), figures.get("overdue", 0)
+        figures["sla_met"] = round(figures.get("closed_on_time", 0) / (closed + overdue), 4) if closed + overdue \
+            else None
+        out[value] = figures
+    return out
+
+
+def comparable(summary: dict) -> dict:
+    """A summary row without zero counters (the brute force never creates them)."""
+    return {k: v for k, v in summary.items() if v not in (0, None) and k not in ("key", "name")}

@@ -1,0 +1,191 @@
+"""Figures: working days on Indonesia's calendar, and incremental = rebuild = brute force."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from keluhan.domain.catalogue import get_category
+from keluhan.domain.figures import contribution, percentile_edge, summary
+from keluhan.domain.sla import WITA, SlaPolicy, WorkingCalendar
+from keluhan.domain.workflow import Actor, Role
+from keluhan.usecases.figures import differences, rebuild, record_figures, table
+from keluhan.usecases.handling import HandlingPolicy
+from keluhan.usecases.sweep import sweep
+from keluhan.workdays import indonesian_holidays, read_announced, sla_policy
+from tests.support.fakes import FakeStats
+from tests.support.figures_brute import brute_force, comparable
+from tests.unit.test_handling import OPERATOR, PU, World
+
+
+def wita(*args) -> datetime:
+    return datetime(*args, tzinfo=WITA)
+
+
+def test_the_calendar_knows_public_holidays_and_cuti_bersama():
+    known = indonesian_holidays()
+    assert date(2026, 8, 17) in known  # Independence Day
+    assert date(2026, 3, 20) in known and "Joint" in known[date(2026, 3, 20)]  # cuti bersama Idulfitri
+    assert date(2026, 12, 24) in known  # cuti bersama Natal
+
+
+def test_ops_add_announced_days_in_a_data_file(tmp_path):
+    extra = tmp_path / "libur.csv"
+    extra.write_text("# pengumuman\ndate,name\n2026-11-30,Pilkada\n")
+    assert read_announced(extra) == {date(2026, 11, 30): "Pilkada"}
+    policy = sla_policy(str(extra))
+    assert not policy.calendar.is_working_day(date(2026, 11, 30))
+    assert sla_policy("").calendar.is_working_day(date(2026, 11, 30))
+
+
+def test_working_days_count_the_working_share_of_each_wita_day():
+    calendar = WorkingCalendar.of([])
+    assert calendar.working_days_between(wita(2026, 11, 27, 16), wita(2026, 11, 30, 10)) == pytest.approx(18 / 24)
+    eid = sla_policy("").calendar  # 18–19 March 2026 Nyepi, 20–24 Idulfitri (21–22 the weekend)
+    assert eid.working_days_between(wita(2026, 3, 19, 0), wita(2026, 3, 26, 0)) == pytest.approx(1)
+
+
+def test_seven_working_days_for_a_pothole_skip_weekends_and_holidays():
+    policy = sla_policy("")
+    routed = wita(2026, 3, 17, 9)  # Tuesday; cuti bersama and Nyepi 18–19, Idulfitri 20–24 March
+    due = policy.due_at(get_category("jalan_rusak"), routed)
+    assert due == wita(2026, 4, 2, 9)
+    assert policy.calendar.working_days_between(routed, due) == pytest.approx(7)
+    assert policy.due_at(get_category("kebakaran"), routed) == routed + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("days", [0.25, 1, 3.5, 7, 14])
+def test_adding_working_days_is_the_inverse_of_counting_them(days):
+    calendar = sla_policy("").calendar
+    start = wita(2026, 12, 22, 15, 30)
+    assert calendar.working_days_between(start, calendar.add_working_days(start, days)) == pytest.approx(days)
+
+
+def test_percentiles_are_the_bucket_of_the_nearest_rank_value():
+    assert percentile_edge([0, 3, 1] + [0] * 14, 0.5) == 2
+    assert percentile_edge([0] * 17, 0.5) is None
+
+
+def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, *, redeliveries: int = 2):
+    """Months of history: routing, hand-overs, forwards, not_ours, accepts, fixes, reopenings,
+    confirmations and the tick (escalation, auto-close), every status change delivered twice."""
+    sla = sla_policy("")
+    world.clock.now = datetime(2026, 2, 2, 1, tzinfo=UTC)
+    policy = HandlingPolicy(proof_wait=timedelta(hours=24), reopen_window=timedelta(days=7),
+                            url_ttl=timedelta(minutes=15), max_bytes=10**7, sla=sla)
+    import tests.unit.test_handling as handling
+
+    handling.POLICY = policy
+    delivered = 0
+    ids = []
+    for n in range(reports):
+        report_id = world.routed(f"client-{n:04d}")
+        doc = world.reports.get(report_id)
+        world.reports.docs[report_id] |= {"sla": sla.assignment(get_category(doc["category"]),
+                                                                 doc["routing"]["at"])}
+        ids.append(report_id)
+        for report_id in rng.sample(ids, min(len(ids), 3)):
+            _random_move(world, report_id, rng)
+        world.clock.advance(hours=rng.choice([1, 3, 7, 20]))
+        if n % 10 == 0:
+            sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+        messages = [m for m in world.publish.messages[delivered:] if m[0] == "report-status-changed"]
+        delivered = len(world.publish.messages)
+        batch = [m for m in messages for _ in range(redeliveries)]
+        rng.shuffle(batch)
+        for _, data, _ in batch:
+            record_figures(data["report_id"], reports=world.reports, stats=stats)
+    return ids
+
+
+def _random_move(world: World, report_id: str, rng: random.Random) -> None:
+    report = world.reports.get(report_id)
+    status = report["status"]
+    who = report.get("assignee")
+    skpd = Actor(Role.SKPD, "staff", skpd=who)
+    try:
+        if status == "routed":
+            roll = rng.random()
+            if roll < 0.6:
+                world.act(report_id, "accept", skpd)
+            elif roll < 0.7:
+                world.act(report_id, "reject", skpd, reason="not_ours", note="bukan kami")
+            elif roll < 0.8:
+                world.act(report_id, "reassign", OPERATOR, assignee=rng.choice(["dishub", "baruga", "dlh"]),
+                          note="pindah")
+        elif status == "triage":
+            world.act(report_id, "reassign", OPERATOR, assignee="dinas-pu", note="kembali")
+        elif status in ("accepted", "reopened"):
+            world.act(report_id, "start", skpd)
+        elif status == "in_progress" and rng.random() < 0.5:
+            world.act(report_id, "resolve", skpd)
+            world.upload(world.reports.get(report_id)["resolution"]["object"], seed=rng.randrange(10**6))
+        elif status == "resolved":
+            roll = rng.random()
+            if roll < 0.4:
+                world.act(report_id, "confirm", Actor(Role.WARGA, "siti"))
+            elif roll < 0.55:
+                world.act(report_id, "reopen", Actor(Role.WARGA, "siti"))
+    except Exception as exc:  # a reopen after the window: the table said no, which is fine
+        from keluhan.domain.report import StaleOrIllegal
+
+        assert isinstance(exc, StaleOrIllegal), exc
+
+
+def test_generated_history_incremental_figures_equal_the_rebuild_and_a_brute_force():
+    rng = random.Random(11)
+    world, stats = World(), FakeStats()
+    _simulate(world, 100, rng, stats)
+    docs = list(world.reports.docs.values())
+    totals, _ = rebuild(docs)
+    assert differences(stats.groups(), totals) == []
+    months = sorted({k.rsplit("@", 1)[1] for k in totals})
+    assert len(months) >= 3  # "all" and at least two months
+    for dim in ("city", "skpd", "kecamatan", "kelurahan", "category", "channel"):
+        for month in months:
+            incremental = {r["key"]: comparable(r) for r in table(stats, by=dim, month=month)}
+            brute = {k: comparable(v) for k, v in brute_force(docs, dim=dim, month=month).items()}
+            assert incremental == {k: v for k, v in brute.items() if v}, (dim, month)
+    city = summary(stats.groups(dim="city", month="all")["city=makassar@all"])
+    assert city["closed"] and city["reopened"] and city["rejected_not_ours"] and city["overdue"] >= 0
+    assert city["resolution_h_median"] is not None
+    assert any(e.get("event") == "escalation" for d in docs for e in d["timeline"])
+
+
+def test_a_forwarded_report_leaves_the_city_figures_and_a_hand_over_restarts_the_clock():
+    world, stats = World(), FakeStats()
+    report_id = world.routed()
+    world.act(report_id, "accept", PU)
+    world.clock.advance(days=3)
+    world.act(report_id, "reassign", OPERATOR, assignee="dishub", note="Rambu / A sign")
+    world.clock.advance(hours=2)
+    world.act(report_id, "accept", Actor(Role.SKPD, "d", skpd="dishub"))
+    doc = world.reports.get(report_id)
+    keys = contribution(doc)
+    assert "skpd=dishub@all" in keys and "skpd=dinas-pu@all" not in keys
+    assert keys["skpd=dishub@all"]["first_response_h_b01"] == 1  # 2 hours at dishub, not 3 days
+    world.act(report_id, "reassign", OPERATOR, assignee="baruga", note="Jalan provinsi / Provincial road")
+    assert contribution(world.reports.get(report_id)) == {}
+    record_figures(report_id, reports=world.reports, stats=stats)
+    assert stats.groups() == {}
+
+
+def test_the_tick_escalates_an_overdue_report_once_per_level():
+    world = World()
+    sla = SlaPolicy(WorkingCalendar.of([]))
+    report_id = world.routed()
+    doc = world.reports.get(report_id)
+    world.reports.docs[report_id]["sla"] = sla.assignment(get_category("jalan_rusak"), doc["routing"]["at"])
+    world.clock.advance(days=12)
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)["escalated"] == 1
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)["escalated"] == 0
+    report = world.reports.get(report_id)
+    assert report["overdue"] and report["escalation_level"] == 1
+    assert report["timeline"][-1]["event"] == "escalation" and report["status"] == "routed"
+    world.clock.advance(days=12)
+    sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+    assert world.reports.get(report_id)["escalation_level"] == 2
+    world.clock.advance(days=30)
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)["escalated"] == 0
