@@ -40,6 +40,7 @@ resource "google_project_service" "api" {
     "firebaserules.googleapis.com",
     "firestore.googleapis.com",
     "iamcredentials.googleapis.com",
+    "bigquery.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",

@@ -1,0 +1,194 @@
+"""Months of history through the real functions on the emulators: the figures stay exact.
+
+≥ 500 reports over February–May 2026 (Idulfitri and its cuti bersama included), with accepts,
+fixes with proof photos, reassignments, forwards to the province, not_ours, reopenings,
+confirmations and the tick's escalations and auto-closes. Then every `report-status-changed`
+message is delivered a second time. The incremental figures must equal a brute force over the
+stored history, and `keluhan stats rebuild --check` must find no difference.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from keluhan.adapters.firestore_store import FirestoreStats
+from keluhan.devstack.client import wait_for
+from keluhan.devstack.env import clock_file
+from keluhan.devstack.sample_photos import make_jpeg
+from keluhan.usecases.figures import table
+from tests.e2e.test_pipeline import _publisher, report_body
+from tests.support.figures_brute import brute_force, comparable
+from tests.support.places import kelurahan_point
+
+START = datetime(2026, 2, 2, 1, tzinfo=UTC)
+STEPS = 25
+STEP = timedelta(days=4)
+PER_STEP = 21  # 25 × 21 = 525 reports
+PLACES = ("Bontorannu", "Mamajang Dalam", "Karuwisi", "Mattoangin", "Maccini", "Barrang Lompo")
+CATEGORIES = ("jalan_rusak", "sampah", "lampu_jalan", "pohon_tumbang", "parkir_liar", "drainase")
+PIPELINE = {"received", "verified", "located", "awaiting_photo", "resolving"}
+
+
+@pytest.fixture
+def simulated_clock(stack):
+    """The functions' clock, moved by writing an offset into the stack's clock file."""
+    path = clock_file(stack.state_dir)
+
+    def set_now(moment: datetime) -> datetime:
+        path.write_text(str((moment - datetime.now(UTC)).total_seconds()))
+        return moment
+
+    yield set_now
+    path.unlink(missing_ok=True)
+
+
+def retried(call, attempts: int = 4):
+    """As the apps do on a flaky network: the same request again (submissions are idempotent by
+    client_id, moves by expected_status)."""
+    import requests
+
+    for attempt in range(attempts):
+        try:
+            return call()
+        except requests.ConnectionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+
+
+class History:
+    def __init__(self, client, citizen, call_center, operator):
+        self.client, self.citizen, self.call_center, self.operator = client, citizen, call_center, operator
+        self.skpd_tokens: dict[str, str] = {}
+        self.ids: list[str] = []
+        self.now = START
+
+    def skpd(self, assignee: str) -> str:
+        if assignee not in self.skpd_tokens:
+            self.skpd_tokens[assignee] = self.client.user(f"{assignee}.history@e2e.test",
+                                                          {"role": "skpd", "skpd": assignee})[1]
+        return self.skpd_tokens[assignee]
+
+    def submit(self, n: int, rng: random.Random) -> str:
+        lat, lon, _ = kelurahan_point(rng.choice(PLACES))
+        category = rng.choice(CATEGORIES)
+        street = "Jl. Landak Baru" if category == "jalan_rusak" else None
+        if n % 6 == 0:  # a citizen with a photo: may later confirm or reopen
+            body = report_body(lat, lon, category=category, street=street, taken_at=self.now)
+            created = retried(lambda: self.client.submit(self.citizen[1], body)).json()
+            photo = make_jpeg(taken_at=self.now, lat=lat, lon=lon, seed=rng.randrange(10**6), width=800, height=600)
+            assert retried(lambda: self.client.upload_photo(created["upload"], photo)).status_code in (200, 201)
+        else:
+            body = report_body(lat, lon, category=category, street=street, channel="call_center_112")
+            response = retried(lambda: self.client.submit(self.call_center[1], body))
+            assert response.status_code == 201, response.text
+            created = response.json()
+        return created["report_id"]
+
+    def move(self, report_id: str, rng: random.Random) -> int:
+        report = self.client.report(report_id)
+        status, assignee = report["status"], report.get("assignee")
+        body: dict = {"report_id": report_id, "expected_status": status}
+        roll = rng.random()
+        token = self.skpd(assignee) if assignee and assignee not in ("triage", "baruga", "bbpjn") else None
+        if status == "routed" and token:
+            if roll < 0.65:
+                body["action"] = "accept"
+            elif roll < 0.75:
+                body |= {"action": "reject", "reason": "not_ours", "note": "bukan kami / not ours"}
+            elif roll < 0.9:
+                token = self.operator
+                body |= {"action": "reassign", "assignee": rng.choice(["dishub", "dlh", "baruga"]),
+                         "note": "dialihkan / handed over"}
+            else:
+                return 0
+        elif status == "triage":
+            token = self.operator
+            body |= {"action": "reassign", "assignee": rng.choice(["dinas-pu", "dlh"]), "note": "triase"}
+        elif status in ("accepted", "reopened") and token:
+            body["action"] = "start"
+        elif status == "in_progress" and token and roll < 0.6:
+            body["action"] = "resolve"
+        elif status == "resolved" and report["channel"] == "warga" and roll < 0.5:
+            token = self.citizen[1]
+            body["action"] = "confirm" if roll < 0.35 else "reopen"
+        else:
+            return 0
+        response = retried(lambda: self.client.act(token, body))
+        assert response.status_code in (200, 409), response.text
+        if response.status_code == 200 and body["action"] == "resolve":
+            point = report["point"]
+            proof = make_jpeg(taken_at=self.now, lat=point["lat"], lon=point["lon"], seed=rng.randrange(10**6),
+                              width=800, height=600)
+            upload = response.json()["upload"]
+            assert retried(lambda: self.client.upload_photo(upload, proof)).status_code in (200, 201)
+        return int(response.status_code == 200)
+
+
+def _settled(client, stats: FirestoreStats):
+    """Nothing left in the pipeline, and every report's figures at its latest timeline entry."""
+    docs = [d.to_dict() for d in client.db.collection("reports").stream()]
+    states = {d.id: d.to_dict()["seq"] for d in client.db.collection("stats_reports").stream()}
+    busy = [d["report_id"] for d in docs if d["status"] in PIPELINE
+            or states.get(d["report_id"], -1) != len(d["timeline"]) - 1]
+    return None if busy else docs
+
+
+@pytest.mark.timeout(1500)
+def test_months_of_history_give_exact_figures_even_when_every_message_comes_twice(
+        client, stack, citizen, call_center, simulated_clock):
+    rng = random.Random(2026)
+    operator = client.user("operator.history@warroom.test", {"role": "operator"})[1]
+    history = History(client, citizen, call_center, operator)
+    stats = FirestoreStats(client.db)
+    tick = _publisher(client)
+    started = time.monotonic()
+    moves = 0
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        for step in range(STEPS):
+            history.now = simulated_clock(START + step * STEP)
+            batch = list(pool.map(lambda n: history.submit(n, rng), range(step * PER_STEP, (step + 1) * PER_STEP)))
+            history.ids += batch
+            time.sleep(1.0)  # let most of the batch reach its SKPD
+            targets = rng.sample(history.ids, min(len(history.ids), 60))
+            moves += sum(pool.map(lambda r, s=step: history.move(r, random.Random(r + str(s))), targets))
+            tick("sweep-tick", {}, {})
+    assert len(history.ids) >= 500
+    docs = wait_for(lambda: _settled(client, stats), timeout_s=600, interval_s=3, what="history settled")
+    simulated = time.monotonic() - started
+
+    # Every status change delivered a second time, in a new order.
+    before = stats.groups()
+    resent = 0
+    for doc in docs:
+        for seq in range(len(doc["timeline"])):
+            tick("report-status-changed", {"report_id": doc["report_id"], "seq": seq},
+                 {"report_id": doc["report_id"], "seq": str(seq), "event": "ReportStatusChanged"})
+            resent += 1
+    time.sleep(5)
+    wait_for(lambda: _settled(client, stats), timeout_s=300, interval_s=3, what="redelivery settled")
+    assert stats.groups() == before
+
+    months = sorted({key.rsplit("@", 1)[1] for key in before})
+    assert len(months) >= 4, months
+    for dim in ("city", "skpd", "kecamatan", "kelurahan", "category", "channel"):
+        for month in months:
+            incremental = {r["key"]: comparable(r) for r in table(stats, by=dim, month=month)}
+            brute = {k: comparable(v) for k, v in brute_force(docs, dim=dim, month=month).items() if comparable(v)}
+            assert incremental == brute, (dim, month)
+
+    from keluhan.cli import main as keluhan
+
+    assert keluhan(["stats", "rebuild", "--check"]) == 0
+    actions = [e.get("action") or e.get("event") for d in docs for e in d["timeline"]]
+    for expected in ("accept", "reassign", "proof_accepted", "reopen", "confirm", "escalation"):
+        assert expected in actions, expected
+    assert any(d["status"] == "forwarded" for d in docs)
+    city = next(r for r in table(stats, by="city", month="all"))
+    print(f"\nhistory: {len(docs)} reports, {moves} moves, {len(actions)} timeline entries, "
+          f"{resent} messages re-delivered; simulated in {simulated:.0f} s; city figures {city}")
