@@ -20,6 +20,7 @@ from pydantic import AliasChoices
 from keluhan import topology
 from keluhan.cli import package
 from keluhan.settings import REPO_ROOT, Settings
+from tests.unit.provider_schema import provider_version
 
 TERRAFORM = REPO_ROOT / "infra" / "terraform"
 MODULES = TERRAFORM / "modules"
@@ -158,7 +159,10 @@ def test_each_subscription_pushes_to_its_function_with_that_functions_delivery_s
     assert passed.startswith("${{for name, sub in local.subscriptions : name => ")
     for attribute in ("ack_deadline_s", "min_backoff_s", "max_backoff_s", "max_delivery_attempts"):
         assert f"{attribute} = local.functions[sub.function].{attribute}" in passed
-    assert "push_endpoint = module.function[sub.function].uri" in passed
+    # The topic path is what the code reads the topic from (the local stack pushes the same way).
+    assert 'push_endpoint = "${module.function[sub.function].uri}/projects/${var.project.id}/topics/${sub.topic}"' \
+        in passed
+    assert "push_audience = module.function[sub.function].uri" in passed
     assert "dead_letter_topic = sub.dead_letter_topic" in passed
 
     sub = resource(MODULES / "pubsub", "google_pubsub_subscription", "push")
@@ -170,7 +174,7 @@ def test_each_subscription_pushes_to_its_function_with_that_functions_delivery_s
                                     "maximum_backoff": "${each.value.max_backoff_s}s"}]
     push = sub["push_config"][0]
     assert push["push_endpoint"] == "${each.value.push_endpoint}"
-    assert push["oidc_token"][0]["audience"] == "${each.value.push_endpoint}"
+    assert push["oidc_token"][0]["audience"] == "${each.value.push_audience}"
     dead_letter = sub["dynamic"][0]["dead_letter_policy"]
     assert dead_letter["for_each"] == "${each.value.dead_letter_topic == null ? [] : [each.value]}"
     assert dead_letter["content"][0] == {
@@ -300,7 +304,7 @@ def test_every_reference_resolves(root):
     declared = {"var": set(named(root, "variable")), "local": set(locals_of(root)),
                 "module": set(named(root, "module"))}
     for kind, names in declared.items():
-        used = set(re.findall(rf"\b{kind}\.(\w+)", text))
+        used = set(re.findall(rf"(?<!\.)\b{kind}\.(\w+)", text))  # not module.a.module.b
         assert used <= names, f"undeclared {kind}: {sorted(used - names)}"
     for name, body in named(root, "variable").items():
         attributes = object_attributes(body["type"])
@@ -327,6 +331,56 @@ def test_module_calls_pass_exactly_the_variables_the_module_declares(root):
             assert given <= set(attributes), f"{label}.{name}: unknown {sorted(given - set(attributes))}"
             mandatory = {a for a, optional in attributes.items() if not optional}
             assert mandatory <= given, f"{label}.{name}: missing {sorted(mandatory - given)}"
+
+
+def resolve_address(root: Path, address: str) -> dict:
+    """The resource block a root-module address such as module.a.module.b.type.name names."""
+    directory, parts = root, address.split(".")
+    while parts[0] == "module":
+        directory = (directory / named(directory, "module")[parts[1]]["source"]).resolve()
+        parts = parts[2:]
+    rtype, name = parts
+    return resource(directory, rtype, name.split("[")[0])
+
+
+@pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)
+def test_an_existing_firestore_database_is_imported_not_created(root):
+    (block,) = load(root)["import"]
+    database = resolve_address(root, block["to"].removeprefix("${").removesuffix("}"))
+    assert database["name"] == "(default)"
+    assert block["id"] == "projects/${var.project.id}/databases/${each.value}"
+    assert block["for_each"] == '${var.project.firestore_exists ? toset(["(default)"]) : toset([])}'
+
+
+def test_staging_can_be_destroyed_and_recreated_and_production_keeps_its_data():
+    calls = {root.name: named(root, "module")["keluhan"] for root in ENVIRONMENTS}
+    assert (calls["staging"]["disposable"], calls["prod"]["disposable"]) == (True, False)
+    for name in ("photos", "sources"):
+        bucket = resource(MODULES / "storage", "google_storage_bucket", name)
+        assert bucket["force_destroy"] == "${var.disposable}", name
+    database = resource(MODULES / "firestore", "google_firestore_database", "default")
+    assert database["deletion_policy"] == '${var.database.disposable ? "DELETE" : "ABANDON"}'
+    assert calls["staging"]["firestore"]["delete_protection"] is False
+
+
+@pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)
+def test_each_environment_locks_the_providers_it_requires(root):
+    lock = (root / ".terraform.lock.hcl").read_text()
+    required = load(root)["terraform"][0]["required_providers"][0]
+    for name, spec in required.items():
+        block = re.search(rf'provider "registry.terraform.io/{spec["source"]}" {{(.*?)\n}}', lock, re.S)
+        assert block, f"{name} is not locked"
+        assert re.search(r'version\s+=\s+"[\d.]+"', block.group(1)), name
+        assert len(re.findall(r'"zh:[0-9a-f]{64}"', block.group(1))) >= 10, f"{name}: no hashes"
+    version = re.search(r'hashicorp/google" {\s+version\s+=\s+"([\d.]+)"', lock).group(1)
+    assert version == provider_version(), "the lock and the schema the tests check must agree"
+
+
+@pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)
+def test_the_provider_bills_client_apis_to_the_project(root):
+    (provider,) = [b["google"] for b in load(root)["provider"] if "google" in b]
+    assert provider["user_project_override"] is True
+    assert provider["billing_project"] == "${var.project.id}"
 
 
 def test_terraform_fmt_is_clean():

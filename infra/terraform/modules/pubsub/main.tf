@@ -34,7 +34,7 @@ resource "google_pubsub_subscription" "push" {
     push_endpoint = each.value.push_endpoint
     oidc_token {
       service_account_email = var.push_service_account_email
-      audience              = each.value.push_endpoint
+      audience              = each.value.push_audience
     }
   }
 

@@ -11,6 +11,7 @@ resource "google_storage_bucket" "photos" {
   labels                      = var.labels
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
+  force_destroy               = var.disposable
 
   # Originals carry the reporter's EXIF (device, GPS); only the cleaned copies are kept for good.
   dynamic "lifecycle_rule" {
@@ -30,9 +31,10 @@ resource "google_storage_bucket" "photos" {
   dynamic "cors" {
     for_each = length(var.photo.cors_origins) > 0 ? [var.photo.cors_origins] : []
     content {
-      origin          = cors.value
-      method          = ["PUT"]
-      response_header = ["Content-Type"]
+      origin = cors.value
+      method = ["PUT"]
+      # The signed PUT binds both headers; a browser's preflight must be allowed to send them.
+      response_header = ["Content-Type", "x-goog-content-length-range"]
       max_age_seconds = 3600
     }
   }
@@ -45,6 +47,7 @@ resource "google_storage_bucket" "sources" {
   labels                      = var.labels
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
+  force_destroy               = var.disposable
 }
 
 # Cloud Storage's service agent publishes the notifications.
