@@ -1,5 +1,17 @@
 # Least privilege: each function's account gets what its stage touches, nothing more.
 
+# Who read or wrote which photo is in Cloud Logging (Data Access audit logs of Cloud Storage).
+resource "google_project_iam_audit_config" "storage" {
+  project = var.project.id
+  service = "storage.googleapis.com"
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}
+
 resource "google_project_iam_member" "firestore" {
   for_each = local.functions
   project  = var.project.id
