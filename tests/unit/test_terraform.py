@@ -5,6 +5,9 @@ No provider can be downloaded here, so the HCL is parsed (python-hcl2) and compa
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import os
 import re
 import shutil
@@ -392,3 +395,122 @@ def test_terraform_fmt_is_clean():
     result = subprocess.run([terraform, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# What each photo-store call needs of the calling account, and where (keluhan.adapters.photo_store).
+PHOTO_CALLS = {
+    "upload_url": (topology.PhotoAccess(topology.INCOMING_PREFIX, "create"), True),  # signed PUT
+    "download_url": (topology.PhotoAccess(topology.DERIVED_PREFIX, "read"), True),  # signed GET
+    "read": (topology.PhotoAccess(topology.INCOMING_PREFIX, "read"), False),
+    "write": (topology.PhotoAccess(topology.DERIVED_PREFIX, "write"), False),
+}
+PHOTO_CALL = re.compile(r"\bphotos\.(\w+)\(")
+# The permissions of the predefined roles (cloud.google.com/storage/docs/access-control/iam-roles,
+# cloud.google.com/iam/docs/roles-permissions/iam), and what each access mode needs: a write of a
+# derivative may overwrite the copy of a redelivery, which takes delete.
+ROLE_PERMISSIONS = {
+    "roles/storage.objectViewer": {"storage.objects.get", "storage.objects.list"},
+    "roles/storage.objectCreator": {"storage.objects.create"},
+    "roles/storage.objectUser": {"storage.objects.create", "storage.objects.delete", "storage.objects.get",
+                                 "storage.objects.list", "storage.objects.update"},
+    "roles/iam.serviceAccountTokenCreator": {"iam.serviceAccounts.signBlob",
+                                             "iam.serviceAccounts.getAccessToken"},
+}
+MODE_NEEDS = {"read": {"storage.objects.get"}, "create": {"storage.objects.create"},
+              "write": {"storage.objects.create", "storage.objects.delete", "storage.objects.get"}}
+
+
+def photo_calls(function: str) -> set[str]:
+    """The photo-store methods a function calls: in its adapter, or in a use case it passes them to."""
+    main = (REPO_ROOT / "functions" / function / "main.py").read_text()
+    calls = set(PHOTO_CALL.findall(main))
+    tree = ast.parse(main)
+    imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and any(k.arg == "photos" for k in node.keywords):
+            module = importlib.import_module(imported[node.func.id])
+            calls |= set(PHOTO_CALL.findall(inspect.getsource(module)))
+    return calls
+
+
+def needs_from_code(function: str) -> tuple[set[topology.PhotoAccess], bool]:
+    calls = photo_calls(function)
+    assert calls <= set(PHOTO_CALLS), f"{function}: unknown photo calls {calls - set(PHOTO_CALLS)}"
+    return {PHOTO_CALLS[c][0] for c in calls}, any(PHOTO_CALLS[c][1] for c in calls)
+
+
+def test_the_photo_prefixes_are_the_ones_the_code_writes():
+    from keluhan.domain.report import photo_object_name
+    from keluhan.usecases.photo import StoredObject, derived_objects
+
+    assert photo_object_name("r1").startswith(topology.INCOMING_PREFIX)
+    stored = StoredObject(bucket="b", name=photo_object_name("r1"), generation=7, content_type="image/jpeg")
+    assert all(name.startswith(topology.DERIVED_PREFIX) for name in derived_objects(stored, "r1"))
+
+
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
+def test_the_access_table_is_what_the_code_calls(fn):
+    access, signs = needs_from_code(fn.name)
+    assert set(fn.photo_access) == access
+    assert fn.signs_urls == signs
+
+
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
+def test_terraform_grants_each_function_exactly_its_access(fn):
+    deployed = FUNCTIONS[fn.name]
+    assert deployed["photo_access"] == {a.prefix: a.mode for a in fn.photo_access}
+    assert deployed["signs_urls"] == fn.signs_urls
+
+
+def test_photo_grants_are_scoped_to_their_prefix_with_a_role_that_carries_the_mode():
+    local = locals_of(SYSTEM)
+    assert "for prefix, mode in fn.photo_access" in local["photo_grants"]
+    for mode, role in local["photo_roles"].items():
+        assert MODE_NEEDS[mode] <= ROLE_PERMISSIONS[role], mode
+    grant = resource(SYSTEM, "google_storage_bucket_iam_member", "photos")
+    assert grant["for_each"] == "${local.photo_grants}"
+    assert grant["role"] == "${local.photo_roles[each.value.mode]}"
+    assert grant["member"] == "${google_service_account.function[each.value.function].member}"
+    assert grant["condition"][0]["expression"] == (
+        'resource.name.startsWith("projects/_/buckets/${module.storage.photo_bucket}'
+        '/objects/${each.value.prefix}")')
+    tf_text = "\n".join(p.read_text() for p in TERRAFORM.rglob("*.tf"))
+    assert len(re.findall(r'resource "google_storage_bucket_iam', tf_text)) == 1, "one way to grant photos"
+    assert "roles/storage.objectAdmin" not in (SYSTEM / "topology.tf").read_text()
+
+
+def test_functions_that_sign_urls_may_sign_blobs_as_themselves_and_no_other():
+    signer = resource(SYSTEM, "google_service_account_iam_member", "signs_urls")
+    assert signer["for_each"] == "${{for name, fn in local.functions : name => fn if fn.signs_urls}}"
+    assert signer["service_account_id"] == "${google_service_account.function[each.key].name}"
+    assert signer["member"] == "${google_service_account.function[each.key].member}"
+    assert "iam.serviceAccounts.signBlob" in ROLE_PERMISSIONS[signer["role"]]
+
+
+def test_every_function_reads_and_writes_firestore_and_publishes_only_its_topics():
+    firestore = resource(SYSTEM, "google_project_iam_member", "firestore")
+    assert (firestore["for_each"], firestore["role"]) == ("${local.functions}", "roles/datastore.user")
+    for fn in topology.FUNCTIONS:
+        assert FUNCTIONS[fn.name]["publishes"] == list(fn.publishes)
+
+
+def test_builds_run_with_the_roles_google_documents_for_a_build_account():
+    build = resource(SYSTEM, "google_project_iam_member", "build")
+    assert set(re.findall(r'"([\w/.]+)"', build["for_each"])) == {
+        "roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectAdmin"}
+    call = named(SYSTEM, "module")["function"]["function"]
+    assert call["build_service_account"] == "${google_service_account.build.id}"
+
+
+def test_the_apis_the_deployment_calls_are_enabled():
+    apis = set(re.findall(r'"([\w.]+)"', resource(SYSTEM, "google_project_service", "api")["for_each"]))
+    assert {"iam.googleapis.com", "cloudresourcemanager.googleapis.com", "iamcredentials.googleapis.com",
+            "firebaserules.googleapis.com", "cloudbuild.googleapis.com"} <= apis
+
+
+def test_browsers_may_send_the_headers_a_signed_upload_binds():
+    (cors,) = [d["cors"] for d in resource(MODULES / "storage", "google_storage_bucket", "photos")["dynamic"]
+               if "cors" in d]
+    headers = {h.lower() for h in cors["content"][0]["response_header"]}
+    assert {"content-type", "x-goog-content-length-range"} <= headers
