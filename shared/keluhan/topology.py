@@ -9,6 +9,22 @@ from dataclasses import dataclass
 from typing import Literal
 
 DEAD_LETTER_SUFFIX = "-dead-letter"
+# Where photos live in the private bucket (keluhan.domain.report, keluhan.usecases.photo).
+INCOMING_PREFIX = "incoming/"
+DERIVED_PREFIX = "derived/"
+
+
+@dataclass(frozen=True)
+class PhotoAccess:
+    """What a function does to objects under one prefix of the photo bucket.
+
+    read: get an object (also what a V4 signed GET URL needs of its signer); create: write new
+    objects (what a signed PUT URL needs); write: create, overwrite and read (a redelivery
+    rewrites a derivative).
+    """
+
+    prefix: str
+    mode: Literal["read", "create", "write"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,9 @@ class Function:
     max_delivery_attempts: int = 5
     dead_letter: bool = True
     timeout_s: int = 30
+    # What the code calls beyond Firestore and publishing `publishes`; Terraform grants exactly this.
+    photo_access: tuple[PhotoAccess, ...] = ()
+    signs_urls: bool = False  # V4 signed URLs through IAM signBlob as its own service account
 
 
 PHOTO_UPLOADED = "photo-uploaded"
@@ -49,6 +68,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "submit_report", "http", "http",
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="POST a report; returns report_id, status and the photo upload URL",
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        signs_urls=True,
     ),
     Function(
         "get_report", "http", "http",
@@ -64,6 +85,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "read"), PhotoAccess(DERIVED_PREFIX, "write")),
     ),
     Function(
         "enrich_geo", "pubsub", "cloudevent", topics=(REPORT_ACCEPTED,),
@@ -80,6 +102,9 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Deliver reports routed to an external body (Baruga, BBPJN, regencies)",
         max_backoff_s=5,
         timeout_s=30,
+        # The receiver fetches the EXIF-free copy through a signed GET URL signed as this account.
+        photo_access=(PhotoAccess(DERIVED_PREFIX, "read"),),
+        signs_urls=True,
     ),
     Function(
         "record_figures", "pubsub", "cloudevent", topics=(REPORT_STATUS_CHANGED,),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -133,3 +134,47 @@ print(json.dumps(failures))
                             text=True, timeout=120, cwd=built, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {}
+
+
+RUNTIME_PROBE = """
+import json, sys
+from functions_framework import create_app
+source, target, signature = sys.argv[1:4]
+app = create_app(target=target, source=source + "/main.py", signature_type=signature)
+loaded = {m: getattr(sys.modules[m], "__file__", None) for m in ("main", "keluhan") if m in sys.modules}
+print(json.dumps({"site": [p for p in sys.path if p.endswith("site-packages")], "loaded": loaded}))
+"""
+
+
+@pytest.fixture(scope="module")
+def runtime_python(built):
+    """A virtualenv with nothing but a package's requirements.txt, as the Cloud Functions build makes.
+
+    Every function has the same requirements, so one environment serves all; it is kept under
+    build/ by the hash of the requirements and reused until they change.
+    """
+    requirements = {(built / fn.name / "requirements.txt").read_text() for fn in topology.FUNCTIONS}
+    (text,) = requirements
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    venv = REPO_ROOT / "build" / f"runtime-venv-{digest}"
+    python = venv / "bin" / "python"
+    if not (venv / ".complete").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
+        subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r",
+                        str(built / topology.FUNCTIONS[0].name / "requirements.txt")],
+                       check=True, timeout=600)
+        (venv / ".complete").write_text(text)
+    return python
+
+
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
+def test_each_package_loads_in_a_clean_runtime_as_cloud_functions_loads_it(built, runtime_python, fn):
+    source = built / fn.name
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    result = subprocess.run([str(runtime_python), "-I", "-B", "-c", RUNTIME_PROBE, str(source), fn.name,
+                             fn.signature], capture_output=True, text=True, timeout=120, cwd=source, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["loaded"]["main"] == str(source / "main.py")
+    assert report["loaded"]["keluhan"].startswith(str(source)), "keluhan must come from the package"
+    assert all(site.startswith(str(runtime_python.parent.parent)) for site in report["site"])

@@ -5,6 +5,9 @@ No provider can be downloaded here, so the HCL is parsed (python-hcl2) and compa
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import os
 import re
 import shutil
@@ -20,6 +23,7 @@ from pydantic import AliasChoices
 from keluhan import topology
 from keluhan.cli import package
 from keluhan.settings import REPO_ROOT, Settings
+from tests.unit.provider_schema import provider_version
 
 TERRAFORM = REPO_ROOT / "infra" / "terraform"
 MODULES = TERRAFORM / "modules"
@@ -158,7 +162,10 @@ def test_each_subscription_pushes_to_its_function_with_that_functions_delivery_s
     assert passed.startswith("${{for name, sub in local.subscriptions : name => ")
     for attribute in ("ack_deadline_s", "min_backoff_s", "max_backoff_s", "max_delivery_attempts"):
         assert f"{attribute} = local.functions[sub.function].{attribute}" in passed
-    assert "push_endpoint = module.function[sub.function].uri" in passed
+    # The topic path is what the code reads the topic from (the local stack pushes the same way).
+    assert 'push_endpoint = "${module.function[sub.function].uri}/projects/${var.project.id}/topics/${sub.topic}"' \
+        in passed
+    assert "push_audience = module.function[sub.function].uri" in passed
     assert "dead_letter_topic = sub.dead_letter_topic" in passed
 
     sub = resource(MODULES / "pubsub", "google_pubsub_subscription", "push")
@@ -170,7 +177,7 @@ def test_each_subscription_pushes_to_its_function_with_that_functions_delivery_s
                                     "maximum_backoff": "${each.value.max_backoff_s}s"}]
     push = sub["push_config"][0]
     assert push["push_endpoint"] == "${each.value.push_endpoint}"
-    assert push["oidc_token"][0]["audience"] == "${each.value.push_endpoint}"
+    assert push["oidc_token"][0]["audience"] == "${each.value.push_audience}"
     dead_letter = sub["dynamic"][0]["dead_letter_policy"]
     assert dead_letter["for_each"] == "${each.value.dead_letter_topic == null ? [] : [each.value]}"
     assert dead_letter["content"][0] == {
@@ -300,7 +307,7 @@ def test_every_reference_resolves(root):
     declared = {"var": set(named(root, "variable")), "local": set(locals_of(root)),
                 "module": set(named(root, "module"))}
     for kind, names in declared.items():
-        used = set(re.findall(rf"\b{kind}\.(\w+)", text))
+        used = set(re.findall(rf"(?<!\.)\b{kind}\.(\w+)", text))  # not module.a.module.b
         assert used <= names, f"undeclared {kind}: {sorted(used - names)}"
     for name, body in named(root, "variable").items():
         attributes = object_attributes(body["type"])
@@ -329,6 +336,56 @@ def test_module_calls_pass_exactly_the_variables_the_module_declares(root):
             assert mandatory <= given, f"{label}.{name}: missing {sorted(mandatory - given)}"
 
 
+def resolve_address(root: Path, address: str) -> dict:
+    """The resource block a root-module address such as module.a.module.b.type.name names."""
+    directory, parts = root, address.split(".")
+    while parts[0] == "module":
+        directory = (directory / named(directory, "module")[parts[1]]["source"]).resolve()
+        parts = parts[2:]
+    rtype, name = parts
+    return resource(directory, rtype, name.split("[")[0])
+
+
+@pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)
+def test_an_existing_firestore_database_is_imported_not_created(root):
+    (block,) = load(root)["import"]
+    database = resolve_address(root, block["to"].removeprefix("${").removesuffix("}"))
+    assert database["name"] == "(default)"
+    assert block["id"] == "projects/${var.project.id}/databases/${each.value}"
+    assert block["for_each"] == '${var.project.firestore_exists ? toset(["(default)"]) : toset([])}'
+
+
+def test_staging_can_be_destroyed_and_recreated_and_production_keeps_its_data():
+    calls = {root.name: named(root, "module")["keluhan"] for root in ENVIRONMENTS}
+    assert (calls["staging"]["disposable"], calls["prod"]["disposable"]) == (True, False)
+    for name in ("photos", "sources"):
+        bucket = resource(MODULES / "storage", "google_storage_bucket", name)
+        assert bucket["force_destroy"] == "${var.disposable}", name
+    database = resource(MODULES / "firestore", "google_firestore_database", "default")
+    assert database["deletion_policy"] == '${var.database.disposable ? "DELETE" : "ABANDON"}'
+    assert calls["staging"]["firestore"]["delete_protection"] is False
+
+
+@pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)
+def test_each_environment_locks_the_providers_it_requires(root):
+    lock = (root / ".terraform.lock.hcl").read_text()
+    required = load(root)["terraform"][0]["required_providers"][0]
+    for name, spec in required.items():
+        block = re.search(rf'provider "registry.terraform.io/{spec["source"]}" {{(.*?)\n}}', lock, re.S)
+        assert block, f"{name} is not locked"
+        assert re.search(r'version\s+=\s+"[\d.]+"', block.group(1)), name
+        assert len(re.findall(r'"zh:[0-9a-f]{64}"', block.group(1))) >= 10, f"{name}: no hashes"
+    version = re.search(r'hashicorp/google" {\s+version\s+=\s+"([\d.]+)"', lock).group(1)
+    assert version == provider_version(), "the lock and the schema the tests check must agree"
+
+
+@pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)
+def test_the_provider_bills_client_apis_to_the_project(root):
+    (provider,) = [b["google"] for b in load(root)["provider"] if "google" in b]
+    assert provider["user_project_override"] is True
+    assert provider["billing_project"] == "${var.project.id}"
+
+
 def test_terraform_fmt_is_clean():
     terraform = shutil.which("terraform")
     if terraform is None:
@@ -338,3 +395,122 @@ def test_terraform_fmt_is_clean():
     result = subprocess.run([terraform, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# What each photo-store call needs of the calling account, and where (keluhan.adapters.photo_store).
+PHOTO_CALLS = {
+    "upload_url": (topology.PhotoAccess(topology.INCOMING_PREFIX, "create"), True),  # signed PUT
+    "download_url": (topology.PhotoAccess(topology.DERIVED_PREFIX, "read"), True),  # signed GET
+    "read": (topology.PhotoAccess(topology.INCOMING_PREFIX, "read"), False),
+    "write": (topology.PhotoAccess(topology.DERIVED_PREFIX, "write"), False),
+}
+PHOTO_CALL = re.compile(r"\bphotos\.(\w+)\(")
+# The permissions of the predefined roles (cloud.google.com/storage/docs/access-control/iam-roles,
+# cloud.google.com/iam/docs/roles-permissions/iam), and what each access mode needs: a write of a
+# derivative may overwrite the copy of a redelivery, which takes delete.
+ROLE_PERMISSIONS = {
+    "roles/storage.objectViewer": {"storage.objects.get", "storage.objects.list"},
+    "roles/storage.objectCreator": {"storage.objects.create"},
+    "roles/storage.objectUser": {"storage.objects.create", "storage.objects.delete", "storage.objects.get",
+                                 "storage.objects.list", "storage.objects.update"},
+    "roles/iam.serviceAccountTokenCreator": {"iam.serviceAccounts.signBlob",
+                                             "iam.serviceAccounts.getAccessToken"},
+}
+MODE_NEEDS = {"read": {"storage.objects.get"}, "create": {"storage.objects.create"},
+              "write": {"storage.objects.create", "storage.objects.delete", "storage.objects.get"}}
+
+
+def photo_calls(function: str) -> set[str]:
+    """The photo-store methods a function calls: in its adapter, or in a use case it passes them to."""
+    main = (REPO_ROOT / "functions" / function / "main.py").read_text()
+    calls = set(PHOTO_CALL.findall(main))
+    tree = ast.parse(main)
+    imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and any(k.arg == "photos" for k in node.keywords):
+            module = importlib.import_module(imported[node.func.id])
+            calls |= set(PHOTO_CALL.findall(inspect.getsource(module)))
+    return calls
+
+
+def needs_from_code(function: str) -> tuple[set[topology.PhotoAccess], bool]:
+    calls = photo_calls(function)
+    assert calls <= set(PHOTO_CALLS), f"{function}: unknown photo calls {calls - set(PHOTO_CALLS)}"
+    return {PHOTO_CALLS[c][0] for c in calls}, any(PHOTO_CALLS[c][1] for c in calls)
+
+
+def test_the_photo_prefixes_are_the_ones_the_code_writes():
+    from keluhan.domain.report import photo_object_name
+    from keluhan.usecases.photo import StoredObject, derived_objects
+
+    assert photo_object_name("r1").startswith(topology.INCOMING_PREFIX)
+    stored = StoredObject(bucket="b", name=photo_object_name("r1"), generation=7, content_type="image/jpeg")
+    assert all(name.startswith(topology.DERIVED_PREFIX) for name in derived_objects(stored, "r1"))
+
+
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
+def test_the_access_table_is_what_the_code_calls(fn):
+    access, signs = needs_from_code(fn.name)
+    assert set(fn.photo_access) == access
+    assert fn.signs_urls == signs
+
+
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
+def test_terraform_grants_each_function_exactly_its_access(fn):
+    deployed = FUNCTIONS[fn.name]
+    assert deployed["photo_access"] == {a.prefix: a.mode for a in fn.photo_access}
+    assert deployed["signs_urls"] == fn.signs_urls
+
+
+def test_photo_grants_are_scoped_to_their_prefix_with_a_role_that_carries_the_mode():
+    local = locals_of(SYSTEM)
+    assert "for prefix, mode in fn.photo_access" in local["photo_grants"]
+    for mode, role in local["photo_roles"].items():
+        assert MODE_NEEDS[mode] <= ROLE_PERMISSIONS[role], mode
+    grant = resource(SYSTEM, "google_storage_bucket_iam_member", "photos")
+    assert grant["for_each"] == "${local.photo_grants}"
+    assert grant["role"] == "${local.photo_roles[each.value.mode]}"
+    assert grant["member"] == "${google_service_account.function[each.value.function].member}"
+    assert grant["condition"][0]["expression"] == (
+        'resource.name.startsWith("projects/_/buckets/${module.storage.photo_bucket}'
+        '/objects/${each.value.prefix}")')
+    tf_text = "\n".join(p.read_text() for p in TERRAFORM.rglob("*.tf"))
+    assert len(re.findall(r'resource "google_storage_bucket_iam', tf_text)) == 1, "one way to grant photos"
+    assert "roles/storage.objectAdmin" not in (SYSTEM / "topology.tf").read_text()
+
+
+def test_functions_that_sign_urls_may_sign_blobs_as_themselves_and_no_other():
+    signer = resource(SYSTEM, "google_service_account_iam_member", "signs_urls")
+    assert signer["for_each"] == "${{for name, fn in local.functions : name => fn if fn.signs_urls}}"
+    assert signer["service_account_id"] == "${google_service_account.function[each.key].name}"
+    assert signer["member"] == "${google_service_account.function[each.key].member}"
+    assert "iam.serviceAccounts.signBlob" in ROLE_PERMISSIONS[signer["role"]]
+
+
+def test_every_function_reads_and_writes_firestore_and_publishes_only_its_topics():
+    firestore = resource(SYSTEM, "google_project_iam_member", "firestore")
+    assert (firestore["for_each"], firestore["role"]) == ("${local.functions}", "roles/datastore.user")
+    for fn in topology.FUNCTIONS:
+        assert FUNCTIONS[fn.name]["publishes"] == list(fn.publishes)
+
+
+def test_builds_run_with_the_roles_google_documents_for_a_build_account():
+    build = resource(SYSTEM, "google_project_iam_member", "build")
+    assert set(re.findall(r'"([\w/.]+)"', build["for_each"])) == {
+        "roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectAdmin"}
+    call = named(SYSTEM, "module")["function"]["function"]
+    assert call["build_service_account"] == "${google_service_account.build.id}"
+
+
+def test_the_apis_the_deployment_calls_are_enabled():
+    apis = set(re.findall(r'"([\w.]+)"', resource(SYSTEM, "google_project_service", "api")["for_each"]))
+    assert {"iam.googleapis.com", "cloudresourcemanager.googleapis.com", "iamcredentials.googleapis.com",
+            "firebaserules.googleapis.com", "cloudbuild.googleapis.com"} <= apis
+
+
+def test_browsers_may_send_the_headers_a_signed_upload_binds():
+    (cors,) = [d["cors"] for d in resource(MODULES / "storage", "google_storage_bucket", "photos")["dynamic"]
+               if "cors" in d]
+    headers = {h.lower() for h in cors["content"][0]["response_header"]}
+    assert {"content-type", "x-goog-content-length-range"} <= headers

@@ -8,6 +8,7 @@ module "keluhan" {
   source      = "../../modules/keluhan"
   environment = "prod"
   project     = var.project
+  disposable  = false
   paths = {
     build_dir    = "${local.repo_root}/build/functions"
     rules_file   = "${local.repo_root}/firestore.rules"

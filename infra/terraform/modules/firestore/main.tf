@@ -7,8 +7,9 @@ resource "google_firestore_database" "default" {
   type                              = "FIRESTORE_NATIVE"
   delete_protection_state           = var.database.delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
   point_in_time_recovery_enablement = var.database.point_in_time_recovery ? "POINT_IN_TIME_RECOVERY_ENABLED" : "POINT_IN_TIME_RECOVERY_DISABLED"
-  # `terraform destroy` leaves the reports in place; deleting them is a deliberate act.
-  deletion_policy = "ABANDON"
+  # Production: `terraform destroy` leaves the reports in place, deleting them is a deliberate
+  # act. A disposable environment (staging) deletes the database with everything else.
+  deletion_policy = var.database.disposable ? "DELETE" : "ABANDON"
 }
 
 resource "google_firebaserules_ruleset" "firestore" {

@@ -4,11 +4,12 @@ variable "project_id" {
 }
 
 variable "database" {
-  description = "The (default) Firestore database in native mode: its location, whether it may be deleted, and the security rules and composite indexes files deployed with it."
+  description = "The (default) Firestore database in native mode: its location, whether it may be deleted (and whether `terraform destroy` deletes it), and the security rules and composite indexes files deployed with it."
   type = object({
     location_id            = string
     delete_protection      = bool
     point_in_time_recovery = bool
+    disposable             = bool
     rules_file             = string
     indexes_file           = string
   })

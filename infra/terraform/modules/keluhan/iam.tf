@@ -1,5 +1,17 @@
 # Least privilege: each function's account gets what its stage touches, nothing more.
 
+# Who read or wrote which photo is in Cloud Logging (Data Access audit logs of Cloud Storage).
+resource "google_project_iam_audit_config" "storage" {
+  project = var.project.id
+  service = "storage.googleapis.com"
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}
+
 resource "google_project_iam_member" "firestore" {
   for_each = local.functions
   project  = var.project.id
@@ -23,18 +35,27 @@ resource "google_pubsub_topic_iam_member" "publisher" {
   member   = google_service_account.function[each.value.function].member
 }
 
+# Photo access is scoped to the prefix the code touches (topology `photo_access`): an IAM
+# condition on the object name, so no function reads originals it has no business with.
 resource "google_storage_bucket_iam_member" "photos" {
-  for_each = local.bucket_users
+  for_each = local.photo_grants
   bucket   = module.storage.photo_bucket
-  role     = each.value
-  member   = google_service_account.function[each.key].member
+  role     = local.photo_roles[each.value.mode]
+  member   = google_service_account.function[each.value.function].member
+  condition {
+    title       = "${each.value.function} ${each.value.mode} ${each.value.prefix}"
+    description = "Only objects under ${each.value.prefix}"
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${module.storage.photo_bucket}/objects/${each.value.prefix}\")"
+  }
 }
 
-# In production upload URLs are signed through IAM signBlob by the runtime account itself.
-resource "google_service_account_iam_member" "submit_report_signs_urls" {
-  service_account_id = google_service_account.function["submit_report"].name
+# V4 signed URLs are signed through IAM signBlob by the runtime account itself (no key file):
+# submit_report's upload URLs, forward_report's links to the clean photo.
+resource "google_service_account_iam_member" "signs_urls" {
+  for_each           = { for name, fn in local.functions : name => fn if fn.signs_urls }
+  service_account_id = google_service_account.function[each.key].name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = google_service_account.function["submit_report"].member
+  member             = google_service_account.function[each.key].member
 }
 
 resource "google_secret_manager_secret_iam_member" "forward_targets" {
@@ -46,13 +67,23 @@ resource "google_secret_manager_secret_iam_member" "forward_targets" {
 }
 
 # A dedicated build account: new projects no longer give Cloud Build a default one that works.
+# The roles Google documents for a user-specified build account of a function: build logs,
+# the image in Artifact Registry, and the source and build cache in Cloud Storage.
 resource "google_project_iam_member" "build" {
   for_each = toset([
     "roles/artifactregistry.writer",
     "roles/logging.logWriter",
-    "roles/storage.objectViewer",
+    "roles/storage.objectAdmin",
   ])
   project = var.project.id
   role    = each.value
   member  = google_service_account.build.member
+  # Builds never need the photos: keep the project-wide storage role off that bucket.
+  dynamic "condition" {
+    for_each = each.value == "roles/storage.objectAdmin" ? [local.photo_bucket] : []
+    content {
+      title      = "not the photo bucket"
+      expression = "!resource.name.startsWith(\"projects/_/buckets/${condition.value}\")"
+    }
+  }
 }

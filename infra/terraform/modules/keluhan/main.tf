@@ -5,7 +5,13 @@ locals {
   labels       = { app = "keluhan", environment = var.environment }
   photo_bucket = coalesce(var.photo.bucket_name, "${var.project.id}-keluhan-photos")
   publishers   = merge([for name, fn in local.functions : { for topic in fn.publishes : "${name}/${topic}" => { function = name, topic = topic } }]...)
-  bucket_users = { for name, fn in local.functions : name => fn.bucket_role if fn.bucket_role != null }
+  # One bucket grant per (function, prefix); the role carries what the mode needs.
+  photo_grants = merge([for name, fn in local.functions : { for prefix, mode in fn.photo_access : "${name}/${prefix}" => { function = name, prefix = prefix, mode = mode } }]...)
+  photo_roles = {
+    read   = "roles/storage.objectViewer"
+    create = "roles/storage.objectCreator"
+    write  = "roles/storage.objectUser"
+  }
 
   # Every function reads one Settings object from these KELUHAN_* environment variables.
   settings_environment = { for field, value in var.settings : "KELUHAN_${upper(field)}" => tostring(value) }
@@ -36,9 +42,11 @@ resource "google_project_service" "api" {
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com",
     "firebaserules.googleapis.com",
     "firestore.googleapis.com",
+    "iam.googleapis.com",
     "iamcredentials.googleapis.com",
     "bigquery.googleapis.com",
     "pubsub.googleapis.com",
@@ -96,8 +104,11 @@ module "pubsub" {
   labels     = local.labels
   subscriptions = {
     for name, sub in local.subscriptions : name => {
-      topic                 = sub.topic
-      push_endpoint         = module.function[sub.function].uri
+      topic = sub.topic
+      # The topic path makes functions-framework set the CloudEvent source the code reads the
+      # topic from (a dead letter's stage); the OIDC audience stays the service URL.
+      push_endpoint         = "${module.function[sub.function].uri}/projects/${var.project.id}/topics/${sub.topic}"
+      push_audience         = module.function[sub.function].uri
       ack_deadline_s        = local.functions[sub.function].ack_deadline_s
       min_backoff_s         = local.functions[sub.function].min_backoff_s
       max_backoff_s         = local.functions[sub.function].max_backoff_s
@@ -122,6 +133,7 @@ module "storage" {
     cors_origins                = var.photo.cors_origins
   }
   source_bucket_name    = "${var.project.id}-keluhan-functions"
+  disposable            = var.disposable
   notification_topic_id = module.pubsub.topic_ids["photo-uploaded"]
 }
 
@@ -132,6 +144,7 @@ module "firestore" {
     location_id            = var.project.firestore_location
     delete_protection      = var.firestore.delete_protection
     point_in_time_recovery = var.firestore.point_in_time_recovery
+    disposable             = var.disposable
     rules_file             = var.paths.rules_file
     indexes_file           = var.paths.indexes_file
   }

@@ -10,24 +10,27 @@ locals {
       publishes = ["report-accepted", "report-status-changed"]
       timeout_s = 30
       # deployment
-      memory      = "512Mi"
-      bucket_role = "roles/storage.objectCreator" # V4 signed PUT URLs act as this account
+      memory       = "512Mi"
+      photo_access = { "incoming/" = "create" } # V4 signed PUT URLs act as this account
+      signs_urls   = true
     }
     get_report = {
-      trigger     = "http"
-      topics      = []
-      publishes   = []
-      timeout_s   = 30
-      memory      = "256Mi"
-      bucket_role = "roles/storage.objectViewer" # signs GET links of the proof photo's EXIF-free copy
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "derived/" = "read" } # signed GET links of the proof photo's EXIF-free copy
+      signs_urls   = true
     }
     act_on_report = {
-      trigger     = "http"
-      topics      = []
-      publishes   = ["report-accepted", "report-routed", "report-status-changed"]
-      timeout_s   = 30
-      memory      = "256Mi"
-      bucket_role = "roles/storage.objectCreator" # signed PUT URLs for proof photos under resolution/
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-accepted", "report-routed", "report-status-changed"]
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "resolution/" = "create" } # signed PUT URLs for proof photos
+      signs_urls   = true
     }
     verify_photo = {
       trigger               = "pubsub"
@@ -40,7 +43,8 @@ locals {
       max_delivery_attempts = 5
       dead_letter           = true
       memory                = "1Gi" # full decode of a 12 MP photo plus hash, copy and thumbnail
-      bucket_role           = "roles/storage.objectUser"
+      photo_access          = { "incoming/" = "read", "derived/" = "write" }
+      signs_urls            = false
     }
     enrich_geo = {
       trigger               = "pubsub"
@@ -53,7 +57,8 @@ locals {
       max_delivery_attempts = 5
       dead_letter           = true
       memory                = "512Mi" # boundary layers held in memory
-      bucket_role           = null
+      photo_access          = {}
+      signs_urls            = false
     }
     route_report = {
       trigger               = "pubsub"
@@ -66,7 +71,8 @@ locals {
       max_delivery_attempts = 5
       dead_letter           = true
       memory                = "256Mi"
-      bucket_role           = null
+      photo_access          = {}
+      signs_urls            = false
     }
     forward_report = {
       trigger               = "pubsub"
@@ -79,7 +85,8 @@ locals {
       max_delivery_attempts = 5
       dead_letter           = true
       memory                = "256Mi"
-      bucket_role           = null
+      photo_access          = { "derived/" = "read" } # receivers fetch the clean copy by signed GET
+      signs_urls            = true
     }
     record_figures = {
       trigger               = "pubsub"
@@ -105,7 +112,8 @@ locals {
       max_delivery_attempts = 0
       dead_letter           = false # a missed tick is caught up by the next one
       memory                = "256Mi"
-      bucket_role           = null
+      photo_access          = {}
+      signs_urls            = false
     }
     record_dead_letter = {
       trigger               = "pubsub"
@@ -118,7 +126,8 @@ locals {
       max_delivery_attempts = 0
       dead_letter           = false
       memory                = "256Mi"
-      bucket_role           = null
+      photo_access          = {}
+      signs_urls            = false
     }
   }
 

@@ -70,3 +70,8 @@ variable "firestore" {
     point_in_time_recovery = optional(bool, true)
   })
 }
+
+variable "disposable" {
+  description = "True for an environment that can be destroyed and recreated (staging): buckets are emptied and the Firestore database deleted on `terraform destroy`. False keeps both (production)."
+  type        = bool
+}

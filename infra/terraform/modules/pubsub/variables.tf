@@ -9,10 +9,11 @@ variable "topics" {
 }
 
 variable "subscriptions" {
-  description = "Push subscriptions by name (`<function>--<topic>`): topic, the function's push endpoint, delivery settings from keluhan.topology, and the dead-letter topic or null."
+  description = "Push subscriptions by name (`<function>--<topic>`): topic, the push endpoint (the function's URL plus /projects/<p>/topics/<t>) and OIDC audience (the function's URL), delivery settings from keluhan.topology, and the dead-letter topic or null."
   type = map(object({
     topic                 = string
     push_endpoint         = string
+    push_audience         = string
     ack_deadline_s        = number
     min_backoff_s         = number
     max_backoff_s         = number

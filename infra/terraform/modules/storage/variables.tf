@@ -33,3 +33,9 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "disposable" {
+  description = "True where the environment may be destroyed and recreated (staging): `terraform destroy` empties and deletes the buckets."
+  type        = bool
+  default     = false
+}
