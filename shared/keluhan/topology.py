@@ -12,6 +12,7 @@ DEAD_LETTER_SUFFIX = "-dead-letter"
 # Where photos live in the private bucket (keluhan.domain.report, keluhan.usecases.photo).
 INCOMING_PREFIX = "incoming/"
 DERIVED_PREFIX = "derived/"
+RESOLUTION_PREFIX = "resolution/"  # SKPD proof photos of a fix
 
 
 @dataclass(frozen=True)
@@ -74,18 +75,25 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "get_report", "http", "http",
         description="GET ?report_id=…: the reporter's own report, status and timeline",
+        # A signed GET link of the proof photo's EXIF-free copy, signed as this account.
+        photo_access=(PhotoAccess(DERIVED_PREFIX, "read"),),
+        signs_urls=True,
     ),
     Function(
         "act_on_report", "http", "http",
         publishes=(REPORT_ACCEPTED, REPORT_ROUTED, REPORT_STATUS_CHANGED),
         description="POST a move on a report: SKPD accept/start/resolve/reject, reporter "
                     "confirm/reopen, operator reassign/moderate/hold",
+        # `resolve` hands out a signed PUT URL for the proof photo.
+        photo_access=(PhotoAccess(RESOLUTION_PREFIX, "create"),),
+        signs_urls=True,
     ),
     Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
-        photo_access=(PhotoAccess(INCOMING_PREFIX, "read"), PhotoAccess(DERIVED_PREFIX, "write")),
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "read"), PhotoAccess(RESOLUTION_PREFIX, "read"),
+                      PhotoAccess(DERIVED_PREFIX, "write")),
     ),
     Function(
         "enrich_geo", "pubsub", "cloudevent", topics=(REPORT_ACCEPTED,),

@@ -420,6 +420,27 @@ MODE_NEEDS = {"read": {"storage.objects.get"}, "create": {"storage.objects.creat
               "write": {"storage.objects.create", "storage.objects.delete", "storage.objects.get"}}
 
 
+# Proof photos of a fix live under resolution/: the handling use case signs PUTs there, and
+# photo verification reads them (recognised by the use-case code that handles them).
+PROOF_CALLS = {
+    "upload_url": ("request_proof", topology.PhotoAccess(topology.RESOLUTION_PREFIX, "create")),
+    "read": ("def verify_proof", topology.PhotoAccess(topology.RESOLUTION_PREFIX, "read")),
+}
+
+
+def photo_sources(function: str) -> str:
+    """The adapter's source and that of every use case it passes the photo store to."""
+    main = (REPO_ROOT / "functions" / function / "main.py").read_text()
+    sources = [main]
+    tree = ast.parse(main)
+    imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and any(k.arg == "photos" for k in node.keywords):
+            sources.append(inspect.getsource(importlib.import_module(imported[node.func.id])))
+    return "\n".join(sources)
+
+
 def photo_calls(function: str) -> set[str]:
     """The photo-store methods a function calls: in its adapter, or in a use case it passes them to."""
     main = (REPO_ROOT / "functions" / function / "main.py").read_text()
@@ -437,7 +458,16 @@ def photo_calls(function: str) -> set[str]:
 def needs_from_code(function: str) -> tuple[set[topology.PhotoAccess], bool]:
     calls = photo_calls(function)
     assert calls <= set(PHOTO_CALLS), f"{function}: unknown photo calls {calls - set(PHOTO_CALLS)}"
-    return {PHOTO_CALLS[c][0] for c in calls}, any(PHOTO_CALLS[c][1] for c in calls)
+    source = photo_sources(function)
+    needs = set()
+    for call in calls:
+        marker, proof_access = PROOF_CALLS.get(call, (None, None))
+        if marker and marker in source:
+            needs.add(proof_access)
+            if call == "upload_url":
+                continue  # act_on_report signs proof uploads only
+        needs.add(PHOTO_CALLS[call][0])
+    return needs, any(PHOTO_CALLS[c][1] for c in calls)
 
 
 def test_the_photo_prefixes_are_the_ones_the_code_writes():

@@ -43,7 +43,7 @@ locals {
       max_delivery_attempts = 5
       dead_letter           = true
       memory                = "1Gi" # full decode of a 12 MP photo plus hash, copy and thumbnail
-      photo_access          = { "incoming/" = "read", "derived/" = "write" }
+      photo_access          = { "incoming/" = "read", "resolution/" = "read", "derived/" = "write" }
       signs_urls            = false
     }
     enrich_geo = {
@@ -99,7 +99,8 @@ locals {
       max_delivery_attempts = 5
       dead_letter           = true
       memory                = "256Mi"
-      bucket_role           = null
+      photo_access          = {}
+      signs_urls            = false
     }
     sweep_reports = {
       trigger               = "pubsub"

@@ -21,7 +21,7 @@ resource "google_storage_bucket" "photos" {
     content {
       condition {
         age            = lifecycle_rule.value
-        matches_prefix = [var.photo.incoming_prefix]
+        matches_prefix = [var.photo.incoming_prefix, "resolution/"] # proof photos carry EXIF too
       }
       action {
         type = "Delete"
@@ -67,5 +67,15 @@ resource "google_storage_notification" "photo_uploaded" {
   payload_format     = "JSON_API_V1"
   event_types        = ["OBJECT_FINALIZE"]
   object_name_prefix = var.photo.incoming_prefix
+  depends_on         = [google_pubsub_topic_iam_member.gcs_publisher]
+}
+
+# SKPD proof photos of a fix (act_on_report's `resolve`) reach verify_photo the same way.
+resource "google_storage_notification" "proof_uploaded" {
+  bucket             = google_storage_bucket.photos.name
+  topic              = var.notification_topic_id
+  payload_format     = "JSON_API_V1"
+  event_types        = ["OBJECT_FINALIZE"]
+  object_name_prefix = "resolution/"
   depends_on         = [google_pubsub_topic_iam_member.gcs_publisher]
 }
