@@ -71,7 +71,7 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
     now = clock()
     if report["photo"].get("event") == obj.event_key:
         # A redelivery: finish what may have been cut short.
-        if report["photo"].get("phash") and report["photo"].get("verdict") != "rejected":
+        if report["photo"].get("phash") and report["photo"].get("verdict") == "accepted":
             photo_index.remember_hash(report_id, report["photo"]["phash"], report["photo"]["verified_at"])
         _republish_if_verified(report, publish)
         return report
@@ -96,7 +96,7 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
         "photo.phash": result.phash,
         "photo.verified_at": now,
     }
-    if result.phash and result.verdict != "rejected":
+    if result.phash and result.verdict == "accepted":  # only vetted photos can make another "reused"
         photo_index.remember_hash(report_id, result.phash, now)  # idempotent; before the verdict is final
     if result.derivatives is not None:
         clean_name, thumb_name = derived_objects(obj, report_id)
@@ -130,7 +130,8 @@ def _verify(data: bytes, obj: StoredObject, report: dict[str, Any], *, photo_ind
         lon=report["point"]["lon"],
         received_at=report["received_at"],
         taken_at=report.get("photo_taken_at"),
-        recent_hashes=photo_index.recent_hashes(since=now - REUSE_WINDOW, exclude_report=report_id),
+        reuse_candidates=lambda phash: photo_index.candidates(phash, since=now - REUSE_WINDOW,
+                                                               exclude_report=report_id),
         policy=policy,
     )
 
