@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from keluhan.domain.report import valid_report_id
 from keluhan.settings import Settings, get_settings
 
 
@@ -25,8 +26,11 @@ def utc_now() -> datetime:
 
 
 def new_report_id() -> str:
-    """Unguessable, URL- and Firestore-safe."""
-    return secrets.token_urlsafe(18)
+    """Unguessable, URL- and Firestore-safe: a token the server's own id check accepts."""
+    while True:  # about one token in 16.8 million is __…__; drawing again keeps the ids uniform
+        report_id = secrets.token_urlsafe(18)
+        if valid_report_id(report_id):
+            return report_id
 
 
 @dataclass(frozen=True)

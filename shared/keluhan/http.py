@@ -88,8 +88,9 @@ def read_json_body(request, *, max_bytes: int):
         return None, error(413, "body_too_large",
                            f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
                            f"(max {max_bytes} bytes)", field="body")
-    raw = request.get_data(cache=False)[: max_bytes + 1]
+    raw = read_capped(request.stream, max_bytes + 1)
     if len(raw) > max_bytes:
+        discard(request.stream)
         return None, error(413, "body_too_large", "Isi permintaan terlalu besar / Body too large",
                            field="body")
     try:
@@ -101,6 +102,35 @@ def read_json_body(request, *, max_bytes: int):
         return None, error(400, "invalid_json", "Isi harus objek JSON / Body must be a JSON object",
                            field="body")
     return body, None
+
+
+def read_capped(stream, limit: int, *, chunk_size: int = 64 * 1024) -> bytes:
+    """At most `limit` bytes of a stream, read in chunks: a chunked body has no Content-Length
+    to check first, and must not be read whole before its size is known."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = stream.read(min(chunk_size, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+# Cloud Run refuses HTTP/1 requests over 32 MiB, so no body we are sent is longer.
+DISCARD_LIMIT = 32 * 2**20
+
+
+def discard(stream, *, limit: int = DISCARD_LIMIT, chunk_size: int = 64 * 1024) -> None:
+    """Read and drop the rest of a refused body, a chunk at a time.
+
+    functions-framework reads whatever is left of every request into memory after the answer
+    (`read_request`); an emptied stream leaves it nothing to buffer.
+    """
+    for _ in range(-(-limit // chunk_size)):
+        if not stream.read(chunk_size):
+            return
 
 
 def _reject_constant(name: str):

@@ -151,4 +151,15 @@ class Send(Protocol):
         """
 
 
+class PhotoIndex(Protocol):
+    """Perceptual hashes of recently accepted photos, for the reuse check."""
+
+    def candidates(self, phash: str, *, since: datetime, exclude_report: str) -> list[tuple[str, str]]:
+        """(report_id, phash) of photos since `since`, other than `exclude_report`'s, that may
+        be within hash_bands.MAX_DISTANCE bits of `phash`; never misses one that is."""
+
+    def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
+        """Index an accepted photo's hash; idempotent per report."""
+
+
 Clock = Callable[[], datetime]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keluhan.adapters.firestore_store import apply_changes
+from keluhan.domain.photo.hash_bands import band_keys, probe_keys
 from keluhan.ports import PhotoTooLarge
 
 
@@ -180,3 +181,21 @@ class FakeClock:
 
     def advance(self, **kwargs) -> None:
         self.now += timedelta(**kwargs)
+
+
+class FakePhotoIndex:
+    """photo_hashes as Firestore answers it: array-contains-any on the band keys, at >= since."""
+
+    def __init__(self):
+        self.docs: dict[str, dict] = {}
+        self.reads = 0  # documents returned, as Firestore bills them
+
+    def candidates(self, phash, *, since, exclude_report):
+        probes = set(probe_keys(phash))
+        found = [(r, d["phash"]) for r, d in self.docs.items()
+                 if probes & set(d["bands"]) and d["at"] >= since and r != exclude_report]
+        self.reads += len(found)
+        return found
+
+    def remember_hash(self, report_id, phash, at):
+        self.docs[report_id] = {"phash": phash, "bands": band_keys(phash), "at": at}

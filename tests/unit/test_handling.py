@@ -20,7 +20,14 @@ from keluhan.usecases.photo import object_from_notification, verify_uploaded_pho
 from keluhan.usecases.pipeline import locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
 from keluhan.usecases.sweep import sweep
-from tests.support.fakes import FakeClock, FakeHolds, FakePhotoStore, FakePublisher, FakeReports
+from tests.support.fakes import (
+    FakeClock,
+    FakeHolds,
+    FakePhotoIndex,
+    FakePhotoStore,
+    FakePublisher,
+    FakeReports,
+)
 
 LAT, LON = -5.162247, 119.40421  # Kel. Bontorannu, Jl. Landak Baru (a city road)
 BONTORANNU = Location(kelurahan="Bontorannu", kode_kelurahan="73.71.01.1001", kecamatan="Mariso",
@@ -37,17 +44,6 @@ POLICY = HandlingPolicy(proof_wait=timedelta(hours=24), reopen_window=timedelta(
 class FixedLocator:
     def locate(self, lat, lon, street=None):
         return BONTORANNU
-
-
-class FakePhotoIndex:
-    def __init__(self):
-        self.hashes = {}
-
-    def recent_hashes(self, *, since, exclude_report):
-        return [(r, h) for r, (h, at) in self.hashes.items() if r != exclude_report and at >= since]
-
-    def remember_hash(self, report_id, phash, at):
-        self.hashes[report_id] = (phash, at)
 
 
 class World:

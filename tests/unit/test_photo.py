@@ -29,14 +29,14 @@ def photo(
     return make_jpeg(taken_at=taken_at, lat=lat, lon=lon, seed=seed, width=800, height=600, **kw)
 
 
-def verify(data: bytes, **overrides) -> PhotoVerification:
+def verify(data: bytes, recent_hashes=(), **overrides) -> PhotoVerification:
     args = dict(
         declared_content_type="image/jpeg",
         lat=KAREBOSI[0],
         lon=KAREBOSI[1],
         received_at=RECEIVED,
         taken_at=TAKEN,
-        recent_hashes=[],
+        reuse_candidates=lambda phash: recent_hashes,
         policy=PhotoPolicy(),
     )
     return verify_photo(data, **(args | overrides))

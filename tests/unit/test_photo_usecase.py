@@ -13,20 +13,9 @@ from keluhan.domain.report import SubmitReport
 from keluhan.domain.workflow import Actor, Role
 from keluhan.usecases.photo import object_from_notification, verify_uploaded_photo
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
-from tests.support.fakes import FakeClock, FakePhotoStore, FakePublisher, FakeReports
+from tests.support.fakes import FakeClock, FakePhotoIndex, FakePhotoStore, FakePublisher, FakeReports
 
 LAT, LON = -5.162247, 119.40421
-
-
-class FakePhotoIndex:
-    def __init__(self):
-        self.hashes = {}
-
-    def recent_hashes(self, *, since, exclude_report):
-        return [(r, h) for r, (h, at) in self.hashes.items() if r != exclude_report and at >= since]
-
-    def remember_hash(self, report_id, phash, at):
-        self.hashes[report_id] = (phash, at)
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from keluhan.domain.photo.hash_bands import band_keys, probe_keys
 from keluhan.ports import Contention, Mutation
 
 REPORTS = "reports"
 SUBMISSIONS = "submissions"
+ARRAY_CONTAINS_ANY_MAX = 30  # Firestore's limit on the values of one array-contains-any
 PHOTO_HASHES = "photo_hashes"
 DEAD_LETTERS = "dead_letters"
 ROUTING_RULES = "routing_rules"
@@ -232,12 +234,21 @@ class FirestorePhotoIndex:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def recent_hashes(self, *, since: datetime, exclude_report: str) -> list[tuple[str, str]]:
-        query = self._db.collection(PHOTO_HASHES).where(filter=firestore.FieldFilter("at", ">=", since))
-        return [(d.id, d.get("phash")) for d in query.stream() if d.id != exclude_report]
+    def candidates(self, phash: str, *, since: datetime, exclude_report: str) -> list[tuple[str, str]]:
+        """Hashes since `since` sharing a band key with `phash` (index: bands CONTAINS, at ASC)."""
+        found: dict[str, str] = {}
+        keys = probe_keys(phash)
+        for start in range(0, len(keys), ARRAY_CONTAINS_ANY_MAX):
+            query = (self._db.collection(PHOTO_HASHES)
+                     .where(filter=firestore.FieldFilter(
+                         "bands", "array_contains_any", keys[start:start + ARRAY_CONTAINS_ANY_MAX]))
+                     .where(filter=firestore.FieldFilter("at", ">=", since)))
+            found |= {d.id: d.get("phash") for d in query.stream() if d.id != exclude_report}
+        return list(found.items())
 
     def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
-        self._db.collection(PHOTO_HASHES).document(report_id).set({"phash": phash, "at": at})
+        self._db.collection(PHOTO_HASHES).document(report_id).set(
+            {"phash": phash, "bands": band_keys(phash), "at": at})
 
 
 class FirestoreDeadLetters:

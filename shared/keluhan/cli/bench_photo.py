@@ -5,7 +5,9 @@ median of several runs after one warm-up. Peak memory is resident memory, which 
 tracemalloc) sees Pillow's and libjpeg's C allocations: on Linux the kernel's high-water mark
 (VmHWM) is reset through /proc/self/clear_refs right before a measured run, so `*_peak_mib` is
 that run's peak above the RSS it started from; `*_process_peak_mib` is the whole process's
-peak, interpreter and imports included.
+peak, interpreter and imports included. The verification decodes in a forked child
+(domain/photo/sandbox.py); `verify_child_peak_mib` is that child's whole resident peak, which
+counts the pages it shares with its parent.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def _bench(args) -> int:
     for variant, result in results.items():
         print(
             f"  {variant:<7} median {result['ms']:7.1f} ms   run peak +{result['peak_mib']:6.1f} MiB"
-            f"   process peak {result['process_peak_mib']:6.1f} MiB   ({result['peak_method']})"
+            f"   process peak {result['process_peak_mib']:6.1f} MiB   child peak"
+            f" {result['child_peak_mib']:6.1f} MiB   ({result['peak_method']})"
         )
     verify, decode = results["verify"], results["decode"]
     summary = {
@@ -69,11 +72,13 @@ def _bench(args) -> int:
         "decode_peak_mib": decode["peak_mib"],
         "verify_process_peak_mib": verify["process_peak_mib"],
         "decode_process_peak_mib": decode["process_peak_mib"],
+        "verify_child_peak_mib": verify["child_peak_mib"],
         "file_mib": round(len(data) / _MIB, 2),
         "width": args.width,
         "height": args.height,
         "runs": args.runs,
-        "within_targets": verify["ms"] <= _TARGET_MS and verify["process_peak_mib"] <= _TARGET_MIB,
+        "within_targets": verify["ms"] <= _TARGET_MS
+        and max(verify["process_peak_mib"], verify["child_peak_mib"]) <= _TARGET_MIB,
     }
     print(json.dumps(summary))
     return 0
@@ -112,7 +117,7 @@ def _workload(variant: str, data: bytes):
             lon=_POINT[1],
             received_at=received,
             taken_at=received - timedelta(minutes=4),
-            recent_hashes=recent,
+            reuse_candidates=lambda phash: recent,
             policy=policy,
         )
         assert result.verdict == "accepted" and result.derivatives, result.reasons
@@ -145,6 +150,7 @@ def _child(variant: str, path: str, runs: int) -> None:
                 "ms": round(statistics.median(times), 1),
                 "peak_mib": round(max(0, run_peak - before) / _MIB, 1),
                 "process_peak_mib": round(max(process_peak, _peak_rss()) / _MIB, 1),
+                "child_peak_mib": round(_children_peak_rss() / _MIB, 1),
                 "peak_method": "VmHWM reset per run" if reset else "peak since process start",
             }
         )
@@ -163,6 +169,14 @@ def _peak_rss() -> int:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
+def _children_peak_rss() -> int:
+    """The largest peak resident memory of any child this process waited for, in bytes."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def _reset_peak_rss() -> bool:

@@ -67,7 +67,7 @@ def _verify(args: argparse.Namespace) -> int:
         lon=args.lon,
         received_at=args.submitted_at,
         taken_at=args.taken_at,
-        recent_hashes=recent,
+        reuse_candidates=lambda phash: recent,
         policy=PhotoPolicy(),
     )
     if args.out_dir and result.derivatives:

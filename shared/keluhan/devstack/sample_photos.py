@@ -123,8 +123,20 @@ def make_png_bomb(*, width: int, height: int) -> bytes:
     )
 
 
+def make_scan_bomb(*, width: int, height: int, repeats: int) -> bytes:
+    """A valid progressive JPEG whose last scan is repeated: each copy, a few dozen bytes, makes
+    the decoder pass over every block of the image again."""
+    data = encode(Image.new("RGB", (width, height), (120, 130, 140)), "JPEG", quality=90, progressive=True)
+    last_scan, end = data.rindex(b"\xff\xda"), data.rindex(b"\xff\xd9")
+    return data[:end] + data[last_scan:end] * repeats + data[end:]
+
+
 def encode(image: Image.Image, format: str, **params: object) -> bytes:
     """The image saved to bytes."""
+    if format.upper() == "HEIF":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
     out = io.BytesIO()
     image.save(out, format=format, **params)
     return out.getvalue()

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from keluhan.domain.assignees import TRIAGE_ID
@@ -64,6 +72,19 @@ class SubmitReport(BaseModel):
             raise ValueError("waktu tidak masuk akal / implausible time")
         return value
 
+    @field_validator("description", "street")
+    @classmethod
+    def _printable_text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        allowed = FREE_TEXT_LAYOUT if info.field_name == "description" else ""
+        if value is not None and (bad := forbidden_character(value, allowed=allowed)) is not None:
+            raise PydanticCustomError(
+                "forbidden_character",
+                "berisi karakter kendali atau pembalik arah teks ({char}) / contains a control or "
+                "bidi-override character ({char})",
+                {"char": f"U+{ord(bad):04X}"},
+            )
+        return value
+
     @field_validator("category")
     @classmethod
     def _known_category(cls, code: str) -> str:
@@ -85,6 +106,19 @@ class SubmitReport(BaseModel):
 
 PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 PLAUSIBLE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+# Control characters (C0, DEL, C1, line and paragraph separators) and the bidi embeddings,
+# overrides and isolates that reorder how text displays ("Trojan Source"). The bare marks
+# U+200E/U+200F/U+061C stay allowed: they only set the direction of neutral characters
+# and RTL keyboards insert them.
+_FORBIDDEN_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+FREE_TEXT_LAYOUT = "\n\t"
+
+
+def forbidden_character(text: str, *, allowed: str = "") -> str | None:
+    """The first control or bidi-override character in free text, other than `allowed` ones."""
+    return next((m.group() for m in _FORBIDDEN_TEXT.finditer(text) if m.group() not in allowed), None)
 
 
 def submission_key(reporter_uid: str, client_id: str) -> str:
@@ -133,12 +167,15 @@ class Event(BaseModel):
     attributes: dict[str, str] = Field(default_factory=dict)
 
 
-REPORT_ID_PATTERN = re.compile(r"^(?!__)[A-Za-z0-9_-]{1,64}$")  # Firestore reserves __…__
+REPORT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Firestore's reserved document ids, exactly: `__.*__`. An id that merely starts with `__` is fine.
+FIRESTORE_RESERVED_ID = re.compile(r"__.*__")
 
 
 def valid_report_id(value: object) -> bool:
     """Report ids are server-made URL-safe tokens; anything else never reaches Firestore."""
-    return isinstance(value, str) and bool(REPORT_ID_PATTERN.match(value))
+    return (isinstance(value, str) and REPORT_ID_PATTERN.fullmatch(value) is not None
+            and FIRESTORE_RESERVED_ID.fullmatch(value) is None)
 
 
 def photo_object_name(report_id: str) -> str:

@@ -71,7 +71,7 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
     now = clock()
     if report["photo"].get("event") == obj.event_key:
         # A redelivery: finish what may have been cut short.
-        if report["photo"].get("phash") and report["photo"].get("verdict") != "rejected":
+        if report["photo"].get("phash") and report["photo"].get("verdict") == "accepted":
             photo_index.remember_hash(report_id, report["photo"]["phash"], report["photo"]["verified_at"])
         _republish_if_verified(report, publish)
         return report
@@ -96,7 +96,7 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
         "photo.phash": result.phash,
         "photo.verified_at": now,
     }
-    if result.phash and result.verdict != "rejected":
+    if result.phash and result.verdict == "accepted":  # only vetted photos can make another "reused"
         photo_index.remember_hash(report_id, result.phash, now)  # idempotent; before the verdict is final
     if result.derivatives is not None:
         clean_name, thumb_name = derived_objects(obj, report_id)
@@ -184,7 +184,11 @@ def _verify(data: bytes, obj: StoredObject, report: dict[str, Any], *, photo_ind
             policy: PhotoPolicy, received_at=None, taken_at=None,
             also_compare: list[tuple[str, str]] | None = None) -> PhotoVerification:
     report_id = report["report_id"]
-    recent = photo_index.recent_hashes(since=now - REUSE_WINDOW, exclude_report=report_id)
+
+    def candidates(phash: str) -> list[tuple[str, str]]:
+        found = photo_index.candidates(phash, since=now - REUSE_WINDOW, exclude_report=report_id)
+        return [*found, *(also_compare or [])]
+
     return verify_photo(
         data,
         declared_content_type=obj.content_type,
@@ -192,7 +196,7 @@ def _verify(data: bytes, obj: StoredObject, report: dict[str, Any], *, photo_ind
         lon=report["point"]["lon"],
         received_at=received_at or report["received_at"],
         taken_at=taken_at if received_at else report.get("photo_taken_at"),
-        recent_hashes=[*recent, *(also_compare or [])],
+        reuse_candidates=candidates,
         policy=policy,
     )
 

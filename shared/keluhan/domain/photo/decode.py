@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from keluhan.domain.photo.policy import ImageFormat, PhotoPolicy
 from keluhan.domain.photo.reasons import ReasonCode
+from keluhan.domain.photo.structure import jpeg_scan_count, sniff_format
 
 CONTENT_TYPES: dict[str, ImageFormat] = {
     "image/jpeg": "JPEG",
@@ -59,6 +60,8 @@ def decode_photo(data: bytes, *, policy: PhotoPolicy) -> DecodedPhoto:
         raise Unreadable("too_large")
     image = _open(data, policy)
     photo_format: ImageFormat = _PILLOW_ALIASES.get(image.format or "", image.format)  # type: ignore[assignment]
+    if len(image.info.get("icc_profile") or b"") > policy.max_icc_bytes:
+        del image.info["icc_profile"]  # colours then read as sRGB; see PhotoPolicy.max_icc_bytes
     width, height = image.size
     limit = policy.max_pixels
     if photo_format != "JPEG":  # decoded at full size: see PhotoPolicy.max_pixels_full_decode
@@ -70,15 +73,19 @@ def decode_photo(data: bytes, *, policy: PhotoPolicy) -> DecodedPhoto:
 
 
 def _open(data: bytes, policy: PhotoPolicy) -> Image.Image:
-    """Read the header only, trying just the allowed formats' parsers."""
-    allowed = sorted(f for f in policy.allowed_formats if f != "HEIF" or _heif_registered())
+    """Read the header only, with the one parser the magic bytes name."""
+    sniffed = sniff_format(data)
+    if sniffed is None:
+        raise Unreadable("not_an_image")
+    if sniffed not in policy.allowed_formats or (sniffed == "HEIF" and not _heif_registered()):
+        raise Unreadable("unsupported_format")
+    if sniffed == "JPEG" and jpeg_scan_count(data) > policy.max_jpeg_scans:
+        raise Unreadable("too_many_scans")
     try:
-        return Image.open(io.BytesIO(data), formats=allowed)
+        return Image.open(io.BytesIO(data), formats=[sniffed])
     except Image.DecompressionBombError:
         raise Unreadable("too_many_pixels") from None
-    except UnidentifiedImageError:
-        raise Unreadable("unsupported_format" if _is_other_image(data) else "not_an_image") from None
-    except _DECODE_ERRORS:
+    except (UnidentifiedImageError, *_DECODE_ERRORS):
         raise Unreadable("not_an_image") from None
 
 
@@ -102,15 +109,6 @@ def _decode(image: Image.Image, max_side: int) -> None:
         raise Unreadable("truncated") from None
     if max(image.size) > max_side:  # formats without DCT scaling, or a JPEG wider than 8 x max_side
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-
-
-def _is_other_image(data: bytes) -> bool:
-    """Whether any Pillow parser recognises the header (a GIF, TIFF, WebP, ...); never decodes."""
-    try:
-        with Image.open(io.BytesIO(data)):
-            return True
-    except Exception:  # any parser failure means: not an image we can name
-        return False
 
 
 @functools.cache

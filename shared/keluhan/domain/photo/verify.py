@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
-import imagehash
 from pydantic import BaseModel, ConfigDict, Field
 
-from keluhan.domain.photo.decode import Unreadable, content_type_matches, decode_photo
-from keluhan.domain.photo.derivatives import (
-    PhotoDerivatives,
-    displayed_pixels,
-    make_derivatives,
-    thumbnail_pixels,
-)
-from keluhan.domain.photo.exif import capture_time, distance_m, gps_position, read_exif
+from keluhan.domain.photo.decode import Unreadable, content_type_matches
+from keluhan.domain.photo.derivatives import PhotoDerivatives
+from keluhan.domain.photo.exif import distance_m
+from keluhan.domain.photo.inspection import inspect_photo
 from keluhan.domain.photo.policy import ImageFormat, PhotoPolicy
 from keluhan.domain.photo.reasons import Reason, ReasonCode, Verdict, reason, verdict_for
 
@@ -48,30 +43,26 @@ def verify_photo(
     lon: float,
     received_at: datetime,
     taken_at: datetime | None,
-    recent_hashes: Sequence[tuple[str, str]],
+    reuse_candidates: Callable[[str], Iterable[tuple[str, str]]],
     policy: PhotoPolicy,
 ) -> PhotoVerification:
     """Check an uploaded photo and, unless rejected, make its EXIF-free derivatives.
 
     `taken_at` is the capture time the app declares, `received_at` when the server received
-    the report; both must be timezone-aware. `recent_hashes` holds (report_id, hex pHash) of
-    recent photos of OTHER reports. Bad uploads come back rejected with reasons; nothing about
-    the bytes raises.
+    the report; both must be timezone-aware. `reuse_candidates(phash)` gives (report_id, hex
+    pHash) of recent photos of OTHER reports that may be the same picture; which of them are
+    is decided here. Bad uploads come back rejected with reasons; nothing about the bytes raises.
     """
     if received_at.tzinfo is None or (taken_at is not None and taken_at.tzinfo is None):
         raise ValueError("received_at and taken_at must be timezone-aware")
     try:
-        photo = decode_photo(data, policy=policy)
+        photo = inspect_photo(data, policy=policy)
     except Unreadable as unreadable:
         return PhotoVerification(verdict="rejected", reasons=[reason(unreadable.code)])
 
-    exif = read_exif(photo.image)
-    exif_taken_at, exif_gps = capture_time(exif), gps_position(exif)
+    exif_gps = photo.exif_gps
     gps_distance = round(distance_m(exif_gps, (lat, lon)), 1) if exif_gps else None
-    pixels = displayed_pixels(photo.image)
-    thumbnail = thumbnail_pixels(pixels, policy)
-    phash = str(imagehash.phash(thumbnail))
-    reused_of = _same_picture(phash, recent_hashes, policy.reuse_max_distance)
+    reused_of = _same_picture(photo.phash, reuse_candidates(photo.phash), policy.reuse_max_distance)
 
     findings: list[tuple[bool, ReasonCode]] = [
         (not content_type_matches(declared_content_type, photo.format), "content_type_mismatch"),
@@ -79,7 +70,7 @@ def verify_photo(
         (bool(reused_of), "reused"),
     ]
     codes = [
-        *_time_findings(exif_taken_at, taken_at, received_at, policy),
+        *_time_findings(photo.exif_taken_at, taken_at, received_at, policy),
         *(c for hit, c in findings if hit),
     ]
     reasons = [reason(code) for code in dict.fromkeys(codes)]
@@ -90,12 +81,12 @@ def verify_photo(
         format=photo.format,
         width=photo.width,
         height=photo.height,
-        exif_taken_at=exif_taken_at,
+        exif_taken_at=photo.exif_taken_at,
         exif_gps=exif_gps,
         gps_distance_m=gps_distance,
-        phash=phash,
+        phash=photo.phash,
         reused_of=reused_of,
-        derivatives=None if verdict == "rejected" else make_derivatives(pixels, thumbnail, policy),
+        derivatives=None if verdict == "rejected" else photo.derivatives,
     )
 
 
@@ -116,11 +107,11 @@ def _time_findings(
     return codes
 
 
-def _same_picture(phash: str, recent_hashes: Sequence[tuple[str, str]], max_distance: int) -> list[str]:
+def _same_picture(phash: str, candidates: Iterable[tuple[str, str]], max_distance: int) -> list[str]:
     """Report ids whose photo's pHash is within `max_distance` bits of this one, nearest first."""
     mine = int(phash, 16)
     matches: list[tuple[int, str]] = []
-    for report_id, other in recent_hashes:
+    for report_id, other in candidates:
         try:
             distance = (mine ^ int(other, 16)).bit_count()
         except ValueError:  # a damaged stored hash must not block every new photo
