@@ -153,3 +153,21 @@ def write_bundle(out: Path, files: GeoFiles, *, overlap_tolerance_m2: float = 10
     }
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+@functools.cache
+def kelurahan_outlines(kelurahan_file: str, tolerance_deg: float = 0.0001) -> dict:
+    """The kelurahan boundaries as a small GeoJSON for the War Room map (simplified, 5 decimals)."""
+    from shapely.geometry import mapping, shape
+
+    raw = json.loads(Path(kelurahan_file).read_text(encoding="utf-8"))
+    features = []
+    for feature in raw["features"]:
+        props = feature["properties"]
+        geometry = shape(feature["geometry"]).simplify(tolerance_deg, preserve_topology=True)
+        rounded = json.loads(json.dumps(mapping(geometry)), parse_float=lambda x: round(float(x), 5))
+        features.append({"type": "Feature", "geometry": rounded,
+                         "properties": {"kode_kelurahan": props["kode_kelurahan"],
+                                        "kelurahan": props["nama_kelurahan"],
+                                        "kecamatan": props["nama_kecamatan"]}})
+    return {"type": "FeatureCollection", "features": features}

@@ -89,6 +89,10 @@ FUNCTIONS: tuple[Function, ...] = (
         signs_urls=True,
     ),
     Function(
+        "war_room", "http", "http",
+        description="GET the War Room page, kelurahan.geojson, and stats.json (operators' token)",
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",

@@ -251,9 +251,9 @@ def test_data_files_named_in_the_environment_are_the_ones_keluhan_package_copies
     rules = env["route_report"]["KELUHAN_ROUTING_RULES_FILE"]
     assert rules.startswith(RUNTIME_ROOT)
     assert rules.removeprefix(RUNTIME_ROOT) in package.DATA_FILES["route_report"]
-    assert env[package.GEO_FUNCTION]["KELUHAN_GEO_DIR"] == RUNTIME_ROOT + package.GEO_DIR
-    assert f"{RUNTIME_ROOT}{package.GEO_DIR}/${{var.geo.bundle_file}}" in \
-        env[package.GEO_FUNCTION]["KELUHAN_GEO_BUNDLE"]
+    for name in package.GEO_FUNCTIONS:
+        assert env[name]["KELUHAN_GEO_DIR"] == RUNTIME_ROOT + package.GEO_DIR
+        assert f"{RUNTIME_ROOT}{package.GEO_DIR}/${{var.geo.bundle_file}}" in env[name]["KELUHAN_GEO_BUNDLE"]
 
 
 def test_photo_and_source_buckets_are_private():

@@ -24,6 +24,8 @@ SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 # Repository files a function reads at run time, copied to the same relative path.
 DATA_FILES: dict[str, tuple[str, ...]] = {"route_report": ("fixtures/routing_rules.json",)}
 GEO_FUNCTION = "enrich_geo"
+# Functions that read the boundary files: enrich_geo locates, war_room draws the map.
+GEO_FUNCTIONS = (GEO_FUNCTION, "war_room")
 GEO_DIR = "geo"  # enrich_geo/geo/: KELUHAN_GEO_DIR, or the bundle named by KELUHAN_GEO_BUNDLE
 GEO_LAYERS_REQUIRED = ("makassar_kelurahan.geojson", "makassar_tetangga.geojson")
 GEO_LAYERS_OPTIONAL = ("roads.geojson",)
@@ -79,7 +81,7 @@ def build_functions(out: Path, *, repo: Path = REPO_ROOT, geo_bundle: Path | Non
         (dest / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
         for rel in DATA_FILES.get(fn.name, ()):
             _copy_file(repo / rel, dest / rel)
-        if fn.name == GEO_FUNCTION:
+        if fn.name in GEO_FUNCTIONS:
             _copy_geo(dest / GEO_DIR, bundle=geo_bundle, layers_dir=geo_dir)
         built[fn.name] = dest
     return built

@@ -25,6 +25,10 @@ locals {
       KELUHAN_GEO_DIR    = "/workspace/geo"
       KELUHAN_GEO_BUNDLE = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
     }
+    war_room = {
+      KELUHAN_GEO_DIR    = "/workspace/geo"
+      KELUHAN_GEO_BUNDLE = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
+    }
     route_report = {
       KELUHAN_ROUTING_RULES_FILE = "/workspace/fixtures/routing_rules.json"
     }

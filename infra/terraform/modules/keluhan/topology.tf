@@ -32,6 +32,15 @@ locals {
       photo_access = { "resolution/" = "create" } # signed PUT URLs for proof photos
       signs_urls   = true
     }
+    war_room = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "512Mi" # the kelurahan outlines, simplified once per instance
+      photo_access = {}
+      signs_urls   = false
+    }
     verify_photo = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded"]

@@ -1,0 +1,40 @@
+"""HTTP GET: the War Room page, the kelurahan outlines it draws, and its stats (operators only)."""
+
+from pathlib import Path
+
+import functions_framework
+
+from keluhan import bootstrap, http
+from keluhan.bootstrap import utc_now
+from keluhan.domain.workflow import Role
+from keluhan.geodata import geo_files, kelurahan_outlines
+from keluhan.usecases.figures import war_room as war_room_figures
+
+PAGE = Path(__file__).with_name("index.html")
+
+
+@functions_framework.http
+def war_room(request):
+    if request.method != "GET":
+        return http.error(405, "method_not_allowed", "Gunakan GET / Use GET", field="method")
+    path = request.path.rstrip("/") or "/"
+    deps = bootstrap.get_deps()
+    if path in ("/", "/index.html"):  # no data in the page: it asks for stats.json with a token
+        return PAGE.read_text(encoding="utf-8"), 200, {"Content-Type": "text/html; charset=utf-8",
+                                                       "Cache-Control": "no-store"}
+    if path == "/kelurahan.geojson":  # public boundary data
+        outlines = kelurahan_outlines(str(geo_files(deps.settings).kelurahan))
+        return http.json_response(outlines, 200, {"Cache-Control": "public, max-age=3600"})
+    if path == "/stats.json":
+        actor, failure = http.caller(request, deps.authenticate)
+        if failure:
+            return failure
+        if actor.role != Role.OPERATOR:
+            return http.error(403, "forbidden", "Hanya operator War Room / War Room operators only",
+                              field="Authorization")
+        month = request.args.get("month", "all")
+        if month != "all" and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
+            return http.error(422, "invalid_field", "month: YYYY-MM atau all / YYYY-MM or all", field="month")
+        return http.json_response(war_room_figures(stats=deps.stats, reports=deps.reports, now=utc_now(),
+                                                   month=month), 200, {"Cache-Control": "no-store"})
+    return http.error(404, "not_found", "Tidak ada / Not found", field="path")
