@@ -59,6 +59,11 @@ def _up(args) -> int:
         )
     except (StackError, MissingTool) as exc:
         raise CliError(str(exc)) from None
+    except KeyboardInterrupt:
+        # Ctrl-C landed inside start-up (possibly just after the stack said ready): start_stack has
+        # already stopped whatever it started, so this is the same clean stop as later on.
+        print("Dihentikan saat menyala / stopped during start-up; every port is free.", flush=True)
+        return 0
     code = 0
     try:
         print(stack.describe(), flush=True)
