@@ -24,8 +24,8 @@ STATS = "stats"
 STATS_REPORTS = "stats_reports"
 QUOTAS = "quotas"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
-# One reporter's concurrent submissions contend on their counters; each retry re-reads them.
-QUOTA_TX_ATTEMPTS = 20
+# How often a submission may lose a slot race before it answers 503 (the client retries).
+QUOTA_MAX_RACES = 50
 OPEN_STATUSES = ["routed", "accepted", "in_progress", "resolving", "reopened"]
 
 
@@ -54,53 +54,51 @@ class FirestoreReports:
 
     def create(self, report: dict[str, Any], *, submission_key: str, submission: dict[str, Any],
                quotas: Sequence[QuotaWindow] = ()) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        """One transaction: read the submission and the quota counters (one round trip), then
-        create the submission and the report and set each counter one higher.
+        """One batch of `create`s: the submission, the report and one numbered slot per quota window.
 
-        Exact under concurrency: two submissions of one reporter both read the same counter, so
-        Firestore lets only one commit and retries the other, which then sees the new count.
-        Cost per new report: 3 reads and 4 writes; a retry of a known key: 1 read, no write.
+        A window of limit N is N possible slot documents, quotas/{window key}_{1..N}; a slot can
+        be created only once, so however many submissions race, at most N commit per window and
+        the losers simply try the next slot (no locks, no hot document). Cost of a new report:
+        one read and two count aggregations (one read each), four writes; a retry of a known
+        key: one read. Spent slots carry `expire_at` for a Firestore TTL policy.
         """
         sub_ref = self._db.collection(SUBMISSIONS).document(submission_key)
         report_ref = self._db.collection(REPORTS).document(report["report_id"])
-        quota_refs = [self._db.collection(QUOTAS).document(q.key) for q in quotas]
-
-        @firestore.transactional
-        def run(tx: firestore.Transaction) -> dict[str, Any] | None:
-            snaps = {snap.reference.path: snap for snap in
-                     self._db.get_all([sub_ref, *quota_refs], transaction=tx)}
-            existing = snaps.get(sub_ref.path)
-            if existing is not None and existing.exists:
-                return _fields(existing)
-            counts = []
-            for window, ref in zip(quotas, quota_refs, strict=True):
-                snap = snaps.get(ref.path)
-                count = int((snap.to_dict() or {}).get("count", 0)) if snap is not None and snap.exists else 0
-                if count >= window.limit:
+        existing = self.submission(submission_key)
+        slots = {w.key: self._used_slots(w.key) + 1 for w in quotas}
+        for _ in range(QUOTA_MAX_RACES):
+            if existing is not None:
+                break
+            for window in quotas:
+                if slots[window.key] > window.limit:
                     raise QuotaExceeded(window)
-                counts.append((ref, window, count))
-            tx.create(sub_ref, submission)
-            tx.create(report_ref, report)
-            for ref, window, count in counts:
-                # expire_at: a Firestore TTL policy on quotas/ deletes spent counters.
-                tx.set(ref, {"count": count + 1, "limit": window.limit, "resets_at": window.resets_at,
-                             "expire_at": window.resets_at + QUOTA_KEPT_AFTER_RESET})
-            return None
+            slot_refs = {w.key: self._db.collection(QUOTAS).document(f"{w.key}_{slots[w.key]}") for w in quotas}
+            batch = self._db.batch()
+            batch.create(sub_ref, submission)
+            batch.create(report_ref, report)
+            for window in quotas:
+                batch.create(slot_refs[window.key], {"window": window.key, "slot": slots[window.key],
+                                                     "resets_at": window.resets_at,
+                                                     "expire_at": window.resets_at + QUOTA_KEPT_AFTER_RESET})
+            try:
+                batch.commit()
+                return report, submission, True
+            except (gexc.AlreadyExists, gexc.Conflict):
+                existing = self.submission(submission_key)  # a concurrent retry of this very report?
+                for key, ref in slot_refs.items():  # else someone took a slot: the next one
+                    if ref.get().exists:
+                        slots[key] += 1
+        if existing is None:
+            raise Contention("quota slots contended")
+        stored = self.get(existing["report_id"])
+        if stored is None:  # cannot happen: both are written in one batch
+            raise LookupError(existing["report_id"])
+        return stored, existing, False
 
-        try:
-            existing_submission = run(self._db.transaction(max_attempts=QUOTA_TX_ATTEMPTS))
-        except gexc.Aborted as exc:
-            raise Contention(str(exc)) from exc
-        except ValueError as exc:  # the client gave up after its retries on contended counters
-            if "Failed to commit transaction" in str(exc):
-                raise Contention(str(exc)) from exc
-            raise
-        if existing_submission is None:
-            return report, submission, True
-        existing = self.get(existing_submission["report_id"])
-        if existing is None:  # cannot happen: both are written in one transaction
-            raise LookupError(existing_submission["report_id"])
-        return existing, existing_submission, False
+    def _used_slots(self, window_key: str) -> int:
+        query = self._db.collection(QUOTAS).where(filter=firestore.FieldFilter("window", "==", window_key))
+        aggregation: Any = query.count()
+        return int(aggregation.get()[0][0].value)
 
     def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
         self._db.collection(SUBMISSIONS).document(submission_key).update(
