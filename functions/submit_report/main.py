@@ -7,8 +7,10 @@ from pydantic import ValidationError
 
 from keluhan import bootstrap, http
 from keluhan.bootstrap import new_report_id, utc_now
+from keluhan.domain.quota import retry_after_s
 from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
-from keluhan.usecases.submission import ChannelNotPermitted, IdempotencyConflict
+from keluhan.ports import QuotaExceeded
+from keluhan.usecases.submission import ChannelNotPermitted, IdempotencyConflict, SubmitterNotPermitted
 from keluhan.usecases.submission import submit_report as submit
 
 
@@ -30,7 +32,14 @@ def submit_report(request):
     try:
         result = submit(cmd, actor=actor, reports=deps.reports, holds=deps.holds,
                         publish=deps.publish, photos=deps.photos, clock=utc_now, new_id=new_report_id,
-                        policy=deps.upload_policy())
+                        policy=deps.upload_policy(), quota=deps.quota_policy())
+    except SubmitterNotPermitted:
+        return http.error(403, "submitter_not_permitted",
+                          "Masuk dengan akun terdaftar untuk melapor / Sign in with a registered account "
+                          "to report (anonymous sign-in and staff roles may not submit)", field="Authorization")
+    except QuotaExceeded as exc:
+        window = exc.window
+        return http.too_many_requests(window.name, window.limit, retry_after_s(window, now=utc_now()))
     except ChannelNotPermitted as exc:
         return http.error(403, "channel_not_permitted",
                           f"Akun ini tidak boleh mengirim atas nama kanal {exc} / This account may not "

@@ -68,7 +68,16 @@ class Deps:
 
         return PhotoUploadPolicy(url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
                                  wait=timedelta(seconds=self.settings.photo_wait_s),
-                                 max_bytes=self.settings.photo_max_bytes)
+                                 max_bytes=self.settings.photo_max_bytes,
+                                 reuse_margin=timedelta(seconds=self.settings.upload_url_reuse_margin_s))
+
+    def quota_policy(self):
+        from keluhan.domain.quota import Limits
+        from keluhan.usecases.submission import QuotaPolicy
+
+        s = self.settings
+        return QuotaPolicy(citizen=Limits(s.submit_per_hour, s.submit_per_day),
+                           service=Limits(s.service_submit_per_hour, s.service_submit_per_day))
 
     @functools.cached_property
     def sla(self):

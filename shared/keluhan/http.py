@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from pydantic import ValidationError
@@ -46,7 +47,7 @@ def error(http_status: int, code: str, message: str, /, *, field: str | None = N
 
 def caller(request, authenticate):
     """(Actor, None) for a verified caller, or (None, the 401/503 response)."""
-    from keluhan.adapters.auth import AuthUnavailable, Unauthenticated
+    from keluhan.adapters.auth import AuthUnavailable, Unauthenticated, UnsafeEmulatorConfig
 
     try:
         return authenticate(request.headers.get("Authorization")), None
@@ -56,6 +57,21 @@ def caller(request, authenticate):
                            field="Authorization")
     except AuthUnavailable:
         return None, unavailable()
+    except UnsafeEmulatorConfig:
+        # A deployment mistake, not the caller's: nobody is let in, and ops see why.
+        logging.critical("refusing every request: unsafe Auth emulator configuration", exc_info=True)
+        return None, error(503, "misconfigured",
+                           "Layanan belum siap / Service unavailable (server misconfigured)")
+
+
+def too_many_requests(window: str, limit: int, retry_after_s: int):
+    """429 with Retry-After: the caller's quota for this window is used up until it resets."""
+    per = {"hour": ("jam", "hour"), "day": ("hari", "day")}[window]
+    return error(429, "rate_limited",
+                 f"Batas {limit} laporan per {per[0]} tercapai; coba lagi dalam {retry_after_s} detik / "
+                 f"Limit of {limit} reports per {per[1]} reached; retry in {retry_after_s} s",
+                 window=window, limit=limit, retry_after_s=retry_after_s,
+                 headers={"Retry-After": str(retry_after_s)})
 
 
 def unavailable():

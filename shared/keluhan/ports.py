@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,6 +17,27 @@ class TransientError(Exception):
 
 class Contention(Exception):
     """Too many concurrent changes of one document: the change was not made (409, re-read)."""
+
+
+class QuotaWindow(Protocol):
+    """One submission counter (quotas/{key}): at most `limit` new reports until `resets_at`."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def resets_at(self) -> datetime: ...
+
+
+class QuotaExceeded(Exception):
+    """A new report would take a counter past its limit: nothing was stored (429)."""
+
+    def __init__(self, window: Any):
+        super().__init__(window.key)
+        self.window = window
 
 
 class PhotoTooLarge(Exception):
@@ -41,12 +62,18 @@ Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
 class Reports(Protocol):
     """reports/{report_id} and submissions/{key}."""
 
-    def create(self, report: dict[str, Any], *, submission_key: str,
-               submission: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        """Store a new report and its submission unless the key exists.
+    def create(self, report: dict[str, Any], *, submission_key: str, submission: dict[str, Any],
+               quotas: Sequence[QuotaWindow] = ()) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """Store a new report and its submission unless the key exists, counting it in `quotas`.
 
+        One atomic step: an existing key returns the stored report and counts nothing; a new one
+        raises QuotaExceeded (storing nothing) when any counter is at its limit, else stores the
+        report and the submission and adds one to every counter.
         Returns (stored report, stored submission, created).
         """
+
+    def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
+        """Keep the upload URL handed out for this submission, to hand out again on a retry."""
 
     def submission(self, submission_key: str) -> dict[str, Any] | None:
         """Who submitted: reporter_uid, client_id, request_hash (never shown to SKPDs)."""

@@ -28,7 +28,16 @@ class Settings(BaseSettings):
     # A service-account JSON key file used to sign upload URLs (locally a generated key);
     # empty in production, where the runtime service account signs through IAM signBlob.
     signing_key_file: str = ""
+    # A retry of the same submission gets the URL already issued while it stays valid this long.
+    upload_url_reuse_margin_s: int = Field(default=300, ge=0)
     photo_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+
+    # New reports per reporter per clock hour and per WITA day (429 beyond), counted in Firestore
+    # with the report; channel services (Call Center 112 …) and operators have their own limits.
+    submit_per_hour: int = Field(default=10, ge=1)
+    submit_per_day: int = Field(default=30, ge=1)
+    service_submit_per_hour: int = Field(default=600, ge=1)
+    service_submit_per_day: int = Field(default=6000, ge=1)
     # How long before the report a photo may have been taken (an offline citizen is not punished).
     photo_max_age_h: float = Field(default=24, gt=0)
     photo_gps_max_distance_m: float = Field(default=300, gt=0)

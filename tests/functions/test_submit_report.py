@@ -44,12 +44,13 @@ def test_first_submission_is_201_and_awaits_photo_with_upload_url(client, fake_d
     assert fake_deps.publish.status_changes() == [(None, "awaiting_photo")]
 
 
-def test_same_key_same_body_returns_the_same_report_with_200_and_a_fresh_url(client, fake_deps):  # noqa: F811
+def test_same_key_same_body_returns_the_same_report_with_200_and_the_same_url(client, fake_deps):  # noqa: F811
     first = client.post("/", json=GOOD, headers=ALICE).get_json()
     again = client.post("/", json=GOOD, headers=ALICE)
     assert again.status_code == 200
     assert again.get_json()["report_id"] == first["report_id"]
-    assert again.get_json()["upload"]["url"] != first["upload"]["url"]
+    assert again.get_json()["upload"] == first["upload"]  # still valid: reused, not signed again
+    assert fake_deps.photos.urls_issued == 1
     assert len(fake_deps.reports.docs) == 1
 
 

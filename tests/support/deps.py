@@ -38,14 +38,17 @@ class FakeRulesDoc:
 
 
 def fake_authenticate(header):
-    """`Bearer user:<uid>` signs in as the citizen <uid>; `Bearer skpd:<assignee>:<uid>`,
-    `Bearer operator:<uid>` and `Bearer channel:<code>:<uid>` carry those roles' claims."""
+    """`Bearer user:<uid>` signs in as the citizen <uid>; `Bearer anon:<uid>` with Firebase's
+    anonymous provider; `Bearer skpd:<assignee>:<uid>`, `Bearer operator:<uid>` and
+    `Bearer channel:<code>:<uid>` carry those roles' claims."""
     token = (header or "").removeprefix("Bearer ")
     kind, _, rest = token.partition(":")
     if not header or not header.startswith("Bearer ") or not rest:
         raise Unauthenticated("no token")
     if kind == "user":
-        return actor_from_claims({"uid": rest})
+        return actor_from_claims({"uid": rest, "firebase": {"sign_in_provider": "password"}})
+    if kind == "anon":
+        return actor_from_claims({"uid": rest, "firebase": {"sign_in_provider": "anonymous"}})
     if kind == "operator":
         return actor_from_claims({"uid": rest, "role": "operator"})
     scope, _, uid = rest.partition(":")

@@ -10,23 +10,33 @@ from typing import Any
 
 from keluhan.adapters.firestore_store import apply_changes
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys
-from keluhan.ports import PhotoTooLarge
+from keluhan.ports import PhotoTooLarge, QuotaExceeded
 
 
 class FakeReports:
     def __init__(self):
         self.docs: dict[str, dict[str, Any]] = {}
         self.submissions: dict[str, dict[str, Any]] = {}
+        self.quotas: dict[str, int] = {}  # quotas/{key} → count
         self._lock = threading.Lock()
 
-    def create(self, report, *, submission_key, submission):
+    def create(self, report, *, submission_key, submission, quotas=()):
         with self._lock:
             if submission_key in self.submissions:
                 existing = self.submissions[submission_key]
                 return copy.deepcopy(self.docs[existing["report_id"]]), copy.deepcopy(existing), False
+            for window in quotas:
+                if self.quotas.get(window.key, 0) >= window.limit:
+                    raise QuotaExceeded(window)
+            for window in quotas:
+                self.quotas[window.key] = self.quotas.get(window.key, 0) + 1
             self.submissions[submission_key] = copy.deepcopy(submission)
             self.docs[report["report_id"]] = copy.deepcopy(report)
             return copy.deepcopy(report), copy.deepcopy(submission), True
+
+    def remember_upload(self, submission_key, upload, expires_at):
+        with self._lock:
+            self.submissions[submission_key] |= {"upload": copy.deepcopy(upload), "upload_expires_at": expires_at}
 
     def submission(self, submission_key):
         found = self.submissions.get(submission_key)

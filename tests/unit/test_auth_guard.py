@@ -66,3 +66,73 @@ def test_settings_refuse_demo_values_on_cloud_run():
     with pytest.raises(ValueError, match="KELUHAN_PROJECT_ID"):
         Settings(k_service="submit-report", project_id="demo-keluhan", photo_bucket="real-bucket")
     Settings(k_service="submit-report", project_id="keluhan-prod", photo_bucket="keluhan-prod-photos")
+
+
+def test_the_guard_checks_the_variable_firebase_admin_itself_reads():
+    from firebase_admin import _auth_utils
+
+    from keluhan.adapters.auth import EMULATOR_VARIABLE
+
+    assert EMULATOR_VARIABLE == _auth_utils.EMULATOR_HOST_ENV_VAR
+
+
+@pytest.mark.parametrize(("environ", "problem"), [
+    ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "not a demo- project"),
+    ({"FIREBASE_AUTH_EMULATOR_HOST": "10.0.0.5:9099"}, "not loopback"),
+])
+def test_an_emulator_variable_set_after_settings_were_built_is_refused(environ, problem):
+    prod = settings(project_id="keluhan-prod", firebase_auth_emulator_host="")
+    with pytest.raises(UnsafeEmulatorConfig, match=problem):
+        check_emulator_guard(prod, environ)
+
+
+def test_k_service_in_the_process_environment_is_refused_with_the_emulator():
+    with pytest.raises(UnsafeEmulatorConfig, match="K_SERVICE"):
+        check_emulator_guard(settings(), {"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
+                                          "K_SERVICE": "submit-report"})
+
+
+def test_verify_refuses_when_only_the_process_environment_names_the_emulator(monkeypatch):
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "auth.example.com:9099")
+    with pytest.raises(UnsafeEmulatorConfig):
+        verify_bearer(f"Bearer {unsigned_token()}", settings(firebase_auth_emulator_host=""))
+
+
+def _fake_verify(monkeypatch, outcome):
+    from firebase_admin import auth
+
+    from keluhan.adapters import auth as adapter
+
+    calls = []
+
+    def verify_id_token(token, app=None, check_revoked=False, clock_skew_seconds=0):
+        calls.append({"check_revoked": check_revoked})
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
+    monkeypatch.setattr(auth, "verify_id_token", verify_id_token)
+    monkeypatch.setattr(adapter, "_firebase_app", lambda project_id: None)
+    return calls
+
+
+def test_production_tokens_are_checked_for_revocation(monkeypatch):
+    calls = _fake_verify(monkeypatch, {"uid": "alice", "firebase": {"sign_in_provider": "password"}})
+    actor = verify_bearer("Bearer signed", settings(firebase_auth_emulator_host="", project_id="keluhan-prod"))
+    assert actor.id == "alice" and not actor.anonymous
+    assert calls == [{"check_revoked": True}]
+
+
+def test_a_revoked_token_is_unauthenticated(monkeypatch):
+    from firebase_admin import auth
+
+    _fake_verify(monkeypatch, auth.RevokedIdTokenError("The Firebase ID token has been revoked."))
+    with pytest.raises(Unauthenticated, match="RevokedIdTokenError"):
+        verify_bearer("Bearer signed", settings(firebase_auth_emulator_host="", project_id="keluhan-prod"))
+
+
+def test_an_anonymous_sign_in_is_an_anonymous_citizen_whatever_its_claims(monkeypatch):
+    _fake_verify(monkeypatch, {"uid": "a1", "role": "operator", "firebase": {"sign_in_provider": "anonymous"}})
+    actor = verify_bearer("Bearer signed", settings(firebase_auth_emulator_host="", project_id="keluhan-prod"))
+    assert actor.anonymous and actor.role == "warga"

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
+from collections.abc import Mapping
 
 from keluhan.domain.workflow import Actor, Role
 from keluhan.settings import Settings
+
+EMULATOR_VARIABLE = "FIREBASE_AUTH_EMULATOR_HOST"  # the name firebase_admin.auth reads
 
 
 class Unauthenticated(Exception):
@@ -25,20 +29,28 @@ class UnsafeEmulatorConfig(RuntimeError):
     """The Auth emulator is configured where forged tokens would be accepted for real."""
 
 
-def check_emulator_guard(settings: Settings) -> None:
-    """Refuse to run with the Auth emulator anywhere but a local demo project."""
-    host = settings.firebase_auth_emulator_host
-    if not host:
+def check_emulator_guard(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse to run with the Auth emulator anywhere but a local demo project.
+
+    firebase_admin reads FIREBASE_AUTH_EMULATOR_HOST from the process environment itself, on
+    every verify: the guard checks that exact variable (and K_SERVICE) there as well as the copy
+    settings made at start-up, so a variable set after settings were built is caught too.
+    """
+    environ = os.environ if environ is None else environ
+    live_host = environ.get(EMULATOR_VARIABLE, "")
+    configured = settings.firebase_auth_emulator_host
+    if not live_host and not configured:
         return
     problems = []
-    if settings.k_service:
+    if settings.k_service or environ.get("K_SERVICE"):
         problems.append("K_SERVICE is set (running on Cloud Run/Functions)")
     if not settings.project_id.startswith("demo-"):
         problems.append(f"project {settings.project_id!r} is not a demo- project")
-    if not _is_loopback(host.rsplit(":", 1)[0]):
-        problems.append(f"emulator host {host!r} is not loopback")
+    for host in {live_host, configured} - {""}:
+        if not _is_loopback(host.rsplit(":", 1)[0]):
+            problems.append(f"emulator host {host!r} is not loopback")
     if problems:
-        raise UnsafeEmulatorConfig("FIREBASE_AUTH_EMULATOR_HOST refused: " + "; ".join(problems))
+        raise UnsafeEmulatorConfig(f"{EMULATOR_VARIABLE} refused: " + "; ".join(problems))
 
 
 def _is_loopback(host: str) -> bool:
@@ -67,9 +79,10 @@ def verify_bearer(authorization: str | None, settings: Settings) -> Actor:
         raise Unauthenticated("missing bearer token")
     token = authorization.removeprefix("Bearer ").strip()
     try:
-        # In emulator mode, check_revoked looks the user up, which rejects forged tokens.
-        claims = auth.verify_id_token(token, app=_firebase_app(settings.project_id),
-                                      check_revoked=bool(settings.firebase_auth_emulator_host))
+        # check_revoked looks the user up (one Auth API call per request): a revoked session, a
+        # disabled or deleted account is refused at once instead of for the token's last hour,
+        # and in emulator mode the lookup is what rejects forged unsigned tokens.
+        claims = auth.verify_id_token(token, app=_firebase_app(settings.project_id), check_revoked=True)
     except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError, auth.RevokedIdTokenError,
             auth.UserNotFoundError, auth.UserDisabledError) as exc:
         raise Unauthenticated(type(exc).__name__) from exc
@@ -80,9 +93,13 @@ def verify_bearer(authorization: str | None, settings: Settings) -> Actor:
 
 def actor_from_claims(claims: dict) -> Actor:
     """The role a verified token carries: `role` (skpd, operator, channel) with its scope claim;
-    no role claim, or one missing its scope, is a citizen."""
+    no role claim, or one missing its scope, is a citizen. An anonymous sign-in is never more
+    than an anonymous citizen, whatever claims it carries."""
     uid = claims["uid"]
     role = claims.get("role")
+    firebase = claims.get("firebase")
+    if isinstance(firebase, dict) and firebase.get("sign_in_provider") == "anonymous":
+        return Actor(Role.WARGA, uid, anonymous=True)
     if role == Role.SKPD and isinstance(claims.get("skpd"), str) and claims["skpd"]:
         return Actor(Role.SKPD, uid, skpd=claims["skpd"])
     if role == Role.OPERATOR:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys
-from keluhan.ports import Contention, Mutation
+from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow
 
 REPORTS = "reports"
 SUBMISSIONS = "submissions"
@@ -21,6 +22,10 @@ ROUTING_RULES = "routing_rules"
 HOLDS = "holds"
 STATS = "stats"
 STATS_REPORTS = "stats_reports"
+QUOTAS = "quotas"
+QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
+# How often a submission may lose a slot race before it answers 503 (the client retries).
+QUOTA_MAX_RACES = 50
 OPEN_STATUSES = ["routed", "accepted", "in_progress", "resolving", "reopened"]
 
 
@@ -47,22 +52,57 @@ class FirestoreReports:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def create(self, report: dict[str, Any], *, submission_key: str,
-               submission: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    def create(self, report: dict[str, Any], *, submission_key: str, submission: dict[str, Any],
+               quotas: Sequence[QuotaWindow] = ()) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """One batch of `create`s: the submission, the report and one numbered slot per quota window.
+
+        A window of limit N is N possible slot documents, quotas/{window key}_{1..N}; a slot can
+        be created only once, so however many submissions race, at most N commit per window and
+        the losers simply try the next slot (no locks, no hot document). Cost of a new report:
+        one read and two count aggregations (one read each), four writes; a retry of a known
+        key: one read. Spent slots carry `expire_at` for a Firestore TTL policy.
+        """
         sub_ref = self._db.collection(SUBMISSIONS).document(submission_key)
         report_ref = self._db.collection(REPORTS).document(report["report_id"])
-        batch = self._db.batch()
-        batch.create(sub_ref, submission)
-        batch.create(report_ref, report)
-        try:
-            batch.commit()
-            return report, submission, True
-        except (gexc.AlreadyExists, gexc.Conflict):
-            existing_submission = _fields(sub_ref.get())
-            existing = self.get(existing_submission["report_id"])
-            if existing is None:  # cannot happen: both are written in one batch
-                raise
-            return existing, existing_submission, False
+        existing = self.submission(submission_key)
+        slots = {w.key: self._used_slots(w.key) + 1 for w in quotas}
+        for _ in range(QUOTA_MAX_RACES):
+            if existing is not None:
+                break
+            for window in quotas:
+                if slots[window.key] > window.limit:
+                    raise QuotaExceeded(window)
+            slot_refs = {w.key: self._db.collection(QUOTAS).document(f"{w.key}_{slots[w.key]}") for w in quotas}
+            batch = self._db.batch()
+            batch.create(sub_ref, submission)
+            batch.create(report_ref, report)
+            for window in quotas:
+                batch.create(slot_refs[window.key], {"window": window.key, "slot": slots[window.key],
+                                                     "resets_at": window.resets_at,
+                                                     "expire_at": window.resets_at + QUOTA_KEPT_AFTER_RESET})
+            try:
+                batch.commit()
+                return report, submission, True
+            except (gexc.AlreadyExists, gexc.Conflict):
+                existing = self.submission(submission_key)  # a concurrent retry of this very report?
+                for key, ref in slot_refs.items():  # else someone took a slot: the next one
+                    if ref.get().exists:
+                        slots[key] += 1
+        if existing is None:
+            raise Contention("quota slots contended")
+        stored = self.get(existing["report_id"])
+        if stored is None:  # cannot happen: both are written in one batch
+            raise LookupError(existing["report_id"])
+        return stored, existing, False
+
+    def _used_slots(self, window_key: str) -> int:
+        query = self._db.collection(QUOTAS).where(filter=firestore.FieldFilter("window", "==", window_key))
+        aggregation: Any = query.count()
+        return int(aggregation.get()[0][0].value)
+
+    def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
+        self._db.collection(SUBMISSIONS).document(submission_key).update(
+            {"upload": upload, "upload_expires_at": expires_at})
 
     def submission(self, submission_key: str) -> dict[str, Any] | None:
         snap = self._db.collection(SUBMISSIONS).document(submission_key).get()

@@ -10,7 +10,7 @@ from keluhan.devstack.receiver import local_forward_targets
 
 
 def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
-    """Emulator hosts, the local signing key and the stand-in receiver's URLs."""
+    """Emulator hosts, the local signing key, the stand-in receiver's URLs and local quotas."""
     return {
         **config.emulator_env(),
         "KELUHAN_SIGNING_KEY_FILE": str(state_dir / "signing-key.json"),
@@ -18,6 +18,9 @@ def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         # Absent: real time. A test writes a clock offset here to replay months in minutes.
         "KELUHAN_CLOCK_FILE": str(clock_file(state_dir)),
+        # One session's tests and the demo submit through a handful of users within the hour.
+        "KELUHAN_SUBMIT_PER_HOUR": "30",
+        "KELUHAN_SUBMIT_PER_DAY": "200",
     }
 
 

@@ -56,9 +56,21 @@ STAFF_FIELDS = ("report_id", "channel", "category", "description", "point", "str
                 "rejection", "parent_id", "supporters", "close_by", "reopened")
 
 
+TIMELINE_FIELDS = ("status", "at", "by", "note", "from", "action", "role", "reason", "parent_id", "event")
+
+
+def _staff_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    out = {k: entry[k] for k in TIMELINE_FIELDS if k in entry}
+    if str(out.get("by", "")).startswith("operator:"):
+        out["by"] = "operator"  # the War Room acts as one; which operator stays in Firestore
+    return out
+
+
 def staff_view(report: dict[str, Any]) -> dict[str, Any]:
-    """SKPD staff and operators: the report's work fields, never who reported or internal errors."""
+    """SKPD staff and operators: the report's work fields, never who reported, internal errors,
+    an operator's uid or the original photo's path."""
     view = {k: report[k] for k in STAFF_FIELDS if k in report}
+    view["timeline"] = [_staff_entry(t) for t in report.get("timeline", [])]
     photo = report.get("photo") or {}
     view["photo"] = {k: photo.get(k) for k in ("required", "verdict", "clean_object", "thumbnail_object")}
     if view.get("resolution"):

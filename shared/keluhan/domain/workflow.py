@@ -73,6 +73,8 @@ class Actor:
     id: str
     skpd: str | None = None
     channel: str | None = None
+    # Signed in with Firebase's anonymous provider: no account behind it, so it may not submit.
+    anonymous: bool = False
 
     @property
     def label(self) -> str:

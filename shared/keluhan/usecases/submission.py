@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from keluhan.domain.quota import Limits, windows
 from keluhan.domain.report import Event, Report, Status, SubmitReport, submission_key
-from keluhan.domain.workflow import Actor, Role
+from keluhan.domain.workflow import MOVES, Action, Actor, Role
 from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
 
@@ -25,6 +26,19 @@ class PhotoUploadPolicy:
     url_ttl: timedelta
     wait: timedelta
     max_bytes: int
+    # A retry gets the URL already handed out while it stays valid at least this long.
+    reuse_margin: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class QuotaPolicy:
+    """New reports per reporter: citizens, and the service identities of channels and operators."""
+
+    citizen: Limits
+    service: Limits
+
+    def limits_for(self, actor: Actor) -> Limits:
+        return self.citizen if actor.role == Role.WARGA else self.service
 
 
 @dataclass(frozen=True)
@@ -38,17 +52,35 @@ class ChannelNotPermitted(Exception):
     """A body claims an intake channel that the caller's identity does not carry (403)."""
 
 
+class SubmitterNotPermitted(Exception):
+    """The caller may not submit at all: an anonymous sign-in, or a role without `submit` (403)."""
+
+
+def check_submitter(cmd: SubmitReport, actor: Actor) -> None:
+    """Who may submit what: signed-in citizens as `warga`, a channel only as itself, operators."""
+    if actor.anonymous:
+        raise SubmitterNotPermitted("anonymous")
+    if actor.role not in MOVES[Action.SUBMIT].roles:
+        raise SubmitterNotPermitted(actor.role.value)
+    if actor.role == Role.CHANNEL:
+        if cmd.channel != actor.channel:
+            raise ChannelNotPermitted(cmd.channel)
+    elif cmd.channel != "warga":
+        raise ChannelNotPermitted(cmd.channel)
+
+
 def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish: Publisher,
                   photos: PhotoStore, clock: Clock, new_id, policy: PhotoUploadPolicy,
-                  holds: Holds | None = None) -> SubmitResult:
-    """Store the report once per key; hand out a fresh upload URL or (re-)publish acceptance.
+                  holds: Holds | None = None, quota: QuotaPolicy | None = None) -> SubmitResult:
+    """Store the report once per key; hand out its upload URL or (re-)publish acceptance.
 
     Only a caller whose identity carries a channel (custom claim `channel`) submits on that
-    channel's behalf; a reporter an operator holds has new reports go to moderation.
+    channel's behalf; a reporter an operator holds has new reports go to moderation. A new
+    report counts against the reporter's hour and day quotas (QuotaExceeded past them); a retry
+    of the same (reporter, client_id) counts nothing and gets the same upload URL while it lasts.
     """
+    check_submitter(cmd, actor)
     reporter_uid = actor.id
-    if cmd.channel != "warga" and not (actor.role == Role.CHANNEL and actor.channel == cmd.channel):
-        raise ChannelNotPermitted(cmd.channel)
     now = clock()
     key = submission_key(reporter_uid, cmd.client_id)
     held = bool(holds and holds.is_held(reporter_uid))
@@ -56,8 +88,9 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
                                  photo_wait=policy.wait, held=held)
     submission = {"report_id": candidate["report_id"], "reporter_uid": reporter_uid,
                   "client_id": cmd.client_id, "request_hash": cmd.fingerprint(), "created_at": now}
+    quotas = windows(reporter_uid, now=now, limits=quota.limits_for(actor)) if quota else ()
     stored, stored_submission, created = reports.create(candidate, submission_key=key,
-                                                        submission=submission)
+                                                        submission=submission, quotas=quotas)
     if not created and stored_submission["request_hash"] != submission["request_hash"]:
         raise IdempotencyConflict(stored["report_id"])
     stored = expire_if_due(stored, reports=reports, now=now, publish=publish)
@@ -65,14 +98,30 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
 
     upload = None
     if stored["status"] == Status.AWAITING_PHOTO:
-        expires_at = min(now + policy.url_ttl, _aware(stored["photo"]["deadline"]))
-        upload = photos.upload_url(stored["photo"]["object"],
-                                   content_types=(stored["photo"]["content_type"],),
-                                   max_bytes=policy.max_bytes, expires_at=expires_at)
+        upload = _still_valid_upload(stored_submission, now=now, margin=policy.reuse_margin)
+        if upload is None:
+            expires_at = min(now + policy.url_ttl, _aware(stored["photo"]["deadline"]))
+            upload = photos.upload_url(stored["photo"]["object"],
+                                       content_types=(stored["photo"]["content_type"],),
+                                       max_bytes=policy.max_bytes, expires_at=expires_at)
+            reports.remember_upload(key, upload, expires_at)
     elif stored["status"] == Status.RECEIVED:
         # First time, or a retry after the first publish failed: downstream dedupes.
         publish_event(publish, Event(name="ReportAccepted", report_id=stored["report_id"]))
     return SubmitResult(stored, created, upload)
+
+
+def _still_valid_upload(submission: dict[str, Any], *, now: datetime,
+                        margin: timedelta) -> dict[str, Any] | None:
+    """The upload URL this submission already got, if it stays valid for at least `margin`.
+
+    Signing costs an IAM signBlob call in production, and every fresh URL is one more live
+    credential for the same object: a flaky network's retries reuse the first one.
+    """
+    expires_at = submission.get("upload_expires_at")
+    if not submission.get("upload") or expires_at is None or _aware(expires_at) - now < margin:
+        return None
+    return dict(submission["upload"])
 
 
 def expire_if_due(report: dict[str, Any], *, reports: Reports, now: datetime,

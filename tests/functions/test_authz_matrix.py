@@ -1,0 +1,164 @@
+"""The authorization matrix of the HTTP functions: every function in the topology × every role.
+
+Each HTTP function declares probes (one request each); each probe states the answer for every
+role. A function in keluhan.topology without probes, a probe without a row for a role, or a
+non-public probe without a denied signed-in role fails here, so a new endpoint or a loosened
+check cannot slip through. Firestore's side of the matrix is tests/e2e/test_authz_firestore.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from keluhan import bootstrap, topology
+from keluhan.domain.report import submission_key
+from tests.functions.test_act_on_report import _report
+from tests.functions.test_submit_report import GOOD
+from tests.support.deps import function_client, make_fake_deps
+
+ROLES = {
+    "anonymous": None,                                   # no token at all
+    "anonymous sign-in": "Bearer anon:anon-1",           # Firebase's anonymous provider
+    "citizen": "Bearer user:siti",                       # the reporter of r1 and r2
+    "another citizen": "Bearer user:andi",
+    "skpd A": "Bearer skpd:dinas-pu:pu-staff",           # r1 and r2 are assigned to dinas-pu
+    "skpd B": "Bearer skpd:dishub:dishub-staff",
+    "operator": "Bearer operator:op1",
+    "channel service": "Bearer channel:call_center_112:cc-service",
+}
+
+
+def _except(default: int, **overrides: int) -> dict[str, int]:
+    """`default` for every role, `overrides` by role name (underscores for spaces)."""
+    return {role: overrides.get(role.replace(" ", "_").replace("-", "_"), default) for role in ROLES}
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    method: str
+    path: str
+    expect: dict[str, int]
+    body: dict[str, Any] | None = None
+    public: bool = False  # served to everyone on purpose (no data): no deny twin required
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _act(report_id: str, action: str, expected_status: str, **more) -> dict[str, Any]:
+    return {"report_id": report_id, "action": action, "expected_status": expected_status, **more}
+
+
+PROBES: dict[str, list[Probe]] = {
+    "submit_report": [
+        Probe("submit as a citizen (channel warga)", "POST", "/", body=GOOD, expect=_except(
+            403, anonymous=401, citizen=201, another_citizen=201, operator=201)),
+        Probe("submit for Call Center 112", "POST", "/", body={**GOOD, "channel": "call_center_112"},
+              expect=_except(403, anonymous=401, channel_service=201)),
+    ],
+    "get_report": [
+        Probe("read r1", "GET", "/?report_id=r1", expect=_except(404, anonymous=401, citizen=200)),
+    ],
+    "act_on_report": [
+        Probe("accept r1 (SKPD work)", "POST", "/", body=_act("r1", "accept", "routed"), expect=_except(
+            403, anonymous=401, anonymous_sign_in=404, another_citizen=404, skpd_A=200)),
+        Probe("reassign r1 (operator work)", "POST", "/",
+              body=_act("r1", "reassign", "routed", assignee="dishub", note="Rambu / A sign"),
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, operator=200)),
+        Probe("hold r1's reporter (operator work)", "POST", "/", body=_act("r1", "hold", "routed"),
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, operator=200)),
+        Probe("confirm r2's fix (reporter)", "POST", "/", body=_act("r2", "confirm", "resolved"),
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=200)),
+    ],
+    "war_room": [
+        Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
+        Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),
+    ],
+}
+HTTP_FUNCTIONS = [fn.name for fn in topology.FUNCTIONS if fn.trigger == "http"]
+# What no answer to a staff member or a citizen may carry (SKPD tools see an allow-listed view);
+# the submitter's own answer carries the upload URL of its own photo, and nothing else of these.
+SECRETS = ("reporter_ref", "reporter_uid", "incoming/", "op1", "siti", "client-0001", "errors", "last_error")
+OWN = {"submit_report": {"incoming/"}}
+
+
+def _world():
+    deps = make_fake_deps()
+    reporter = submission_key("siti", "client-0001")
+    deps.reports.docs = {"r1": _report("routed"), "r2": {**_report("resolved"), "report_id": "r2"}}
+    deps.reports.docs["r1"]["photo"] |= {"object": "incoming/r1/photo", "clean_object": "derived/r1/clean.jpg"}
+    deps.reports.docs["r1"]["errors"] = [{"stage": "enrich_geo", "reason": "internal detail", "at": None}]
+    deps.reports.docs["r1"]["timeline"] = [{"status": "routed", "at": "2026-11-29T01:00:00Z",
+                                            "by": "operator:op1", "note": "", "action": "reassign",
+                                            "role": "operator", "from": "triage"}]
+    deps.reports.docs["r2"]["reporter_ref"] = reporter
+    deps.reports.submissions = {reporter: {"report_id": "r1", "reporter_uid": "siti", "client_id": "client-0001"},
+                                submission_key("siti", "client-0002"): {
+                                    "report_id": "r2", "reporter_uid": "siti", "client_id": "client-0002"}}
+    deps.reports.docs["r2"]["reporter_ref"] = submission_key("siti", "client-0002")
+    return deps
+
+
+def _call(monkeypatch, function: str, probe: Probe, role: str):
+    deps = _world()
+    monkeypatch.setattr(bootstrap, "get_deps", lambda: deps)
+    headers = {"Authorization": ROLES[role]} if ROLES[role] else {}
+    client = function_client(function)
+    if probe.method == "GET":
+        return client.get(probe.path, headers=headers), deps
+    return client.post(probe.path, json=probe.body, headers=headers), deps
+
+
+def test_every_http_function_of_the_topology_has_probes_and_nothing_else_does():
+    assert sorted(PROBES) == sorted(HTTP_FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", HTTP_FUNCTIONS)
+def test_every_probe_answers_every_role_and_each_allow_has_a_deny_twin(function):
+    for probe in PROBES.get(function, []):
+        assert set(probe.expect) == set(ROLES), probe.name
+        allowed = {r for r, s in probe.expect.items() if s < 400}
+        assert allowed, f"{probe.name}: nobody is allowed, so nothing is tested"
+        assert probe.expect["anonymous"] == (200 if probe.public else 401), probe.name
+        if not probe.public:
+            signed_in_denied = {r for r, s in probe.expect.items() if s >= 400 and r != "anonymous"}
+            assert signed_in_denied, f"{probe.name}: no signed-in role is denied"
+
+
+@pytest.mark.parametrize(("function", "role"), [(f, r) for f in HTTP_FUNCTIONS for r in ROLES])
+def test_each_function_answers_each_role_as_the_matrix_says(monkeypatch, function, role):
+    assert function in PROBES, f"{function} is in keluhan.topology but has no authorization probes"
+    for probe in PROBES[function]:
+        response, deps = _call(monkeypatch, function, probe, role)
+        want = probe.expect[role]
+        assert response.status_code == want, (probe.name, role, response.status_code, response.data[:300])
+        if want >= 400:
+            assert response.get_json()["error"]["code"], probe.name
+            if function == "act_on_report":  # a refused move changes nothing
+                assert deps.reports.docs["r1"]["status"] == "routed" and deps.publish.messages == []
+        elif response.is_json and function != "get_report":
+            text = json.dumps(response.get_json())
+            leaked = [s for s in SECRETS if s in text and s not in OWN.get(function, set())]
+            assert not leaked, (probe.name, role, leaked)
+
+
+def test_the_reporter_sees_their_report_without_who_reported_or_internal_errors(monkeypatch):
+    response, _ = _call(monkeypatch, "get_report", PROBES["get_report"][0], "citizen")
+    text = json.dumps(response.get_json())
+    assert response.status_code == 200
+    for secret in ("reporter_ref", "reporter_uid", "incoming/", "op1", "errors", "internal detail"):
+        assert secret not in text, secret
+
+
+def test_the_staff_view_is_an_allow_list(monkeypatch):
+    from keluhan.domain.views import STAFF_FIELDS, TIMELINE_FIELDS, staff_view
+
+    report = {**_world().reports.docs["r1"], "secret_new_field": "x", "forwarding": {"last_error": "boom"}}
+    view = staff_view(report)
+    assert set(view) <= set(STAFF_FIELDS) | {"photo"}
+    assert set(view["photo"]) == {"required", "verdict", "clean_object", "thumbnail_object"}
+    assert all(set(entry) <= set(TIMELINE_FIELDS) for entry in view["timeline"])
+    assert view["timeline"][0]["by"] == "operator"  # the War Room acts as one, no user named
