@@ -19,9 +19,12 @@ def war_room(request):
         return http.error(405, "method_not_allowed", "Gunakan GET / Use GET", field="method")
     path = request.path.rstrip("/") or "/"
     deps = bootstrap.get_deps()
+    sign_in_url = _emulator_sign_in_url(deps.settings)
     if path in ("/", "/index.html"):  # no data in the page: it asks for stats.json with a token
         return PAGE.read_text(encoding="utf-8"), 200, {"Content-Type": "text/html; charset=utf-8",
-                                                       "Cache-Control": "no-store"}
+                                                       "Cache-Control": "no-store", **_page_policy(sign_in_url)}
+    if path == "/config.json":
+        return http.json_response({"sign_in_url": sign_in_url}, 200, {"Cache-Control": "no-store"})
     if path == "/kelurahan.geojson":  # public boundary data
         outlines = kelurahan_outlines(str(geo_files(deps.settings).kelurahan))
         return http.json_response(outlines, 200, {"Cache-Control": "public, max-age=3600"})
@@ -38,3 +41,19 @@ def war_room(request):
         return http.json_response(war_room_figures(stats=deps.stats, reports=deps.reports, now=utc_now(),
                                                    month=month), 200, {"Cache-Control": "no-store"})
     return http.error(404, "not_found", "Tidak ada / Not found", field="path")
+
+
+def _emulator_sign_in_url(settings) -> str | None:
+    """Locally the page signs in with email and password at the Auth emulator; deployed, it takes a token."""
+    host = settings.firebase_auth_emulator_host
+    return f"http://{host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo" if host else None
+
+
+def _page_policy(sign_in_url: str | None) -> dict[str, str]:
+    # The page's script and style are inline in the one file; it talks only to its own function
+    # (and locally to the Auth emulator), so a token cannot be sent anywhere else.
+    connect = "'self'" + (" " + sign_in_url.split("/identitytoolkit")[0] if sign_in_url else "")
+    return {"Content-Security-Policy": f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                       f"connect-src {connect}; img-src 'self' data:; base-uri 'none'; "
+                                       f"form-action 'none'; frame-ancestors 'none'",
+            "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
