@@ -1,4 +1,4 @@
-"""The sweep tick (Cloud Scheduler): every time-based move, so nothing waits forever."""
+"""The sweep tick (Cloud Scheduler): every time-based move, and the reconciler, so nothing waits forever."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ from typing import Any
 from keluhan.domain.report import Report
 from keluhan.ports import Clock, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
+from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
 
-def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500) -> dict[str, int]:
-    """Expire photo waits and proof waits, close resolved reports whose window passed; counts."""
+def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
+          dead_letters=None, reconciler: ReconcilePolicy | None = None) -> dict[str, int]:
+    """Expire photo waits and proof waits, close resolved reports whose window passed; counts.
+
+    With a reconciler policy (and the dead letters it writes to), also re-publish the stage
+    event of every report stuck in the pipeline (`keluhan.usecases.reconcile`).
+    """
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0}
     for doc in reports.due(status="awaiting_photo", field="photo.deadline", before=now, limit=limit):
@@ -22,6 +28,9 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
         counts["proof_expired"] += _apply(reports, publish, doc, lambda r: r.proof_missing(now=now))
     for doc in reports.due(status="resolved", field="close_by", before=now, limit=limit):
         counts["auto_closed"] += _apply(reports, publish, doc, lambda r: r.auto_close(now=now))
+    if reconciler is not None and dead_letters is not None:
+        counts |= reconcile(reports=reports, publish=publish, dead_letters=dead_letters, clock=clock,
+                            policy=reconciler)
     return counts
 
 
