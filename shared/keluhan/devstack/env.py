@@ -16,4 +16,8 @@ def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
         "KELUHAN_SIGNING_KEY_FILE": str(state_dir / "signing-key.json"),
         "KELUHAN_FORWARD_TARGETS": json.dumps(local_forward_targets(config.receiver.url)),
         "PYTHONUNBUFFERED": "1",
+        # The reconciler's thresholds, short enough that a local run (and the pipeline bench)
+        # sees stuck reports move on within a minute; production keeps the defaults.
+        "KELUHAN_STALL_AFTER_S": "15",
+        "KELUHAN_STALL_FORWARD_AFTER_S": "30",
     }
