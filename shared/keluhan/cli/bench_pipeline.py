@@ -39,6 +39,8 @@ def register(benches) -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="submitting threads")
     parser.add_argument("--poison", type=int, default=4, help="poison messages to publish")
     parser.add_argument("--tick", type=float, default=5.0, help="seconds between sweep ticks")
+    parser.add_argument("--fault-window", type=float, default=20.0,
+                        help="faults go on at least this many seconds from the start (and while submitting)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for every report")
     parser.add_argument("--state-dir", type=Path, help="the stack's state dir (default: .devstack/)")
     parser.add_argument("--seed", type=int, default=7)
@@ -78,14 +80,14 @@ def _bench(args) -> int:
     result = run_bench(load_stack_config(EMULATORS_JSON), state_dir, reports=args.reports,
                        photo_share=args.photo_share, faults=faults, concurrency=args.concurrency,
                        poison=args.poison, tick_s=args.tick, timeout_s=args.timeout, seed=args.seed,
-                       client_factory=StackClient)
+                       fault_window_s=args.fault_window, client_factory=StackClient)
     _print(result)
     return 0 if result["lost"] == result["stuck"] == result["duplicated_timeline_entries"] == 0 else 1
 
 
 def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
               concurrency: int, poison: int, tick_s: float, timeout_s: float, seed: int,
-              client_factory) -> dict[str, Any]:
+              client_factory, fault_window_s: float = 20.0) -> dict[str, Any]:
     """Submit, inject faults, tick, wait until final; the figures as one dict."""
     from keluhan.devstack.faults import DuplicatingPushProxy
     from keluhan.devstack.sample_photos import make_jpeg
@@ -106,8 +108,9 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
         photo = None
         if with_photo:
             body["photo_taken_at"] = datetime.now(UTC).isoformat()
+            # A new picture per report and per run: the same one twice would be rejected as reused.
             photo = make_jpeg(taken_at=datetime.now(UTC), lat=lat, lon=lon, width=640, height=480,
-                              seed=seed * 100_000 + i)
+                              seed=int(run, 16) % 1_000_000_000 + i)
         else:
             body["channel"] = "call_center_112"
         items.append(Submitted(body["client_id"], body, photo))
@@ -123,7 +126,7 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
             background.append(threading.Thread(target=_killer, args=(state_dir, stop, log, rng), daemon=True))
         if "restart-pubsub" in faults:
             background.append(threading.Thread(target=_pubsub_restarter,
-                                               args=(state_dir, stop, log, proxy, reports), daemon=True))
+                                               args=(state_dir, stop, log, proxy), daemon=True))
         for thread in background:
             thread.start()
         tokens = {True: citizens, False: [call_center]}
@@ -131,7 +134,8 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
             list(pool.map(lambda it: _submit(client, it, rng.choice(tokens[it.photo is not None]),
                                              deadline=started + timeout_s), items))
         submitted_s = time.time() - started
-        # Faults stop once everything is in; what they broke must heal by itself from here.
+        # Faults go on through the fault window; what they broke must heal by itself after it.
+        stop.wait(max(0.0, started + fault_window_s - time.time()))
         stop.set()
         for thread in background[1:]:
             thread.join(timeout=120)
@@ -198,19 +202,19 @@ def _killer(state_dir: Path, stop: threading.Event, log: FaultLog, rng: random.R
     from keluhan.devstack.faults import kill_part
 
     i = 0
-    while not stop.wait(rng.uniform(1.5, 3.0)):
+    while not stop.wait(rng.uniform(1.0, 2.5)):
         name = KILLED_FUNCTIONS[i % len(KILLED_FUNCTIONS)]
         i += 1
         if kill_part(state_dir, f"fn-{name}"):
             log.kills[name] += 1
 
 
-def _pubsub_restarter(state_dir: Path, stop: threading.Event, log: FaultLog, proxy, reports: int) -> None:
+def _pubsub_restarter(state_dir: Path, stop: threading.Event, log: FaultLog, proxy) -> None:
     """Kill the Pub/Sub emulator once, a few seconds in; wait for its supervisor to bring it back."""
     from keluhan.devstack.faults import kill_part, supervised_child, wait_restarted
 
-    if stop.wait(min(5.0, 0.5 + reports / 60)):
-        return  # everything was submitted before the restart was due: restart anyway below
+    if stop.wait(3.0):
+        return
     old = supervised_child(state_dir, "pubsub")
     if kill_part(state_dir, "pubsub"):
         log.pubsub_restarts += 1
