@@ -16,8 +16,12 @@ def utc_now() -> datetime:
 
 
 def new_report_id() -> str:
-    """Unguessable, URL- and Firestore-safe."""
-    return secrets.token_urlsafe(18)
+    """Unguessable, URL- and Firestore-safe (Firestore reserves ids starting with `__`)."""
+    from keluhan.domain.report import valid_report_id
+
+    while not valid_report_id(report_id := secrets.token_urlsafe(18)):
+        pass  # about one id in a thousand starts with "__"; the pipeline would refuse it
+    return report_id
 
 
 @dataclass(frozen=True)

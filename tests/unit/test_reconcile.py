@@ -250,3 +250,10 @@ def test_lossy_duplicating_shuffling_broker_and_ticks_end_every_report_once(worl
     assert set(world.receiver.received) == forwarded
     assert not world.dead_letters.records
     assert world.locator.calls == len(ids)  # the geo lookup ran once per report, however often asked
+
+
+def test_new_report_ids_are_never_refused_by_the_pipeline():
+    from keluhan.bootstrap import new_report_id
+    from keluhan.domain.report import valid_report_id
+
+    assert all(valid_report_id(new_report_id()) for _ in range(20_000))

@@ -56,6 +56,7 @@ class Submitted:
     report_id: str | None = None
     attempts: int = 0
     final_at: float | None = None
+    gave_up: bool = False  # the reconciler dead-lettered it: ended, visibly, but not final
 
 
 @dataclass
@@ -283,7 +284,9 @@ def _wait_final(client, items: list[Submitted], *, deadline: float) -> None:
         for it in pending:
             if is_final(report := docs.get(it.report_id)):
                 it.final_at = _final_time(report)
-        pending = [it for it in pending if it.final_at is None]
+            elif report and (report.get("stalled") or {}).get("gave_up"):
+                it.gave_up = True
+        pending = [it for it in pending if it.final_at is None and not it.gave_up]
         if pending:
             time.sleep(1.0)
 
@@ -354,7 +357,8 @@ def _figures(client, items, poison_ids, *, started, submitted_s, floor, faults, 
     docs = {snap.id: snap.to_dict() for snap in client.db.get_all(refs) if snap.exists}
     lost = sum(1 for it in items if not it.report_id or it.report_id not in docs)
     final = [it for it in items if it.final_at is not None]
-    stuck = [it for it in items if it.report_id in docs and it.final_at is None]
+    stuck = [it for it in items if it.report_id in docs and it.final_at is None and not it.gave_up]
+    gave_up = [it.report_id for it in items if it.gave_up]
     duplicated = 0
     statuses: Counter = Counter()
     republished = 0
@@ -372,6 +376,7 @@ def _figures(client, items, poison_ids, *, started, submitted_s, floor, faults, 
         "reports": len(items), "photo_share": photo_share, "concurrency": concurrency,
         "faults": sorted(faults), "final": len(final), "lost": lost, "stuck": len(stuck),
         "stuck_ids": [it.report_id for it in stuck][:10],
+        "dead_lettered_by_reconciler": len(gave_up), "dead_lettered_ids": gave_up[:10],
         "duplicated_timeline_entries": duplicated,
         "p50_s": round(_pct(latencies, 50), 2), "p95_s": round(_pct(latencies, 95), 2),
         "reports_per_s": round(len(final) / max(last - started, 1e-9), 1),
@@ -397,6 +402,7 @@ def _print(r: dict[str, Any]) -> None:
     print(f"pipeline: {r['reports']} reports ({r['photo_share']:.0%} with a JPEG), "
           f"{r['concurrency']} submitting threads, faults: {', '.join(r['faults']) or 'none'}")
     print(f"  final {r['final']}, lost {r['lost']}, stuck {r['stuck']}, "
+          f"dead-lettered by the reconciler {r['dead_lettered_by_reconciler']}, "
           f"duplicated timeline entries {r['duplicated_timeline_entries']}")
     print(f"  submit→final p50 {r['p50_s']} s, p95 {r['p95_s']} s; sustained {r['reports_per_s']} reports/s "
           f"(all submitted in {r['submit_s']} s, {r['submit_attempts']} attempts)")
