@@ -44,7 +44,7 @@ def act_on_report(request):
                           status=getattr(exc, "status", current.get("status")),
                           allowed_actions=getattr(exc, "allowed", None))
     except Exception:  # the move was not made; the same request later completes
-        logging.exception("act_on_report failed")
+        logging.exception("act_on_report failed", extra={"stage": "act_on_report"})
         return http.unavailable()
     view = staff_view(result.report) if actor.role != "warga" else reporter_view(result.report, client_id=None)
     return http.json_response({"report": view, "upload": result.upload}, 200)

@@ -49,7 +49,7 @@ def submit_report(request):
                           "client_id ini sudah dipakai untuk laporan lain / this client_id was already "
                           "used for a different report", field="client_id", report_id=exc.report_id)
     except Exception:  # stored or not, a retry with the same client_id completes it
-        logging.exception("submit_report failed; the client will retry")
+        logging.exception("submit_report failed; the client will retry", extra={"stage": "submit_report"})
         return http.unavailable()
     report = result.report
     status = Status(report["status"])

@@ -1,4 +1,4 @@
-"""Pub/Sub sweep-tick (Cloud Scheduler): photo and proof waits expire, resolved reports close."""
+"""Pub/Sub sweep-tick (Cloud Scheduler): time-based moves, and the reconciler for stuck reports."""
 
 import logging
 
@@ -12,5 +12,6 @@ from keluhan.usecases.sweep import sweep
 @functions_framework.cloud_event
 def sweep_reports(cloud_event):
     deps = bootstrap.get_deps()
-    counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now, sla=deps.sla)
-    logging.info("sweep_reports: %s", counts)
+    counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now, sla=deps.sla,
+                   dead_letters=deps.dead_letters, reconciler=deps.reconcile_policy())
+    logging.info("sweep_reports: %s", counts, extra={"stage": "sweep_reports", "counts": counts})

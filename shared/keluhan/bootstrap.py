@@ -85,6 +85,14 @@ class Deps:
 
         return sla_policy(self.settings.holidays_file)
 
+    def reconcile_policy(self):
+        from keluhan.usecases.reconcile import ReconcilePolicy
+
+        s = self.settings
+        return ReconcilePolicy(pipeline_after=timedelta(seconds=s.stall_after_s),
+                               forwarding_after=timedelta(seconds=s.stall_forward_after_s),
+                               max_republish=s.stall_max_republish, limit=s.reconcile_limit)
+
     def handling_policy(self):
         from keluhan.usecases.handling import HandlingPolicy
 
@@ -108,8 +116,10 @@ def get_deps() -> Deps:
         FirestoreStats,
     )
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
+    from keluhan.logs import setup_logging
 
     settings = get_settings()
+    setup_logging(settings.project_id)  # once per process: get_deps is cached
     db = firestore.Client(project=settings.project_id)
     return Deps(
         settings=settings,

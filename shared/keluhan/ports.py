@@ -80,8 +80,14 @@ class Reports(Protocol):
 
     def get(self, report_id: str) -> dict[str, Any] | None: ...
 
-    def due(self, *, status: str, field: str, before: datetime, limit: int) -> list[dict[str, Any]]:
-        """Reports in `status` whose time `field` (a dotted path) is before `before`, oldest first."""
+    def due(self, *, status: str, field: str, before: datetime, limit: int,
+            where: Mapping[str, str] | None = None,
+            start_after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+        """Reports in `status` whose time `field` (a dotted path) is before `before`, oldest first.
+
+        `where` adds equality filters on other fields; `start_after` = (`field` value, report id)
+        of the previous page's last report continues after it (ties ordered by report id).
+        """
 
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         """Atomically apply `mutation` (report → field changes, or None for no change).

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keluhan.domain.report import report_id_from_object, valid_report_id
+from keluhan.logs import log_context
 from keluhan.ports import PermanentError
 
 log = logging.getLogger(__name__)
@@ -77,16 +78,24 @@ def decode(cloud_event) -> Message:
 
 @contextlib.contextmanager
 def stage_errors(stage: str, message: Message, *, reports, dead_letters, clock):
-    """Acknowledge permanent errors after recording them where an operator will see them."""
+    """Acknowledge permanent errors after recording them where an operator will see them.
+
+    Every record logged inside carries the stage and the message's report id.
+    """
     try:
-        yield
+        with log_context(stage=stage, report_id=_report_id_or_none(message)):
+            try:
+                yield
+            except PermanentError:
+                raise
+            except Exception as exc:
+                log.warning("%s: failed, Pub/Sub will redeliver: %r", stage, exc)
+                raise
     except PermanentError as exc:
         reason = str(exc)
-        log.warning("%s: permanent error, acknowledged: %s", stage, reason)
-        try:
-            report_id = message.report_id()
-        except PermanentError:
-            report_id = None
+        report_id = _report_id_or_none(message)
+        log.warning("%s: permanent error, acknowledged: %s", stage, reason,
+                    extra={"stage": stage, "report_id": report_id})
         now = clock()
 
         def record(report: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,3 +113,10 @@ def stage_errors(stage: str, message: Message, *, reports, dead_letters, clock):
             "data": base64.b64encode(message.data).decode(), "permanent": True,
             "replayed_at": None, "replays": 0,
         })
+
+
+def _report_id_or_none(message: Message) -> str | None:
+    try:
+        return message.report_id()
+    except PermanentError:
+        return None

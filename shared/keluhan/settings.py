@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # Extra non-working days (CSV `date,name`) beyond Indonesia's calendar; empty: the packaged file.
     holidays_file: str = ""
 
+    # The reconciler on the sweep tick: how long a report may sit in a pipeline stage (received,
+    # verified, located; a pending forwarding) before its event is published again, how often.
+    stall_after_s: int = Field(default=120, ge=5)
+    stall_forward_after_s: int = Field(default=600, ge=5)
+    stall_max_republish: int = Field(default=5, ge=1, le=50)
+    reconcile_limit: int = Field(default=200, ge=1, le=2000)
+
     # Geo data: a directory holding makassar_kelurahan.geojson, makassar_tetangga.geojson and,
     # when ops have one, roads.geojson; or an imported bundle written by `keluhan geo import`.
     geo_dir: str = ""

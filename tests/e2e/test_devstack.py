@@ -81,7 +81,7 @@ def test_up_detached_serves_everything_as_in_production_and_down_leaves_nothing(
     up = keluhan("dev", "up", "--detach", *up_args(shifted, state_dir)[2:])
     assert up.returncode == 0, up.stdout + up.stderr
     pids = recorded_pids(state_dir)
-    assert {"firestore jvm", "pubsub jvm", "firebase", "storage", "receiver", "watcher"} <= pids.keys()
+    assert {"firestore jvm", "pubsub", "firebase", "storage", "receiver", "watcher"} <= pids.keys()
     assert {f"fn-{f.name}" for f in topology.FUNCTIONS} <= pids.keys()
     assert [name for name, ep in shifted.all_ports().items() if not tcp_answers(ep)] == []
 
@@ -139,7 +139,7 @@ def test_down_after_the_launcher_was_killed_stops_everything_jvms_included(shift
 
     launcher.kill()
     launcher.wait()
-    assert psutil.pid_exists(pids["firestore jvm"]) and psutil.pid_exists(pids["pubsub jvm"])
+    assert psutil.pid_exists(pids["firestore jvm"]) and psutil.pid_exists(pids["pubsub"])
 
     started = time.monotonic()
     down = keluhan("dev", "down", "--state-dir", str(state_dir), timeout=90)

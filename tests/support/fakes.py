@@ -46,15 +46,17 @@ class FakeReports:
         doc = self.docs.get(report_id)
         return copy.deepcopy(doc) if doc else None
 
-    def due(self, *, status, field, before, limit):
-        def value(doc):
-            for part in field.split("."):
+    def due(self, *, status, field, before, limit, where=None, start_after=None):
+        def value(doc, path=field):
+            for part in path.split("."):
                 doc = (doc or {}).get(part)
             return doc
 
         due = [d for d in self.docs.values()
-               if d["status"] == status and value(d) is not None and value(d) < before]
-        return copy.deepcopy(sorted(due, key=value)[:limit])
+               if d["status"] == status and value(d) is not None and value(d) < before
+               and all(value(d, path) == v for path, v in (where or {}).items())
+               and (start_after is None or (value(d), d["report_id"]) > start_after)]
+        return copy.deepcopy(sorted(due, key=lambda d: (value(d), d["report_id"]))[:limit])
 
     def overdue(self, *, limit):
         open_ = {"routed", "accepted", "in_progress", "resolving", "reopened"}

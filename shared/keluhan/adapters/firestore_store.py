@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,13 +112,18 @@ class FirestoreReports:
         snap = self._db.collection(REPORTS).document(report_id).get()
         return snap.to_dict() if snap.exists else None
 
-    def due(self, *, status: str, field: str, before: datetime, limit: int) -> list[dict[str, Any]]:
-        # Each (status, field) pair the sweep asks has its composite index in firestore.indexes.json.
-        query = (self._db.collection(REPORTS)
-                 .where(filter=firestore.FieldFilter("status", "==", status))
-                 .where(filter=firestore.FieldFilter(field, "<", before))
-                 .order_by(field).limit(limit))
-        return [_fields(d) for d in query.stream()]
+    def due(self, *, status: str, field: str, before: datetime, limit: int,
+            where: Mapping[str, str] | None = None,
+            start_after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+        # Each query the sweep and the reconciler ask has its composite index in firestore.indexes.json.
+        query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter("status", "==", status))
+        for path, value in (where or {}).items():
+            query = query.where(filter=firestore.FieldFilter(path, "==", value))
+        query = (query.where(filter=firestore.FieldFilter(field, "<", before))
+                 .order_by(field).order_by("__name__"))
+        if start_after is not None:
+            query = query.start_after({field: start_after[0], "__name__": start_after[1]})
+        return [_fields(d) for d in query.limit(limit).stream()]
 
     def overdue(self, *, limit: int) -> list[dict[str, Any]]:
         """Open reports flagged overdue, most overdue first (index: overdue, status, sla.due_at)."""

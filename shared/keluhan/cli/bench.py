@@ -1,8 +1,8 @@
-"""`keluhan bench geo|photo`: benchmarks whose last line is one JSON object."""
+"""`keluhan bench geo|photo|pipeline`: benchmarks whose last line is one JSON object."""
 
 from __future__ import annotations
 
-from keluhan.cli import bench_geo, bench_photo
+from keluhan.cli import bench_geo, bench_photo, bench_pipeline
 
 
 def register(commands) -> None:
@@ -10,3 +10,4 @@ def register(commands) -> None:
     benches = parser.add_subparsers(dest="bench", required=True)
     bench_geo.register(benches)
     bench_photo.register(benches)
+    bench_pipeline.register(benches)

@@ -21,6 +21,10 @@ def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
         # One session's tests and the demo submit through a handful of users within the hour.
         "KELUHAN_SUBMIT_PER_HOUR": "30",
         "KELUHAN_SUBMIT_PER_DAY": "200",
+        # The reconciler's thresholds, short enough that a local run (and the pipeline bench)
+        # sees stuck reports move on within a minute; production keeps the defaults.
+        "KELUHAN_STALL_AFTER_S": "15",
+        "KELUHAN_STALL_FORWARD_AFTER_S": "30",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -36,7 +37,9 @@ from keluhan.settings import REPO_ROOT
 DEFAULT_STATE_DIR = REPO_ROOT / ".devstack"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 STACK_FILE = "stack.json"
-FIREBASE_EMULATORS = ("firestore", "pubsub", "auth")
+# The Pub/Sub emulator runs as its own supervised process, so that it can die and come back (empty,
+# as after a restart: the supervisor then creates its topics and subscriptions again).
+FIREBASE_EMULATORS = ("firestore", "auth")
 # Emulator hosts a developer may have exported; firebase must not pick them up.
 _FOREIGN_EMULATOR_ENV = ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
                          "FIREBASE_AUTH_EMULATOR_HOST", "FIREBASE_STORAGE_EMULATOR_HOST",
@@ -259,13 +262,21 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
     launcher_jar = write_firestore_launcher(tools.firestore_jar, state_dir / "firestore-launcher.jar")
     fb_env.update(firebase_env(tools, launcher_jar))
 
-    emu_eps = (config.firestore, config.firestore_websocket, config.pubsub, config.auth, config.logging)
+    emu_eps = (config.firestore, config.firestore_websocket, config.auth, config.logging)
+    # Function processes and the Pub/Sub emulator restart when they die, as Cloud Run restarts a
+    # container (`keluhan.devstack.supervise`); the supervisor is the recorded process.
+    supervise = [sys.executable, "-m", "keluhan.devstack.supervise"]
     parts = [
         # node itself, not the script's `#!/usr/bin/env node`: the recorded command line stays true.
         Part("firebase", [tools.node, str(tools.firebase.resolve()), "--config", str(config.path),
                           "--project", config.project, "emulators:start",
                           "--only", ",".join(FIREBASE_EMULATORS)], fb_env,
              [_hub_lists_emulators(config.hub)] + [_tcp(ep) for ep in emu_eps], kind="firebase"),
+        Part("pubsub", [*supervise, "--after-start",
+                        shlex.join(["keluhan.devstack.pubsub_bootstrap", "--config", str(config.path)]),
+                        "--", str(tools.pubsub_emulator), f"--host={config.pubsub.host}",
+                        f"--port={config.pubsub.port}"], {**py_env, **_java_path(fb_env)},
+             [_tcp(config.pubsub)]),
         Part("storage", [str(bin_dir / "gcp-storage-emulator"), "start", "--host", config.storage.host,
                          "--port", str(config.storage.port), "--in-memory",
                          "--default-bucket", config.bucket], py_env, [_http(config.storage.url + "/")]),
@@ -279,7 +290,7 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
         ep = config.functions[fn.name]
         parts.append(Part(
             f"fn-{fn.name}",
-            [str(bin_dir / "functions-framework"), "--source", str(functions_dir / fn.name / "main.py"),
+            [*supervise, "--", str(bin_dir / "functions-framework"), "--source", str(functions_dir / fn.name / "main.py"),
              "--target", fn.name, "--signature-type", fn.signature, "--host", ep.host,
              "--port", str(ep.port)],
             py_env,
@@ -287,6 +298,10 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
             [_http(ep.url + "/robots.txt")],
         ))
     return parts
+
+
+def _java_path(env: dict[str, str]) -> dict[str, str]:
+    return {k: env[k] for k in ("JAVA_HOME", "PATH") if k in env}
 
 
 def _wait_ready(stack: RunningStack, parts: list[Part], *, started: float, deadline: float) -> None:

@@ -69,3 +69,33 @@ def bootstrap_pubsub(config: StackConfig) -> None:
     finally:
         publisher.transport.close()
         subscriber.transport.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Wait (bounded) for the emulator of an emulators.json to answer, then bootstrap it."""
+    import argparse
+    import time
+    from pathlib import Path
+
+    from keluhan.devstack.config import load_stack_config
+    from keluhan.devstack.processes import tcp_answers, wait_until
+
+    parser = argparse.ArgumentParser(prog="keluhan.devstack.pubsub_bootstrap")
+    parser.add_argument("--config", type=Path, required=True)
+    args = parser.parse_args(argv)
+    config = load_stack_config(args.config)
+    if not wait_until(lambda: tcp_answers(config.pubsub), timeout_s=60, interval_s=0.1):
+        return 1
+    for attempt in range(20):  # the port answers a moment before the gRPC service does
+        try:
+            bootstrap_pubsub(config)
+            return 0
+        except Exception:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

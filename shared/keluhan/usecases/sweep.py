@@ -1,4 +1,4 @@
-"""The sweep tick (Cloud Scheduler): every time-based move, so nothing waits forever."""
+"""The sweep tick (Cloud Scheduler): every time-based move, and the reconciler, so nothing waits forever."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ from keluhan.domain.report import OPEN, Report
 from keluhan.domain.sla import SlaPolicy
 from keluhan.ports import Clock, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
+from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
 
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
-          sla: SlaPolicy | None = None) -> dict[str, int]:
+          sla: SlaPolicy | None = None, dead_letters=None,
+          reconciler: ReconcilePolicy | None = None) -> dict[str, int]:
     """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
-    overdue ones; counts."""
+    overdue ones; counts.
+
+    With a reconciler policy (and the dead letters it writes to), also re-publish the stage
+    event of every report stuck in the pipeline (`keluhan.usecases.reconcile`).
+    """
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0}
     for doc in reports.due(status="awaiting_photo", field="photo.deadline", before=now, limit=limit):
@@ -29,6 +35,9 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
         for status in sorted(OPEN):
             for doc in reports.due(status=status, field="sla.next_escalation_at", before=now, limit=limit):
                 counts["escalated"] += _apply(reports, publish, doc, lambda r: r.escalate(now=now, sla=sla))
+    if reconciler is not None and dead_letters is not None:
+        counts |= reconcile(reports=reports, publish=publish, dead_letters=dead_letters, clock=clock,
+                            policy=reconciler)
     return counts
 
 

@@ -1,0 +1,418 @@
+"""`keluhan bench pipeline`: N reports through the running stack, with faults, until each is final.
+
+Reports are submitted over HTTP as the apps do (a share of them with a real JPEG uploaded to
+the signed URL), retried under the same `client_id` on a 5xx or a refused connection. While
+they flow, the chosen faults are injected (`keluhan.devstack.faults`) and a sweep tick is
+published every few seconds, as Cloud Scheduler does in production, so the reconciler runs.
+Poison messages (no report id; an unknown report) are published once the faults are over.
+The floor is measured in the same run: the Firestore writes and publishes one report needs,
+made directly with the same concurrency, without functions or push in between.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FAULTS = ("kill", "restart-pubsub", "dup3")
+KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report")
+# Points inside real kelurahan (Bontorannu, Mamajang Dalam, Karuwisi) and streets of each road status.
+POINTS = ((-5.162247, 119.40421), (-5.161989, 119.421297), (-5.140235, 119.435353))
+STREETS = ("Jl. Landak Baru", "Jl. Landak Baru", "Jl. Landak Baru", "Jl. Hertasning", None)
+
+
+def register(benches) -> None:
+    parser = benches.add_parser("pipeline", help="N reports end to end on the running stack, with faults")
+    parser.add_argument("--reports", type=int, default=300)
+    parser.add_argument("--photo-share", type=float, default=0.2, help="share of reports with a JPEG upload")
+    parser.add_argument("--faults", default="", help=f"comma-separated: {', '.join(FAULTS)}")
+    parser.add_argument("--concurrency", type=int, default=8, help="submitting threads")
+    parser.add_argument("--poison", type=int, default=4, help="poison messages to publish")
+    parser.add_argument("--tick", type=float, default=5.0, help="seconds between sweep ticks")
+    parser.add_argument("--fault-window", type=float, default=20.0,
+                        help="faults go on at least this many seconds from the start (and while submitting)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for every report")
+    parser.add_argument("--state-dir", type=Path, help="the stack's state dir (default: .devstack/)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.set_defaults(func=_bench)
+
+
+@dataclass
+class Submitted:
+    client_id: str
+    body: dict[str, Any]
+    photo: bytes | None
+    started: float = 0.0
+    report_id: str | None = None
+    attempts: int = 0
+    final_at: float | None = None
+    gave_up: bool = False  # the reconciler dead-lettered it: ended, visibly, but not final
+
+
+@dataclass
+class FaultLog:
+    kills: Counter = field(default_factory=Counter)
+    pubsub_restarts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _bench(args) -> int:
+    from keluhan.cli import CliError
+    from keluhan.devstack import launcher
+    from keluhan.devstack.client import StackClient
+    from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
+
+    faults = {f for f in args.faults.split(",") if f}
+    if faults - set(FAULTS):
+        raise CliError(f"unknown faults: {sorted(faults - set(FAULTS))}; choose from {', '.join(FAULTS)}")
+    state_dir = Path(args.state_dir or launcher.DEFAULT_STATE_DIR)
+    if not (state_dir / "stack.json").exists():
+        raise CliError(f"no running stack in {state_dir}: start one with `keluhan dev up`")
+    result = run_bench(load_stack_config(EMULATORS_JSON), state_dir, reports=args.reports,
+                       photo_share=args.photo_share, faults=faults, concurrency=args.concurrency,
+                       poison=args.poison, tick_s=args.tick, timeout_s=args.timeout, seed=args.seed,
+                       fault_window_s=args.fault_window, client_factory=StackClient)
+    _print(result)
+    return 0 if result["lost"] == result["stuck"] == result["duplicated_timeline_entries"] == 0 else 1
+
+
+def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
+              concurrency: int, poison: int, tick_s: float, timeout_s: float, seed: int,
+              client_factory, fault_window_s: float = 20.0) -> dict[str, Any]:
+    """Submit, inject faults, tick, wait until final; the figures as one dict."""
+    from keluhan.devstack.faults import DuplicatingPushProxy
+    from keluhan.devstack.sample_photos import make_jpeg
+
+    rng = random.Random(seed)
+    client = client_factory(config)
+    citizens = [client.sign_in(f"bench{i}@warga.test")[1] for i in range(4)]
+    _, call_center = client.user("bench-cc@callcenter.test", {"role": "channel", "channel": "call_center_112"})
+    run = uuid.uuid4().hex[:8]
+    items = []
+    for i in range(reports):
+        lat, lon = POINTS[i % len(POINTS)]
+        with_photo = rng.random() < photo_share
+        body: dict[str, Any] = {"client_id": f"bench-{run}-{i:05d}", "category": "jalan_rusak",
+                                "description": "Uji beban / load test", "lat": lat, "lon": lon, "accuracy_m": 5}
+        if street := STREETS[i % len(STREETS)]:
+            body["street"] = street
+        photo = None
+        if with_photo:
+            body["photo_taken_at"] = datetime.now(UTC).isoformat()
+            # A new picture per report and per run: the same one twice would be rejected as reused.
+            photo = make_jpeg(taken_at=datetime.now(UTC), lat=lat, lon=lon, width=640, height=480,
+                              seed=int(run, 16) % 1_000_000_000 + i)
+        else:
+            body["channel"] = "call_center_112"
+        items.append(Submitted(body["client_id"], body, photo))
+
+    floor = measure_floor(config, n=min(reports, 200), concurrency=concurrency)
+    proxy = DuplicatingPushProxy(config) if "dup3" in faults else None
+    log = FaultLog()
+    stop = threading.Event()
+    started = time.time()
+    with (proxy.running() if proxy else _nothing()):
+        background = [threading.Thread(target=_ticks, args=(config, stop, tick_s), daemon=True)]
+        if "kill" in faults:
+            background.append(threading.Thread(target=_killer, args=(state_dir, stop, log, rng), daemon=True))
+        if "restart-pubsub" in faults:
+            background.append(threading.Thread(target=_pubsub_restarter,
+                                               args=(state_dir, stop, log, proxy), daemon=True))
+        for thread in background:
+            thread.start()
+        tokens = {True: citizens, False: [call_center]}
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(lambda it: _submit(client, it, rng.choice(tokens[it.photo is not None]),
+                                             deadline=started + timeout_s), items))
+        submitted_s = time.time() - started
+        # Faults go on through the fault window; what they broke must heal by itself after it.
+        stop.wait(max(0.0, started + fault_window_s - time.time()))
+        stop.set()
+        for thread in background[1:]:
+            thread.join(timeout=120)
+        poison_ids = publish_poison(config, poison, run)
+        ticker_stop = threading.Event()
+        ticker = threading.Thread(target=_ticks, args=(config, ticker_stop, tick_s), daemon=True)
+        ticker.start()
+        try:
+            _wait_final(client, items, deadline=started + timeout_s)
+            _wait_poison(client, poison_ids, deadline=started + timeout_s)
+        finally:
+            ticker_stop.set()
+        pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
+    return _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
+                    faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _submit(client, item: Submitted, token: str, *, deadline: float) -> None:
+    """As the app does on a flaky network: retry the same body until the server has it."""
+    item.started = time.time()
+    pause = 0.2
+    while time.time() < deadline:
+        item.attempts += 1
+        try:
+            response = client.submit(token, item.body)
+        except Exception:
+            response = None
+        if response is not None and response.status_code in (200, 201):
+            created = response.json()
+            item.report_id = created["report_id"]
+            if item.photo is None or created["status"] != "awaiting_photo":
+                return
+            try:
+                if client.upload_photo(created["upload"], item.photo).status_code in (200, 201):
+                    return
+            except Exception:
+                pass
+        elif response is not None and response.status_code < 500:
+            raise RuntimeError(f"submit refused: {response.status_code} {response.text}")
+        time.sleep(pause)
+        pause = min(pause * 2, 3.0)
+
+
+def _ticks(config, stop: threading.Event, every_s: float) -> None:
+    """Cloud Scheduler's job: publish sweep-tick every few seconds (Pub/Sub down: try next time)."""
+    publish = _publisher(config)
+    while not stop.wait(every_s):
+        try:
+            publish("sweep-tick", b"{}", {})
+        except Exception:
+            pass
+
+
+def _killer(state_dir: Path, stop: threading.Event, log: FaultLog, rng: random.Random) -> None:
+    """SIGKILL a function process every couple of seconds, rotating over the stages."""
+    from keluhan.devstack.faults import kill_part
+
+    i = 0
+    while not stop.wait(rng.uniform(1.0, 2.5)):
+        name = KILLED_FUNCTIONS[i % len(KILLED_FUNCTIONS)]
+        i += 1
+        if kill_part(state_dir, f"fn-{name}"):
+            log.kills[name] += 1
+
+
+def _pubsub_restarter(state_dir: Path, stop: threading.Event, log: FaultLog, proxy) -> None:
+    """Kill the Pub/Sub emulator once, a few seconds in; wait for its supervisor to bring it back."""
+    from keluhan.devstack.faults import kill_part, supervised_child, wait_restarted
+
+    if stop.wait(3.0):
+        return
+    old = supervised_child(state_dir, "pubsub")
+    if kill_part(state_dir, "pubsub"):
+        log.pubsub_restarts += 1
+        if not wait_restarted(state_dir, "pubsub", old.pid if old else None):
+            log.errors.append("pubsub did not come back")
+            return
+        if proxy is not None:  # the fresh emulator's subscriptions push straight to the functions
+            _retry(lambda: proxy.point_subscriptions(through_proxy=True), what="re-point pushes", log=log)
+
+
+def _retry(action, *, what: str, log: FaultLog, attempts: int = 60) -> None:
+    for _ in range(attempts):
+        try:
+            action()
+            return
+        except Exception:
+            time.sleep(0.5)
+    log.errors.append(f"{what} failed")
+
+
+def publish_poison(config, count: int, run: str) -> list[str]:
+    """Messages no stage can ever handle: for an unknown report, and without any report id."""
+    publish = _publisher(config)
+    ids = []
+    for i in range(count):
+        if i % 2 == 0:
+            report_id = f"poison-{run}-{i}"
+            publish("report-located", json.dumps({"report_id": report_id}).encode(), {"report_id": report_id})
+            ids.append(report_id)
+        else:
+            publish("report-accepted", f"not json {run} {i}".encode(), {"poison": f"{run}-{i}"})
+            ids.append(f"{run}-{i}")
+    return ids
+
+
+def _publisher(config):
+    from google.cloud import pubsub_v1
+
+    client = pubsub_v1.PublisherClient()
+
+    def publish(topic: str, data: bytes, attributes: dict[str, str]) -> None:
+        client.publish(client.topic_path(config.project, topic), data, **attributes).result(timeout=10)
+
+    return publish
+
+
+def is_final(report: dict[str, Any] | None) -> bool:
+    """Nothing further will happen to it without a person: settled, a forwarding delivered or failed."""
+    from keluhan.devstack.client import SETTLED
+
+    if report is None or report["status"] not in SETTLED:
+        return False
+    return report["status"] != "forwarded" or report["forwarding"]["state"] in ("acknowledged", "failed")
+
+
+def _final_time(report: dict[str, Any]) -> float:
+    at = report["forwarding"]["updated_at"] if report["status"] == "forwarded" else report["status_changed_at"]
+    return at.timestamp()
+
+
+def _wait_final(client, items: list[Submitted], *, deadline: float) -> None:
+    pending = [it for it in items if it.report_id]
+    while pending and time.time() < deadline:
+        refs = [client.db.collection("reports").document(it.report_id) for it in pending]
+        docs = {snap.id: snap.to_dict() for snap in client.db.get_all(refs) if snap.exists}
+        for it in pending:
+            report = docs.get(it.report_id)
+            if report is not None and is_final(report):
+                it.final_at = _final_time(report)
+            elif report and (report.get("stalled") or {}).get("gave_up"):
+                it.gave_up = True
+        pending = [it for it in pending if it.final_at is None and not it.gave_up]
+        if pending:
+            time.sleep(1.0)
+
+
+def _wait_poison(client, ids: list[str], *, deadline: float) -> None:
+    while time.time() < deadline and len(_poison_letters(client, ids)) < len(ids):
+        time.sleep(1.0)
+
+
+def _poison_letters(client, ids: list[str]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for snap in client.db.collection("dead_letters").stream():
+        letter = snap.to_dict()
+        text = json.dumps(letter, default=str)
+        for poison_id in ids:
+            if poison_id in text and letter.get("reason"):
+                found[poison_id] = letter
+    return found
+
+
+def measure_floor(config, *, n: int, concurrency: int) -> dict[str, float]:
+    """The Firestore writes and publishes one report needs, made directly: reports/s and p50.
+
+    Per report: the submission batch (report + idempotency key), one transaction per stage
+    (verify or locate, route), and the publishes (acceptance, located, routed, three status
+    changes), to a topic without subscribers and a scratch collection.
+    """
+    from google.cloud import firestore, pubsub_v1
+
+    db = firestore.Client(project=config.project)
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(config.project, "bench-floor")
+    try:
+        publisher.create_topic(name=topic)
+    except Exception:
+        pass
+    run = uuid.uuid4().hex[:8]
+
+    def one(i: int) -> float:
+        start = time.perf_counter()
+        ref = db.collection("bench_floor").document(f"{run}-{i}")
+        batch = db.batch()
+        batch.create(ref, {"status": "received", "at": datetime.now(UTC), "timeline": []})
+        batch.create(db.collection("bench_floor_keys").document(f"{run}-{i}"), {"report_id": ref.id})
+        batch.commit()
+        for stage in ("located", "routed"):
+            @firestore.transactional
+            def move(tx, stage=stage):
+                doc = ref.get(transaction=tx).to_dict()
+                tx.update(ref, {"status": stage, "timeline": doc["timeline"] + [{"status": stage}]})
+            move(db.transaction())
+        futures = [publisher.publish(topic, b'{"report_id": "x"}', report_id=ref.id) for _ in range(6)]
+        for f in futures:
+            f.result(timeout=20)
+        return time.perf_counter() - start
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        times = list(pool.map(one, range(n)))
+    elapsed = time.perf_counter() - started
+    return {"reports_per_s": round(n / elapsed, 1), "p50_ms": round(statistics.median(times) * 1000, 1),
+            "n": n}
+
+
+def _figures(client, items, poison_ids, *, started, submitted_s, floor, faults, log, pushes, photo_share,
+             concurrency) -> dict[str, Any]:
+    refs = [client.db.collection("reports").document(it.report_id) for it in items if it.report_id]
+    docs = {snap.id: snap.to_dict() for snap in client.db.get_all(refs) if snap.exists}
+    lost = sum(1 for it in items if not it.report_id or it.report_id not in docs)
+    final = [it for it in items if it.final_at is not None]
+    stuck = [it for it in items if it.report_id in docs and it.final_at is None and not it.gave_up]
+    gave_up = [it.report_id for it in items if it.gave_up]
+    duplicated = 0
+    statuses: Counter = Counter()
+    republished = 0
+    for doc in docs.values():
+        moves = [(e.get("from"), e["status"], e["action"]) for e in doc.get("timeline", []) if "action" in e]
+        duplicated += len(moves) - len(set(moves))
+        statuses[doc["status"] + ("/" + doc["forwarding"]["state"] if doc.get("forwarding") else "")] += 1
+        republished += (doc.get("stalled") or {}).get("count", 0)
+    latencies = sorted(it.final_at - it.started for it in final)
+    last = max((it.final_at for it in final), default=started)
+    letters = [s.to_dict() for s in client.db.collection("dead_letters").stream()]
+    ours = {it.report_id for it in items}
+    poison_found = _poison_letters(client, poison_ids)
+    return {
+        "reports": len(items), "photo_share": photo_share, "concurrency": concurrency,
+        "faults": sorted(faults), "final": len(final), "lost": lost, "stuck": len(stuck),
+        "stuck_ids": [it.report_id for it in stuck][:10],
+        "dead_lettered_by_reconciler": len(gave_up), "dead_lettered_ids": gave_up[:10],
+        "duplicated_timeline_entries": duplicated,
+        "p50_s": round(_pct(latencies, 50), 2), "p95_s": round(_pct(latencies, 95), 2),
+        "reports_per_s": round(len(final) / max(last - started, 1e-9), 1),
+        "submit_s": round(submitted_s, 1),
+        "submit_attempts": sum(it.attempts for it in items),
+        "statuses": dict(statuses),
+        "reconciler_republished": republished,
+        "dead_letters_of_these_reports": sum(1 for d in letters if d.get("report_id") in ours),
+        "poison": len(poison_ids), "poison_dead_lettered_with_reason": len(poison_found),
+        "kills": dict(log.kills), "pubsub_restarts": log.pubsub_restarts, "fault_errors": log.errors,
+        "pushes_via_proxy": pushes[0], "extra_deliveries": pushes[1],
+        "floor_reports_per_s": floor["reports_per_s"], "floor_p50_ms": floor["p50_ms"],
+    }
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def _print(r: dict[str, Any]) -> None:
+    print(f"pipeline: {r['reports']} reports ({r['photo_share']:.0%} with a JPEG), "
+          f"{r['concurrency']} submitting threads, faults: {', '.join(r['faults']) or 'none'}")
+    print(f"  final {r['final']}, lost {r['lost']}, stuck {r['stuck']}, "
+          f"dead-lettered by the reconciler {r['dead_lettered_by_reconciler']}, "
+          f"duplicated timeline entries {r['duplicated_timeline_entries']}")
+    print(f"  submit→final p50 {r['p50_s']} s, p95 {r['p95_s']} s; sustained {r['reports_per_s']} reports/s "
+          f"(all submitted in {r['submit_s']} s, {r['submit_attempts']} attempts)")
+    print(f"  floor (the writes and publishes alone): {r['floor_reports_per_s']} reports/s, "
+          f"p50 {r['floor_p50_ms']} ms per report")
+    print(f"  statuses {r['statuses']}; reconciler re-published {r['reconciler_republished']}×")
+    print(f"  dead letters of these reports {r['dead_letters_of_these_reports']}; poison "
+          f"{r['poison_dead_lettered_with_reason']}/{r['poison']} in dead_letters with a reason")
+    print(f"  faults: kills {r['kills']}, Pub/Sub restarts {r['pubsub_restarts']}, pushes via the "
+          f"duplicating proxy {r['pushes_via_proxy']} (+{r['extra_deliveries']} extra deliveries)"
+          + (f"; errors {r['fault_errors']}" if r["fault_errors"] else ""))
+    print(json.dumps(r, default=str))

@@ -1,0 +1,34 @@
+"""Nothing stuck, ever: the pipeline bench at a small size, every fault at once, on the session's stack."""
+
+from __future__ import annotations
+
+import requests
+
+from keluhan import topology
+from keluhan.cli.bench_pipeline import run_bench
+from keluhan.devstack.client import StackClient
+from keluhan.devstack.processes import wait_until
+
+
+def _all_functions_answer(config) -> bool:
+    def answers(url: str) -> bool:
+        try:
+            requests.get(url + "/robots.txt", timeout=1)
+            return True
+        except requests.RequestException:
+            return False
+
+    return all(answers(config.functions[f.name].url) for f in topology.FUNCTIONS)
+
+
+def test_every_report_ends_final_once_under_kills_a_pubsub_restart_and_triple_delivery(stack, client):
+    result = run_bench(client.config, stack.state_dir, reports=30, photo_share=0.2,
+                       faults={"kill", "restart-pubsub", "dup3"}, concurrency=6, poison=4, tick_s=3.0,
+                       timeout_s=240, seed=11, fault_window_s=15, client_factory=StackClient)
+    assert (result["lost"], result["stuck"], result["duplicated_timeline_entries"]) == (0, 0, 0), result
+    assert result["final"] == 30
+    assert result["poison_dead_lettered_with_reason"] == result["poison"] == 4
+    assert sum(result["kills"].values()) >= 3 and result["pubsub_restarts"] == 1, result
+    assert result["extra_deliveries"] > 0 and not result["fault_errors"]
+    # The supervisors brought every process back: the tests after this one see a whole stack.
+    assert wait_until(lambda: _all_functions_answer(client.config), timeout_s=60)
