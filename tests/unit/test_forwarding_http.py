@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -153,3 +154,59 @@ def test_error_message_is_short_and_hides_url_credentials(status_server):
 def test_timeout_must_stay_well_under_the_ack_deadline():
     with pytest.raises(ValueError):
         send("http://127.0.0.1:9/x", timeout_s=60)
+
+
+@Request.application
+def _streaming(request: Request) -> Response:
+    """/endless: a 200 whose body never ends; /drip: an answer trickling one byte at a time."""
+    def endless():
+        yield b'{"id": "REF-1", "padding": "'
+        while True:
+            yield b"x" * 8192
+
+    def drip():
+        while True:
+            yield b" "
+            time.sleep(0.1)
+
+    body = endless() if request.path == "/endless" else drip()
+    return Response(body, status=200, content_type="application/json")
+
+
+@pytest.fixture(scope="module")
+def streaming_server() -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, _streaming, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_endless_answer_is_read_only_up_to_the_cap(streaming_server):
+    started = time.monotonic()
+    result = send(f"http://{streaming_server}/endless", timeout_s=5.0)
+    assert result == SendResult(receiver_ref=None, status_code=200)  # the cut JSON is not a reference
+    assert time.monotonic() - started < 4
+
+
+def test_a_dripping_receiver_is_cut_off_at_the_total_deadline(streaming_server):
+    # Each byte arrives within the per-read timeout; only the deadline over the whole send stops it.
+    started = time.monotonic()
+    with pytest.raises(TransientDeliveryError, match=r"Timeout .*deadline of 1 s passed"):
+        send(f"http://{streaming_server}/drip", timeout_s=1.0)
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("url", ["http://baruga.makassarkota.go.id/open311/requests.json",
+                                 "http://10.0.0.7/requests.json"])
+def test_a_token_never_travels_over_plain_http_beyond_this_machine(url):
+    with pytest.raises(PermanentDeliveryError, match="without https"):
+        send(url, token="tok-s3cret")
+
+
+@pytest.mark.parametrize("ref", ["<script>alert(1)</script>", "R" * 65, "a b", "\u202eRLO", ""])
+def test_a_receiver_reference_that_is_not_short_and_plain_is_not_kept(status_server, ref):
+    body = json.dumps({"id": ref})
+    url = f"http://{status_server}/status/201?{urlencode({'body': body})}"
+    assert send(url).receiver_ref is None

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
+import socket
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from keluhan.ports import PermanentDeliveryError, TransientDeliveryError
 
@@ -24,6 +33,10 @@ TRANSIENT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
 )
 REF_KEYS = ("service_request_id", "reference", "id", "token")
+# What we keep of an answer: a reference and an error snippet need a few hundred bytes.
+MAX_ANSWER_BYTES = 64 * 1024
+# A receiver's reference is stored and shown to operators: short and plain, or not kept.
+RECEIVER_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -38,9 +51,9 @@ def send_report(
     *,
     idempotency_key: str,
     timeout_s: float,
-    session: requests.Session | None = None,
 ) -> SendResult:
-    """One POST of `payload` to `target["url"]`; no retries and no sleeps (Pub/Sub retries)."""
+    """One POST of `payload` to `target["url"]`, over within `timeout_s` all told; no retries
+    and no sleeps (Pub/Sub retries)."""
     if not 0 < timeout_s <= MAX_TIMEOUT_S:
         raise ValueError(f"timeout_s must be in (0, {MAX_TIMEOUT_S}]")
     url = target["url"]
@@ -48,29 +61,123 @@ def send_report(
     headers = {
         "Idempotency-Key": idempotency_key,
         "Accept": "application/json",
+        "Accept-Encoding": "identity",
         "User-Agent": USER_AGENT,
     }
     if target.get("token"):
+        if not _may_carry_token(url):
+            raise PermanentDeliveryError(f"refusing to send a token to {where} without https")
         headers["Authorization"] = f"Bearer {target['token']}"
-    post = (session or requests).post
+    deadline = _Deadline(time.monotonic() + timeout_s)
+    session = requests.Session()  # one per send: its adapters carry this send's deadline
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _DeadlineAdapter(deadline))
     try:
         # A redirected POST turns into a GET in requests; a moved receiver is a config fix.
-        response = post(
-            url, json=payload, headers=headers, timeout=timeout_s, allow_redirects=False
-        )
+        with session.post(url, json=payload, headers=headers, timeout=timeout_s,
+                          allow_redirects=False, stream=True) as response:
+            status, answer = response.status_code, _read_answer(response)
     except TRANSIENT_ERRORS as exc:
+        if deadline.passed():  # the socket was shut by the deadline, or a read timed out with it
+            raise TransientDeliveryError(f"Timeout talking to {where} "
+                                         f"(deadline of {timeout_s:g} s passed)") from exc
         raise TransientDeliveryError(f"{type(exc).__name__} talking to {where}") from exc
     except requests.RequestException as exc:
         raise PermanentDeliveryError(f"{type(exc).__name__} for {where}") from exc
+    finally:
+        deadline.cancel()
+        session.close()
 
-    status = response.status_code
     if 200 <= status < 300:
-        return SendResult(receiver_ref=_receiver_ref(response), status_code=status)
-    snippet = _snippet(response)
+        return SendResult(receiver_ref=_receiver_ref(answer), status_code=status)
+    snippet = _snippet(answer)
     message = f"HTTP {status} from {where}" + (f": {snippet}" if snippet else "")
     if status >= 500 or status in TRANSIENT_STATUS:
         raise TransientDeliveryError(message)
     raise PermanentDeliveryError(message)
+
+
+def _may_carry_token(url: str) -> bool:
+    """A bearer token travels over https only; plain http to loopback is the local stand-in."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    try:
+        return parts.scheme == "http" and (host == "localhost" or ipaddress.ip_address(host).is_loopback)
+    except ValueError:
+        return False
+
+
+def _read_answer(response: requests.Response) -> bytes:
+    """At most MAX_ANSWER_BYTES of the body; the rest is never read."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=8192):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_ANSWER_BYTES:
+            break
+    return b"".join(chunks)[:MAX_ANSWER_BYTES]
+
+
+class _Deadline:
+    """Shuts down every socket of one send when its time is up: the per-read timeout of
+    requests restarts with each byte, so a receiver dripping its answer would never hit it."""
+
+    def __init__(self, at: float):
+        self.at = at
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, at - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+        if self.passed():
+            self._expire()
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv, unlike close()
+                except OSError:
+                    pass
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """An adapter whose connections report their sockets to the send's deadline."""
+
+    def __init__(self, deadline: _Deadline):
+        self._deadline = deadline
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        watch = self._deadline.watch
+
+        class Http(HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch(self.sock)
+
+        class Https(HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch(self.sock)
+
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("HttpPool", (HTTPConnectionPool,), {"ConnectionCls": Http}),
+            "https": type("HttpsPool", (HTTPSConnectionPool,), {"ConnectionCls": Https}),
+        }
 
 
 def _where(url: str) -> str:
@@ -80,14 +187,18 @@ def _where(url: str) -> str:
     return f"{parts.hostname}{port}{parts.path}"
 
 
-def _snippet(response: requests.Response, limit: int = 200) -> str:
-    return " ".join(response.text.split())[:limit]
+def _snippet(answer: bytes, limit: int = 200) -> str:
+    text = answer[: limit * 4].decode("utf-8", errors="replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:limit]
 
 
-def _receiver_ref(response: requests.Response) -> str | None:
-    """The receiver's own reference: Open311 answers a list of objects, webhooks an object."""
+def _receiver_ref(answer: bytes) -> str | None:
+    """The receiver's own reference: Open311 answers a list of objects, webhooks an object.
+
+    Kept only when short and plain (RECEIVER_REF): it is stored and shown to operators.
+    """
     try:
-        body = response.json()
+        body = json.loads(answer)
     except ValueError:
         return None
     if isinstance(body, list):
@@ -96,5 +207,6 @@ def _receiver_ref(response: requests.Response) -> str | None:
         return None
     for key in REF_KEYS:
         if body.get(key) not in (None, ""):
-            return str(body[key])
+            ref = str(body[key])
+            return ref if RECEIVER_REF.fullmatch(ref) else None
     return None
