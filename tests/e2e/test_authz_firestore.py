@@ -20,7 +20,8 @@ ROLES = ("anonymous", "anonymous sign-in", "citizen", "another citizen", "skpd A
 OPERATOR_ONLY = {"operator"}
 # (collection) → roles allowed to get and list; nobody writes from a client.
 READERS: dict[str, set[str]] = {
-    firestore_store.REPORTS: {"operator", "skpd A"},  # the report is assigned to skpd A (dinas-pu)
+    firestore_store.REPORTS: OPERATOR_ONLY,
+    firestore_store.STAFF_REPORTS: {"operator", "skpd A"},  # the report is assigned to skpd A (dinas-pu)
     firestore_store.ROUTING_RULES: OPERATOR_ONLY,
     firestore_store.DEAD_LETTERS: OPERATOR_ONLY,
     firestore_store.STATS: OPERATOR_ONLY,
@@ -85,7 +86,7 @@ def tokens(client) -> dict[str, str | None]:
 
 @pytest.fixture(scope="module")
 def paths(client, tokens) -> dict[str, str]:
-    """A document path in each collection; reports/ a real report routed to dinas-pu."""
+    """A document path in each collection; reports/ and staff_reports/ a real report routed to dinas-pu."""
     lat, lon, _ = kelurahan_point("Bontorannu")
     submitted = client.submit(tokens["channel service"],
                               report_body(lat, lon, street="Jl. Landak Baru", channel="call_center_112"))
@@ -94,6 +95,7 @@ def paths(client, tokens) -> dict[str, str]:
     assert report["assignee"] == "dinas-pu"
     out = {c: f"{c}/authz-probe-{uuid.uuid4().hex[:8]}" for c in READERS}
     out[firestore_store.REPORTS] = f"reports/{report['report_id']}"
+    out[firestore_store.STAFF_REPORTS] = f"staff_reports/{report['report_id']}"
     out[firestore_store.SUBMISSIONS] = f"submissions/{report['reporter_ref']}"
     return out
 
@@ -118,7 +120,8 @@ def test_each_role_reads_and_writes_each_collection_as_the_matrix_says(client, t
         got = get(client, token, paths[collection])
         if (got in (200, 404)) != allowed or got not in (200, 403, 404):
             wrong.append((role, "get", got))
-        where = {"field": "assignee", "value": "dinas-pu"} if collection == "reports" else None
+        where = ({"field": "assignee", "value": "dinas-pu"}
+                 if collection in (firestore_store.REPORTS, firestore_store.STAFF_REPORTS) else None)
         got = list_(client, token, collection, where)
         if (got == 200) != allowed or got not in (200, 403):
             wrong.append((role, "list", got))
@@ -129,9 +132,25 @@ def test_each_role_reads_and_writes_each_collection_as_the_matrix_says(client, t
 
 
 def test_skpd_staff_list_only_their_own_queue(client, tokens):
-    assert list_(client, tokens["skpd A"], "reports") == 403  # unfiltered: other SKPDs' reports
-    assert list_(client, tokens["skpd A"], "reports", {"field": "assignee", "value": "dishub"}) == 403
-    assert list_(client, tokens["skpd B"], "reports", {"field": "assignee", "value": "dishub"}) == 200
+    assert list_(client, tokens["skpd A"], "staff_reports") == 403  # unfiltered: other SKPDs' reports
+    assert list_(client, tokens["skpd A"], "staff_reports", {"field": "assignee", "value": "dishub"}) == 403
+    assert list_(client, tokens["skpd B"], "staff_reports", {"field": "assignee", "value": "dishub"}) == 200
+    assert list_(client, tokens["skpd A"], "reports", {"field": "assignee", "value": "dinas-pu"}) == 403
+
+
+def test_staff_read_an_allow_listed_view_kept_with_every_change(client, tokens, paths):
+    """staff_reports/{id} is staff_view of reports/{id}, as of the report's latest change."""
+    from keluhan.domain.views import staff_view
+
+    db = client.db
+    report_id = paths[firestore_store.REPORTS].split("/", 1)[1]
+    report = db.collection("reports").document(report_id).get().to_dict()
+    view = db.collection("staff_reports").document(report_id).get().to_dict()
+    assert view == staff_view(report)
+    assert report["reporter_ref"] and "reporter_ref" not in view and "errors" not in view
+    assert "object" not in view["photo"] and "forwarding" not in view
+    assert requests.get(f"{_base(client)}/{paths[firestore_store.STAFF_REPORTS]}",
+                        headers=_headers(tokens["skpd A"]), timeout=10).status_code == 200
 
 
 def test_reports_hold_no_reporter_uid_and_no_upload_url(client, tokens):

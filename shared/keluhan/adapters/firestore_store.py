@@ -11,9 +11,14 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys
+from keluhan.domain.views import staff_view
 from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow
 
 REPORTS = "reports"
+# What SKPD staff read of a report (keluhan.domain.views.staff_view), written with every change
+# of reports/{id} in the same batch or transaction. Rules cannot hide fields of a document, so the
+# allow-listed view is its own document: staff read staff_reports/, only operators read reports/.
+STAFF_REPORTS = "staff_reports"
 SUBMISSIONS = "submissions"
 ARRAY_CONTAINS_ANY_MAX = 30  # Firestore's limit on the values of one array-contains-any
 PHOTO_HASHES = "photo_hashes"
@@ -47,7 +52,8 @@ def _fields(snap: firestore.DocumentSnapshot) -> dict[str, Any]:
 
 
 class FirestoreReports:
-    """reports/{report_id}, with submissions/{key} as the idempotency index."""
+    """reports/{report_id} and its staff view staff_reports/{report_id}, with submissions/{key} as
+    the idempotency index."""
 
     def __init__(self, client: firestore.Client):
         self._db = client
@@ -59,7 +65,7 @@ class FirestoreReports:
         A window of limit N is N possible slot documents, quotas/{window key}_{1..N}; a slot can
         be created only once, so however many submissions race, at most N commit per window and
         the losers simply try the next slot (no locks, no hot document). Cost of a new report:
-        one read and two count aggregations (one read each), four writes; a retry of a known
+        one read and two count aggregations (one read each), five writes; a retry of a known
         key: one read. Spent slots carry `expire_at` for a Firestore TTL policy.
         """
         sub_ref = self._db.collection(SUBMISSIONS).document(submission_key)
@@ -76,6 +82,7 @@ class FirestoreReports:
             batch = self._db.batch()
             batch.create(sub_ref, submission)
             batch.create(report_ref, report)
+            batch.set(self._staff_ref(report["report_id"]), staff_view(report))
             for window in quotas:
                 batch.create(slot_refs[window.key], {"window": window.key, "slot": slots[window.key],
                                                      "resets_at": window.resets_at,
@@ -94,6 +101,9 @@ class FirestoreReports:
         if stored is None:  # cannot happen: both are written in one batch
             raise LookupError(existing["report_id"])
         return stored, existing, False
+
+    def _staff_ref(self, report_id: str) -> firestore.DocumentReference:
+        return self._db.collection(STAFF_REPORTS).document(report_id)
 
     def _used_slots(self, window_key: str) -> int:
         query = self._db.collection(QUOTAS).where(filter=firestore.FieldFilter("window", "==", window_key))
@@ -157,7 +167,9 @@ class FirestoreReports:
             if not changes:
                 return doc
             tx.update(ref, changes)
-            return apply_changes(doc, changes)
+            after = apply_changes(doc, changes)
+            tx.set(self._staff_ref(report_id), staff_view(after))
+            return after
 
         try:
             return run(self._db.transaction())
