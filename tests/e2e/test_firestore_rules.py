@@ -50,11 +50,12 @@ def test_skpd_staff_read_only_their_own_queue(client, routed_report):
     report, _ = routed_report
     pu = client.user("staf@dinas-pu.test", {"role": "skpd", "skpd": "dinas-pu"})[1]
     dlh = client.user("staf@dlh.test", {"role": "skpd", "skpd": "dlh"})[1]
-    assert read(client, pu, f"reports/{report['report_id']}") == 200
-    assert read(client, dlh, f"reports/{report['report_id']}") == 403
+    assert read(client, pu, f"staff_reports/{report['report_id']}") == 200  # the allow-listed view
+    assert read(client, pu, f"reports/{report['report_id']}") == 403  # the whole report: operators only
+    assert read(client, dlh, f"staff_reports/{report['report_id']}") == 403
     assert read(client, pu, f"submissions/{report['reporter_ref']}") == 403  # who reported stays hidden
     unroled = client.user("tanpa-peran@dinas-pu.test", {"skpd": "dinas-pu"})[1]  # no role: a citizen
-    assert read(client, unroled, f"reports/{report['report_id']}") == 403
+    assert read(client, unroled, f"staff_reports/{report['report_id']}") == 403
 
 
 def test_nobody_writes_reports_from_a_client(client, routed_report):
