@@ -59,7 +59,8 @@ def fake_authenticate(header):
 
 def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
     deps = bootstrap.Deps(
-        settings=Settings(**settings_overrides),
+        # No Auth emulator unless a test asks for one, whatever an e2e stack left in os.environ.
+        settings=Settings(**{"FIREBASE_AUTH_EMULATOR_HOST": "", **settings_overrides}),
         reports=FakeReports(),
         publish=FakePublisher(),
         photo_index=None,

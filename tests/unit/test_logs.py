@@ -73,8 +73,11 @@ def test_context_fields_are_dropped_after_the_block(lines):
     assert "report_id" not in lines()[0]
 
 
-def test_setup_installs_one_handler_however_often_called():
+def test_setup_installs_one_handler_however_often_called(monkeypatch):
     root = logging.getLogger()
+    # A function imported by an earlier test may have set logging up already; start from none.
+    monkeypatch.setattr(root, "handlers",
+                        [h for h in root.handlers if not isinstance(h.formatter, CloudLoggingFormatter)])
     before = list(root.handlers)
     stream = io.StringIO()
     handler = setup_logging("demo-keluhan", stream=stream)
