@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -134,6 +135,14 @@ class Publisher(Protocol):
         """Publish one message and wait until the broker has it."""
 
 
+@dataclass(frozen=True)
+class ObjectStat:
+    """What the bucket says of one object: its live generation and content type."""
+
+    generation: int
+    content_type: str | None
+
+
 class PhotoStore(Protocol):
     """The private photo bucket."""
 
@@ -143,6 +152,9 @@ class PhotoStore(Protocol):
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes: ...
 
     def write(self, object_name: str, data: bytes, *, content_type: str) -> None: ...
+
+    def stat(self, object_name: str) -> ObjectStat | None:
+        """The live generation of an object, or None when there is none (the reconciler's check)."""
 
 
 class DeadLetter(Protocol):

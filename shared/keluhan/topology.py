@@ -124,9 +124,12 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
-        publishes=(REPORT_STATUS_CHANGED,),
+        # The reconciler re-publishes the event of a stage a report got stuck in.
+        publishes=(PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED, REPORT_STATUS_CHANGED),
         description="Cloud Scheduler tick → expire photo and proof waits, auto-close resolved reports, "
-                    "escalate overdue ones",
+                    "escalate overdue ones, re-publish the stage of reports that stopped moving",
+        # Looks for uploads whose notification was lost.
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "read"), PhotoAccess(RESOLUTION_PREFIX, "read")),
         dead_letter=False,
         max_delivery_attempts=0,
     ),

@@ -183,6 +183,11 @@ class FakePhotoStore:
     def write(self, object_name, data, *, content_type):
         self.objects[object_name] = data
 
+    def stat(self, object_name):
+        from keluhan.ports import ObjectStat
+
+        return ObjectStat(1, "image/jpeg") if object_name in self.objects else None
+
 
 class FakeClock:
     def __init__(self, start: datetime | None = None):

@@ -114,7 +114,7 @@ locals {
     sweep_reports = {
       trigger               = "pubsub"
       topics                = ["sweep-tick"]
-      publishes             = ["report-status-changed"]
+      publishes             = ["photo-uploaded", "report-accepted", "report-located", "report-routed", "report-status-changed"]
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
@@ -122,7 +122,7 @@ locals {
       max_delivery_attempts = 0
       dead_letter           = false # a missed tick is caught up by the next one
       memory                = "256Mi"
-      photo_access          = {}
+      photo_access          = { "incoming/" = "read", "resolution/" = "read" } # the reconciler looks for uploads whose notification was lost
       signs_urls            = false
     }
     record_dead_letter = {
