@@ -23,7 +23,7 @@ NOT_FOUND = "tidak ditemukan / not found"
 def open311(request):
     found = geo.route(request.path)
     if found is None:
-        return geo.error(404, f"Alamat {NOT_FOUND} / Unknown path")
+        return geo.error(404, "Alamat tidak dikenal / Unknown path")
     fmt = found.format
     try:
         if request.method == "GET":
@@ -59,7 +59,7 @@ def _get(request, found):
         views = find_requests(query, reports=deps.reports, now=utc_now())
     except ValidationError as exc:
         return geo.validation_error(exc, fmt=fmt)
-    except ValueError as exc:
+    except georeport_v2.BadRange as exc:
         return geo.error(400, str(exc), fmt=fmt)
     return geo.answer(views, 200, fmt=fmt, resource="requests")
 

@@ -207,3 +207,9 @@ def test_a_failing_store_is_503_never_500(client, fake_deps, monkeypatch):  # no
     monkeypatch.setattr(fake_deps.reports, "get", down)
     response = client.get("/requests/r1.json")
     _errors(response, 503)
+
+
+def test_a_body_over_the_limit_is_400_without_storing_anything(client, fake_deps):  # noqa: F811
+    big = {**POST, "description": "x" * (fake_deps.settings.max_body_bytes + 10)}
+    _errors(client.post("/requests.json", data=big), 400)
+    assert fake_deps.reports.docs == {}

@@ -150,3 +150,15 @@ def test_an_api_key_is_stored_only_as_its_hash():
     digest = open311.key_hash("o311_secret")
     assert len(digest) == 64 and "o311_secret" not in digest
     assert open311.key_identity(digest).startswith("open311:")
+
+
+def test_a_service_definition_in_xml_is_one_object():
+    xml = open311.to_xml_object("service_definition", {"service_code": "sampah", "attributes": []})
+    assert xml.endswith("<service_definition><service_code>sampah</service_code><attributes></attributes>"
+                        "</service_definition>")
+
+
+def test_the_range_must_run_forward():
+    query = open311.RequestQuery.model_validate({"start_date": "2026-11-02T00:00:00Z", "end_date": "2026-11-01T00:00:00Z"})
+    with pytest.raises(open311.BadRange):
+        query.window(NOW)

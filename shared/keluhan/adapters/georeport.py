@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from keluhan.domain.open311 import to_xml
-from keluhan.http import MESSAGES, read_capped
+from keluhan.domain.open311 import to_xml, to_xml_object
+from keluhan.http import MESSAGES, discard, read_capped
 
 # `services.json`, `services/{code}.json`, `requests.json`, `requests/{id}.json`,
 # `tokens/{token}.json`, each also `.xml`; under whatever prefix the function is served at.
@@ -37,8 +37,7 @@ def answer(body: Any, status: int, *, fmt: str, resource: str, headers: dict[str
     """A list (or the service definition object) as JSON or GeoReport's XML."""
     if fmt == "xml":
         if isinstance(body, dict):  # the service definition
-            text = to_xml("service_definitions", "service_definition", [body])
-            text = text.replace("<service_definitions>", "").replace("</service_definitions>", "")
+            text = to_xml_object("service_definition", body)
         else:
             root, item = XML_NAMES[resource]
             text = to_xml(root, item, body)
@@ -81,6 +80,7 @@ def read_fields(request, *, max_bytes: int) -> dict[str, Any]:
                       f"(max {max_bytes} bytes)")
     raw = read_capped(request.stream, max_bytes + 1)
     if len(raw) > max_bytes:
+        discard(request.stream)  # a chunked body: what is left is dropped, not buffered
         raise BadBody(f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
                       f"(max {max_bytes} bytes)")
     try:

@@ -213,6 +213,10 @@ def posted(report: dict[str, Any], upload: dict[str, Any] | None) -> dict[str, A
 
 
 # --- querying requests ------------------------------------------------------------------------
+class BadRange(ValueError):
+    """start_date and end_date that cannot be served (400)."""
+
+
 class RequestQuery(BaseModel):
     """`GET requests.json`'s filters, bounded: at most 90 days, `page_size` ≤ 200."""
 
@@ -248,13 +252,13 @@ class RequestQuery(BaseModel):
         return codes
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
-        """[start, end) of `requested_datetime`, at most 90 days."""
+        """[start, end) of `requested_datetime`, at most 90 days; raises BadRange."""
         end = self.end_date or now
         start = self.start_date or end - DEFAULT_SPAN
         if end <= start:
-            raise ValueError("end_date harus setelah start_date / end_date must be after start_date")
+            raise BadRange("end_date harus setelah start_date / end_date must be after start_date")
         if end - start > MAX_SPAN:
-            raise ValueError("rentang paling lama 90 hari / the range may span at most 90 days")
+            raise BadRange("rentang paling lama 90 hari / the range may span at most 90 days")
         return start, end
 
     def statuses(self) -> frozenset[Status]:
@@ -278,22 +282,29 @@ def key_identity(digest: str) -> str:
 
 
 # --- XML --------------------------------------------------------------------------------------
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
+
+
 def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> str:
     """GeoReport's XML form of a list answer: <root><item><field>…</field></item>…</root>."""
-    parts = ['<?xml version="1.0" encoding="utf-8"?>', f"<{root}>"]
-    for entry in items:
-        parts.append(f"<{item}>" + "".join(_xml_field(k, v) for k, v in entry.items()) + f"</{item}>")
-    parts.append(f"</{root}>")
-    return "".join(parts)
+    return XML_DECLARATION + _xml_field(root, None, items=[(item, entry) for entry in items])
 
 
-def _xml_field(name: str, value: Any) -> str:
+def to_xml_object(root: str, fields: dict[str, Any]) -> str:
+    """GeoReport's XML form of a single object (the service definition): <root><field>…</root>."""
+    return XML_DECLARATION + _xml_field(root, fields)
+
+
+def _xml_field(name: str, value: Any, *, items: list[tuple[str, Any]] | None = None) -> str:
+    if items is not None:
+        return f"<{name}>" + "".join(_xml_field(tag, v) for tag, v in items) + f"</{name}>"
     if value is None:
         return f"<{name}/>"
     if isinstance(value, dict):
         return f"<{name}>" + "".join(_xml_field(k, v) for k, v in value.items()) + f"</{name}>"
-    if isinstance(value, list):
-        return f"<{name}>" + "".join(_xml_field("item", v) for v in value) + f"</{name}>"
+    if isinstance(value, list):  # the service definition's attributes and their values
+        tag = {"attributes": "attribute", "values": "value"}.get(name, "item")
+        return f"<{name}>" + "".join(_xml_field(tag, v) for v in value) + f"</{name}>"
     if isinstance(value, bool):
         value = "true" if value else "false"
     return f"<{name}>{escape(str(value))}</{name}>"
