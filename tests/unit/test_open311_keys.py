@@ -57,3 +57,22 @@ def test_an_ambiguous_or_too_short_prefix_revokes_nothing():
         with pytest.raises(KeyNotFound):
             revoke_key(given, keys=keys, now=NOW)
     assert not any(r["revoked"] for r in keys.records.values())
+
+
+def test_the_cli_wires_issue_revoke_and_list_and_refuses_an_unknown_channel(monkeypatch, capsys):
+    from keluhan.cli import build_parser
+    from keluhan.cli import main as keluhan
+    from keluhan.cli import open311 as cli
+
+    keys = FakeOpen311Keys()
+    monkeypatch.setattr(cli, "_keys", lambda args: keys)
+    assert keluhan(["open311", "key", "issue", "--channel", "smart_rtrw", "--name", "RT 03"]) == 0
+    api_key = capsys.readouterr().out.strip()
+    assert api_key.startswith("o311_") and key_actor(api_key, keys=keys).channel == "smart_rtrw"
+    assert keluhan(["open311", "key", "list"]) == 0
+    assert api_key[:9] in capsys.readouterr().out
+    assert keluhan(["open311", "key", "revoke", api_key[:9]]) == 0
+    with pytest.raises(BadApiKey):
+        key_actor(api_key, keys=keys)
+    assert keluhan(["open311", "key", "issue", "--channel", "warga", "--name", "x"]) == 2
+    assert build_parser().parse_args(["open311", "key", "list", "--no-emulators"]).no_emulators
