@@ -37,13 +37,13 @@ def seed_open311_key(config: StackConfig) -> None:
 
     from keluhan.adapters.firestore_store import FirestoreOpen311Keys
     from keluhan.domain.open311 import key_hash
+    from keluhan.usecases.open311 import issue_key
 
     os.environ.setdefault("FIRESTORE_EMULATOR_HOST", config.firestore.hostport)
     keys = FirestoreOpen311Keys(firestore.Client(project=config.project))
-    if keys.get(key_hash(DEMO_OPEN311_KEY)) is None:
-        keys.add(key_hash(DEMO_OPEN311_KEY), {"channel": DEMO_OPEN311_CHANNEL, "name": "demo (keluhan dev up)",
-                                              "created_at": datetime.now(UTC), "revoked": False,
-                                              "key_prefix": DEMO_OPEN311_KEY[:9]})
+    if keys.get(key_hash(DEMO_OPEN311_KEY)) is None:  # a restarted stack keeps its Firestore data
+        issue_key(channel=DEMO_OPEN311_CHANNEL, name="demo (keluhan dev up)", keys=keys,
+                  now=datetime.now(UTC), new_key=lambda: DEMO_OPEN311_KEY)
 
 
 def seed_users(config: StackConfig) -> None:
