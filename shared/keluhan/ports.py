@@ -96,6 +96,25 @@ class Reports(Protocol):
         Returns the report after the change, or None if it does not exist.
         """
 
+    def received_between(self, *, start: datetime, end: datetime, categories: Sequence[str],
+                         limit: int) -> list[dict[str, Any]]:
+        """At most `limit` reports received in [start, end), newest first, of `categories`
+        (all when empty)."""
+
+
+class Open311Keys(Protocol):
+    """open311_keys/{sha256(key)}: {channel, name, created_at, revoked}; the key is never stored."""
+
+    def get(self, digest: str) -> dict[str, Any] | None: ...
+
+    def add(self, digest: str, record: dict[str, Any]) -> None: ...
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every key's record, its digest included as `digest`."""
+
+    def revoke(self, digest: str, at: datetime) -> bool:
+        """Mark the key revoked; False if there is no such key."""
+
 
 class StatsState(Protocol):
     seq: int

@@ -89,6 +89,14 @@ FUNCTIONS: tuple[Function, ...] = (
         signs_urls=True,
     ),
     Function(
+        "open311", "http", "http",
+        publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
+        description="Open311 GeoReport v2: services, requests (POST with an api_key, through the "
+                    "submission use case) and their public view, tokens",
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        signs_urls=True,
+    ),
+    Function(
         "war_room", "http", "http",
         description="GET the War Room page, kelurahan.geojson, and stats.json (operators' token)",
     ),

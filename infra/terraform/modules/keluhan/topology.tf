@@ -32,6 +32,15 @@ locals {
       photo_access = { "resolution/" = "create" } # signed PUT URLs for proof photos
       signs_urls   = true
     }
+    open311 = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-accepted", "report-status-changed"]
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
+      signs_urls   = true
+    }
     war_room = {
       trigger      = "http"
       topics       = []
