@@ -65,12 +65,15 @@ def test_message_that_is_not_json_is_acknowledged_and_recorded(fake_deps):  # no
     assert record["stage"] == "enrich_geo" and "JSON" in record["reason"]
 
 
-def test_unknown_report_is_retried(fake_deps):  # noqa: F811
+def test_a_message_for_an_unknown_report_is_poison_recorded_with_its_reason_at_once(fake_deps):  # noqa: F811
+    # Events are published after their report is written: a report that is not there never will be.
     require_shared_geo()
     client = function_client("enrich_geo", "cloudevent")
     response = push(client, "report-accepted", b"{}", {"report_id": "no-such-report"})
-    assert response.status_code == 500
-    assert fake_deps.dead_letters.records == {}
+    assert response.status_code == 200
+    [record] = fake_deps.dead_letters.records.values()
+    assert record["report_id"] == "no-such-report" and "not found" in record["reason"]
+    assert fake_deps.reports.get("no-such-report") is None  # nothing created by recording it
 
 
 def test_bad_data_for_a_known_report_is_recorded_on_the_report(fake_deps, received_report):  # noqa: F811

@@ -12,12 +12,17 @@ from keluhan.domain.location import Location
 from keluhan.domain.report import Event, Report, StaleOrIllegal, Status, can_transition
 from keluhan.domain.sla import SlaPolicy
 from keluhan.domain.workflow import Action, system
-from keluhan.ports import Clock, PermanentError, Publisher, Reports, TransientError
+from keluhan.ports import Clock, PermanentError, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
 
 
-class ReportNotFound(TransientError):
-    """No such report (yet): retried, and dead-lettered if it never appears."""
+class ReportNotFound(PermanentError):
+    """No such report: a poison message, recorded in `dead_letters` with the reason and acknowledged.
+
+    Every event is published after its report was written, and Firestore reads are strongly
+    consistent, so a report that is not there now never will be. (Left to Pub/Sub's retries it
+    would depend on the broker's dead-lettering, which the emulator drops after four attempts.)
+    """
 
 
 class Locator(Protocol):
