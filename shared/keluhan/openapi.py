@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from keluhan.domain.report import ActOnReport, SubmitReport
+from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
 from keluhan.domain.views import (
     ActOnReportAnswer,
     FeatureCollection,
@@ -86,7 +86,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get_report", "get", "/", "Laporan saya / The reporter's own report",
         query=(Query("report_id", "The report's id, as submit_report returned it",
-                     {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, required=True),),
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
         responses={200: ("The report, its status and timeline", ReporterView),
                    400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
                    404: ("Tidak ditemukan / no such report of this reporter (not_found)", ErrorResponse),

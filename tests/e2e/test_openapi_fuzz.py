@@ -72,3 +72,14 @@ def test_generated_requests_get_no_5xx_and_only_declared_answers(client, tokens,
         case.validate_response(response, checks=checks)
 
     check()
+
+
+def test_a_firestore_reserved_report_id_is_422_not_a_5xx(client, tokens):
+    for name in ("act_on_report", "get_report"):
+        if name == "act_on_report":
+            response = client.act(tokens["citizen"], {"report_id": "__r1__", "action": "confirm",
+                                                      "expected_status": "resolved"})
+        else:
+            response = client.get_report(tokens["citizen"], "__r1__")
+        assert response.status_code in (400, 422), (name, response.status_code, response.text)
+        assert response.json()["error"]["field"] == "report_id"

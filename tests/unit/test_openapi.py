@@ -99,3 +99,23 @@ def test_an_error_field_the_envelope_does_not_declare_is_refused():
 
     with pytest.raises(ValidationError):
         http.error(400, "bad", "Salah / Wrong", undeclared="x")
+
+
+def test_the_documented_text_patterns_refuse_exactly_what_the_validators_refuse():
+    import re
+
+    from keluhan.domain.report import FREE_TEXT_SCHEMA_PATTERN, TEXT_SCHEMA_PATTERN, forbidden_character
+
+    for char in map(chr, range(0x3000)):
+        free_text_ok = forbidden_character(char, allowed="\n\t") is None
+        assert (re.fullmatch(FREE_TEXT_SCHEMA_PATTERN, char) is not None) == free_text_ok, hex(ord(char))
+        assert (re.fullmatch(TEXT_SCHEMA_PATTERN, char) is not None) == (forbidden_character(char) is None)
+
+
+def test_the_documented_report_id_pattern_refuses_firestores_reserved_ids():
+    import re
+
+    from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, valid_report_id
+
+    for report_id in ("r1", "__r1", "r1__", "__r1__", "____", "a-b_c", "../r1", ""):
+        assert (re.fullmatch(REPORT_ID_SCHEMA_PATTERN, report_id) is not None) == valid_report_id(report_id)

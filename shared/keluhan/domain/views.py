@@ -103,7 +103,7 @@ class PhotoState(_Answer):
     reasons: list[str] = []
 
 
-class Delivery(_Answer):
+class DeliveryState(_Answer):
     """A report forwarded to an external body: the delivery state and the receiver's reference."""
 
     state: str | None = None
@@ -148,7 +148,7 @@ class ReporterView(_Answer):
     assignee: str | None
     assignee_name: str | None
     reason: str | None
-    delivery: Delivery | None
+    delivery: DeliveryState | None
     resolution: ResolutionState | None
     rejection: RejectionState | None
     close_by: datetime | None
