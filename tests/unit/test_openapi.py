@@ -32,9 +32,12 @@ def test_every_http_function_is_described_here_or_elsewhere():
             f"{fn.name} has no paths in keluhan.openapi.OPERATIONS and no entry in DESCRIBED_ELSEWHERE")
 
 
-def test_only_http_functions_have_paths():
+def test_only_http_functions_have_paths_or_are_described_elsewhere():
     http = set(openapi.http_functions())
     assert {op.function for op in openapi.OPERATIONS} <= http
+    for name, reason in openapi.DESCRIBED_ELSEWHERE.items():
+        assert name in http and reason.strip(), name
+        assert name not in {op.function for op in openapi.OPERATIONS}, f"{name}: described twice"
 
 
 def test_every_signed_in_operation_needs_the_bearer_token_and_answers_401():
