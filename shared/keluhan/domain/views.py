@@ -95,12 +95,21 @@ class Point(_Answer):
     accuracy_m: float | None = None
 
 
+class PhotoReason(BaseModel):
+    """One finding of the photo checks (keluhan.domain.photo.reasons.Reason), as stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str = Field(description="Indonesian / English")
+
+
 class PhotoState(_Answer):
     """The reporter's photo: whether one is needed, and the checks' verdict once it arrived."""
 
     required: bool | None = None
     verdict: str | None = None
-    reasons: list[str] = []
+    reasons: list[PhotoReason] = []
 
 
 class DeliveryState(_Answer):
@@ -112,7 +121,7 @@ class DeliveryState(_Answer):
 
 class ResolutionState(_Answer):
     verdict: str | None = None
-    reasons: list[str] = []
+    reasons: list[PhotoReason] = Field(default=[], description="The proof photo's findings")
     proof_url: str | None = Field(default=None, description="Signed GET link of the proof photo's EXIF-free copy")
 
 
@@ -125,7 +134,7 @@ class RejectionState(_Answer):
 class PublicTimelineEntry(_Answer):
     status: str
     at: datetime
-    note: str = ""
+    note: str | None = ""
     action: str | None = None
     reason: str | None = None
     parent_id: str | None = None
