@@ -13,5 +13,6 @@ from keluhan.usecases.sweep import sweep
 def sweep_reports(cloud_event):
     deps = bootstrap.get_deps()
     counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now, sla=deps.sla,
-                   dead_letters=deps.dead_letters, reconciler=deps.reconcile_policy())
+                   dead_letters=deps.dead_letters, reconciler=deps.reconcile_policy(),
+                   photos=deps.photos, bucket=deps.settings.photo_bucket)
     logging.info("sweep_reports: %s", counts, extra={"stage": "sweep_reports", "counts": counts})

@@ -44,6 +44,7 @@ class Deps:
     authenticate: Any  # Authorization header → Actor, or raises Unauthenticated
     holds: Any
     stats: Any
+    open311_keys: Any = None
 
     @functools.cached_property
     def photos(self):
@@ -110,6 +111,7 @@ def get_deps() -> Deps:
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
         FirestoreHolds,
+        FirestoreOpen311Keys,
         FirestorePhotoIndex,
         FirestoreReports,
         FirestoreRulesDoc,
@@ -131,6 +133,7 @@ def get_deps() -> Deps:
         authenticate=functools.partial(verify_bearer, settings=settings),
         holds=FirestoreHolds(db),
         stats=FirestoreStats(db),
+        open311_keys=FirestoreOpen311Keys(db),
     )
 
 

@@ -32,7 +32,9 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 BEARER = "firebaseIdToken"
 
 # HTTP functions whose API another document describes: name -> why and where.
-DESCRIBED_ELSEWHERE: dict[str, str] = {}
+DESCRIBED_ELSEWHERE: dict[str, str] = {
+    "open311": "GeoReport v2, described by its own spec (docs/open311.md)",
+}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -95,6 +96,25 @@ class Reports(Protocol):
         Returns the report after the change, or None if it does not exist.
         """
 
+    def received_between(self, *, start: datetime, end: datetime, categories: Sequence[str],
+                         limit: int) -> list[dict[str, Any]]:
+        """At most `limit` reports received in [start, end), newest first, of `categories`
+        (all when empty)."""
+
+
+class Open311Keys(Protocol):
+    """open311_keys/{sha256(key)}: {channel, name, created_at, revoked}; the key is never stored."""
+
+    def get(self, digest: str) -> dict[str, Any] | None: ...
+
+    def add(self, digest: str, record: dict[str, Any]) -> None: ...
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every key's record, its digest included as `digest`."""
+
+    def revoke(self, digest: str, at: datetime) -> bool:
+        """Mark the key revoked; False if there is no such key."""
+
 
 class StatsState(Protocol):
     seq: int
@@ -134,6 +154,14 @@ class Publisher(Protocol):
         """Publish one message and wait until the broker has it."""
 
 
+@dataclass(frozen=True)
+class ObjectStat:
+    """What the bucket says of one object: its live generation and content type."""
+
+    generation: int
+    content_type: str | None
+
+
 class PhotoStore(Protocol):
     """The private photo bucket."""
 
@@ -143,6 +171,9 @@ class PhotoStore(Protocol):
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes: ...
 
     def write(self, object_name: str, data: bytes, *, content_type: str) -> None: ...
+
+    def stat(self, object_name: str) -> ObjectStat | None:
+        """The live generation of an object, or None when there is none (the reconciler's check)."""
 
 
 class DeadLetter(Protocol):

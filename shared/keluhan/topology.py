@@ -89,6 +89,14 @@ FUNCTIONS: tuple[Function, ...] = (
         signs_urls=True,
     ),
     Function(
+        "open311", "http", "http",
+        publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
+        description="Open311 GeoReport v2: services, requests (POST with an api_key, through the "
+                    "submission use case) and their public view, tokens",
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        signs_urls=True,
+    ),
+    Function(
         "war_room", "http", "http",
         description="GET the War Room page, kelurahan.geojson, and stats.json (operators' token)",
     ),
@@ -124,9 +132,12 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
-        publishes=(REPORT_STATUS_CHANGED,),
+        # The reconciler re-publishes the event of a stage a report got stuck in.
+        publishes=(PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED, REPORT_STATUS_CHANGED),
         description="Cloud Scheduler tick → expire photo and proof waits, auto-close resolved reports, "
-                    "escalate overdue ones",
+                    "escalate overdue ones, re-publish the stage of reports that stopped moving",
+        # Looks for uploads whose notification was lost.
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "read"), PhotoAccess(RESOLUTION_PREFIX, "read")),
         dead_letter=False,
         max_delivery_attempts=0,
     ),

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from keluhan import bootstrap, topology
+from keluhan.domain.open311 import key_hash
 from keluhan.domain.report import submission_key
 from tests.functions.test_act_on_report import _report
 from tests.functions.test_submit_report import GOOD
@@ -46,11 +47,18 @@ class Probe:
     body: dict[str, Any] | None = None
     public: bool = False  # served to everyone on purpose (no data): no deny twin required
     extra: dict[str, Any] = field(default_factory=dict)
+    form: dict[str, str] | None = None  # a form-encoded body instead of JSON
+    # The credential is an Open311 api_key in the body, not the bearer token: every role gets the
+    # same answer (a token neither grants nor denies); the keys' own matrix is tested below.
+    by_api_key: bool = False
 
 
 def _act(report_id: str, action: str, expected_status: str, **more) -> dict[str, Any]:
     return {"report_id": report_id, "action": action, "expected_status": expected_status, **more}
 
+
+OPEN311_KEY = "o311_matrix-key"
+OPEN311_POST = {"service_code": "jalan_rusak", "lat": "-5.1477", "long": "119.4327", "description": "Lubang"}
 
 PROBES: dict[str, list[Probe]] = {
     "submit_report": [
@@ -72,6 +80,15 @@ PROBES: dict[str, list[Probe]] = {
               expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, operator=200)),
         Probe("confirm r2's fix (reporter)", "POST", "/", body=_act("r2", "confirm", "resolved"),
               expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=200)),
+    ],
+    "open311": [
+        Probe("services.json (the catalogue, no data)", "GET", "/services.json", expect=_except(200), public=True),
+        Probe("requests/r1.json (the public view)", "GET", "/requests/r1.json", expect=_except(200), public=True),
+        Probe("requests.json (the public list)", "GET", "/requests.json", expect=_except(200), public=True),
+        Probe("POST requests.json with a channel's api_key", "POST", "/requests.json", by_api_key=True,
+              form={**OPEN311_POST, "api_key": OPEN311_KEY}, expect=_except(201)),
+        Probe("POST requests.json without an api_key", "POST", "/requests.json", by_api_key=True,
+              form=OPEN311_POST, expect=_except(403)),
     ],
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
@@ -99,6 +116,8 @@ def _world():
                                 submission_key("siti", "client-0002"): {
                                     "report_id": "r2", "reporter_uid": "siti", "client_id": "client-0002"}}
     deps.reports.docs["r2"]["reporter_ref"] = submission_key("siti", "client-0002")
+    deps.open311_keys.records = {key_hash(OPEN311_KEY): {"channel": "call_center_112", "name": "matrix",
+                                                          "created_at": None, "revoked": False}}
     return deps
 
 
@@ -109,6 +128,8 @@ def _call(monkeypatch, function: str, probe: Probe, role: str):
     client = function_client(function)
     if probe.method == "GET":
         return client.get(probe.path, headers=headers), deps
+    if probe.form is not None:
+        return client.post(probe.path, data=probe.form, headers=headers), deps
     return client.post(probe.path, json=probe.body, headers=headers), deps
 
 
@@ -120,6 +141,9 @@ def test_every_http_function_of_the_topology_has_probes_and_nothing_else_does():
 def test_every_probe_answers_every_role_and_each_allow_has_a_deny_twin(function):
     for probe in PROBES.get(function, []):
         assert set(probe.expect) == set(ROLES), probe.name
+        if probe.by_api_key:
+            assert len(set(probe.expect.values())) == 1, f"{probe.name}: a bearer token changed the answer"
+            continue
         allowed = {r for r, s in probe.expect.items() if s < 400}
         assert allowed, f"{probe.name}: nobody is allowed, so nothing is tested"
         assert probe.expect["anonymous"] == (200 if probe.public else 401), probe.name
@@ -136,7 +160,8 @@ def test_each_function_answers_each_role_as_the_matrix_says(monkeypatch, functio
         want = probe.expect[role]
         assert response.status_code == want, (probe.name, role, response.status_code, response.data[:300])
         if want >= 400:
-            assert response.get_json()["error"]["code"], probe.name
+            body = response.get_json()
+            assert (body[0]["code"] if isinstance(body, list) else body["error"]["code"]), probe.name
             if function == "act_on_report":  # a refused move changes nothing
                 assert deps.reports.docs["r1"]["status"] == "routed" and deps.publish.messages == []
         elif response.is_json and function != "get_report":
@@ -150,6 +175,28 @@ def test_the_reporter_sees_their_report_without_who_reported_or_internal_errors(
     text = json.dumps(response.get_json())
     assert response.status_code == 200
     for secret in ("reporter_ref", "reporter_uid", "incoming/", "op1", "errors", "internal detail"):
+        assert secret not in text, secret
+
+
+@pytest.mark.parametrize(("api_key", "want"), [(OPEN311_KEY, 201), (None, 403), ("o311_unknown", 403),
+                                              ("revoked", 403)])
+def test_open311_posts_are_allowed_by_a_live_api_key_only(monkeypatch, api_key, want):
+    deps = _world()
+    if api_key == "revoked":
+        deps.open311_keys.records[key_hash(OPEN311_KEY)]["revoked"] = True
+        api_key = OPEN311_KEY
+    monkeypatch.setattr(bootstrap, "get_deps", lambda: deps)
+    form = {**OPEN311_POST, **({"api_key": api_key} if api_key else {})}
+    response = function_client("open311").post("/requests.json", data=form)
+    assert response.status_code == want
+    assert len(deps.reports.docs) == (3 if want == 201 else 2)
+
+
+def test_the_open311_view_of_a_report_names_no_reporter_staff_or_photo_path(monkeypatch):
+    response, _ = _call(monkeypatch, "open311", PROBES["open311"][1], "anonymous")
+    text = json.dumps(response.get_json())
+    for secret in ("reporter_ref", "reporter_uid", "incoming/", "derived/", "op1", "siti", "errors",
+                   "internal detail", "dinas-pu:"):
         assert secret not in text, secret
 
 

@@ -10,7 +10,14 @@ import pytest
 from keluhan import bootstrap
 from keluhan.adapters.auth import Unauthenticated, actor_from_claims
 from keluhan.settings import REPO_ROOT, Settings
-from tests.support.fakes import FakeHolds, FakePhotoStore, FakePublisher, FakeReports, FakeStats
+from tests.support.fakes import (
+    FakeHolds,
+    FakeOpen311Keys,
+    FakePhotoStore,
+    FakePublisher,
+    FakeReports,
+    FakeStats,
+)
 
 
 class FakeDeadLetters:
@@ -69,6 +76,7 @@ def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
         authenticate=fake_authenticate,
         holds=FakeHolds(),
         stats=FakeStats(),
+        open311_keys=FakeOpen311Keys(),
     )
     deps.__dict__["photos"] = FakePhotoStore()  # fills the cached_property
     return deps

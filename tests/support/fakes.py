@@ -69,6 +69,11 @@ class FakeReports:
     def all(self):
         return (copy.deepcopy(d) for d in list(self.docs.values()))
 
+    def received_between(self, *, start, end, categories, limit):
+        found = [d for d in self.docs.values() if start <= d["received_at"] < end
+                 and (not categories or d["category"] in categories)]
+        return copy.deepcopy(sorted(found, key=lambda d: d["received_at"], reverse=True)[:limit])
+
     def mutate(self, report_id, mutation):
         with self._lock:
             doc = self.docs.get(report_id)
@@ -122,6 +127,29 @@ class FakeStats:
     def overwrite(self, totals, states):
         self.totals = copy.deepcopy(totals)
         self.states = {r: FakeStatsState(seq, c, 1) for r, (seq, c) in states.items()}
+
+
+class FakeOpen311Keys:
+    def __init__(self):
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def get(self, digest):
+        found = self.records.get(digest)
+        return copy.deepcopy(found) if found else None
+
+    def add(self, digest, record):
+        if digest in self.records:
+            raise KeyError(digest)
+        self.records[digest] = copy.deepcopy(record)
+
+    def list(self):
+        return [{**copy.deepcopy(r), "digest": d} for d, r in self.records.items()]
+
+    def revoke(self, digest, at):
+        if digest not in self.records:
+            return False
+        self.records[digest] |= {"revoked": True, "revoked_at": at}
+        return True
 
 
 @dataclass
@@ -183,6 +211,11 @@ class FakePhotoStore:
 
     def write(self, object_name, data, *, content_type):
         self.objects[object_name] = data
+
+    def stat(self, object_name):
+        from keluhan.ports import ObjectStat
+
+        return ObjectStat(1, "image/jpeg") if object_name in self.objects else None
 
 
 class FakeClock:

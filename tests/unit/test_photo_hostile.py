@@ -60,7 +60,7 @@ def test_decode_beyond_the_cpu_budget_is_stopped_and_rejected():
     start = time.perf_counter()
     result = verify(bomb, policy=policy)
     assert (result.verdict, codes(result)) == ("rejected", ["too_slow"])
-    assert time.perf_counter() - start < 3
+    assert time.perf_counter() - start < 8  # well before the decode's 10 s, even on a busy 2-core machine
 
 
 def test_child_that_spins_is_killed_by_the_kernel_after_its_cpu_seconds():
@@ -71,14 +71,14 @@ def test_child_that_spins_is_killed_by_the_kernel_after_its_cpu_seconds():
     start = time.perf_counter()
     with pytest.raises(OverBudget):
         run_in_child(spin, cpu_s=1, wall_s=10)
-    assert time.perf_counter() - start < 2.5
+    assert time.perf_counter() - start < 8  # the CPU limit, not the 10 s wall deadline, stopped it
 
 
 def test_child_that_waits_is_killed_at_the_wall_clock_deadline():
     start = time.perf_counter()
     with pytest.raises(OverBudget):
         run_in_child(lambda: time.sleep(30) or b"", cpu_s=5, wall_s=0.3)
-    assert time.perf_counter() - start < 1.5
+    assert time.perf_counter() - start < 10  # not the 30 s sleep
 
 
 def test_crash_in_the_child_leaves_the_caller_running():

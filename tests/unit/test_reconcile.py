@@ -257,3 +257,92 @@ def test_new_report_ids_are_never_refused_by_the_pipeline():
     from keluhan.domain.report import valid_report_id
 
     assert all(valid_report_id(new_report_id()) for _ in range(20_000))
+
+
+def _citizen_report(world: World, client_id: str = "client-0100") -> str:
+    """A citizen's report, waiting for its photo."""
+    cmd = SubmitReport(client_id=client_id, category="jalan_rusak", description="Lubang", lat=-5.16, lon=119.40,
+                       accuracy_m=5, street=ROADS["kota"])
+    policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=1000)
+    report = submit_report(cmd, actor=Actor(Role.WARGA, "siti"), reports=world.reports, publish=world.publish,
+                           photos=FakePhotoStore(), clock=world.clock, new_id=lambda: next(world.ids),
+                           policy=policy).report
+    assert report["status"] == "awaiting_photo"
+    return report["report_id"]
+
+
+def _upload_tick(world: World, photos: FakePhotoStore, policy: ReconcilePolicy = POLICY) -> dict[str, int]:
+    return sweep(reports=world.reports, publish=world.publish, clock=world.clock, dead_letters=world.dead_letters,
+                 reconciler=policy, photos=photos, bucket="demo-keluhan-photos")
+
+
+def test_an_upload_whose_notification_was_lost_is_notified_again_as_cloud_storage_would(world):
+    from keluhan.usecases.photo import object_from_notification
+
+    report_id = _citizen_report(world)
+    photos = FakePhotoStore()
+    world.take()
+    world.clock.advance(minutes=30)
+    assert _upload_tick(world, photos)["republished"] == 0  # nothing uploaded: the citizen may still send it
+    assert "stalled" not in world.reports.get(report_id)
+    photos.objects[f"incoming/{report_id}/photo"] = b"jpeg"  # uploaded; the notification never came
+    assert _upload_tick(world, photos)["republished"] == 1
+    (topic, data, attributes), = [m for m in world.publish.messages if m[0] == "photo-uploaded"]
+    stored = object_from_notification(attributes, __import__("json").dumps(data).encode())
+    assert (stored.bucket, stored.name, stored.generation) == ("demo-keluhan-photos", f"incoming/{report_id}/photo", 1)
+    assert _upload_tick(world, photos)["republished"] == 0  # at most once per threshold
+
+
+def test_an_upload_already_verified_is_not_notified_again(world):
+    report_id = _citizen_report(world)
+    photos = FakePhotoStore(objects={f"incoming/{report_id}/photo": b"jpeg"})
+    world.reports.mutate(report_id, lambda doc: {"photo": {**doc["photo"],
+                                                           "event": f"demo-keluhan-photos/incoming/{report_id}/photo#1"}})
+    world.clock.advance(minutes=30)
+    assert _upload_tick(world, photos)["republished"] == 0
+
+
+def test_a_proof_photo_whose_notification_was_lost_is_notified_again(world):
+    report_id = world.submit("client-0001")
+    world.reports.mutate(report_id, lambda doc: {"status": "resolving", "resolution": {
+        "attempt": 2, "object": f"resolution/{report_id}/2", "verdict": None}})
+    world.take()
+    photos = FakePhotoStore(objects={f"resolution/{report_id}/1": b"old proof"})
+    world.clock.advance(minutes=3)
+    assert _upload_tick(world, photos)["republished"] == 0  # the awaited attempt is 2
+    photos.objects[f"resolution/{report_id}/2"] = b"proof"
+    assert _upload_tick(world, photos)["republished"] == 1
+    assert [a["objectId"] for t, _, a in world.publish.messages if t == "photo-uploaded"] == [
+        f"resolution/{report_id}/2"]
+
+
+def test_an_upload_notified_again_in_vain_ends_in_dead_letters_replayable(world):
+    import base64
+    import json
+
+    report_id = _citizen_report(world)
+    photos = FakePhotoStore(objects={f"incoming/{report_id}/photo": b"jpeg"})
+    for _ in range(POLICY.max_republish):
+        world.clock.advance(minutes=2, seconds=1)
+        assert _upload_tick(world, photos)["republished"] == 1
+    world.clock.advance(minutes=2, seconds=1)
+    assert _upload_tick(world, photos)["stalled_dead_lettered"] == 1
+    record = world.dead_letters.records[f"reconcile-{report_id}-awaiting_photo"]
+    assert record["topic"] == "photo-uploaded" and record["stage"] == "verify_photo"
+    assert record["attributes"]["objectId"] == f"incoming/{report_id}/photo"
+    assert json.loads(base64.b64decode(record["data"]))["name"] == f"incoming/{report_id}/photo"
+
+
+def test_upload_lookups_are_bounded_per_tick(world):
+    for i in range(5):
+        _citizen_report(world, f"client-{200 + i}")
+    calls = []
+
+    class Counting(FakePhotoStore):
+        def stat(self, object_name):
+            calls.append(object_name)
+            return super().stat(object_name)
+
+    world.clock.advance(minutes=30)
+    _upload_tick(world, Counting(), ReconcilePolicy(lookups=3, page=2))
+    assert len(calls) == 3

@@ -403,6 +403,7 @@ PHOTO_CALLS = {
     "download_url": (topology.PhotoAccess(topology.DERIVED_PREFIX, "read"), True),  # signed GET
     "read": (topology.PhotoAccess(topology.INCOMING_PREFIX, "read"), False),
     "write": (topology.PhotoAccess(topology.DERIVED_PREFIX, "write"), False),
+    "stat": (topology.PhotoAccess(topology.INCOMING_PREFIX, "read"), False),  # the reconciler's lookup
 }
 PHOTO_CALL = re.compile(r"\bphotos\.(\w+)\(")
 # The permissions of the predefined roles (cloud.google.com/storage/docs/access-control/iam-roles,
@@ -425,34 +426,37 @@ MODE_NEEDS = {"read": {"storage.objects.get"}, "create": {"storage.objects.creat
 PROOF_CALLS = {
     "upload_url": ("request_proof", topology.PhotoAccess(topology.RESOLUTION_PREFIX, "create")),
     "read": ("def verify_proof", topology.PhotoAccess(topology.RESOLUTION_PREFIX, "read")),
+    "stat": ("def _proof", topology.PhotoAccess(topology.RESOLUTION_PREFIX, "read")),
 }
+
+
+def _photo_modules(function: str) -> list[str]:
+    """The adapter's source and that of every module the photo store is passed on to, transitively."""
+    seen: list[str] = []
+    queue = [(REPO_ROOT / "functions" / function / "main.py").read_text()]
+    while queue:
+        source = queue.pop()
+        if source in seen:
+            continue
+        seen.append(source)
+        tree = ast.parse(source)
+        imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) for alias in node.names}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in imported
+                    and any(k.arg == "photos" for k in node.keywords)):
+                queue.append(inspect.getsource(importlib.import_module(imported[node.func.id])))
+    return seen
 
 
 def photo_sources(function: str) -> str:
     """The adapter's source and that of every use case it passes the photo store to."""
-    main = (REPO_ROOT / "functions" / function / "main.py").read_text()
-    sources = [main]
-    tree = ast.parse(main)
-    imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
-                if isinstance(node, ast.ImportFrom) for alias in node.names}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and any(k.arg == "photos" for k in node.keywords):
-            sources.append(inspect.getsource(importlib.import_module(imported[node.func.id])))
-    return "\n".join(sources)
+    return "\n".join(_photo_modules(function))
 
 
 def photo_calls(function: str) -> set[str]:
     """The photo-store methods a function calls: in its adapter, or in a use case it passes them to."""
-    main = (REPO_ROOT / "functions" / function / "main.py").read_text()
-    calls = set(PHOTO_CALL.findall(main))
-    tree = ast.parse(main)
-    imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
-                if isinstance(node, ast.ImportFrom) for alias in node.names}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and any(k.arg == "photos" for k in node.keywords):
-            module = importlib.import_module(imported[node.func.id])
-            calls |= set(PHOTO_CALL.findall(inspect.getsource(module)))
-    return calls
+    return {call for source in _photo_modules(function) for call in PHOTO_CALL.findall(source)}
 
 
 def needs_from_code(function: str) -> tuple[set[topology.PhotoAccess], bool]:

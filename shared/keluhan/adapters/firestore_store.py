@@ -28,6 +28,7 @@ HOLDS = "holds"
 STATS = "stats"
 STATS_REPORTS = "stats_reports"
 QUOTAS = "quotas"
+OPEN311_KEYS = "open311_keys"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50
@@ -153,6 +154,17 @@ class FirestoreReports:
     def all(self) -> Any:
         """Every report, streamed (for `stats rebuild`)."""
         return (_fields(d) for d in self._db.collection(REPORTS).stream())
+
+    def received_between(self, *, start: datetime, end: datetime, categories: Sequence[str],
+                         limit: int) -> list[dict[str, Any]]:
+        # Index: category, received_at (descending); without categories the single-field index.
+        query: Any = self._db.collection(REPORTS)
+        if categories:
+            query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
+        query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
+                 .where(filter=firestore.FieldFilter("received_at", "<", end))
+                 .order_by("received_at", direction=firestore.Query.DESCENDING).limit(limit))
+        return [_fields(d) for d in query.stream()]
 
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         ref = self._db.collection(REPORTS).document(report_id)
@@ -349,3 +361,27 @@ class FirestoreRulesDoc:
 
     def store(self, rules: dict[str, Any]) -> None:
         self._db.collection(ROUTING_RULES).document("current").set(rules)
+
+
+class FirestoreOpen311Keys:
+    """open311_keys/{sha256(key)}: the channel and name a GeoReport api key stands for."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def get(self, digest: str) -> dict[str, Any] | None:
+        snap = self._db.collection(OPEN311_KEYS).document(digest).get()
+        return snap.to_dict() if snap.exists else None
+
+    def add(self, digest: str, record: dict[str, Any]) -> None:
+        self._db.collection(OPEN311_KEYS).document(digest).create(record)
+
+    def list(self) -> list[dict[str, Any]]:
+        return [{**_fields(d), "digest": d.id} for d in self._db.collection(OPEN311_KEYS).stream()]
+
+    def revoke(self, digest: str, at: datetime) -> bool:
+        try:
+            self._db.collection(OPEN311_KEYS).document(digest).update({"revoked": True, "revoked_at": at})
+        except gexc.NotFound:
+            return False
+        return True

@@ -7,7 +7,7 @@ from typing import Any
 
 from google.cloud import storage
 
-from keluhan.ports import PhotoTooLarge
+from keluhan.ports import ObjectStat, PhotoTooLarge
 
 
 class GcsPhotoStore:
@@ -70,3 +70,7 @@ class GcsPhotoStore:
         blob = self._bucket.blob(object_name)
         blob.cache_control = "private, max-age=3600"
         blob.upload_from_string(data, content_type=content_type)
+
+    def stat(self, object_name: str) -> ObjectStat | None:
+        blob = self._bucket.get_blob(object_name)
+        return None if blob is None else ObjectStat(int(blob.generation), blob.content_type)

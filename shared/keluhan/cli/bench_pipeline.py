@@ -390,6 +390,7 @@ def _figures(client, items, poison_ids, *, started, submitted_s, floor, faults, 
         "kills": dict(log.kills), "pubsub_restarts": log.pubsub_restarts, "fault_errors": log.errors,
         "pushes_via_proxy": pushes[0], "extra_deliveries": pushes[1],
         "floor_reports_per_s": floor["reports_per_s"], "floor_p50_ms": floor["p50_ms"],
+        "ratio_to_floor": round(len(final) / max(last - started, 1e-9) / max(floor["reports_per_s"], 1e-9), 3),
     }
 
 
@@ -408,7 +409,7 @@ def _print(r: dict[str, Any]) -> None:
     print(f"  submit→final p50 {r['p50_s']} s, p95 {r['p95_s']} s; sustained {r['reports_per_s']} reports/s "
           f"(all submitted in {r['submit_s']} s, {r['submit_attempts']} attempts)")
     print(f"  floor (the writes and publishes alone): {r['floor_reports_per_s']} reports/s, "
-          f"p50 {r['floor_p50_ms']} ms per report")
+          f"p50 {r['floor_p50_ms']} ms per report; sustained / floor = {r['ratio_to_floor']}")
     print(f"  statuses {r['statuses']}; reconciler re-published {r['reconciler_republished']}×")
     print(f"  dead letters of these reports {r['dead_letters_of_these_reports']}; poison "
           f"{r['poison_dead_lettered_with_reason']}/{r['poison']} in dead_letters with a reason")

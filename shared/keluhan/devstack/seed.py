@@ -16,12 +16,34 @@ DEMO_USERS: tuple[tuple[str, dict[str, str]], ...] = (
     ("cc112@callcenter.makassar.test", {"role": "channel", "channel": "call_center_112"}),
 )
 
+# The local stack's Open311 api key (Call Center 112): public on purpose, it only opens the emulators.
+DEMO_OPEN311_KEY = "o311_demo-makassar-local"
+DEMO_OPEN311_CHANNEL = "call_center_112"
+
 
 def seed(config: StackConfig, state_dir: Path) -> None:
-    """Write the local URL-signing key, load the routing rules fixture, create the test users."""
+    """Write the local URL-signing key, load the routing rules fixture, create the test users and
+    the demo Open311 api key."""
     write_signing_key(state_dir / "signing-key.json", config.project)
     load_rules_into_firestore(config)
     seed_users(config)
+    seed_open311_key(config)
+
+
+def seed_open311_key(config: StackConfig) -> None:
+    from datetime import UTC, datetime
+
+    from google.cloud import firestore
+
+    from keluhan.adapters.firestore_store import FirestoreOpen311Keys
+    from keluhan.domain.open311 import key_hash
+    from keluhan.usecases.open311 import issue_key
+
+    os.environ.setdefault("FIRESTORE_EMULATOR_HOST", config.firestore.hostport)
+    keys = FirestoreOpen311Keys(firestore.Client(project=config.project))
+    if keys.get(key_hash(DEMO_OPEN311_KEY)) is None:  # a restarted stack keeps its Firestore data
+        issue_key(channel=DEMO_OPEN311_CHANNEL, name="demo (keluhan dev up)", keys=keys,
+                  now=datetime.now(UTC), new_key=lambda: DEMO_OPEN311_KEY)
 
 
 def seed_users(config: StackConfig) -> None:
@@ -38,6 +60,7 @@ def describe_users() -> list[str]:
         role = claims.get("role", "warga")
         scope = claims.get("skpd") or claims.get("channel")
         lines.append(f"  {role:<9} {email}" + (f"  ({scope})" if scope else ""))
+    lines.append(f"Open311 api_key ({DEMO_OPEN311_CHANNEL}): {DEMO_OPEN311_KEY}")
     return lines
 
 

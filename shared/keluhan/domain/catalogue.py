@@ -21,6 +21,9 @@ class Category(BaseModel):
     sla_working_days: float | None = Field(default=None, gt=0)
     sla_hours: float | None = Field(default=None, gt=0)
     photo_required: bool = True
+    # Public views (Open311) round the point to ~110 m: a report of this kind points at a home
+    # or a person (a house without water, a street vendor, an unlicensed building).
+    point_private: bool = False
 
     @property
     def label(self) -> str:
@@ -28,9 +31,9 @@ class Category(BaseModel):
 
 
 def _c(code: str, name: str, name_en: str, *, days: float | None = None, hours: float | None = None,
-       photo: bool = True) -> Category:
+       photo: bool = True, private: bool = False) -> Category:
     return Category(code=code, name=name, name_en=name_en, sla_working_days=days, sla_hours=hours,
-                    photo_required=photo)
+                    photo_required=photo, point_private=private)
 
 
 # Emergencies get clock hours and no photo requirement (nobody should stop to photograph a
@@ -47,17 +50,17 @@ CATEGORIES: Mapping[str, Category] = MappingProxyType(
             _c("lampu_jalan", "Lampu jalan mati", "Street light out", days=3),
             _c("lampu_lalu_lintas", "Lampu lalu lintas rusak", "Traffic light fault", days=1),
             _c("rambu_lalu_lintas", "Rambu lalu lintas rusak", "Damaged traffic sign", days=3),
-            _c("parkir_liar", "Parkir liar", "Illegal parking", days=1),
-            _c("pkl", "Pedagang kaki lima liar", "Unlicensed street vendors", days=3),
-            _c("bangunan_liar", "Bangunan liar", "Unlicensed building", days=14),
+            _c("parkir_liar", "Parkir liar", "Illegal parking", days=1, private=True),
+            _c("pkl", "Pedagang kaki lima liar", "Unlicensed street vendors", days=3, private=True),
+            _c("bangunan_liar", "Bangunan liar", "Unlicensed building", days=14, private=True),
             _c("reklame_liar", "Reklame liar", "Illegal billboard", days=7),
             _c("pohon_tumbang", "Pohon tumbang", "Fallen tree", days=1),
             _c("taman", "Taman kota rusak", "Damaged city park", days=7),
             _c("fasilitas_umum", "Fasilitas umum rusak", "Damaged public facility", days=7),
-            _c("air_bersih", "Air bersih tidak mengalir", "No clean water supply", days=1, photo=False),
-            _c("kebakaran", "Kebakaran", "Fire", hours=1, photo=False),
+            _c("air_bersih", "Air bersih tidak mengalir", "No clean water supply", days=1, photo=False, private=True),
+            _c("kebakaran", "Kebakaran", "Fire", hours=1, photo=False, private=True),
             _c("bencana", "Bencana alam", "Natural disaster", hours=2, photo=False),
-            _c("lainnya", "Lainnya", "Other", days=3, photo=False),
+            _c("lainnya", "Lainnya", "Other", days=3, photo=False, private=True),
         )
     }
 )

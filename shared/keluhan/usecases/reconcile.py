@@ -5,7 +5,9 @@ was never published (a crash between the Firestore write and the publish), one t
 or a broker that lost its state. The sweep tick therefore looks for reports sitting in a
 pipeline status longer than that stage's threshold and publishes the stage's event again.
 Every stage is idempotent per (report, stage), so a re-publish for a report that was merely
-slow changes nothing twice. Each re-publish is counted on the report (`stalled`); a report
+slow changes nothing twice. A report waiting for a photo (the citizen's original, or an SKPD's
+proof of a fix) is stuck only once the object is in the bucket but its upload notification never
+arrived: the reconciler then sends the notification Cloud Storage would have sent. Each re-publish is counted on the report (`stalled`); a report
 that still has not moved after `max_republish` tries ends in `dead_letters` with a reason and
 an error on the report, and is left alone until an operator replays it.
 """
@@ -20,9 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from keluhan import topology
-from keluhan.domain.report import Event, Status
-from keluhan.ports import Clock, Publisher, Reports
-from keluhan.usecases.events import publish_event
+from keluhan.domain.report import Event, Status, photo_object_name
+from keluhan.ports import Clock, ObjectStat, PhotoStore, Publisher, Reports
+from keluhan.usecases.events import EVENT_TOPICS
 from keluhan.usecases.forwarding import mark_delivery_failed
 from keluhan.usecases.pipeline import routed_event
 
@@ -33,10 +35,12 @@ class Stall:
 
     status: Status
     clock_field: str  # when the report entered this stage (a dotted path)
-    event: Callable[[dict[str, Any]], Event]
+    event: Callable[[dict[str, Any]], Event] | None
     topic: str
     where: dict[str, str] = field(default_factory=dict)  # further equality filters
     forwarding: bool = False
+    # Waits for an upload: (the object, the report field holding the upload it last verified).
+    upload: Callable[[dict[str, Any]], tuple[str | None, str | None]] | None = None
 
     @property
     def name(self) -> str:
@@ -56,7 +60,18 @@ def _located(report: dict[str, Any]) -> Event:
     return Event(name="ReportLocated", report_id=report["report_id"])
 
 
+def _original(report: dict[str, Any]) -> tuple[str | None, str | None]:
+    return photo_object_name(report["report_id"]), (report.get("photo") or {}).get("event")
+
+
+def _proof(report: dict[str, Any]) -> tuple[str | None, str | None]:
+    resolution = report.get("resolution") or {}
+    return resolution.get("object"), resolution.get("event")
+
+
 STALLS: tuple[Stall, ...] = (
+    Stall(Status.AWAITING_PHOTO, "status_changed_at", None, topology.PHOTO_UPLOADED, upload=_original),
+    Stall(Status.RESOLVING, "status_changed_at", None, topology.PHOTO_UPLOADED, upload=_proof),
     Stall(Status.RECEIVED, "status_changed_at", _accepted, topology.REPORT_ACCEPTED),
     Stall(Status.VERIFIED, "status_changed_at", _accepted, topology.REPORT_ACCEPTED),
     Stall(Status.LOCATED, "status_changed_at", _located, topology.REPORT_LOCATED),
@@ -76,39 +91,79 @@ class ReconcilePolicy:
     max_republish: int = 5
     limit: int = 200  # re-publishes (and dead letters) per tick, over all stages
     page: int = 100
+    lookups: int = 500  # bucket lookups per tick for reports waiting for an upload
 
     def after(self, stall: Stall) -> timedelta:
         return self.forwarding_after if stall.forwarding else self.pipeline_after
 
 
 def reconcile(*, reports: Reports, publish: Publisher, dead_letters, clock: Clock,
-              policy: ReconcilePolicy) -> dict[str, int]:
+              policy: ReconcilePolicy, photos: PhotoStore | None = None, bucket: str = "") -> dict[str, int]:
     """Re-publish the stage event of every report stuck past its threshold; counts.
 
     Bounded per tick by `policy.limit`; reports already re-published within the threshold, or
-    already given up on, are skipped without counting against it.
+    already given up on, are skipped without counting against it. Without `photos`, reports
+    waiting for an upload are not looked at.
     """
     now = clock()
     counts = {"republished": 0, "stalled_dead_lettered": 0}
-    budget = policy.limit
+    budget, lookups = policy.limit, policy.lookups
     for stall in STALLS:
+        if stall.upload is not None and photos is None:
+            continue
         after = policy.after(stall)
         for doc in _stuck(reports, stall, before=now - after, page=policy.page):
             if budget <= 0:
                 return counts
+            upload = None
+            if stall.upload is not None:
+                if lookups <= 0:
+                    break
+                lookups -= 1
+                upload = _unverified_upload(doc, stall, photos, bucket)
+                if upload is None:
+                    continue  # nothing uploaded yet, or its verdict is already on the report
             outcome = _count_stall(reports, doc["report_id"], stall, now=now, after=after,
                                    max_republish=policy.max_republish)
             if outcome is None:
                 continue
             report, gave_up = outcome
             budget -= 1
+            topic, data, attributes = _message(report, stall, upload, bucket)
             if gave_up:
-                _dead_letter(report, stall, dead_letters=dead_letters, reports=reports, clock=clock)
+                _dead_letter(report, stall, (topic, data, attributes), dead_letters=dead_letters,
+                             reports=reports, clock=clock)
                 counts["stalled_dead_lettered"] += 1
             else:
-                publish_event(publish, stall.event(report))
+                publish(topic, data, attributes)
                 counts["republished"] += 1
     return counts
+
+
+def _unverified_upload(doc: dict[str, Any], stall: Stall, photos, bucket: str) -> tuple[str, ObjectStat] | None:
+    """The awaited object, when it is in the bucket but no verdict on that generation is on the report."""
+    assert stall.upload is not None
+    name, verified = stall.upload(doc)
+    found = photos.stat(name) if name else None
+    if name is None or found is None or verified == f"{bucket}/{name}#{found.generation}":
+        return None
+    return name, found
+
+
+def _message(report: dict[str, Any], stall: Stall, upload: tuple[str, ObjectStat] | None,
+             bucket: str) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """What to publish: the stage event, or the upload notification Cloud Storage would have sent."""
+    if upload is not None:
+        name, found = upload
+        return stall.topic, {"bucket": bucket, "name": name, "generation": str(found.generation),
+                             "contentType": found.content_type}, {
+            "eventType": "OBJECT_FINALIZE", "bucketId": bucket, "objectId": name,
+            "objectGeneration": str(found.generation), "payloadFormat": "JSON_API_V1",
+            "report_id": report["report_id"]}
+    assert stall.event is not None
+    event = stall.event(report)
+    return EVENT_TOPICS[event.name], {"report_id": event.report_id, "event": event.name}, {
+        "event": event.name, "report_id": event.report_id, **event.attributes}
 
 
 def _stuck(reports: Reports, stall: Stall, *, before: datetime, page: int) -> Iterator[dict[str, Any]]:
@@ -155,18 +210,17 @@ def _count_stall(reports: Reports, report_id: str, stall: Stall, *, now: datetim
     return (report, gave_up) if report is not None and changed else None
 
 
-def _dead_letter(report: dict[str, Any], stall: Stall, *, dead_letters, reports: Reports,
-                 clock: Clock) -> None:
-    event = stall.event(report)
-    topic = stall.topic
+def _dead_letter(report: dict[str, Any], stall: Stall, message: tuple[str, dict[str, Any], dict[str, str]], *,
+                 dead_letters, reports: Reports, clock: Clock) -> None:
+    topic, data, attributes = message
     stalled = report["stalled"]
     reason = _reason(stall, stalled["since"], stalled["count"])
     dead_letters.add(f"reconcile-{report['report_id']}-{stall.status.value}", {
         "report_id": report["report_id"], "stage": stall.stage, "topic": topic, "reason": reason,
         "attempts": str(stalled["count"]), "at": clock(),
-        # What `keluhan dlq replay` publishes again: the stage event as the stage publishes it.
-        "data": base64.b64encode(json.dumps({"report_id": event.report_id, "event": event.name}).encode()).decode(),
-        "attributes": {"event": event.name, "report_id": event.report_id, **event.attributes},
+        # What `keluhan dlq replay` publishes again: the message as the stage would have received it.
+        "data": base64.b64encode(json.dumps(data).encode()).decode(),
+        "attributes": attributes,
         "replayed_at": None, "replays": 0, "reconciler": True,
     })
     if stall.forwarding:

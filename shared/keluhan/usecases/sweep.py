@@ -7,7 +7,7 @@ from typing import Any
 
 from keluhan.domain.report import OPEN, Report
 from keluhan.domain.sla import SlaPolicy
-from keluhan.ports import Clock, Publisher, Reports
+from keluhan.ports import Clock, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
@@ -15,12 +15,14 @@ from keluhan.usecases.submission import expire_if_due
 
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
           sla: SlaPolicy | None = None, dead_letters=None,
-          reconciler: ReconcilePolicy | None = None) -> dict[str, int]:
+          reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
+          bucket: str = "") -> dict[str, int]:
     """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
     overdue ones; counts.
 
     With a reconciler policy (and the dead letters it writes to), also re-publish the stage
-    event of every report stuck in the pipeline (`keluhan.usecases.reconcile`).
+    event of every report stuck in the pipeline (`keluhan.usecases.reconcile`); with the photo
+    bucket too, of every upload whose notification was lost.
     """
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0}
@@ -37,7 +39,7 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
                 counts["escalated"] += _apply(reports, publish, doc, lambda r: r.escalate(now=now, sla=sla))
     if reconciler is not None and dead_letters is not None:
         counts |= reconcile(reports=reports, publish=publish, dead_letters=dead_letters, clock=clock,
-                            policy=reconciler)
+                            policy=reconciler, photos=photos, bucket=bucket)
     return counts
 
 

@@ -8,6 +8,11 @@ output "get_report_url" {
   value       = module.keluhan.get_report_url
 }
 
+output "open311_url" {
+  description = "The Open311 GeoReport v2 endpoint (services.json, requests.json, …) for intake channels and the public."
+  value       = module.keluhan.open311_url
+}
+
 output "function_urls" {
   description = "HTTPS URL of every function, by folder name."
   value       = module.keluhan.function_urls

@@ -13,6 +13,11 @@ output "get_report_url" {
   value       = module.function["get_report"].url
 }
 
+output "open311_url" {
+  description = "The Open311 GeoReport v2 endpoint (services.json, requests.json, …) for intake channels and the public."
+  value       = module.function["open311"].url
+}
+
 output "photo_bucket" {
   description = "Name of the private photo bucket."
   value       = module.storage.photo_bucket

@@ -32,6 +32,15 @@ locals {
       photo_access = { "resolution/" = "create" } # signed PUT URLs for proof photos
       signs_urls   = true
     }
+    open311 = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-accepted", "report-status-changed"]
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
+      signs_urls   = true
+    }
     war_room = {
       trigger      = "http"
       topics       = []
@@ -114,7 +123,7 @@ locals {
     sweep_reports = {
       trigger               = "pubsub"
       topics                = ["sweep-tick"]
-      publishes             = ["report-status-changed"]
+      publishes             = ["photo-uploaded", "report-accepted", "report-located", "report-routed", "report-status-changed"]
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
@@ -122,7 +131,7 @@ locals {
       max_delivery_attempts = 0
       dead_letter           = false # a missed tick is caught up by the next one
       memory                = "256Mi"
-      photo_access          = {}
+      photo_access          = { "incoming/" = "read", "resolution/" = "read" } # the reconciler looks for uploads whose notification was lost
       signs_urls            = false
     }
     record_dead_letter = {

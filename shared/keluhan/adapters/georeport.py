@@ -1,0 +1,95 @@
+"""GeoReport v2 over HTTP: the routes, JSON or XML answers, errors as `[{code, description}]`."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from keluhan.domain.open311 import to_xml, to_xml_object
+from keluhan.http import MESSAGES, discard, read_capped
+
+# `services.json`, `services/{code}.json`, `requests.json`, `requests/{id}.json`,
+# `tokens/{token}.json`, each also `.xml`; under whatever prefix the function is served at.
+ROUTE = re.compile(r"(?:^|/)(services|requests|tokens)(?:/([A-Za-z0-9_-]{1,64}))?\.(json|xml)$")
+# XML names of list answers: (root, item).
+XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),
+             "tokens": ("service_requests", "request"), "errors": ("errors", "error")}
+
+
+@dataclass(frozen=True)
+class Route:
+    resource: str  # services, requests or tokens
+    key: str | None  # the code, id or token after the resource, if any
+    format: str  # json or xml
+
+
+def route(path: str) -> Route | None:
+    match = ROUTE.search(path)
+    return Route(match[1], match[2], match[3]) if match else None
+
+
+def answer(body: Any, status: int, *, fmt: str, resource: str, headers: dict[str, str] | None = None):
+    """A list (or the service definition object) as JSON or GeoReport's XML."""
+    if fmt == "xml":
+        if isinstance(body, dict):  # the service definition
+            text = to_xml_object("service_definition", body)
+        else:
+            root, item = XML_NAMES[resource]
+            text = to_xml(root, item, body)
+        return text, status, {"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+    return (json.dumps(body, ensure_ascii=False), status,
+            {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def error(status: int, description: str, *, fmt: str = "json", headers: dict[str, str] | None = None):
+    """GeoReport's error answer: `[{"code": status, "description": …}]` with that HTTP status."""
+    return answer([{"code": status, "description": description}], status, fmt=fmt, resource="errors",
+                  headers=headers)
+
+
+def validation_error(exc: ValidationError, *, fmt: str):
+    """400 naming every bad field, in Indonesian with English."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        text = MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
+        lines.append(f"{field}: {text}")
+    return answer([{"code": 400, "description": line} for line in lines], 400, fmt=fmt, resource="errors")
+
+
+class BadBody(Exception):
+    """A body that is not a form or JSON object, or too large; the message names why."""
+
+
+def read_fields(request, *, max_bytes: int) -> dict[str, Any]:
+    """The POSTed fields: `application/x-www-form-urlencoded` (GeoReport's form) or a JSON object.
+
+    Raises BadBody. A repeated form field keeps its first value.
+    """
+    ctype = (request.mimetype or "").lower()
+    if ctype not in ("application/x-www-form-urlencoded", "application/json"):
+        raise BadBody("Content-Type harus application/x-www-form-urlencoded atau application/json / "
+                      "Content-Type must be application/x-www-form-urlencoded or application/json")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BadBody(f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
+                      f"(max {max_bytes} bytes)")
+    raw = read_capped(request.stream, max_bytes + 1)
+    if len(raw) > max_bytes:
+        discard(request.stream)  # a chunked body: what is left is dropped, not buffered
+        raise BadBody(f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
+                      f"(max {max_bytes} bytes)")
+    try:
+        if ctype == "application/json":
+            body = json.loads(raw)
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+            return body
+        text = raw.decode("utf-8")
+        return {k: v[0] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadBody("Isi tidak bisa dibaca / The body cannot be parsed") from exc

@@ -1,0 +1,81 @@
+"""Open311 GeoReport v2 over the pipeline: who an api key is, and the public reads of requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from keluhan.domain.open311 import RequestQuery, key_hash, key_identity, request_view
+from keluhan.domain.report import valid_report_id
+from keluhan.domain.workflow import Actor, Role
+from keluhan.ports import Open311Keys, Reports
+
+# A listing pages through at most this many newest reports of its window (and categories).
+SCAN_LIMIT = 2000
+
+
+class BadApiKey(Exception):
+    """No api_key, an unknown one, or a revoked one (403)."""
+
+
+def key_actor(api_key: str | None, *, keys: Open311Keys) -> Actor:
+    """The channel service identity an api key stands for; raises BadApiKey."""
+    if not api_key or len(api_key) > 200:
+        raise BadApiKey("missing")
+    digest = key_hash(api_key)
+    record = keys.get(digest)
+    if record is None or record.get("revoked") or not record.get("channel"):
+        raise BadApiKey("unknown or revoked")
+    return Actor(Role.CHANNEL, key_identity(digest), channel=record["channel"])
+
+
+def find_requests(query: RequestQuery, *, reports: Reports, now: datetime) -> list[dict[str, Any]]:
+    """`GET requests.json`: by ids (any status, in the order asked), else the window's page."""
+    if query.service_request_id:
+        found = (reports.get(i) for i in dict.fromkeys(query.service_request_id) if valid_report_id(i))
+        return [request_view(r) for r in found if r is not None]
+    start, end = query.window(now)
+    statuses = {s.value for s in query.statuses()}
+    listed = [r for r in reports.received_between(start=start, end=end, categories=query.service_code,
+                                                  limit=SCAN_LIMIT)
+              if r["status"] in statuses]
+    first = (query.page - 1) * query.page_size
+    return [request_view(r) for r in listed[first:first + query.page_size]]
+
+
+def get_request(report_id: str, *, reports: Reports) -> dict[str, Any] | None:
+    """`GET requests/{id}.json`: the public view of one report, or None."""
+    if not valid_report_id(report_id):
+        return None
+    report = reports.get(report_id)
+    return request_view(report) if report else None
+
+
+# --- api keys ---------------------------------------------------------------------------------
+KEY_PREFIX_SHOWN = 9  # "o311_" and four characters: enough to tell keys apart in a listing
+
+
+class KeyNotFound(Exception):
+    """No key, or more than one, matches what was given."""
+
+
+def issue_key(*, channel: str, name: str, keys: Open311Keys, now: datetime, new_key) -> str:
+    """A new api key for a channel; only its hash is stored, so it is shown once."""
+    api_key = new_key()
+    keys.add(key_hash(api_key), {"channel": channel, "name": name, "created_at": now, "revoked": False,
+                                 "key_prefix": api_key[:KEY_PREFIX_SHOWN]})
+    return api_key
+
+
+def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> dict[str, Any]:
+    """Revoke the key given whole, or the one key whose shown prefix or digest starts so."""
+    if keys.get(key_hash(key_or_prefix)) is not None:
+        digest = key_hash(key_or_prefix)
+    else:
+        matches = [r["digest"] for r in keys.list() if len(key_or_prefix) >= 6 and (
+            r["digest"].startswith(key_or_prefix) or str(r.get("key_prefix", "")).startswith(key_or_prefix))]
+        if len(matches) != 1:
+            raise KeyNotFound(f"{len(matches)} keys match")
+        digest = matches[0]
+    keys.revoke(digest, now)
+    return {**(keys.get(digest) or {}), "digest": digest}

@@ -1,0 +1,83 @@
+"""Open311 GeoReport v2 on the emulator stack, driven by civicbot's GeoReport client (a library
+nobody here wrote): list the services, post a request with an api key, read it back."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from civicbot import Endpoint, HttpError, Open311Client
+
+from keluhan.cli import main as keluhan
+from keluhan.devstack.config import EMULATORS_JSON
+from keluhan.devstack.seed import DEMO_OPEN311_KEY
+from tests.support.georeport import assert_valid
+from tests.support.places import kelurahan_point
+
+
+@pytest.fixture(scope="module")
+def georeport(client) -> Open311Client:
+    endpoint = Endpoint(id="keluhan-makassar", name="Keluhan Kota Makassar",
+                        base_url=client.function_url("open311").rstrip("/"), write=True)
+    return Open311Client(endpoint)
+
+
+def _post(georeport: Open311Client, api_key: str, **fields):
+    lat, lon, _ = kelurahan_point("Bontorannu")
+    prepared = georeport.create_request(
+        fields.pop("service_code", "jalan_rusak"), lat=lat, lng=lon, api_key=api_key, dry_run=False,
+        confirm="SEND", validate_remote=True,
+        description=fields.pop("description", f"Lubang besar, penelepon 112 ({uuid.uuid4().hex[:6]})"), **fields)
+    return prepared.response
+
+
+def test_a_third_party_client_lists_services_posts_a_request_and_reads_it_back(client, georeport):
+    services = georeport.list_services()
+    assert_valid("services.json", services)
+    assert {"jalan_rusak", "banjir", "sampah"} <= {s["service_code"] for s in services}
+
+    [answer] = _post(georeport, DEMO_OPEN311_KEY)  # the key `keluhan dev up` seeds, Call Center 112
+    report_id = answer["service_request_id"]
+    assert "upload" not in answer  # Call Center 112 has no camera
+    stored = client.wait_report(report_id)
+    assert stored["channel"] == "call_center_112" and stored["status"] == "routed"
+
+    request = georeport.get_request(report_id)
+    assert_valid("request.json", request)
+    assert request["status"] == "open" and request["service_code"] == "jalan_rusak"
+    assert request["agency_responsible"] and "Kel. Bontorannu" in request["address"]
+    assert request["expected_datetime"] is not None
+    assert "reporter_ref" not in request and DEMO_OPEN311_KEY not in str(request)
+
+    assert georeport.get_token(answer["token"]) == [{"service_request_id": report_id, "token": report_id}]
+    listed = georeport.list_requests(service_request_ids=[report_id])
+    assert_valid("requests.json", listed)
+    assert [r["service_request_id"] for r in listed] == [report_id]
+    recent = georeport.list_requests(service_code="jalan_rusak", status="open", page_size=200)
+    assert report_id in {r["service_request_id"] for r in recent}  # the Firestore query, with its index
+
+
+def test_a_key_issued_by_the_cli_posts_until_it_is_revoked(georeport, capsys):
+    config = ["--config", str(EMULATORS_JSON)]
+    assert keluhan(["open311", "key", "issue", "--channel", "sodarata", "--name", "e2e", *config]) == 0
+    api_key = capsys.readouterr().out.strip()
+    [answer] = _post(georeport, api_key, service_code="sampah", description="Sampah menumpuk di pasar")
+    assert answer["upload"]["method"] == "PUT"  # Sodarata' has a camera: the photo goes to the signed URL
+
+    assert keluhan(["open311", "key", "list", *config]) == 0
+    listing = capsys.readouterr().out
+    assert api_key[:9] in listing and api_key not in listing
+    assert keluhan(["open311", "key", "revoke", api_key, *config]) == 0
+    with pytest.raises(HttpError) as refused:
+        _post(georeport, api_key, service_code="sampah", description="Sampah lagi")
+    assert refused.value.status == 403
+    assert '"code": 403' in refused.value.body
+
+
+def test_errors_come_in_the_georeport_format(georeport):
+    with pytest.raises(HttpError) as unknown:
+        georeport.get_request("tidak-ada-laporan")
+    assert unknown.value.status == 404 and '"code": 404' in unknown.value.body
+    with pytest.raises(HttpError) as bad_key:
+        _post(georeport, "o311_bukan-kunci")
+    assert bad_key.value.status == 403
