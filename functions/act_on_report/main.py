@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from keluhan import bootstrap, http
 from keluhan.bootstrap import utc_now
 from keluhan.domain.report import ActOnReport, InvalidMove, NotPermitted, StaleOrIllegal
-from keluhan.domain.views import reporter_view, staff_view
+from keluhan.domain.views import ActOnReportAnswer, ReporterView, StaffView, reporter_view, staff_view
 from keluhan.ports import Contention
 from keluhan.usecases.handling import ReportMissing
 from keluhan.usecases.handling import act_on_report as act
@@ -46,5 +46,6 @@ def act_on_report(request):
     except Exception:  # the move was not made; the same request later completes
         logging.exception("act_on_report failed", extra={"stage": "act_on_report"})
         return http.unavailable()
-    view = staff_view(result.report) if actor.role != "warga" else reporter_view(result.report, client_id=None)
-    return http.json_response({"report": view, "upload": result.upload}, 200)
+    view = (StaffView.model_validate(staff_view(result.report)) if actor.role != "warga"
+            else ReporterView.model_validate(reporter_view(result.report, client_id=None)))
+    return http.answer(ActOnReportAnswer(report=view, upload=result.upload), 200)

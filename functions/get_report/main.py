@@ -7,7 +7,7 @@ import functions_framework
 from keluhan import bootstrap, http
 from keluhan.bootstrap import utc_now
 from keluhan.domain.report import valid_report_id
-from keluhan.domain.views import reporter_view
+from keluhan.domain.views import ReporterView, reporter_view
 from keluhan.usecases.submission import expire_if_due
 
 SHARE_FOR = timedelta(hours=1)
@@ -33,4 +33,5 @@ def get_report(request):
     report = expire_if_due(report, reports=deps.reports, now=utc_now(), publish=deps.publish)
     proof = (report.get("resolution") or {}).get("clean_object")
     proof_url = deps.photos.download_url(proof, expires_at=utc_now() + SHARE_FOR) if proof else None
-    return http.json_response(reporter_view(report, client_id=submission["client_id"], proof_url=proof_url), 200)
+    view = reporter_view(report, client_id=submission["client_id"], proof_url=proof_url)
+    return http.answer(ReporterView.model_validate(view), 200)

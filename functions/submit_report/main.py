@@ -9,6 +9,7 @@ from keluhan import bootstrap, http
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain.quota import retry_after_s
 from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
+from keluhan.domain.views import SubmitReportAnswer
 from keluhan.ports import QuotaExceeded
 from keluhan.usecases.submission import ChannelNotPermitted, IdempotencyConflict, SubmitterNotPermitted
 from keluhan.usecases.submission import submit_report as submit
@@ -53,10 +54,10 @@ def submit_report(request):
         return http.unavailable()
     report = result.report
     status = Status(report["status"])
-    return http.json_response({
+    return http.answer(SubmitReportAnswer.model_validate({
         "report_id": report["report_id"],
         "status": status.value,
         "status_text": STATUS_TEXT[status],
         "photo": {"required": report["photo"]["required"], "verdict": report["photo"].get("verdict")},
         "upload": result.upload,
-    }, 201 if result.created else 200)
+    }), 201 if result.created else 200)

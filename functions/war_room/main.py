@@ -6,6 +6,7 @@ import functions_framework
 
 from keluhan import bootstrap, http
 from keluhan.bootstrap import utc_now
+from keluhan.domain.views import FeatureCollection, WarRoomConfig, WarRoomStats
 from keluhan.domain.workflow import Role
 from keluhan.geodata import geo_files, kelurahan_outlines
 from keluhan.usecases.figures import war_room as war_room_figures
@@ -24,10 +25,10 @@ def war_room(request):
         return PAGE.read_text(encoding="utf-8"), 200, {"Content-Type": "text/html; charset=utf-8",
                                                        "Cache-Control": "no-store", **_page_policy(sign_in_url)}
     if path == "/config.json":
-        return http.json_response({"sign_in_url": sign_in_url}, 200, {"Cache-Control": "no-store"})
+        return http.answer(WarRoomConfig(sign_in_url=sign_in_url), 200, {"Cache-Control": "no-store"})
     if path == "/kelurahan.geojson":  # public boundary data
         outlines = kelurahan_outlines(str(geo_files(deps.settings).kelurahan))
-        return http.json_response(outlines, 200, {"Cache-Control": "public, max-age=3600"})
+        return http.answer(FeatureCollection.model_validate(outlines), 200, {"Cache-Control": "public, max-age=3600"})
     if path == "/stats.json":
         actor, failure = http.caller(request, deps.authenticate)
         if failure:
@@ -38,8 +39,8 @@ def war_room(request):
         month = request.args.get("month", "all")
         if month != "all" and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
             return http.error(422, "invalid_field", "month: YYYY-MM atau all / YYYY-MM or all", field="month")
-        return http.json_response(war_room_figures(stats=deps.stats, reports=deps.reports, now=utc_now(),
-                                                   month=month), 200, {"Cache-Control": "no-store"})
+        stats = war_room_figures(stats=deps.stats, reports=deps.reports, now=utc_now(), month=month)
+        return http.answer(WarRoomStats.model_validate(stats), 200, {"Cache-Control": "no-store"})
     return http.error(404, "not_found", "Tidak ada / Not found", field="path")
 
 

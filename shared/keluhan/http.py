@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MESSAGES = {
     "missing": "wajib diisi / is required",
@@ -27,22 +27,69 @@ MESSAGES = {
 }
 
 
+class FieldProblem(BaseModel):
+    """One bad field of a 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    type: str = Field(description="pydantic's error type, e.g. missing, string_too_long")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: a stable `code`, a message in Indonesian / English, the field to blame.
+
+    The extra fields each belong to one code: `status` and `allowed_actions` to conflict,
+    `report_id` to idempotency_conflict, `window`, `limit` and `retry_after_s` to rate_limited.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    field: str | None = None
+    details: list[FieldProblem] | None = None
+    status: str | None = None
+    allowed_actions: list[str] | None = None
+    report_id: str | None = None
+    window: Literal["hour", "day"] | None = None
+    limit: int | None = None
+    retry_after_s: int | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx and 5xx of the HTTP functions: `{"error": {...}}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorBody
+
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
 def json_response(body: dict[str, Any], status: int, headers: dict[str, str] | None = None):
-    return (json.dumps(body, ensure_ascii=False, default=str), status,
-            {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    return (json.dumps(body, ensure_ascii=False, default=str), status, {**JSON_HEADERS, **(headers or {})})
+
+
+def answer(model: BaseModel, status: int, headers: dict[str, str] | None = None):
+    """A response model as JSON; fields the model was not given stay out of the body."""
+    return (model.model_dump_json(by_alias=True, exclude_unset=True, fallback=str), status,
+            {**JSON_HEADERS, **(headers or {})})
 
 
 def error(http_status: int, code: str, message: str, /, *, field: str | None = None,
           details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
           **extra: Any):
-    """`{"error": {code, message, field?, details?, …extra}}` with the HTTP status."""
-    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    """`{"error": {code, message, field?, details?, …extra}}` with the HTTP status (ErrorResponse)."""
+    fields: dict[str, Any] = {"code": code, "message": message}
     if field:
-        body["error"]["field"] = field
+        fields["field"] = field
     if details:
-        body["error"]["details"] = details
-    body["error"].update(extra)
-    return json_response(body, http_status, headers)
+        fields["details"] = details
+    body = ErrorResponse(error=ErrorBody.model_validate(fields | extra))
+    return answer(body, http_status, headers)
 
 
 def caller(request, authenticate):

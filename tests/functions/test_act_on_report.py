@@ -128,6 +128,10 @@ def test_resolve_hands_out_a_signed_upload_url_for_the_proof(client, fake_deps):
     ({"report_id": "r1", "action": "reassign", "assignee": "nobody", "note": "x", "expected_status": "routed"},
      422, "assignee"),
     ({"report_id": "../r1", "action": "accept", "expected_status": "routed"}, 422, "report_id"),
+    # Firestore refuses `__…__` ids: a 422 naming the field, never a failed lookup's 503.
+    ({"report_id": "__r1__", "action": "accept", "expected_status": "routed"}, 422, "report_id"),
+    ({"report_id": "r1", "action": "reject", "reason": "duplicate", "parent_id": "__p__",
+      "expected_status": "routed"}, 422, "parent_id"),
     ({"report_id": "missing", "action": "accept", "expected_status": "routed"}, 404, "report_id"),
     ({"report_id": "r1", "action": "accept", "expected_status": "routed", "x": 1}, 422, "x"),
 ])

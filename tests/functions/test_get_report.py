@@ -38,3 +38,16 @@ def test_a_photo_that_never_arrived_expires_visibly(fake_deps, report_id):  # no
     body = function_client("get_report").get(f"/?report_id={report_id}", headers=ALICE).get_json()
     assert body["status"] == "photo_expired"
     assert fake_deps.reports.docs[report_id]["status"] == "photo_expired"
+
+
+def test_the_photo_checks_reasons_are_shown_as_stored(fake_deps, report_id):  # noqa: F811
+    # The answer is validated against its model: reasons are {code, message} objects, not strings
+    # (the first ReporterView said strings, and a rejected photo's report answered 500).
+    stale = {"code": "stale", "message": "Foto terlalu lama / The photo is too old"}
+    fake_deps.reports.docs[report_id]["photo"] |= {"verdict": "rejected", "reasons": [stale]}
+    fake_deps.reports.docs[report_id]["resolution"] = {"verdict": "rejected", "reasons": [stale, stale]}
+    response = function_client("get_report").get(f"/?report_id={report_id}", headers=ALICE)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["photo"]["reasons"] == [stale]
+    assert body["resolution"] == {"verdict": "rejected", "reasons": [stale, stale], "proof_url": None}

@@ -199,7 +199,8 @@ class FakePhotoStore:
     def upload_url(self, object_name, *, content_types, max_bytes, expires_at):
         self.urls_issued += 1
         return {"method": "PUT", "url": f"https://storage.test/{object_name}?sig={self.urls_issued}",
-                "headers": {"Content-Type": content_types[0]}, "expires_at": expires_at.isoformat()}
+                "headers": {"Content-Type": content_types[0]}, "expires_at": expires_at.isoformat(),
+                "max_bytes": max_bytes}
 
     def read(self, object_name, *, generation, max_bytes):
         if object_name not in self.objects:

@@ -10,13 +10,26 @@ class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-from keluhan.cli import bench, demo, dev, geo, open311, ops, package, photo, route, stats, users  # noqa: E402
+from keluhan.cli import (  # noqa: E402
+    bench,
+    demo,
+    dev,
+    geo,
+    open311,
+    openapi,
+    ops,
+    package,
+    photo,
+    route,
+    stats,
+    users,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keluhan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (dev, demo, geo, photo, route, ops, users, open311, stats, bench, package):
+    for module in (dev, demo, geo, photo, route, ops, users, open311, stats, bench, package, openapi):
         module.register(commands)
     return parser
 

@@ -21,7 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from keluhan.domain.assignees import TRIAGE_ID
-from keluhan.domain.catalogue import get_category
+from keluhan.domain.catalogue import CATEGORIES, get_category
 from keluhan.domain.forwarding import Delivery
 from keluhan.domain.sla import ESCALATION_TO, SlaPolicy
 from keluhan.domain.workflow import (
@@ -49,19 +49,25 @@ Channel = Literal["warga", "call_center_112", "sodarata", "smart_rtrw"]
 CHANNELS_WITHOUT_CAMERA: frozenset[str] = frozenset({"call_center_112"})
 
 
+# What the OpenAPI document states of free text (the validators below check it, naming the character).
+_C1_AND_BIDI = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+TEXT_SCHEMA_PATTERN = rf"^[^\x00-\x1f{_C1_AND_BIDI}]*$"
+FREE_TEXT_SCHEMA_PATTERN = rf"^[^\x00-\x08\x0b-\x1f{_C1_AND_BIDI}]*$"  # tab and newline allowed
+
+
 class SubmitReport(BaseModel):
     """What the app sends to submit_report."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     client_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
-    category: str = Field(min_length=1, max_length=64)
-    description: str = Field(min_length=1, max_length=2000)
+    category: str = Field(min_length=1, max_length=64, json_schema_extra={"enum": [c for c in sorted(CATEGORIES)]})
+    description: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": FREE_TEXT_SCHEMA_PATTERN})
     lat: float = Field(ge=-90, le=90, strict=True)
     lon: float = Field(ge=-180, le=180, strict=True)
     accuracy_m: float = Field(ge=0, le=10_000, strict=True)
-    street: str | None = Field(default=None, max_length=200)
-    photo_taken_at: AwareDatetime | None = None
+    street: str | None = Field(default=None, max_length=200, json_schema_extra={"pattern": TEXT_SCHEMA_PATTERN})
+    photo_taken_at: AwareDatetime | None = Field(default=None, description="With a UTC offset; from 2000 to 2100")
     channel: Channel = "warga"
     photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
 
@@ -126,6 +132,8 @@ def submission_key(reporter_uid: str, client_id: str) -> str:
     return hashlib.sha256(f"{reporter_uid}\x00{client_id}".encode()).hexdigest()
 
 
+# What the OpenAPI document states of a report id; ActOnReport checks the `__…__` rule in a validator.
+REPORT_ID_SCHEMA_PATTERN = r"^(?!__.*__$)[A-Za-z0-9_-]+$"
 HUMAN_ACTION_NAMES = tuple(a.value for a in HUMAN_ACTIONS) + ("hold", "unhold")
 
 
@@ -134,14 +142,24 @@ class ActOnReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    report_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    report_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                           json_schema_extra={"pattern": REPORT_ID_SCHEMA_PATTERN})
     action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]
     expected_status: Status
     reason: RejectReason | None = None
     note: str = Field(default="", max_length=1000)
     assignee: str | None = Field(default=None, min_length=1, max_length=64)
-    parent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    parent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                  json_schema_extra={"pattern": REPORT_ID_SCHEMA_PATTERN})
     photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
+
+    @field_validator("report_id", "parent_id")
+    @classmethod
+    def _not_reserved(cls, value: str | None) -> str | None:
+        # Firestore refuses `__…__` document ids: a 422 here, not a failed lookup (503) later.
+        if value is not None and FIRESTORE_RESERVED_ID.fullmatch(value):
+            raise PydanticCustomError("string_pattern_mismatch", "format tidak valid / has an invalid format")
+        return value
 
     @model_validator(mode="after")
     def _what_each_action_needs(self) -> ActOnReport:

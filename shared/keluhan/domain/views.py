@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from keluhan.domain.report import STATUS_TEXT, Status
 
@@ -76,3 +79,218 @@ def staff_view(report: dict[str, Any]) -> dict[str, Any]:
     if view.get("resolution"):
         view["resolution"] = {k: v for k, v in view["resolution"].items() if k not in ("phash", "event")}
     return view
+
+
+# --- What the HTTP functions answer, as models: the OpenAPI document (keluhan.openapi) is built
+# from them, and the functions validate every answer through them before it is sent. Fields a
+# view leaves out stay out (dumped with exclude_unset); nothing here renames a key of the dicts above.
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Point(_Answer):
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+class PhotoReason(BaseModel):
+    """One finding of the photo checks (keluhan.domain.photo.reasons.Reason), as stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str = Field(description="Indonesian / English")
+
+
+class PhotoState(_Answer):
+    """The reporter's photo: whether one is needed, and the checks' verdict once it arrived."""
+
+    required: bool | None = None
+    verdict: str | None = None
+    reasons: list[PhotoReason] = []
+
+
+class DeliveryState(_Answer):
+    """A report forwarded to an external body: the delivery state and the receiver's reference."""
+
+    state: str | None = None
+    receiver_ref: str | None = None
+
+
+class ResolutionState(_Answer):
+    verdict: str | None = None
+    reasons: list[PhotoReason] = Field(default=[], description="The proof photo's findings")
+    proof_url: str | None = Field(default=None, description="Signed GET link of the proof photo's EXIF-free copy")
+
+
+class RejectionState(_Answer):
+    reason: str | None = None
+    note: str | None = None
+    parent_id: str | None = None
+
+
+class PublicTimelineEntry(_Answer):
+    status: str
+    at: datetime
+    note: str | None = ""
+    action: str | None = None
+    reason: str | None = None
+    parent_id: str | None = None
+
+
+class ReporterView(_Answer):
+    """The reporter's own report (get_report; act_on_report for a citizen's move)."""
+
+    report_id: str
+    client_id: str | None
+    status: Status
+    status_text: str = Field(description="Status in Indonesian / English")
+    category: str
+    description: str
+    received_at: datetime
+    point: Point
+    photo: PhotoState
+    kelurahan: str | None
+    kecamatan: str | None
+    assignee: str | None
+    assignee_name: str | None
+    reason: str | None
+    delivery: DeliveryState | None
+    resolution: ResolutionState | None
+    rejection: RejectionState | None
+    close_by: datetime | None
+    timeline: list[PublicTimelineEntry]
+
+
+class StaffPhoto(_Answer):
+    required: bool | None = None
+    verdict: str | None = None
+    clean_object: str | None = None
+    thumbnail_object: str | None = None
+
+
+class StaffTimelineEntry(_Answer):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    status: str
+    at: datetime
+    by: str | None = None
+    note: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    action: str | None = None
+    role: str | None = None
+    reason: str | None = None
+    parent_id: str | None = None
+    event: str | None = None
+
+
+class StaffView(_Answer):
+    """What SKPD staff and operators see of a report (STAFF_FIELDS); absent fields stay absent."""
+
+    report_id: str
+    channel: str | None = None
+    category: str | None = None
+    description: str | None = None
+    point: Point | None = None
+    street: str | None = None
+    received_at: datetime | None = None
+    status: Status
+    status_changed_at: datetime | None = None
+    assignee: str | None = None
+    location: dict[str, Any] | None = None
+    routing: dict[str, Any] | None = None
+    timeline: list[StaffTimelineEntry] = []
+    resolution: dict[str, Any] | None = None
+    rejection: dict[str, Any] | None = None
+    parent_id: str | None = None
+    supporters: int | None = None
+    close_by: datetime | None = None
+    reopened: int | None = None
+    photo: StaffPhoto
+
+
+class UploadTicket(_Answer):
+    """A signed PUT URL for one photo: send exactly these headers, at most max_bytes, before expires_at."""
+
+    method: Literal["PUT"]
+    url: str
+    headers: dict[str, str]
+    expires_at: str = Field(json_schema_extra={"format": "date-time"})
+    max_bytes: int
+
+
+class SubmittedPhoto(_Answer):
+    required: bool | None
+    verdict: str | None
+
+
+class SubmitReportAnswer(_Answer):
+    """submit_report: 201 for a new report, 200 for a retry with the same client_id."""
+
+    report_id: str
+    status: Status
+    status_text: str
+    photo: SubmittedPhoto
+    upload: UploadTicket | None = Field(description="Where to PUT the photo, when one is required")
+
+
+class ActOnReportAnswer(_Answer):
+    """act_on_report: the report after the move (the staff view, or a citizen's own view)."""
+
+    report: StaffView | ReporterView
+    upload: UploadTicket | None = Field(description="Where to PUT the proof photo, after `resolve`")
+
+
+Figure = int | float | str | None  # counts, median/p90 bucket edges ("> 1440" when open-ended), sla_met
+
+
+class FigureRow(_Answer):
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    name: str
+
+
+class KelurahanFigures(_Answer):
+    open: int
+    received: int
+    overdue: int
+
+
+class OverdueRow(_Answer):
+    report_id: str
+    category: str
+    status: str
+    assignee: str | None
+    kelurahan: str | None
+    kecamatan: str | None
+    due_at: datetime | None
+    escalation_level: int
+
+
+class WarRoomStats(_Answer):
+    """war_room /stats.json: the city's figures, per SKPD, kecamatan and kelurahan, and overdue reports."""
+
+    generated_at: str = Field(json_schema_extra={"format": "date-time"})
+    month: str
+    city: dict[str, Figure]
+    by_skpd: list[FigureRow]
+    by_kecamatan: list[FigureRow]
+    by_kelurahan: dict[str, KelurahanFigures]
+    overdue: list[OverdueRow]
+    resolved_this_week: int
+
+
+class WarRoomConfig(_Answer):
+    sign_in_url: str | None = Field(description="Local Auth emulator sign-in endpoint; null when deployed")
+
+
+class FeatureCollection(BaseModel):
+    """GeoJSON FeatureCollection of the kelurahan outlines."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]

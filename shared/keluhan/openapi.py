@@ -1,0 +1,216 @@
+"""The HTTP API as an OpenAPI 3.1 document, built from the request, response and error models.
+
+Each HTTP function of keluhan.topology has its operations in OPERATIONS, or is named in
+DESCRIBED_ELSEWHERE with where its description lives; tests/unit/test_openapi.py fails otherwise.
+Deployed, a function answers at `/{function}/…` of the functions' base URL; locally each function
+listens on its own port, at `/…` (`local_path`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
+from keluhan.domain.views import (
+    ActOnReportAnswer,
+    FeatureCollection,
+    ReporterView,
+    SubmitReportAnswer,
+    WarRoomConfig,
+    WarRoomStats,
+)
+from keluhan.http import ErrorResponse
+from keluhan.topology import FUNCTIONS
+
+API_VERSION = "0.1.0"
+REF_TEMPLATE = "#/components/schemas/{model}"
+BEARER = "firebaseIdToken"
+
+# HTTP functions whose API another document describes: name -> why and where.
+DESCRIBED_ELSEWHERE: dict[str, str] = {
+    "open311": "GeoReport v2, described by its own spec (docs/open311.md)",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    description: str
+    schema: dict[str, Any]
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path of one HTTP function: what it takes and every answer it gives."""
+
+    function: str
+    method: Literal["get", "post"]
+    local_path: str  # the path the function itself sees
+    summary: str
+    responses: dict[int, tuple[str, type[BaseModel] | str]]  # status -> (description, model or media type)
+    body: type[BaseModel] | None = None
+    query: tuple[Query, ...] = ()
+    signed_in: bool = True
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def path(self) -> str:
+        return f"/{self.function}" + ("" if self.local_path == "/" else self.local_path)
+
+
+# The errors every operation of a kind can answer.
+SIGNED_IN = {401: ("Tidak masuk / no valid Firebase ID token (unauthenticated)", ErrorResponse),
+             503: ("Coba lagi / a dependency is down, retry (unavailable, misconfigured)", ErrorResponse)}
+JSON_BODY = {400: ("Isi bukan objek JSON / body is not a JSON object (invalid_json)", ErrorResponse),
+             413: ("Isi terlalu besar / body too large (body_too_large)", ErrorResponse),
+             415: ("Bukan application/json (unsupported_media_type)", ErrorResponse),
+             422: ("Field tidak valid / a field is invalid; details names each (invalid_field)", ErrorResponse)}
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "submit_report", "post", "/", "Kirim laporan / Submit a report",
+        body=SubmitReport,
+        responses={201: ("Laporan baru / a new report", SubmitReportAnswer),
+                    200: ("Ulangan dengan client_id yang sama / a retry of the same report", SubmitReportAnswer),
+                    **JSON_BODY, **SIGNED_IN,
+                    403: ("Akun atau kanal tidak boleh melapor / submitter_not_permitted, "
+                          "channel_not_permitted", ErrorResponse),
+                    409: ("client_id sudah dipakai / idempotency_conflict", ErrorResponse),
+                    429: ("Batas laporan tercapai / rate_limited, see Retry-After", ErrorResponse)},
+        tags=("warga",),
+    ),
+    Operation(
+        "get_report", "get", "/", "Laporan saya / The reporter's own report",
+        query=(Query("report_id", "The report's id, as submit_report returned it",
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
+        responses={200: ("The report, its status and timeline", ReporterView),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   404: ("Tidak ditemukan / no such report of this reporter (not_found)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",),
+    ),
+    Operation(
+        "act_on_report", "post", "/", "Tindakan pada laporan / A move on a report",
+        body=ActOnReport,
+        responses={200: ("The report after the move", ActOnReportAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Peran ini tidak boleh / this role may not make the move (forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / report not found (not_found)", ErrorResponse),
+                   409: ("Status sudah berubah / expected_status is stale (conflict)", ErrorResponse)},
+        tags=("skpd", "warga", "operator"),
+    ),
+    Operation(
+        "war_room", "get", "/", "Halaman War Room / The War Room page", signed_in=False,
+        responses={200: ("The page; it asks for stats.json with the operator's token", "text/html")},
+        tags=("operator",),
+    ),
+    Operation(
+        "war_room", "get", "/config.json", "Konfigurasi halaman / The page's sign-in setting",
+        signed_in=False, responses={200: ("Where the page signs in", WarRoomConfig)}, tags=("operator",),
+    ),
+    Operation(
+        "war_room", "get", "/kelurahan.geojson", "Batas kelurahan / Kelurahan outlines (GeoJSON)",
+        signed_in=False, responses={200: ("The simplified kelurahan boundaries", FeatureCollection)},
+        tags=("operator",),
+    ),
+    Operation(
+        "war_room", "get", "/stats.json", "Angka War Room / The War Room figures (operators)",
+        query=(Query("month", "A month YYYY-MM, or all", {"type": "string", "default": "all",
+                                                          "pattern": "^(all|[0-9]{4}-[0-9]{2})$"}),),
+        responses={200: ("The figures", WarRoomStats), **SIGNED_IN,
+                   403: ("Hanya operator / operators only (forbidden)", ErrorResponse),
+                   422: ("month tidak valid / invalid month (invalid_field)", ErrorResponse)},
+        tags=("operator",),
+    ),
+)
+
+
+def http_functions() -> list[str]:
+    return [f.name for f in FUNCTIONS if f.trigger == "http"]
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every operation in OPERATIONS."""
+    schemas, refs = _components()
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Keluhan API",
+            "version": API_VERSION,
+            "description": "Laporan layanan publik Kota Makassar / Public-service complaints of Kota "
+                           "Makassar. Each path starts with the Cloud Function that serves it; errors are "
+                           "`{\"error\": {code, message, field?}}` in Indonesian / English.",
+        },
+        "servers": [{"url": "https://{region}-{project}.cloudfunctions.net",
+                     "variables": {"region": {"default": "asia-southeast2"},
+                                   "project": {"default": "keluhan-makassar"}}}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                         "description": "Firebase ID token of the signed-in user"}},
+        },
+        "x-described-elsewhere": dict(sorted(DESCRIBED_ELSEWHERE.items())),
+    }
+
+
+def render() -> str:
+    """The document as committed in docs/openapi.json."""
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def function_of(path: str) -> tuple[str, str]:
+    """(function, the path it sees locally) of a document path: `/war_room/stats.json` -> (war_room, /stats.json)."""
+    _, name, *rest = path.split("/", 2)
+    return name, "/" + (rest[0] if rest else "")
+
+
+def _components() -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    for op in OPERATIONS:
+        if op.body is not None:
+            wanted[(op.body, "validation")] = None
+        for _, answer in op.responses.values():
+            if not isinstance(answer, str):
+                wanted[(answer, "serialization")] = None
+    refs, defs = models_json_schema(list(wanted), ref_template=REF_TEMPLATE)
+    return defs.get("$defs", {}), dict(refs)
+
+
+def _operation(op: Operation, refs) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": op.function + _suffix(op), "summary": op.summary,
+                           "tags": list(op.tags)}
+    if op.query:
+        out["parameters"] = [{"name": q.name, "in": "query", "required": q.required,
+                              "description": q.description, "schema": q.schema} for q in op.query]
+    if op.body is not None:
+        out["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": refs[(op.body, "validation")]}}}
+    responses: dict[str, Any] = {}
+    for status, (description, answer) in sorted(op.responses.items()):
+        if isinstance(answer, str):
+            content = {answer: {"schema": {"type": "string"}}}
+        else:
+            content = {"application/json": {"schema": refs[(answer, "serialization")]}}
+        responses[str(status)] = {"description": description, "content": content}
+        if status in (429, 503):
+            responses[str(status)]["headers"] = {"Retry-After": {
+                "description": "Seconds to wait before retrying", "schema": {"type": "string"}}}
+    out["responses"] = responses
+    out["security"] = [{BEARER: []}] if op.signed_in else []
+    return out
+
+
+def _suffix(op: Operation) -> str:
+    if op.local_path == "/":
+        return ""
+    return "_" + op.local_path.strip("/").replace(".", "_").replace("/", "_")
