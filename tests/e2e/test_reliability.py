@@ -14,7 +14,7 @@ from keluhan.devstack.processes import wait_until
 def _all_functions_answer(config) -> bool:
     def answers(url: str) -> bool:
         try:
-            requests.get(url + "/robots.txt", timeout=1)
+            requests.get(url + "/robots.txt", timeout=3)
             return True
         except requests.RequestException:
             return False
@@ -33,4 +33,4 @@ def test_every_report_ends_final_once_under_kills_a_pubsub_restart_and_triple_de
     assert sum(result["kills"].values()) >= 3 and result["pubsub_restarts"] == 1, result
     assert result["extra_deliveries"] > 0 and not result["fault_errors"]
     # The supervisors brought every process back: the tests after this one see a whole stack.
-    assert wait_until(lambda: _all_functions_answer(client.config), timeout_s=60)
+    assert wait_until(lambda: _all_functions_answer(client.config), timeout_s=120)

@@ -64,7 +64,7 @@ def reports(client, call_center):
     assert resolve_with_proof(client, pu, ids[0])["status"] == "resolved"  # PLACES[0] is where the proof is taken
     act(client, pu, ids[1], "accept", "routed")
     for report_id in ids:
-        wait_for(lambda r=report_id: _figures_recorded(client, r), timeout_s=60, what=f"figures of {report_id}")
+        wait_for(lambda r=report_id: _figures_recorded(client, r), timeout_s=150, what=f"figures of {report_id}")
     return ids
 
 

@@ -201,9 +201,10 @@ class StatsState:
 class FirestoreStats:
     """stats/{dim=value@month}: counters kept with Increment; stats_reports/{id}: each report's part.
 
-    A report's update is one transaction that reads only the report's own state document, so two
-    concurrent updates of one report never both apply; group documents are only incremented
-    (written, never read), so hot groups (the whole city) add no read contention.
+    A report's update is one batch guarded by the report's own state document (created, or
+    updated only if unchanged since it was read), so two concurrent updates of one report never
+    both apply; group documents are only incremented (written, never read), so hot groups (the
+    whole city) add no contention.
     """
 
     def __init__(self, client: firestore.Client):
@@ -221,31 +222,26 @@ class FirestoreStats:
         from keluhan.domain.figures import parse_key
 
         ref = self._db.collection(STATS_REPORTS).document(report_id)
-
-        @firestore.transactional
-        def run(tx: firestore.Transaction) -> bool:
-            snap = ref.get(transaction=tx)
-            stored = (snap.to_dict() or {}) if snap.exists else None
-            if (stored is None) != (expected is None) or (
-                    stored is not None and expected is not None and (int(stored["seq"]) != expected.seq
-                                                                     or stored.get("contribution") != expected.contribution)):
-                return False  # changed since `expected` was read: the caller recomputes the delta
-            tx.set(ref, {"seq": seq, "contribution": contribution})
-            for key, counters in delta.items():
-                dim, value, month = parse_key(key)
-                tx.set(self._db.collection(STATS).document(key),
-                       {"dim": dim, "value": value, "month": month,
-                        "counters": {c: firestore.Increment(n) for c, n in counters.items()}}, merge=True)
-            return True
-
+        # One batch, applied only if the report's state is still the one `expected` read: its
+        # creation when there was none, else a precondition on its update time. No transaction,
+        # so no lock is held while others wait (the emulator's pessimistic locks stalled
+        # record_figures under triple delivery).
+        batch = self._db.batch()
+        state = {"seq": seq, "contribution": contribution}
+        if expected is None:
+            batch.create(ref, state)
+        else:
+            batch.update(ref, state, option=self._db.write_option(last_update_time=expected.update_time))
+        for key, counters in delta.items():
+            dim, value, month = parse_key(key)
+            batch.set(self._db.collection(STATS).document(key),
+                      {"dim": dim, "value": value, "month": month,
+                       "counters": {c: firestore.Increment(n) for c, n in counters.items()}}, merge=True)
         try:
-            return run(self._db.transaction())
-        except (gexc.Aborted, gexc.Conflict):
-            return False
-        except ValueError as exc:  # the client gave up after its retries on a contended document
-            if "Failed to commit transaction" in str(exc):
-                return False
-            raise
+            batch.commit()
+        except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Conflict, gexc.Aborted, gexc.NotFound):
+            return False  # changed since `expected` was read: the caller recomputes the delta
+        return True
 
     def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         query: Any = self._db.collection(STATS)
