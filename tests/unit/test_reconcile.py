@@ -156,7 +156,7 @@ def test_a_report_that_never_moves_ends_in_dead_letters_with_a_reason_and_is_lef
         assert world.tick()["republished"] == 1
     world.clock.advance(minutes=2, seconds=1)
     assert world.tick() == {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0,
-                                 "republished": 0, "stalled_dead_lettered": 1}
+                            "contended": 0, "republished": 0, "stalled_dead_lettered": 1}
     (dead_id, record), = world.dead_letters.records.items()
     assert dead_id == f"reconcile-{report_id}-received"
     assert record["stage"] == "enrich_geo" and record["topic"] == "report-accepted"
@@ -346,3 +346,27 @@ def test_upload_lookups_are_bounded_per_tick(world):
     world.clock.advance(minutes=30)
     _upload_tick(world, Counting(), ReconcilePolicy(lookups=3, page=2))
     assert len(calls) == 3
+
+
+def test_a_report_locked_by_a_concurrent_change_does_not_stop_the_tick(world):
+    """Seen on the emulators: one report's lock timed out and failed every tick, so no other stuck
+    report was ever re-published. Now the tick skips it, counts it, and the next tick retries."""
+    from keluhan.ports import Contention
+
+    locked, other = world.submit("client-0001"), world.submit("client-0002")
+    world.take()
+    world.clock.advance(minutes=3)
+    mutate = world.reports.mutate
+
+    def contended(report_id, mutation):
+        if report_id == locked:
+            raise Contention("Transaction lock timeout")
+        return mutate(report_id, mutation)
+
+    world.reports.mutate = contended
+    counts = world.tick()
+    assert (counts["contended"], counts["republished"]) == (1, 1)
+    assert [rid for _, rid in world.take()] == [other]
+    world.reports.mutate = mutate
+    assert world.tick()["republished"] == 1
+    assert [rid for _, rid in world.take()] == [locked]

@@ -23,7 +23,7 @@ from typing import Any
 
 from keluhan import topology
 from keluhan.domain.report import Event, Status, photo_object_name
-from keluhan.ports import Clock, ObjectStat, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, Contention, ObjectStat, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import EVENT_TOPICS
 from keluhan.usecases.forwarding import mark_delivery_failed
 from keluhan.usecases.pipeline import routed_event
@@ -106,7 +106,7 @@ def reconcile(*, reports: Reports, publish: Publisher, dead_letters, clock: Cloc
     waiting for an upload are not looked at.
     """
     now = clock()
-    counts = {"republished": 0, "stalled_dead_lettered": 0}
+    counts = {"republished": 0, "stalled_dead_lettered": 0, "contended": 0}
     budget, lookups = policy.limit, policy.lookups
     for stall in STALLS:
         if stall.upload is not None and photos is None:
@@ -123,8 +123,12 @@ def reconcile(*, reports: Reports, publish: Publisher, dead_letters, clock: Cloc
                 upload = _unverified_upload(doc, stall, photos, bucket)
                 if upload is None:
                     continue  # nothing uploaded yet, or its verdict is already on the report
-            outcome = _count_stall(reports, doc["report_id"], stall, now=now, after=after,
-                                   max_republish=policy.max_republish)
+            try:
+                outcome = _count_stall(reports, doc["report_id"], stall, now=now, after=after,
+                                       max_republish=policy.max_republish)
+            except Contention:
+                counts["contended"] += 1  # locked by a concurrent change: the next tick looks again
+                continue
             if outcome is None:
                 continue
             report, gave_up = outcome

@@ -7,7 +7,7 @@ from typing import Any
 
 from keluhan.domain.report import OPEN, Report
 from keluhan.domain.sla import SlaPolicy
-from keluhan.ports import Clock, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, Contention, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
@@ -25,21 +25,31 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
     bucket too, of every upload whose notification was lost.
     """
     now = clock()
-    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0}
-    for doc in reports.due(status="awaiting_photo", field="photo.deadline", before=now, limit=limit):
-        if expire_if_due(doc, reports=reports, now=now, publish=publish)["status"] == "photo_expired":
-            counts["photo_expired"] += 1
-    for doc in reports.due(status="resolving", field="resolution.deadline", before=now, limit=limit):
-        counts["proof_expired"] += _apply(reports, publish, doc, lambda r: r.proof_missing(now=now))
-    for doc in reports.due(status="resolved", field="close_by", before=now, limit=limit):
-        counts["auto_closed"] += _apply(reports, publish, doc, lambda r: r.auto_close(now=now))
+    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
+
+    def each(docs, key: str, move: Callable[[dict[str, Any]], int]) -> None:
+        # One report locked by a concurrent change must not stop the tick: the next one retries it.
+        for doc in docs:
+            try:
+                counts[key] += move(doc)
+            except Contention:
+                counts["contended"] += 1
+
+    each(reports.due(status="awaiting_photo", field="photo.deadline", before=now, limit=limit), "photo_expired",
+         lambda doc: int(expire_if_due(doc, reports=reports, now=now, publish=publish)["status"] == "photo_expired"))
+    each(reports.due(status="resolving", field="resolution.deadline", before=now, limit=limit), "proof_expired",
+         lambda doc: _apply(reports, publish, doc, lambda r: r.proof_missing(now=now)))
+    each(reports.due(status="resolved", field="close_by", before=now, limit=limit), "auto_closed",
+         lambda doc: _apply(reports, publish, doc, lambda r: r.auto_close(now=now)))
     if sla is not None:
         for status in sorted(OPEN):
-            for doc in reports.due(status=status, field="sla.next_escalation_at", before=now, limit=limit):
-                counts["escalated"] += _apply(reports, publish, doc, lambda r: r.escalate(now=now, sla=sla))
+            each(reports.due(status=status, field="sla.next_escalation_at", before=now, limit=limit), "escalated",
+                 lambda doc: _apply(reports, publish, doc, lambda r: r.escalate(now=now, sla=sla)))
     if reconciler is not None and dead_letters is not None:
-        counts |= reconcile(reports=reports, publish=publish, dead_letters=dead_letters, clock=clock,
-                            policy=reconciler, photos=photos, bucket=bucket)
+        reconciled = reconcile(reports=reports, publish=publish, dead_letters=dead_letters, clock=clock,
+                               policy=reconciler, photos=photos, bucket=bucket)
+        counts["contended"] += reconciled.pop("contended")
+        counts |= reconciled
     return counts
 
 
