@@ -10,7 +10,7 @@ from typing import Any
 
 from keluhan.adapters.firestore_store import apply_changes
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys
-from keluhan.ports import PhotoTooLarge, QuotaExceeded
+from keluhan.ports import ObjectStat, PhotoTooLarge, QuotaExceeded
 
 
 class FakeReports:
@@ -213,8 +213,6 @@ class FakePhotoStore:
         self.objects[object_name] = data
 
     def stat(self, object_name):
-        from keluhan.ports import ObjectStat
-
         return ObjectStat(1, "image/jpeg") if object_name in self.objects else None
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import random
 from datetime import timedelta
 
@@ -288,7 +290,7 @@ def test_an_upload_whose_notification_was_lost_is_notified_again_as_cloud_storag
     photos.objects[f"incoming/{report_id}/photo"] = b"jpeg"  # uploaded; the notification never came
     assert _upload_tick(world, photos)["republished"] == 1
     (topic, data, attributes), = [m for m in world.publish.messages if m[0] == "photo-uploaded"]
-    stored = object_from_notification(attributes, __import__("json").dumps(data).encode())
+    stored = object_from_notification(attributes, json.dumps(data).encode())
     assert (stored.bucket, stored.name, stored.generation) == ("demo-keluhan-photos", f"incoming/{report_id}/photo", 1)
     assert _upload_tick(world, photos)["republished"] == 0  # at most once per threshold
 
@@ -317,9 +319,6 @@ def test_a_proof_photo_whose_notification_was_lost_is_notified_again(world):
 
 
 def test_an_upload_notified_again_in_vain_ends_in_dead_letters_replayable(world):
-    import base64
-    import json
-
     report_id = _citizen_report(world)
     photos = FakePhotoStore(objects={f"incoming/{report_id}/photo": b"jpeg"})
     for _ in range(POLICY.max_republish):

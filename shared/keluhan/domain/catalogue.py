@@ -69,3 +69,11 @@ CATEGORIES: Mapping[str, Category] = MappingProxyType(
 def get_category(code: str) -> Category | None:
     """The category with this code, or None."""
     return CATEGORIES.get(code)
+
+
+def known_category(code: str, *, field: str = "kategori / category") -> str:
+    """The code, if a category has it; else ValueError naming the field (Indonesian / English)."""
+    if get_category(code) is None:
+        name_id, _, name_en = field.partition(" / ")
+        raise ValueError(f"{name_id} tidak dikenal / unknown {name_en or name_id}")
+    return code

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from keluhan.domain.catalogue import CATEGORIES, Category, get_category
+from keluhan.domain.catalogue import CATEGORIES, Category, get_category, known_category
 from keluhan.domain.report import Status, SubmitReport
 from keluhan.domain.workflow import STATUS_TEXT
 
@@ -187,9 +187,7 @@ class PostRequest(BaseModel):
     @field_validator("service_code")
     @classmethod
     def _known_service(cls, code: str) -> str:
-        if get_category(code) is None:
-            raise ValueError("service_code tidak dikenal / unknown service_code")
-        return code
+        return known_category(code, field="service_code")
 
     def to_submission(self, *, channel: str, fallback_client_id: str) -> SubmitReport:
         """The same command submit_report takes, as the channel."""

@@ -21,7 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from keluhan.domain.assignees import TRIAGE_ID
-from keluhan.domain.catalogue import CATEGORIES, get_category
+from keluhan.domain.catalogue import CATEGORIES, get_category, known_category
 from keluhan.domain.forwarding import Delivery
 from keluhan.domain.sla import ESCALATION_TO, SlaPolicy
 from keluhan.domain.workflow import (
@@ -94,9 +94,7 @@ class SubmitReport(BaseModel):
     @field_validator("category")
     @classmethod
     def _known_category(cls, code: str) -> str:
-        if get_category(code) is None:
-            raise ValueError("kategori tidak dikenal / unknown category")
-        return code
+        return known_category(code)
 
     def fingerprint(self) -> str:
         """A hash of the body, to tell a retry from a different report under the same key."""
