@@ -1,7 +1,9 @@
 """HTTP: Open311 GeoReport v2 (services, requests, tokens) over the report pipeline."""
 
+import functools
 import hashlib
 import logging
+import time
 
 import functions_framework
 from pydantic import ValidationError
@@ -11,6 +13,7 @@ from keluhan.adapters import georeport as geo
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain import open311 as georeport_v2
 from keluhan.domain.quota import retry_after_s
+from keluhan.domain.throttle import ReadThrottle
 from keluhan.ports import QuotaExceeded
 from keluhan.usecases.open311 import BadApiKey, find_requests, get_request, key_actor
 from keluhan.usecases.submission import IdempotencyConflict
@@ -36,6 +39,12 @@ def open311(request):
         return geo.error(503, "Coba lagi sebentar / Please retry shortly", fmt=fmt, headers={"Retry-After": "2"})
 
 
+@functools.cache
+def _throttle(per_minute: float, burst: int) -> ReadThrottle:
+    """This instance's read throttle (built on the first read)."""
+    return ReadThrottle(per_minute=per_minute, burst=burst)
+
+
 def _get(request, found):
     fmt, key = found.format, found.key
     if found.resource == "services":
@@ -46,28 +55,34 @@ def _get(request, found):
             return geo.error(404, f"service_code {NOT_FOUND}", fmt=fmt)
         return geo.answer(definition, 200, fmt=fmt, resource="services")
     deps = bootstrap.get_deps()
+    throttle = _throttle(deps.settings.open311_reads_per_minute, deps.settings.open311_read_burst)
+    wait = throttle.take(geo.client_address(request), now=time.monotonic())
+    if wait:
+        return geo.error(429, f"Terlalu banyak permintaan; coba lagi dalam {wait} detik / Too many requests; "
+                              f"retry in {wait} s", fmt=fmt, headers={"Retry-After": str(wait)})
     if key is not None:  # requests/{id} or tokens/{token}: the token is the report id
         view = get_request(key, reports=deps.reports)
         if view is None:
             return geo.error(404, f"service_request_id {NOT_FOUND}", fmt=fmt)
         body = view if found.resource == "requests" else {"service_request_id": key, "token": key}
-        return geo.answer([body], 200, fmt=fmt, resource=found.resource)
+        return geo.answer([body], 200, fmt=fmt, resource=found.resource, headers=geo.PUBLIC_CACHE)
     if found.resource == "tokens":
         return geo.error(404, f"token {NOT_FOUND}", fmt=fmt)
     try:
         query = georeport_v2.RequestQuery.model_validate(request.args.to_dict())
-        views = find_requests(query, reports=deps.reports, now=utc_now())
+        found = find_requests(query, reports=deps.reports, now=utc_now())
     except ValidationError as exc:
         return geo.validation_error(exc, fmt=fmt)
     except georeport_v2.BadRange as exc:
         return geo.error(400, str(exc), fmt=fmt)
-    return geo.answer(views, 200, fmt=fmt, resource="requests")
+    more = {"X-Next-Cursor": found.next_cursor} if found.next_cursor else {}
+    return geo.answer(found.requests, 200, fmt=fmt, resource="requests", headers={**geo.PUBLIC_CACHE, **more})
 
 
 def _post(request, fmt):
     deps = bootstrap.get_deps()
-    try:
-        fields = geo.read_fields(request, max_bytes=deps.settings.max_body_bytes)
+    try:  # a few small fields (georeport.MAX_POST_BYTES): the key is checked before any validation
+        fields = geo.read_fields(request)
     except geo.BadBody as exc:
         return geo.error(400, str(exc), fmt=fmt)
     try:

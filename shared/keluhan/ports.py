@@ -96,10 +96,14 @@ class Reports(Protocol):
         Returns the report after the change, or None if it does not exist.
         """
 
-    def received_between(self, *, start: datetime, end: datetime, categories: Sequence[str],
-                         limit: int) -> list[dict[str, Any]]:
-        """At most `limit` reports received in [start, end), newest first, of `categories`
-        (all when empty)."""
+    def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
+               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+        """At most `limit` reports whose Open311 listing (`keluhan.domain.open311.listing`) holds
+        `tag`, received in [start, end), of `categories` (all when empty), newest first (ties by
+        report id, descending); after skipping `offset` of them, or after the report `after` =
+        (received_at, report id). Filtered, ordered and cut in the store: one read per report
+        returned or skipped.
+        """
 
 
 class Open311Keys(Protocol):
@@ -219,11 +223,12 @@ class PhotoIndex(Protocol):
     """Perceptual hashes of recently accepted photos, for the reuse check."""
 
     def candidates(self, phash: str, *, since: datetime, exclude_report: str) -> list[tuple[str, str]]:
-        """(report_id, phash) of photos since `since`, other than `exclude_report`'s, that may
-        be within hash_bands.MAX_DISTANCE bits of `phash`; never misses one that is."""
+        """(key, phash) of photos since `since`, none of `exclude_report`'s (its photo or proof),
+        that may be within hash_bands.MAX_DISTANCE bits of `phash`; never misses one that is."""
 
     def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
-        """Index an accepted photo's hash; idempotent per report."""
+        """Index an accepted photo's hash under `report_id`, or a proof's under
+        hash_bands.proof_key(report_id); idempotent per key."""
 
 
 Clock = Callable[[], datetime]

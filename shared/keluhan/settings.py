@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     # Large enough that an over-long field is named by validation (422), small enough to parse cheaply.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=4096)
 
+    # Open311's anonymous reads, per client address and instance (keluhan.domain.throttle).
+    open311_reads_per_minute: float = Field(default=120.0, gt=0, le=6000)
+    open311_read_burst: int = Field(default=60, ge=1, le=1000)
+
     @field_validator("photo_bucket", "project_id")
     @classmethod
     def _not_blank(cls, value: str) -> str:

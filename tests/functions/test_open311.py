@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from keluhan import bootstrap
+from keluhan.domain import open311 as georeport_v2
 from keluhan.domain.open311 import key_hash
 from tests.support.deps import fake_deps, function_client  # noqa: F401
 from tests.support.georeport import assert_valid
@@ -213,3 +216,59 @@ def test_a_body_over_the_limit_is_400_without_storing_anything(client, fake_deps
     big = {**POST, "description": "x" * (fake_deps.settings.max_body_bytes + 10)}
     _errors(client.post("/requests.json", data=big), 400)
     assert fake_deps.reports.docs == {}
+
+
+# --- issue 23: anonymous reads that cost ------------------------------------------------------
+def test_open311_list_reads_at_most_page_size_plus_constant(client, fake_deps):  # noqa: F811
+    """5,000 reports: each call reads (as Firestore bills) at most page_size + 1 reports, the
+    pages walked by cursor cover the newest in order, and `page` skips at most MAX_SKIPPED."""
+    _stored(fake_deps, 2500)
+    _stored(fake_deps, 2500, category="sampah", status="closed")
+    reports = fake_deps.reports
+
+    def page(**params):
+        before = reports.reads
+        response = client.get("/requests.json", query_string=params,
+                              headers={"X-Forwarded-For": "203.0.113.50"})
+        assert response.status_code == 200, response.data
+        return response, reports.reads - before
+
+    seen, cursor = [], None
+    for _ in range(3):
+        response, reads = page(page_size=20, status="open", **({"cursor": cursor} if cursor else {}))
+        assert reads <= 20 + 1
+        seen += [r["service_request_id"] for r in response.get_json()]
+        cursor = response.headers["X-Next-Cursor"]
+    assert seen == [f"routed-jalan_rusak-{i:03d}" for i in range(60)]
+    response, reads = page(page_size=200, service_code="sampah")
+    assert reads <= 200 + 1 and len(response.get_json()) == 200
+    response, reads = page(page_size=50, page=3)
+    assert reads <= 50 + georeport_v2.MAX_SKIPPED + 1 and len(response.get_json()) == 50
+    _errors(client.get("/requests.json", query_string={"page_size": 50, "page": 4}), 400)  # use the cursor
+    _errors(client.get("/requests.json", query_string={"cursor": "bm90IGEgY3Vyc29y"}), 400)
+
+
+def test_open311_post_checks_api_key_with_a_bounded_form_parser(client, fake_deps):  # noqa: F811
+    """No 2 MiB of fields parsed for an anonymous post: a body past 32 KiB or 40 fields is refused
+    before any parsing or key lookup."""
+    big = {"description": "x" * (40 * 1024)}
+    _errors(client.post("/requests.json", data=big), 400)
+    many = {f"f{i}": "1" for i in range(200)}
+    _errors(client.post("/requests.json", data=many), 400)
+    _errors(client.post("/requests.json", json={f"f{i}": 1 for i in range(200)}), 400)
+    _errors(client.post("/requests.json", data={k: v for k, v in POST.items() if k != "api_key"}), 403)
+    assert client.post("/requests.json", data=POST).status_code == 201
+
+
+def test_open311_public_reads_are_cached_briefly_and_rate_limited(client, fake_deps, monkeypatch):  # noqa: F811
+    slow = dataclasses.replace(fake_deps, settings=fake_deps.settings.model_copy(
+        update={"open311_reads_per_minute": 1.0, "open311_read_burst": 3}))
+    monkeypatch.setattr(bootstrap, "get_deps", lambda: slow)
+    _stored(fake_deps, 1)
+    crowd = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9"}  # the last hop is who asks
+    answers = [client.get("/requests.json", headers=crowd) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["Cache-Control"] == "public, max-age=30"
+    assert int(answers[3].headers["Retry-After"]) >= 1
+    other = client.get("/requests/routed-jalan_rusak-000.json", headers={"X-Forwarded-For": "203.0.113.10"})
+    assert other.status_code == 200 and other.headers["Cache-Control"] == "public, max-age=30"

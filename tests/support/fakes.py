@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keluhan.adapters.firestore_store import apply_changes
-from keluhan.domain.photo.hash_bands import band_keys, probe_keys
+from keluhan.domain.open311 import listing
+from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.ports import ObjectStat, PhotoTooLarge, QuotaExceeded
 
 
@@ -18,6 +19,7 @@ class FakeReports:
         self.docs: dict[str, dict[str, Any]] = {}
         self.submissions: dict[str, dict[str, Any]] = {}
         self.quotas: dict[str, int] = {}  # quotas/{key} → count
+        self.reads = 0  # documents the Open311 listing read (as Firestore bills them)
         self._lock = threading.Lock()
 
     def create(self, report, *, submission_key, submission, quotas=()):
@@ -69,10 +71,18 @@ class FakeReports:
     def all(self):
         return (copy.deepcopy(d) for d in list(self.docs.values()))
 
-    def received_between(self, *, start, end, categories, limit):
-        found = [d for d in self.docs.values() if start <= d["received_at"] < end
-                 and (not categories or d["category"] in categories)]
-        return copy.deepcopy(sorted(found, key=lambda d: d["received_at"], reverse=True)[:limit])
+    def listed(self, *, tag, start, end, categories, limit, offset=0, after=None):
+        """As the Firestore query: `listing(status)` is what the adapter stores as open311_listing.
+        `reads` counts what Firestore bills for it: each document returned or skipped, at least one."""
+        found = sorted((d for d in self.docs.values() if tag in listing(d["status"])
+                        and start <= d["received_at"] < end and (not categories or d["category"] in categories)),
+                       key=lambda d: (d["received_at"], d["report_id"]), reverse=True)
+        if after is not None:
+            found = [d for d in found if (d["received_at"], d["report_id"]) < after]
+            offset = 0
+        page = found[offset:offset + limit]
+        self.reads += max(1, min(offset, len(found)) + len(page))
+        return copy.deepcopy(page)
 
     def mutate(self, report_id, mutation):
         with self._lock:
@@ -237,7 +247,7 @@ class FakePhotoIndex:
     def candidates(self, phash, *, since, exclude_report):
         probes = set(probe_keys(phash))
         found = [(r, d["phash"]) for r, d in self.docs.items()
-                 if probes & set(d["bands"]) and d["at"] >= since and r != exclude_report]
+                 if probes & set(d["bands"]) and d["at"] >= since and report_of(r) != exclude_report]
         self.reads += len(found)
         return found
 

@@ -9,10 +9,14 @@ from datetime import timedelta
 import pytest
 
 from keluhan.devstack.sample_photos import make_jpeg
+from keluhan.domain import open311
+from keluhan.domain.figures import contribution
 from keluhan.domain.location import Location
+from keluhan.domain.notes import REDACTED, public_note
 from keluhan.domain.photo import PhotoPolicy
-from keluhan.domain.report import ActOnReport, NotPermitted, StaleOrIllegal, SubmitReport
+from keluhan.domain.report import HELD_NOTE, ActOnReport, NotPermitted, StaleOrIllegal, SubmitReport
 from keluhan.domain.routing import decide
+from keluhan.domain.views import reporter_view
 from keluhan.domain.workflow import HUMAN_ACTIONS, MOVES, Action, Actor, NotAllowedNow, Role, Status, replay
 from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.usecases.handling import HandlingPolicy, ReportMissing, act_on_report
@@ -288,3 +292,70 @@ def test_every_move_of_the_table_names_who_may_make_it():
         assert move.roles, action
         assert move.targets, action
     assert Action.SUBMIT not in HUMAN_ACTIONS and Action.PROOF_ACCEPTED not in HUMAN_ACTIONS
+
+
+# --- issue 23: proofs reused across reports -----------------------------------------------------
+def _resolving(world, client_id: str) -> str:
+    report_id = world.routed(client_id=client_id)
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU)
+    world.clock.advance(minutes=30)
+    return report_id
+
+
+def test_the_same_jpeg_accepted_as_proof_for_one_report_is_refused_for_a_second(world):
+    first, second = _resolving(world, "client-0001"), _resolving(world, "client-0002")
+    assert world.upload(f"resolution/{first}/1", seed=700)["status"] == "resolved"
+    report = world.upload(f"resolution/{second}/1", seed=700)  # the very same "fixed" photo
+    assert report["status"] == "in_progress" and report["resolution"]["verdict"] == "rejected"
+    assert "reused" in [r["code"] for r in report["resolution"]["reasons"]]
+
+
+def test_a_proof_without_gps_is_refused_and_never_counted_resolved(world):
+    report_id = _resolving(world, "client-0003")
+    name = f"resolution/{report_id}/1"
+    world.photos.objects[name] = make_jpeg(taken_at=world.clock() - timedelta(minutes=1), lat=None, lon=None,
+                                           seed=701)
+    attributes = {"eventType": "OBJECT_FINALIZE", "bucketId": "b", "objectId": name, "objectGeneration": "1"}
+    report = verify_uploaded_photo(object_from_notification(attributes, b""), bucket="b", reports=world.reports,
+                                   photos=world.photos, photo_index=world.index, publish=world.publish,
+                                   clock=world.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window)
+    assert report["status"] == "in_progress"
+    assert [r["code"] for r in report["resolution"]["reasons"]] == ["no_gps"]
+    assert all(key.endswith(".proof") is False for key in world.index.docs)  # a refused proof is not indexed
+    assert ("resolving", "resolved") not in world.publish.status_changes()
+    assert all(not counters.get("resolved") for counters in contribution(report).values())  # nor the figures
+
+
+# --- issue 23: notes that leak ------------------------------------------------------------------
+def test_internal_notes_are_never_published(world):
+    report_id = world.routed()
+    world.act(report_id, "reassign", OPERATOR, assignee="dishub",
+              note="Internal: PU kepala minta dialihkan, hubungi 0812-3456-7890")
+    world.act(report_id, "accept", DISHUB, note="Menunggu anggaran dari Pak Andi")
+    report = world.reports.get(report_id)
+    internal = [e["note"] for e in report["timeline"] if e.get("action") in ("reassign", "accept")]
+    assert all(internal)  # staff keep them
+    text = json.dumps([open311.request_view(report), reporter_view(report, client_id="client-0001")], default=str)
+    assert "Internal" not in text and "anggaran" not in text and "0812" not in text
+    assert open311.request_view(report)["status_notes"] == public_note(
+        next(e for e in report["timeline"] if e["action"] == "route"))
+
+
+def test_a_held_reporters_report_says_in_moderation_but_not_why(world):
+    world.holds.hold("siti", {"by": "op1"})
+    report_id = world.submit()
+    report = world.upload(f"incoming/{report_id}/photo")
+    assert report["status"] == "in_moderation"
+    entry = report["timeline"][-1]
+    assert entry["internal_note"] == HELD_NOTE and "ditahan" not in entry["note"]
+    assert "ditahan" not in json.dumps(reporter_view(report, client_id="client-0001"), default=str)
+
+
+def test_private_category_descriptions_are_withheld_and_contacts_redacted_in_public_views(world):
+    report = world.reports.get(world.routed())
+    described = report | {"description": "Lubang, hubungi siti@example.id atau +62 812 3456 7890 / (0411) 873-123"}
+    view = open311.request_view(described)
+    assert view["description"] == f"Lubang, hubungi {REDACTED} atau {REDACTED} / {REDACTED}"
+    private = described | {"category": "parkir_liar"}  # point_private: people write addresses and names
+    assert open311.request_view(private)["description"] is None

@@ -28,8 +28,9 @@ def _report(**changes) -> dict:
                      "inside_city": True, "road": {"name": "Jl. Sulawesi", "status": "kota", "source": "layer"}},
         "routing": {"assignee": "dinas-pu", "assignee_name": "Dinas Pekerjaan Umum", "kind": "skpd"},
         "sla": {"due_at": NOW + timedelta(days=5)},
-        "timeline": [{"status": "received", "at": NOW, "by": "reporter", "note": ""},
-                     {"status": "routed", "at": NOW, "by": "route_report", "note": "Aturan jalan kota / city road rule"}],
+        "timeline": [{"status": "received", "at": NOW, "by": "reporter", "note": "", "action": "submit"},
+                     {"status": "routed", "at": NOW, "by": "route_report", "note": "Aturan jalan kota / city road rule",
+                      "action": "route"}],
     }
     return report | changes
 
@@ -84,7 +85,8 @@ def test_a_private_category_shows_its_point_rounded_to_about_110_m():
 
 def test_a_closed_request_has_no_expected_time_and_its_last_reason_as_notes():
     view = open311.request_view(_report(status="rejected", timeline=[
-        {"status": "rejected", "at": NOW, "note": "Bukan masalah / Not a problem — sudah diperbaiki"}]))
+        {"status": "rejected", "at": NOW, "note": "Bukan masalah / Not a problem — sudah diperbaiki",
+         "action": "reject"}]))
     assert view["status"] == "closed" and view["expected_datetime"] is None
     assert view["status_notes"] == "Bukan masalah / Not a problem — sudah diperbaiki"
 

@@ -10,7 +10,8 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from keluhan.domain.photo.hash_bands import band_keys, probe_keys
+from keluhan.domain.open311 import LISTING_FIELD, listing
+from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.views import staff_view
 from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow
 
@@ -82,6 +83,7 @@ class FirestoreReports:
             slot_refs = {w.key: self._db.collection(QUOTAS).document(f"{w.key}_{slots[w.key]}") for w in quotas}
             batch = self._db.batch()
             batch.create(sub_ref, submission)
+            report = {**report, LISTING_FIELD: listing(report["status"])}
             batch.create(report_ref, report)
             batch.set(self._staff_ref(report["report_id"]), staff_view(report))
             for window in quotas:
@@ -155,16 +157,24 @@ class FirestoreReports:
         """Every report, streamed (for `stats rebuild`)."""
         return (_fields(d) for d in self._db.collection(REPORTS).stream())
 
-    def received_between(self, *, start: datetime, end: datetime, categories: Sequence[str],
-                         limit: int) -> list[dict[str, Any]]:
-        # Index: category, received_at (descending); without categories the single-field index.
-        query: Any = self._db.collection(REPORTS)
+    def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
+               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+        # Index: open311_listing (contains), category, received_at desc, __name__ desc; without
+        # categories the same without category.
+        query: Any = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(LISTING_FIELD,
+                                                                                     "array_contains", tag))
         if categories:
             query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
         query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
                  .where(filter=firestore.FieldFilter("received_at", "<", end))
-                 .order_by("received_at", direction=firestore.Query.DESCENDING).limit(limit))
-        return [_fields(d) for d in query.stream()]
+                 .order_by("received_at", direction=firestore.Query.DESCENDING)
+                 .order_by("__name__", direction=firestore.Query.DESCENDING))
+        if after is not None:
+            query = query.start_after({"received_at": after[0],
+                                       "__name__": self._db.collection(REPORTS).document(after[1])})
+        elif offset:
+            query = query.offset(offset)
+        return [_fields(d) for d in query.limit(limit).stream()]
 
     def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
         ref = self._db.collection(REPORTS).document(report_id)
@@ -178,6 +188,8 @@ class FirestoreReports:
             changes = mutation(doc)
             if not changes:
                 return doc
+            if "status" in changes:
+                changes = {**changes, LISTING_FIELD: listing(changes["status"])}
             tx.update(ref, changes)
             after = apply_changes(doc, changes)
             tx.set(self._staff_ref(report_id), staff_view(after))
@@ -308,7 +320,7 @@ class FirestorePhotoIndex:
                      .where(filter=firestore.FieldFilter(
                          "bands", "array_contains_any", keys[start:start + ARRAY_CONTAINS_ANY_MAX]))
                      .where(filter=firestore.FieldFilter("at", ">=", since)))
-            found |= {d.id: d.get("phash") for d in query.stream() if d.id != exclude_report}
+            found |= {d.id: d.get("phash") for d in query.stream() if report_of(d.id) != exclude_report}
         return list(found.items())
 
     def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:

@@ -21,6 +21,18 @@ XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests
              "tokens": ("service_requests", "request"), "errors": ("errors", "error")}
 
 
+# Public reads may be kept by browsers and shared caches (a CDN in front) for a short while: a
+# crowd asking the same list costs one Firestore query per cache per half minute.
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=30"}
+
+
+def client_address(request) -> str:
+    """Who is asking, for the read throttle: the address Google's front end appended last to
+    X-Forwarded-For (what a client sends itself comes before it), else the peer's."""
+    forwarded = [hop.strip() for hop in (request.headers.get("X-Forwarded-For") or "").split(",") if hop.strip()]
+    return (forwarded[-1] if forwarded else request.remote_addr or "unknown")[:64]
+
+
 @dataclass(frozen=True)
 class Route:
     resource: str  # services, requests or tokens
@@ -62,14 +74,20 @@ def validation_error(exc: ValidationError, *, fmt: str):
     return answer([{"code": 400, "description": line} for line in lines], 400, fmt=fmt, resource="errors")
 
 
+# A GeoReport post is a handful of short fields (a 2,000-character description percent-encoded is
+# at most 24 KiB): the body is refused past these before anything is parsed or a key looked up.
+MAX_POST_BYTES = 32 * 1024
+MAX_POST_FIELDS = 40
+
+
 class BadBody(Exception):
     """A body that is not a form or JSON object, or too large; the message names why."""
 
 
-def read_fields(request, *, max_bytes: int) -> dict[str, Any]:
+def read_fields(request, *, max_bytes: int = MAX_POST_BYTES) -> dict[str, Any]:
     """The POSTed fields: `application/x-www-form-urlencoded` (GeoReport's form) or a JSON object.
 
-    Raises BadBody. A repeated form field keeps its first value.
+    Raises BadBody. A repeated form field keeps its first value; at most MAX_POST_FIELDS fields.
     """
     ctype = (request.mimetype or "").lower()
     if ctype not in ("application/x-www-form-urlencoded", "application/json"):
@@ -86,10 +104,11 @@ def read_fields(request, *, max_bytes: int) -> dict[str, Any]:
     try:
         if ctype == "application/json":
             body = json.loads(raw)
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
+            if not isinstance(body, dict) or len(body) > MAX_POST_FIELDS:
+                raise ValueError("not an object of a few fields")
             return body
         text = raw.decode("utf-8")
-        return {k: v[0] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
+        pairs = urllib.parse.parse_qs(text, keep_blank_values=True, max_num_fields=MAX_POST_FIELDS)
+        return {k: v[0] for k, v in pairs.items()}
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadBody("Isi tidak bisa dibaca / The body cannot be parsed") from exc

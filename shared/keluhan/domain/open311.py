@@ -6,6 +6,8 @@ original photo's path, and a point rounded to ~110 m where the category points a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,9 @@ from xml.sax.saxutils import escape
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from keluhan.domain.catalogue import CATEGORIES, Category, get_category, known_category
+from keluhan.domain.notes import public_note, redact_contacts
 from keluhan.domain.report import Status, SubmitReport
+from keluhan.domain.text import free_text, line_text
 from keluhan.domain.workflow import STATUS_TEXT
 
 PublicStatus = Literal["open", "closed"]
@@ -56,6 +60,20 @@ def statuses_of(public: PublicStatus) -> frozenset[Status]:
     return CLOSED if public == "closed" else frozenset(Status) - CLOSED
 
 
+# Stored on every report as `LISTING_FIELD` (written with each status change by the report store)
+# so that `GET requests.json` filters and pages in Firestore: one array-contains per query, which
+# combines with `category in [...]` (≤ 30 values) where a `status in [...]` would not.
+LISTING_FIELD = "open311_listing"
+LISTED_ANY = "any"
+
+
+def listing(status: Status | str) -> list[str]:
+    """The listing tags of a report in `status`: [] when unlisted, else ["any", "open"|"closed"]."""
+    if Status(status) in UNLISTED:
+        return []
+    return [LISTED_ANY, public_status(status)]
+
+
 def service(category: Category) -> dict[str, Any]:
     """One entry of `GET services.json`: the Indonesian name, the English description."""
     target = (f"{category.sla_working_days:g} hari kerja / working days" if category.sla_working_days
@@ -91,7 +109,8 @@ def request_view(report: dict[str, Any]) -> dict[str, Any]:
     routing = report.get("routing") or {}
     point = report.get("point") or {}
     lat, lon = point.get("lat"), point.get("lon")
-    if category is not None and category.point_private and lat is not None and lon is not None:
+    private = category is None or category.point_private
+    if private and lat is not None and lon is not None:
         lat, lon = round(lat, PRIVATE_DECIMALS), round(lon, PRIVATE_DECIMALS)
     sla = report.get("sla") or {}
     due = sla.get("due_at") if public_status(status) == "open" else None
@@ -101,7 +120,8 @@ def request_view(report: dict[str, Any]) -> dict[str, Any]:
         "status_notes": status_notes(report),
         "service_name": category.name if category else None,
         "service_code": report["category"],
-        "description": report.get("description") or None,
+        # Where the point shows a home or a person, so does what people write: withheld.
+        "description": None if private else redact_contacts(report.get("description") or "") or None,
         "agency_responsible": routing.get("assignee_name"),
         "service_notice": STATUS_TEXT[status],
         "requested_datetime": _w3c(report["received_at"]),
@@ -117,9 +137,9 @@ def request_view(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_notes(report: dict[str, Any]) -> str | None:
-    """The last reason or note of the timeline (a rejection's reason included)."""
+    """The last public note of the timeline (a rejection's reason included; never an internal one)."""
     for entry in reversed(report.get("timeline") or []):
-        note = str(entry.get("note") or "").strip()
+        note = public_note(entry)
         if note:
             return note
     return None
@@ -189,6 +209,16 @@ class PostRequest(BaseModel):
     def _known_service(cls, code: str) -> str:
         return known_category(code, field="service_code")
 
+    @field_validator("description")
+    @classmethod
+    def _description_text(cls, value: str) -> str:
+        return free_text(value) or ""
+
+    @field_validator("address_string")
+    @classmethod
+    def _address_text(cls, value: str | None) -> str | None:
+        return line_text(value)
+
     def to_submission(self, *, channel: str, fallback_client_id: str) -> SubmitReport:
         """The same command submit_report takes, as the channel."""
         return SubmitReport.model_validate({
@@ -227,6 +257,24 @@ class RequestQuery(BaseModel):
     status: list[PublicStatus] = Field(default_factory=list, max_length=2)
     page: int = Field(default=1, ge=1, le=1000)
     page_size: int = Field(default=PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+    # Extension: where the previous page ended (its `X-Next-Cursor` answer header). A page reached
+    # by `page` alone skips (page - 1) × page_size reports, which Firestore bills as reads: at most
+    # MAX_SKIPPED; further on only the cursor goes.
+    cursor: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _bounded_skip(self) -> RequestQuery:
+        if self.cursor is not None:
+            decode_cursor(self.cursor)
+        elif self.skipped() > MAX_SKIPPED:
+            raise ValueError(f"page: lebih dari {MAX_SKIPPED} laporan dilewati; pakai cursor dari header "
+                             f"X-Next-Cursor / page skips more than {MAX_SKIPPED} requests; use the "
+                             "cursor of the X-Next-Cursor header")
+        return self
+
+    def skipped(self) -> int:
+        """How many reports the page skips (none after a cursor)."""
+        return 0 if self.cursor else (self.page - 1) * self.page_size
 
     @field_validator("service_request_id", "service_code", "status", mode="before")
     @classmethod
@@ -263,6 +311,38 @@ class RequestQuery(BaseModel):
         """The workflow statuses to list: the asked ones, never the unlisted."""
         wanted = frozenset().union(*(statuses_of(s) for s in self.status)) if self.status else frozenset(Status)
         return wanted - UNLISTED
+
+    def listing_tag(self) -> str:
+        """The one listing tag (see `listing`) the asked statuses stand for."""
+        return self.status[0] if len(set(self.status)) == 1 else LISTED_ANY
+
+
+MAX_SKIPPED = 100
+
+
+def encode_cursor(received_at: datetime, report_id: str) -> str:
+    """The opaque cursor after a listed report: its `received_at` and id."""
+    raw = f"{_w3c_micro(received_at)}|{report_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(received_at, report id) of a cursor; raises ValueError naming the field."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, report_id = text.split("|")
+        when = datetime.fromisoformat(at)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("cursor tidak valid / invalid cursor") from exc
+    if when.tzinfo is None or not _ID.fullmatch(report_id):
+        raise ValueError("cursor tidak valid / invalid cursor")
+    return when, report_id
+
+
+def _w3c_micro(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -305,4 +385,14 @@ def _xml_field(name: str, value: Any, *, items: list[tuple[str, Any]] | None = N
         return f"<{name}>" + "".join(_xml_field(tag, v) for v in value) + f"</{name}>"
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return f"<{name}>{escape(str(value))}</{name}>"
+    return f"<{name}>{escape(xml_chars(str(value)))}</{name}>"
+
+
+# XML 1.0's Char production: whatever was stored before a validator refused it (an old report's
+# U+FFFF, a control character), the document stays well-formed for every consumer.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_chars(text: str) -> str:
+    """`text` with every character XML 1.0 cannot carry replaced by U+FFFD."""
+    return _NOT_XML_CHAR.sub("\ufffd", text)

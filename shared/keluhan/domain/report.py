@@ -24,6 +24,14 @@ from keluhan.domain.assignees import TRIAGE_ID
 from keluhan.domain.catalogue import CATEGORIES, get_category, known_category
 from keluhan.domain.forwarding import Delivery
 from keluhan.domain.sla import ESCALATION_TO, SlaPolicy
+from keluhan.domain.text import (
+    FREE_TEXT_LAYOUT,
+    FREE_TEXT_SCHEMA_PATTERN,
+    TEXT_SCHEMA_PATTERN,
+    forbidden_character,
+    free_text,
+    line_text,
+)
 from keluhan.domain.workflow import (
     HUMAN_ACTIONS,
     REJECT_TARGET,
@@ -42,17 +50,12 @@ from keluhan.domain.workflow import (
     check_move,
 )
 
-__all__ = ["STATUS_TEXT", "Status", "can_transition"]
+__all__ = ["FREE_TEXT_LAYOUT", "FREE_TEXT_SCHEMA_PATTERN", "STATUS_TEXT", "TEXT_SCHEMA_PATTERN", "Status",
+           "can_transition", "forbidden_character"]
 
 Channel = Literal["warga", "call_center_112", "sodarata", "smart_rtrw"]
 # Channels whose reports come without a camera: their photo verdict is `not_required`.
 CHANNELS_WITHOUT_CAMERA: frozenset[str] = frozenset({"call_center_112"})
-
-
-# What the OpenAPI document states of free text (the validators below check it, naming the character).
-_C1_AND_BIDI = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-TEXT_SCHEMA_PATTERN = rf"^[^\x00-\x1f{_C1_AND_BIDI}]*$"
-FREE_TEXT_SCHEMA_PATTERN = rf"^[^\x00-\x08\x0b-\x1f{_C1_AND_BIDI}]*$"  # tab and newline allowed
 
 
 class SubmitReport(BaseModel):
@@ -81,15 +84,7 @@ class SubmitReport(BaseModel):
     @field_validator("description", "street")
     @classmethod
     def _printable_text(cls, value: str | None, info: ValidationInfo) -> str | None:
-        allowed = FREE_TEXT_LAYOUT if info.field_name == "description" else ""
-        if value is not None and (bad := forbidden_character(value, allowed=allowed)) is not None:
-            raise PydanticCustomError(
-                "forbidden_character",
-                "berisi karakter kendali atau pembalik arah teks ({char}) / contains a control or "
-                "bidi-override character ({char})",
-                {"char": f"U+{ord(bad):04X}"},
-            )
-        return value
+        return free_text(value) if info.field_name == "description" else line_text(value)
 
     @field_validator("category")
     @classmethod
@@ -112,19 +107,6 @@ PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 PLAUSIBLE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-# Control characters (C0, DEL, C1, line and paragraph separators) and the bidi embeddings,
-# overrides and isolates that reorder how text displays ("Trojan Source"). The bare marks
-# U+200E/U+200F/U+061C stay allowed: they only set the direction of neutral characters
-# and RTL keyboards insert them.
-_FORBIDDEN_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-FREE_TEXT_LAYOUT = "\n\t"
-
-
-def forbidden_character(text: str, *, allowed: str = "") -> str | None:
-    """The first control or bidi-override character in free text, other than `allowed` ones."""
-    return next((m.group() for m in _FORBIDDEN_TEXT.finditer(text) if m.group() not in allowed), None)
-
-
 def submission_key(reporter_uid: str, client_id: str) -> str:
     """The idempotency key (reporter, client_id) as a document id."""
     return hashlib.sha256(f"{reporter_uid}\x00{client_id}".encode()).hexdigest()
@@ -145,11 +127,16 @@ class ActOnReport(BaseModel):
     action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]
     expected_status: Status
     reason: RejectReason | None = None
-    note: str = Field(default="", max_length=1000)
+    note: str = Field(default="", max_length=1000, json_schema_extra={"pattern": FREE_TEXT_SCHEMA_PATTERN})
     assignee: str | None = Field(default=None, min_length=1, max_length=64)
     parent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                                   json_schema_extra={"pattern": REPORT_ID_SCHEMA_PATTERN})
     photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
+
+    @field_validator("note")
+    @classmethod
+    def _printable_note(cls, value: str) -> str:
+        return free_text(value) or ""
 
     @field_validator("report_id", "parent_id")
     @classmethod
@@ -385,10 +372,11 @@ class Report(BaseModel):
                       photo_fields: dict[str, Any]) -> dict[str, Any]:
         to = {"accepted": Status.VERIFIED, "rejected": Status.PHOTO_REJECTED,
               "needs_moderation": Status.IN_MODERATION}[verdict]
-        if to == Status.VERIFIED and self.held:
-            to, note = Status.IN_MODERATION, (note + "; " if note else "") + HELD_NOTE
+        held = to == Status.VERIFIED and self.held
+        if held:  # why stays with staff: the reporter and the public see only "in moderation"
+            to = Status.IN_MODERATION
         return self.move(Action.VERIFY_PHOTO, to, actor=_SYSTEM_PHOTO, now=now, note=note,
-                         fields=photo_fields)
+                         fields=photo_fields, internal_note=HELD_NOTE if held else None)
 
     def expire_photo(self, *, now: datetime) -> dict[str, Any]:
         return self.move(Action.EXPIRE_PHOTO, Status.PHOTO_EXPIRED, actor=_SYSTEM_SWEEP, now=now,

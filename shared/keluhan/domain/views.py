@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keluhan.domain.notes import public_note, public_routing_reason
 from keluhan.domain.report import STATUS_TEXT, Status
 
 
@@ -34,7 +35,7 @@ def reporter_view(report: dict[str, Any], *, client_id: str | None,
         "kecamatan": location.get("kecamatan"),
         "assignee": routing.get("assignee"),
         "assignee_name": routing.get("assignee_name"),
-        "reason": routing.get("reason"),
+        "reason": public_routing_reason(routing),
         "delivery": {"state": forwarding.get("state"), "receiver_ref": forwarding.get("receiver_ref")}
         if forwarding else None,
         "resolution": {"verdict": resolution.get("verdict"), "reasons": resolution.get("reasons", []),
@@ -47,7 +48,7 @@ def reporter_view(report: dict[str, Any], *, client_id: str | None,
 
 
 def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    out = {"status": entry["status"], "at": entry["at"], "note": entry.get("note", "")}
+    out = {"status": entry["status"], "at": entry["at"], "note": public_note(entry)}
     for key in ("action", "reason", "parent_id"):
         if entry.get(key):
             out[key] = entry[key]
@@ -59,7 +60,8 @@ STAFF_FIELDS = ("report_id", "channel", "category", "description", "point", "str
                 "rejection", "parent_id", "supporters", "close_by", "reopened")
 
 
-TIMELINE_FIELDS = ("status", "at", "by", "note", "from", "action", "role", "reason", "parent_id", "event")
+TIMELINE_FIELDS = ("status", "at", "by", "note", "internal_note", "from", "action", "role", "reason", "parent_id",
+                   "event")
 
 
 def _staff_entry(entry: dict[str, Any]) -> dict[str, Any]:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from keluhan.domain.open311 import RequestQuery, key_hash, key_identity, request_view
+from keluhan.domain.open311 import (
+    RequestQuery,
+    decode_cursor,
+    encode_cursor,
+    key_hash,
+    key_identity,
+    request_view,
+)
 from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import Open311Keys, Reports
-
-# A listing pages through at most this many newest reports of its window (and categories).
-SCAN_LIMIT = 2000
 
 
 class BadApiKey(Exception):
@@ -29,18 +34,28 @@ def key_actor(api_key: str | None, *, keys: Open311Keys) -> Actor:
     return Actor(Role.CHANNEL, key_identity(digest), channel=record["channel"])
 
 
-def find_requests(query: RequestQuery, *, reports: Reports, now: datetime) -> list[dict[str, Any]]:
-    """`GET requests.json`: by ids (any status, in the order asked), else the window's page."""
+@dataclass(frozen=True)
+class Listing:
+    """A page of public requests and the cursor of the next page (None on the last)."""
+
+    requests: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def find_requests(query: RequestQuery, *, reports: Reports, now: datetime) -> Listing:
+    """`GET requests.json`: by ids (any status, in the order asked), else one page of the window,
+    paged in the store: it reads at most page_size + 1 reports past the MAX_SKIPPED a `page` skips."""
     if query.service_request_id:
         found = (reports.get(i) for i in dict.fromkeys(query.service_request_id) if valid_report_id(i))
-        return [request_view(r) for r in found if r is not None]
+        return Listing([request_view(r) for r in found if r is not None], None)
     start, end = query.window(now)
-    statuses = {s.value for s in query.statuses()}
-    listed = [r for r in reports.received_between(start=start, end=end, categories=query.service_code,
-                                                  limit=SCAN_LIMIT)
-              if r["status"] in statuses]
-    first = (query.page - 1) * query.page_size
-    return [request_view(r) for r in listed[first:first + query.page_size]]
+    after = decode_cursor(query.cursor) if query.cursor else None
+    listed = reports.listed(tag=query.listing_tag(), start=start, end=end, categories=query.service_code,
+                            limit=query.page_size + 1, offset=query.skipped(), after=after)
+    page = listed[:query.page_size]
+    more = len(listed) > query.page_size
+    cursor = encode_cursor(page[-1]["received_at"], page[-1]["report_id"]) if more else None
+    return Listing([request_view(r) for r in page], cursor)
 
 
 def get_request(report_id: str, *, reports: Reports) -> dict[str, Any] | None:

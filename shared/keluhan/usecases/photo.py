@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
+from keluhan.domain.photo.hash_bands import proof_key
 from keluhan.domain.photo.reasons import reason
 from keluhan.domain.report import Event, Report, Status, UploadTarget, upload_target
 from keluhan.ports import Clock, PermanentError, PhotoStore, PhotoTooLarge, Publisher, Reports
@@ -148,11 +149,17 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
                          received_at=now, taken_at=None,
                          also_compare=[(f"{target.report_id} (foto laporan ini / this report's photo)", own)]
                          if own else [])
-        # A fix cannot be shown with a photo from before the complaint (phone clocks drift a little).
+        # A fix cannot be shown with a photo from before the complaint (phone clocks drift a little),
+        # nor by a photo that does not say where it was taken (any street's "fixed" photo would do).
         if result.exif_taken_at and result.exif_taken_at < _aware(report["received_at"]) - policy.future_tolerance:
             result = result.model_copy(update={"verdict": "rejected",
                                                "reasons": [*result.reasons, reason("stale")]})
+        if result.verdict == "accepted" and result.gps_distance_m is None:
+            result = result.model_copy(update={"verdict": "rejected",
+                                               "reasons": [*result.reasons, reason("no_gps")]})
     accepted = result.verdict == "accepted"
+    if accepted and result.phash:  # one proof proves one fix: indexed before the verdict is stored
+        photo_index.remember_hash(proof_key(target.report_id), result.phash, now)
     proof_fields: dict[str, Any] = {"event": obj.event_key, "exif_taken_at": result.exif_taken_at,
                                     "gps_distance_m": result.gps_distance_m, "phash": result.phash,
                                     "verified_at": now}

@@ -42,3 +42,18 @@ def _bands(value: int) -> list[int]:
 
 def _key(band: int, value: int) -> str:
     return f"{band}:{value:04x}"
+
+
+# photo_hashes/ holds each report's own photo under its report id and the accepted proof of its
+# fix under `<report id>.proof` (report ids never hold a dot): a proof is as reusable as a photo.
+PROOF_SUFFIX = ".proof"
+
+
+def proof_key(report_id: str) -> str:
+    """The index key of a report's accepted proof photo."""
+    return report_id + PROOF_SUFFIX
+
+
+def report_of(key: str) -> str:
+    """The report an index key belongs to (its own photo or its proof)."""
+    return key.removesuffix(PROOF_SUFFIX)

@@ -23,6 +23,7 @@ ReasonCode = Literal[
     "no_capture_time",
     "elsewhere",
     "reused",
+    "no_gps",
 ]
 
 # The verdict rule: any "rejected" reason rejects, else any "needs_moderation" reason holds
@@ -43,6 +44,7 @@ REASONS: dict[ReasonCode, tuple[Verdict, str]] = {
     "no_capture_time":       ("needs_moderation", "Waktu foto tidak diketahui, diperiksa petugas / No capture time, a moderator will check"),
     "elsewhere":             ("rejected",         "Foto diambil jauh dari lokasi laporan / The photo was taken far from the reported place"),
     "reused":                ("rejected",         "Foto sama dengan foto laporan lain / The photo is a copy of another report's photo"),
+    "no_gps":                ("rejected",         "Foto bukti tanpa lokasi GPS; ambil di lokasi dengan GPS aktif / The proof photo has no GPS position; take it on the spot with GPS on"),
 }
 # fmt: on
 
