@@ -71,3 +71,23 @@ def test_operators_read_dead_letters_and_rules_citizens_do_not(client, routed_re
     assert read(client, operator, "routing_rules/current") == 200
     assert read(client, owner, "routing_rules/current") == 403
     assert read(client, owner, "submissions/anything") == 403
+
+
+def test_staff_roles_need_a_verified_email_in_rules_functions_and_grants(client, routed_report):
+    """Issue 23: a claim on an account whose e-mail nobody verified is a citizen's everywhere, and
+    `keluhan users grant` refuses to give it a staff role."""
+    from keluhan.adapters.users import FirebaseUsers, UnverifiedEmail
+
+    report, _ = routed_report
+    tag = uuid.uuid4().hex[:6]
+    skpd = client.user(f"staff-{tag}@dinas-pu.test", {"role": "skpd", "skpd": "dinas-pu"}, verified=False)[1]
+    operator = client.user(f"op-{tag}@warroom.test", {"role": "operator"}, verified=False)[1]
+    assert read(client, skpd, f"staff_reports/{report['report_id']}") == 403
+    assert read(client, operator, f"reports/{report['report_id']}") == 403
+    answer = client.act(skpd, {"report_id": report["report_id"], "action": "accept", "expected_status": "routed"})
+    assert answer.status_code in (403, 404), answer.text
+    users = FirebaseUsers(client.config.project)
+    client.sign_in(f"pre-{tag}@dinas-pu.test")  # someone registers the address first
+    with pytest.raises(UnverifiedEmail):
+        users.set_role(f"pre-{tag}@dinas-pu.test", {"role": "skpd", "skpd": "dinas-pu"})
+    assert users.set_role(f"pre-{tag}@dinas-pu.test", {})["claims"] == {}  # a citizen role is fine

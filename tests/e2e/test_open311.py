@@ -81,3 +81,24 @@ def test_errors_come_in_the_georeport_format(georeport):
     with pytest.raises(HttpError) as bad_key:
         _post(georeport, "o311_bukan-kunci")
     assert bad_key.value.status == 403
+
+
+def test_open311_list_pages_in_firestore_by_cursor(client, georeport):
+    """Issue 23: the listing query (tags, categories, window, cursor) as the emulator runs it."""
+    import requests
+
+    ids = {_post(georeport, DEMO_OPEN311_KEY)[0]["service_request_id"] for _ in range(3)}
+    for report_id in ids:
+        client.wait_report(report_id)
+    url = client.function_url("open311") + "requests.json"
+    seen, cursor = [], None
+    for _ in range(3):
+        params = {"service_code": "jalan_rusak", "status": "open", "page_size": 1,
+                  **({"cursor": cursor} if cursor else {})}
+        answer = requests.get(url, params=params, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Cache-Control"] == "public, max-age=30"
+        seen += [r["service_request_id"] for r in answer.json()]
+        cursor = answer.headers.get("X-Next-Cursor")
+        assert cursor
+    assert len(seen) == 3 and set(seen) == ids  # the three newest, one per page, none twice

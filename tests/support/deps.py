@@ -47,7 +47,8 @@ class FakeRulesDoc:
 def fake_authenticate(header):
     """`Bearer user:<uid>` signs in as the citizen <uid>; `Bearer anon:<uid>` with Firebase's
     anonymous provider; `Bearer skpd:<assignee>:<uid>`, `Bearer operator:<uid>` and
-    `Bearer channel:<code>:<uid>` carry those roles' claims."""
+    `Bearer channel:<code>:<uid>` carry those roles' claims (staff with a verified e-mail);
+    `Bearer unverified-skpd:<assignee>:<uid>` an SKPD claim on an unverified e-mail."""
     token = (header or "").removeprefix("Bearer ")
     kind, _, rest = token.partition(":")
     if not header or not header.startswith("Bearer ") or not rest:
@@ -57,10 +58,12 @@ def fake_authenticate(header):
     if kind == "anon":
         return actor_from_claims({"uid": rest, "firebase": {"sign_in_provider": "anonymous"}})
     if kind == "operator":
-        return actor_from_claims({"uid": rest, "role": "operator"})
+        return actor_from_claims({"uid": rest, "role": "operator", "email_verified": True})
     scope, _, uid = rest.partition(":")
     if kind in ("skpd", "channel") and uid:
-        return actor_from_claims({"uid": uid, "role": kind, kind: scope})
+        return actor_from_claims({"uid": uid, "role": kind, kind: scope, "email_verified": kind == "skpd"})
+    if kind == "unverified-skpd" and uid:  # a staff claim on an account whose e-mail nobody verified
+        return actor_from_claims({"uid": uid, "role": "skpd", "skpd": scope, "email_verified": False})
     raise Unauthenticated("unknown fake token")
 
 

@@ -93,16 +93,20 @@ def verify_bearer(authorization: str | None, settings: Settings) -> Actor:
 
 def actor_from_claims(claims: dict) -> Actor:
     """The role a verified token carries: `role` (skpd, operator, channel) with its scope claim;
-    no role claim, or one missing its scope, is a citizen. An anonymous sign-in is never more
+    no role claim, one missing its scope, or a staff role (skpd, operator) without
+    `email_verified`, is a citizen. An anonymous sign-in is never more
     than an anonymous citizen, whatever claims it carries."""
     uid = claims["uid"]
     role = claims.get("role")
     firebase = claims.get("firebase")
     if isinstance(firebase, dict) and firebase.get("sign_in_provider") == "anonymous":
         return Actor(Role.WARGA, uid, anonymous=True)
-    if role == Role.SKPD and isinstance(claims.get("skpd"), str) and claims["skpd"]:
+    # Staff roles only on a verified e-mail: with e-mail sign-up open, anyone could otherwise
+    # register staff@… before the real person and be granted the role.
+    staff_ok = claims.get("email_verified") is True
+    if role == Role.SKPD and isinstance(claims.get("skpd"), str) and claims["skpd"] and staff_ok:
         return Actor(Role.SKPD, uid, skpd=claims["skpd"])
-    if role == Role.OPERATOR:
+    if role == Role.OPERATOR and staff_ok:
         return Actor(Role.OPERATOR, uid)
     if role == Role.CHANNEL and isinstance(claims.get("channel"), str) and claims["channel"]:
         return Actor(Role.CHANNEL, uid, channel=claims["channel"])

@@ -10,7 +10,7 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from keluhan.domain.open311 import LISTING_FIELD, listing
+from keluhan.domain import open311
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.views import staff_view
 from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow
@@ -83,7 +83,7 @@ class FirestoreReports:
             slot_refs = {w.key: self._db.collection(QUOTAS).document(f"{w.key}_{slots[w.key]}") for w in quotas}
             batch = self._db.batch()
             batch.create(sub_ref, submission)
-            report = {**report, LISTING_FIELD: listing(report["status"])}
+            report = {**report, open311.LISTING_FIELD: open311.listing(report["status"])}
             batch.create(report_ref, report)
             batch.set(self._staff_ref(report["report_id"]), staff_view(report))
             for window in quotas:
@@ -161,8 +161,8 @@ class FirestoreReports:
                offset: int = 0, after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
         # Index: open311_listing (contains), category, received_at desc, __name__ desc; without
         # categories the same without category.
-        query: Any = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(LISTING_FIELD,
-                                                                                     "array_contains", tag))
+        query: Any = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
+            open311.LISTING_FIELD, "array_contains", tag))
         if categories:
             query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
         query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
@@ -189,7 +189,7 @@ class FirestoreReports:
             if not changes:
                 return doc
             if "status" in changes:
-                changes = {**changes, LISTING_FIELD: listing(changes["status"])}
+                changes = {**changes, open311.LISTING_FIELD: open311.listing(changes["status"])}
             tx.update(ref, changes)
             after = apply_changes(doc, changes)
             tx.set(self._staff_ref(report_id), staff_view(after))

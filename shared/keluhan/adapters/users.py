@@ -11,6 +11,13 @@ class UserNotFound(Exception):
     """No user with that uid or e-mail."""
 
 
+class UnverifiedEmail(Exception):
+    """A staff role for an account whose e-mail address nobody verified."""
+
+
+STAFF_ROLES = frozenset({"skpd", "operator"})
+
+
 class FirebaseUsers:
     def __init__(self, project_id: str):
         import firebase_admin
@@ -41,10 +48,14 @@ class FirebaseUsers:
             return auth.create_user(email=email, password=password, app=self._app).uid
 
     def set_role(self, uid_or_email: str, claims: dict[str, Any]) -> dict[str, Any]:
-        """Replace the role claims (other custom claims stay); tokens issued before are revoked."""
+        """Replace the role claims (other custom claims stay); tokens issued before are revoked.
+
+        Raises UnverifiedEmail for a staff role (skpd, operator) on an unverified e-mail."""
         from firebase_admin import auth
 
         user = self.find(uid_or_email)
+        if claims.get("role") in STAFF_ROLES and not user.email_verified:
+            raise UnverifiedEmail(user.email or user.uid)
         kept = {k: v for k, v in (user.custom_claims or {}).items() if k not in ROLE_CLAIMS}
         auth.set_custom_user_claims(user.uid, {**kept, **claims} or None, app=self._app)
         auth.revoke_refresh_tokens(user.uid, app=self._app)

@@ -53,12 +53,15 @@ def _users(args):
 
 
 def _set(args, claims: dict) -> int:
-    from keluhan.adapters.users import UserNotFound
+    from keluhan.adapters.users import UnverifiedEmail, UserNotFound
 
     try:
         result = _users(args).set_role(args.user, claims)
     except UserNotFound as exc:
         raise CliError(f"no user {exc}") from exc
+    except UnverifiedEmail as exc:
+        raise CliError(f"{exc}: e-mail not verified; staff roles go only to verified accounts "
+                       "(or a configured identity provider)") from exc
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

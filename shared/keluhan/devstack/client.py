@@ -35,12 +35,15 @@ class StackClient:
         return data["localId"], data["idToken"]
 
     def user(self, email: str, claims: dict[str, Any] | None = None,
-             password: str = "rahasia-demo") -> tuple[str, str]:
-        """(uid, ID token) of a test user carrying exactly these role claims (None: a citizen)."""
+             password: str = "rahasia-demo", *, verified: bool | None = None) -> tuple[str, str]:
+        """(uid, ID token) of a test user carrying exactly these role claims (None: a citizen);
+        its e-mail verified when asked, else when it has a role (as staff accounts are)."""
         uid, _ = self.sign_in(email, password)
         base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1/projects/{self.config.project}"
+        email_verified = bool(claims and claims.get("role")) if verified is None else verified
         response = self.http.post(f"{base}/accounts:update", headers={"Authorization": "Bearer owner"},
-                                  json={"localId": uid, "customAttributes": json.dumps(claims or {})},
+                                  json={"localId": uid, "customAttributes": json.dumps(claims or {}),
+                                        "emailVerified": email_verified},
                                   timeout=10)
         response.raise_for_status()
         return self.sign_in(email, password)  # a fresh token carries the claims
