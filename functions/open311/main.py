@@ -86,7 +86,8 @@ def _post(request, fmt):
     except geo.BadBody as exc:
         return geo.error(400, str(exc), fmt=fmt)
     try:
-        actor = key_actor(fields.get("api_key") or request.args.get("api_key"), keys=deps.open311_keys)
+        # From the body only: a query string lands in every request log on the way.
+        actor = key_actor(fields.get("api_key"), keys=deps.open311_keys)
     except BadApiKey:
         return geo.error(403, "api_key tidak valid atau dicabut / api_key invalid or revoked", fmt=fmt)
     try:

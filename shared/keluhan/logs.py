@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -84,4 +85,7 @@ def _trace_id() -> str | None:
         return None
     header = flask.request.headers.get("X-Cloud-Trace-Context", "")
     trace = header.split("/", 1)[0].strip()
-    return trace if trace.isalnum() else None
+    return trace if _TRACE_ID.fullmatch(trace) else None
+
+
+_TRACE_ID = re.compile(r"[0-9a-fA-F]{1,32}")  # Cloud Trace ids are 32 hex digits; nothing else is logged

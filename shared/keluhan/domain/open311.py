@@ -42,6 +42,7 @@ PAGE_SIZE_MAX = 200
 DEFAULT_SPAN = timedelta(days=90)  # GeoReport: the last 90 days unless asked otherwise
 MAX_SPAN = timedelta(days=90)
 MAX_IDS = 50
+QUERY_YEARS = (2000, 2100)
 SERVICE_GROUPS = {
     "jalan_rusak": "jalan", "trotoar": "jalan", "drainase": "air", "banjir": "air", "air_bersih": "air",
     "sampah": "kebersihan", "lampu_jalan": "penerangan", "lampu_lalu_lintas": "lalu_lintas",
@@ -281,6 +282,15 @@ class RequestQuery(BaseModel):
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def _plausible_date(cls, value: datetime | None) -> datetime | None:
+        # Year 1 at +14:00 cannot even be converted to UTC: a 400 here, not a 503 later.
+        if value is not None and not (QUERY_YEARS[0] <= value.year <= QUERY_YEARS[1]):
+            raise ValueError(f"tahun di luar {QUERY_YEARS[0]}–{QUERY_YEARS[1]} / year outside "
+                             f"{QUERY_YEARS[0]}–{QUERY_YEARS[1]}")
         return value
 
     @field_validator("service_request_id")

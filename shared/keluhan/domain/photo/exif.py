@@ -64,9 +64,15 @@ def _text(value: object) -> str | None:
 def _parse_time(value: object) -> datetime | None:
     text = _text(value)
     try:
-        return datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S") if text else None
+        taken = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S") if text else None
     except ValueError:  # blank "    :  :  " or a vendor's own format
         return None
+    # No camera wrote year 1 or 9999: an implausible year is no capture time (and its offset could
+    # not even be converted to UTC or stored).
+    return taken if taken is not None and CAPTURE_YEARS[0] <= taken.year <= CAPTURE_YEARS[1] else None
+
+
+CAPTURE_YEARS = (1990, 2100)
 
 
 def _parse_offset(value: object) -> timezone:
