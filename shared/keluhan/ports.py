@@ -76,6 +76,9 @@ class Reports(Protocol):
     def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
         """Keep the upload URL handed out for this submission, to hand out again on a retry."""
 
+    def remember_published(self, submission_key: str, at: datetime) -> None:
+        """Record that the new report's events were published (`published_at`): retries skip them."""
+
     def submission(self, submission_key: str) -> dict[str, Any] | None:
         """Who submitted: reporter_uid, client_id, request_hash (never shown to SKPDs)."""
 

@@ -185,6 +185,8 @@ def test_users_cli_grants_a_role_that_the_functions_honour_and_revokes_it(client
     report_id, _ = routed_pothole(client, token)
     email = f"staf-{uuid.uuid4().hex[:6]}@dinas-pu.makassar.test"
     uid, _ = client.sign_in(email)
+    assert keluhan(["users", "grant", email, "--role", "skpd", "--skpd", "dinas-pu"]) == 2  # not verified yet
+    client.user(email, verified=True)  # the staff member confirms the address
     assert keluhan(["users", "grant", email, "--role", "skpd", "--skpd", "dinas-pu"]) == 0
     assert '"skpd": "dinas-pu"' in capsys.readouterr().out
     assert keluhan(["users", "grant", email, "--role", "skpd", "--skpd", "no-such-skpd"]) == 2

@@ -40,6 +40,10 @@ class FakeReports:
         with self._lock:
             self.submissions[submission_key] |= {"upload": copy.deepcopy(upload), "upload_expires_at": expires_at}
 
+    def remember_published(self, submission_key, at):
+        with self._lock:
+            self.submissions[submission_key] |= {"published_at": at}
+
     def submission(self, submission_key):
         found = self.submissions.get(submission_key)
         return copy.deepcopy(found) if found else None

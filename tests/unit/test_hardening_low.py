@@ -36,3 +36,35 @@ def test_trace_ids_are_hex_only():
                              ("٣٤٥ab/1", None), ("abcXYZ/1", None), ("a" * 40 + "/1", None)):
         with app.test_request_context(headers={"X-Cloud-Trace-Context": header}):
             assert _trace_id() == expected, header
+
+
+def _submit(reports, publish, clock):
+    from datetime import timedelta
+
+    from keluhan.domain.report import SubmitReport
+    from keluhan.domain.workflow import Actor, Role
+    from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
+    from tests.support.fakes import FakePhotoStore
+
+    cmd = SubmitReport(client_id="client-0001", category="kebakaran", description="Api di pasar", lat=-5.14,
+                       lon=119.41, accuracy_m=5)  # no photo needed: ReportAccepted at once
+    policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=10**7)
+    return submit_report(cmd, actor=Actor(Role.WARGA, "siti"), reports=reports, publish=publish,
+                         photos=FakePhotoStore(), clock=clock, new_id=lambda: "r-retry", policy=policy)
+
+
+def test_a_retry_with_the_same_client_id_publishes_again_only_if_the_first_publish_failed():
+    import pytest
+
+    from tests.support.fakes import FakeClock, FakePublisher, FakeReports
+
+    reports, publish, clock = FakeReports(), FakePublisher(), FakeClock()
+    publish.fail_next = 1  # the first attempt stores the report, then its publish fails
+    with pytest.raises(ConnectionError):
+        _submit(reports, publish, clock)
+    _submit(reports, publish, clock)  # the client's retry completes the announcement
+    announced = list(publish.messages)
+    assert [t for t, _, _ in announced] == ["report-status-changed", "report-accepted"]
+    for _ in range(20):
+        assert _submit(reports, publish, clock).report["report_id"] == "r-retry"
+    assert publish.messages == announced  # 20 more retries: nothing published again

@@ -117,6 +117,9 @@ class FirestoreReports:
         self._db.collection(SUBMISSIONS).document(submission_key).update(
             {"upload": upload, "upload_expires_at": expires_at})
 
+    def remember_published(self, submission_key: str, at: datetime) -> None:
+        self._db.collection(SUBMISSIONS).document(submission_key).update({"published_at": at})
+
     def submission(self, submission_key: str) -> dict[str, Any] | None:
         snap = self._db.collection(SUBMISSIONS).document(submission_key).get()
         return snap.to_dict() if snap.exists else None

@@ -94,7 +94,11 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
     if not created and stored_submission["request_hash"] != submission["request_hash"]:
         raise IdempotencyConflict(stored["report_id"])
     stored = expire_if_due(stored, reports=reports, now=now, publish=publish)
-    publish_status_changed(publish, stored)  # a retry re-announces; consumers dedupe on (report, seq)
+    # Announced once: a retry publishes again only when the stored submission shows the first
+    # publish did not complete (500 retries are not 500 figure runs).
+    announce = created or stored_submission.get("published_at") is None
+    if announce:
+        publish_status_changed(publish, stored)  # consumers dedupe on (report, seq)
 
     upload = None
     if stored["status"] == Status.AWAITING_PHOTO:
@@ -105,9 +109,11 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
                                        content_types=(stored["photo"]["content_type"],),
                                        max_bytes=policy.max_bytes, expires_at=expires_at)
             reports.remember_upload(key, upload, expires_at)
-    elif stored["status"] == Status.RECEIVED:
+    elif stored["status"] == Status.RECEIVED and announce:
         # First time, or a retry after the first publish failed: downstream dedupes.
         publish_event(publish, Event(name="ReportAccepted", report_id=stored["report_id"]))
+    if announce:
+        reports.remember_published(key, now)
     return SubmitResult(stored, created, upload)
 
 
