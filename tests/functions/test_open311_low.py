@@ -1,4 +1,5 @@
-"""Issue 23, low findings on the Open311 surface: api_key out of query strings, bounded dates."""
+"""Issue 23, low findings on the public HTTP surface: api_key out of query strings, bounded dates, the
+War Room page's CSP."""
 
 from __future__ import annotations
 
@@ -31,3 +32,16 @@ def test_open311_end_date_year_overflow_is_400_not_503(fake_deps):  # noqa: F811
                             headers={"X-Forwarded-For": "192.0.2.77"})
         assert answer.status_code == 400, answer.data
         assert "end_date" in answer.get_json()[0]["description"]
+
+
+def test_the_war_room_page_runs_only_its_own_script_by_hash(fake_deps):  # noqa: F811
+    import base64
+    import hashlib
+    import re
+
+    answer = function_client("war_room").get("/")
+    policy = answer.headers["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]*);", policy)[1]
+    [script] = re.findall(r"<script>(.*?)</script>", answer.get_data(as_text=True), re.S)
+    own = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert script_src == f"'sha256-{own}'" and "unsafe-inline" not in script_src

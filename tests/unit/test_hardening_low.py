@@ -68,3 +68,15 @@ def test_a_retry_with_the_same_client_id_publishes_again_only_if_the_first_publi
     for _ in range(20):
         assert _submit(reports, publish, clock).report["report_id"] == "r-retry"
     assert publish.messages == announced  # 20 more retries: nothing published again
+
+
+def test_jpeg_scans_are_counted_past_stray_bytes_as_libjpeg_reads_them():
+    from keluhan.domain.photo.structure import jpeg_scan_count
+
+    data = make_jpeg(taken_at=None, lat=None, lon=None, width=64, height=48, progressive=True)
+    scans = jpeg_scan_count(data)
+    assert scans > 1
+    app0_end = 4 + int.from_bytes(data[4:6], "big")  # SOI, then APP0 and its length
+    stray = data[:app0_end] + b"\x00\x13\x37" + data[app0_end:]
+    Image.open(io.BytesIO(stray)).load()  # libjpeg skips the stray bytes and decodes every scan
+    assert jpeg_scan_count(stray) == scans

@@ -369,3 +369,19 @@ def test_a_report_locked_by_a_concurrent_change_does_not_stop_the_tick(world):
     world.reports.mutate = mutate
     assert world.tick()["republished"] == 1
     assert [rid for _, rid in world.take()] == [locked]
+
+
+def test_abandoned_photo_less_reports_do_not_starve_a_lost_proof_notification(world):
+    """Issue 23: the awaiting_photo and resolving stages each have their own bucket lookups."""
+    policy = ReconcilePolicy(pipeline_after=timedelta(minutes=2), max_republish=3, limit=50, page=10, lookups=5)
+    for i in range(8):  # never uploaded: each costs a lookup and finds nothing
+        _citizen_report(world, client_id=f"client-abandon-{i}")
+    report_id = world.submit("client-0001")
+    world.reports.mutate(report_id, lambda doc: {"status": "resolving", "resolution": {
+        "attempt": 1, "object": f"resolution/{report_id}/1", "verdict": None}})
+    world.take()
+    photos = FakePhotoStore(objects={f"resolution/{report_id}/1": b"proof"})
+    world.clock.advance(minutes=3)
+    assert _upload_tick(world, photos, policy)["republished"] == 1
+    assert [a["objectId"] for t, _, a in world.publish.messages if t == "photo-uploaded"] == [
+        f"resolution/{report_id}/1"]

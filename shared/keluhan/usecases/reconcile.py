@@ -91,7 +91,7 @@ class ReconcilePolicy:
     max_republish: int = 5
     limit: int = 200  # re-publishes (and dead letters) per tick, over all stages
     page: int = 100
-    lookups: int = 500  # bucket lookups per tick for reports waiting for an upload
+    lookups: int = 500  # bucket lookups per tick for each stage waiting for an upload
 
     def after(self, stall: Stall) -> timedelta:
         return self.forwarding_after if stall.forwarding else self.pipeline_after
@@ -107,10 +107,13 @@ def reconcile(*, reports: Reports, publish: Publisher, dead_letters, clock: Cloc
     """
     now = clock()
     counts = {"republished": 0, "stalled_dead_lettered": 0, "contended": 0}
-    budget, lookups = policy.limit, policy.lookups
+    budget = policy.limit
     for stall in STALLS:
         if stall.upload is not None and photos is None:
             continue
+        # Each upload stage has its own lookups: abandoned photo-less reports must not starve a
+        # lost proof notification.
+        lookups = policy.lookups
         after = policy.after(stall)
         for doc in _stuck(reports, stall, before=now - after, page=policy.page):
             if budget <= 0:

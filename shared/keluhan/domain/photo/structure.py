@@ -61,12 +61,18 @@ def jpeg_scan_count(data: bytes) -> int:
     Each scan of a progressive JPEG makes the decoder pass over every block of the image,
     so a small file of repeated scans costs seconds; this walk costs one regex pass.
     Segments are skipped by their length, so markers inside APPn (an EXIF thumbnail) do not
-    count; a file cut short counts what it has.
+    count; bytes between segments that are no marker are skipped as libjpeg skips them; a file
+    cut short counts what it has.
     """
     scans, pos, end = 0, 2, len(data)
     while pos + 4 <= end:
         if data[pos] != 0xFF:
-            return scans  # not a marker: the decoder will fail on it, cheaply
+            # Not a marker: libjpeg skips such bytes up to the next 0xFF (a warning, not an
+            # error), so the walk does too, or 2,000 scans behind one stray byte would count as 1.
+            pos = data.find(b"\xff", pos)
+            if pos < 0:
+                return scans
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte before a marker
             pos += 1
