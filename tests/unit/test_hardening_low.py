@@ -80,3 +80,36 @@ def test_jpeg_scans_are_counted_past_stray_bytes_as_libjpeg_reads_them():
     stray = data[:app0_end] + b"\x00\x13\x37" + data[app0_end:]
     Image.open(io.BytesIO(stray)).load()  # libjpeg skips the stray bytes and decodes every scan
     assert jpeg_scan_count(stray) == scans
+
+
+def test_a_resolved_reports_proof_link_is_signed_once_not_per_read():
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+    from google.oauth2 import service_account
+
+    from keluhan.adapters.photo_store import GcsPhotoStore
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    signer = service_account.Credentials.from_service_account_info(
+        {"type": "service_account", "client_email": "photos@demo-keluhan.iam.gserviceaccount.com",
+         "private_key": pem, "token_uri": "https://oauth2.googleapis.com/token", "project_id": "demo-keluhan"})
+    signed = []
+    sign_bytes = signer.sign_bytes
+    signer.sign_bytes = lambda message: signed.append(message) or sign_bytes(message)
+    now = [datetime(2026, 12, 5, 9, tzinfo=UTC)]
+    store = GcsPhotoStore(storage.Client(project="demo-keluhan", credentials=AnonymousCredentials()), "b",
+                          signing_credentials=signer, clock=lambda: now[0])
+    name = "derived/r1/resolution/1/7/photo.jpg"
+    first = store.download_url(name, expires_at=now[0] + timedelta(hours=1))
+    for minutes in (1, 10, 29):  # 100 reads in the first half hour: the same link
+        now[0] = datetime(2026, 12, 5, 9, minutes, tzinfo=UTC)
+        assert store.download_url(name, expires_at=now[0] + timedelta(hours=1)) == first
+    assert len(signed) == 1
+    now[0] = datetime(2026, 12, 5, 9, 31, tzinfo=UTC)  # less than half an hour left: a fresh link
+    store.download_url(name, expires_at=now[0] + timedelta(hours=1))
+    assert len(signed) == 2

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud import storage
 
 from keluhan.ports import ObjectStat, PhotoTooLarge
+
+MAX_CACHED_LINKS = 1000
 
 
 class GcsPhotoStore:
@@ -19,6 +22,7 @@ class GcsPhotoStore:
         self._signing = signing_credentials
         self._runtime = runtime_credentials
         self._clock = clock or (lambda: datetime.now(UTC))  # the clock `expires_at` was computed on
+        self._links: OrderedDict[str, tuple[str, datetime]] = OrderedDict()  # object → (GET link, expiry)
 
     def _signer(self) -> dict[str, Any]:
         if self._signing is not None:
@@ -55,8 +59,19 @@ class GcsPhotoStore:
         """A GET URL of one derivative (never an original), valid until `expires_at` (≤ 7 days)."""
         if not object_name.startswith("derived/"):
             raise ValueError("only EXIF-free derivatives are ever shared")
-        return self._bucket.blob(object_name).generate_signed_url(
-            version="v4", method="GET", expiration=expires_at - self._clock(), **self._signer())
+        now = self._clock()
+        cached = self._links.get(object_name)
+        # Signing is an IAM signBlob call: a link stays in use while it is valid for at least half
+        # the asked lifetime (derivative names never change content: one per generation).
+        if cached is not None and cached[1] - now >= (expires_at - now) / 2:
+            self._links.move_to_end(object_name)
+            return cached[0]
+        url = self._bucket.blob(object_name).generate_signed_url(
+            version="v4", method="GET", expiration=expires_at - now, **self._signer())
+        self._links[object_name] = (url, expires_at)
+        while len(self._links) > MAX_CACHED_LINKS:
+            self._links.popitem(last=False)
+        return url
 
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
         blob = self._bucket.get_blob(object_name, generation=generation)
