@@ -6,11 +6,19 @@ import json
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
+from pydantic import JsonValue
 
 from keluhan.devstack.config import StackConfig
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+T = TypeVar("T")
+# A report document as stored, read raw as SKPD tools and operators do: any value per field.
+Document = dict[str, Any]
 
 SETTLED = {"routed", "forwarded", "triage", "photo_rejected", "in_moderation", "photo_expired"}
 
@@ -52,7 +60,7 @@ class StackClient:
     def function_url(self, name: str) -> str:
         return f"{self.config.functions[name].url}/"
 
-    def submit(self, token: str | None, body: Any, **kwargs) -> requests.Response:
+    def submit(self, token: str | None, body: JsonValue, **kwargs: Any) -> requests.Response:  # Any: requests' keywords
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.http.post(self.function_url("submit_report"), json=body, headers=headers,
                               timeout=30, **kwargs)
@@ -67,30 +75,30 @@ class StackClient:
 
     # --- Firestore, as SKPD tools and operators read it -----------------------------------
     @property
-    def db(self):
+    def db(self) -> firestore.Client:
         from google.cloud import firestore
 
         if not hasattr(self, "_db"):
             self._db = firestore.Client(project=self.config.project)
         return self._db
 
-    def report(self, report_id: str) -> dict[str, Any] | None:
+    def report(self, report_id: str) -> Document | None:
         snap = self.db.collection("reports").document(report_id).get()
         return snap.to_dict() if snap.exists else None
 
-    def wait_report(self, report_id: str, until: Callable[[dict[str, Any]], bool] | None = None, *,
-                    timeout_s: float = 60.0) -> dict[str, Any]:
+    def wait_report(self, report_id: str, until: Callable[[Document], bool] | None = None, *,
+                    timeout_s: float = 60.0) -> Document:
         """Poll (bounded) until the report satisfies `until` (default: settled)."""
-        until = until or (lambda r: r["status"] in SETTLED)
-        return wait_for(lambda: _if(self.report(report_id), until), timeout_s=timeout_s,
+        settled = until or (lambda r: r["status"] in SETTLED)
+        return wait_for(lambda: _if(self.report(report_id), settled), timeout_s=timeout_s,
                         what=f"report {report_id}")
 
 
-def _if(value, predicate):
+def _if(value: T | None, predicate: Callable[[T], bool]) -> T | None:
     return value if value is not None and predicate(value) else None
 
 
-def wait_for(probe: Callable[[], Any], *, timeout_s: float, what: str, interval_s: float = 0.2) -> Any:
+def wait_for(probe: Callable[[], T | None], *, timeout_s: float, what: str, interval_s: float = 0.2) -> T:
     """The first truthy value of `probe()`, polling until `timeout_s`; TimeoutError otherwise."""
     deadline = time.monotonic() + timeout_s
     last = None
