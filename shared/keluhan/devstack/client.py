@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import requests
 from pydantic import JsonValue
@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 # A report document as stored, read raw as SKPD tools and operators do: any value per field.
 Document = dict[str, Any]
+
+
+
+class Upload(TypedDict):
+    """A signed photo upload, as submit_report and act_on_report answer it."""
+
+    url: str
+    headers: dict[str, str]
+
 
 SETTLED = {"routed", "forwarded", "triage", "photo_rejected", "in_moderation", "photo_expired"}
 
@@ -69,7 +78,7 @@ class StackClient:
         return self.http.get(self.function_url("get_report"), params={"report_id": report_id},
                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
-    def upload_photo(self, upload: dict[str, Any], data: bytes) -> requests.Response:
+    def upload_photo(self, upload: Upload, data: bytes) -> requests.Response:
         """PUT to the signed URL with exactly the headers it was signed for."""
         return self.http.put(upload["url"], data=data, headers=upload["headers"], timeout=30)
 
