@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TextIO
 
 _CONTEXT: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
     "keluhan_log_context", default=MappingProxyType({}))
@@ -61,7 +61,7 @@ def log_context(**fields: str | None) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
-def setup_logging(project_id: str, *, stream=None, level: int = logging.INFO) -> logging.Handler:
+def setup_logging(project_id: str, *, stream: TextIO | None = None, level: int = logging.INFO) -> logging.Handler:
     """Send the root logger's records to stdout as Cloud Logging JSON; a second call changes nothing."""
     root = logging.getLogger()
     for handler in root.handlers:

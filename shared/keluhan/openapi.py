@@ -9,11 +9,12 @@ listens on its own port, at `/…` (`local_path`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
 from keluhan.domain.views import (
@@ -186,7 +187,7 @@ def _components() -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
     return defs.get("$defs", {}), dict(refs)
 
 
-def _operation(op: Operation, refs) -> dict[str, Any]:
+def _operation(op: Operation, refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]) -> dict[str, Any]:
     out: dict[str, Any] = {"operationId": op.function + _suffix(op), "summary": op.summary,
                            "tags": list(op.tags)}
     if op.query:

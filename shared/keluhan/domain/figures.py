@@ -201,7 +201,6 @@ def _not_ours_rejecters(doc: Mapping[str, Any]) -> list[str]:
             if e.get("action") == "reject" and e.get("reason") == "not_ours" and str(e.get("by", "")).startswith("skpd:")]
 
 
-def _aware(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _aware(value: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

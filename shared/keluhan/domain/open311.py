@@ -137,14 +137,13 @@ def address(location: dict[str, Any]) -> str | None:
     return ", ".join(p for p in parts if p)
 
 
-def _w3c(value: Any) -> str | None:
+def _w3c(value: datetime | str | None) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # --- posting a request ------------------------------------------------------------------------
