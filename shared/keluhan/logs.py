@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, TextIO
+from typing import TextIO
 
 _CONTEXT: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
     "keluhan_log_context", default=MappingProxyType({}))
@@ -37,7 +37,7 @@ class CloudLoggingFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message += "\n" + self.formatException(record.exc_info)
-        entry: dict[str, Any] = {
+        entry: dict[str, object] = {
             "severity": _SEVERITY.get(record.levelname, "DEFAULT"),
             "message": message,
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),

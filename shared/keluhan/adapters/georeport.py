@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 ROUTE = re.compile(r"(?:^|/)(services|requests|tokens)(?:/([A-Za-z0-9_-]{1,64}))?\.(json|xml)$")
 # An answer as functions-framework takes it: the text, the HTTP status, the headers.
 Answer = tuple[str, int, dict[str, str]]
-# A GeoReport body: a list of objects, or one (the service definition); any JSON per field.
-Body = list[dict[str, Any]] | dict[str, Any]
+# A GeoReport body: a list of objects, or one (the service definition).
+Body = Sequence[Mapping[str, object]] | Mapping[str, object]
 # XML names of list answers: (root, item).
 XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),
              "tokens": ("service_requests", "request"), "errors": ("errors", "error")}
@@ -43,7 +44,7 @@ def route(path: str) -> Route | None:
 def answer(body: Body, status: int, *, fmt: str, resource: str, headers: dict[str, str] | None = None) -> Answer:
     """A list (or the service definition object) as JSON or GeoReport's XML."""
     if fmt == "xml":
-        if isinstance(body, dict):  # the service definition
+        if isinstance(body, Mapping):  # the service definition
             text = to_xml_object("service_definition", body)
         else:
             root, item = XML_NAMES[resource]

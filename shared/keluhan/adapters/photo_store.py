@@ -37,7 +37,7 @@ class GcsPhotoStore:
                 "access_token": self._runtime.token}
 
     def upload_url(self, object_name: str, *, content_types: tuple[str, ...], max_bytes: int,
-                   expires_at: datetime) -> dict[str, Any]:
+                   expires_at: datetime) -> dict[str, Any]:  # Any: the PhotoStore port's return type
         """A PUT URL bound to one content type and a size range, valid until `expires_at`."""
         content_type = content_types[0]
         headers = {"x-goog-content-length-range": f"0,{max_bytes}"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from keluhan.cli import CliError, Commands
 from keluhan.cli.ops import connection_options, use_emulators
@@ -88,7 +89,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shown(record: dict[str, Any]) -> dict[str, Any]:
+def _shown(record: Mapping[str, object]) -> dict[str, object]:
     return {"key_prefix": record.get("key_prefix"), "digest": str(record["digest"])[:12],
             "channel": record.get("channel"), "name": record.get("name"),
             "created_at": record.get("created_at"), "revoked": bool(record.get("revoked"))}

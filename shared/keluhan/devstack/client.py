@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import requests
@@ -43,7 +43,7 @@ class StackClient:
     def sign_in(self, email: str, password: str = "rahasia-demo") -> tuple[str, str]:
         """(uid, ID token) of a test user of the Auth emulator, created on first use."""
         base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1"
-        body: dict[str, Any] = {"email": email, "password": password, "returnSecureToken": True}
+        body: dict[str, JsonValue] = {"email": email, "password": password, "returnSecureToken": True}
         response = self.http.post(f"{base}/accounts:signUp?key=demo", json=body, timeout=10)
         if response.status_code == 400 and "EMAIL_EXISTS" in response.text:
             response = self.http.post(f"{base}/accounts:signInWithPassword?key=demo", json=body, timeout=10)
@@ -51,7 +51,7 @@ class StackClient:
         data = response.json()
         return data["localId"], data["idToken"]
 
-    def user(self, email: str, claims: dict[str, Any] | None = None,
+    def user(self, email: str, claims: Mapping[str, JsonValue] | None = None,
              password: str = "rahasia-demo") -> tuple[str, str]:
         """(uid, ID token) of a test user carrying exactly these role claims (None: a citizen)."""
         uid, _ = self.sign_in(email, password)
@@ -62,7 +62,7 @@ class StackClient:
         response.raise_for_status()
         return self.sign_in(email, password)  # a fresh token carries the claims
 
-    def act(self, token: str, body: dict[str, Any]) -> requests.Response:
+    def act(self, token: str, body: dict[str, JsonValue]) -> requests.Response:
         return self.http.post(self.function_url("act_on_report"), json=body,
                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
