@@ -189,7 +189,7 @@ def open311_request(report: ReportDoc) -> dict[str, object]:
     }
 
 
-def _road(road: Mapping[str, Any]) -> dict[str, object]:
+def _road(road: Mapping[str, Any]) -> dict[str, object]:  # Any: a part of a ReportDoc
     return {k: road.get(k) for k in ("name", "status", "source", "toll")}
 
 

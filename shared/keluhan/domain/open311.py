@@ -130,7 +130,7 @@ def status_notes(report: ReportDoc) -> str | None:
     return None
 
 
-def address(location: Mapping[str, Any]) -> str | None:
+def address(location: Mapping[str, Any]) -> str | None:  # Any: a part of a ReportDoc
     """Most specific first: the road (from the road layer, never the reporter's own words),
     kelurahan, kecamatan, the city; or the regency a point outside the city lies in."""
     road = (location.get("road") or {}).get("name")
