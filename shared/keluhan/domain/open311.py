@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from xml.sax.saxutils import escape
@@ -21,6 +22,10 @@ from keluhan.domain.notes import public_note, redact_contacts
 from keluhan.domain.report import Status, SubmitReport
 from keluhan.domain.text import free_text, line_text
 from keluhan.domain.workflow import STATUS_TEXT
+
+# Reports come in as their stored documents (Firestore shape, any value per field) until the
+# Report model is the currency between layers (issue 17); what goes out is plain JSON.
+ReportDoc = Mapping[str, Any]
 
 PublicStatus = Literal["open", "closed"]
 
@@ -75,7 +80,7 @@ def listing(status: Status | str) -> list[str]:
     return [LISTED_ANY, public_status(status)]
 
 
-def service(category: Category) -> dict[str, Any]:
+def service(category: Category) -> dict[str, object]:
     """One entry of `GET services.json`: the Indonesian name, the English description."""
     target = (f"{category.sla_working_days:g} hari kerja / working days" if category.sla_working_days
               else f"{category.sla_hours:g} jam / hours")
@@ -91,18 +96,18 @@ def service(category: Category) -> dict[str, Any]:
     }
 
 
-def services() -> list[dict[str, Any]]:
+def services() -> list[dict[str, object]]:
     return [service(c) for c in CATEGORIES.values()]
 
 
-def service_definition(code: str) -> dict[str, Any] | None:
+def service_definition(code: str) -> dict[str, object] | None:
     """`GET services/{code}.json`: no extra attributes beyond the standard fields, or None."""
     if get_category(code) is None:
         return None
     return {"service_code": code, "attributes": []}
 
 
-def request_view(report: dict[str, Any]) -> dict[str, Any]:
+def request_view(report: ReportDoc) -> dict[str, object]:
     """A report as a GeoReport v2 service request, for anyone."""
     status = Status(report["status"])
     category = get_category(report["category"])
@@ -137,7 +142,7 @@ def request_view(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def status_notes(report: dict[str, Any]) -> str | None:
+def status_notes(report: ReportDoc) -> str | None:
     """The last public note of the timeline (a rejection's reason included; never an internal one)."""
     for entry in reversed(report.get("timeline") or []):
         note = public_note(entry)
@@ -146,7 +151,7 @@ def status_notes(report: dict[str, Any]) -> str | None:
     return None
 
 
-def address(location: dict[str, Any]) -> str | None:
+def address(location: Mapping[str, Any]) -> str | None:  # Any: a part of a ReportDoc
     """Most specific first: the road (from the road layer, never the reporter's own words),
     kelurahan, kecamatan, the city; or the regency a point outside the city lies in."""
     road = (location.get("road") or {}).get("name")
@@ -158,14 +163,13 @@ def address(location: dict[str, Any]) -> str | None:
     return ", ".join(p for p in parts if p)
 
 
-def _w3c(value: Any) -> str | None:
+def _w3c(value: datetime | str | None) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # --- posting a request ------------------------------------------------------------------------
@@ -194,7 +198,7 @@ class PostRequest(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _attributes(cls, data: Any) -> Any:
+    def _attributes(cls, data: object) -> object:
         """`attribute[client_request_id]` (GeoReport's attribute form) counts as the field."""
         if isinstance(data, dict):
             data = dict(data)
@@ -231,10 +235,10 @@ class PostRequest(BaseModel):
         })
 
 
-def posted(report: dict[str, Any], upload: dict[str, Any] | None) -> dict[str, Any]:
+def posted(report: ReportDoc, upload: Mapping[str, object] | None) -> dict[str, object]:
     """The answer to a POST: the id (also its token), and where the photo goes if one is due."""
     status = Status(report["status"])
-    out: dict[str, Any] = {"service_request_id": report["report_id"], "token": report["report_id"],
+    out: dict[str, object] = {"service_request_id": report["report_id"], "token": report["report_id"],
                            "service_notice": STATUS_TEXT[status], "account_id": None}
     if upload is not None:
         out["upload"] = upload
@@ -279,7 +283,7 @@ class RequestQuery(BaseModel):
 
     @field_validator("service_request_id", "service_code", "status", mode="before")
     @classmethod
-    def _comma_list(cls, value: Any) -> Any:
+    def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
@@ -373,17 +377,17 @@ def key_identity(digest: str) -> str:
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 
 
-def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> str:
+def to_xml(root: str, item: str, items: Sequence[Mapping[str, object]]) -> str:
     """GeoReport's XML form of a list answer: <root><item><field>…</field></item>…</root>."""
     return XML_DECLARATION + _xml_field(root, None, items=[(item, entry) for entry in items])
 
 
-def to_xml_object(root: str, fields: dict[str, Any]) -> str:
+def to_xml_object(root: str, fields: Mapping[str, object]) -> str:
     """GeoReport's XML form of a single object (the service definition): <root><field>…</root>."""
     return XML_DECLARATION + _xml_field(root, fields)
 
 
-def _xml_field(name: str, value: Any, *, items: list[tuple[str, Any]] | None = None) -> str:
+def _xml_field(name: str, value: object, *, items: list[tuple[str, object]] | None = None) -> str:
     if items is not None:
         return f"<{name}>" + "".join(_xml_field(tag, v) for tag, v in items) + f"</{name}>"
     if value is None:
