@@ -14,7 +14,14 @@ from keluhan.domain.figures import contribution
 from keluhan.domain.location import Location
 from keluhan.domain.notes import REDACTED, public_note
 from keluhan.domain.photo import PhotoPolicy
-from keluhan.domain.report import HELD_NOTE, ActOnReport, NotPermitted, StaleOrIllegal, SubmitReport
+from keluhan.domain.report import (
+    HELD_NOTE,
+    ActOnReport,
+    InvalidMove,
+    NotPermitted,
+    StaleOrIllegal,
+    SubmitReport,
+)
 from keluhan.domain.routing import decide
 from keluhan.domain.views import reporter_view
 from keluhan.domain.workflow import HUMAN_ACTIONS, MOVES, Action, Actor, NotAllowedNow, Role, Status, replay
@@ -359,3 +366,20 @@ def test_private_category_descriptions_are_withheld_and_contacts_redacted_in_pub
     assert view["description"] == f"Lubang, hubungi {REDACTED} atau {REDACTED} / {REDACTED}"
     private = described | {"category": "parkir_liar"}  # point_private: people write addresses and names
     assert open311.request_view(private)["description"] is None
+
+
+# --- issue 23: duplicates of any report ------------------------------------------------------------
+def test_an_skpd_closes_as_duplicate_only_a_live_report_of_the_same_category_nearby(world):
+    parent, child = world.routed("client-p1"), world.routed("client-c1")
+    awaiting = world.submit(client_id="client-a1")  # still waiting for its photo
+    other_category = world.routed("client-o1")
+    world.reports.docs[other_category]["category"] = "sampah"
+    far = world.routed("client-f1")
+    world.reports.docs[far]["point"] = {"lat": LAT + 0.01, "lon": LON, "accuracy_m": 5}  # ~1.1 km north
+    for bad in (awaiting, other_category, far):
+        with pytest.raises(InvalidMove) as exc:
+            world.act(child, "reject", PU, reason="duplicate", parent_id=bad)
+        assert exc.value.field == "parent_id"
+    assert world.status(child) == "routed"
+    world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
+    assert world.status(child) == "duplicate"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from keluhan.domain.duplicates import duplicate_problem
 from keluhan.domain.report import ActOnReport, Event, InvalidMove, NotPermitted, Report
 from keluhan.domain.sla import SlaPolicy
 from keluhan.domain.workflow import MOVES, Action, Actor, RejectReason, Role
@@ -53,7 +54,7 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
         return ActResult(_hold(cmd, actor=actor, holds=holds, reporter_uid=reporter_uid, doc=doc, now=now))
     action = Action(cmd.action)
     if action == Action.REJECT and cmd.reason == RejectReason.DUPLICATE:
-        _check_parent(reports, cmd)
+        _check_parent(reports, cmd, doc)
 
     def mutation(current: dict[str, Any]) -> dict[str, Any] | None:
         return _move(Report.from_doc(current), cmd, action, actor=actor, is_reporter=is_reporter, now=now,
@@ -112,9 +113,11 @@ def _hold(cmd: ActOnReport, *, actor: Actor, holds: Holds, reporter_uid: str | N
     return doc
 
 
-def _check_parent(reports: Reports, cmd: ActOnReport) -> None:
-    if not cmd.parent_id or cmd.parent_id == cmd.report_id or reports.get(cmd.parent_id) is None:
-        raise InvalidMove("parent_id", "laporan induk tidak ditemukan / the parent report does not exist")
+def _check_parent(reports: Reports, cmd: ActOnReport, doc: dict[str, Any]) -> None:
+    parent = reports.get(cmd.parent_id) if cmd.parent_id else None
+    problem = duplicate_problem(doc, parent)
+    if problem is not None:
+        raise InvalidMove("parent_id", problem)
 
 
 def _count_supporter(reports: Reports, parent_id: str, child_id: str) -> None:
