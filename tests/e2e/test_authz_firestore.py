@@ -31,6 +31,7 @@ READERS: dict[str, set[str]] = {
     firestore_store.STATS_REPORTS: set(),
     firestore_store.QUOTAS: set(),
     firestore_store.OPEN311_KEYS: set(),  # hashes of GeoReport api keys and their channels
+    firestore_store.REVOCATIONS: set(),  # when each user's role last changed (the rules read it)
 }
 
 

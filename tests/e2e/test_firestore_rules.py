@@ -91,3 +91,31 @@ def test_staff_roles_need_a_verified_email_in_rules_functions_and_grants(client,
     with pytest.raises(UnverifiedEmail):
         users.set_role(f"pre-{tag}@dinas-pu.test", {"role": "skpd", "skpd": "dinas-pu"})
     assert users.set_role(f"pre-{tag}@dinas-pu.test", {})["claims"] == {}  # a citizen role is fine
+
+
+def test_a_demoted_skpd_token_reads_nothing_through_the_rules(client, routed_report):
+    """Issue 23: the rules cannot ask Auth about revocation; `keluhan users revoke` records the role
+    change (revocations/{uid}) and the rules refuse tokens from an earlier sign-in."""
+    import time
+
+    from google.cloud import firestore
+
+    from keluhan.adapters.firestore_store import FirestoreRevocations
+    from keluhan.adapters.users import FirebaseUsers
+
+    report, _ = routed_report
+    path = f"staff_reports/{report['report_id']}"
+    email = f"demoted-{uuid.uuid4().hex[:6]}@dinas-pu.test"
+    client.user(email, verified=True)
+    users = FirebaseUsers(client.config.project,
+                          revocations=FirestoreRevocations(firestore.Client(project=client.config.project)))
+    users.set_role(email, {"role": "skpd", "skpd": "dinas-pu"})
+    deadline = time.monotonic() + 5  # a sign-in counts from the second after the grant
+    while True:
+        staff = client.sign_in(email)[1]
+        if read(client, staff, path) == 200:
+            break
+        assert time.monotonic() < deadline, "a fresh sign-in after the grant never read its queue"
+        time.sleep(0.2)
+    users.set_role(email, {})  # demoted: the token above still carries role skpd until it expires
+    assert read(client, staff, path) == 403

@@ -30,6 +30,7 @@ STATS = "stats"
 STATS_REPORTS = "stats_reports"
 QUOTAS = "quotas"
 OPEN311_KEYS = "open311_keys"
+REVOCATIONS = "revocations"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50
@@ -396,3 +397,14 @@ class FirestoreOpen311Keys:
         except gexc.NotFound:
             return False
         return True
+
+
+class FirestoreRevocations:
+    """revocations/{uid}: when a user's role last changed. firestore.rules refuses staff reads of
+    tokens from sign-ins before it (`auth_time`), which rules cannot learn from Auth itself."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def record(self, uid: str, at: datetime) -> None:
+        self._db.collection(REVOCATIONS).document(uid).set({"at": at, "at_s": int(at.timestamp())})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, TypedDict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from keluhan.domain.workflow import ROLE_CLAIMS
 
@@ -19,6 +20,12 @@ class UserRoles(TypedDict):
     claims: dict[str, object]
 
 
+class Revocations(Protocol):
+    """Where a role change is recorded for firestore.rules (revocations/{uid})."""
+
+    def record(self, uid: str, at: datetime) -> None: ...
+
+
 class UserNotFound(Exception):
     """No user with that uid or e-mail."""
 
@@ -31,9 +38,10 @@ STAFF_ROLES = frozenset({"skpd", "operator"})
 
 
 class FirebaseUsers:
-    def __init__(self, project_id: str) -> None:
+    def __init__(self, project_id: str, *, revocations: Revocations | None = None) -> None:
         import firebase_admin
 
+        self._revocations = revocations
         name = f"keluhan-users-{project_id}"
         try:
             self._app: App = firebase_admin.get_app(name)
@@ -71,6 +79,8 @@ class FirebaseUsers:
         kept = {k: v for k, v in (user.custom_claims or {}).items() if k not in ROLE_CLAIMS}
         auth.set_custom_user_claims(user.uid, {**kept, **claims} or None, app=self._app)
         auth.revoke_refresh_tokens(user.uid, app=self._app)
+        if self._revocations is not None:  # the rules' view of it: tokens signed in before are stale
+            self._revocations.record(user.uid, datetime.now(UTC))
         return {"uid": user.uid, "email": user.email, "claims": {**kept, **claims}}
 
     def list(self) -> list[UserRoles]:

@@ -55,7 +55,12 @@ def _users(args: argparse.Namespace) -> FirebaseUsers:
     from keluhan.settings import get_settings
 
     use_emulators(args)
-    return FirebaseUsers(get_settings().project_id)
+    from google.cloud import firestore
+
+    from keluhan.adapters.firestore_store import FirestoreRevocations
+
+    project = get_settings().project_id
+    return FirebaseUsers(project, revocations=FirestoreRevocations(firestore.Client(project=project)))
 
 
 def _set(args: argparse.Namespace, claims: Mapping[str, str]) -> int:
