@@ -607,3 +607,12 @@ def test_browsers_may_send_the_headers_a_signed_upload_binds():
                if "cors" in d]
     headers = {h.lower() for h in cors["content"][0]["response_header"]}
     assert {"content-type", "x-goog-content-length-range"} <= headers
+
+
+def test_inputs_are_validated_before_anything_is_planned():
+    for name in ("environment", "photo", "settings", "scaling"):
+        assert named(SYSTEM, "variable")[name].get("validation"), name
+    for root in ENVIRONMENTS:
+        conditions = [v["condition"] for v in named(root, "variable")["project"]["validation"]]
+        assert any("var.project.id" in c for c in conditions), root
+        assert any("existing_indexes" in c and "firestore_exists" in c for c in conditions), root
