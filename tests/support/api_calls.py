@@ -62,6 +62,8 @@ def merge_into_checked_in(recorded: dict[str, dict[str, str]]) -> None:
 
 def check_session(state_dir: Path) -> None:
     """At the end of an e2e session: update the checked-in file, or fail on a call it lacks."""
+    # Each recording process makes the directory when it starts: without it nothing was recorded.
+    assert (Path(state_dir) / "api-calls").is_dir(), "the stack's functions ran without the API call recorder"
     recorded = read_state_dir(state_dir)
     if os.environ.get(UPDATE_ENV) == "1":
         merge_into_checked_in(recorded)

@@ -157,3 +157,20 @@ def test_a_process_with_the_recorder_writes_each_method_once(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "f.jsonl").read_text().splitlines()]
     gets = [entry for entry in lines if entry["method"] == "storage.objects.get:incoming/"]
     assert len(gets) == 1 and gets[0]["function"] == "verify_photo"
+
+
+def test_an_e2e_session_fails_on_a_call_the_checked_in_record_lacks(tmp_path, monkeypatch):
+    from tests.support.api_calls import UPDATE_ENV, check_session
+
+    monkeypatch.delenv(UPDATE_ENV, raising=False)
+    with pytest.raises(AssertionError, match="without the API call recorder"):
+        check_session(tmp_path)
+    calls = tmp_path / "api-calls"
+    calls.mkdir()
+    known = next(iter(RECORDED["get_report"]))
+    (calls / "get_report.jsonl").write_text(json.dumps({"function": "get_report", "method": known}) + "\n")
+    check_session(tmp_path)  # nothing new
+    (calls / "get_report.jsonl").write_text(
+        json.dumps({"function": "get_report", "method": "google.pubsub.v1.Publisher.Publish:sweep-tick"}) + "\n")
+    with pytest.raises(AssertionError, match="sweep-tick"):
+        check_session(tmp_path)
