@@ -7,7 +7,7 @@ import functions_framework
 from pydantic import ValidationError
 
 from keluhan import bootstrap
-from keluhan.adapters import georeport as geo
+from keluhan.adapters import georeport
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain import open311 as georeport_v2
 from keluhan.domain.quota import retry_after_s
@@ -21,76 +21,76 @@ NOT_FOUND = "tidak ditemukan / not found"
 
 @functions_framework.http
 def open311(request):
-    found = geo.route(request.path)
+    found = georeport.route(request.path)
     if found is None:
-        return geo.error(404, "Alamat tidak dikenal / Unknown path")
+        return georeport.error(404, "Alamat tidak dikenal / Unknown path")
     fmt = found.format
     try:
         if request.method == "GET":
             return _get(request, found)
         if request.method == "POST" and found.resource == "requests" and found.key is None:
             return _post(request, fmt)
-        return geo.error(405, "Metode tidak didukung / Method not allowed", fmt=fmt)
+        return georeport.error(405, "Metode tidak didukung / Method not allowed", fmt=fmt)
     except Exception:  # a dependency is down: the same request later completes
         logging.exception("open311 failed", extra={"stage": "open311"})
-        return geo.error(503, "Coba lagi sebentar / Please retry shortly", fmt=fmt, headers={"Retry-After": "2"})
+        return georeport.error(503, "Coba lagi sebentar / Please retry shortly", fmt=fmt, headers={"Retry-After": "2"})
 
 
 def _get(request, found):
     fmt, key = found.format, found.key
     if found.resource == "services":
         if key is None:
-            return geo.answer(georeport_v2.services(), 200, fmt=fmt, resource="services")
+            return georeport.answer(georeport_v2.services(), 200, fmt=fmt, resource="services")
         definition = georeport_v2.service_definition(key)
         if definition is None:
-            return geo.error(404, f"service_code {NOT_FOUND}", fmt=fmt)
-        return geo.answer(definition, 200, fmt=fmt, resource="services")
+            return georeport.error(404, f"service_code {NOT_FOUND}", fmt=fmt)
+        return georeport.answer(definition, 200, fmt=fmt, resource="services")
     deps = bootstrap.get_deps()
     if key is not None:  # requests/{id} or tokens/{token}: the token is the report id
         view = get_request(key, reports=deps.reports)
         if view is None:
-            return geo.error(404, f"service_request_id {NOT_FOUND}", fmt=fmt)
+            return georeport.error(404, f"service_request_id {NOT_FOUND}", fmt=fmt)
         body = view if found.resource == "requests" else {"service_request_id": key, "token": key}
-        return geo.answer([body], 200, fmt=fmt, resource=found.resource)
+        return georeport.answer([body], 200, fmt=fmt, resource=found.resource)
     if found.resource == "tokens":
-        return geo.error(404, f"token {NOT_FOUND}", fmt=fmt)
+        return georeport.error(404, f"token {NOT_FOUND}", fmt=fmt)
     try:
         query = georeport_v2.RequestQuery.model_validate(request.args.to_dict())
         views = find_requests(query, reports=deps.reports, now=utc_now())
     except ValidationError as exc:
-        return geo.validation_error(exc, fmt=fmt)
+        return georeport.validation_error(exc, fmt=fmt)
     except georeport_v2.BadRange as exc:
-        return geo.error(400, str(exc), fmt=fmt)
-    return geo.answer(views, 200, fmt=fmt, resource="requests")
+        return georeport.error(400, str(exc), fmt=fmt)
+    return georeport.answer(views, 200, fmt=fmt, resource="requests")
 
 
 def _post(request, fmt):
     deps = bootstrap.get_deps()
     try:
-        fields = geo.read_fields(request, max_bytes=deps.settings.max_body_bytes)
-    except geo.BadBody as exc:
-        return geo.error(400, str(exc), fmt=fmt)
+        fields = georeport.read_fields(request, max_bytes=deps.settings.max_body_bytes)
+    except georeport.BadBody as exc:
+        return georeport.error(400, str(exc), fmt=fmt)
     try:
         actor = key_actor(fields.get("api_key") or request.args.get("api_key"), keys=deps.open311_keys)
     except BadApiKey:
-        return geo.error(403, "api_key tidak valid atau dicabut / api_key invalid or revoked", fmt=fmt)
+        return georeport.error(403, "api_key tidak valid atau dicabut / api_key invalid or revoked", fmt=fmt)
     try:
         posted = georeport_v2.PostRequest.model_validate(fields)
         # Without the channel's own id, the same content is the same request: a retry never doubles it.
         fallback = "o311-" + hashlib.sha256(posted.model_dump_json().encode()).hexdigest()[:40]
         cmd = posted.to_submission(channel=actor.channel or "", fallback_client_id=fallback)
     except ValidationError as exc:
-        return geo.validation_error(exc, fmt=fmt)
+        return georeport.validation_error(exc, fmt=fmt)
     try:
         result = submit(cmd, actor=actor, reports=deps.reports, holds=deps.holds, publish=deps.publish,
                         photos=deps.photos, clock=utc_now, new_id=new_report_id,
                         policy=deps.upload_policy(), quota=deps.quota_policy())
     except QuotaExceeded as exc:
         wait = retry_after_s(exc.window, now=utc_now())
-        return geo.error(429, f"Batas laporan tercapai; coba lagi dalam {wait} detik / Report limit reached; "
+        return georeport.error(429, f"Batas laporan tercapai; coba lagi dalam {wait} detik / Report limit reached; "
                               f"retry in {wait} s", fmt=fmt, headers={"Retry-After": str(wait)})
     except IdempotencyConflict:
-        return geo.error(409, "client_request_id sudah dipakai untuk laporan lain / client_request_id was "
+        return georeport.error(409, "client_request_id sudah dipakai untuk laporan lain / client_request_id was "
                               "already used for a different request", fmt=fmt)
     body = georeport_v2.posted(result.report, result.upload)
-    return geo.answer([body], 201 if result.created else 200, fmt=fmt, resource="requests")
+    return georeport.answer([body], 201 if result.created else 200, fmt=fmt, resource="requests")

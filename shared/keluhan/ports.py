@@ -20,6 +20,18 @@ class Contention(Exception):
     """Too many concurrent changes of one document: the change was not made (409, re-read)."""
 
 
+class Unauthenticated(Exception):
+    """No token, or one that does not verify (401)."""
+
+
+class AuthUnavailable(Exception):
+    """Tokens cannot be checked right now: certificates or the user lookup unreachable (503)."""
+
+
+class UnsafeEmulatorConfig(RuntimeError):
+    """The Auth emulator is configured where forged tokens would be accepted for real (503)."""
+
+
 class QuotaWindow(Protocol):
     """One submission counter (quotas/{key}): at most `limit` new reports until `resets_at`."""
 
@@ -171,6 +183,10 @@ class PhotoStore(Protocol):
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes: ...
 
     def write(self, object_name: str, data: bytes, *, content_type: str) -> None: ...
+
+    def download_url(self, object_name: str, *, expires_at: datetime) -> str:
+        """A GET URL of one EXIF-free derivative, valid until `expires_at`."""
+        ...
 
     def stat(self, object_name: str) -> ObjectStat | None:
         """The live generation of an object, or None when there is none (the reconciler's check)."""
