@@ -4,6 +4,7 @@ import hashlib
 import logging
 
 import functions_framework
+from flask import Request
 from pydantic import ValidationError
 
 from keluhan import bootstrap
@@ -20,7 +21,7 @@ NOT_FOUND = "tidak ditemukan / not found"
 
 
 @functions_framework.http
-def open311(request):
+def open311(request: Request) -> georeport.Answer:
     found = georeport.route(request.path)
     if found is None:
         return georeport.error(404, "Alamat tidak dikenal / Unknown path")
@@ -36,7 +37,7 @@ def open311(request):
         return georeport.error(503, "Coba lagi sebentar / Please retry shortly", fmt=fmt, headers={"Retry-After": "2"})
 
 
-def _get(request, found):
+def _get(request: Request, found: georeport.Route) -> georeport.Answer:
     fmt, key = found.format, found.key
     if found.resource == "services":
         if key is None:
@@ -64,7 +65,7 @@ def _get(request, found):
     return georeport.answer(views, 200, fmt=fmt, resource="requests")
 
 
-def _post(request, fmt):
+def _post(request: Request, fmt: str) -> georeport.Answer:
     deps = bootstrap.get_deps()
     try:
         fields = georeport.read_fields(request, max_bytes=deps.settings.max_body_bytes)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Generic, Literal, NoReturn, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Generic, Literal, NoReturn, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -170,7 +170,7 @@ def endpoint(method: str, deps: Callable[[], D], *,
     return wrap
 
 
-def json_response(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
+def json_response(body: Mapping[str, object], status: int, headers: dict[str, str] | None = None) -> Response:
     return (json.dumps(body, ensure_ascii=False, default=str), status, {**JSON_HEADERS, **(headers or {})})
 
 
@@ -181,10 +181,10 @@ def answer(model: BaseModel, status: int, headers: dict[str, str] | None = None)
 
 
 def error(http_status: int, code: str, message: str, /, *, field: str | None = None,
-          details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
-          **extra: Any) -> Response:  # Any: extra is checked by ErrorBody's own fields
+          details: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+          **extra: object) -> Response:
     """`{"error": {code, message, field?, details?, …extra}}` with the HTTP status (ErrorResponse)."""
-    fields: dict[str, Any] = {"code": code, "message": message}
+    fields: dict[str, object] = {"code": code, "message": message}
     if field:
         fields["field"] = field
     if details:
@@ -227,7 +227,7 @@ def unavailable() -> Response:
 
 def validation_error(exc: ValidationError) -> Response:
     """422 naming every bad field, in Indonesian with English."""
-    details: list[dict[str, Any]] = []
+    details: list[dict[str, str]] = []
     for err in exc.errors(include_url=False):
         field = ".".join(str(p) for p in err["loc"]) or (err.get("ctx") or {}).get("field") or "body"
         text = MESSAGES.get(err["type"])
@@ -238,7 +238,7 @@ def validation_error(exc: ValidationError) -> Response:
     return error(422, "invalid_field", first["message"], field=first["field"], details=details)
 
 
-def read_json_body(request: Request, *, max_bytes: int) -> tuple[dict[str, Any] | None, Response | None]:
+def read_json_body(request: Request, *, max_bytes: int) -> tuple[dict[str, object] | None, Response | None]:
     """The parsed JSON object of a request, or an error response tuple."""
     ctype = (request.mimetype or "").lower()
     if ctype != "application/json":

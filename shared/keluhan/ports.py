@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -108,6 +108,10 @@ class Reports(Protocol):
         Returns the report after the change, or None if it does not exist.
         """
 
+    def all(self) -> Iterable[dict[str, Any]]:
+        """Every report, streamed (for `keluhan stats rebuild`)."""
+        ...
+
     def received_between(self, *, start: datetime, end: datetime, categories: Sequence[str],
                          limit: int) -> list[dict[str, Any]]:
         """At most `limit` reports received in [start, end), newest first, of `categories`
@@ -190,6 +194,28 @@ class PhotoStore(Protocol):
 
     def stat(self, object_name: str) -> ObjectStat | None:
         """The live generation of an object, or None when there is none (the reconciler's check)."""
+
+
+class RulesDoc(Protocol):
+    """routing_rules/current: the routing rules operators loaded, if any."""
+
+    def load(self) -> Mapping[str, Any] | None: ...
+
+
+class DeadLetters(Protocol):
+    """dead_letters/{id}: each a `domain.dead_letter.DeadLetterRecord` document, open until replayed."""
+
+    def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
+        """Store once per id; False if it was already there, and then it is open again."""
+        ...
+
+    def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
+        """The open dead letters (all with `include_replayed`), oldest first, each with its `id`."""
+        ...
+
+    def get(self, dead_letter_id: str) -> dict[str, Any] | None: ...
+
+    def mark_replayed(self, dead_letter_id: str, at: datetime) -> None: ...
 
 
 class DeadLetter(Protocol):
