@@ -1,6 +1,7 @@
 """Pub/Sub report-accepted: the point's kelurahan, kecamatan and road status."""
 
 import functions_framework
+from cloudevents.http import CloudEvent
 
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
@@ -10,7 +11,7 @@ from keluhan.usecases.pipeline import locate_report
 
 
 @functions_framework.cloud_event
-def enrich_geo(cloud_event):
+def enrich_geo(cloud_event: CloudEvent) -> None:
     deps = bootstrap.get_deps()
     message = decode(cloud_event)
     with stage_errors("enrich_geo", message, reports=deps.reports, dead_letters=deps.dead_letters,

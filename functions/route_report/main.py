@@ -1,6 +1,7 @@
 """Pub/Sub report-located: decide the assignee by the routing rules in force."""
 
 import functions_framework
+from cloudevents.http import CloudEvent
 
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
@@ -9,7 +10,7 @@ from keluhan.usecases.pipeline import route_report as route
 
 
 @functions_framework.cloud_event
-def route_report(cloud_event):
+def route_report(cloud_event: CloudEvent) -> None:
     deps = bootstrap.get_deps()
     message = decode(cloud_event)
     with stage_errors("route_report", message, reports=deps.reports, dead_letters=deps.dead_letters,

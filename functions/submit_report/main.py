@@ -1,12 +1,9 @@
 """HTTP: a citizen (or an intake channel) submits a report."""
 
-import logging
-
 import functions_framework
-from pydantic import ValidationError
 
 from keluhan import bootstrap, http
-from keluhan.bootstrap import new_report_id, utc_now
+from keluhan.bootstrap import Deps, new_report_id, utc_now
 from keluhan.domain.quota import retry_after_s
 from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
 from keluhan.domain.views import SubmitReportAnswer
@@ -16,22 +13,12 @@ from keluhan.usecases.submission import submit_report as submit
 
 
 @functions_framework.http
-def submit_report(request):
-    if request.method != "POST":
-        return http.error(405, "method_not_allowed", "Gunakan POST / Use POST", field="method")
-    deps = bootstrap.get_deps()
-    actor, failure = http.caller(request, deps.authenticate)
-    if failure:
-        return failure
-    body, failure = http.read_json_body(request, max_bytes=deps.settings.max_body_bytes)
-    if failure:
-        return failure
-    try:
-        cmd = SubmitReport.model_validate(body)
-    except ValidationError as exc:
-        return http.validation_error(exc)
-    try:
-        result = submit(cmd, actor=actor, reports=deps.reports, holds=deps.holds,
+@http.endpoint("POST", bootstrap.get_deps)
+def submit_report(call: http.Call[Deps]) -> http.Response:
+    deps = call.deps
+    cmd = call.body(SubmitReport)
+    try:  # any other failure is a 503: stored or not, a retry with the same client_id completes it
+        result = submit(cmd, actor=call.actor, reports=deps.reports, holds=deps.holds,
                         publish=deps.publish, photos=deps.photos, clock=utc_now, new_id=new_report_id,
                         policy=deps.upload_policy(), quota=deps.quota_policy())
     except SubmitterNotPermitted:
@@ -49,9 +36,6 @@ def submit_report(request):
         return http.error(409, "idempotency_conflict",
                           "client_id ini sudah dipakai untuk laporan lain / this client_id was already "
                           "used for a different report", field="client_id", report_id=exc.report_id)
-    except Exception:  # stored or not, a retry with the same client_id completes it
-        logging.exception("submit_report failed; the client will retry", extra={"stage": "submit_report"})
-        return http.unavailable()
     report = result.report
     status = Status(report["status"])
     return http.answer(SubmitReportAnswer.model_validate({

@@ -3,6 +3,7 @@
 import logging
 
 import functions_framework
+from cloudevents.http import CloudEvent
 
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
@@ -10,7 +11,7 @@ from keluhan.usecases.sweep import sweep
 
 
 @functions_framework.cloud_event
-def sweep_reports(cloud_event):
+def sweep_reports(cloud_event: CloudEvent) -> None:
     deps = bootstrap.get_deps()
     counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now, sla=deps.sla,
                    dead_letters=deps.dead_letters, reconciler=deps.reconcile_policy(),

@@ -1,6 +1,7 @@
 """Pub/Sub photo-uploaded (Cloud Storage object-finalize): fresh, real, placed, not reused."""
 
 import functions_framework
+from cloudevents.http import CloudEvent
 
 from keluhan import bootstrap
 from keluhan.bootstrap import utc_now
@@ -9,7 +10,7 @@ from keluhan.usecases.photo import object_from_notification, photo_policy, verif
 
 
 @functions_framework.cloud_event
-def verify_photo(cloud_event):
+def verify_photo(cloud_event: CloudEvent) -> None:
     deps = bootstrap.get_deps()
     message = decode(cloud_event)
     with stage_errors("verify_photo", message, reports=deps.reports, dead_letters=deps.dead_letters,

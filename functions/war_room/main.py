@@ -8,21 +8,21 @@ from pathlib import Path
 import functions_framework
 
 from keluhan import bootstrap, http
-from keluhan.bootstrap import utc_now
+from keluhan.bootstrap import Deps, utc_now
 from keluhan.domain.views import FeatureCollection, WarRoomConfig, WarRoomStats
 from keluhan.domain.workflow import Role
 from keluhan.geodata import geo_files, kelurahan_outlines
+from keluhan.settings import Settings
 from keluhan.usecases.figures import war_room as war_room_figures
 
 PAGE = Path(__file__).with_name("index.html")
 
 
 @functions_framework.http
-def war_room(request):
-    if request.method != "GET":
-        return http.error(405, "method_not_allowed", "Gunakan GET / Use GET", field="method")
+@http.endpoint("GET", bootstrap.get_deps, signed_in=False)  # the page and outlines are public
+def war_room(call: http.Call[Deps]) -> http.Response:
+    request, deps = call.request, call.deps
     path = request.path.rstrip("/") or "/"
-    deps = bootstrap.get_deps()
     sign_in_url = _emulator_sign_in_url(deps.settings)
     if path in ("/", "/index.html"):  # no data in the page: it asks for stats.json with a token
         page = PAGE.read_text(encoding="utf-8")
@@ -34,10 +34,7 @@ def war_room(request):
         outlines = kelurahan_outlines(str(geo_files(deps.settings).kelurahan))
         return http.answer(FeatureCollection.model_validate(outlines), 200, {"Cache-Control": "public, max-age=3600"})
     if path == "/stats.json":
-        actor, failure = http.caller(request, deps.authenticate)
-        if failure:
-            return failure
-        if actor.role != Role.OPERATOR:
+        if call.actor.role != Role.OPERATOR:
             return http.error(403, "forbidden", "Hanya operator War Room / War Room operators only",
                               field="Authorization")
         month = request.args.get("month", "all")
@@ -48,7 +45,7 @@ def war_room(request):
     return http.error(404, "not_found", "Tidak ada / Not found", field="path")
 
 
-def _emulator_sign_in_url(settings) -> str | None:
+def _emulator_sign_in_url(settings: Settings) -> str | None:
     """Locally the page signs in with email and password at the Auth emulator; deployed, it takes a token."""
     host = settings.firebase_auth_emulator_host
     return f"http://{host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo" if host else None

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from keluhan.domain.report import valid_report_id
+from keluhan.domain.workflow import Actor
+from keluhan.ports import (
+    DeadLetters,
+    Holds,
+    Open311Keys,
+    PhotoIndex,
+    PhotoStore,
+    Publisher,
+    Reports,
+    RulesDoc,
+    Send,
+    Stats,
+)
 from keluhan.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from keluhan.adapters.photo_store import GcsPhotoStore
+    from keluhan.domain.location import Location
+    from keluhan.domain.routing import RoutingDecision
+    from keluhan.domain.sla import SlaPolicy
+    from keluhan.rules_provider import RulesProvider
+    from keluhan.usecases.handling import HandlingPolicy
+    from keluhan.usecases.reconcile import ReconcilePolicy
+    from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
 
 
 def utc_now() -> datetime:
@@ -35,36 +59,45 @@ def new_report_id() -> str:
 
 @dataclass(frozen=True)
 class Deps:
+    """The adapters a function runs on, each typed by the port its use cases take."""
+
     settings: Settings
-    reports: Any
-    publish: Any
-    photo_index: Any
-    dead_letters: Any
-    rules_doc: Any
-    authenticate: Any  # Authorization header → Actor, or raises Unauthenticated
-    holds: Any
-    stats: Any
-    open311_keys: Any = None
+    reports: Reports
+    publish: Publisher
+    photo_index: PhotoIndex
+    dead_letters: DeadLetters
+    rules_doc: RulesDoc
+    authenticate: Callable[[str | None], Actor]  # Authorization header → Actor, or raises Unauthenticated
+    holds: Holds
+    stats: Stats
+    open311_keys: Open311Keys
 
     @functools.cached_property
-    def photos(self):
+    def photos(self) -> PhotoStore:
         return _photo_store(self.settings)
 
+    @property
+    def send_report(self) -> Send:
+        """Delivers a report to an external body's receiver over HTTP."""
+        from keluhan.adapters.forward_http import send_report
+
+        return send_report
+
     @functools.cached_property
-    def rules(self):
+    def rules(self) -> RulesProvider:
         """The routing rules in force: routing_rules/current, else the bundled fixture."""
         from keluhan.rules_provider import RulesProvider, default_rules_path
 
         return RulesProvider(load_doc=self.rules_doc.load, fixture_path=default_rules_path(self.settings),
                              ttl_s=self.settings.routing_rules_ttl_s)
 
-    def decide(self, *, category, location):
+    def decide(self, *, category: str, location: Location | None) -> RoutingDecision:
         """The routing decision under the rules in force now."""
         from keluhan.domain.routing import decide
 
         return decide(category=category, location=location, rules=self.rules.current())
 
-    def upload_policy(self):
+    def upload_policy(self) -> PhotoUploadPolicy:
         from keluhan.usecases.submission import PhotoUploadPolicy
 
         return PhotoUploadPolicy(url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
@@ -72,7 +105,7 @@ class Deps:
                                  max_bytes=self.settings.photo_max_bytes,
                                  reuse_margin=timedelta(seconds=self.settings.upload_url_reuse_margin_s))
 
-    def quota_policy(self):
+    def quota_policy(self) -> QuotaPolicy:
         from keluhan.domain.quota import Limits
         from keluhan.usecases.submission import QuotaPolicy
 
@@ -81,12 +114,12 @@ class Deps:
                            service=Limits(s.service_submit_per_hour, s.service_submit_per_day))
 
     @functools.cached_property
-    def sla(self):
+    def sla(self) -> SlaPolicy:
         from keluhan.workdays import sla_policy
 
         return sla_policy(self.settings.holidays_file)
 
-    def reconcile_policy(self):
+    def reconcile_policy(self) -> ReconcilePolicy:
         from keluhan.usecases.reconcile import ReconcilePolicy
 
         s = self.settings
@@ -94,7 +127,7 @@ class Deps:
                                forwarding_after=timedelta(seconds=s.stall_forward_after_s),
                                max_republish=s.stall_max_republish, limit=s.reconcile_limit)
 
-    def handling_policy(self):
+    def handling_policy(self) -> HandlingPolicy:
         from keluhan.usecases.handling import HandlingPolicy
 
         return HandlingPolicy(proof_wait=timedelta(seconds=self.settings.proof_wait_s),
@@ -137,7 +170,7 @@ def get_deps() -> Deps:
     )
 
 
-def _photo_store(settings: Settings):
+def _photo_store(settings: Settings) -> GcsPhotoStore:
     import os
 
     from google.auth.credentials import AnonymousCredentials
@@ -146,13 +179,16 @@ def _photo_store(settings: Settings):
     from keluhan.adapters.photo_store import GcsPhotoStore
 
     if os.environ.get("STORAGE_EMULATOR_HOST"):
-        client = storage.Client(project=settings.project_id, credentials=AnonymousCredentials())
+        # google-cloud-storage and google-auth leave these constructors unannotated.
+        client = storage.Client(project=settings.project_id,
+                                credentials=AnonymousCredentials())  # type: ignore[no-untyped-call, unused-ignore]
     else:
-        client = storage.Client(project=settings.project_id)
+        client = storage.Client(project=settings.project_id)  # type: ignore[no-untyped-call, unused-ignore]
     if settings.signing_key_file:
         from google.oauth2 import service_account
 
-        signer = service_account.Credentials.from_service_account_file(settings.signing_key_file)
+        signer = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call, unused-ignore]
+            settings.signing_key_file)  # unannotated in google-auth
         return GcsPhotoStore(client, settings.photo_bucket, signing_credentials=signer, clock=utc_now)
     # On Cloud Functions the runtime service account signs through IAM signBlob.
     import google.auth

@@ -1,12 +1,27 @@
-"""JSON responses and errors for the HTTP functions: 4xx that name the problem, never a 500."""
+"""The HTTP functions' preamble and answers: JSON responses, 4xx errors that name the problem, never a 500.
+
+Every HTTP function is `@http.endpoint(method, bootstrap.get_deps)` over a handler that calls its
+use case and answers: the method check, the deps, the signed-in caller, the JSON body and the
+mapping of refusals and failures to the `{"error": {...}}` shape happen here, once.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Generic, Literal, NoReturn, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from keluhan.domain.workflow import Actor
+from keluhan.ports import AuthUnavailable, Unauthenticated, UnsafeEmulatorConfig
+from keluhan.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Request
 
 MESSAGES = {
     "missing": "wajib diisi / is required",
@@ -68,22 +83,108 @@ class ErrorResponse(BaseModel):
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
+Response = tuple[str, int, dict[str, str]]
+"""What a function returns to functions-framework: body, status, headers."""
 
-def json_response(body: dict[str, Any], status: int, headers: dict[str, str] | None = None):
+
+class Refused(Exception):
+    """Ends a request early with its (error) response; `endpoint` answers with it."""
+
+    def __init__(self, response: Response):
+        super().__init__(response[1])
+        self.response = response
+
+
+class EndpointDeps(Protocol):
+    """What the preamble needs of bootstrap.Deps: the body limit and the token check."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def authenticate(self) -> Callable[[str | None], Actor]: ...
+
+
+D = TypeVar("D", bound=EndpointDeps)
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Call(Generic[D]):
+    """One request to an HTTP function, with the deps it runs on and (once asked) its caller."""
+
+    request: Request
+    deps: D
+    _actor: Actor | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """The verified caller; refused with 401 (or 503) otherwise."""
+        if self._actor is None:
+            actor, failure = caller(self.request, self.deps.authenticate)
+            if failure is not None or actor is None:
+                raise Refused(failure or unavailable())
+            self._actor = actor
+        return self._actor
+
+    def body(self, model: type[M]) -> M:
+        """The JSON body validated as `model`; refused with 415/413/400/422 naming the problem."""
+        body, failure = read_json_body(self.request, max_bytes=self.deps.settings.max_body_bytes)
+        if failure is not None:
+            raise Refused(failure)
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            raise Refused(validation_error(exc)) from exc
+
+
+Handler = Callable[[Call[D]], Response]
+
+
+def endpoint(method: str, deps: Callable[[], D], *,
+             signed_in: bool = True) -> Callable[[Handler[D]], Callable[[Request], Response]]:
+    """An HTTP function from a handler: 405 for another method, the caller checked first when
+    `signed_in`, a `Refused` answered as it is, and any other failure a 503 with Retry-After
+    (logged; nothing half-done is acknowledged, so the same request later completes)."""
+
+    def wrap(handler: Handler[D]) -> Callable[[Request], Response]:
+        stage = handler.__name__
+
+        @functools.wraps(handler)
+        def run(request: Request) -> Response:
+            if request.method != method:
+                return error(405, "method_not_allowed", f"Gunakan {method} / Use {method}", field="method")
+            try:
+                call = Call(request, deps())
+                if signed_in:
+                    call.actor  # noqa: B018 - authenticates (or refuses) before anything else is read
+                return handler(call)
+            except Refused as refused:
+                return refused.response
+            except Exception:
+                logging.exception("%s failed; the same request later completes", stage, extra={"stage": stage})
+                return unavailable()
+
+        return run
+
+    return wrap
+
+
+def json_response(body: Mapping[str, object], status: int, headers: dict[str, str] | None = None) -> Response:
     return (json.dumps(body, ensure_ascii=False, default=str), status, {**JSON_HEADERS, **(headers or {})})
 
 
-def answer(model: BaseModel, status: int, headers: dict[str, str] | None = None):
+def answer(model: BaseModel, status: int, headers: dict[str, str] | None = None) -> Response:
     """A response model as JSON; fields the model was not given stay out of the body."""
     return (model.model_dump_json(by_alias=True, exclude_unset=True, fallback=str), status,
             {**JSON_HEADERS, **(headers or {})})
 
 
 def error(http_status: int, code: str, message: str, /, *, field: str | None = None,
-          details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
-          **extra: Any):
+          details: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+          **extra: object) -> Response:
     """`{"error": {code, message, field?, details?, …extra}}` with the HTTP status (ErrorResponse)."""
-    fields: dict[str, Any] = {"code": code, "message": message}
+    fields: dict[str, object] = {"code": code, "message": message}
     if field:
         fields["field"] = field
     if details:
@@ -92,10 +193,8 @@ def error(http_status: int, code: str, message: str, /, *, field: str | None = N
     return answer(body, http_status, headers)
 
 
-def caller(request, authenticate):
+def caller(request: Request, authenticate: Callable[[str | None], Actor]) -> tuple[Actor | None, Response | None]:
     """(Actor, None) for a verified caller, or (None, the 401/503 response)."""
-    from keluhan.adapters.auth import AuthUnavailable, Unauthenticated, UnsafeEmulatorConfig
-
     try:
         return authenticate(request.headers.get("Authorization")), None
     except Unauthenticated:
@@ -111,7 +210,7 @@ def caller(request, authenticate):
                            "Layanan belum siap / Service unavailable (server misconfigured)")
 
 
-def too_many_requests(window: str, limit: int, retry_after_s: int):
+def too_many_requests(window: str, limit: int, retry_after_s: int) -> Response:
     """429 with Retry-After: the caller's quota for this window is used up until it resets."""
     per = {"hour": ("jam", "hour"), "day": ("hari", "day")}[window]
     return error(429, "rate_limited",
@@ -121,14 +220,14 @@ def too_many_requests(window: str, limit: int, retry_after_s: int):
                  headers={"Retry-After": str(retry_after_s)})
 
 
-def unavailable():
+def unavailable() -> Response:
     """503 with Retry-After: a dependency is down; the same request later completes."""
     return error(503, "unavailable", "Coba lagi sebentar / Please retry shortly", headers={"Retry-After": "2"})
 
 
-def validation_error(exc: ValidationError):
+def validation_error(exc: ValidationError) -> Response:
     """422 naming every bad field, in Indonesian with English."""
-    details = []
+    details: list[dict[str, str]] = []
     for err in exc.errors(include_url=False):
         field = ".".join(str(p) for p in err["loc"]) or (err.get("ctx") or {}).get("field") or "body"
         text = MESSAGES.get(err["type"])
@@ -139,7 +238,7 @@ def validation_error(exc: ValidationError):
     return error(422, "invalid_field", first["message"], field=first["field"], details=details)
 
 
-def read_json_body(request, *, max_bytes: int):
+def read_json_body(request: Request, *, max_bytes: int) -> tuple[dict[str, object] | None, Response | None]:
     """The parsed JSON object of a request, or an error response tuple."""
     ctype = (request.mimetype or "").lower()
     if ctype != "application/json":
@@ -167,7 +266,7 @@ def read_json_body(request, *, max_bytes: int):
     return body, None
 
 
-def read_capped(stream, limit: int, *, chunk_size: int = 64 * 1024) -> bytes:
+def read_capped(stream: IO[bytes], limit: int, *, chunk_size: int = 64 * 1024) -> bytes:
     """At most `limit` bytes of a stream, read in chunks: a chunked body has no Content-Length
     to check first, and must not be read whole before its size is known."""
     chunks: list[bytes] = []
@@ -185,7 +284,7 @@ def read_capped(stream, limit: int, *, chunk_size: int = 64 * 1024) -> bytes:
 DISCARD_LIMIT = 32 * 2**20
 
 
-def discard(stream, *, limit: int = DISCARD_LIMIT, chunk_size: int = 64 * 1024) -> None:
+def discard(stream: IO[bytes], *, limit: int = DISCARD_LIMIT, chunk_size: int = 64 * 1024) -> None:
     """Read and drop the rest of a refused body, a chunk at a time.
 
     functions-framework reads whatever is left of every request into memory after the answer
@@ -196,5 +295,5 @@ def discard(stream, *, limit: int = DISCARD_LIMIT, chunk_size: int = 64 * 1024) 
             return
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,6 +18,18 @@ class TransientError(Exception):
 
 class Contention(Exception):
     """Too many concurrent changes of one document: the change was not made (409, re-read)."""
+
+
+class Unauthenticated(Exception):
+    """No token, or one that does not verify (401)."""
+
+
+class AuthUnavailable(Exception):
+    """Tokens cannot be checked right now: certificates or the user lookup unreachable (503)."""
+
+
+class UnsafeEmulatorConfig(RuntimeError):
+    """The Auth emulator is configured where forged tokens would be accepted for real (503)."""
 
 
 class QuotaWindow(Protocol):
@@ -99,6 +111,10 @@ class Reports(Protocol):
         Returns the report after the change, or None if it does not exist.
         """
 
+    def all(self) -> Iterable[dict[str, Any]]:
+        """Every report, streamed (for `keluhan stats rebuild`)."""
+        ...
+
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
                offset: int = 0, after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
         """At most `limit` reports whose Open311 listing (`keluhan.domain.open311.listing`) holds
@@ -179,8 +195,34 @@ class PhotoStore(Protocol):
 
     def write(self, object_name: str, data: bytes, *, content_type: str) -> None: ...
 
+    def download_url(self, object_name: str, *, expires_at: datetime) -> str:
+        """A GET URL of one EXIF-free derivative, valid until `expires_at`."""
+        ...
+
     def stat(self, object_name: str) -> ObjectStat | None:
         """The live generation of an object, or None when there is none (the reconciler's check)."""
+
+
+class RulesDoc(Protocol):
+    """routing_rules/current: the routing rules operators loaded, if any."""
+
+    def load(self) -> Mapping[str, Any] | None: ...
+
+
+class DeadLetters(Protocol):
+    """dead_letters/{id}: each a `domain.dead_letter.DeadLetterRecord` document, open until replayed."""
+
+    def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
+        """Store once per id; False if it was already there, and then it is open again."""
+        ...
+
+    def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
+        """The open dead letters (all with `include_replayed`), oldest first, each with its `id`."""
+        ...
+
+    def get(self, dead_letter_id: str) -> dict[str, Any] | None: ...
+
+    def mark_replayed(self, dead_letter_id: str, at: datetime) -> None: ...
 
 
 class DeadLetter(Protocol):

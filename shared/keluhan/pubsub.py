@@ -11,12 +11,18 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from cloudevents.http import CloudEvent
+
+from keluhan.domain.dead_letter import DeadLetterRecord
 from keluhan.domain.report import report_id_from_object, valid_report_id
 from keluhan.logs import log_context
-from keluhan.ports import PermanentError
+from keluhan.ports import Clock, DeadLetters, PermanentError, Reports
+from keluhan.usecases.dead_letters import store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +37,7 @@ class Message:
     publish_time: str
     topic: str
 
-    def json(self) -> dict[str, Any]:
+    def json(self) -> dict[str, object]:
         try:
             body = json.loads(self.data)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -56,7 +62,7 @@ class Message:
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def decode(cloud_event) -> Message:
+def decode(cloud_event: CloudEvent) -> Message:
     """A CloudEvent from a Pub/Sub push (functions-framework converts the push envelope)."""
     data = cloud_event.data or {}
     message = data.get("message", {})
@@ -77,7 +83,8 @@ def decode(cloud_event) -> Message:
 
 
 @contextlib.contextmanager
-def stage_errors(stage: str, message: Message, *, reports, dead_letters, clock):
+def stage_errors(stage: str, message: Message, *, reports: Reports, dead_letters: DeadLetters,
+                 clock: Clock) -> Iterator[None]:
     """Acknowledge permanent errors after recording them where an operator will see them.
 
     Every record logged inside carries the stage and the message's report id.
@@ -98,7 +105,7 @@ def stage_errors(stage: str, message: Message, *, reports, dead_letters, clock):
                     extra={"stage": stage, "report_id": report_id})
         now = clock()
 
-        def record(report: dict[str, Any]) -> dict[str, Any] | None:
+        def record(report: dict[str, Any]) -> dict[str, Any] | None:  # Any: a ports.Mutation over the stored document
             errors = report.get("errors") or []
             if any(e["stage"] == stage and e["reason"] == reason for e in errors):
                 return None  # a redelivery of the same bad message
@@ -107,12 +114,9 @@ def stage_errors(stage: str, message: Message, *, reports, dead_letters, clock):
         if report_id:
             reports.mutate(report_id, record)
         # Also where operators look for what went wrong, whether or not the report exists.
-        dead_letters.add(f"{stage}-{message.fingerprint()}", {
-            "report_id": report_id, "stage": stage, "reason": reason, "at": now,
-            "topic": message.topic, "attributes": message.attributes,
-            "data": base64.b64encode(message.data).decode(), "permanent": True,
-            "replayed_at": None, "replays": 0,
-        })
+        store(DeadLetterRecord.permanent_error(
+            stage=stage, fingerprint=message.fingerprint(), report_id=report_id, topic=message.topic,
+            reason=reason, at=now, data=message.data, attributes=message.attributes), dead_letters=dead_letters)
 
 
 def _report_id_or_none(message: Message) -> str | None:

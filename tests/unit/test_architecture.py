@@ -67,7 +67,49 @@ def test_a_function_imports_no_other_function_nor_dev_only_code(function):
     assert not others | dev_only, f"functions/{function}/main.py imports {sorted(others | dev_only)}"
 
 
+# What a function may take from keluhan: the preamble (http, pubsub), the wiring (bootstrap), the
+# use cases and the vocabulary they speak (domain models and views, ports' exceptions, settings),
+# the geo files' reader, and for Open311 its wire format. Adapters come through bootstrap.Deps.
+FUNCTION_MAY_IMPORT = ("keluhan.http", "keluhan.pubsub", "keluhan.bootstrap", "keluhan.usecases",
+                       "keluhan.domain", "keluhan.ports", "keluhan.settings", "keluhan.geodata")
+FUNCTION_EXTRA = {"open311": ("keluhan.adapters.georeport",)}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_function_is_its_use_case_and_its_answer(function):
+    imported = _imported_roots(REPO_ROOT / "functions" / function / "main.py")
+    allowed = FUNCTION_MAY_IMPORT + FUNCTION_EXTRA.get(function, ())
+    ours = {m for m in imported if m.split(".")[0] == "keluhan"}
+    # `from keluhan import bootstrap, http` names the package: check what it brings in by name.
+    names = _names_from_keluhan(REPO_ROOT / "functions" / function / "main.py")
+    outside = {m for m in ours - {"keluhan", "keluhan.adapters"} | names if not any(m == a or m.startswith(a + ".") for a in allowed)}
+    assert not outside, f"functions/{function}/main.py imports {sorted(outside)}; take it through bootstrap.Deps"
+
+
+def _names_from_keluhan(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module in ("keluhan", "keluhan.adapters"):
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
 def test_mypy_finds_nothing():
     # Incremental: the cache in .mypy_cache makes a re-run take about a second.
     result = _run("mypy")
     assert result.returncode == 0, "mypy ([tool.mypy] in pyproject.toml):\n" + result.stdout + result.stderr
+
+
+# Strict already, ahead of the whole project: the HTTP/Pub/Sub preamble, the wiring, every function.
+STRICT_SHARED = ("shared/keluhan/http.py", "shared/keluhan/pubsub.py", "shared/keluhan/bootstrap.py")
+
+
+def test_the_functions_and_their_preamble_are_strict_clean():
+    # Every functions/<name>/main.py is a `main`: explicit_package_bases ([tool.mypy]) names them
+    # functions.<name>.main from the repository root, so one run checks them all. Imported modules
+    # are followed for their types and only the files named here are reported; a cache of its own
+    # keeps the strict run from invalidating the project run's.
+    files = [f"functions/{name}/main.py" for name in FUNCTIONS]
+    result = _run("mypy", "--strict", "--follow-imports=silent", "--cache-dir", ".mypy_cache/strict",
+                  *files, *STRICT_SHARED)
+    assert result.returncode == 0, "mypy --strict (functions and their preamble):\n" + result.stdout + result.stderr

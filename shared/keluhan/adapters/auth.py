@@ -13,24 +13,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from keluhan.domain.workflow import Actor, Role
+from keluhan.ports import AuthUnavailable, Unauthenticated, UnsafeEmulatorConfig
 from keluhan.settings import Settings
 
 if TYPE_CHECKING:
     import firebase_admin
 
 EMULATOR_VARIABLE = "FIREBASE_AUTH_EMULATOR_HOST"  # the name firebase_admin.auth reads
-
-
-class Unauthenticated(Exception):
-    """No token, or one that does not verify."""
-
-
-class AuthUnavailable(Exception):
-    """Tokens cannot be checked right now (certificates or the user lookup unreachable)."""
-
-
-class UnsafeEmulatorConfig(RuntimeError):
-    """The Auth emulator is configured where forged tokens would be accepted for real."""
 
 
 def check_emulator_guard(settings: Settings, environ: Mapping[str, str] | None = None) -> None:

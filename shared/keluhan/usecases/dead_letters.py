@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from keluhan import topology
-from keluhan.ports import Clock, DeadLetter, PermanentError, Reports
+from keluhan.domain.dead_letter import BROKER_ATTRIBUTE_PREFIX, DeadLetterRecord
+from keluhan.ports import Clock, DeadLetter, DeadLetters, PermanentError, Reports
 from keluhan.usecases.forwarding import mark_delivery_failed
 
-DEAD_LETTER_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
+DEAD_LETTER_ATTRIBUTE_PREFIX = BROKER_ATTRIBUTE_PREFIX  # the name this module has always exported
+
+
+def store(letter: DeadLetterRecord, *, dead_letters: DeadLetters) -> bool:
+    """Record a dead letter (every path that dead-letters goes through here); False if it was
+    already recorded, and is then open again."""
+    return dead_letters.add(letter.id, letter.to_doc())
 
 
 def source_of(message: DeadLetter) -> tuple[str, str]:
@@ -21,7 +29,7 @@ def source_of(message: DeadLetter) -> tuple[str, str]:
     return topology.stage_of_topic(message.topic), message.topic.removesuffix(topology.DEAD_LETTER_SUFFIX)
 
 
-def record_dead_letter(message: DeadLetter, *, dead_letters, reports: Reports,
+def record_dead_letter(message: DeadLetter, *, dead_letters: DeadLetters, reports: Reports,
                        clock: Clock) -> tuple[str, dict[str, Any]]:
     """Store the dead letter once (by content, not message id) with report id, stage and reason."""
     stage, topic = source_of(message)
@@ -39,29 +47,18 @@ def record_dead_letter(message: DeadLetter, *, dead_letters, reports: Reports,
         reason = report["forwarding"]["last_error"]
     else:
         reason = f"gagal diproses {attempts} kali / failed {attempts} delivery attempts"
-    now = clock()
-    record = {
-        "report_id": report_id,
-        "stage": stage,
-        "topic": topic,
-        "reason": reason,
-        "attempts": attempts,
-        "at": now,
-        "data": base64.b64encode(message.data).decode(),
-        "attributes": {k: v for k, v in message.attributes.items()
-                       if not k.startswith(DEAD_LETTER_ATTRIBUTE_PREFIX)},
-        "replayed_at": None,
-        "replays": 0,
-    }
-    dead_letter_id = f"{stage}-{message.fingerprint()}"
-    dead_letters.add(dead_letter_id, record)
+    letter = DeadLetterRecord.given_up_by_broker(
+        stage=stage, fingerprint=message.fingerprint(), report_id=report_id, topic=topic, reason=reason,
+        at=clock(), data=message.data, attributes=message.attributes, attempts=attempts)
+    store(letter, dead_letters=dead_letters)
     if stage == "forward_report" and report_id and report is not None:
         mark_delivery_failed(report_id, reason, reports=reports, clock=clock,
                              idempotency_key=message.attributes.get("delivery_key"))
-    return dead_letter_id, record
+    return letter.id, letter.to_doc()
 
 
-def replay(dead_letter: dict[str, Any], *, publish_raw, dead_letters, clock: Clock) -> None:
+def replay(dead_letter: dict[str, Any], *, publish_raw: Callable[[str, bytes, dict[str, str]], None],
+           dead_letters: DeadLetters, clock: Clock) -> None:
     """Publish the original message again to its original topic."""
     publish_raw(dead_letter["topic"], base64.b64decode(dead_letter["data"]), dead_letter["attributes"])
     dead_letters.mark_replayed(dead_letter["id"], clock())

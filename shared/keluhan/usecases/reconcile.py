@@ -14,7 +14,6 @@ an error on the report, and is left alone until an operator replays it.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,8 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from keluhan import topology
+from keluhan.domain.dead_letter import DeadLetterRecord
 from keluhan.domain.report import Event, Status, photo_object_name
-from keluhan.ports import Clock, Contention, ObjectStat, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, Contention, DeadLetters, ObjectStat, PhotoStore, Publisher, Reports
+from keluhan.usecases.dead_letters import store
 from keluhan.usecases.events import EVENT_TOPICS
 from keluhan.usecases.forwarding import mark_delivery_failed
 from keluhan.usecases.pipeline import routed_event
@@ -97,7 +98,7 @@ class ReconcilePolicy:
         return self.forwarding_after if stall.forwarding else self.pipeline_after
 
 
-def reconcile(*, reports: Reports, publish: Publisher, dead_letters, clock: Clock,
+def reconcile(*, reports: Reports, publish: Publisher, dead_letters: DeadLetters, clock: Clock,
               policy: ReconcilePolicy, photos: PhotoStore | None = None, bucket: str = "") -> dict[str, int]:
     """Re-publish the stage event of every report stuck past its threshold; counts.
 
@@ -218,18 +219,14 @@ def _count_stall(reports: Reports, report_id: str, stall: Stall, *, now: datetim
 
 
 def _dead_letter(report: dict[str, Any], stall: Stall, message: tuple[str, dict[str, Any], dict[str, str]], *,
-                 dead_letters, reports: Reports, clock: Clock) -> None:
+                 dead_letters: DeadLetters, reports: Reports, clock: Clock) -> None:
     topic, data, attributes = message
     stalled = report["stalled"]
     reason = _reason(stall, stalled["since"], stalled["count"])
-    dead_letters.add(f"reconcile-{report['report_id']}-{stall.status.value}", {
-        "report_id": report["report_id"], "stage": stall.stage, "topic": topic, "reason": reason,
-        "attempts": str(stalled["count"]), "at": clock(),
-        # What `keluhan dlq replay` publishes again: the message as the stage would have received it.
-        "data": base64.b64encode(json.dumps(data).encode()).decode(),
-        "attributes": attributes,
-        "replayed_at": None, "replays": 0, "reconciler": True,
-    })
+    # What `keluhan dlq replay` publishes again: the message as the stage would have received it.
+    store(DeadLetterRecord.stuck(report_id=report["report_id"], status=stall.status.value, stage=stall.stage,
+                                 topic=topic, reason=reason, at=clock(), data=json.dumps(data).encode(),
+                                 attributes=attributes, republished=stalled["count"]), dead_letters=dead_letters)
     if stall.forwarding:
         mark_delivery_failed(report["report_id"], reason, reports=reports, clock=clock,
                              idempotency_key=(report.get("forwarding") or {}).get("idempotency_key"))

@@ -7,14 +7,14 @@ from typing import Any
 
 from keluhan.domain.report import OPEN, Report
 from keluhan.domain.sla import SlaPolicy
-from keluhan.ports import Clock, Contention, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, Contention, DeadLetters, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
 
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
-          sla: SlaPolicy | None = None, dead_letters=None,
+          sla: SlaPolicy | None = None, dead_letters: DeadLetters | None = None,
           reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
           bucket: str = "") -> dict[str, int]:
     """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
