@@ -17,6 +17,7 @@ import psutil
 import requests
 
 from keluhan import topology
+from keluhan.adapters.firestore_counting import COUNTS_DIR_ENV, COUNTS_NAME_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
 from keluhan.devstack.env import function_env
 from keluhan.devstack.java import find_tools, firebase_env, write_firestore_launcher
@@ -37,6 +38,8 @@ from keluhan.settings import REPO_ROOT
 DEFAULT_STATE_DIR = REPO_ROOT / ".devstack"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 STACK_FILE = "stack.json"
+# Each function process counts its Firestore operations into a file here (`keluhan bench pipeline`).
+FIRESTORE_OPS_DIR = "firestore-ops"
 # The Pub/Sub emulator runs as its own supervised process, so that it can die and come back (empty,
 # as after a restart: the supervisor then creates its topics and subscriptions again).
 FIREBASE_EMULATORS = ("firestore", "auth")
@@ -293,7 +296,7 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
             [*supervise, "--", str(bin_dir / "functions-framework"), "--source", str(functions_dir / fn.name / "main.py"),
              "--target", fn.name, "--signature-type", fn.signature, "--host", ep.host,
              "--port", str(ep.port)],
-            py_env,
+            {**py_env, COUNTS_DIR_ENV: str(state_dir / FIRESTORE_OPS_DIR), COUNTS_NAME_ENV: fn.name},
             # The framework answers /robots.txt itself (404/405): the worker has loaded main.py.
             [_http(ep.url + "/robots.txt")],
         ))
