@@ -19,6 +19,7 @@ import requests
 from keluhan import topology
 from keluhan.adapters.firestore_counting import COUNTS_DIR_ENV, COUNTS_NAME_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
+from keluhan.devstack.cost import FIRESTORE_OPS_DIR
 from keluhan.devstack.env import function_env
 from keluhan.devstack.java import find_tools, firebase_env, write_firestore_launcher
 from keluhan.devstack.processes import (
@@ -38,8 +39,6 @@ from keluhan.settings import REPO_ROOT
 DEFAULT_STATE_DIR = REPO_ROOT / ".devstack"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 STACK_FILE = "stack.json"
-# Each function process counts its Firestore operations into a file here (`keluhan bench pipeline`).
-FIRESTORE_OPS_DIR = "firestore-ops"
 # The Pub/Sub emulator runs as its own supervised process, so that it can die and come back (empty,
 # as after a restart: the supervisor then creates its topics and subscriptions again).
 FIREBASE_EMULATORS = ("firestore", "auth")
