@@ -26,5 +26,5 @@ def test_an_open_loop_run_routes_every_report_and_prices_it(stack, client):
     # Firestore operations were counted by the functions' own client (a transaction per stage).
     for name in ("submit_report", "enrich_geo", "route_report"):
         assert cost[name]["cpu_ms"] > 0 and cost[name]["writes"] >= 1, (name, cost[name])
-    assert cost["route_report"]["transactions"] >= 1 and cost["submit_report"]["reads"] >= 1
+    assert cost["route_report"]["transactions"] > 0 and cost["submit_report"]["reads"] >= 1
     assert cost["total"]["writes"] >= sum(cost[n]["writes"] for n in ("submit_report", "route_report"))

@@ -8,9 +8,10 @@ after a run. Counted:
 
 - `reads`: one per document a lookup answers (found or missing) and per document a query
   returns, at least one per query or aggregation (as billed);
-- `writes`: one per write in a commit (a batch's or a transaction's);
+- `writes`: one per write in a commit that succeeded (a batch's or a transaction's);
 - `transactions`: one per transaction begun (a retried transaction counts each attempt);
-- `commits`, `queries`, `lookups`: the round trips behind them.
+- `commits`, `queries`, `lookups`: the round trips behind them; `failed_commits` (a batch of
+  creates that lost a race, a transaction in contention) write nothing and are not billed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from google.cloud import firestore
 
 COUNTS_DIR_ENV = "KELUHAN_FIRESTORE_COUNTS_DIR"
 COUNTS_NAME_ENV = "KELUHAN_FIRESTORE_COUNTS_NAME"
-KINDS = ("reads", "writes", "transactions", "commits", "queries", "lookups")
+KINDS = ("reads", "writes", "transactions", "commits", "failed_commits", "queries", "lookups")
 FLUSH_EVERY_S = 0.5
 
 
@@ -111,8 +112,13 @@ class _CountingApi:
     def commit(self, *args: Any, **kwargs: Any) -> Any:  # Any: GAPIC's signature
         request = kwargs.get("request", args[0] if args else {})
         writes = request.get("writes", []) if isinstance(request, Mapping) else request.writes
+        try:
+            response = self._api.commit(*args, **kwargs)
+        except Exception:
+            self._counter.add(failed_commits=1)  # nothing written, nothing billed; worth seeing
+            raise
         self._counter.add(commits=1, writes=len(writes))
-        return self._api.commit(*args, **kwargs)
+        return response
 
 
 class CountingClient(firestore.Client):
