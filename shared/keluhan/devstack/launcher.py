@@ -18,6 +18,7 @@ import requests
 
 from keluhan import topology
 from keluhan.adapters.firestore_counting import COUNTS_DIR_ENV, COUNTS_NAME_ENV
+from keluhan.devstack.api_calls import CALLS_DIR_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
 from keluhan.devstack.cost import FIRESTORE_OPS_DIR
 from keluhan.devstack.env import function_env
@@ -292,10 +293,13 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
         ep = config.functions[fn.name]
         parts.append(Part(
             f"fn-{fn.name}",
-            [*supervise, "--", str(bin_dir / "functions-framework"), "--source", str(functions_dir / fn.name / "main.py"),
+            # functions-framework with the Google API calls recorded (keluhan.devstack.api_calls).
+            [*supervise, "--", sys.executable, "-m", "keluhan.devstack.api_calls",
+             "--source", str(functions_dir / fn.name / "main.py"),
              "--target", fn.name, "--signature-type", fn.signature, "--host", ep.host,
              "--port", str(ep.port)],
-            {**py_env, COUNTS_DIR_ENV: str(state_dir / FIRESTORE_OPS_DIR), COUNTS_NAME_ENV: fn.name},
+            {**py_env, CALLS_DIR_ENV: str(state_dir / "api-calls"),
+             COUNTS_DIR_ENV: str(state_dir / FIRESTORE_OPS_DIR), COUNTS_NAME_ENV: fn.name},
             # The framework answers /robots.txt itself (404/405): the worker has loaded main.py.
             [_http(ep.url + "/robots.txt")],
         ))
