@@ -73,3 +73,26 @@ def test_the_cost_of_one_report_is_the_difference_over_the_reports():
     assert cost["enrich_geo"]["cpu_ms"] == 0.0 and cost["enrich_geo"]["reads"] == 1.0
     assert cost["total"]["reads"] == 3.0 and cost["total"]["cpu_ms"] == pytest.approx(150.0)
     assert per_report(CostSnapshot(), CostSnapshot(), 0) == {}
+
+
+def test_a_process_has_one_counter_per_file_and_concurrent_flushes_keep_the_file_whole(tmp_path):
+    import threading
+
+    from keluhan.adapters.firestore_counting import process_counter
+
+    path = tmp_path / "ops" / "submit_report-7.json"
+    counter = process_counter(path)
+    assert process_counter(path) is counter  # two racing first requests share it
+
+    def work() -> None:
+        for _ in range(200):
+            counter.add(writes=1)
+            counter.flush()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    counter.flush()
+    assert read_counts(path.parent)["submit_report"]["writes"] == 800

@@ -41,6 +41,7 @@ class OpCounter:
         self._counts = dict.fromkeys(KINDS, 0)
         self._lock = threading.Lock()
         self._dirty = threading.Event()
+        self._flushing = threading.Lock()
 
     def add(self, **counts: int) -> None:
         with self._lock:
@@ -55,10 +56,11 @@ class OpCounter:
     def flush(self) -> None:
         if self.path is None:
             return
-        self._dirty.clear()
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(json.dumps(self.snapshot()))
-        tmp.replace(self.path)
+        with self._flushing:  # one writer at a time: the flusher thread and the exit hook
+            self._dirty.clear()
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            tmp.write_text(json.dumps(self.snapshot()))
+            tmp.replace(self.path)
 
     def start_flushing(self) -> None:
         """A daemon thread writes the file twice a second while counts change; once more at exit."""
@@ -66,7 +68,10 @@ class OpCounter:
 
         def loop() -> None:
             while self._dirty.wait():
-                self.flush()
+                try:
+                    self.flush()
+                except OSError:
+                    pass  # the state dir is being removed: nothing left to read the counts
                 time.sleep(FLUSH_EVERY_S)
 
         threading.Thread(target=loop, name="firestore-op-counter", daemon=True).start()
@@ -137,15 +142,28 @@ class CountingClient(firestore.Client):
         return self._counted_api
 
 
+_process_counters: dict[Path, OpCounter] = {}
+_process_counters_lock = threading.Lock()
+
+
+def process_counter(path: Path) -> OpCounter:
+    """The one counter of this process for `path`, flushing: two first requests racing to build
+    their dependencies share it instead of overwriting each other's file."""
+    with _process_counters_lock:
+        if path not in _process_counters:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _process_counters[path] = OpCounter(path)
+            _process_counters[path].start_flushing()
+        return _process_counters[path]
+
+
 def firestore_client(project: str, environ: Mapping[str, str] = os.environ) -> firestore.Client:
     """The functions' Firestore client: counting when the local stack asks for it, plain otherwise."""
     counts_dir = environ.get(COUNTS_DIR_ENV)
     if not counts_dir:
         return firestore.Client(project=project)
     name = environ.get(COUNTS_NAME_ENV, "process")
-    Path(counts_dir).mkdir(parents=True, exist_ok=True)
-    counter = OpCounter(Path(counts_dir) / f"{name}-{os.getpid()}.json")
-    counter.start_flushing()
+    counter = process_counter(Path(counts_dir) / f"{name}-{os.getpid()}.json")
     return CountingClient(project=project, counter=counter)
 
 
