@@ -138,9 +138,10 @@ class Deps:
 
 @functools.cache
 def get_deps() -> Deps:
-    from google.cloud import firestore, pubsub_v1
+    from google.cloud import pubsub_v1
 
     from keluhan.adapters.auth import verify_bearer
+    from keluhan.adapters.firestore_counting import firestore_client
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
         FirestoreHolds,
@@ -155,7 +156,7 @@ def get_deps() -> Deps:
 
     settings = get_settings()
     setup_logging(settings.project_id)  # once per process: get_deps is cached
-    db = firestore.Client(project=settings.project_id)
+    db = firestore_client(settings.project_id)  # counts its operations in the local stack only
     return Deps(
         settings=settings,
         reports=FirestoreReports(db),

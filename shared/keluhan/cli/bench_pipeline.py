@@ -24,6 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+P95_LIMIT_S = 5.0  # the wait a citizen accepts between sending a report and its SKPD knowing
+RATE_STEP = 1.5
+PHOTOS_PER_CITIZEN = 20  # the local stack lets a citizen submit 30 an hour
+FLUSH_WAIT_S = 0.6  # a little more than the Firestore counters' flush interval
 FAULTS = ("kill", "restart-pubsub", "dup3")
 KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report")
 # Points inside real kelurahan (Bontorannu, Mamajang Dalam, Karuwisi) and streets of each road status.
@@ -44,6 +48,14 @@ def register(benches) -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for every report")
     parser.add_argument("--state-dir", type=Path, help="the stack's state dir (default: .devstack/)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rate", type=float,
+                        help="open loop: submit at this constant rate (reports/s) instead of a burst")
+    parser.add_argument("--duration", type=float, default=30.0, help="open loop: seconds of submissions")
+    parser.add_argument("--find-max", action="store_true",
+                        help=f"open loop: step the rate up (×{RATE_STEP}) from --rate to the largest whose "
+                             f"submit→routed p95 stays under {P95_LIMIT_S:g} s")
+    parser.add_argument("--max-rate", type=float, default=40.0, help="open loop: stop stepping here")
+    parser.add_argument("--senders", type=int, default=32, help="open loop: the pool of senders")
     parser.set_defaults(func=_bench)
 
 
@@ -53,6 +65,8 @@ class Submitted:
     body: dict[str, Any]
     photo: bytes | None
     started: float = 0.0
+    due: float = 0.0  # open loop: when it was scheduled to be sent
+    routed_at: float | None = None
     report_id: str | None = None
     attempts: int = 0
     final_at: float | None = None
@@ -78,6 +92,18 @@ def _bench(args) -> int:
     state_dir = Path(args.state_dir or launcher.DEFAULT_STATE_DIR)
     if not (state_dir / "stack.json").exists():
         raise CliError(f"no running stack in {state_dir}: start one with `keluhan dev up`")
+    if args.rate is not None:
+        if args.rate <= 0 or args.duration <= 0:
+            raise CliError("--rate and --duration must be positive")
+        if faults:
+            raise CliError("--faults go with the burst mode, not with --rate")
+        found = run_open_loop_steps(load_stack_config(EMULATORS_JSON), state_dir, rate=args.rate,
+                                    duration_s=args.duration, find_max=args.find_max, max_rate=args.max_rate,
+                                    photo_share=args.photo_share, senders=args.senders, seed=args.seed,
+                                    timeout_s=args.timeout, concurrency=args.concurrency,
+                                    client_factory=StackClient)
+        _print_open_loop(found)
+        return 0 if all(step["lost"] == step["not_routed"] == 0 for step in found["steps"]) else 1
     result = run_bench(load_stack_config(EMULATORS_JSON), state_dir, reports=args.reports,
                        photo_share=args.photo_share, faults=faults, concurrency=args.concurrency,
                        poison=args.poison, tick_s=args.tick, timeout_s=args.timeout, seed=args.seed,
@@ -90,35 +116,17 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
               concurrency: int, poison: int, tick_s: float, timeout_s: float, seed: int,
               client_factory, fault_window_s: float = 20.0) -> dict[str, Any]:
     """Submit, inject faults, tick, wait until final; the figures as one dict."""
+    from keluhan.devstack import cost
     from keluhan.devstack.faults import DuplicatingPushProxy
-    from keluhan.devstack.sample_photos import make_jpeg
 
     rng = random.Random(seed)
     client = client_factory(config)
-    citizens = [client.sign_in(f"bench{i}@warga.test")[1] for i in range(4)]
-    _, call_center = client.user("bench-cc@callcenter.test", {"role": "channel", "channel": "call_center_112"})
     run = uuid.uuid4().hex[:8]
-    items = []
-    for i in range(reports):
-        lat, lon = POINTS[i % len(POINTS)]
-        with_photo = rng.random() < photo_share
-        body: dict[str, Any] = {"client_id": f"bench-{run}-{i:05d}", "category": "jalan_rusak",
-                                "description": "Uji beban / load test", "lat": lat, "lon": lon, "accuracy_m": 5}
-        if street := STREETS[i % len(STREETS)]:
-            body["street"] = street
-        photo = None
-        if with_photo:
-            body["photo_taken_at"] = datetime.now(UTC).isoformat()
-            # A new picture per report and per run: the same one twice would be rejected as reused.
-            photo = make_jpeg(taken_at=datetime.now(UTC), lat=lat, lon=lon, width=640, height=480,
-                              seed=int(run, 16) % 1_000_000_000 + i)
-        else:
-            body["channel"] = "call_center_112"
-        items.append(Submitted(body["client_id"], body, photo))
-
+    items, tokens = _make_items(client, run, reports, photo_share, rng)
     floor = measure_floor(config, n=min(reports, 200), concurrency=concurrency)
     proxy = DuplicatingPushProxy(config) if "dup3" in faults else None
     log = FaultLog()
+    before = cost.snapshot(state_dir)
     stop = threading.Event()
     started = time.time()
     with (proxy.running() if proxy else _nothing()):
@@ -130,7 +138,6 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
                                                args=(state_dir, stop, log, proxy), daemon=True))
         for thread in background:
             thread.start()
-        tokens = {True: citizens, False: [call_center]}
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(lambda it: _submit(client, it, rng.choice(tokens[it.photo is not None]),
                                              deadline=started + timeout_s), items))
@@ -150,8 +157,137 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
         finally:
             ticker_stop.set()
         pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
-    return _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
-                    faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency)
+    time.sleep(2 * FLUSH_WAIT_S)  # the function processes write their Firestore counts twice a second
+    spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
+    return {**_figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
+                       faults=faults, log=log, pushes=pushes, photo_share=photo_share,
+                       concurrency=concurrency),
+            "cost_per_report": spent}
+
+
+def _make_items(client, run: str, reports: int, photo_share: float,
+                rng: random.Random) -> tuple[list[Submitted], dict[bool, list[str]]]:
+    """The reports to submit (a share with a fresh JPEG) and the tokens that send them.
+
+    Reports with a photo come from citizens (enough of them to stay under the local hourly quota),
+    the rest from Call Center 112.
+    """
+    from keluhan.devstack.sample_photos import make_jpeg
+
+    items = []
+    for i in range(reports):
+        lat, lon = POINTS[i % len(POINTS)]
+        with_photo = rng.random() < photo_share
+        body: dict[str, Any] = {"client_id": f"bench-{run}-{i:05d}", "category": "jalan_rusak",
+                                "description": "Uji beban / load test", "lat": lat, "lon": lon, "accuracy_m": 5}
+        if street := STREETS[i % len(STREETS)]:
+            body["street"] = street
+        photo = None
+        if with_photo:
+            body["photo_taken_at"] = datetime.now(UTC).isoformat()
+            # A new picture per report and per run: the same one twice would be rejected as reused.
+            photo = make_jpeg(taken_at=datetime.now(UTC), lat=lat, lon=lon, width=640, height=480,
+                              seed=int(run, 16) % 1_000_000_000 + i)
+        else:
+            body["channel"] = "call_center_112"
+        items.append(Submitted(body["client_id"], body, photo))
+    with_photos = sum(1 for it in items if it.photo is not None)
+    citizens = [client.sign_in(f"bench{i}@warga.test")[1] for i in range(4)]
+    citizens += [client.sign_in(f"bench-{run}-{i}@warga.test")[1]
+                 for i in range(max(0, -(-with_photos // PHOTOS_PER_CITIZEN) - len(citizens)))]
+    _, call_center = client.user("bench-cc@callcenter.test", {"role": "channel", "channel": "call_center_112"})
+    return items, {True: citizens, False: [call_center]}
+
+
+def schedule(rate: float, duration_s: float) -> list[float]:
+    """Open loop: the offsets from the start at which each submission is due, i / rate, over the duration."""
+    return [i / rate for i in range(max(1, int(round(rate * duration_s))))]
+
+
+def step_rates(rate: float, max_rate: float, factor: float = RATE_STEP) -> list[float]:
+    """The rates `--find-max` tries: from `rate` up by `factor` while they stay within `max_rate`."""
+    rates = [rate]
+    while round(rates[-1] * factor, 2) <= max_rate:
+        rates.append(round(rates[-1] * factor, 2))
+    return rates
+
+
+def run_open_loop_steps(config, state_dir: Path, *, rate: float, duration_s: float, find_max: bool,
+                        max_rate: float, photo_share: float, senders: int, seed: int, timeout_s: float,
+                        concurrency: int, client_factory) -> dict[str, Any]:
+    """One open-loop run at `rate`, or (find_max) rising rates until p95 submit→routed passes the limit."""
+    floor = measure_floor(config, n=200, concurrency=concurrency)
+    steps = []
+    for i, at in enumerate(step_rates(rate, max_rate) if find_max else [rate]):
+        step = run_open_loop(config, state_dir, rate=at, duration_s=duration_s, photo_share=photo_share,
+                             senders=senders, seed=seed + i, timeout_s=timeout_s, client_factory=client_factory)
+        steps.append(step)
+        if not _within_limit(step):
+            break
+    passing = [step["rate"] for step in steps if _within_limit(step)]
+    return {"mode": "open_loop", "duration_s": duration_s, "photo_share": photo_share, "senders": senders,
+            "p95_limit_s": P95_LIMIT_S, "max_rate_p95_under_limit": max(passing) if find_max and passing else None,
+            "steps": steps, "floor_reports_per_s": floor["reports_per_s"], "floor_p50_ms": floor["p50_ms"]}
+
+
+def _offered_rate(items: list[Submitted]) -> float:
+    """The arrival rate the senders kept: reports over the span of their first attempts."""
+    starts = sorted(it.started for it in items if it.started)
+    span = starts[-1] - starts[0] if len(starts) > 1 else 0.0
+    return round((len(starts) - 1) / span, 2) if span > 0 else 0.0
+
+
+def _within_limit(step: dict[str, Any]) -> bool:
+    return step["lost"] == step["not_routed"] == 0 and step["p95_s"] < P95_LIMIT_S
+
+
+def run_open_loop(config, state_dir: Path, *, rate: float, duration_s: float, photo_share: float,
+                  senders: int, seed: int, timeout_s: float, client_factory) -> dict[str, Any]:
+    """Submit at a constant arrival rate, each report at its due time whatever the others do.
+
+    Latency counts from the due time, not the moment a sender got to it: a stack that falls behind
+    makes the wait longer, as it would for the citizen (no coordinated omission).
+    """
+    from keluhan.devstack import cost
+
+    rng = random.Random(seed)
+    client = client_factory(config)
+    run = uuid.uuid4().hex[:8]
+    offsets = schedule(rate, duration_s)
+    items, tokens = _make_items(client, run, len(offsets), photo_share, rng)
+    before = cost.snapshot(state_dir)
+    stop = threading.Event()
+    ticker = threading.Thread(target=_ticks, args=(config, stop, 5.0), daemon=True)
+    ticker.start()
+    start = time.time() + 0.2
+    deadline = start + duration_s + timeout_s
+    try:
+        with ThreadPoolExecutor(max_workers=senders) as pool:
+            for item, offset in zip(items, offsets, strict=True):
+                item.due = start + offset
+                time.sleep(max(0.0, item.due - time.time()))
+                pool.submit(_submit, client, item, rng.choice(tokens[item.photo is not None]), deadline=deadline)
+        submitted_s = time.time() - start
+        _wait_final(client, items, deadline=deadline)
+    finally:
+        stop.set()
+    time.sleep(2 * FLUSH_WAIT_S)
+    spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
+    refs = [client.db.collection("reports").document(it.report_id) for it in items if it.report_id]
+    docs = {snap.id: snap.to_dict() for snap in client.db.get_all(refs) if snap.exists}
+    routed = sorted(it.routed_at - it.due for it in items if it.routed_at is not None)
+    late = sorted(max(0.0, it.started - it.due) for it in items)
+    return {
+        "rate": rate, "reports": len(items), "routed": len(routed),
+        "not_routed": sum(1 for it in items if it.report_id in docs and it.routed_at is None),
+        "lost": sum(1 for it in items if not it.report_id or it.report_id not in docs),
+        "p50_s": round(_pct(routed, 50), 2), "p95_s": round(_pct(routed, 95), 2),
+        "p99_s": round(_pct(routed, 99), 2),
+        "submitted_s": round(submitted_s, 1), "offered_rate": _offered_rate(items),
+        "sender_late_p99_s": round(_pct(late, 99), 3),
+        "reconciler_republished": sum((d.get("stalled") or {}).get("count", 0) for d in docs.values()),
+        "cost_per_report": spent,
+    }
 
 
 class _nothing:
@@ -271,6 +407,11 @@ def is_final(report: dict[str, Any] | None) -> bool:
     return report["status"] != "forwarded" or report["forwarding"]["state"] in ("acknowledged", "failed")
 
 
+def routed_time(report: dict[str, Any]) -> float | None:
+    """When the router decided its SKPD (the timeline's `route` entry); None if it was not routed."""
+    return next((e["at"].timestamp() for e in report.get("timeline") or [] if e.get("action") == "route"), None)
+
+
 def _final_time(report: dict[str, Any]) -> float:
     at = report["forwarding"]["updated_at"] if report["status"] == "forwarded" else report["status_changed_at"]
     return at.timestamp()
@@ -285,6 +426,7 @@ def _wait_final(client, items: list[Submitted], *, deadline: float) -> None:
             report = docs.get(it.report_id)
             if report is not None and is_final(report):
                 it.final_at = _final_time(report)
+                it.routed_at = routed_time(report)
             elif report and (report.get("stalled") or {}).get("gave_up"):
                 it.gave_up = True
         pending = [it for it in pending if it.final_at is None and not it.gave_up]
@@ -400,6 +542,30 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
+def _print_cost(spent: dict[str, dict[str, float]]) -> None:
+    if not spent:
+        print("  cost per report: no function processes found")
+        return
+    print("  cost per report:  function          CPU-ms   reads  writes  transactions")
+    for name, row in spent.items():
+        print(f"    {name:<28} {row['cpu_ms']:>7.1f} {row['reads']:>7.2f} {row['writes']:>7.2f} "
+              f"{row['transactions']:>8.2f}")
+
+
+def _print_open_loop(r: dict[str, Any]) -> None:
+    print(f"pipeline, open loop: {r['duration_s']:g} s per rate, {r['photo_share']:.0%} with a JPEG, "
+          f"{r['senders']} senders; floor {r['floor_reports_per_s']} reports/s (p50 {r['floor_p50_ms']} ms)")
+    for step in r["steps"]:
+        print(f"  {step['rate']:g} reports/s: {step['reports']} sent (offered {step['offered_rate']}/s, "
+              f"sender late p99 {step['sender_late_p99_s']} s, all answered in {step['submitted_s']} s), routed {step['routed']}, not routed "
+              f"{step['not_routed']}, lost {step['lost']}; submit→routed p50 {step['p50_s']} s, p95 "
+              f"{step['p95_s']} s, p99 {step['p99_s']} s; reconciler re-published {step['reconciler_republished']}×")
+        _print_cost(step["cost_per_report"])
+    if r["max_rate_p95_under_limit"] is not None or len(r["steps"]) > 1:
+        print(f"  largest rate with p95 under {r['p95_limit_s']:g} s: {r['max_rate_p95_under_limit']} reports/s")
+    print(json.dumps(r, default=str))
+
+
 def _print(r: dict[str, Any]) -> None:
     print(f"pipeline: {r['reports']} reports ({r['photo_share']:.0%} with a JPEG), "
           f"{r['concurrency']} submitting threads, faults: {', '.join(r['faults']) or 'none'}")
@@ -416,4 +582,5 @@ def _print(r: dict[str, Any]) -> None:
     print(f"  faults: kills {r['kills']}, Pub/Sub restarts {r['pubsub_restarts']}, pushes via the "
           f"duplicating proxy {r['pushes_via_proxy']} (+{r['extra_deliveries']} extra deliveries)"
           + (f"; errors {r['fault_errors']}" if r["fault_errors"] else ""))
+    _print_cost(r["cost_per_report"])
     print(json.dumps(r, default=str))

@@ -17,8 +17,10 @@ import psutil
 import requests
 
 from keluhan import topology
+from keluhan.adapters.firestore_counting import COUNTS_DIR_ENV, COUNTS_NAME_ENV
 from keluhan.devstack.api_calls import CALLS_DIR_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
+from keluhan.devstack.cost import FIRESTORE_OPS_DIR
 from keluhan.devstack.env import function_env
 from keluhan.devstack.java import find_tools, firebase_env, write_firestore_launcher
 from keluhan.devstack.processes import (
@@ -296,7 +298,8 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
              "--source", str(functions_dir / fn.name / "main.py"),
              "--target", fn.name, "--signature-type", fn.signature, "--host", ep.host,
              "--port", str(ep.port)],
-            {**py_env, CALLS_DIR_ENV: str(state_dir / "api-calls")},
+            {**py_env, CALLS_DIR_ENV: str(state_dir / "api-calls"),
+             COUNTS_DIR_ENV: str(state_dir / FIRESTORE_OPS_DIR), COUNTS_NAME_ENV: fn.name},
             # The framework answers /robots.txt itself (404/405): the worker has loaded main.py.
             [_http(ep.url + "/robots.txt")],
         ))
