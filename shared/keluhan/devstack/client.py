@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import requests
 from pydantic import JsonValue
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from keluhan.devstack.config import StackConfig
 
@@ -36,6 +38,11 @@ class StackClient:
     def __init__(self, config: StackConfig):
         self.config = config
         self.http = requests.Session()
+        # The Auth emulator resets idle keep-alive connections on a busy machine; its calls are safe
+        # to repeat (sign-up of an existing e-mail falls back to sign-in), so they retry on their own.
+        self.auth_http = requests.Session()
+        self.auth_http.mount("http://", HTTPAdapter(max_retries=Retry(
+            total=4, connect=4, read=4, allowed_methods=None, backoff_factor=0.2)))
         for key, value in config.emulator_env().items():
             os.environ.setdefault(key, value)
 
@@ -44,9 +51,9 @@ class StackClient:
         """(uid, ID token) of a test user of the Auth emulator, created on first use."""
         base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1"
         body: dict[str, JsonValue] = {"email": email, "password": password, "returnSecureToken": True}
-        response = self.http.post(f"{base}/accounts:signUp?key=demo", json=body, timeout=10)
+        response = self.auth_http.post(f"{base}/accounts:signUp?key=demo", json=body, timeout=10)
         if response.status_code == 400 and "EMAIL_EXISTS" in response.text:
-            response = self.http.post(f"{base}/accounts:signInWithPassword?key=demo", json=body, timeout=10)
+            response = self.auth_http.post(f"{base}/accounts:signInWithPassword?key=demo", json=body, timeout=10)
         response.raise_for_status()
         data = response.json()
         return data["localId"], data["idToken"]
@@ -58,7 +65,7 @@ class StackClient:
         uid, _ = self.sign_in(email, password)
         base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1/projects/{self.config.project}"
         email_verified = bool(claims and claims.get("role")) if verified is None else verified
-        response = self.http.post(f"{base}/accounts:update", headers={"Authorization": "Bearer owner"},
+        response = self.auth_http.post(f"{base}/accounts:update", headers={"Authorization": "Bearer owner"},
                                   json={"localId": uid, "customAttributes": json.dumps(claims or {}),
                                         "emailVerified": email_verified},
                                   timeout=10)
