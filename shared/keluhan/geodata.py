@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TypedDict
 
 from keluhan.domain.geo import GeoIndex, RoadTable, build_geo_index
 from keluhan.domain.geo.layers import (
@@ -27,6 +28,24 @@ from keluhan.settings import Settings
 BUNDLE_KELURAHAN, BUNDLE_TETANGGA, BUNDLE_ROADS, MANIFEST = (
     "kelurahan.geojson", "tetangga.geojson", "roads.geojson", "manifest.json",
 )
+
+
+class Manifest(TypedDict):
+    """What `keluhan geo import` wrote: the data version, when, and the source of each layer."""
+
+    data_version: str
+    imported_at: str
+    kelurahan: int
+    regions: list[str]
+    roads: int
+    sources: dict[str, dict[str, str]]
+
+
+class FeatureCollection(TypedDict):
+    """A GeoJSON FeatureCollection as the War Room map draws it."""
+
+    type: str
+    features: list[dict[str, object]]
 
 
 @dataclass(frozen=True)
@@ -129,7 +148,7 @@ def _cached_index(files: GeoFiles, snap_m: float, near_border_m: float, road_sna
     )
 
 
-def write_bundle(out: Path, files: GeoFiles, *, overlap_tolerance_m2: float = 10.0) -> dict:
+def write_bundle(out: Path, files: GeoFiles, *, overlap_tolerance_m2: float = 10.0) -> Manifest:
     """Check every layer fully (GeoDataError on the first problem), then write the bundle and its manifest."""
     layers = [(read_layer(files.kelurahan, KELURAHAN), KELURAHAN, BUNDLE_KELURAHAN),
               (read_layer(files.neighbours, TETANGGA), TETANGGA, BUNDLE_TETANGGA)]
@@ -143,7 +162,7 @@ def write_bundle(out: Path, files: GeoFiles, *, overlap_tolerance_m2: float = 10
         shutil.copyfile(layer.path, out / name)
     written = GeoFiles(out / BUNDLE_KELURAHAN, out / BUNDLE_TETANGGA, out / BUNDLE_ROADS if files.roads else None)
     index = load_geo_index(kelurahan_path=written.kelurahan, neighbours_path=written.neighbours, roads_path=written.roads)
-    manifest = {
+    manifest: Manifest = {
         "data_version": index.data_version,
         "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "kelurahan": len(index.kelurahan),
@@ -156,12 +175,12 @@ def write_bundle(out: Path, files: GeoFiles, *, overlap_tolerance_m2: float = 10
 
 
 @functools.cache
-def kelurahan_outlines(kelurahan_file: str, tolerance_deg: float = 0.0001) -> dict:
+def kelurahan_outlines(kelurahan_file: str, tolerance_deg: float = 0.0001) -> FeatureCollection:
     """The kelurahan boundaries as a small GeoJSON for the War Room map (simplified, 5 decimals)."""
     from shapely.geometry import mapping, shape
 
     raw = json.loads(Path(kelurahan_file).read_text(encoding="utf-8"))
-    features = []
+    features: list[dict[str, object]] = []
     for feature in raw["features"]:
         props = feature["properties"]
         geometry = shape(feature["geometry"]).simplify(tolerance_deg, preserve_topology=True)

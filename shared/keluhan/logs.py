@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TextIO
 
 _CONTEXT: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
     "keluhan_log_context", default=MappingProxyType({}))
@@ -37,7 +37,7 @@ class CloudLoggingFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message += "\n" + self.formatException(record.exc_info)
-        entry: dict[str, Any] = {
+        entry: dict[str, object] = {
             "severity": _SEVERITY.get(record.levelname, "DEFAULT"),
             "message": message,
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -61,7 +61,7 @@ def log_context(**fields: str | None) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
-def setup_logging(project_id: str, *, stream=None, level: int = logging.INFO) -> logging.Handler:
+def setup_logging(project_id: str, *, stream: TextIO | None = None, level: int = logging.INFO) -> logging.Handler:
     """Send the root logger's records to stdout as Cloud Logging JSON; a second call changes nothing."""
     root = logging.getLogger()
     for handler in root.handlers:

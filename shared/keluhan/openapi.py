@@ -9,11 +9,12 @@ listens on its own port, at `/…` (`local_path`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
 from keluhan.domain.views import (
@@ -26,6 +27,8 @@ from keluhan.domain.views import (
 )
 from keluhan.http import ErrorResponse
 from keluhan.topology import FUNCTIONS
+
+# JSON Schema and OpenAPI objects are open-ended JSON: pydantic's JsonSchemaValue (dict[str, Any]) types them.
 
 API_VERSION = "0.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -41,7 +44,7 @@ DESCRIBED_ELSEWHERE: dict[str, str] = {
 class Query:
     name: str
     description: str
-    schema: dict[str, Any]
+    schema: JsonSchemaValue
     required: bool = False
 
 
@@ -135,10 +138,10 @@ def http_functions() -> list[str]:
     return [f.name for f in FUNCTIONS if f.trigger == "http"]
 
 
-def document() -> dict[str, Any]:
+def document() -> JsonSchemaValue:
     """The OpenAPI 3.1 document of every operation in OPERATIONS."""
     schemas, refs = _components()
-    paths: dict[str, dict[str, Any]] = {}
+    paths: dict[str, dict[str, JsonSchemaValue]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
     return {
@@ -174,7 +177,7 @@ def function_of(path: str) -> tuple[str, str]:
     return name, "/" + (rest[0] if rest else "")
 
 
-def _components() -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
+def _components() -> tuple[JsonSchemaValue, dict[Any, JsonSchemaValue]]:  # Any: pydantic keys refs by model or dataclass
     wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
     for op in OPERATIONS:
         if op.body is not None:
@@ -186,8 +189,8 @@ def _components() -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
     return defs.get("$defs", {}), dict(refs)
 
 
-def _operation(op: Operation, refs) -> dict[str, Any]:
-    out: dict[str, Any] = {"operationId": op.function + _suffix(op), "summary": op.summary,
+def _operation(op: Operation, refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]) -> JsonSchemaValue:
+    out: JsonSchemaValue = {"operationId": op.function + _suffix(op), "summary": op.summary,
                            "tags": list(op.tags)}
     if op.query:
         out["parameters"] = [{"name": q.name, "in": "query", "required": q.required,
@@ -195,7 +198,7 @@ def _operation(op: Operation, refs) -> dict[str, Any]:
     if op.body is not None:
         out["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(op.body, "validation")]}}}
-    responses: dict[str, Any] = {}
+    responses: JsonSchemaValue = {}
     for status, (description, answer) in sorted(op.responses.items()):
         if isinstance(answer, str):
             content = {answer: {"schema": {"type": "string"}}}

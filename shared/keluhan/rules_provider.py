@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from keluhan.domain.routing import RuleSet
@@ -35,7 +36,14 @@ def default_rules_path(settings: Settings | None = None) -> Path:
 
 
 class RulesProvider:
-    def __init__(self, *, load_doc, fixture_path: Path, ttl_s: float, monotonic=time.monotonic):
+    def __init__(
+        self,
+        *,
+        load_doc: Callable[[], Mapping[str, object] | None],
+        fixture_path: Path,
+        ttl_s: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._load_doc = load_doc
         self._fixture = fixture_path
         self._ttl = ttl_s

@@ -46,6 +46,7 @@ class Function:
     # What the code calls beyond Firestore and publishing `publishes`; Terraform grants exactly this.
     photo_access: tuple[PhotoAccess, ...] = ()
     signs_urls: bool = False  # V4 signed URLs through IAM signBlob as its own service account
+    reads_users: bool = False  # verifies ID tokens with check_revoked=True: a Firebase Auth user lookup
 
 
 PHOTO_UPLOADED = "photo-uploaded"
@@ -71,13 +72,17 @@ FUNCTIONS: tuple[Function, ...] = (
         description="POST a report; returns report_id, status and the photo upload URL",
         photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
         signs_urls=True,
+        reads_users=True,
     ),
     Function(
         "get_report", "http", "http",
+        # Expiring an overdue photo wait on read announces the status change.
+        publishes=(REPORT_STATUS_CHANGED,),
         description="GET ?report_id=…: the reporter's own report, status and timeline",
         # A signed GET link of the proof photo's EXIF-free copy, signed as this account.
         photo_access=(PhotoAccess(DERIVED_PREFIX, "read"),),
         signs_urls=True,
+        reads_users=True,
     ),
     Function(
         "act_on_report", "http", "http",
@@ -87,6 +92,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # `resolve` hands out a signed PUT URL for the proof photo.
         photo_access=(PhotoAccess(RESOLUTION_PREFIX, "create"),),
         signs_urls=True,
+        reads_users=True,
     ),
     Function(
         "open311", "http", "http",
@@ -99,6 +105,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "war_room", "http", "http",
         description="GET the War Room page, kelurahan.geojson, and stats.json (operators' token)",
+        reads_users=True,
     ),
     Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),

@@ -9,6 +9,7 @@ import pytest
 from keluhan.devstack.client import StackClient
 from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
 from keluhan.devstack.env import function_env
+from tests.support.api_calls import check_session
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,8 @@ def stack(tmp_path_factory):
     os.environ.update(env)
     yield running
     running.stop()
+    # What the functions called of Google's APIs, against what Terraform is checked to grant.
+    check_session(running.state_dir)
 
 
 @pytest.fixture(scope="session")

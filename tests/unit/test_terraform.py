@@ -348,11 +348,22 @@ def resolve_address(root: Path, address: str) -> dict:
 
 @pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)
 def test_an_existing_firestore_database_is_imported_not_created(root):
-    (block,) = load(root)["import"]
+    imports = {block["to"].removeprefix("${").removesuffix("}").split("[")[0].rsplit(".", 1)[-1]: block
+               for block in load(root)["import"]}
+    assert set(imports) == {"default", "firestore", "composite"}
+    block = imports["default"]
     database = resolve_address(root, block["to"].removeprefix("${").removesuffix("}"))
     assert database["name"] == "(default)"
     assert block["id"] == "projects/${var.project.id}/databases/${each.value}"
     assert block["for_each"] == '${var.project.firestore_exists ? toset(["(default)"]) : toset([])}'
+    # Its rules release exists with it ("already exists" otherwise), and so may its indexes.
+    release = imports["firestore"]
+    assert resolve_address(root, release["to"].removeprefix("${").removesuffix("}"))["name"] == "cloud.firestore"
+    assert release["id"] == "projects/${var.project.id}/releases/${each.value}"
+    assert release["for_each"] == '${var.project.firestore_exists ? toset(["cloud.firestore"]) : toset([])}'
+    indexes = imports["composite"]
+    assert indexes["to"] == "${module.keluhan.module.firestore.google_firestore_index.composite[each.key]}"
+    assert indexes["for_each"] == "${var.project.existing_indexes}"
 
 
 def test_staging_can_be_destroyed_and_recreated_and_production_keeps_its_data():
@@ -534,13 +545,61 @@ def test_builds_run_with_the_roles_google_documents_for_a_build_account():
     assert set(re.findall(r'"([\w/.]+)"', build["for_each"])) == {
         "roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectAdmin"}
     call = named(SYSTEM, "module")["function"]["function"]
-    assert call["build_service_account"] == "${google_service_account.build.id}"
+    # The build account reaches the functions through the wait for its grants to propagate.
+    assert call["build_service_account"] == '${time_sleep.iam_propagation.triggers["build_account"]}'
+    wait = resource(SYSTEM, "time_sleep", "iam_propagation")
+    assert wait["triggers"] == {"build_account": "${google_service_account.build.id}"}
+    assert "${google_project_iam_member.build}" in wait["depends_on"]
+
+
+def test_build_storage_role_holds_on_the_source_and_build_buckets_only():
+    (condition,) = resource(SYSTEM, "google_project_iam_member", "build")["dynamic"]
+    assert condition["condition"]["for_each"] == \
+        '${each.value == "roles/storage.objectAdmin" ? [local.source_bucket] : []}'
+    expression = condition["condition"]["content"][0]["expression"]
+    # An allow list of bucket prefixes, joined by ||: never the photos, never the Terraform state.
+    prefixes = re.findall(r'resource\.name\.startsWith\("projects/_/buckets/([^"]+)"\)', expression)
+    assert prefixes == ["${condition.value}", "gcf-v2-"]
+    assert expression.count("||") == 1 and "!" not in expression
+
+
+def test_apply_order_is_by_reference_with_no_module_level_depends_on():
+    for directory in ALL_ROOTS:
+        for label, call in named(directory, "module").items():
+            assert "depends_on" not in call, f"{directory.name}: module {label} has depends_on"
+    assert locals_of(SYSTEM)["project_id"] == \
+        "${one(distinct([for api in google_project_service.api : api.project]))}"
+    for label in ("pubsub", "storage", "firestore"):
+        assert named(SYSTEM, "module")[label]["project_id"] == "${local.project_id}", label
+    assert resource(SYSTEM, "google_project_iam_audit_config", "storage")["project"] == "${local.project_id}"
+    identity = resource(SYSTEM, "google_project_service_identity", "pubsub")
+    assert (identity["service"], identity["project"]) == ("pubsub.googleapis.com", "${local.project_id}")
+    assert named(SYSTEM, "module")["pubsub"]["service_agent"] == \
+        "serviceAccount:${google_project_service_identity.pubsub.email}"
+    # The source zips are read at plan time whatever else changes: nothing of theirs waits on IAM.
+    archive = next(b["archive_file"]["source"] for b in load(MODULES / "function")["data"] if "archive_file" in b)
+    assert "depends_on" not in archive
 
 
 def test_the_apis_the_deployment_calls_are_enabled():
     apis = set(re.findall(r'"([\w.]+)"', resource(SYSTEM, "google_project_service", "api")["for_each"]))
     assert {"iam.googleapis.com", "cloudresourcemanager.googleapis.com", "iamcredentials.googleapis.com",
-            "firebaserules.googleapis.com", "cloudbuild.googleapis.com"} <= apis
+            "firebaserules.googleapis.com", "cloudbuild.googleapis.com",
+            "identitytoolkit.googleapis.com"} <= apis
+
+
+def test_reads_users_matches_topology():
+    for fn in topology.FUNCTIONS:
+        assert FUNCTIONS[fn.name]["reads_users"] == fn.reads_users, fn.name
+
+
+def test_the_bigquery_stream_never_expires_and_its_data_is_protected_unless_disposable():
+    subscription = resource(SYSTEM, "google_pubsub_subscription", "status_changes_to_bigquery")
+    assert subscription["expiration_policy"] == [{"ttl": ""}]
+    table = resource(SYSTEM, "google_bigquery_table", "status_changes")
+    assert table["deletion_protection"] == "${!var.disposable}"
+    dataset = resource(SYSTEM, "google_bigquery_dataset", "analytics")
+    assert dataset["delete_contents_on_destroy"] == "${var.disposable}"
 
 
 def test_browsers_may_send_the_headers_a_signed_upload_binds():
@@ -548,3 +607,12 @@ def test_browsers_may_send_the_headers_a_signed_upload_binds():
                if "cors" in d]
     headers = {h.lower() for h in cors["content"][0]["response_header"]}
     assert {"content-type", "x-goog-content-length-range"} <= headers
+
+
+def test_inputs_are_validated_before_anything_is_planned():
+    for name in ("environment", "photo", "settings", "scaling"):
+        assert named(SYSTEM, "variable")[name].get("validation"), name
+    for root in ENVIRONMENTS:
+        conditions = [v["condition"] for v in named(root, "variable")["project"]["validation"]]
+        assert any("var.project.id" in c for c in conditions), root
+        assert any("existing_indexes" in c and "firestore_exists" in c for c in conditions), root

@@ -10,9 +10,13 @@ import functools
 import ipaddress
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from keluhan.domain.workflow import Actor, Role
 from keluhan.settings import Settings
+
+if TYPE_CHECKING:
+    import firebase_admin
 
 EMULATOR_VARIABLE = "FIREBASE_AUTH_EMULATOR_HOST"  # the name firebase_admin.auth reads
 
@@ -63,7 +67,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @functools.cache
-def _firebase_app(project_id: str):
+def _firebase_app(project_id: str) -> firebase_admin.App:
     import firebase_admin
 
     return firebase_admin.initialize_app(options={"projectId": project_id}, name=f"keluhan-{project_id}")
@@ -91,19 +95,19 @@ def verify_bearer(authorization: str | None, settings: Settings) -> Actor:
     return actor_from_claims(claims)
 
 
-def actor_from_claims(claims: dict) -> Actor:
+def actor_from_claims(claims: Mapping[str, object]) -> Actor:
     """The role a verified token carries: `role` (skpd, operator, channel) with its scope claim;
     no role claim, or one missing its scope, is a citizen. An anonymous sign-in is never more
     than an anonymous citizen, whatever claims it carries."""
-    uid = claims["uid"]
-    role = claims.get("role")
+    uid = str(claims["uid"])
+    role, skpd, channel = claims.get("role"), claims.get("skpd"), claims.get("channel")
     firebase = claims.get("firebase")
     if isinstance(firebase, dict) and firebase.get("sign_in_provider") == "anonymous":
         return Actor(Role.WARGA, uid, anonymous=True)
-    if role == Role.SKPD and isinstance(claims.get("skpd"), str) and claims["skpd"]:
-        return Actor(Role.SKPD, uid, skpd=claims["skpd"])
+    if role == Role.SKPD and isinstance(skpd, str) and skpd:
+        return Actor(Role.SKPD, uid, skpd=skpd)
     if role == Role.OPERATOR:
         return Actor(Role.OPERATOR, uid)
-    if role == Role.CHANNEL and isinstance(claims.get("channel"), str) and claims["channel"]:
-        return Actor(Role.CHANNEL, uid, channel=claims["channel"])
+    if role == Role.CHANNEL and isinstance(channel, str) and channel:
+        return Actor(Role.CHANNEL, uid, channel=channel)
     return Actor(Role.WARGA, uid)

@@ -47,7 +47,7 @@ class SendResult:
 
 def send_report(
     target: Mapping[str, str],
-    payload: dict[str, Any],
+    payload: dict[str, Any],  # Any: what requests' json= takes; the domain builds plain JSON
     *,
     idempotency_key: str,
     timeout_s: float,
@@ -160,7 +160,7 @@ class _DeadlineAdapter(HTTPAdapter):
         self._deadline = deadline
         super().__init__(max_retries=0)
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:  # Any: HTTPAdapter's own signature
         super().init_poolmanager(*args, **kwargs)
         watch = self._deadline.watch
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from keluhan.domain.open311 import to_xml, to_xml_object
 from keluhan.http import MESSAGES, discard, read_capped
 
+if TYPE_CHECKING:
+    import flask
+
 # `services.json`, `services/{code}.json`, `requests.json`, `requests/{id}.json`,
 # `tokens/{token}.json`, each also `.xml`; under whatever prefix the function is served at.
 ROUTE = re.compile(r"(?:^|/)(services|requests|tokens)(?:/([A-Za-z0-9_-]{1,64}))?\.(json|xml)$")
+# An answer as functions-framework takes it: the text, the HTTP status, the headers.
+Answer = tuple[str, int, dict[str, str]]
+# A GeoReport body: a list of objects, or one (the service definition).
+Body = Sequence[Mapping[str, object]] | Mapping[str, object]
 # XML names of list answers: (root, item).
 XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),
              "tokens": ("service_requests", "request"), "errors": ("errors", "error")}
@@ -33,10 +41,10 @@ def route(path: str) -> Route | None:
     return Route(match[1], match[2], match[3]) if match else None
 
 
-def answer(body: Any, status: int, *, fmt: str, resource: str, headers: dict[str, str] | None = None):
+def answer(body: Body, status: int, *, fmt: str, resource: str, headers: dict[str, str] | None = None) -> Answer:
     """A list (or the service definition object) as JSON or GeoReport's XML."""
     if fmt == "xml":
-        if isinstance(body, dict):  # the service definition
+        if isinstance(body, Mapping):  # the service definition
             text = to_xml_object("service_definition", body)
         else:
             root, item = XML_NAMES[resource]
@@ -46,13 +54,13 @@ def answer(body: Any, status: int, *, fmt: str, resource: str, headers: dict[str
             {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
-def error(status: int, description: str, *, fmt: str = "json", headers: dict[str, str] | None = None):
+def error(status: int, description: str, *, fmt: str = "json", headers: dict[str, str] | None = None) -> Answer:
     """GeoReport's error answer: `[{"code": status, "description": …}]` with that HTTP status."""
     return answer([{"code": status, "description": description}], status, fmt=fmt, resource="errors",
                   headers=headers)
 
 
-def validation_error(exc: ValidationError, *, fmt: str):
+def validation_error(exc: ValidationError, *, fmt: str) -> Answer:
     """400 naming every bad field, in Indonesian with English."""
     lines = []
     for err in exc.errors(include_url=False):
@@ -66,7 +74,7 @@ class BadBody(Exception):
     """A body that is not a form or JSON object, or too large; the message names why."""
 
 
-def read_fields(request, *, max_bytes: int) -> dict[str, Any]:
+def read_fields(request: flask.Request, *, max_bytes: int) -> dict[str, Any]:  # Any: form text or JSON
     """The POSTed fields: `application/x-www-form-urlencoded` (GeoReport's form) or a JSON object.
 
     Raises BadBody. A repeated form field keeps its first value.

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypedDict
 
 from keluhan.domain.workflow import ROLE_CLAIMS
+
+if TYPE_CHECKING:
+    from firebase_admin import App, auth
+
+
+class UserRoles(TypedDict):
+    """A user and its custom claims (role, skpd, channel and any others)."""
+
+    uid: str
+    email: str | None
+    claims: dict[str, object]
 
 
 class UserNotFound(Exception):
@@ -12,16 +24,16 @@ class UserNotFound(Exception):
 
 
 class FirebaseUsers:
-    def __init__(self, project_id: str):
+    def __init__(self, project_id: str) -> None:
         import firebase_admin
 
         name = f"keluhan-users-{project_id}"
         try:
-            self._app = firebase_admin.get_app(name)
+            self._app: App = firebase_admin.get_app(name)
         except ValueError:
             self._app = firebase_admin.initialize_app(options={"projectId": project_id}, name=name)
 
-    def find(self, uid_or_email: str):
+    def find(self, uid_or_email: str) -> auth.UserRecord:
         from firebase_admin import auth
 
         try:
@@ -36,11 +48,11 @@ class FirebaseUsers:
         from firebase_admin import auth
 
         try:
-            return self.find(email).uid
+            return str(self.find(email).uid)
         except UserNotFound:
-            return auth.create_user(email=email, password=password, app=self._app).uid
+            return str(auth.create_user(email=email, password=password, app=self._app).uid)
 
-    def set_role(self, uid_or_email: str, claims: dict[str, Any]) -> dict[str, Any]:
+    def set_role(self, uid_or_email: str, claims: Mapping[str, object]) -> UserRoles:
         """Replace the role claims (other custom claims stay); tokens issued before are revoked."""
         from firebase_admin import auth
 
@@ -50,7 +62,7 @@ class FirebaseUsers:
         auth.revoke_refresh_tokens(user.uid, app=self._app)
         return {"uid": user.uid, "email": user.email, "claims": {**kept, **claims}}
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[UserRoles]:
         from firebase_admin import auth
 
         return [{"uid": u.uid, "email": u.email, "claims": u.custom_claims or {}}

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TypeAlias
 
 
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
+
+
+# What each command module's register() adds its parsers to.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 from keluhan.cli import (  # noqa: E402

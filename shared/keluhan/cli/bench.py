@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from keluhan.cli import bench_geo, bench_photo, bench_pipeline
+from keluhan.cli import Commands, bench_geo, bench_photo, bench_pipeline
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser("bench", help="benchmarks (last line: one JSON object)")
     benches = parser.add_subparsers(dest="bench", required=True)
     bench_geo.register(benches)

@@ -8,11 +8,13 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
-from keluhan.cli import CliError
+from keluhan.cli import CliError, Commands
 
 
-def register(benches) -> None:
+def register(benches: Commands) -> None:
     parser = benches.add_parser("geo", help="geolocation: batch vs naive, single p50/p99, load time")
     parser.add_argument("--points", type=int, default=20_000, help="points, uniform over the city's bounding box")
     parser.add_argument("--seed", type=int, default=4, help="random seed (fixed: the same points every run)")
@@ -24,7 +26,7 @@ def _bench(args: argparse.Namespace) -> int:
     import numpy as np
     import shapely
 
-    from keluhan.domain.geo import GeoDataError
+    from keluhan.domain.geo import GeoDataError, GeoIndex
     from keluhan.domain.geo.naive import naive_answers, same_answers
     from keluhan.geodata import geo_files, load_geo_index
     from keluhan.settings import get_settings
@@ -34,12 +36,11 @@ def _bench(args: argparse.Namespace) -> int:
     cores = _pin_one_core()
     settings = get_settings()
     files = geo_files(settings)
-    options = dict(snap_distance_m=settings.geo_snap_distance_m, near_border_m=settings.geo_near_border_m,
-                   road_snap_m=settings.geo_road_snap_m)
 
-    def load():
+    def load() -> GeoIndex:
         return load_geo_index(kelurahan_path=files.kelurahan, neighbours_path=files.neighbours,
-                              roads_path=files.roads, **options)
+                              roads_path=files.roads, snap_distance_m=settings.geo_snap_distance_m,
+                              near_border_m=settings.geo_near_border_m, road_snap_m=settings.geo_road_snap_m)
 
     try:
         load_times = [_timed(load)[1] for _ in range(args.repeat)]
@@ -52,7 +53,7 @@ def _bench(args: argparse.Namespace) -> int:
     lats, lons = rng.uniform(lat0, lat1, args.points), rng.uniform(lon0, lon1, args.points)
     x, y = index.projection.xy(lons, lats)
 
-    batch_times = []
+    batch_times: list[float] = []
     for _ in range(args.repeat):
         batch, seconds = _timed(lambda: index.answers_xy(x, y))
         batch_times.append(seconds)
@@ -61,7 +62,7 @@ def _bench(args: argparse.Namespace) -> int:
     agree = same_answers(batch, naive)
     if not agree.all():
         raise CliError(f"batch and naive disagree on {int((~agree).sum())} of {args.points} points")
-    single = []
+    single: list[float] = []
     for lat, lon in zip(lats.tolist(), lons.tolist(), strict=True):
         start = time.perf_counter_ns()
         index.locate(lat, lon)
@@ -98,7 +99,10 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _timed(func):
+T = TypeVar("T")
+
+
+def _timed(func: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     value = func()
     return value, time.perf_counter() - start

@@ -12,14 +12,19 @@ counts the pages it shares with its parent.
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
+
+from keluhan.cli import Commands
 
 _RECEIVED = datetime(2025, 5, 1, 10, 0)
 _POINT = (-5.1477, 119.4127)
@@ -27,7 +32,7 @@ _MIB = 2**20
 _TARGET_MS, _TARGET_MIB = 200, 256
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser("photo", help="photo verification vs a plain decode: time and peak memory")
     parser.add_argument("--runs", type=int, default=9, help="timed runs per variant (median reported)")
     parser.add_argument("--width", type=int, default=4000)
@@ -36,7 +41,7 @@ def register(commands) -> None:
     parser.set_defaults(func=_bench)
 
 
-def _bench(args) -> int:
+def _bench(args: argparse.Namespace) -> int:
     from keluhan.devstack.sample_photos import make_jpeg
     from keluhan.domain.photo import WITA
 
@@ -84,17 +89,28 @@ def _bench(args) -> int:
     return 0
 
 
-def _run_child(variant: str, path: Path, runs: int) -> dict:
+class ChildFigures(TypedDict):
+    """The JSON line a measuring child prints."""
+
+    ms: float
+    peak_mib: float
+    process_peak_mib: float
+    child_peak_mib: float
+    peak_method: str
+
+
+def _run_child(variant: str, path: Path, runs: int) -> ChildFigures:
     from keluhan.cli import CliError
 
     command = [sys.executable, "-m", "keluhan.cli.bench_photo", variant, str(path), str(runs)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise CliError(f"benchmark variant {variant} failed:\n{done.stderr.strip()}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: ChildFigures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
-def _workload(variant: str, data: bytes):
+def _workload(variant: str, data: bytes) -> Callable[[], object]:
     """The function one run calls: the verification use case, or a plain full decode."""
     import io
 
@@ -109,7 +125,7 @@ def _workload(variant: str, data: bytes):
     recent = [(f"r-{i}", f"{(i * 0x9E3779B97F4A7C15) % 2**64:016x}") for i in range(1000)]
     policy = PhotoPolicy()
 
-    def verify():
+    def verify() -> None:
         result = verify_photo(
             data,
             declared_content_type="image/jpeg",

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
-from keluhan.cli import CliError
+from keluhan.cli import CliError, Commands
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from keluhan.devstack.client import Document, StackClient, Upload
+    from keluhan.devstack.config import StackConfig
 
 WITA = timezone(timedelta(hours=8), "WITA")
 
@@ -44,7 +51,7 @@ SCENARIO = (
 )
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser("demo", help="submit demo reports to the running local stack")
     parser.add_argument("--json", action="store_true", help="one JSON object per report")
     parser.add_argument("--config", default=None, help="emulators.json of the running stack")
@@ -52,7 +59,7 @@ def register(commands) -> None:
     parser.set_defaults(func=_run)
 
 
-def _run(args) -> int:
+def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
@@ -61,7 +68,7 @@ def _run(args) -> int:
     return run_demo(config, as_json=args.json, timeout_s=args.timeout)
 
 
-def run_demo(config, *, as_json: bool = False, timeout_s: float = 90.0) -> int:
+def run_demo(config: StackConfig, *, as_json: bool = False, timeout_s: float = 90.0) -> int:
     import requests
 
     from keluhan.devstack.client import StackClient
@@ -88,7 +95,7 @@ def run_demo(config, *, as_json: bool = False, timeout_s: float = 90.0) -> int:
     return 0
 
 
-def handle_to_closed(client, report_id: str, *, reporter: str, timeout_s: float) -> dict[str, Any]:
+def handle_to_closed(client: StackClient, report_id: str, *, reporter: str, timeout_s: float) -> Document:
     """The SKPD accepts, works and resolves with a proof photo; the reporter confirms: closed."""
     from keluhan.devstack.sample_photos import make_jpeg
     from keluhan.devstack.seed import DEMO_USERS
@@ -96,14 +103,16 @@ def handle_to_closed(client, report_id: str, *, reporter: str, timeout_s: float)
     skpd_email = next(e for e, c in DEMO_USERS if c.get("skpd") == "dinas-pu")
     _, skpd = client.user(skpd_email, dict(DEMO_USERS)[skpd_email])
     _, citizen = client.sign_in(reporter)
-    report = client.report(report_id)
-    upload = None
+    report = _stored(client, report_id)
+    upload: Upload | None = None
     for action, expected in (("accept", "routed"), ("start", "accepted"), ("resolve", "in_progress")):
         response = client.act(skpd, {"report_id": report_id, "action": action, "expected_status": expected,
                                      "note": "Ditambal / Patched" if action == "resolve" else ""})
         if response.status_code != 200:
             raise CliError(f"act_on_report {action} answered {response.status_code}: {response.text}")
         upload = response.json()["upload"]
+    if upload is None:
+        raise CliError("act_on_report resolve answered no proof upload")
     point = report["point"]
     proof = make_jpeg(taken_at=datetime.now(UTC), lat=point["lat"], lon=point["lon"],
                       seed=uuid.uuid4().int % 10_000)
@@ -115,16 +124,23 @@ def handle_to_closed(client, report_id: str, *, reporter: str, timeout_s: float)
                                     "note": "Terima kasih / Thank you"})
     if response.status_code != 200:
         raise CliError(f"confirm answered {response.status_code}: {response.text}")
-    return client.report(report_id)
+    return _stored(client, report_id)
 
 
-def _submit(client, item: DemoReport) -> tuple[DemoReport, str]:
+def _stored(client: StackClient, report_id: str) -> Document:
+    report = client.report(report_id)
+    if report is None:
+        raise CliError(f"report {report_id} is not in Firestore")
+    return report
+
+
+def _submit(client: StackClient, item: DemoReport) -> tuple[DemoReport, str]:
     from keluhan.devstack.sample_photos import make_jpeg
     from keluhan.devstack.seed import DEMO_USERS
 
     _, token = client.user(item.user, dict(DEMO_USERS).get(item.user))
     taken_at = datetime.now(UTC) - item.photo_age if item.photo_age else None
-    body: dict[str, Any] = {
+    body: dict[str, JsonValue] = {
         "client_id": f"demo-{uuid.uuid4().hex[:16]}",
         "category": item.category,
         "description": item.title,
@@ -150,7 +166,7 @@ def _submit(client, item: DemoReport) -> tuple[DemoReport, str]:
     return item, created["report_id"]
 
 
-def summary(report: dict[str, Any]) -> dict[str, Any]:
+def summary(report: Document) -> dict[str, object]:
     location = report.get("location") or {}
     routing = report.get("routing") or {}
     forwarding = report.get("forwarding") or {}
@@ -175,7 +191,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def journey(item: DemoReport, report: dict[str, Any]) -> str:
+def journey(item: DemoReport, report: Document) -> str:
     """Every field of reports/{id}, after the report's journey through the stages."""
     lines = [f"━━ {item.title}", f"   report {report['report_id']}  ({item.user}, {report['channel']})"]
     for step in report.get("timeline", []):

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
+
+from keluhan.cli import Commands
+
+if TYPE_CHECKING:
+    from keluhan.devstack.config import StackConfig
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     dev = commands.add_parser("dev", help="the local stack: emulators, functions, stand-ins")
     sub = dev.add_subparsers(dest="dev_command", required=True)
 
@@ -30,18 +38,19 @@ def register(commands) -> None:
     check.set_defaults(func=_check)
 
 
-def _state_dir_arg(parser) -> None:
+def _state_dir_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", type=Path,
                         help="PIDs, logs and emulator debug logs (default: .devstack/ in the repo)")
 
 
-def _interrupt(signum, frame):
+def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def _up(args) -> int:
+def _up(args: argparse.Namespace) -> int:
     from keluhan.cli import CliError
     from keluhan.devstack import launcher
+    from keluhan.devstack.config import EMULATORS_JSON
     from keluhan.devstack.java import MissingTool
     from keluhan.devstack.processes import StackError
 
@@ -51,7 +60,7 @@ def _up(args) -> int:
     print("Menyalakan stack lokal / starting the local stack…", flush=True)
     try:
         stack = launcher.start_stack(
-            args.config or launcher.EMULATORS_JSON,
+            args.config or EMULATORS_JSON,
             args.state_dir or launcher.DEFAULT_STATE_DIR,
             functions_dir=args.functions_dir or launcher.FUNCTIONS_DIR,
             timeout_s=args.timeout,
@@ -89,7 +98,7 @@ def _up(args) -> int:
     return code
 
 
-def _demo(config) -> int:
+def _demo(config: StackConfig) -> int:
     try:
         from keluhan.cli.demo import run_demo
     except ImportError:
@@ -102,7 +111,7 @@ def _demo(config) -> int:
         return 1
 
 
-def _down(args) -> int:
+def _down(args: argparse.Namespace) -> int:
     from keluhan.cli import CliError
     from keluhan.devstack import launcher
     from keluhan.devstack.processes import StackError
@@ -121,7 +130,7 @@ def _down(args) -> int:
     return 0
 
 
-def _check(args) -> int:
+def _check(args: argparse.Namespace) -> int:
     from keluhan.cli import CliError
     from keluhan.devstack.java import MissingTool, find_tools
 

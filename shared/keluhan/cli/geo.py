@@ -7,11 +7,15 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from keluhan.cli import CliError
+from keluhan.cli import CliError, Commands
+
+if TYPE_CHECKING:
+    from keluhan.domain.geo import GeoIndex
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     geo = commands.add_parser("geo", help="geo data: check and import boundary, neighbour and road files")
     actions = geo.add_subparsers(dest="geo_command", required=True)
     imp = actions.add_parser("import", help="validate the layers and write the bundle the functions load")
@@ -60,7 +64,7 @@ def _locate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _index():
+def _index() -> GeoIndex:
     from keluhan.domain.geo import GeoDataError
     from keluhan.geodata import geo_index_from_settings
     from keluhan.settings import get_settings
@@ -72,7 +76,9 @@ def _index():
 
 
 def _read_points(path: Path) -> tuple[list[float], list[float], list[str | None]]:
-    lats, lons, streets = [], [], []
+    lats: list[float] = []
+    lons: list[float] = []
+    streets: list[str | None] = []
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             for line, row in enumerate(csv.reader(handle), start=1):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from keluhan.cli import CliError
+from keluhan.cli import CliError, Commands
 from keluhan.cli.ops import connection_options, use_emulators
 
+if TYPE_CHECKING:
+    from keluhan.adapters.firestore_store import FirestoreOpen311Keys
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     open311 = commands.add_parser("open311", help="Open311 GeoReport v2 api keys")
     keys = open311.add_subparsers(dest="open311_command", required=True).add_parser(
         "key", help="issue, revoke or list api keys")
@@ -42,7 +47,7 @@ def new_key() -> str:
     return "o311_" + secrets.token_urlsafe(24)
 
 
-def _keys(args):
+def _keys(args: argparse.Namespace) -> FirestoreOpen311Keys:
     from google.cloud import firestore
 
     from keluhan.adapters.firestore_store import FirestoreOpen311Keys
@@ -52,7 +57,7 @@ def _keys(args):
     return FirestoreOpen311Keys(firestore.Client(project=get_settings().project_id))
 
 
-def _issue(args) -> int:
+def _issue(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from keluhan.usecases.open311 import issue_key
@@ -65,7 +70,7 @@ def _issue(args) -> int:
     return 0
 
 
-def _revoke(args) -> int:
+def _revoke(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from keluhan.usecases.open311 import KeyNotFound, revoke_key
@@ -78,13 +83,13 @@ def _revoke(args) -> int:
     return 0
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     for record in sorted(_keys(args).list(), key=lambda r: str(r.get("created_at"))):
         print(json.dumps(_shown(record), ensure_ascii=False, default=str))
     return 0
 
 
-def _shown(record: dict[str, Any]) -> dict[str, Any]:
+def _shown(record: Mapping[str, object]) -> dict[str, object]:
     return {"key_prefix": record.get("key_prefix"), "digest": str(record["digest"])[:12],
             "channel": record.get("channel"), "name": record.get("name"),
             "created_at": record.get("created_at"), "revoked": bool(record.get("revoked"))}

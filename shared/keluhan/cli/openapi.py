@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from keluhan.cli import Commands
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     parser = commands.add_parser("openapi", help="print or write the HTTP API's OpenAPI 3.1 document",
                                  description=__doc__)
     parser.add_argument("--output", type=Path, help="write it to this file instead of stdout "

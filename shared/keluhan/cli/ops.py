@@ -5,13 +5,19 @@ Against the local stack by default; `--no-emulators` uses the project's real ser
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+from typing import TYPE_CHECKING
 
-from keluhan.cli import CliError
+from keluhan.cli import CliError, Commands
+
+if TYPE_CHECKING:
+    from keluhan.adapters.firestore_store import FirestoreDeadLetters, FirestoreRulesDoc
+    from keluhan.adapters.pubsub_publisher import PubSubPublisher
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     dlq = commands.add_parser("dlq", help="dead letters: list and replay")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
     listing = dlq_commands.add_parser("list", help="dead letters not yet replayed")
@@ -42,13 +48,13 @@ def register(commands) -> None:
     load.set_defaults(func=_load_rules)
 
 
-def connection_options(parser) -> None:
+def connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-emulators", action="store_true",
                         help="use the real project (GOOGLE_CLOUD_PROJECT) instead of the local stack")
     parser.add_argument("--config", default=None, help="emulators.json of the local stack")
 
 
-def use_emulators(args) -> None:
+def use_emulators(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     if not args.no_emulators:
@@ -58,8 +64,7 @@ def use_emulators(args) -> None:
         os.environ.update(config.emulator_env())
 
 
-def _clients(args):
-
+def _clients(args: argparse.Namespace) -> tuple[FirestoreDeadLetters, PubSubPublisher, FirestoreRulesDoc]:
     from google.cloud import firestore, pubsub_v1
 
     from keluhan.adapters.firestore_store import FirestoreDeadLetters, FirestoreRulesDoc
@@ -73,7 +78,7 @@ def _clients(args):
             FirestoreRulesDoc(db))
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     dead_letters, _, _ = _clients(args)
     for record in dead_letters.list(include_replayed=args.all):
         print(json.dumps({k: record.get(k) for k in ("id", "report_id", "stage", "topic", "reason",
@@ -82,7 +87,7 @@ def _list(args) -> int:
     return 0
 
 
-def _replay(args) -> int:
+def _replay(args: argparse.Namespace) -> int:
     from keluhan.bootstrap import utc_now
     from keluhan.usecases.dead_letters import replay
 
@@ -103,7 +108,7 @@ def _replay(args) -> int:
     return 0
 
 
-def _reassign(args) -> int:
+def _reassign(args: argparse.Namespace) -> int:
     import functools
 
     from keluhan import bootstrap
@@ -129,7 +134,7 @@ def _reassign(args) -> int:
     return 0
 
 
-def _load_rules(args) -> int:
+def _load_rules(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from keluhan.rules_provider import default_rules_path, load_rules

@@ -15,6 +15,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
+from keluhan.cli import Commands
 from keluhan.settings import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "build" / "functions"
@@ -31,7 +32,7 @@ GEO_LAYERS_REQUIRED = ("makassar_kelurahan.geojson", "makassar_tetangga.geojson"
 GEO_LAYERS_OPTIONAL = ("roads.geojson",)
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser(
         "package",
         help="build one deployable source directory per function for Terraform",

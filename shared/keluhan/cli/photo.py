@@ -8,8 +8,10 @@ import mimetypes
 from datetime import datetime
 from pathlib import Path
 
+from keluhan.cli import Commands
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     parser = commands.add_parser("photo", help="photo tools for moderators and support")
     actions = parser.add_subparsers(dest="photo_command", required=True)
     verify = actions.add_parser(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from keluhan.cli import Commands
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     parser = commands.add_parser(
         "route",
         help="show which SKPD a report would go to, and why",

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING
 
-from keluhan.cli import CliError
+from keluhan.cli import CliError, Commands
 from keluhan.cli.ops import connection_options, use_emulators
+
+if TYPE_CHECKING:
+    from keluhan.bootstrap import Deps
 
 BY = ("city", "skpd", "kecamatan", "kelurahan", "category", "channel")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     stats = commands.add_parser("stats", help="handling-time figures (stats/…)")
     sub = stats.add_subparsers(dest="stats_command", required=True)
     rebuild = sub.add_parser("rebuild", help="recompute every figure from the reports")
@@ -26,14 +31,14 @@ def register(commands) -> None:
     show.set_defaults(func=_show)
 
 
-def _deps(args):
+def _deps(args: argparse.Namespace) -> Deps:
     from keluhan import bootstrap
 
     use_emulators(args)
     return bootstrap.get_deps()
 
 
-def _rebuild(args) -> int:
+def _rebuild(args: argparse.Namespace) -> int:
     from keluhan.usecases.figures import differences, rebuild
 
     deps = _deps(args)
@@ -49,7 +54,7 @@ def _rebuild(args) -> int:
     return 0
 
 
-def _show(args) -> int:
+def _show(args: argparse.Namespace) -> int:
     from keluhan.usecases.figures import table
 
     if args.month != "all" and not (len(args.month) == 7 and args.month[4] == "-"):
@@ -70,5 +75,5 @@ def _show(args) -> int:
     return 0
 
 
-def _h(value) -> str:
+def _h(value: object) -> str:
     return "-" if value is None else (f"≤{value:g}" if isinstance(value, float | int) else str(value))

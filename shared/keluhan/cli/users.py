@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from keluhan.cli import CliError
+from keluhan.cli import CliError, Commands
 from keluhan.cli.ops import connection_options, use_emulators
 
+if TYPE_CHECKING:
+    from keluhan.adapters.users import FirebaseUsers
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     users = commands.add_parser("users", help="roles of Firebase users (custom claims)")
     sub = users.add_subparsers(dest="users_command", required=True)
     grant = sub.add_parser("grant", help="give a user a role")
@@ -28,7 +34,7 @@ def register(commands) -> None:
     listing.set_defaults(func=_list)
 
 
-def grant_claims(role: str, *, skpd: str | None, channel: str | None) -> dict:
+def grant_claims(role: str, *, skpd: str | None, channel: str | None) -> dict[str, str]:
     """The claims for a role, checked against the known SKPDs and channels."""
     from typing import get_args
 
@@ -44,7 +50,7 @@ def grant_claims(role: str, *, skpd: str | None, channel: str | None) -> dict:
         raise CliError(str(exc)) from exc
 
 
-def _users(args):
+def _users(args: argparse.Namespace) -> FirebaseUsers:
     from keluhan.adapters.users import FirebaseUsers
     from keluhan.settings import get_settings
 
@@ -52,7 +58,7 @@ def _users(args):
     return FirebaseUsers(get_settings().project_id)
 
 
-def _set(args, claims: dict) -> int:
+def _set(args: argparse.Namespace, claims: Mapping[str, str]) -> int:
     from keluhan.adapters.users import UserNotFound
 
     try:
@@ -63,15 +69,15 @@ def _set(args, claims: dict) -> int:
     return 0
 
 
-def _grant(args) -> int:
+def _grant(args: argparse.Namespace) -> int:
     return _set(args, grant_claims(args.role, skpd=args.skpd, channel=args.channel))
 
 
-def _revoke(args) -> int:
+def _revoke(args: argparse.Namespace) -> int:
     return _set(args, {})
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     users = _users(args).list()
     for user in sorted(users, key=lambda u: u["email"] or u["uid"]):
         if args.json:

@@ -5,12 +5,29 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import requests
+from pydantic import JsonValue
 
 from keluhan.devstack.config import StackConfig
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+T = TypeVar("T")
+# A report document as stored, read raw as SKPD tools and operators do: any value per field.
+Document = dict[str, Any]
+
+
+
+class Upload(TypedDict):
+    """A signed photo upload, as submit_report and act_on_report answer it."""
+
+    url: str
+    headers: dict[str, str]
+
 
 SETTLED = {"routed", "forwarded", "triage", "photo_rejected", "in_moderation", "photo_expired"}
 
@@ -26,7 +43,7 @@ class StackClient:
     def sign_in(self, email: str, password: str = "rahasia-demo") -> tuple[str, str]:
         """(uid, ID token) of a test user of the Auth emulator, created on first use."""
         base = f"{self.config.auth.url}/identitytoolkit.googleapis.com/v1"
-        body: dict[str, Any] = {"email": email, "password": password, "returnSecureToken": True}
+        body: dict[str, JsonValue] = {"email": email, "password": password, "returnSecureToken": True}
         response = self.http.post(f"{base}/accounts:signUp?key=demo", json=body, timeout=10)
         if response.status_code == 400 and "EMAIL_EXISTS" in response.text:
             response = self.http.post(f"{base}/accounts:signInWithPassword?key=demo", json=body, timeout=10)
@@ -34,7 +51,7 @@ class StackClient:
         data = response.json()
         return data["localId"], data["idToken"]
 
-    def user(self, email: str, claims: dict[str, Any] | None = None,
+    def user(self, email: str, claims: Mapping[str, JsonValue] | None = None,
              password: str = "rahasia-demo") -> tuple[str, str]:
         """(uid, ID token) of a test user carrying exactly these role claims (None: a citizen)."""
         uid, _ = self.sign_in(email, password)
@@ -45,14 +62,14 @@ class StackClient:
         response.raise_for_status()
         return self.sign_in(email, password)  # a fresh token carries the claims
 
-    def act(self, token: str, body: dict[str, Any]) -> requests.Response:
+    def act(self, token: str, body: dict[str, JsonValue]) -> requests.Response:
         return self.http.post(self.function_url("act_on_report"), json=body,
                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     def function_url(self, name: str) -> str:
         return f"{self.config.functions[name].url}/"
 
-    def submit(self, token: str | None, body: Any, **kwargs) -> requests.Response:
+    def submit(self, token: str | None, body: JsonValue, **kwargs: Any) -> requests.Response:  # Any: requests' keywords
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.http.post(self.function_url("submit_report"), json=body, headers=headers,
                               timeout=30, **kwargs)
@@ -61,36 +78,36 @@ class StackClient:
         return self.http.get(self.function_url("get_report"), params={"report_id": report_id},
                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
-    def upload_photo(self, upload: dict[str, Any], data: bytes) -> requests.Response:
+    def upload_photo(self, upload: Upload, data: bytes) -> requests.Response:
         """PUT to the signed URL with exactly the headers it was signed for."""
         return self.http.put(upload["url"], data=data, headers=upload["headers"], timeout=30)
 
     # --- Firestore, as SKPD tools and operators read it -----------------------------------
     @property
-    def db(self):
+    def db(self) -> firestore.Client:
         from google.cloud import firestore
 
         if not hasattr(self, "_db"):
             self._db = firestore.Client(project=self.config.project)
         return self._db
 
-    def report(self, report_id: str) -> dict[str, Any] | None:
+    def report(self, report_id: str) -> Document | None:
         snap = self.db.collection("reports").document(report_id).get()
         return snap.to_dict() if snap.exists else None
 
-    def wait_report(self, report_id: str, until: Callable[[dict[str, Any]], bool] | None = None, *,
-                    timeout_s: float = 60.0) -> dict[str, Any]:
+    def wait_report(self, report_id: str, until: Callable[[Document], bool] | None = None, *,
+                    timeout_s: float = 60.0) -> Document:
         """Poll (bounded) until the report satisfies `until` (default: settled)."""
-        until = until or (lambda r: r["status"] in SETTLED)
-        return wait_for(lambda: _if(self.report(report_id), until), timeout_s=timeout_s,
+        settled = until or (lambda r: r["status"] in SETTLED)
+        return wait_for(lambda: _if(self.report(report_id), settled), timeout_s=timeout_s,
                         what=f"report {report_id}")
 
 
-def _if(value, predicate):
+def _if(value: T | None, predicate: Callable[[T], bool]) -> T | None:
     return value if value is not None and predicate(value) else None
 
 
-def wait_for(probe: Callable[[], Any], *, timeout_s: float, what: str, interval_s: float = 0.2) -> Any:
+def wait_for(probe: Callable[[], T | None], *, timeout_s: float, what: str, interval_s: float = 0.2) -> T:
     """The first truthy value of `probe()`, polling until `timeout_s`; TimeoutError otherwise."""
     deadline = time.monotonic() + timeout_s
     last = None

@@ -6,12 +6,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from keluhan.settings import REPO_ROOT
 
 # KELUHAN_EMULATORS_JSON points every tool (dev up, the e2e tests, demo) at another copy, e.g.
 # one written by `shifted_copy` so that a second stack runs beside the first.
 EMULATORS_JSON = Path(os.environ.get("KELUHAN_EMULATORS_JSON") or REPO_ROOT / "emulators.json")
+
+
+# A section of emulators.json as read: any JSON per key, checked where it is used.
+Section = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def load_stack_config(path: Path = EMULATORS_JSON) -> StackConfig:
     raw = json.loads(path.read_text())
     emu, own = raw["emulators"], raw["keluhan"]
 
-    def ep(d: dict, port_key: str = "port") -> Endpoint:
+    def ep(d: Section, port_key: str = "port") -> Endpoint:
         return Endpoint(d.get("host", "127.0.0.1"), int(d[port_key]))
 
     return StackConfig(
@@ -104,7 +109,7 @@ def shifted_copy(source: Path, dest_dir: Path, offset: int) -> Path:
     """A copy of emulators.json with every port moved by `offset`, its rules and indexes beside it."""
     raw = json.loads(Path(source).read_text())
 
-    def shift(node: dict) -> None:
+    def shift(node: Section) -> None:
         for key, value in node.items():
             if isinstance(value, dict):
                 shift(value)

@@ -73,14 +73,14 @@ class DuplicatingPushProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = proxy._deliver(self.path, body, self.headers.get("Content-Type", "application/json"))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -115,8 +115,8 @@ class DuplicatingPushProxy:
 
     def point_subscriptions(self, *, through_proxy: bool) -> None:
         """Every push subscription to the proxy (or back to its function)."""
-        _, subscriber = admin_clients(self.config)
-        try:
+        publisher, subscriber = admin_clients(self.config)
+        with publisher, subscriber:  # leaving closes both transports
             for sub in topology.subscriptions():
                 endpoint = push_endpoint(self.config, sub)
                 if through_proxy:
@@ -125,8 +125,6 @@ class DuplicatingPushProxy:
                 subscriber.modify_push_config(request={
                     "subscription": f"projects/{self.config.project}/subscriptions/{sub.name}",
                     "push_config": {"push_endpoint": endpoint}})
-        finally:
-            subscriber.transport.close()
 
     @contextmanager
     def running(self) -> Iterator[DuplicatingPushProxy]:

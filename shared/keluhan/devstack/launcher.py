@@ -17,6 +17,7 @@ import psutil
 import requests
 
 from keluhan import topology
+from keluhan.devstack.api_calls import CALLS_DIR_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
 from keluhan.devstack.env import function_env
 from keluhan.devstack.java import find_tools, firebase_env, write_firestore_launcher
@@ -290,10 +291,12 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
         ep = config.functions[fn.name]
         parts.append(Part(
             f"fn-{fn.name}",
-            [*supervise, "--", str(bin_dir / "functions-framework"), "--source", str(functions_dir / fn.name / "main.py"),
+            # functions-framework with the Google API calls recorded (keluhan.devstack.api_calls).
+            [*supervise, "--", sys.executable, "-m", "keluhan.devstack.api_calls",
+             "--source", str(functions_dir / fn.name / "main.py"),
              "--target", fn.name, "--signature-type", fn.signature, "--host", ep.host,
              "--port", str(ep.port)],
-            py_env,
+            {**py_env, CALLS_DIR_ENV: str(state_dir / "api-calls")},
             # The framework answers /robots.txt itself (404/405): the worker has loaded main.py.
             [_http(ep.url + "/robots.txt")],
         ))

@@ -55,7 +55,7 @@ def subscription_spec(config: StackConfig, sub: topology.Subscription) -> Pubsub
 def bootstrap_pubsub(config: StackConfig) -> None:
     """Create all topics (dead-letter topics included) and push subscriptions; idempotent."""
     publisher, subscriber = admin_clients(config)
-    try:
+    with publisher, subscriber:  # leaving closes both transports
         for topic in topology.all_topics():
             try:
                 publisher.create_topic(name=f"projects/{config.project}/topics/{topic}")
@@ -66,9 +66,6 @@ def bootstrap_pubsub(config: StackConfig) -> None:
                 subscriber.create_subscription(request=subscription_spec(config, sub))
             except AlreadyExists:
                 pass
-    finally:
-        publisher.transport.close()
-        subscriber.transport.close()
 
 
 def main(argv: list[str] | None = None) -> int:

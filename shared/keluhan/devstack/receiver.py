@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
+from pydantic import JsonValue, TypeAdapter
+from typing_extensions import TypedDict  # pydantic validates typing's TypedDict only from Python 3.12
 from werkzeug.serving import make_server
 
 # Body id -> prefix of the references it hands out (BRG-000001).
@@ -34,6 +36,9 @@ MODES = ("accept", "fail", "fail_times", "hang", "timeout", "reject")
 # Longer than any client timeout the forwarder may use (at most 30 s).
 DEFAULT_HANG_S = 35.0
 
+# What a view answers: a JSON response, with a status when it is not 200.
+Answer = Response | tuple[Response, int]
+
 
 @dataclass
 class Entry:
@@ -41,7 +46,7 @@ class Entry:
 
     key: str
     format: str
-    payload: Any
+    payload: dict[str, JsonValue]
     first_seen: str
     attempts: int = 0
     responses: list[int] = field(default_factory=list)
@@ -64,6 +69,31 @@ class Outcome:
     error: str | None = None
     hang_s: float = 0.0
     release: threading.Event | None = None  # set when hanging requests must answer now
+
+
+class Record(TypedDict):
+    """An Entry as GET /_received shows it."""
+
+    key: str
+    format: str
+    payload: dict[str, JsonValue]
+    first_seen: str
+    attempts: int
+    responses: list[int]
+    reference: str | None
+
+
+class Received(TypedDict):
+    """What one body saw, as GET /_received shows it."""
+
+    body: str
+    behaviour: dict[str, object]
+    missing_key: int
+    stored: int
+    records: list[Record]
+
+
+_RECORDS = TypeAdapter(list[Record])
 
 
 class ReceiverState:
@@ -100,7 +130,7 @@ class ReceiverState:
         times: int = 0,
         hang_s: float | None = None,
         token: str | None = None,
-    ) -> dict[str, dict]:
+    ) -> dict[str, dict[str, object]]:
         """Set the behaviour of one body, or of all with body "*"."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -117,14 +147,14 @@ class ReceiverState:
                 )
             return self.behaviours()
 
-    def behaviours(self) -> dict[str, dict]:
+    def behaviours(self) -> dict[str, dict[str, object]]:
         return {b: asdict(v) for b, v in self._behaviour.items()}
 
     def missing_key(self, body: str) -> None:
         with self._lock:
             self._missing_key[body] += 1
 
-    def receive(self, body: str, fmt: str, key: str, payload: Any, auth: str) -> Outcome:
+    def receive(self, body: str, fmt: str, key: str, payload: dict[str, JsonValue], auth: str) -> Outcome:
         """Decide the answer to one request; the caller does any hanging, outside the lock."""
         with self._lock:
             entry = self._entries[body].get(key)
@@ -138,7 +168,7 @@ class ReceiverState:
                 outcome = replace(outcome, release=self._release)
             return outcome
 
-    def _decide(self, body: str, entry: Entry, payload: Any, auth: str) -> Outcome:
+    def _decide(self, body: str, entry: Entry, payload: dict[str, JsonValue], auth: str) -> Outcome:
         b = self._behaviour[body]
         if b.token and auth != f"Bearer {b.token}":
             return Outcome(401, error="bearer token missing or wrong")
@@ -162,15 +192,20 @@ class ReceiverState:
             return Outcome(504, error="stand-in timeout after storing", hang_s=b.hang_s)
         return Outcome(200 if duplicate else 201, entry.reference, duplicate)
 
-    def received(self, body: str) -> dict[str, Any]:
+    def received(self, body: str) -> Received:
         with self._lock:
             return {
                 "body": body,
                 "behaviour": asdict(self._behaviour[body]),
                 "missing_key": self._missing_key[body],
                 "stored": sum(1 for e in self._entries[body].values() if e.reference),
-                "records": [asdict(e) for e in self._entries[body].values()],
+                "records": [_record(e) for e in self._entries[body].values()],
             }
+
+
+def _record(entry: Entry) -> Record:
+    return Record(key=entry.key, format=entry.format, payload=entry.payload, first_seen=entry.first_seen,
+                  attempts=entry.attempts, responses=list(entry.responses), reference=entry.reference)
 
 
 def create_app(state: ReceiverState) -> Flask:
@@ -178,14 +213,14 @@ def create_app(state: ReceiverState) -> Flask:
     app = Flask("keluhan-receiver")
 
     @app.post("/<body>/requests.json")
-    def open311(body: str):
+    def open311(body: str) -> Answer:
         return _receive(body, "open311")
 
     @app.post("/<body>/webhook")
-    def webhook(body: str):
+    def webhook(body: str) -> Answer:
         return _receive(body, "webhook")
 
-    def _receive(body: str, fmt: str):
+    def _receive(body: str, fmt: str) -> Answer:
         if body not in BODY_PREFIX:
             return jsonify(error=f"unknown body {body!r}"), 404
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -201,13 +236,13 @@ def create_app(state: ReceiverState) -> Flask:
         if outcome.error:
             return jsonify(error=outcome.error), outcome.status
         if fmt == "open311":
-            answer: Any = [{"service_request_id": outcome.reference, "service_notice": "Diterima"}]
+            answer: JsonValue = [{"service_request_id": outcome.reference, "service_notice": "Diterima"}]
         else:
             answer = {"reference": outcome.reference, "duplicate": outcome.duplicate}
         return jsonify(answer), outcome.status
 
     @app.post("/_control")
-    def control():
+    def control() -> Answer:
         spec = request.get_json(silent=True) or {}
         try:
             modes = state.configure(
@@ -222,11 +257,11 @@ def create_app(state: ReceiverState) -> Flask:
         return jsonify(modes)
 
     @app.get("/_control")
-    def modes():
+    def modes() -> Answer:
         return jsonify(state.behaviours())
 
     @app.get("/_received")
-    def received():
+    def received() -> Answer:
         body = request.args.get("body")
         if body is None:
             return jsonify({b: state.received(b) for b in BODY_PREFIX})
@@ -235,12 +270,12 @@ def create_app(state: ReceiverState) -> Flask:
         return jsonify(state.received(body))
 
     @app.post("/_reset")
-    def reset():
+    def reset() -> Answer:
         state.reset()
         return jsonify(ok=True)
 
     @app.get("/_health")
-    def health():
+    def health() -> Answer:
         return jsonify(ok=True, bodies=list(BODY_PREFIX))
 
     return app
@@ -279,7 +314,7 @@ class ReceiverClient:
         """Where a body receives reports in format `fmt`."""
         return f"{self.base_url}/{body}/" + ("requests.json" if fmt == "open311" else "webhook")
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> JsonValue:
         return self._call("GET", "/_health")
 
     def wait_ready(self, timeout_s: float = 10.0) -> None:
@@ -302,21 +337,23 @@ class ReceiverClient:
         times: int = 0,
         hang_s: float | None = None,
         token: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> JsonValue:
         spec = {"body": body, "mode": mode, "times": times, "hang_s": hang_s, "token": token}
         return self._call("POST", "/_control", json=spec)
 
-    def received(self, body: str) -> list[dict[str, Any]]:
+    def received(self, body: str) -> list[Record]:
         """One record per Idempotency-Key: attempts, response codes, reference, payload."""
-        return self._call("GET", "/_received", params={"body": body})["records"]
+        answer = self._call("GET", "/_received", params={"body": body})
+        return _RECORDS.validate_python(answer["records"] if isinstance(answer, dict) else None)
 
     def reset(self) -> None:
         self._call("POST", "/_reset")
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, **kwargs: Any) -> JsonValue:  # Any: requests' own keywords
         response = requests.request(method, self.base_url + path, timeout=self.timeout_s, **kwargs)
         response.raise_for_status()
-        return response.json()
+        answer: JsonValue = response.json()
+        return answer
 
 
 def local_forward_targets(base_url: str) -> dict[str, dict[str, str]]:

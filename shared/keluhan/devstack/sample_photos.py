@@ -67,7 +67,8 @@ def exif_bytes(
             piexif.GPSIFD.GPSLongitudeRef: b"W" if lon < 0 else b"E",
             piexif.GPSIFD.GPSLongitude: _dms(abs(lon)),
         }
-    return piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps})
+    dumped: bytes = piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps})
+    return dumped
 
 
 def make_jpeg(

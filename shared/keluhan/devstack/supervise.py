@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from types import FrameType
 
 MIN_PAUSE_S, MAX_PAUSE_S = 0.2, 5.0
 HEALTHY_AFTER_S = 10.0  # a child that lived this long starts the pause over
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no command")
     stopping = False
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _stop(child: subprocess.Popen, timeout_s: float = 10.0) -> None:
+def _stop(child: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
     """SIGTERM to the child's whole group (gunicorn's workers, a wrapper's JVM), SIGKILL if it lingers."""
     for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5.0)):
         try:

@@ -15,7 +15,9 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from keluhan import topology
@@ -25,9 +27,11 @@ from keluhan.devstack.config import EMULATORS_JSON, StackConfig, load_stack_conf
 UPLOAD_PREFIXES = ("incoming/", "resolution/")
 NOTIFICATION_CONFIG_ID = "1"
 log = logging.getLogger("keluhan.watcher")
+# An object resource of GCS's JSON API, passed on as is: many optional fields, any JSON each.
+ObjectResource = dict[str, Any]
 
 
-def object_resource(props: dict) -> dict:
+def object_resource(props: ObjectResource) -> ObjectResource:
     """The object resource as GCS's JSON API returns it (numbers as strings, absolute selfLink)."""
     bucket, name = props["bucket"], props["name"]
     resource = {k: v for k, v in props.items() if k != "acl"}
@@ -40,7 +44,7 @@ def object_resource(props: dict) -> dict:
     return resource
 
 
-def finalize_notification(resource: dict, *, overwrote_generation: str | None = None
+def finalize_notification(resource: ObjectResource, *, overwrote_generation: str | None = None
                           ) -> tuple[bytes, dict[str, str]]:
     """Data and attributes of an OBJECT_FINALIZE notification (payload format JSON_API_V1)."""
     attributes = {
@@ -61,7 +65,13 @@ def finalize_notification(resource: dict, *, overwrote_generation: str | None = 
 class Watcher:
     """Remembers which (object, generation) pairs it has published; publishes the new ones."""
 
-    def __init__(self, *, list_objects, publish, prefixes: tuple[str, ...] = UPLOAD_PREFIXES):
+    def __init__(
+        self,
+        *,
+        list_objects: Callable[[str], Iterable[ObjectResource]],
+        publish: Callable[[bytes, dict[str, str]], None],
+        prefixes: tuple[str, ...] = UPLOAD_PREFIXES,
+    ) -> None:
         self._list_objects = list_objects  # prefix -> iterable of object resource dicts
         self._publish = publish  # (data, attributes) -> None, raising on failure
         self._prefixes = prefixes
@@ -92,11 +102,13 @@ def run(config: StackConfig, *, interval_s: float = 0.5, prefixes: tuple[str, ..
     from google.cloud import pubsub_v1, storage
 
     os.environ.update(config.emulator_env())  # the clients read the emulator hosts from here
-    bucket = storage.Client(project=config.project, credentials=AnonymousCredentials()).bucket(config.bucket)
+    # google-cloud-storage and google-auth are unannotated; only --strict checks these calls (hence unused-ignore).
+    client = storage.Client(project=config.project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call, unused-ignore]
+    bucket = client.bucket(config.bucket)  # type: ignore[no-untyped-call, unused-ignore]
     publisher = pubsub_v1.PublisherClient()
     topic = publisher.topic_path(config.project, topology.PHOTO_UPLOADED)
 
-    def list_objects(pfx: str):
+    def list_objects(pfx: str) -> list[ObjectResource]:
         # _properties is the object resource exactly as the JSON API returned it.
         return [blob._properties for blob in bucket.list_blobs(prefix=pfx)]
 

@@ -19,6 +19,9 @@ from typing import Any
 from keluhan.domain.assignees import get_assignee
 from keluhan.domain.sla import WITA, WorkingCalendar
 
+# A report document as stored: the figures read the Firestore shape itself (SKPD tools do too).
+ReportDoc = Mapping[str, Any]
+
 # Fixed histogram buckets for handling times, in hours: each bucket counts times ≤ its edge
 # (and > the previous edge); the last is open-ended. A percentile is reported as the edge of
 # the bucket holding the nearest-rank value ("p90 ≤ 72 h").
@@ -72,7 +75,7 @@ class ReportTimes:
         return None if end is None else calendar.working_days_between(self.start, end)
 
 
-def report_times(doc: Mapping[str, Any]) -> ReportTimes | None:
+def report_times(doc: ReportDoc) -> ReportTimes | None:
     """When the current city SKPD got the report, first responded, resolved and closed; None when no
     city SKPD holds it."""
     assignee = doc.get("assignee")
@@ -94,7 +97,7 @@ def report_times(doc: Mapping[str, Any]) -> ReportTimes | None:
                        closed=first("confirm", "auto_close"))
 
 
-def group_keys(doc: Mapping[str, Any], assignee: str) -> list[tuple[str, str, str]]:
+def group_keys(doc: ReportDoc, assignee: str) -> list[tuple[str, str, str]]:
     """(dimension, value, month) of every group the report counts in; month is its WITA month."""
     location = doc.get("location") or {}
     values = {"city": CITY, "skpd": assignee, "kecamatan": location.get("kecamatan") or "-",
@@ -108,7 +111,7 @@ def stats_key(dim: str, value: str, month: str) -> str:
     return f"{dim}={value}@{month}".replace("/", "_")
 
 
-def contribution(doc: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+def contribution(doc: ReportDoc) -> dict[str, dict[str, int]]:
     """stats key → counter → what this report adds (histogram buckets as `<name>_bNN`)."""
     out: dict[str, dict[str, int]] = {}
     for rejecter in _not_ours_rejecters(doc):
@@ -169,14 +172,14 @@ def add_up(contributions: Iterable[Mapping[str, Mapping[str, int]]]) -> dict[str
     return {k: {c: n for c, n in g.items() if n} for k, g in total.items() if any(g.values())}
 
 
-def summary(counters: Mapping[str, int]) -> dict[str, Any]:
+def summary(counters: Mapping[str, int]) -> dict[str, float | str | None]:
     """The figures of one group: counts, median and p90 times (bucket edges), SLA met."""
     def hist(name: str) -> dict[str, int]:
         prefix = name + "_"
         return {k[len(prefix):]: v for k, v in counters.items() if k.startswith(prefix)}
 
     closed, overdue = counters.get("closed", 0), counters.get("overdue", 0)
-    out: dict[str, Any] = {c: counters.get(c, 0) for c in COUNTERS}
+    out: dict[str, float | str | None] = {c: counters.get(c, 0) for c in COUNTERS}
     for name in HISTOGRAMS:
         out[f"{name}_median"] = _finite(percentile_edge(hist(name), 0.5))
         out[f"{name}_p90"] = _finite(percentile_edge(hist(name), 0.9))
@@ -196,12 +199,11 @@ def parse_key(key: str) -> tuple[str, str, str]:
     return dim, value, month
 
 
-def _not_ours_rejecters(doc: Mapping[str, Any]) -> list[str]:
+def _not_ours_rejecters(doc: ReportDoc) -> list[str]:
     return [e["by"].removeprefix("skpd:") for e in doc.get("timeline") or []
             if e.get("action") == "reject" and e.get("reason") == "not_ours" and str(e.get("by", "")).startswith("skpd:")]
 
 
-def _aware(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _aware(value: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict
 
 from keluhan.domain.assignees import get_assignee
 
+# Reports come in as their stored documents (Firestore shape, any value per field) until the
+# Report model is the currency between layers (issue 17); what goes out is plain JSON.
+ReportDoc = Mapping[str, Any]
+
 DeliveryState = Literal["pending", "sent", "acknowledged", "failed"]
 PayloadFormat = Literal["webhook", "open311"]
 PAYLOAD_FORMATS: tuple[PayloadFormat, ...] = ("webhook", "open311")
@@ -116,7 +120,7 @@ def target_for(targets: Mapping[str, Mapping[str, str]], assignee: str) -> Mappi
     return target
 
 
-def build_payload(report: Mapping[str, Any], fmt: str) -> dict[str, Any]:
+def build_payload(report: ReportDoc, fmt: str) -> dict[str, object]:
     """The request body for a receiver speaking `fmt` ("webhook" or "open311")."""
     if fmt == "open311":
         return open311_request(report)
@@ -129,7 +133,7 @@ def build_payload(report: Mapping[str, Any], fmt: str) -> dict[str, Any]:
 # device data must not leave the city, and only the EXIF-free photo copy may.
 
 
-def webhook_payload(report: Mapping[str, Any]) -> dict[str, Any]:
+def webhook_payload(report: ReportDoc) -> dict[str, object]:
     """Our own JSON for receivers without Open311."""
     location = report.get("location") or {}
     routing = report.get("routing") or {}
@@ -163,7 +167,7 @@ def webhook_payload(report: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def open311_request(report: Mapping[str, Any]) -> dict[str, Any]:
+def open311_request(report: ReportDoc) -> dict[str, object]:
     """The report as one Open311 GeoReport v2 service request (ids and codes as strings)."""
     routing = report.get("routing") or {}
     assignee = get_assignee(routing.get("assignee") or "")
@@ -185,7 +189,7 @@ def open311_request(report: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _road(road: Mapping[str, Any]) -> dict[str, Any]:
+def _road(road: Mapping[str, Any]) -> dict[str, object]:  # Any: a part of a ReportDoc
     return {k: road.get(k) for k in ("name", "status", "source", "toll")}
 
 
@@ -197,12 +201,12 @@ def _iso(value: datetime | str) -> str:
     return parsed.isoformat()
 
 
-def _photo_url(report: Mapping[str, Any]) -> str | None:
+def _photo_url(report: ReportDoc) -> str | None:
     url = report.get("photo_url")
     return url if isinstance(url, str) and urlsplit(url).scheme in ("http", "https") else None
 
 
-def _address(report: Mapping[str, Any]) -> str | None:
+def _address(report: ReportDoc) -> str | None:
     """Most specific first, as Open311 asks: street, kelurahan, kecamatan, city or regency."""
     location = report.get("location") or {}
     street = report.get("street") or ((location.get("road") or {}).get("name"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from xml.sax.saxutils import escape
@@ -17,6 +18,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from keluhan.domain.catalogue import CATEGORIES, Category, get_category, known_category
 from keluhan.domain.report import Status, SubmitReport
 from keluhan.domain.workflow import STATUS_TEXT
+
+# Reports come in as their stored documents (Firestore shape, any value per field) until the
+# Report model is the currency between layers (issue 17); what goes out is plain JSON.
+ReportDoc = Mapping[str, Any]
 
 PublicStatus = Literal["open", "closed"]
 
@@ -56,7 +61,7 @@ def statuses_of(public: PublicStatus) -> frozenset[Status]:
     return CLOSED if public == "closed" else frozenset(Status) - CLOSED
 
 
-def service(category: Category) -> dict[str, Any]:
+def service(category: Category) -> dict[str, object]:
     """One entry of `GET services.json`: the Indonesian name, the English description."""
     target = (f"{category.sla_working_days:g} hari kerja / working days" if category.sla_working_days
               else f"{category.sla_hours:g} jam / hours")
@@ -72,18 +77,18 @@ def service(category: Category) -> dict[str, Any]:
     }
 
 
-def services() -> list[dict[str, Any]]:
+def services() -> list[dict[str, object]]:
     return [service(c) for c in CATEGORIES.values()]
 
 
-def service_definition(code: str) -> dict[str, Any] | None:
+def service_definition(code: str) -> dict[str, object] | None:
     """`GET services/{code}.json`: no extra attributes beyond the standard fields, or None."""
     if get_category(code) is None:
         return None
     return {"service_code": code, "attributes": []}
 
 
-def request_view(report: dict[str, Any]) -> dict[str, Any]:
+def request_view(report: ReportDoc) -> dict[str, object]:
     """A report as a GeoReport v2 service request, for anyone."""
     status = Status(report["status"])
     category = get_category(report["category"])
@@ -116,7 +121,7 @@ def request_view(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def status_notes(report: dict[str, Any]) -> str | None:
+def status_notes(report: ReportDoc) -> str | None:
     """The last reason or note of the timeline (a rejection's reason included)."""
     for entry in reversed(report.get("timeline") or []):
         note = str(entry.get("note") or "").strip()
@@ -125,7 +130,7 @@ def status_notes(report: dict[str, Any]) -> str | None:
     return None
 
 
-def address(location: dict[str, Any]) -> str | None:
+def address(location: Mapping[str, Any]) -> str | None:  # Any: a part of a ReportDoc
     """Most specific first: the road (from the road layer, never the reporter's own words),
     kelurahan, kecamatan, the city; or the regency a point outside the city lies in."""
     road = (location.get("road") or {}).get("name")
@@ -137,14 +142,13 @@ def address(location: dict[str, Any]) -> str | None:
     return ", ".join(p for p in parts if p)
 
 
-def _w3c(value: Any) -> str | None:
+def _w3c(value: datetime | str | None) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # --- posting a request ------------------------------------------------------------------------
@@ -173,7 +177,7 @@ class PostRequest(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _attributes(cls, data: Any) -> Any:
+    def _attributes(cls, data: object) -> object:
         """`attribute[client_request_id]` (GeoReport's attribute form) counts as the field."""
         if isinstance(data, dict):
             data = dict(data)
@@ -200,10 +204,10 @@ class PostRequest(BaseModel):
         })
 
 
-def posted(report: dict[str, Any], upload: dict[str, Any] | None) -> dict[str, Any]:
+def posted(report: ReportDoc, upload: Mapping[str, object] | None) -> dict[str, object]:
     """The answer to a POST: the id (also its token), and where the photo goes if one is due."""
     status = Status(report["status"])
-    out: dict[str, Any] = {"service_request_id": report["report_id"], "token": report["report_id"],
+    out: dict[str, object] = {"service_request_id": report["report_id"], "token": report["report_id"],
                            "service_notice": STATUS_TEXT[status], "account_id": None}
     if upload is not None:
         out["upload"] = upload
@@ -230,7 +234,7 @@ class RequestQuery(BaseModel):
 
     @field_validator("service_request_id", "service_code", "status", mode="before")
     @classmethod
-    def _comma_list(cls, value: Any) -> Any:
+    def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
@@ -283,17 +287,17 @@ def key_identity(digest: str) -> str:
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 
 
-def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> str:
+def to_xml(root: str, item: str, items: Sequence[Mapping[str, object]]) -> str:
     """GeoReport's XML form of a list answer: <root><item><field>…</field></item>…</root>."""
     return XML_DECLARATION + _xml_field(root, None, items=[(item, entry) for entry in items])
 
 
-def to_xml_object(root: str, fields: dict[str, Any]) -> str:
+def to_xml_object(root: str, fields: Mapping[str, object]) -> str:
     """GeoReport's XML form of a single object (the service definition): <root><field>…</root>."""
     return XML_DECLARATION + _xml_field(root, fields)
 
 
-def _xml_field(name: str, value: Any, *, items: list[tuple[str, Any]] | None = None) -> str:
+def _xml_field(name: str, value: object, *, items: list[tuple[str, object]] | None = None) -> str:
     if items is not None:
         return f"<{name}>" + "".join(_xml_field(tag, v) for tag, v in items) + f"</{name}>"
     if value is None:

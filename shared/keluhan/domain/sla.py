@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TypedDict
 
 from keluhan.domain.catalogue import Category
 
 WITA = timezone(timedelta(hours=8), "WITA")
 DAY = timedelta(days=1)
+
+
+class SlaRecord(TypedDict):
+    """A report's `sla` record: when its clock started, when it is due, when it escalates next."""
+
+    start_at: datetime
+    due_at: datetime
+    target_working_days: float | None
+    target_hours: float | None
+    next_escalation_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class SlaPolicy:
             return self.due_at(category, due)
         return None
 
-    def assignment(self, category: Category, start: datetime) -> dict:
+    def assignment(self, category: Category, start: datetime) -> SlaRecord:
         """The `sla` record a report gets when a city SKPD is assigned: the clock starts now."""
         return {"start_at": start, "due_at": self.due_at(category, start),
                 "target_working_days": category.sla_working_days, "target_hours": category.sla_hours,

@@ -4,21 +4,25 @@
 
 resource "google_bigquery_dataset" "analytics" {
   #checkov:skip=CKV_GCP_81:Google-managed encryption at rest; rows are status changes (report id, statuses, roles, times), no personal data worth a customer key's rotation and availability risk
-  project     = var.project.id
-  dataset_id  = "keluhan_${var.environment}"
-  location    = var.project.firestore_location
-  description = "Keluhan: every report status change, streamed from Pub/Sub."
-  labels      = local.labels
-  depends_on  = [google_project_service.api]
+  project    = var.project.id
+  dataset_id = "keluhan_${var.environment}"
+  # A disposable environment's dataset goes with `terraform destroy`; production's refuses while
+  # it holds tables (the provider's default) and the table's deletion protection is on.
+  delete_contents_on_destroy = var.disposable
+  location                   = var.project.firestore_location
+  description                = "Keluhan: every report status change, streamed from Pub/Sub."
+  labels                     = local.labels
+  depends_on                 = [google_project_service.api]
 }
 
 resource "google_bigquery_table" "status_changes" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest, as for the dataset (no personal data in these rows)
+  #checkov:skip=CKV_GCP_121:deletion protection is on everywhere but a disposable environment (staging), whose destroy must delete the table
   project             = var.project.id
   dataset_id          = google_bigquery_dataset.analytics.dataset_id
   table_id            = "status_changes"
   description         = "One row per report-status-changed message (report_id, seq) plus Pub/Sub metadata."
-  deletion_protection = var.environment == "prod"
+  deletion_protection = !var.disposable
   labels              = local.labels
 
   time_partitioning {
@@ -52,6 +56,11 @@ resource "google_pubsub_subscription" "status_changes_to_bigquery" {
   bigquery_config {
     table          = "${var.project.id}.${google_bigquery_table.status_changes.dataset_id}.${google_bigquery_table.status_changes.table_id}"
     write_metadata = true
+  }
+
+  # Never expire: a quiet month (31 days without a status change) must not delete the stream.
+  expiration_policy {
+    ttl = ""
   }
 
   depends_on = [google_bigquery_dataset_iam_member.pubsub_writes_analytics]

@@ -2,7 +2,7 @@
 
 # Who read or wrote which photo is in Cloud Logging (Data Access audit logs of Cloud Storage).
 resource "google_project_iam_audit_config" "storage" {
-  project = var.project.id
+  project = local.project_id
   service = "storage.googleapis.com"
   audit_log_config {
     log_type = "DATA_READ"
@@ -16,6 +16,15 @@ resource "google_project_iam_member" "firestore" {
   for_each = local.functions
   project  = var.project.id
   role     = "roles/datastore.user"
+  member   = google_service_account.function[each.key].member
+}
+
+# ID tokens are verified with check_revoked=True: firebase_admin looks the user up in Firebase Auth
+# (identitytoolkit accounts:lookup, firebaseauth.users.get) on every signed-in request.
+resource "google_project_iam_member" "reads_users" {
+  for_each = { for name, fn in local.functions : name => fn if fn.reads_users }
+  project  = local.project_id
+  role     = "roles/firebaseauth.viewer"
   member   = google_service_account.function[each.key].member
 }
 
@@ -78,12 +87,13 @@ resource "google_project_iam_member" "build" {
   project = var.project.id
   role    = each.value
   member  = google_service_account.build.member
-  # Builds never need the photos: keep the project-wide storage role off that bucket.
+  # Builds read the sources and keep their cache in the gcf-v2-* buckets Cloud Functions makes:
+  # the storage role holds there only, never on the photos or the Terraform state bucket.
   dynamic "condition" {
-    for_each = each.value == "roles/storage.objectAdmin" ? [local.photo_bucket] : []
+    for_each = each.value == "roles/storage.objectAdmin" ? [local.source_bucket] : []
     content {
-      title      = "not the photo bucket"
-      expression = "!resource.name.startsWith(\"projects/_/buckets/${condition.value}\")"
+      title      = "function sources and build buckets only"
+      expression = "resource.name.startsWith(\"projects/_/buckets/${condition.value}\") || resource.name.startsWith(\"projects/_/buckets/gcf-v2-\")"
     }
   }
 }

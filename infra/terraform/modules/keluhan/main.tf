@@ -2,9 +2,10 @@
 # functions and their push subscriptions. Environment roots call this module.
 
 locals {
-  labels       = { app = "keluhan", environment = var.environment }
-  photo_bucket = coalesce(var.photo.bucket_name, "${var.project.id}-keluhan-photos")
-  publishers   = merge([for name, fn in local.functions : { for topic in fn.publishes : "${name}/${topic}" => { function = name, topic = topic } }]...)
+  labels        = { app = "keluhan", environment = var.environment }
+  photo_bucket  = coalesce(var.photo.bucket_name, "${var.project.id}-keluhan-photos")
+  source_bucket = "${var.project.id}-keluhan-functions"
+  publishers    = merge([for name, fn in local.functions : { for topic in fn.publishes : "${name}/${topic}" => { function = name, topic = topic } }]...)
   # One bucket grant per (function, prefix); the role carries what the mode needs.
   photo_grants = merge([for name, fn in local.functions : { for prefix, mode in fn.photo_access : "${name}/${prefix}" => { function = name, prefix = prefix, mode = mode } }]...)
   photo_roles = {
@@ -52,6 +53,7 @@ resource "google_project_service" "api" {
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
+    "identitytoolkit.googleapis.com", # check_revoked=True looks each signed-in user up
     "bigquery.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
@@ -61,6 +63,22 @@ resource "google_project_service" "api" {
   project            = var.project.id
   service            = each.value
   disable_on_destroy = false
+}
+
+locals {
+  # The project id, read through the API resources: whatever takes it from here waits for every API
+  # to be on, by reference. (A module-level depends_on would instead defer every data source in the
+  # module whenever anything it lists changes: the source zips, hence every function's source
+  # object, would be replaced by an IAM-only change.)
+  project_id = one(distinct([for api in google_project_service.api : api.project]))
+}
+
+# The Pub/Sub service agent signs push tokens, moves dead letters and writes to BigQuery: created
+# here rather than assumed (a project gets it on first use otherwise). google-beta only.
+resource "google_project_service_identity" "pubsub" {
+  provider = google-beta
+  project  = local.project_id
+  service  = "pubsub.googleapis.com"
 }
 
 resource "google_service_account" "function" {
@@ -102,10 +120,11 @@ resource "google_secret_manager_secret_version" "forward_targets_placeholder" {
 }
 
 module "pubsub" {
-  source     = "../pubsub"
-  project_id = var.project.id
-  topics     = concat(local.stage_topics, local.dead_letter_topics)
-  labels     = local.labels
+  source        = "../pubsub"
+  project_id    = local.project_id
+  service_agent = "serviceAccount:${google_project_service_identity.pubsub.email}"
+  topics        = concat(local.stage_topics, local.dead_letter_topics)
+  labels        = local.labels
   subscriptions = {
     for name, sub in local.subscriptions : name => {
       topic = sub.topic
@@ -122,12 +141,11 @@ module "pubsub" {
   }
 
   push_service_account_email = google_service_account.pubsub_push.email
-  depends_on                 = [google_project_service.api]
 }
 
 module "storage" {
   source     = "../storage"
-  project_id = var.project.id
+  project_id = local.project_id
   location   = var.project.region
   labels     = local.labels
   photo = {
@@ -136,14 +154,14 @@ module "storage" {
     delete_originals_after_days = var.photo.delete_originals_after_days
     cors_origins                = var.photo.cors_origins
   }
-  source_bucket_name    = "${var.project.id}-keluhan-functions"
+  source_bucket_name    = local.source_bucket
   disposable            = var.disposable
   notification_topic_id = module.pubsub.topic_ids["photo-uploaded"]
 }
 
 module "firestore" {
   source     = "../firestore"
-  project_id = var.project.id
+  project_id = local.project_id
   database = {
     location_id            = var.project.firestore_location
     delete_protection      = var.firestore.delete_protection
@@ -152,7 +170,6 @@ module "firestore" {
     rules_file             = var.paths.rules_file
     indexes_file           = var.paths.indexes_file
   }
-  depends_on = [google_project_service.api]
 }
 
 module "function" {
@@ -171,17 +188,28 @@ module "function" {
     memory                = each.value.memory
     max_instances         = var.scaling.max_instances
     service_account_email = google_service_account.function[each.key].email
-    build_service_account = google_service_account.build.id
+    # Through the wait below: the build starts once its grants have propagated.
+    build_service_account = time_sleep.iam_propagation.triggers["build_account"]
     environment           = merge(local.settings_environment, local.common_environment, lookup(local.function_environment, each.key, {}))
     secret_environment    = lookup(local.secret_environment, each.key, {})
     # HTTP functions check Firebase ID tokens and channel credentials themselves.
     invokers = each.value.trigger == "http" ? { public = "allUsers" } : { pubsub_push = "serviceAccount:${google_service_account.pubsub_push.email}" }
   }
-  # The deploy checks that the runtime account can read its secrets and the build can run.
+}
+
+# IAM changes take up to about 7 minutes to apply everywhere, 2 typically
+# (https://cloud.google.com/iam/docs/access-change-propagation). The deploy checks that the runtime
+# account can read its secret and the build account can build: every function takes its build
+# account through this wait, which ends after those grants are in and have had time to spread.
+resource "time_sleep" "iam_propagation" {
+  create_duration = "120s"
+  triggers = {
+    build_account = google_service_account.build.id
+  }
   depends_on = [
+    google_project_iam_member.build,
     google_secret_manager_secret_iam_member.forward_targets,
     google_secret_manager_secret_version.forward_targets_placeholder,
-    google_project_iam_member.build,
   ]
 }
 

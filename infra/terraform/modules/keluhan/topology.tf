@@ -13,15 +13,17 @@ locals {
       memory       = "512Mi"
       photo_access = { "incoming/" = "create" } # V4 signed PUT URLs act as this account
       signs_urls   = true
+      reads_users  = true
     }
     get_report = {
       trigger      = "http"
       topics       = []
-      publishes    = []
+      publishes    = ["report-status-changed"] # expiring an overdue photo wait on read
       timeout_s    = 30
       memory       = "256Mi"
       photo_access = { "derived/" = "read" } # signed GET links of the proof photo's EXIF-free copy
       signs_urls   = true
+      reads_users  = true
     }
     act_on_report = {
       trigger      = "http"
@@ -31,6 +33,7 @@ locals {
       memory       = "256Mi"
       photo_access = { "resolution/" = "create" } # signed PUT URLs for proof photos
       signs_urls   = true
+      reads_users  = true
     }
     open311 = {
       trigger      = "http"
@@ -40,6 +43,7 @@ locals {
       memory       = "256Mi"
       photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
       signs_urls   = true
+      reads_users  = false
     }
     war_room = {
       trigger      = "http"
@@ -49,6 +53,7 @@ locals {
       memory       = "512Mi" # the kelurahan outlines, simplified once per instance
       photo_access = {}
       signs_urls   = false
+      reads_users  = true
     }
     verify_photo = {
       trigger               = "pubsub"
@@ -63,6 +68,7 @@ locals {
       memory                = "1Gi" # full decode of a 12 MP photo plus hash, copy and thumbnail
       photo_access          = { "incoming/" = "read", "resolution/" = "read", "derived/" = "write" }
       signs_urls            = false
+      reads_users           = false
     }
     enrich_geo = {
       trigger               = "pubsub"
@@ -77,6 +83,7 @@ locals {
       memory                = "512Mi" # boundary layers held in memory
       photo_access          = {}
       signs_urls            = false
+      reads_users           = false
     }
     route_report = {
       trigger               = "pubsub"
@@ -91,6 +98,7 @@ locals {
       memory                = "256Mi"
       photo_access          = {}
       signs_urls            = false
+      reads_users           = false
     }
     forward_report = {
       trigger               = "pubsub"
@@ -105,6 +113,7 @@ locals {
       memory                = "256Mi"
       photo_access          = { "derived/" = "read" } # receivers fetch the clean copy by signed GET
       signs_urls            = true
+      reads_users           = false
     }
     record_figures = {
       trigger               = "pubsub"
@@ -119,6 +128,7 @@ locals {
       memory                = "256Mi"
       photo_access          = {}
       signs_urls            = false
+      reads_users           = false
     }
     sweep_reports = {
       trigger               = "pubsub"
@@ -133,6 +143,7 @@ locals {
       memory                = "256Mi"
       photo_access          = { "incoming/" = "read", "resolution/" = "read" } # the reconciler looks for uploads whose notification was lost
       signs_urls            = false
+      reads_users           = false
     }
     record_dead_letter = {
       trigger               = "pubsub"
@@ -147,6 +158,7 @@ locals {
       memory                = "256Mi"
       photo_access          = {}
       signs_urls            = false
+      reads_users           = false
     }
   }
 

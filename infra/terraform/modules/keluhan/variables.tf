@@ -1,6 +1,12 @@
 variable "environment" {
   description = "Environment name (prod, staging); used in labels and default resource names."
   type        = string
+
+  validation {
+    # It names the BigQuery dataset (keluhan_<environment>): letters, digits, underscores only.
+    condition     = can(regex("^[a-z][a-z0-9]{0,19}$", var.environment))
+    error_message = "environment must be lowercase letters and digits, starting with a letter (it names the BigQuery dataset)."
+  }
 }
 
 variable "project" {
@@ -30,6 +36,15 @@ variable "photo" {
     delete_originals_after_days = optional(number, 30)
     cors_origins                = optional(list(string), [])
   })
+
+  validation {
+    condition     = var.photo.delete_originals_after_days >= 0 && endswith(var.photo.incoming_prefix, "/")
+    error_message = "photo.delete_originals_after_days must be 0 (keep) or more, and photo.incoming_prefix must end with /."
+  }
+  validation {
+    condition     = alltrue([for origin in var.photo.cors_origins : can(regex("^https://", origin))])
+    error_message = "photo.cors_origins must be https:// origins."
+  }
 }
 
 variable "settings" {
@@ -47,6 +62,11 @@ variable "settings" {
     forward_timeout_s        = optional(number, 10)
     max_body_bytes           = optional(number, 2097152)
   })
+
+  validation {
+    condition     = alltrue([for field, value in var.settings : value > 0])
+    error_message = "Every settings value must be greater than 0."
+  }
 }
 
 variable "geo" {
@@ -61,6 +81,11 @@ variable "scaling" {
   type = object({
     max_instances = optional(number, 10)
   })
+
+  validation {
+    condition     = var.scaling.max_instances >= 1 && var.scaling.max_instances <= 100
+    error_message = "scaling.max_instances must be between 1 and 100."
+  }
 }
 
 variable "firestore" {

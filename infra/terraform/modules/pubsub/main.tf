@@ -3,12 +3,8 @@
 # Explicit push subscriptions rather than Eventarc triggers: a gen2 function's Eventarc
 # trigger cannot carry a dead-letter policy, and push is what the local stack runs.
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 locals {
-  pubsub_agent      = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_agent      = var.service_agent
   dead_lettered     = { for name, sub in var.subscriptions : name => sub if sub.dead_letter_topic != null }
   dead_letter_names = toset([for sub in values(local.dead_lettered) : sub.dead_letter_topic])
 }

@@ -3,6 +3,11 @@ variable "project_id" {
   type        = string
 }
 
+variable "service_agent" {
+  description = "IAM member of the project's Pub/Sub service agent (google_project_service_identity): it moves dead letters and mints the push OIDC tokens."
+  type        = string
+}
+
 variable "topics" {
   description = "Every topic to create, dead-letter topics included (keluhan.topology.all_topics())."
   type        = list(string)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
-from keluhan.domain.geo.projection import LocalProjection
+from keluhan.domain.geo.projection import Geometries, Geometry, LocalProjection
 from keluhan.domain.geo.roads import RoadLayer, RoadTable, choose_road
 from keluhan.domain.location import Location, Road
 
@@ -25,6 +28,19 @@ class Area:
     nama: str
     kode_kecamatan: str | None = None
     nama_kecamatan: str | None = None
+
+
+class LocationFields(TypedDict):
+    """Where a kelurahan is, as Location names it (all None outside the city)."""
+
+    kelurahan: str | None
+    kode_kelurahan: str | None
+    kecamatan: str | None
+    kode_kecamatan: str | None
+
+
+# One row of Answers: kelurahan, snapped, snap distance, border distance, nearest other, region.
+AnswerRow = tuple[int, bool, float, float, int, int]
 
 
 @dataclass(frozen=True)
@@ -78,9 +94,9 @@ class GeoIndex:
         self,
         *,
         kelurahan: list[Area],
-        polygons: np.ndarray,
+        polygons: Geometries,
         regions: list[Area],
-        region_polygons: np.ndarray,
+        region_polygons: Geometries,
         projection: LocalProjection,
         road_table: RoadTable,
         road_layer: RoadLayer | None = None,
@@ -106,7 +122,7 @@ class GeoIndex:
         self._build_borders()
         self._anchor = self._anchors()
         self._locations = [self._location_fields(k) for k in range(len(kelurahan))]
-        self._nowhere = dict.fromkeys(("kelurahan", "kode_kelurahan", "kecamatan", "kode_kecamatan"))
+        self._nowhere = LocationFields(kelurahan=None, kode_kelurahan=None, kecamatan=None, kode_kecamatan=None)
 
     def _build_borders(self) -> None:
         """Split every ring into edges: shared ones give each pair of neighbours their common line,
@@ -131,12 +147,15 @@ class GeoIndex:
             for a in who:
                 for b in who - {a}:
                     between[(a, b)].append(edge)
-        lines = lambda ids: shapely.line_merge(shapely.multilinestrings(unique[ids].reshape(-1, 2, 2)))  # noqa: E731
+
+        def lines(ids: list[int]) -> Geometry:
+            return shapely.line_merge(shapely.multilinestrings(unique[ids].reshape(-1, 2, 2)))
+
         pairs = sorted(between)
         self._nb_dst = np.array([b for _, b in pairs], dtype=np.int64)
-        self._nb_line = np.array([lines(between[p]) for p in pairs], dtype=object)
+        self._nb_line = np.array([lines(between[p]) for p in pairs], dtype=np.object_)
         self._nb_ptr = np.searchsorted(np.array([a for a, _ in pairs], dtype=np.int64), np.arange(len(self.polygons) + 1))
-        self._outer = np.array([lines(outer[k]) if outer.get(k) else None for k in range(len(self.polygons))], dtype=object)
+        self._outer = np.array([lines(outer[k]) if outer.get(k) else None for k in range(len(self.polygons))], dtype=np.object_)
         self.neighbours = {k: self._nb_dst[self._nb_ptr[k]:self._nb_ptr[k + 1]].tolist() for k in range(len(self.polygons))}
 
     def _anchors(self) -> np.ndarray:
@@ -198,7 +217,7 @@ class GeoIndex:
             best, who = group_min(n, np.r_[np.arange(n), check[pi]], np.r_[best, d], np.r_[who, owner])
         return np.where(np.isinf(best), np.nan, best), who
 
-    def _outside(self, points, x, y, where, ans: Answers) -> None:
+    def _outside(self, points: Geometries, x: np.ndarray, y: np.ndarray, where: np.ndarray, ans: Answers) -> None:
         """Outside every polygon: a neighbouring regency, else snap within the distance, else sea."""
         region = np.full(len(points), -1)
         for r, polygon in enumerate(self.region_polygons):  # sorted by kode: the smaller wins
@@ -219,7 +238,7 @@ class GeoIndex:
 
     # -- the single-point path: the same rules without the array overhead ----------------------
 
-    def answer_one(self, x: float, y: float) -> tuple[int, bool, float, float, int, int]:
+    def answer_one(self, x: float, y: float) -> AnswerRow:
         """One row of Answers (kelurahan, snapped, snap, border, nearest other, region) for one point."""
         point = shapely.Point(x, y)
         parts = self._tree.query(point, predicate="intersects")
@@ -238,7 +257,7 @@ class GeoIndex:
             return (near, True, d, *self._nearest_other_one(point, x, y, near, inside=False), -1)
         return (-1, False, np.nan, np.nan, -1, -1)
 
-    def _nearest_other_one(self, point, x: float, y: float, k: int, *, inside: bool) -> tuple[float, int]:
+    def _nearest_other_one(self, point: Geometry, x: float, y: float, k: int, *, inside: bool) -> tuple[float, int]:
         lo, hi = self._nb_ptr[k], self._nb_ptr[k + 1]
         best, who = np.inf, -1
         if hi > lo:
@@ -261,11 +280,13 @@ class GeoIndex:
         """Where one point is, and whose road."""
         if not (math.isfinite(lat) and math.isfinite(lon)):
             raise ValueError("lat and lon must be finite numbers")
-        x, y = self.projection.xy(lon, lat)
+        x, y = self.projection.xy_one(lon, lat)
         layer = self.road_layer.roads[k] if self.road_layer and (k := self.road_layer.nearest_one(x, y)) >= 0 else None
-        return self._location(self.answer_one(float(x), float(y)), choose_road(layer, street, self.road_table))
+        return self._location(self.answer_one(x, y), choose_road(layer, street, self.road_table))
 
-    def locate_many(self, lats, lons, streets=None) -> list[Location]:
+    def locate_many(
+        self, lats: npt.ArrayLike, lons: npt.ArrayLike, streets: Sequence[str | None] | None = None
+    ) -> list[Location]:
         """Where each point is (the batch path); `streets` parallel to the points, items may be None."""
         lat = np.asarray(lats, dtype=float)
         lon = np.asarray(lons, dtype=float)
@@ -278,7 +299,7 @@ class GeoIndex:
                                                       ans.border_distance, ans.nearest_other, ans.region)), strict=True)
         return [self._location(row, road) for row, road in zip(rows, roads, strict=True)]
 
-    def _roads(self, x, y, streets) -> list[Road | None]:
+    def _roads(self, x: np.ndarray, y: np.ndarray, streets: Sequence[str | None] | None) -> list[Road | None]:
         """Layer match within the snap distance beats the street name."""
         n = len(x)
         if streets is not None and len(streets) != n:
@@ -290,12 +311,12 @@ class GeoIndex:
             for i, k in enumerate(found.tolist())
         ]
 
-    def _location_fields(self, k: int) -> dict:
+    def _location_fields(self, k: int) -> LocationFields:
         area = self.kelurahan[k]
         return {"kelurahan": area.nama, "kode_kelurahan": area.kode,
                 "kecamatan": area.nama_kecamatan, "kode_kecamatan": area.kode_kecamatan}
 
-    def _location(self, row: tuple, road: Road | None) -> Location:
+    def _location(self, row: AnswerRow, road: Road | None) -> Location:
         k, snapped, snap, border, other, region = row
         fields = self._locations[k] if k >= 0 else self._nowhere
         return Location(

@@ -6,15 +6,19 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 import numpy as np
 import shapely
 
-from keluhan.domain.geo.projection import LocalProjection
+from keluhan.domain.geo.projection import Geometries, Geometry, LocalProjection
 
 POLYGONS = ("Polygon", "MultiPolygon")
 LINES = ("LineString", "MultiLineString")
 ROAD_STATUSES = ("nasional", "provinsi", "kota")
+
+# A feature's GeoJSON properties: any JSON per key; check_layer vets the values the index reads.
+Properties = dict[str, Any]
 
 
 class GeoDataError(ValueError):
@@ -46,15 +50,15 @@ class Layer:
 
     path: PurePath  # where it was read from: named in errors, copied by an import
     digest: str
-    properties: list[dict]
-    geometries: np.ndarray
+    properties: list[Properties]
+    geometries: Geometries
 
     def label(self, i: int, spec: LayerSpec) -> str:
         """How an error names feature i."""
         return feature_label(i, self.properties[i], spec)
 
 
-def feature_label(i: int, props: dict, spec: LayerSpec) -> str:
+def feature_label(i: int, props: Properties, spec: LayerSpec) -> str:
     """Feature i as errors name it: "#12 (73.71.01.1001 Bontorannu)"."""
     words = [str(props.get(key, "")) for key in spec.label]
     return f"#{i} ({' '.join(w for w in words if w)})" if any(words) else f"#{i}"
@@ -70,7 +74,8 @@ def parse_layer(raw: bytes, spec: LayerSpec, *, path: PurePath | str) -> Layer:
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list) or data.get("type") != "FeatureCollection" or not features:
         raise GeoDataError(path, "not a GeoJSON FeatureCollection with features")
-    properties, geometries = [], []
+    properties: list[Properties] = []
+    geometries: list[Geometry] = []
     for i, feature in enumerate(features):
         props = (feature or {}).get("properties") or {}
         geometry = (feature or {}).get("geometry") or {}
@@ -94,7 +99,7 @@ def parse_layer(raw: bytes, spec: LayerSpec, *, path: PurePath | str) -> Layer:
             )
         properties.append(props)
         geometries.append(geom)
-    return Layer(path, hashlib.sha256(raw).hexdigest(), properties, np.array(geometries, dtype=object))
+    return Layer(path, hashlib.sha256(raw).hexdigest(), properties, np.array(geometries, dtype=np.object_))
 
 
 def check_layer(layer: Layer, spec: LayerSpec, *, overlap_tolerance_m2: float = 10.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from keluhan.domain.geo.index import Answers, GeoIndex
@@ -42,10 +43,14 @@ def _fill_kelurahan(ans: Answers, i: int, k: int, distance: np.ndarray, *, snapp
         ans.border_distance[i], ans.nearest_other[i] = others[j], j
 
 
-def same_answers(a: Answers, b: Answers, *, tolerance_m: float = 1e-6) -> np.ndarray:
+def same_answers(a: Answers, b: Answers, *, tolerance_m: float = 1e-6) -> npt.NDArray[np.bool_]:
     """Per point: do two answers agree (distances within the tolerance; equidistant ties either way)?"""
-    close = lambda u, v: (np.isnan(u) & np.isnan(v)) | (np.abs(u - v) <= tolerance_m)  # noqa: E731
-    return (
+
+    def close(u: np.ndarray, v: np.ndarray) -> npt.NDArray[np.bool_]:
+        same: npt.NDArray[np.bool_] = (np.isnan(u) & np.isnan(v)) | (np.abs(u - v) <= tolerance_m)
+        return same
+
+    agree: npt.NDArray[np.bool_] = (
         (a.kelurahan == b.kelurahan)
         & (a.snapped == b.snapped)
         & (a.region == b.region)
@@ -53,3 +58,4 @@ def same_answers(a: Answers, b: Answers, *, tolerance_m: float = 1e-6) -> np.nda
         & close(a.border_distance, b.border_distance)
         & ((a.nearest_other == b.nearest_other) | close(a.border_distance, b.border_distance))
     )
+    return agree

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 _A = 6378137.0  # WGS84 semi-major axis
 _E2 = 6.69437999014e-3  # WGS84 first eccentricity squared
+
+Floats = npt.NDArray[np.float64]
+# Arrays of shapely geometries: shapely ships no type information, so the items stay untyped objects.
+Geometries = npt.NDArray[np.object_]
+Geometry = Any  # one shapely geometry, untyped for the same reason
 
 
 @dataclass(frozen=True)
@@ -26,26 +33,35 @@ class LocalProjection:
     ky: float  # metres per degree of latitude
 
     @classmethod
-    def for_bounds(cls, bounds) -> LocalProjection:
+    def for_bounds(cls, bounds: npt.ArrayLike) -> LocalProjection:
         """The projection centred on lon/lat bounds (minx, miny, maxx, maxy)."""
-        lon0, lat0 = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+        minx, miny, maxx, maxy = np.asarray(bounds, dtype=np.float64).tolist()
+        lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
         s = math.sin(math.radians(lat0))
         n = _A / math.sqrt(1 - _E2 * s * s)  # prime-vertical radius
         m = _A * (1 - _E2) / (1 - _E2 * s * s) ** 1.5  # meridional radius
         return cls(lon0, lat0, math.radians(1) * n * math.cos(math.radians(lat0)), math.radians(1) * m)
 
-    def xy(self, lon, lat):
-        """Metres east and north of the centre (scalars or arrays)."""
-        return (np.subtract(lon, self.lon0) * self.kx, np.subtract(lat, self.lat0) * self.ky)
+    def xy(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
+        """Metres east and north of the centre (of arrays; numpy gives scalars for scalars)."""
+        return ((np.asarray(lon, dtype=np.float64) - self.lon0) * self.kx,
+                (np.asarray(lat, dtype=np.float64) - self.lat0) * self.ky)
 
-    def lonlat(self, x, y):
+    def xy_one(self, lon: float, lat: float) -> tuple[float, float]:
+        """Metres east and north of the centre for one point."""
+        return (lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
+
+    def lonlat(self, x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[Floats, Floats]:
         """The inverse of xy."""
-        return (np.add(np.divide(x, self.kx), self.lon0), np.add(np.divide(y, self.ky), self.lat0))
+        return (np.asarray(x, dtype=np.float64) / self.kx + self.lon0,
+                np.asarray(y, dtype=np.float64) / self.ky + self.lat0)
 
-    def project(self, geometries):
+    def project(self, geometries: Geometries) -> Geometries:
         """Geometries from lon/lat to this plane."""
-        return shapely.transform(geometries, lambda c: np.column_stack(self.xy(c[:, 0], c[:, 1])))
+        projected: Geometries = shapely.transform(geometries, lambda c: np.column_stack(self.xy(c[:, 0], c[:, 1])))
+        return projected
 
-    def unproject(self, geometries):
+    def unproject(self, geometries: Geometries) -> Geometries:
         """Geometries from this plane back to lon/lat."""
-        return shapely.transform(geometries, lambda c: np.column_stack(self.lonlat(c[:, 0], c[:, 1])))
+        lonlat: Geometries = shapely.transform(geometries, lambda c: np.column_stack(self.lonlat(c[:, 0], c[:, 1])))
+        return lonlat

@@ -22,8 +22,9 @@ CONTENT_TYPES: dict[str, ImageFormat] = {
     "image/heic": "HEIF",
     "image/heif": "HEIF",
 }
-# Our format names are Pillow's; a JPEG with an MPF index (a depth map, say) opens as MPO.
-_PILLOW_ALIASES: dict[str, ImageFormat] = {"MPO": "JPEG"}
+# The sniffed names we accept. They are Pillow's, but a JPEG with an MPF index (a depth map,
+# say) opens as MPO, so the format is the sniffed one, not the opened image's.
+_FORMATS: dict[str, ImageFormat] = {"JPEG": "JPEG", "PNG": "PNG", "HEIF": "HEIF"}
 # What Pillow raises on malformed or truncated data.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError)
 
@@ -58,8 +59,7 @@ def decode_photo(data: bytes, *, policy: PhotoPolicy) -> DecodedPhoto:
         raise Unreadable("not_an_image")
     if len(data) > policy.max_bytes:
         raise Unreadable("too_large")
-    image = _open(data, policy)
-    photo_format: ImageFormat = _PILLOW_ALIASES.get(image.format or "", image.format)  # type: ignore[assignment]
+    image, photo_format = _open(data, policy)
     if len(image.info.get("icc_profile") or b"") > policy.max_icc_bytes:
         del image.info["icc_profile"]  # colours then read as sRGB; see PhotoPolicy.max_icc_bytes
     width, height = image.size
@@ -72,17 +72,18 @@ def decode_photo(data: bytes, *, policy: PhotoPolicy) -> DecodedPhoto:
     return DecodedPhoto(format=photo_format, width=width, height=height, image=image)
 
 
-def _open(data: bytes, policy: PhotoPolicy) -> Image.Image:
-    """Read the header only, with the one parser the magic bytes name."""
+def _open(data: bytes, policy: PhotoPolicy) -> tuple[Image.Image, ImageFormat]:
+    """Read the header only, with the one parser the magic bytes name; that parser's format."""
     sniffed = sniff_format(data)
     if sniffed is None:
         raise Unreadable("not_an_image")
-    if sniffed not in policy.allowed_formats or (sniffed == "HEIF" and not _heif_registered()):
+    photo_format = _FORMATS.get(sniffed)
+    if photo_format not in policy.allowed_formats or (photo_format == "HEIF" and not _heif_registered()):
         raise Unreadable("unsupported_format")
-    if sniffed == "JPEG" and jpeg_scan_count(data) > policy.max_jpeg_scans:
+    if photo_format == "JPEG" and jpeg_scan_count(data) > policy.max_jpeg_scans:
         raise Unreadable("too_many_scans")
     try:
-        return Image.open(io.BytesIO(data), formats=[sniffed])
+        return Image.open(io.BytesIO(data), formats=[photo_format]), photo_format
     except Image.DecompressionBombError:
         raise Unreadable("too_many_pixels") from None
     except (UnidentifiedImageError, *_DECODE_ERRORS):

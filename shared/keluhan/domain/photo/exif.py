@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from PIL import Image
@@ -79,8 +80,10 @@ def _parse_offset(value: object) -> timezone:
 
 
 def _degrees(dms: object, ref: object, *, negative: str, limit: float) -> float | None:
+    if not isinstance(dms, Iterable):
+        return None
     try:
-        degrees, minutes, seconds = (float(part) for part in dms)  # type: ignore[union-attr]
+        degrees, minutes, seconds = (float(part) for part in dms)
     except (TypeError, ValueError, ZeroDivisionError):
         return None
     value = degrees + minutes / 60 + seconds / 3600

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -95,7 +96,7 @@ def _answer(data: bytes, policy: PhotoPolicy) -> bytes:
     return _frame(head, d.clean_jpeg, d.thumbnail_jpeg)
 
 
-def _frame(head: dict, *blobs: bytes) -> bytes:
+def _frame(head: Mapping[str, object], *blobs: bytes) -> bytes:
     encoded = json.dumps(head).encode()
     return b"".join([len(encoded).to_bytes(4, "big"), encoded, *blobs])
 
