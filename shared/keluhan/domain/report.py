@@ -331,13 +331,13 @@ class Routing(_Part):
     """The routing decision in force, and when it was made."""
 
     assignee: str
-    assignee_name: str
     kind: str
-    display: str
-    rule: str
-    rules_version: str
-    reason: str
-    at: datetime
+    assignee_name: str = ""
+    display: str = ""
+    rule: str = ""
+    rules_version: str = ""
+    reason: str = ""
+    at: datetime | None = None
 
 
 class Reassignment(_Part):
@@ -393,7 +393,7 @@ class StageError(_Part):
 
     stage: str
     reason: str
-    at: datetime
+    at: datetime | None = None
 
 
 class Stalled(_Part):
