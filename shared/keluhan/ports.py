@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from keluhan.domain.report import Report
 
 
 class PermanentError(Exception):
@@ -69,6 +72,9 @@ class PermanentDeliveryError(DeliveryError):
     """Retrying the same request cannot help: 4xx, a redirect, a bad URL."""
 
 
+# The report times a count can be taken on (top-level fields of reports/{id}).
+TimeField = Literal["received_at", "status_changed_at", "resolved_at", "closed_at"]
+
 Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
@@ -123,6 +129,12 @@ class Reports(Protocol):
         (received_at, report id). Filtered, ordered and cut in the store: one read per report
         returned or skipped.
         """
+
+    def overdue(self, *, limit: int) -> list[Report]:
+        """Open reports flagged overdue, most overdue first (by `sla.due_at`)."""
+
+    def count_since(self, *, field: TimeField, since: datetime) -> int:
+        """How many reports have the time `field` at or after `since`."""
 
 
 class Open311Keys(Protocol):

@@ -12,8 +12,9 @@ from google.cloud import firestore
 
 from keluhan.domain import open311
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
+from keluhan.domain.report import Report
 from keluhan.domain.views import staff_view
-from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow
+from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow, TimeField
 
 REPORTS = "reports"
 # What SKPD staff read of a report (keluhan.domain.views.staff_view), written with every change
@@ -142,15 +143,15 @@ class FirestoreReports:
             query = query.start_after({field: start_after[0], "__name__": start_after[1]})
         return [_fields(d) for d in query.limit(limit).stream()]
 
-    def overdue(self, *, limit: int) -> list[dict[str, Any]]:
+    def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (index: overdue, status, sla.due_at)."""
         query = (self._db.collection(REPORTS)
                  .where(filter=firestore.FieldFilter("overdue", "==", True))
                  .where(filter=firestore.FieldFilter("status", "in", OPEN_STATUSES))
                  .order_by("sla.due_at").limit(limit))
-        return [_fields(d) for d in query.stream()]
+        return [Report.from_doc(_fields(d)) for d in query.stream()]
 
-    def count_since(self, *, field: str, since: datetime) -> int:
+    def count_since(self, *, field: TimeField, since: datetime) -> int:
         """How many reports have `field` at or after `since` (an aggregation query: no documents read)."""
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(field, ">=", since))
         aggregation: Any = query.count()

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from keluhan.domain.assignees import TRIAGE_ID
 from keluhan.domain.catalogue import CATEGORIES, get_category, known_category
 from keluhan.domain.forwarding import Delivery
+from keluhan.domain.location import Location
 from keluhan.domain.sla import ESCALATION_TO, SlaPolicy
 from keluhan.domain.text import (
     FREE_TEXT_LAYOUT,
@@ -238,42 +239,219 @@ class InvalidMove(Exception):
         self.field = field
 
 
+class _Part(BaseModel):
+    """A part of the stored report: every field it may hold is named; what was stored is what
+    `Report.to_doc` gives back (fields never written stay absent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Point(_Part):
+    lat: float
+    lon: float
+    accuracy_m: float
+
+
+class Finding(_Part):
+    """A photo or proof finding as stored: {code, message}."""
+
+    code: str
+    message: str
+
+
+class Photo(_Part):
+    """reports/{id}.photo: what was asked for and what the photo check found."""
+
+    required: bool = False
+    object: str | None = None
+    content_type: str | None = None
+    deadline: datetime | None = None
+    verdict: str | None = None
+    event: str | None = None
+    reasons: list[Finding] = Field(default_factory=list)
+    exif_taken_at: datetime | None = None
+    gps_distance_m: float | None = None
+    phash: str | None = None
+    verified_at: datetime | None = None
+    clean_object: str | None = None
+    thumbnail_object: str | None = None
+
+
+class LocatedStage(_Part):
+    at: datetime
+    data_version: str
+
+
+class RoutedStage(_Part):
+    at: datetime
+    rule: str
+
+
+class Stages(_Part):
+    """When each pipeline stage finished, and with what data."""
+
+    located: LocatedStage | None = None
+    routed: RoutedStage | None = None
+
+
+class TimelineEntry(_Part):
+    """One entry of the timeline: a move (from, action, role) or an escalation (event, level, to)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    status: str
+    at: datetime
+    by: str
+    note: str = ""
+    from_: str | None = Field(default=None, alias="from")
+    action: str | None = None
+    role: str | None = None
+    reason: str | None = None
+    parent_id: str | None = None
+    assignee: str | None = None
+    event: str | None = None
+    level: int | None = None
+    to: str | None = None
+    internal_note: str | None = None  # staff-only words (e.g. why a reporter is held): never in a public view
+
+
+class Routing(_Part):
+    """The routing decision in force, and when it was made."""
+
+    assignee: str
+    kind: str
+    assignee_name: str = ""
+    display: str = ""
+    rule: str = ""
+    rules_version: str = ""
+    reason: str = ""
+    at: datetime | None = None
+
+
+class Reassignment(_Part):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    at: datetime
+    by: str
+    reason: str
+    from_: str | None = Field(default=None, alias="from")
+    to: str
+
+
+class Resolution(_Part):
+    """The n-th claim that the report is fixed and what its proof photo showed."""
+
+    attempt: int
+    object: str
+    requested_at: datetime | None = None
+    deadline: datetime | None = None
+    by: str | None = None
+    note: str = ""
+    verdict: str | None = None
+    reasons: list[Finding] = Field(default_factory=list)
+    event: str | None = None
+    exif_taken_at: datetime | None = None
+    gps_distance_m: float | None = None
+    phash: str | None = None
+    verified_at: datetime | None = None
+    clean_object: str | None = None
+    thumbnail_object: str | None = None
+
+
+class Sla(_Part):
+    """A city SKPD's clock: started at assignment, its target and next escalation."""
+
+    start_at: datetime
+    due_at: datetime
+    target_working_days: int | None = None
+    target_hours: int | None = None
+    next_escalation_at: datetime | None = None
+
+
+class Rejection(_Part):
+    reason: str
+    by: str
+    at: datetime
+    note: str = ""
+    parent_id: str | None = None
+
+
+class StageError(_Part):
+    """A stage that gave up on the report, and why."""
+
+    stage: str
+    reason: str
+    at: datetime | None = None
+
+
+class Stalled(_Part):
+    """The reconciler's record of a report stuck in one status since `since`."""
+
+    status: str
+    since: datetime
+    count: int
+    at: datetime
+    gave_up: bool = False
+
+
 class Report(BaseModel):
     """The report aggregate: reports/{report_id} typed, whose methods make every change.
 
     Each method returns the field changes to write (Firestore update paths); the document shape
     is the one SKPD tools read. Every status change goes through `move`, which checks the
-    workflow table and appends the timeline entry in the same change.
+    workflow table and appends the timeline entry in the same change. `to_doc` gives back the
+    stored document exactly.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
     report_id: str
     reporter_ref: str = ""
     channel: str = "warga"
     category: str
     description: str = ""
-    point: dict[str, float]
+    point: Point
     street: str | None = None
     photo_taken_at: datetime | None = None
     received_at: datetime
     status: Status
     status_changed_at: datetime
-    photo: dict[str, Any] = Field(default_factory=dict)
-    stages: dict[str, Any] = Field(default_factory=dict)
-    timeline: list[dict[str, Any]] = Field(default_factory=list)
+    photo: Photo = Field(default_factory=Photo)
+    stages: Stages = Field(default_factory=Stages)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
     assignee: str | None = None
-    location: dict[str, Any] | None = None
-    routing: dict[str, Any] | None = None
-    forwarding: dict[str, Any] | None = None
-    reassignments: list[dict[str, Any]] = Field(default_factory=list)
-    resolution: dict[str, Any] | None = None
+    location: Location | None = None
+    routing: Routing | None = None
+    forwarding: Delivery | None = None
+    reassignments: list[Reassignment] = Field(default_factory=list)
+    resolution: Resolution | None = None
     close_by: datetime | None = None
     held: bool = False
     reopened: int = 0
-    sla: dict[str, Any] | None = None
+    sla: Sla | None = None
     overdue: bool = False
     escalation_level: int = 0
+    rejection: Rejection | None = None
+    parent_id: str | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    open311_listing: list[str] = Field(default_factory=list)  # keluhan.domain.open311.listing, kept with every change
+    errors: list[StageError] = Field(default_factory=list)
+    stalled: Stalled | None = None
+    duplicates: list[str] = Field(default_factory=list)
+    supporters: int = 0
+
+    def to_doc(self) -> dict[str, Any]:  # Any: a Firestore document's values are of many types
+        """The stored document: every field that was set, in the shape SKPD tools read."""
+        return self.model_dump(mode="python", by_alias=True, exclude_unset=True)
+
+    def timeline_docs(self) -> list[dict[str, Any]]:  # Any: stored entries mix str, int, datetime
+        """The timeline as stored, to append an entry to."""
+        return [e.model_dump(by_alias=True, exclude_unset=True) for e in self.timeline]
+
+    def reassignment_docs(self) -> list[dict[str, Any]]:  # Any: as timeline_docs
+        """The reassignments as stored, to append one to."""
+        return [r.model_dump(by_alias=True, exclude_unset=True) for r in self.reassignments]
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Report:
@@ -321,7 +499,7 @@ class Report(BaseModel):
             check_move(action, self.status, to)
         except NotAllowedNow as exc:
             raise StaleOrIllegal(str(exc), status=self.status.value, allowed=[]) from exc
-        timeline = [*self.timeline, _entry(action, self.status, to, actor, now, note, **entry)]
+        timeline = [*self.timeline_docs(), _entry(action, self.status, to, actor, now, note, **entry)]
         return {**(fields or {}), "status": to.value, "status_changed_at": now, "timeline": timeline}
 
     def act(self, action: Action, *, actor: Actor, is_reporter: bool, expected_status: str,
@@ -401,7 +579,7 @@ class Report(BaseModel):
     def request_proof(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
                       note: str, proof_wait: timedelta) -> dict[str, Any]:
         """`resolve`: the SKPD says it is fixed; a proof photo upload is now awaited."""
-        attempt = int((self.resolution or {}).get("attempt", 0)) + 1
+        attempt = (self.resolution.attempt if self.resolution else 0) + 1
         fields = {"resolution": {"attempt": attempt, "object": proof_object_name(self.report_id, attempt),
                                  "requested_at": now, "deadline": now + proof_wait, "by": actor.label,
                                  "note": note, "verdict": None, "reasons": []}}
@@ -422,7 +600,7 @@ class Report(BaseModel):
 
     def proof_missing(self, *, now: datetime) -> dict[str, Any] | None:
         """No proof arrived in time: back to work (the sweep tick)."""
-        deadline = (self.resolution or {}).get("deadline")
+        deadline = self.resolution.deadline if self.resolution else None
         if self.status != Status.RESOLVING or deadline is None or _aware(deadline) > now:
             return None
         return self.move(Action.PROOF_REJECTED, Status.IN_PROGRESS, actor=_SYSTEM_SWEEP, now=now,
@@ -441,10 +619,9 @@ class Report(BaseModel):
     def escalate(self, *, now: datetime, sla: SlaPolicy) -> dict[str, Any] | None:
         """Past its target and still open: flagged overdue, escalated one level (once per level)
         with a timeline entry that changes no status."""
-        record = self.sla or {}
-        due = record.get("next_escalation_at")
+        due = self.sla.next_escalation_at if self.sla else None
         category = get_category(self.category)
-        if (self.status not in OPEN or due is None or _aware(due) > now or category is None
+        if (self.sla is None or self.status not in OPEN or due is None or _aware(due) > now or category is None
                 or self.escalation_level >= max(ESCALATION_TO)):
             return None
         level = self.escalation_level + 1
@@ -452,8 +629,8 @@ class Report(BaseModel):
                  "level": level, "to": ESCALATION_TO[level],
                  "note": f"Melewati target, dieskalasi ke {ESCALATION_TO[level]} / Past its target, "
                          f"escalated (level {level})"}
-        return {"overdue": True, "escalation_level": level, "timeline": [*self.timeline, entry],
-                "sla.next_escalation_at": sla.escalation_at(category, _aware(record["start_at"]), level + 1)}
+        return {"overdue": True, "escalation_level": level, "timeline": [*self.timeline_docs(), entry],
+                "sla.next_escalation_at": sla.escalation_at(category, _aware(self.sla.start_at), level + 1)}
 
     def auto_close(self, *, now: datetime) -> dict[str, Any] | None:
         """Closed by the sweep tick once the reporter's window has passed without a dispute."""

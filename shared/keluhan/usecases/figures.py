@@ -8,6 +8,7 @@ from typing import Any
 
 from keluhan.domain.assignees import get_assignee
 from keluhan.domain.figures import add_up, contribution, delta, parse_key, summary
+from keluhan.domain.report import Report
 from keluhan.domain.sla import WITA
 from keluhan.ports import Reports, Stats, TransientError
 from keluhan.usecases.pipeline import ReportNotFound
@@ -62,7 +63,7 @@ def table(stats: Stats, *, by: str, month: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["open"], r["key"]))
 
 
-def war_room(*, stats: Stats, reports, now: datetime, month: str = "all") -> dict[str, Any]:
+def war_room(*, stats: Stats, reports: Reports, now: datetime, month: str = "all") -> dict[str, Any]:
     """Everything the War Room page shows, from O(groups) figures and two bounded queries."""
     city = stats.groups(dim="city", month=month)
     week_start = (now.astimezone(WITA) - timedelta(days=now.astimezone(WITA).weekday())).replace(
@@ -81,12 +82,12 @@ def war_room(*, stats: Stats, reports, now: datetime, month: str = "all") -> dic
     }
 
 
-def _overdue_row(doc: dict[str, Any]) -> dict[str, Any]:
-    location = doc.get("location") or {}
-    return {"report_id": doc["report_id"], "category": doc["category"], "status": doc["status"],
-            "assignee": doc.get("assignee"), "kelurahan": location.get("kelurahan"),
-            "kecamatan": location.get("kecamatan"), "due_at": (doc.get("sla") or {}).get("due_at"),
-            "escalation_level": doc.get("escalation_level", 0)}
+def _overdue_row(report: Report) -> dict[str, Any]:  # Any: a JSON row of the War Room page
+    location = report.location
+    return {"report_id": report.report_id, "category": report.category, "status": report.status.value,
+            "assignee": report.assignee, "kelurahan": location.kelurahan if location else None,
+            "kecamatan": location.kecamatan if location else None,
+            "due_at": report.sla.due_at if report.sla else None, "escalation_level": report.escalation_level}
 
 
 def _name(dim: str, value: str) -> str:

@@ -36,11 +36,11 @@ def locate_report(report_id: str, *, reports: Reports, geo: Locator, publish: Pu
 
     def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
         report = Report.from_doc(doc)
-        if "located" in report.stages:
+        if report.stages.located is not None:
             return None
         if not can_transition(report.status, Status.LOCATED):
             raise PermanentError(f"status {report.status} cannot be located")
-        location = geo.locate(report.point["lat"], report.point["lon"], report.street)
+        location = geo.locate(report.point.lat, report.point.lon, report.street)
         return report.locate(location, now=now, note=_place(location))
 
     report = mutate_report(reports, report_id, mutation)
@@ -65,11 +65,11 @@ def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, pu
 
     def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
         report = Report.from_doc(doc)
-        if "routed" in report.stages:
+        if report.stages.routed is not None:
             return None
         if report.status != Status.LOCATED:
             raise PermanentError(f"status {report.status} cannot be routed")
-        location = Location.model_validate(report.location) if report.location else None
+        location = report.location
         decision = decide(category=report.category, location=location)
         return {**report.assign(decision, action=Action.ROUTE, actor=ROUTER, now=now, note=decision.reason,
                                 sla=sla),

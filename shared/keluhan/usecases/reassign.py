@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from keluhan.domain.assignees import get_assignee
-from keluhan.domain.location import Location
 from keluhan.domain.report import KIND_STATUS, InvalidMove, Report
 from keluhan.domain.routing import RoutingDecision
 from keluhan.domain.sla import SlaPolicy
@@ -19,14 +18,14 @@ from keluhan.usecases.pipeline import RoutingDecider, mutate_report, publish_rou
 def decision_for(report: Report, *, to: str | None, reason: str, decide: RoutingDecider) -> RoutingDecision:
     """The rules in force (to=None), or the chosen assignee, as a routing decision."""
     if to is None:
-        location = Location.model_validate(report.location) if report.location else None
+        location = report.location
         return decide(category=report.category, location=location)
     assignee = get_assignee(to)
     if assignee is None:
         raise InvalidMove("assignee", f"assignee {to!r} tidak dikenal / unknown assignee")
     return RoutingDecision(assignee=assignee.id, assignee_name=assignee.name, kind=assignee.kind,
                            display=assignee.display, rule="manual",
-                           rules_version=(report.routing or {}).get("rules_version", ""), reason=reason)
+                           rules_version=report.routing.rules_version if report.routing else "", reason=reason)
 
 
 def reassignment(report: Report, decision: RoutingDecision, *, actor: Actor, reason: str,
@@ -40,7 +39,7 @@ def reassignment(report: Report, decision: RoutingDecision, *, actor: Actor, rea
         report.act(Action.REASSIGN, actor=actor, is_reporter=False, expected_status=expected_status, now=now,
                    to=KIND_STATUS[decision.kind])
     return {**report.assign(decision, action=Action.REASSIGN, actor=actor, now=now, note=reason, sla=sla),
-            "reassignments": [*report.reassignments, entry]}
+            "reassignments": [*report.reassignment_docs(), entry]}
 
 
 def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, reports: Reports,
