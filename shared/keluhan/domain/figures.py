@@ -14,13 +14,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from keluhan.domain.assignees import get_assignee
 from keluhan.domain.sla import WITA, WorkingCalendar
-
-# A report document as stored: the figures read the Firestore shape itself (SKPD tools do too).
-ReportDoc = Mapping[str, Any]
+from keluhan.domain.stored import ReportDoc
 
 # Fixed histogram buckets for handling times, in hours: each bucket counts times ≤ its edge
 # (and > the previous edge); the last is open-ended. A percentile is reported as the edge of

@@ -10,10 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from keluhan.domain.assignees import get_assignee
-
-# Reports come in as their stored documents (Firestore shape, any value per field) until the
-# Report model is the currency between layers (issue 17); what goes out is plain JSON.
-ReportDoc = Mapping[str, Any]
+from keluhan.domain.stored import ReportDoc
 
 DeliveryState = Literal["pending", "sent", "acknowledged", "failed"]
 PayloadFormat = Literal["webhook", "open311"]

@@ -20,12 +20,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from keluhan.domain.catalogue import CATEGORIES, Category, get_category, known_category
 from keluhan.domain.notes import public_note, redact_contacts
 from keluhan.domain.report import Status, SubmitReport
+from keluhan.domain.stored import ReportDoc
 from keluhan.domain.text import free_text, line_text
 from keluhan.domain.workflow import STATUS_TEXT
-
-# Reports come in as their stored documents (Firestore shape, any value per field) until the
-# Report model is the currency between layers (issue 17); what goes out is plain JSON.
-ReportDoc = Mapping[str, Any]
 
 PublicStatus = Literal["open", "closed"]
 
