@@ -47,6 +47,8 @@ class Function:
     photo_access: tuple[PhotoAccess, ...] = ()
     signs_urls: bool = False  # V4 signed URLs through IAM signBlob as its own service account
     reads_users: bool = False  # verifies ID tokens with check_revoked=True: a Firebase Auth user lookup
+    # "read": queries and gets only (roles/datastore.viewer); "write": transactions and commits too.
+    firestore: Literal["read", "write"] = "write"
 
 
 PHOTO_UPLOADED = "photo-uploaded"
@@ -106,6 +108,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "war_room", "http", "http",
         description="GET the War Room page, kelurahan.geojson, and stats.json (operators' token)",
         reads_users=True,
+        firestore="read",
     ),
     Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),

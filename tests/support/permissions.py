@@ -5,7 +5,8 @@ Three small tables, each row with its source:
 
 - METHODS: API method (as keluhan.devstack.api_calls records it) → the permissions it needs and
   where the grant must be (the project, one topic, the photo bucket, the account itself).
-- ROLES: the predefined roles Terraform grants → the permissions among those that matter here.
+- ROLES: the predefined roles Terraform grants → the permissions among those that matter here;
+  the module's custom roles are added from the Terraform itself (exactly the permissions it lists).
 - PLATFORM: calls the platform makes as the runtime account, which no function process can record.
 
 `grants(function)` reads infra/terraform/modules/keluhan and says which roles the function's account
@@ -92,6 +93,10 @@ ROLES: dict[str, tuple[frozenset[str], str]] = {
         "datastore.entities.create", "datastore.entities.delete", "datastore.entities.get",
         "datastore.entities.list", "datastore.entities.update", "datastore.indexes.list"}),
         f"{ROLES_REF}/datastore#datastore.user"),
+    "roles/datastore.viewer": (frozenset({
+        "datastore.databases.get", "datastore.databases.getMetadata", "datastore.entities.get",
+        "datastore.entities.list", "datastore.indexes.list"}),
+        f"{ROLES_REF}/datastore#datastore.viewer"),
     "roles/pubsub.publisher": (frozenset({"pubsub.topics.publish"}), f"{ROLES_REF}/pubsub#pubsub.publisher"),
     "roles/storage.objectViewer": (frozenset({"storage.objects.get", "storage.objects.list"}),
                                    f"{ROLES_REF}/storage#storage.objectViewer"),
@@ -101,9 +106,6 @@ ROLES: dict[str, tuple[frozenset[str], str]] = {
                                             "storage.objects.get", "storage.objects.list",
                                             "storage.objects.update"}),
                                  f"{ROLES_REF}/storage#storage.objectUser"),
-    "roles/iam.serviceAccountTokenCreator": (frozenset({"iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt",
-                                                        "iam.serviceAccounts.getAccessToken"}),
-                                             f"{ROLES_REF}/iam#iam.serviceAccountTokenCreator"),
     "roles/firebaseauth.viewer": (frozenset({"firebaseauth.users.get", "firebaseauth.configs.get"}),
                                   f"{ROLES_REF}/firebaseauth#firebaseauth.viewer"),
     "roles/secretmanager.secretAccessor": (frozenset({"secretmanager.versions.access"}),
@@ -161,6 +163,34 @@ def functions() -> dict[str, dict]:
     return _locals()["functions"]
 
 
+CUSTOM_ROLES_DOC = "https://cloud.google.com/iam/docs/understanding-custom-roles"
+CUSTOM_ROLE = re.compile(r"\$\{google_project_iam_custom_role\.(\w+)\.id\}")
+
+
+def custom_role_name(label: str) -> str:
+    """The role a `google_project_iam_custom_role` of the module defines, as IAM names it."""
+    return f"projects/<project>/roles/{_resources('google_project_iam_custom_role')[label]['role_id']}"
+
+
+def custom_roles() -> dict[str, tuple[frozenset[str], str]]:
+    """The module's custom roles: exactly the permissions the Terraform lists, nothing implied."""
+    return {custom_role_name(label): (frozenset(body["permissions"]), CUSTOM_ROLES_DOC)
+            for label, body in _resources("google_project_iam_custom_role").items()}
+
+
+ROLES.update(custom_roles())
+
+
+def _role(expression: str, function: str, where: str) -> str:
+    """A grant's role for one function: a literal, a custom role, or `local.<table>[each.value.<attr>]`."""
+    if match := CUSTOM_ROLE.fullmatch(expression):
+        return custom_role_name(match.group(1))
+    if match := re.fullmatch(r"\$\{local\.(\w+)\[each\.value\.(\w+)\]\}", expression):
+        return _locals()[match.group(1)][functions()[function][match.group(2)]]
+    assert "${" not in expression, f"{where}: a role this reader does not know: {expression}"
+    return expression
+
+
 def _members_of(resource: dict, where: str) -> list[str]:
     """The functions a per-function grant is for, from its for_each (the forms the module uses)."""
     every = functions()
@@ -182,7 +212,7 @@ def grants() -> dict[str, frozenset[Grant]]:
     for name, body in _resources("google_project_iam_member").items():
         if body.get("member") == member:
             for fn in _members_of(body, name):
-                found[fn].add(Grant(body["role"], "project"))
+                found[fn].add(Grant(_role(body["role"], fn, name), "project"))
     publisher = _resources("google_pubsub_topic_iam_member")["publisher"]
     assert publisher["for_each"] == "${local.publishers}" and publisher["role"] == "roles/pubsub.publisher"
     assert "for topic in fn.publishes" in _locals()["publishers"]
@@ -196,13 +226,13 @@ def grants() -> dict[str, frozenset[Grant]]:
     signer = _resources("google_service_account_iam_member")["signs_urls"]
     assert signer["service_account_id"] == "${google_service_account.function[each.key].name}"
     for fn in _members_of(signer, "signs_urls"):
-        found[fn].add(Grant(signer["role"], "self"))
+        found[fn].add(Grant(_role(signer["role"], fn, "signs_urls"), "self"))
     secrets = _resources("google_secret_manager_secret")
     for name, body in _resources("google_secret_manager_secret_iam_member").items():
         secret = re.fullmatch(r"\$\{google_secret_manager_secret\.(\w+)\.secret_id\}", body["secret_id"])
         assert secret, f"{name}: a secret this reader does not know: {body['secret_id']}"
         for fn in _members_of(body, name):
-            found[fn].add(Grant(body["role"], f"secret:{secrets[secret.group(1)]['secret_id']}"))
+            found[fn].add(Grant(_role(body["role"], fn, name), f"secret:{secrets[secret.group(1)]['secret_id']}"))
     return {fn: frozenset(g) for fn, g in found.items()}
 
 

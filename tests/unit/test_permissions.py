@@ -82,6 +82,38 @@ def test_the_two_runtime_holes_of_issue_24_would_be_caught():
     assert uncovered(*need_of(publish), frozenset({Grant("roles/pubsub.publisher", "topic:report-accepted")}))
 
 
+FIRESTORE_ROLES = ("roles/datastore.viewer", "roles/datastore.user")  # narrowest first
+
+
+@pytest.mark.parametrize("function", NAMES)
+def test_each_account_holds_the_narrowest_firestore_role_its_calls_allow(function):
+    """Issue 23: war_room held datastore.user though it only queries; a reader gets the viewer role."""
+    firestore = {m for m in calls_of(function) if m.startswith(permissions.FIRESTORE)}
+    narrowest = next(role for role in FIRESTORE_ROLES
+                     if not set().union(*(uncovered(*need_of(m), frozenset({Grant(role, "project")}))
+                                          for m in firestore)))
+    assert {g.role for g in grants()[function] if g.role.startswith("roles/datastore.")} == {narrowest}
+
+
+def test_war_room_only_reads_firestore_and_a_write_would_be_caught():
+    assert {m for m in RECORDED["war_room"] if m.startswith(permissions.FIRESTORE)} == {
+        permissions.FIRESTORE + "RunQuery", permissions.FIRESTORE + "RunAggregationQuery"}
+    viewer = frozenset({Grant("roles/datastore.viewer", "project")})
+    assert uncovered(*need_of(permissions.FIRESTORE + "Commit"), viewer) == {
+        "datastore.entities.create", "datastore.entities.update", "datastore.entities.delete"}
+
+
+def test_signing_accounts_hold_only_sign_blob_on_themselves():
+    """Issue 23: Token Creator (access and ID tokens, JWTs) was broader than V4 signing needs."""
+    signers = {fn.name for fn in topology.FUNCTIONS if fn.signs_urls}
+    for function in NAMES:
+        own = {g for g in grants()[function] if g.scope == "self"}
+        assert own == ({Grant(permissions.custom_role_name("sign_blob"), "self")} if function in signers
+                       else set()), function
+    assert ROLES[permissions.custom_role_name("sign_blob")][0] == {"iam.serviceAccounts.signBlob"}
+    assert "roles/iam.serviceAccountTokenCreator" not in {g.role for gs in grants().values() for g in gs}
+
+
 def test_every_table_row_cites_its_source():
     for method, need in METHODS.items():
         assert need.source, method

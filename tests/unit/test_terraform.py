@@ -425,8 +425,6 @@ ROLE_PERMISSIONS = {
     "roles/storage.objectCreator": {"storage.objects.create"},
     "roles/storage.objectUser": {"storage.objects.create", "storage.objects.delete", "storage.objects.get",
                                  "storage.objects.list", "storage.objects.update"},
-    "roles/iam.serviceAccountTokenCreator": {"iam.serviceAccounts.signBlob",
-                                             "iam.serviceAccounts.getAccessToken"},
 }
 MODE_NEEDS = {"read": {"storage.objects.get"}, "create": {"storage.objects.create"},
               "write": {"storage.objects.create", "storage.objects.delete", "storage.objects.get"}}
@@ -530,12 +528,36 @@ def test_functions_that_sign_urls_may_sign_blobs_as_themselves_and_no_other():
     assert signer["for_each"] == "${{for name, fn in local.functions : name => fn if fn.signs_urls}}"
     assert signer["service_account_id"] == "${google_service_account.function[each.key].name}"
     assert signer["member"] == "${google_service_account.function[each.key].member}"
-    assert "iam.serviceAccounts.signBlob" in ROLE_PERMISSIONS[signer["role"]]
+    # A custom role with signBlob alone (issue 23): not Token Creator, which also mints tokens.
+    assert signer["role"] == "${google_project_iam_custom_role.sign_blob.id}"
+    role = resource(SYSTEM, "google_project_iam_custom_role", "sign_blob")
+    assert role["permissions"] == ["iam.serviceAccounts.signBlob"]
+    assert role["project"] == "${local.project_id}"  # created once the IAM API is on
 
 
-def test_every_function_reads_and_writes_firestore_and_publishes_only_its_topics():
+def test_no_account_is_given_token_creator():
+    """Token Creator mints access tokens as the account; nothing here needs more than one permission."""
+    tf_text = re.sub(r"#.*", "", "\n".join(p.read_text() for p in TERRAFORM.rglob("*.tf")))
+    assert "roles/iam.serviceAccountTokenCreator" not in tf_text
+    # Pub/Sub's service agent mints only the push requests' OIDC ID tokens as the push account.
+    push = resource(MODULES / "pubsub", "google_service_account_iam_member", "push_token_creator")
+    assert (push["role"], push["member"]) == ("roles/iam.serviceAccountOpenIdTokenCreator", "${local.pubsub_agent}")
+    assert push["service_account_id"] == \
+        "projects/${var.project_id}/serviceAccounts/${var.push_service_account_email}"
+
+
+def test_firestore_access_matches_topology_and_read_only_functions_get_the_viewer_role():
+    for fn in topology.FUNCTIONS:
+        assert FUNCTIONS[fn.name]["firestore"] == fn.firestore, fn.name
+    assert {fn.name for fn in topology.FUNCTIONS if fn.firestore == "read"} == {"war_room"}
     firestore = resource(SYSTEM, "google_project_iam_member", "firestore")
-    assert (firestore["for_each"], firestore["role"]) == ("${local.functions}", "roles/datastore.user")
+    assert (firestore["for_each"], firestore["role"]) == \
+        ("${local.functions}", "${local.firestore_roles[each.value.firestore]}")
+    assert locals_of(SYSTEM)["firestore_roles"] == {"read": "roles/datastore.viewer",
+                                                    "write": "roles/datastore.user"}
+
+
+def test_every_function_publishes_only_its_topics():
     for fn in topology.FUNCTIONS:
         assert FUNCTIONS[fn.name]["publishes"] == list(fn.publishes)
 

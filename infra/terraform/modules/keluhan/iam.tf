@@ -12,10 +12,18 @@ resource "google_project_iam_audit_config" "storage" {
   }
 }
 
+# Firestore: read-only for a function that only queries (topology `firestore`), else read-write.
+locals {
+  firestore_roles = {
+    read  = "roles/datastore.viewer"
+    write = "roles/datastore.user"
+  }
+}
+
 resource "google_project_iam_member" "firestore" {
   for_each = local.functions
   project  = var.project.id
-  role     = "roles/datastore.user"
+  role     = local.firestore_roles[each.value.firestore]
   member   = google_service_account.function[each.key].member
 }
 
@@ -59,11 +67,20 @@ resource "google_storage_bucket_iam_member" "photos" {
 }
 
 # V4 signed URLs are signed through IAM signBlob by the runtime account itself (no key file):
-# submit_report's upload URLs, forward_report's links to the clean photo.
+# submit_report's upload URLs, forward_report's links to the clean photo. signBlob only: the
+# predefined Token Creator role would also let the account mint access and ID tokens as itself.
+resource "google_project_iam_custom_role" "sign_blob" {
+  project     = local.project_id
+  role_id     = "keluhanSignBlob"
+  title       = "Keluhan: sign blobs (V4 signed URLs)"
+  description = "Only iam.serviceAccounts.signBlob, granted to a function's account on itself."
+  permissions = ["iam.serviceAccounts.signBlob"]
+}
+
 resource "google_service_account_iam_member" "signs_urls" {
   for_each           = { for name, fn in local.functions : name => fn if fn.signs_urls }
   service_account_id = google_service_account.function[each.key].name
-  role               = "roles/iam.serviceAccountTokenCreator"
+  role               = google_project_iam_custom_role.sign_blob.id
   member             = google_service_account.function[each.key].member
 }
 

@@ -14,6 +14,7 @@ locals {
       photo_access = { "incoming/" = "create" } # V4 signed PUT URLs act as this account
       signs_urls   = true
       reads_users  = true
+      firestore    = "write"
     }
     get_report = {
       trigger      = "http"
@@ -24,6 +25,7 @@ locals {
       photo_access = { "derived/" = "read" } # signed GET links of the proof photo's EXIF-free copy
       signs_urls   = true
       reads_users  = true
+      firestore    = "write"
     }
     act_on_report = {
       trigger      = "http"
@@ -34,6 +36,7 @@ locals {
       photo_access = { "resolution/" = "create" } # signed PUT URLs for proof photos
       signs_urls   = true
       reads_users  = true
+      firestore    = "write"
     }
     open311 = {
       trigger      = "http"
@@ -44,6 +47,7 @@ locals {
       photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
       signs_urls   = true
       reads_users  = false
+      firestore    = "write"
     }
     war_room = {
       trigger      = "http"
@@ -54,6 +58,7 @@ locals {
       photo_access = {}
       signs_urls   = false
       reads_users  = true
+      firestore    = "read" # the figures are queries and counts; it writes nothing
     }
     verify_photo = {
       trigger               = "pubsub"
@@ -69,6 +74,7 @@ locals {
       photo_access          = { "incoming/" = "read", "resolution/" = "read", "derived/" = "write" }
       signs_urls            = false
       reads_users           = false
+      firestore             = "write"
     }
     enrich_geo = {
       trigger               = "pubsub"
@@ -84,6 +90,7 @@ locals {
       photo_access          = {}
       signs_urls            = false
       reads_users           = false
+      firestore             = "write"
     }
     route_report = {
       trigger               = "pubsub"
@@ -99,6 +106,7 @@ locals {
       photo_access          = {}
       signs_urls            = false
       reads_users           = false
+      firestore             = "write"
     }
     forward_report = {
       trigger               = "pubsub"
@@ -114,6 +122,7 @@ locals {
       photo_access          = { "derived/" = "read" } # receivers fetch the clean copy by signed GET
       signs_urls            = true
       reads_users           = false
+      firestore             = "write"
     }
     record_figures = {
       trigger               = "pubsub"
@@ -129,6 +138,7 @@ locals {
       photo_access          = {}
       signs_urls            = false
       reads_users           = false
+      firestore             = "write"
     }
     sweep_reports = {
       trigger               = "pubsub"
@@ -144,6 +154,7 @@ locals {
       photo_access          = { "incoming/" = "read", "resolution/" = "read" } # the reconciler looks for uploads whose notification was lost
       signs_urls            = false
       reads_users           = false
+      firestore             = "write"
     }
     record_dead_letter = {
       trigger               = "pubsub"
@@ -159,6 +170,7 @@ locals {
       photo_access          = {}
       signs_urls            = false
       reads_users           = false
+      firestore             = "write"
     }
   }
 

@@ -72,9 +72,11 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   member       = local.pubsub_agent
 }
 
-# The service agent mints the push OIDC tokens as the push service account.
+# The service agent mints the push OIDC tokens as the push service account: an ID token only
+# (iam.serviceAccounts.getOpenIdToken), never access tokens or signatures, so the role that
+# carries that one permission rather than Token Creator.
 resource "google_service_account_iam_member" "push_token_creator" {
   service_account_id = "projects/${var.project_id}/serviceAccounts/${var.push_service_account_email}"
-  role               = "roles/iam.serviceAccountTokenCreator"
+  role               = "roles/iam.serviceAccountOpenIdTokenCreator"
   member             = local.pubsub_agent
 }
