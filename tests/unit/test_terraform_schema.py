@@ -19,8 +19,12 @@ TERRAFORM = REPO_ROOT / "infra" / "terraform"
 OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=True, strip_string_quotes=True)
 # Terraform's own meta-arguments and blocks, valid in any resource or data block.
 META = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
-OTHER_PROVIDERS = {"archive", "time"}  # hashicorp/archive zips the function sources; time waits
-UNCHECKED = {"archive"}  # no schema package: hashicorp/archive's two arguments are checked in test_terraform
+# hashicorp/archive zips the function sources; time waits; terraform is Terraform's built-in
+# provider (terraform_data, the prevent_destroy guard of modules/keep)
+OTHER_PROVIDERS = {"archive", "time", "terraform"}
+# No schema package: hashicorp/archive's two arguments are checked in test_terraform; the built-in
+# terraform_data is planned by real Terraform in test_terraform_core.
+UNCHECKED = {"archive", "terraform"}
 
 
 def is_block(value) -> bool:

@@ -172,6 +172,18 @@ module "firestore" {
   }
 }
 
+# Production data is never destroyed or replaced by a plan: the database, the photos and the
+# analytics dataset each have a prevent_destroy guard unless the environment is disposable.
+module "keep" {
+  source  = "../keep"
+  protect = !var.disposable
+  ids = {
+    database  = module.firestore.database_id
+    photos    = module.storage.photo_bucket_id
+    analytics = google_bigquery_dataset.analytics.id
+  }
+}
+
 module "function" {
   source        = "../function"
   for_each      = local.functions
