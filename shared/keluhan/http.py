@@ -121,7 +121,8 @@ class Call(Generic[D]):
     def actor(self) -> Actor:
         """The verified caller; refused with 401 (or 503) otherwise."""
         if self._actor is None:
-            actor, failure = caller(self.request, self.deps.authenticate)
+            actor, failure = caller(self.request, self.deps.authenticate,
+                                    header=token_header(self.deps.settings))
             if failure is not None or actor is None:
                 raise Refused(failure or unavailable())
             self._actor = actor
@@ -193,10 +194,23 @@ def error(http_status: int, code: str, message: str, /, *, field: str | None = N
     return answer(body, http_status, headers)
 
 
-def caller(request: Request, authenticate: Callable[[str | None], Actor]) -> tuple[Actor | None, Response | None]:
-    """(Actor, None) for a verified caller, or (None, the 401/503 response)."""
+AUTHORIZATION = "Authorization"
+# API Gateway replaces Authorization with its own ID token (the backend's invoker check) and
+# passes the caller's on in this header (cloud.google.com/api-gateway/docs/authenticating-users-jwt).
+FORWARDED_AUTHORIZATION = "X-Forwarded-Authorization"
+
+
+def token_header(settings: Settings) -> str:
+    """The one request header the caller's Firebase ID token is read from."""
+    return FORWARDED_AUTHORIZATION if settings.forwarded_authorization else AUTHORIZATION
+
+
+def caller(request: Request, authenticate: Callable[[str | None], Actor], *,
+           header: str = AUTHORIZATION) -> tuple[Actor | None, Response | None]:
+    """(Actor, None) for a verified caller, or (None, the 401/503 response). The 401 names
+    `Authorization`, the header the client sends (a gateway in between moves it to `header`)."""
     try:
-        return authenticate(request.headers.get("Authorization")), None
+        return authenticate(request.headers.get(header)), None
     except Unauthenticated:
         return None, error(401, "unauthenticated",
                            "Masuk terlebih dahulu / Sign in first (Firebase ID token required)",

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         default="", validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
     )
     k_service: str = Field(default="", validation_alias=AliasChoices("K_SERVICE"))
+    # Behind API Gateway (Terraform `public_front = { kind = "api_gateway" }`): the gateway puts its
+    # own ID token in Authorization and the caller's in X-Forwarded-Authorization, which is then
+    # the only header the caller's Firebase token is read from. Off, only Authorization is read,
+    # so a client can never pick the header itself.
+    forwarded_authorization: bool = False
 
     # Local stack only: a file holding a clock offset in seconds (tests replay months of history);
     # refused on Cloud Run.
