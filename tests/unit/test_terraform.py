@@ -282,7 +282,53 @@ def test_functions_scale_to_zero_and_only_http_functions_are_public():
     assert service["ingress_settings"] == '${var.function.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"}'
     call = named(SYSTEM, "module")["function"]["function"]
     assert call["public"] == '${each.value.trigger == "http"}'
-    assert call["invokers"].startswith('${each.value.trigger == "http" ? {public = "allUsers"} : ')
+    assert call["invokers"].startswith('${each.value.trigger == "http" ? local.http_invokers : ')
+
+
+def test_public_http_functions_are_invoked_by_all_users_or_by_the_api_gateway_only():
+    front = named(SYSTEM, "variable")["public_front"]
+    assert optional_defaults(front["type"])["kind"] == '"all_users"'  # the default where allowed
+    assert [v["condition"] for v in front["validation"]][0] == \
+        '${contains(["all_users", "api_gateway"], var.public_front.kind)}'
+    local = locals_of(SYSTEM)
+    assert local["api_gateway"] == '${var.public_front.kind == "api_gateway"}'
+    assert local["fronted"] == "${local.api_gateway ? local.http_functions : {}}"
+    assert local["http_functions"] == '${{for name, fn in local.functions : name => fn if fn.trigger == "http"}}'
+    # allUsers only without the gateway; with it, the gateway's account is the only invoker.
+    assert local["http_invokers"] == ('${local.api_gateway ? {for account in google_service_account.gateway : '
+                                      '"api_gateway" => account.member} : {public = "allUsers"}}')
+    account = resource(SYSTEM, "google_service_account", "gateway")
+    assert account["count"] == "${local.api_gateway ? 1 : 0}"
+    for rtype in ("google_api_gateway_api", "google_api_gateway_api_config", "google_api_gateway_gateway"):
+        block = resource(SYSTEM, rtype, "front")
+        assert block["for_each"] == "${local.fronted}", rtype
+        assert block["provider"] == "google-beta", rtype
+    config = resource(SYSTEM, "google_api_gateway_api_config", "front")
+    assert config["gateway_config"][0]["backend_config"][0]["google_service_account"] == \
+        "${google_service_account.gateway[0].email}"
+    document = config["openapi_documents"][0]["document"][0]
+    assert document["contents"] == "${base64encode(module.gateway_openapi.documents[each.key])}"
+    assert config["lifecycle"] == [{"create_before_destroy": True}]  # configs are immutable
+    backends = named(SYSTEM, "module")["gateway_openapi"]["backends"]
+    assert "for name, fn in local.fronted" in backends
+    assert "address = module.function[name].uri" in backends and "deadline_s = fn.timeout_s" in backends
+    assert resource(SYSTEM, "google_api_gateway_gateway", "front")["api_config"] == \
+        "${google_api_gateway_api_config.front[each.key].id}"
+    # The functions read the caller's token where the gateway puts it, exactly when it is there.
+    assert local["common_environment"]["KELUHAN_FORWARDED_AUTHORIZATION"] == "${tostring(local.api_gateway)}"
+    apis = resource(SYSTEM, "google_project_service", "api")["for_each"]
+    assert apis.endswith(', local.api_gateway ? ["apigateway.googleapis.com", "servicecontrol.googleapis.com", '
+                         '"servicemanagement.googleapis.com"] : []))}')
+    assert resource(SYSTEM, "google_project_service", "front")["service"] == "${each.value.managed_service}"
+
+
+def test_clients_are_given_the_front_url_of_each_public_function():
+    outputs = named(SYSTEM, "output")
+    for name in ("submit_report", "get_report", "open311"):
+        assert outputs[f"{name}_url"]["value"] == f'${{local.public_urls["{name}"]}}', name
+    urls = locals_of(SYSTEM)["public_urls"]
+    assert "module.function[name].url" in urls and "google_api_gateway_gateway.front" in urls
+    assert "gateway.default_hostname" in urls
 
 
 def test_each_function_publishes_only_to_its_topology_topics():

@@ -20,6 +20,8 @@ module "keluhan" {
   settings = {}
   geo      = {}
   scaling  = { max_instances = 20 }
+  # Where Domain Restricted Sharing forbids allUsers: { kind = "api_gateway" } (docs/deploy.md).
+  public_front = { kind = "all_users" }
   firestore = {
     delete_protection      = true
     point_in_time_recovery = true

@@ -37,3 +37,8 @@ output "forward_targets_secret" {
   description = "Secret to which ops add the KELUHAN_FORWARD_TARGETS JSON (receiver URLs and tokens)."
   value       = module.keluhan.forward_targets_secret
 }
+
+output "public_urls" {
+  description = "Where clients call each public HTTP function: its API Gateway, or the function itself."
+  value       = module.keluhan.public_urls
+}

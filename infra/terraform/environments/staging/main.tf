@@ -20,6 +20,8 @@ module "keluhan" {
   settings = {}
   geo      = {}
   scaling  = { max_instances = 3 }
+  # Where Domain Restricted Sharing forbids allUsers: { kind = "api_gateway" } (docs/deploy.md).
+  public_front = { kind = "all_users" }
   firestore = {
     # Staging data is disposable: it can be wiped and recreated.
     delete_protection      = false

@@ -19,6 +19,8 @@ locals {
   common_environment = {
     KELUHAN_PROJECT_ID   = var.project.id
     KELUHAN_PHOTO_BUCKET = module.storage.photo_bucket
+    # Behind API Gateway the caller's token arrives in X-Forwarded-Authorization (front.tf).
+    KELUHAN_FORWARDED_AUTHORIZATION = tostring(local.api_gateway)
   }
   # Data files copied by `keluhan package`; /workspace is where the function's source runs.
   function_environment = {
@@ -43,7 +45,7 @@ locals {
 }
 
 resource "google_project_service" "api" {
-  for_each = toset([
+  for_each = toset(concat([
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
@@ -59,7 +61,11 @@ resource "google_project_service" "api" {
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ])
+    ], local.api_gateway ? [
+    "apigateway.googleapis.com", # the public front (front.tf)
+    "servicecontrol.googleapis.com",
+    "servicemanagement.googleapis.com",
+  ] : []))
   project            = var.project.id
   service            = each.value
   disable_on_destroy = false
@@ -204,8 +210,9 @@ module "function" {
     build_service_account = time_sleep.iam_propagation.triggers["build_account"]
     environment           = merge(local.settings_environment, local.common_environment, lookup(local.function_environment, each.key, {}))
     secret_environment    = lookup(local.secret_environment, each.key, {})
-    # HTTP functions check Firebase ID tokens and channel credentials themselves.
-    invokers = each.value.trigger == "http" ? { public = "allUsers" } : { pubsub_push = "serviceAccount:${google_service_account.pubsub_push.email}" }
+    # HTTP functions check Firebase ID tokens and channel credentials themselves; who may invoke
+    # them is the public front's choice (front.tf).
+    invokers = each.value.trigger == "http" ? local.http_invokers : { pubsub_push = "serviceAccount:${google_service_account.pubsub_push.email}" }
   }
 }
 

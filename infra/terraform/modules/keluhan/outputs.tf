@@ -1,21 +1,21 @@
 output "function_urls" {
-  description = "HTTPS URL of every function, by folder name."
+  description = "HTTPS URL of every function itself, by folder name (behind API Gateway only the gateway may call the public ones: see public_urls)."
   value       = { for name, fn in module.function : name => fn.url }
 }
 
 output "submit_report_url" {
   description = "Where the apps POST a report."
-  value       = module.function["submit_report"].url
+  value       = local.public_urls["submit_report"]
 }
 
 output "get_report_url" {
   description = "Where the apps GET a report's status and timeline."
-  value       = module.function["get_report"].url
+  value       = local.public_urls["get_report"]
 }
 
 output "open311_url" {
   description = "The Open311 GeoReport v2 endpoint (services.json, requests.json, …) for intake channels and the public."
-  value       = module.function["open311"].url
+  value       = local.public_urls["open311"]
 }
 
 output "photo_bucket" {
@@ -46,4 +46,9 @@ output "forward_targets_secret" {
 output "service_accounts" {
   description = "Runtime service account email of every function, by folder name."
   value       = { for name, sa in google_service_account.function : name => sa.email }
+}
+
+output "public_urls" {
+  description = "Where clients call each public HTTP function: its API Gateway (public_front.kind = api_gateway) or the function itself."
+  value       = local.public_urls
 }

@@ -100,3 +100,24 @@ variable "disposable" {
   description = "True for an environment that can be destroyed and recreated (staging): buckets are emptied and the Firestore database deleted on `terraform destroy`. False keeps both (production)."
   type        = bool
 }
+
+variable "public_front" {
+  description = "How the public HTTP functions are reached: kind all_users (allUsers may invoke them; refused where Domain Restricted Sharing is enforced) or api_gateway (one API Gateway per function, in region, the functions' only invoker; see docs/deploy.md)."
+  type = object({
+    kind = optional(string, "all_users")
+    # API Gateway runs in a few regions only; Sydney is the nearest to Makassar.
+    region = optional(string, "australia-southeast1")
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["all_users", "api_gateway"], var.public_front.kind)
+    error_message = "public_front.kind must be all_users or api_gateway."
+  }
+  validation {
+    # https://cloud.google.com/api-gateway/docs/deployment-model#choosing_a_gcp_region
+    condition = contains(["asia-northeast1", "australia-southeast1", "europe-west1", "europe-west2", "us-central1",
+    "us-east1", "us-east4", "us-west2", "us-west3", "us-west4"], var.public_front.region)
+    error_message = "public_front.region must be a region API Gateway runs in (asia-northeast1, australia-southeast1, europe-west1, …)."
+  }
+}
