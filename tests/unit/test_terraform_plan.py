@@ -83,6 +83,8 @@ def attributes_read(text: str) -> set[str]:
     names = {name for chain in READ.findall(text) for name in re.findall(r"\.(\w+)", chain)}
     for variable in set(LOOP.findall(text)):
         names |= set(re.findall(rf"\b{variable}\.(\w+)", text))
+    if re.search(r"for_each\s*=\s*(?:google|time|archive)_\w+\.\w+\s*$", text, re.M):  # each.value is a resource
+        names |= set(re.findall(r"\beach\.value\.(\w+)", text))
     return names
 
 
@@ -162,10 +164,11 @@ class StandInRoot:
     def write_schema(self) -> None:
         self.schema_file.write_text(json.dumps(derived_schema(self.terraform_dir)))
 
-    def run(self, *args: str) -> subprocess.CompletedProcess:
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([terraform(), *args, "-no-color"], cwd=self.root, env=self.env,
                                 capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, f"terraform {args[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        if check:
+            assert result.returncode == 0, f"terraform {args[0]}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         return result
 
     def apply(self) -> None:
@@ -173,9 +176,13 @@ class StandInRoot:
 
     def plan(self) -> dict[str, list[str]]:
         """Every resource instance's planned actions, by address."""
+        return {address: change["actions"] for address, change in self.planned().items()}
+
+    def planned(self) -> dict[str, dict]:
+        """Every resource instance's planned change (actions, before, after), by address."""
         self.run("plan", "-input=false", "-refresh=false", "-parallelism=4", "-out=tfplan", PROJECT)
         shown = json.loads(self.run("show", "-json", "tfplan").stdout)
-        return {change["address"]: change["change"]["actions"] for change in shown.get("resource_changes", [])}
+        return {change["address"]: change["change"] for change in shown.get("resource_changes", [])}
 
     def edit(self, relative: str, old: str, new: str) -> None:
         path = self.terraform_dir / relative
@@ -215,6 +222,15 @@ def test_the_applied_root_plans_no_changes(applied):
     assert {a for a, actions in changes.items() if actions != ["no-op"]} == set()
 
 
+def test_destroying_production_is_refused_by_the_data_guard(applied):
+    """modules/keep in the real production root: `terraform destroy` stops at the plan."""
+    result = applied.run("plan", "-destroy", "-input=false", "-refresh=false", PROJECT, check=False)
+    assert result.returncode == 1
+    assert "Instance cannot be destroyed" in result.stderr
+    for name in ("database", "photos", "analytics"):
+        assert f'module.keluhan.module.keep.terraform_data.guard["{name}"]' in result.stderr, name
+
+
 def test_an_iam_only_change_replaces_no_source_object_and_redeploys_no_function(applied):
     applied.edit("modules/keluhan/iam.tf", *IAM_EDIT)
     path = applied.terraform_dir / "modules" / "keluhan" / "iam.tf"
@@ -241,3 +257,36 @@ def test_a_module_level_depends_on_would_replace_every_source_object(applied):
     for source, function in function_addresses():
         assert sorted(changes[source]) == ["create", "delete"], source  # replaced (either order)
         assert sorted(changes[function]) == ["create", "delete"], function
+
+
+HTTP = [fn.name for fn in topology.FUNCTIONS if fn.trigger == "http"]
+INVOKER = 'module.keluhan.module.function["{}"].google_cloud_run_service_iam_member.invoker["{}"]'
+
+
+def test_behind_the_api_gateway_nothing_is_public_and_each_public_function_has_its_gateway(tmp_path):
+    """The production root planned from scratch with public_front = api_gateway."""
+    root = StandInRoot(tmp_path)
+    root.edit("environments/prod/main.tf", 'public_front = { kind = "all_users" }',
+              'public_front = { kind = "api_gateway" }')
+    planned = root.planned()
+    invokers = {address: change for address, change in planned.items()
+                if ".google_cloud_run_service_iam_member.invoker[" in address}
+    assert invokers
+    # The gateway account's member is known after apply only; no invoker is allUsers.
+    assert "allUsers" not in [change["after"].get("member") for change in invokers.values()]
+    for name in HTTP:
+        assert INVOKER.format(name, "api_gateway") in planned, name
+        assert INVOKER.format(name, "public") not in planned, name
+        for rtype in ("google_api_gateway_api", "google_api_gateway_api_config", "google_api_gateway_gateway"):
+            assert planned[f'module.keluhan.{rtype}.front["{name}"]']["actions"] == ["create"], (rtype, name)
+        environment = planned[FUNCTIONS.format(name)]["after"]["service_config"][0]["environment_variables"]
+        assert environment["KELUHAN_FORWARDED_AUTHORIZATION"] == "true", name
+    assert planned["module.keluhan.google_service_account.gateway[0]"]["actions"] == ["create"]
+    # (The documents name the functions' URIs, known after apply: test_terraform_core renders them.)
+
+
+def test_without_the_gateway_the_public_functions_are_invoked_by_all_users(applied):
+    planned = applied.planned()
+    for name in HTTP:
+        assert planned[INVOKER.format(name, "public")]["after"]["member"] == "allUsers", name
+    assert not [a for a in planned if "google_api_gateway" in a]
