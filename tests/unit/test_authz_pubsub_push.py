@@ -21,7 +21,8 @@ def test_event_functions_are_not_public_and_take_no_traffic_from_outside():
 def test_only_the_push_service_account_may_invoke_an_event_function():
     invokers = CALL["invokers"]
     http_branch, _, event_branch = invokers.partition(" : ")
-    assert http_branch == '${each.value.trigger == "http" ? {public = "allUsers"}'
+    # HTTP functions: allUsers or the API Gateway account (public_front; test_terraform checks it).
+    assert http_branch == '${each.value.trigger == "http" ? local.http_invokers'
     assert "allUsers" not in event_branch and "allAuthenticatedUsers" not in event_branch
     assert event_branch == '{pubsub_push = "serviceAccount:${google_service_account.pubsub_push.email}"}}'
     invoker = resource(MODULES / "function", "google_cloud_run_service_iam_member", "invoker")
