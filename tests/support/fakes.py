@@ -4,73 +4,74 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
-from keluhan.adapters.firestore_store import apply_changes
+from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
-from keluhan.domain.report import Report
-from keluhan.ports import ObjectStat, PhotoTooLarge, QuotaExceeded
+from keluhan.domain.report import Report, Submission
+from keluhan.ports import Mutation, ObjectStat, PhotoTooLarge, QuotaExceeded, QuotaWindow
 
 
 def round_tripped(doc: dict[str, Any]) -> dict[str, Any]:
-    """Every report document the fakes store goes through the model without loss.
-
-    A test's hand-made partial document (no timeline, a bare routing) is not a report the pipeline
-    makes and is stored as given; tests/unit/test_report_document.py covers every status made."""
-    try:
-        report = Report.from_doc(doc)
-    except ValidationError:
-        return doc
-    again = report.to_doc()
+    """Every report document the fakes store goes through the model without loss."""
+    again = Report.from_doc(doc).to_doc()
     assert again == doc, f"the Report model changes the stored document: {doc} -> {again}"
     return doc
 
 
 class FakeReports:
-    def __init__(self):
+    """reports/ and submissions/ in memory, written as the Firestore adapter writes them: the same
+    field paths (`update_paths`) applied to the stored documents, `docs`, which tests may read."""
+
+    def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
-        self.submissions: dict[str, dict[str, Any]] = {}
+        self.submissions: dict[str, Submission] = {}
         self.quotas: dict[str, int] = {}  # quotas/{key} → count
         self.reads = 0  # documents the Open311 listing read (as Firestore bills them)
         self._lock = threading.Lock()
 
-    def create(self, report, *, submission_key, submission, quotas=()):
+    def report(self, report_id: str) -> Report:
+        """A stored report (KeyError if there is none): for tests."""
+        return Report.from_doc(self.docs[report_id])
+
+    def create(self, report: Report, *, submission_key: str, submission: Submission,
+               quotas: Sequence[QuotaWindow] = ()) -> tuple[Report, Submission, bool]:
         with self._lock:
             if submission_key in self.submissions:
                 existing = self.submissions[submission_key]
-                return copy.deepcopy(self.docs[existing["report_id"]]), copy.deepcopy(existing), False
+                return self.report(existing["report_id"]), copy.deepcopy(existing), False
             for window in quotas:
                 if self.quotas.get(window.key, 0) >= window.limit:
                     raise QuotaExceeded(window)
             for window in quotas:
                 self.quotas[window.key] = self.quotas.get(window.key, 0) + 1
             self.submissions[submission_key] = copy.deepcopy(submission)
-            self.docs[report["report_id"]] = round_tripped(copy.deepcopy(report))
-            return copy.deepcopy(report), copy.deepcopy(submission), True
+            self.docs[report.report_id] = round_tripped(listed(report).to_doc())
+            return self.report(report.report_id), copy.deepcopy(submission), True
 
-    def remember_upload(self, submission_key, upload, expires_at):
+    def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
         with self._lock:
             self.submissions[submission_key] |= {"upload": copy.deepcopy(upload), "upload_expires_at": expires_at}
 
-    def remember_published(self, submission_key, at):
+    def remember_published(self, submission_key: str, at: datetime) -> None:
         with self._lock:
             self.submissions[submission_key] |= {"published_at": at}
 
-    def submission(self, submission_key):
+    def submission(self, submission_key: str) -> Submission | None:
         found = self.submissions.get(submission_key)
         return copy.deepcopy(found) if found else None
 
-    def get(self, report_id):
-        doc = self.docs.get(report_id)
-        return copy.deepcopy(doc) if doc else None
+    def get(self, report_id: str) -> Report | None:
+        return self.report(report_id) if report_id in self.docs else None
 
-    def due(self, *, status, field, before, limit, where=None, start_after=None):
-        def value(doc, path=field):
+    def due(self, *, status: str, field: str, before: datetime, limit: int,
+            where: Mapping[str, str] | None = None,
+            start_after: tuple[datetime, str] | None = None) -> list[Report]:
+        def value(doc: Any, path: str = field) -> Any:  # Any: a value at a dotted path of a document
             for part in path.split("."):
                 doc = (doc or {}).get(part)
             return doc
@@ -79,20 +80,21 @@ class FakeReports:
                if d["status"] == status and value(d) is not None and value(d) < before
                and all(value(d, path) == v for path, v in (where or {}).items())
                and (start_after is None or (value(d), d["report_id"]) > start_after)]
-        return copy.deepcopy(sorted(due, key=lambda d: (value(d), d["report_id"]))[:limit])
+        return [Report.from_doc(d) for d in sorted(due, key=lambda d: (value(d), d["report_id"]))[:limit]]
 
-    def overdue(self, *, limit):
+    def overdue(self, *, limit: int) -> list[Report]:
         open_ = {"routed", "accepted", "in_progress", "resolving", "reopened"}
         found = [d for d in self.docs.values() if d.get("overdue") and d["status"] in open_]
         return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["sla"]["due_at"])[:limit]]
 
-    def count_since(self, *, field, since):
+    def count_since(self, *, field: str, since: datetime) -> int:
         return sum(1 for d in self.docs.values() if d.get(field) is not None and d[field] >= since)
 
-    def all(self):
-        return (copy.deepcopy(d) for d in list(self.docs.values()))
+    def all(self) -> Iterator[Report]:
+        return (Report.from_doc(d) for d in list(self.docs.values()))
 
-    def listed(self, *, tag, start, end, categories, limit, offset=0, after=None):
+    def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
+               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
         """As the Firestore query: `listing(status)` is what the adapter stores as open311_listing.
         `reads` counts what Firestore bills for it: each document returned or skipped, at least one."""
         found = sorted((d for d in self.docs.values() if tag in listing(d["status"])
@@ -103,17 +105,20 @@ class FakeReports:
             offset = 0
         page = found[offset:offset + limit]
         self.reads += max(1, min(offset, len(found)) + len(page))
-        return copy.deepcopy(page)
+        return [Report.from_doc(d) for d in page]
 
-    def mutate(self, report_id, mutation):
+    def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
         with self._lock:
             doc = self.docs.get(report_id)
             if doc is None:
                 return None
-            changes = mutation(copy.deepcopy(doc))
-            if changes:
-                self.docs[report_id] = round_tripped(apply_changes(doc, changes))
-            return copy.deepcopy(self.docs[report_id])
+            before = Report.from_doc(doc)
+            after = mutation(Report.from_doc(doc))
+            if after is not None:
+                changes = update_paths(before, listed(after))
+                if changes:
+                    self.docs[report_id] = round_tripped(apply_changes(doc, changes))
+            return self.report(report_id)
 
 
 @dataclass
@@ -274,3 +279,8 @@ class FakePhotoIndex:
 
     def remember_hash(self, report_id, phash, at):
         self.docs[report_id] = {"phash": phash, "bands": band_keys(phash), "at": at}
+
+
+def stored(report: Report | None) -> dict[str, Any] | None:
+    """A use case's report as its stored document, for tests that read it as SKPD tools do."""
+    return report.to_doc() if report is not None else None

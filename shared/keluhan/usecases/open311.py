@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,15 +48,15 @@ def find_requests(query: RequestQuery, *, reports: Reports, now: datetime) -> Li
     paged in the store: it reads at most page_size + 1 reports past the MAX_SKIPPED a `page` skips."""
     if query.service_request_id:
         found = (reports.get(i) for i in dict.fromkeys(query.service_request_id) if valid_report_id(i))
-        return Listing([request_view(r) for r in found if r is not None], None)
+        return Listing([request_view(r.to_doc()) for r in found if r is not None], None)
     start, end = query.window(now)
     after = decode_cursor(query.cursor) if query.cursor else None
     listed = reports.listed(tag=query.listing_tag(), start=start, end=end, categories=query.service_code,
                             limit=query.page_size + 1, offset=query.skipped(), after=after)
     page = listed[:query.page_size]
     more = len(listed) > query.page_size
-    cursor = encode_cursor(page[-1]["received_at"], page[-1]["report_id"]) if more else None
-    return Listing([request_view(r) for r in page], cursor)
+    cursor = encode_cursor(page[-1].received_at, page[-1].report_id) if more else None
+    return Listing([request_view(r.to_doc()) for r in page], cursor)
 
 
 def get_request(report_id: str, *, reports: Reports) -> dict[str, Any] | None:
@@ -63,7 +64,7 @@ def get_request(report_id: str, *, reports: Reports) -> dict[str, Any] | None:
     if not valid_report_id(report_id):
         return None
     report = reports.get(report_id)
-    return request_view(report) if report else None
+    return request_view(report.to_doc()) if report else None
 
 
 # --- api keys ---------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ class KeyNotFound(Exception):
     """No key, or more than one, matches what was given."""
 
 
-def issue_key(*, channel: str, name: str, keys: Open311Keys, now: datetime, new_key) -> str:
+def issue_key(*, channel: str, name: str, keys: Open311Keys, now: datetime, new_key: Callable[[], str]) -> str:
     """A new api key for a channel; only its hash is stored, so it is shown once."""
     api_key = new_key()
     keys.add(key_hash(api_key), {"channel": channel, "name": name, "created_at": now, "revoked": False,
