@@ -25,7 +25,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
+
+from pydantic import JsonValue
 
 from keluhan.cli import Commands
 
@@ -155,7 +157,7 @@ class OpenLoopResult(TypedDict):
 @dataclass
 class Submitted:
     client_id: str
-    body: dict[str, Any]  # Any: the JSON body as submit_report takes it (numbers, text, nested)
+    body: dict[str, JsonValue]
     photo: bytes | None
     started: float = 0.0
     due: float = 0.0  # open loop: when it was scheduled to be sent
@@ -270,8 +272,10 @@ def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
     for i in range(reports):
         lat, lon = POINTS[i % len(POINTS)]
         with_photo = rng.random() < photo_share
-        body: dict[str, Any] = {"client_id": f"bench-{run}-{i:05d}", "category": "jalan_rusak",
-                                "description": "Uji beban / load test", "lat": lat, "lon": lon, "accuracy_m": 5}
+        client_id = f"bench-{run}-{i:05d}"
+        body: dict[str, JsonValue] = {"client_id": client_id, "category": "jalan_rusak",
+                                      "description": "Uji beban / load test", "lat": lat, "lon": lon,
+                                      "accuracy_m": 5}
         if street := STREETS[i % len(STREETS)]:
             body["street"] = street
         photo = None
@@ -282,7 +286,7 @@ def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
                               seed=int(run, 16) % 1_000_000_000 + i)
         else:
             body["channel"] = "call_center_112"
-        items.append(Submitted(body["client_id"], body, photo))
+        items.append(Submitted(client_id, body, photo))
     with_photos = sum(1 for it in items if it.photo is not None)
     citizens = [client.sign_in(f"bench{i}@warga.test")[1] for i in range(4)]
     citizens += [client.sign_in(f"bench-{run}-{i}@warga.test")[1]
