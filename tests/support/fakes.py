@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
 from keluhan.domain.open311 import listing
@@ -124,23 +124,24 @@ class FakeReports:
 @dataclass
 class FakeStatsState:
     seq: int
-    contribution: dict
+    contribution: dict[str, dict[str, int]]
     version: int
 
 
 class FakeStats:
     """stats/… and stats_reports/… in memory, with the adapter's compare-and-set."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.totals: dict[str, dict[str, int]] = {}
         self.states: dict[str, FakeStatsState] = {}
         self._lock = threading.Lock()
 
-    def report_state(self, report_id):
+    def report_state(self, report_id: str) -> FakeStatsState | None:
         state = self.states.get(report_id)
         return copy.deepcopy(state) if state else None
 
-    def replace(self, report_id, *, seq, contribution, delta, expected):
+    def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
+                delta: dict[str, dict[str, int]], expected: FakeStatsState | None) -> bool:
         with self._lock:
             current = self.states.get(report_id)
             if (current.version if current else None) != (expected.version if expected else None):
@@ -153,35 +154,37 @@ class FakeStats:
                     group[counter] = group.get(counter, 0) + n
             return True
 
-    def groups(self, *, dim=None, month=None):
+    def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         from keluhan.domain.figures import parse_key
 
         return {k: {c: n for c, n in g.items() if n} for k, g in self.totals.items()
                 if any(g.values()) and (dim is None or parse_key(k)[0] == dim)
                 and (month is None or parse_key(k)[2] == month)}
 
-    def overwrite(self, totals, states):
+    def overwrite(self, totals: dict[str, dict[str, int]],
+                  states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         self.totals = copy.deepcopy(totals)
         self.states = {r: FakeStatsState(seq, c, 1) for r, (seq, c) in states.items()}
 
 
 class FakeOpen311Keys:
-    def __init__(self):
+    def __init__(self) -> None:
+        # Any: a key's record as the Open311Keys port stores it (channel, name, times, revoked).
         self.records: dict[str, dict[str, Any]] = {}
 
-    def get(self, digest):
+    def get(self, digest: str) -> dict[str, Any] | None:
         found = self.records.get(digest)
         return copy.deepcopy(found) if found else None
 
-    def add(self, digest, record):
+    def add(self, digest: str, record: dict[str, Any]) -> None:
         if digest in self.records:
             raise KeyError(digest)
         self.records[digest] = copy.deepcopy(record)
 
-    def list(self):
+    def list(self) -> list[dict[str, Any]]:
         return [{**copy.deepcopy(r), "digest": d} for d, r in self.records.items()]
 
-    def revoke(self, digest, at):
+    def revoke(self, digest: str, at: datetime) -> bool:
         if digest not in self.records:
             return False
         self.records[digest] |= {"revoked": True, "revoked_at": at}
@@ -190,15 +193,16 @@ class FakeOpen311Keys:
 
 @dataclass
 class FakeHolds:
-    held: dict[str, dict] = field(default_factory=dict)
+    # Any: a hold's record as the Holds port stores it (by whom, when, why).
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def is_held(self, uid):
+    def is_held(self, uid: str) -> bool:
         return uid in self.held
 
-    def hold(self, uid, record):
+    def hold(self, uid: str, record: dict[str, Any]) -> None:
         self.held[uid] = record
 
-    def unhold(self, uid):
+    def unhold(self, uid: str) -> None:
         self.held.pop(uid, None)
 
 
@@ -206,10 +210,11 @@ class FakeHolds:
 class FakePublisher:
     """Records messages; `fail_next` publishes raise before anything is recorded."""
 
-    messages: list[tuple[str, dict, dict]] = field(default_factory=list)
+    # Any: an event's JSON payload, as the Publisher port takes it.
+    messages: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     fail_next: int = 0
 
-    def __call__(self, topic, data, attributes):
+    def __call__(self, topic: str, data: dict[str, Any], attributes: dict[str, str]) -> None:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("publish failed (fake)")
@@ -232,23 +237,27 @@ class FakePhotoStore:
     objects: dict[str, bytes] = field(default_factory=dict)
     urls_issued: int = 0
 
-    def upload_url(self, object_name, *, content_types, max_bytes, expires_at):
+    def upload_url(self, object_name: str, *, content_types: tuple[str, ...], max_bytes: int,
+                   expires_at: datetime) -> dict[str, Any]:  # Any: the PhotoStore port's upload answer
         self.urls_issued += 1
         return {"method": "PUT", "url": f"https://storage.test/{object_name}?sig={self.urls_issued}",
                 "headers": {"Content-Type": content_types[0]}, "expires_at": expires_at.isoformat(),
                 "max_bytes": max_bytes}
 
-    def read(self, object_name, *, generation, max_bytes):
+    def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
         if object_name not in self.objects:
             raise FileNotFoundError(object_name)
         if len(self.objects[object_name]) > max_bytes:
             raise PhotoTooLarge(object_name)
         return self.objects[object_name]
 
-    def write(self, object_name, data, *, content_type):
+    def write(self, object_name: str, data: bytes, *, content_type: str) -> None:
         self.objects[object_name] = data
 
-    def stat(self, object_name):
+    def download_url(self, object_name: str, *, expires_at: datetime) -> str:
+        return f"https://storage.test/{object_name}?get&expires={int(expires_at.timestamp())}"
+
+    def stat(self, object_name: str) -> ObjectStat | None:
         return ObjectStat(1, "image/jpeg") if object_name in self.objects else None
 
 
@@ -259,25 +268,33 @@ class FakeClock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, **kwargs) -> None:
+    def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+class PhotoHashDoc(TypedDict):
+    """photo_hashes/{key} as FirestorePhotoIndex stores it."""
+
+    phash: str
+    bands: list[str]
+    at: datetime
 
 
 class FakePhotoIndex:
     """photo_hashes as Firestore answers it: array-contains-any on the band keys, at >= since."""
 
-    def __init__(self):
-        self.docs: dict[str, dict] = {}
+    def __init__(self) -> None:
+        self.docs: dict[str, PhotoHashDoc] = {}
         self.reads = 0  # documents returned, as Firestore bills them
 
-    def candidates(self, phash, *, since, exclude_report):
+    def candidates(self, phash: str, *, since: datetime, exclude_report: str) -> list[tuple[str, str]]:
         probes = set(probe_keys(phash))
         found = [(r, d["phash"]) for r, d in self.docs.items()
                  if probes & set(d["bands"]) and d["at"] >= since and report_of(r) != exclude_report]
         self.reads += len(found)
         return found
 
-    def remember_hash(self, report_id, phash, at):
+    def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
         self.docs[report_id] = {"phash": phash, "bands": band_keys(phash), "at": at}
 
 

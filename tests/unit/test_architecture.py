@@ -3,6 +3,7 @@
 import ast
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -94,22 +95,35 @@ def _names_from_keluhan(path: Path) -> set[str]:
     return names
 
 
-def test_mypy_finds_nothing():
-    # Incremental: the cache in .mypy_cache makes a re-run take about a second.
+# The files the report-core refactor (issue 17) is still typing, each with the most errors mypy may
+# report in it. Every other file of shared/keluhan, functions/ and tests/support must be strict-clean.
+# A file leaves the table when it is clean; when all have, this is `{}` and mypy finds nothing at all.
+NOT_YET_STRICT: dict[str, int] = {
+    "shared/keluhan/adapters/firestore_store.py": 3,
+    "shared/keluhan/domain/workflow.py": 4,
+    "shared/keluhan/ports.py": 1,
+    "shared/keluhan/usecases/figures.py": 1,
+    "shared/keluhan/usecases/forwarding.py": 2,
+    "shared/keluhan/usecases/open311.py": 2,
+    "shared/keluhan/usecases/photo.py": 6,
+    "shared/keluhan/usecases/pipeline.py": 2,
+    "shared/keluhan/usecases/reassign.py": 1,
+    "shared/keluhan/usecases/reconcile.py": 1,
+    "shared/keluhan/usecases/submission.py": 1,
+    "shared/keluhan/usecases/sweep.py": 1,
+    "tests/support/deps.py": 1,  # the call of FakeReports(), whose __init__ is not annotated yet
+    "tests/support/fakes.py": 17,  # FakeReports; every other fake is clean
+}
+
+
+def test_mypy_strict_finds_nothing_outside_the_files_being_typed():
+    # The project's configuration ([tool.mypy] in pyproject.toml): strict over shared/keluhan, every
+    # functions/<name>/main.py and tests/support. Incremental: .mypy_cache makes a re-run take a second.
     result = _run("mypy")
-    assert result.returncode == 0, "mypy ([tool.mypy] in pyproject.toml):\n" + result.stdout + result.stderr
-
-
-# Strict already, ahead of the whole project: the HTTP/Pub/Sub preamble, the wiring, every function.
-STRICT_SHARED = ("shared/keluhan/http.py", "shared/keluhan/pubsub.py", "shared/keluhan/bootstrap.py")
-
-
-def test_the_functions_and_their_preamble_are_strict_clean():
-    # Every functions/<name>/main.py is a `main`: explicit_package_bases ([tool.mypy]) names them
-    # functions.<name>.main from the repository root, so one run checks them all. Imported modules
-    # are followed for their types and only the files named here are reported; a cache of its own
-    # keeps the strict run from invalidating the project run's.
-    files = [f"functions/{name}/main.py" for name in FUNCTIONS]
-    result = _run("mypy", "--strict", "--follow-imports=silent", "--cache-dir", ".mypy_cache/strict",
-                  *files, *STRICT_SHARED)
-    assert result.returncode == 0, "mypy --strict (functions and their preamble):\n" + result.stdout + result.stderr
+    found = Counter(line.split(":", 1)[0] for line in result.stdout.splitlines() if ": error:" in line)
+    assert result.returncode == 0 or found, "mypy did not check:\n" + result.stdout + result.stderr
+    over = {path: n for path, n in found.items() if n > NOT_YET_STRICT.get(path, 0)}
+    assert not over, (f"mypy --strict errors beyond those allowed ({over}, NOT_YET_STRICT in this file):\n"
+                      + "\n".join(line for line in result.stdout.splitlines() if line.split(":", 1)[0] in over))
+    clean = sorted(set(NOT_YET_STRICT) - set(found))
+    assert not clean, f"strict-clean now: remove {clean} from NOT_YET_STRICT"
