@@ -80,7 +80,7 @@ def listed(report: Report) -> Report:
         else report.changed(open311_listing=tag)
 
 
-def _fields(snap: firestore.DocumentSnapshot) -> dict[str, Any]:
+def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:
     """The fields of a snapshot known to exist (streamed, created, or checked with .exists)."""
     return snap.to_dict() or {}
 
