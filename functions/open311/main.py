@@ -9,7 +9,7 @@ import functions_framework
 from flask import Request
 from pydantic import ValidationError
 
-from keluhan import bootstrap
+from keluhan import bootstrap, http
 from keluhan.adapters import georeport
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain import open311 as georeport_v2
@@ -26,9 +26,12 @@ NOT_FOUND = "tidak ditemukan / not found"
 @functions_framework.http
 def open311(request: Request) -> georeport.Answer:
     found = georeport.route(request.path)
+    fmt = found.format if found else "json"
+    too_large = georeport.cap_body(request, fmt=fmt)  # first: no answer reads more than the cap of a body
+    if too_large is not None:
+        return too_large
     if found is None:
         return georeport.error(404, "Alamat tidak dikenal / Unknown path")
-    fmt = found.format
     try:
         if request.method == "GET":
             return _get(request, found)
@@ -37,6 +40,7 @@ def open311(request: Request) -> georeport.Answer:
         return georeport.error(405, "Metode tidak didukung / Method not allowed", fmt=fmt)
     except Exception:  # a dependency is down: the same request later completes
         logging.exception("open311 failed", extra={"stage": "open311"})
+        http.leave_unread(request)
         return georeport.error(503, "Coba lagi sebentar / Please retry shortly", fmt=fmt, headers={"Retry-After": "2"})
 
 
@@ -84,6 +88,8 @@ def _post(request: Request, fmt: str) -> georeport.Answer:
     deps = bootstrap.get_deps()
     try:  # a few small fields (georeport.MAX_POST_BYTES): the key is checked before any validation
         fields = georeport.read_fields(request)
+    except georeport.BodyTooLarge as exc:
+        return georeport.error(413, str(exc), fmt=fmt)
     except georeport.BadBody as exc:
         return georeport.error(400, str(exc), fmt=fmt)
     try:

@@ -212,9 +212,9 @@ def test_a_failing_store_is_503_never_500(client, fake_deps, monkeypatch):  # no
     _errors(response, 503)
 
 
-def test_a_body_over_the_limit_is_400_without_storing_anything(client, fake_deps):  # noqa: F811
+def test_a_body_over_the_limit_is_413_without_storing_anything(client, fake_deps):  # noqa: F811
     big = {**POST, "description": "x" * (fake_deps.settings.max_body_bytes + 10)}
-    _errors(client.post("/requests.json", data=big), 400)
+    _errors(client.post("/requests.json", data=big), 413)
     assert fake_deps.reports.docs == {}
 
 
@@ -252,7 +252,7 @@ def test_open311_post_checks_api_key_with_a_bounded_form_parser(client, fake_dep
     """No 2 MiB of fields parsed for an anonymous post: a body past 32 KiB or 40 fields is refused
     before any parsing or key lookup."""
     big = {"description": "x" * (40 * 1024)}
-    _errors(client.post("/requests.json", data=big), 400)
+    _errors(client.post("/requests.json", data=big), 413)
     many = {f"f{i}": "1" for i in range(200)}
     _errors(client.post("/requests.json", data=many), 400)
     _errors(client.post("/requests.json", json={f"f{i}": 1 for i in range(200)}), 400)
