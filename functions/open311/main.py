@@ -1,4 +1,5 @@
-"""HTTP: Open311 GeoReport v2 (services, requests, tokens) over the report pipeline."""
+"""HTTP: Open311 GeoReport v2 (services, requests, tokens) over the report pipeline, and the same
+code as the channels' own intake (`open311_intake`)."""
 
 import functools
 import hashlib
@@ -25,21 +26,32 @@ NOT_FOUND = "tidak ditemukan / not found"
 
 @functions_framework.http
 def open311(request: Request) -> georeport.Answer:
+    return _serve(request, "open311", public_reads=True)
+
+
+@functions_framework.http
+def open311_intake(request: Request) -> georeport.Answer:
+    """The channels' intake: the same POST and catalogue, deployed as a function of its own so that
+    public reads, however many, never take its instances. Reads of requests are open311's."""
+    return _serve(request, "open311_intake", public_reads=False)
+
+
+def _serve(request: Request, stage: str, *, public_reads: bool) -> georeport.Answer:
     found = georeport.route(request.path)
     fmt = found.format if found else "json"
     too_large = georeport.cap_body(request, fmt=fmt)  # first: no answer reads more than the cap of a body
     if too_large is not None:
         return too_large
-    if found is None:
-        return georeport.error(404, "Alamat tidak dikenal / Unknown path")
+    if found is None or not (public_reads or found.resource == "services" or found.key is None):
+        return georeport.error(404, "Alamat tidak dikenal / Unknown path", fmt=fmt)
     try:
-        if request.method == "GET":
+        if request.method == "GET" and (public_reads or found.resource == "services"):
             return _get(request, found)
         if request.method == "POST" and found.resource == "requests" and found.key is None:
             return _post(request, fmt)
         return georeport.error(405, "Metode tidak didukung / Method not allowed", fmt=fmt)
     except Exception:  # a dependency is down: the same request later completes
-        logging.exception("open311 failed", extra={"stage": "open311"})
+        logging.exception("%s failed", stage, extra={"stage": stage})
         http.leave_unread(request)
         return georeport.error(503, "Coba lagi sebentar / Please retry shortly", fmt=fmt, headers={"Retry-After": "2"})
 

@@ -102,3 +102,17 @@ def test_open311_list_pages_in_firestore_by_cursor(client, georeport):
         cursor = answer.headers.get("X-Next-Cursor")
         assert cursor
     assert len(seen) == 3 and set(seen) == ids  # the three newest, one per page, none twice
+
+
+def test_channel_intake_posts_on_a_function_of_its_own_and_the_public_one_reads_them(client, georeport):
+    """Issue 23: the channels' intake is open311's code deployed apart (open311_intake)."""
+    intake = Open311Client(Endpoint(id="keluhan-intake", name="Keluhan intake", write=True,
+                                    base_url=client.function_url("open311_intake").rstrip("/")))
+    assert {s["service_code"] for s in intake.list_services()} >= {"jalan_rusak", "sampah"}
+    [answer] = _post(intake, DEMO_OPEN311_KEY, description="Lubang lewat kanal intake")
+    report_id = answer["service_request_id"]
+    assert client.wait_report(report_id)["channel"] == "call_center_112"
+    assert georeport.get_request(report_id)["service_request_id"] == report_id
+    with pytest.raises(HttpError) as no_reads:  # public reads are open311's, never on intake's instances
+        intake.get_request(report_id)
+    assert no_reads.value.status == 404

@@ -10,6 +10,7 @@ import pytest
 from keluhan import bootstrap
 from keluhan.adapters.auth import Unauthenticated, actor_from_claims
 from keluhan.settings import REPO_ROOT, Settings
+from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
     FakeHolds,
     FakeOpen311Keys,
@@ -93,5 +94,5 @@ def fake_deps(monkeypatch):
 
 
 def function_client(name: str, signature_type: str = "http"):
-    source = Path(REPO_ROOT, "functions", name, "main.py")
+    source = Path(REPO_ROOT, "functions", FUNCTION_BY_NAME[name].source_dir, "main.py")
     return functions_framework.create_app(name, str(source), signature_type).test_client()
