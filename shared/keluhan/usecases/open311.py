@@ -1,17 +1,21 @@
-"""Open311 GeoReport v2 over the pipeline: who an api key is, and the public reads of requests."""
+"""Open311 GeoReport v2 over the pipeline: who an api key is, the public reads of requests, and the
+backfill of their listing tags."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from keluhan.domain.open311 import (
+    LISTING_FIELD,
     RequestQuery,
     decode_cursor,
     encode_cursor,
     key_hash,
     key_identity,
+    listing,
     request_view,
 )
 from keluhan.domain.report import valid_report_id
@@ -94,3 +98,50 @@ def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> dict[
         digest = matches[0]
     keys.revoke(digest, now)
     return {**(keys.get(digest) or {}), "digest": digest}
+
+
+@dataclass
+class ListingBackfill:
+    """What `backfill_listing` did: reports read, tags written, reports already right, reports
+    deleted while it ran, and the batches it took."""
+
+    scanned: int = 0
+    written: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    batches: int = 0
+
+
+BACKFILL_BATCH = 200
+
+
+def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_run: bool = False) -> ListingBackfill:
+    """Give every stored report the Open311 listing tags its status calls for.
+
+    Reports stored before the tags existed lack `open311_listing` and so never appear in the
+    paged public list. Reports are read in batches of `batch_size`; a report whose stored tags
+    differ from `listing(status)` is rewritten in a transaction that computes them again from the
+    report as it is then (a status changed meanwhile keeps its own, right, tags). Only differing
+    reports are written, so a second run writes nothing, and a run stopped anywhere is resumed by
+    running it again: every batch is written before the next is read. `dry_run` writes nothing.
+    """
+    done = ListingBackfill()
+    stream = iter(reports.all())
+    while batch := list(itertools.islice(stream, batch_size)):
+        done.batches += 1
+        for report in batch:
+            done.scanned += 1
+            if report.get(LISTING_FIELD) == listing(report["status"]):
+                done.unchanged += 1
+            elif dry_run:
+                done.written += 1
+            elif reports.mutate(report["report_id"], _retag) is None:
+                done.gone += 1
+            else:
+                done.written += 1
+    return done
+
+
+def _retag(report: dict[str, Any]) -> dict[str, Any] | None:
+    tags = listing(report["status"])
+    return None if report.get(LISTING_FIELD) == tags else {LISTING_FIELD: tags}
