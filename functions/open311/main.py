@@ -37,6 +37,7 @@ def open311_intake(request: Request) -> georeport.Answer:
 
 
 def _serve(request: Request, stage: str, *, public_reads: bool) -> georeport.Answer:
+    """Every Open311 path, or (without `public_reads`) only the catalogue and posts."""
     found = georeport.route(request.path)
     fmt = found.format if found else "json"
     too_large = georeport.cap_body(request, fmt=fmt)  # first: no answer reads more than the cap of a body

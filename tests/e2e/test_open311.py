@@ -105,7 +105,7 @@ def test_open311_list_pages_in_firestore_by_cursor(client, georeport):
     assert len(seen) == 3 and set(seen) == ids  # the three newest, one per page, none twice
 
 
-def test_channel_intake_posts_on_a_function_of_its_own_and_the_public_one_reads_them(client, georeport):
+def test_channel_intake_posts_on_a_function_of_its_own_and_the_public_one_reads_them(client, georeport, capsys):
     """Issue 23: the channels' intake is open311's code deployed apart (open311_intake)."""
     intake = Open311Client(Endpoint(id="keluhan-intake", name="Keluhan intake", write=True,
                                     base_url=client.function_url("open311_intake").rstrip("/")))
@@ -114,6 +114,11 @@ def test_channel_intake_posts_on_a_function_of_its_own_and_the_public_one_reads_
     report_id = answer["service_request_id"]
     assert client.wait_report(report_id)["channel"] == "call_center_112"
     assert georeport.get_request(report_id)["service_request_id"] == report_id
+    config = ["--config", str(EMULATORS_JSON)]
+    assert keluhan(["open311", "key", "issue", "--channel", "smart_rtrw", "--name", "e2e intake", *config]) == 0
+    [with_camera] = _post(intake, capsys.readouterr().out.strip(), service_code="sampah",
+                          description="Sampah menumpuk, kanal RT/RW")
+    assert with_camera["upload"]["method"] == "PUT"  # signed as the intake's own account
     with pytest.raises(HttpError) as no_reads:  # public reads are open311's, never on intake's instances
         intake.get_request(report_id)
     assert no_reads.value.status == 404
@@ -129,7 +134,7 @@ def test_reports_stored_before_the_listing_tags_are_listed_after_the_backfill(cl
     [answer] = _post(georeport, DEMO_OPEN311_KEY, description="Laporan lama sebelum tag daftar")
     report_id = answer["service_request_id"]
     stored = client.wait_report(report_id, lambda r: r["status"] == "routed")
-    client.db().collection("reports").document(report_id).update({"open311_listing": firestore.DELETE_FIELD})
+    client.db.collection("reports").document(report_id).update({"open311_listing": firestore.DELETE_FIELD})
     received = stored["received_at"]
     window = {"start_date": (received - timedelta(seconds=1)).isoformat(),
               "end_date": (received + timedelta(seconds=1)).isoformat(), "page_size": 200}
