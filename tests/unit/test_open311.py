@@ -219,7 +219,13 @@ def test_the_listing_backfill_keeps_the_tags_of_a_status_changed_while_it_ran():
                     del self.docs[doc["report_id"]]
 
     reports = Racing()
-    reports.docs = {"r1": _report(report_id="r1"), "r2": _report(report_id="r2")}
+    reports.docs = {"r1": _report(report_id="r1"), "r2": _report(report_id="r2"), "r3": _report(report_id="r3")}
+    reports.docs["r3"]["status"] = "closed"
     done = backfill_listing(reports=reports)
     assert reports.docs["r1"][open311.LISTING_FIELD] == ["any", "closed"]  # not the "open" read before
-    assert (done.scanned, done.written, done.gone) == (2, 1, 1)
+    assert (done.scanned, done.written, done.unchanged, done.gone) == (3, 0, 1, 2)
+
+    reports = FakeReports()  # the same without the race: r1 is tagged by the backfill
+    reports.docs = {"r1": _report(report_id="r1")}
+    done = backfill_listing(reports=reports)
+    assert (done.written, reports.docs["r1"][open311.LISTING_FIELD]) == (1, ["any", "open"])

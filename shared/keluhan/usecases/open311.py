@@ -102,8 +102,8 @@ def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> dict[
 
 @dataclass
 class ListingBackfill:
-    """What `backfill_listing` did: reports read, tags written, reports already right, reports
-    deleted while it ran, and the batches it took."""
+    """What `backfill_listing` did: reports read, tags written (with `dry_run`: to be written),
+    reports already right, reports deleted while it ran, and the batches it took."""
 
     scanned: int = 0
     written: int = 0
@@ -135,13 +135,23 @@ def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_
                 done.unchanged += 1
             elif dry_run:
                 done.written += 1
-            elif reports.mutate(report["report_id"], _retag) is None:
-                done.gone += 1
             else:
-                done.written += 1
+                _retag(report["report_id"], reports=reports, done=done)
     return done
 
 
-def _retag(report: dict[str, Any]) -> dict[str, Any] | None:
-    tags = listing(report["status"])
-    return None if report.get(LISTING_FIELD) == tags else {LISTING_FIELD: tags}
+def _retag(report_id: str, *, reports: Reports, done: ListingBackfill) -> None:
+    wrote = False
+
+    def retag(report: dict[str, Any]) -> dict[str, Any] | None:
+        nonlocal wrote  # the transaction may run this again: its last run is what was written
+        tags = listing(report["status"])
+        wrote = report.get(LISTING_FIELD) != tags
+        return {LISTING_FIELD: tags} if wrote else None
+
+    if reports.mutate(report_id, retag) is None:
+        done.gone += 1
+    elif wrote:
+        done.written += 1
+    else:  # tagged meanwhile by a status change
+        done.unchanged += 1
