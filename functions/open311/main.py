@@ -128,5 +128,5 @@ def _post(request: Request, fmt: str) -> georeport.Answer:
     except IdempotencyConflict:
         return georeport.error(409, "client_request_id sudah dipakai untuk laporan lain / client_request_id was "
                               "already used for a different request", fmt=fmt)
-    body = georeport_v2.posted(result.report, result.upload)
+    body = georeport_v2.posted(result.report.to_doc(), result.upload)
     return georeport.answer([body], 201 if result.created else 200, fmt=fmt, resource="requests")

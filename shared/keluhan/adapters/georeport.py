@@ -35,7 +35,7 @@ XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=30"}
 
 
-def client_address(request) -> str:
+def client_address(request: flask.Request) -> str:
     """Who is asking, for the read throttle: the address Google's front end appended last to
     X-Forwarded-For (what a client sends itself comes before it), else the peer's."""
     forwarded = [hop.strip() for hop in (request.headers.get("X-Forwarded-For") or "").split(",") if hop.strip()]

@@ -66,7 +66,7 @@ class RunningStack:
 
     config: StackConfig
     state_dir: Path
-    popens: dict[str, subprocess.Popen] = field(default_factory=dict)
+    popens: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     records: list[ProcessRecord] = field(default_factory=list)
     launcher: ProcessRecord | None = None
     ready: bool = False
