@@ -26,10 +26,11 @@ def act_on_report(call: http.Call[Deps]) -> http.Response:
     except InvalidMove as exc:
         return http.error(422, "invalid_field", str(exc), field=exc.field)
     except (StaleOrIllegal, Contention) as exc:
-        current = deps.reports.get(cmd.report_id) or {}
+        current = deps.reports.get(cmd.report_id)
         return http.error(409, "conflict", str(exc), field="expected_status",
-                          status=getattr(exc, "status", current.get("status")),
+                          status=getattr(exc, "status", current.status.value if current else None),
                           allowed_actions=getattr(exc, "allowed", None))
-    view = (StaffView.model_validate(staff_view(result.report)) if actor.role != "warga"
-            else ReporterView.model_validate(reporter_view(result.report, client_id=None)))
+    stored = result.report.to_doc()
+    view = (StaffView.model_validate(staff_view(stored)) if actor.role != "warga"
+            else ReporterView.model_validate(reporter_view(stored, client_id=None)))
     return http.answer(ActOnReportAnswer(report=view, upload=result.upload), 200)

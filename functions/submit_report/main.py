@@ -5,7 +5,7 @@ import functions_framework
 from keluhan import bootstrap, http
 from keluhan.bootstrap import Deps, new_report_id, utc_now
 from keluhan.domain.quota import retry_after_s
-from keluhan.domain.report import STATUS_TEXT, Status, SubmitReport
+from keluhan.domain.report import STATUS_TEXT, SubmitReport
 from keluhan.domain.views import SubmitReportAnswer
 from keluhan.ports import QuotaExceeded
 from keluhan.usecases.submission import ChannelNotPermitted, IdempotencyConflict, SubmitterNotPermitted
@@ -37,11 +37,10 @@ def submit_report(call: http.Call[Deps]) -> http.Response:
                           "client_id ini sudah dipakai untuk laporan lain / this client_id was already "
                           "used for a different report", field="client_id", report_id=exc.report_id)
     report = result.report
-    status = Status(report["status"])
     return http.answer(SubmitReportAnswer.model_validate({
-        "report_id": report["report_id"],
-        "status": status.value,
-        "status_text": STATUS_TEXT[status],
-        "photo": {"required": report["photo"]["required"], "verdict": report["photo"].get("verdict")},
+        "report_id": report.report_id,
+        "status": report.status.value,
+        "status_text": STATUS_TEXT[report.status],
+        "photo": {"required": report.photo.required, "verdict": report.photo.verdict},
         "upload": result.upload,
     }), 201 if result.created else 200)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from keluhan.domain.report import Report
+    from keluhan.domain.report import Report, Submission
 
 
 class PermanentError(Exception):
@@ -75,14 +75,16 @@ class PermanentDeliveryError(DeliveryError):
 # The report times a count can be taken on (top-level fields of reports/{id}).
 TimeField = Literal["received_at", "status_changed_at", "resolved_at", "closed_at"]
 
-Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
+# A change of one report: the report as stored → the report as it is to be stored, or None for
+# no change (a typed change set; the adapter turns it into field paths, see Report.changed).
+Mutation = Callable[["Report"], "Report | None"]
 
 
 class Reports(Protocol):
     """reports/{report_id} and submissions/{key}."""
 
-    def create(self, report: dict[str, Any], *, submission_key: str, submission: dict[str, Any],
-               quotas: Sequence[QuotaWindow] = ()) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    def create(self, report: Report, *, submission_key: str, submission: Submission,
+               quotas: Sequence[QuotaWindow] = ()) -> tuple[Report, Submission, bool]:
         """Store a new report and its submission unless the key exists, counting it in `quotas`.
 
         One atomic step: an existing key returns the stored report and counts nothing; a new one
@@ -97,32 +99,32 @@ class Reports(Protocol):
     def remember_published(self, submission_key: str, at: datetime) -> None:
         """Record that the new report's events were published (`published_at`): retries skip them."""
 
-    def submission(self, submission_key: str) -> dict[str, Any] | None:
+    def submission(self, submission_key: str) -> Submission | None:
         """Who submitted: reporter_uid, client_id, request_hash (never shown to SKPDs)."""
 
-    def get(self, report_id: str) -> dict[str, Any] | None: ...
+    def get(self, report_id: str) -> Report | None: ...
 
     def due(self, *, status: str, field: str, before: datetime, limit: int,
             where: Mapping[str, str] | None = None,
-            start_after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+            start_after: tuple[datetime, str] | None = None) -> list[Report]:
         """Reports in `status` whose time `field` (a dotted path) is before `before`, oldest first.
 
         `where` adds equality filters on other fields; `start_after` = (`field` value, report id)
         of the previous page's last report continues after it (ties ordered by report id).
         """
 
-    def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
-        """Atomically apply `mutation` (report → field changes, or None for no change).
+    def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
+        """Atomically apply `mutation` (report → the changed report, or None for no change).
 
         Returns the report after the change, or None if it does not exist.
         """
 
-    def all(self) -> Iterable[dict[str, Any]]:
+    def all(self) -> Iterable[Report]:
         """Every report, streamed (for `keluhan stats rebuild`)."""
         ...
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
         """At most `limit` reports whose Open311 listing (`keluhan.domain.open311.listing`) holds
         `tag`, received in [start, end), of `categories` (all when empty), newest first (ties by
         report id, descending); after skipping `offset` of them, or after the report `after` =
@@ -170,7 +172,7 @@ class Stats(Protocol):
     def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         """stats key → counters, optionally only one dimension and month."""
 
-    def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict]]) -> None:
+    def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         """Replace every figure and report state (the rebuild)."""
 
 

@@ -13,13 +13,13 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cloudevents.http import CloudEvent
 
 from keluhan.domain.dead_letter import DeadLetterRecord
-from keluhan.domain.report import report_id_from_object, valid_report_id
+from keluhan.domain.report import StageError, report_id_from_object, valid_report_id
 from keluhan.logs import log_context
 from keluhan.ports import Clock, DeadLetters, PermanentError, Reports
 from keluhan.usecases.dead_letters import store
@@ -105,14 +105,9 @@ def stage_errors(stage: str, message: Message, *, reports: Reports, dead_letters
                     extra={"stage": stage, "report_id": report_id})
         now = clock()
 
-        def record(report: dict[str, Any]) -> dict[str, Any] | None:  # Any: a ports.Mutation over the stored document
-            errors = report.get("errors") or []
-            if any(e["stage"] == stage and e["reason"] == reason for e in errors):
-                return None  # a redelivery of the same bad message
-            return {"errors": errors + [{"stage": stage, "reason": reason, "at": now}]}
-
         if report_id:
-            reports.mutate(report_id, record)
+            error = StageError(stage=stage, reason=reason, at=now)
+            reports.mutate(report_id, lambda report: report.failed_at(error))
         # Also where operators look for what went wrong, whether or not the report exists.
         store(DeadLetterRecord.permanent_error(
             stage=stage, fingerprint=message.fingerprint(), report_id=report_id, topic=message.topic,

@@ -45,7 +45,8 @@ def test_the_photo_checks_reasons_are_shown_as_stored(fake_deps, report_id):  # 
     # (the first ReporterView said strings, and a rejected photo's report answered 500).
     stale = {"code": "stale", "message": "Foto terlalu lama / The photo is too old"}
     fake_deps.reports.docs[report_id]["photo"] |= {"verdict": "rejected", "reasons": [stale]}
-    fake_deps.reports.docs[report_id]["resolution"] = {"verdict": "rejected", "reasons": [stale, stale]}
+    fake_deps.reports.docs[report_id]["resolution"] = {"attempt": 1, "object": f"resolution/{report_id}/1",
+                                                       "verdict": "rejected", "reasons": [stale, stale]}
     response = function_client("get_report").get(f"/?report_id={report_id}", headers=ALICE)
     assert response.status_code == 200
     body = response.get_json()

@@ -36,7 +36,8 @@ def read_state_dir(state_dir: Path) -> dict[str, dict[str, str]]:
 
 def checked_in() -> dict[str, dict[str, str]]:
     """{function: {method: where the code makes the call}} as checked in."""
-    return json.loads(RECORDED_FILE.read_text(encoding="utf-8"))["functions"]
+    recorded: dict[str, dict[str, str]] = json.loads(RECORDED_FILE.read_text(encoding="utf-8"))["functions"]
+    return recorded
 
 
 def missing_from_checked_in(recorded: dict[str, dict[str, str]]) -> dict[str, list[str]]:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import flask
 import functions_framework
 import pytest
+from flask.testing import FlaskClient
 
 from keluhan import bootstrap
-from keluhan.adapters.auth import Unauthenticated, actor_from_claims
+from keluhan.adapters.auth import actor_from_claims
+from keluhan.domain.workflow import Actor
+from keluhan.ports import PhotoStore, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
+from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
     FakeHolds,
     FakeOpen311Keys,
+    FakePhotoIndex,
     FakePhotoStore,
     FakePublisher,
     FakeReports,
@@ -21,30 +31,49 @@ from tests.support.fakes import (
 
 
 class FakeDeadLetters:
-    def __init__(self):
-        self.records = {}
+    """dead_letters/{id} in memory, as FirestoreDeadLetters keeps them."""
 
-    def add(self, dead_letter_id, record):
-        if dead_letter_id in self.records:
+    def __init__(self) -> None:
+        # Any: a dead letter's record as the DeadLetters port stores it.
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
+        if dead_letter_id in self.records:  # open again, one failure more (the adapter's update)
+            existing = self.records[dead_letter_id]
+            existing |= {"replayed_at": None, "at": record["at"], "reason": record["reason"],
+                         "failures": existing.get("failures", 0) + 1}
             return False
         self.records[dead_letter_id] = record
         return True
+
+    def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
+        out = [{"id": i, **copy.deepcopy(r)} for i, r in sorted(self.records.items(), key=lambda kv: kv[1]["at"])]
+        return [d for d in out if include_replayed or not d.get("replayed_at")]
+
+    def get(self, dead_letter_id: str) -> dict[str, Any] | None:
+        found = self.records.get(dead_letter_id)
+        return {"id": dead_letter_id, **copy.deepcopy(found)} if found is not None else None
+
+    def mark_replayed(self, dead_letter_id: str, at: datetime) -> None:
+        record = self.records[dead_letter_id]
+        record |= {"replayed_at": at, "replays": record.get("replays", 0) + 1}
 
 
 class FakeRulesDoc:
     """No operator rules in Firestore: the fixture is in force."""
 
-    def __init__(self):
-        self.doc = None
+    def __init__(self) -> None:
+        # Any: the rules document as operators store it; the rules provider validates it.
+        self.doc: Mapping[str, Any] | None = None
 
-    def load(self):
+    def load(self) -> Mapping[str, Any] | None:
         return self.doc
 
-    def store(self, rules):
+    def store(self, rules: Mapping[str, Any]) -> None:
         self.doc = rules
 
 
-def fake_authenticate(header):
+def fake_authenticate(header: str | None) -> Actor:
     """`Bearer user:<uid>` signs in as the citizen <uid>; `Bearer anon:<uid>` with Firebase's
     anonymous provider; `Bearer skpd:<assignee>:<uid>`, `Bearer operator:<uid>` and
     `Bearer channel:<code>:<uid>` carry those roles' claims (staff with a verified e-mail);
@@ -67,13 +96,14 @@ def fake_authenticate(header):
     raise Unauthenticated("unknown fake token")
 
 
-def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
+# Any: overrides of Settings fields by name, each of its own type; pydantic validates them.
+def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:
     deps = bootstrap.Deps(
         # No Auth emulator unless a test asks for one, whatever an e2e stack left in os.environ.
         settings=Settings(**{"FIREBASE_AUTH_EMULATOR_HOST": "", **settings_overrides}),
         reports=FakeReports(),
         publish=FakePublisher(),
-        photo_index=None,
+        photo_index=FakePhotoIndex(),
         dead_letters=FakeDeadLetters(),
         rules_doc=FakeRulesDoc(),
         authenticate=fake_authenticate,
@@ -81,17 +111,22 @@ def make_fake_deps(**settings_overrides) -> bootstrap.Deps:
         stats=FakeStats(),
         open311_keys=FakeOpen311Keys(),
     )
-    deps.__dict__["photos"] = FakePhotoStore()  # fills the cached_property
+    photos: PhotoStore = FakePhotoStore()
+    deps.__dict__["photos"] = photos  # fills the cached_property
     return deps
 
 
 @pytest.fixture
-def fake_deps(monkeypatch):
+def fake_deps(monkeypatch: pytest.MonkeyPatch) -> bootstrap.Deps:
     deps = make_fake_deps()
     monkeypatch.setattr(bootstrap, "get_deps", lambda: deps)
     return deps
 
 
-def function_client(name: str, signature_type: str = "http"):
-    source = Path(REPO_ROOT, "functions", name, "main.py")
-    return functions_framework.create_app(name, str(source), signature_type).test_client()
+# (target, source, signature type) → the function's Flask app; unannotated in functions-framework.
+create_app: Callable[[str, str, str], flask.Flask] = functions_framework.create_app
+
+
+def function_client(name: str, signature_type: str = "http") -> FlaskClient:
+    source = Path(REPO_ROOT, "functions", FUNCTION_BY_NAME[name].source_dir, "main.py")
+    return create_app(name, str(source), signature_type).test_client()

@@ -4,73 +4,74 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-from pydantic import ValidationError
-
-from keluhan.adapters.firestore_store import apply_changes
+from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
-from keluhan.domain.report import Report
-from keluhan.ports import ObjectStat, PhotoTooLarge, QuotaExceeded
+from keluhan.domain.report import Report, Submission
+from keluhan.ports import Mutation, ObjectStat, PhotoTooLarge, QuotaExceeded, QuotaWindow
 
 
 def round_tripped(doc: dict[str, Any]) -> dict[str, Any]:
-    """Every report document the fakes store goes through the model without loss.
-
-    A test's hand-made partial document (no timeline, a bare routing) is not a report the pipeline
-    makes and is stored as given; tests/unit/test_report_document.py covers every status made."""
-    try:
-        report = Report.from_doc(doc)
-    except ValidationError:
-        return doc
-    again = report.to_doc()
+    """Every report document the fakes store goes through the model without loss."""
+    again = Report.from_doc(doc).to_doc()
     assert again == doc, f"the Report model changes the stored document: {doc} -> {again}"
     return doc
 
 
 class FakeReports:
-    def __init__(self):
+    """reports/ and submissions/ in memory, written as the Firestore adapter writes them: the same
+    field paths (`update_paths`) applied to the stored documents, `docs`, which tests may read."""
+
+    def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
-        self.submissions: dict[str, dict[str, Any]] = {}
+        self.submissions: dict[str, Submission] = {}
         self.quotas: dict[str, int] = {}  # quotas/{key} → count
         self.reads = 0  # documents the Open311 listing read (as Firestore bills them)
         self._lock = threading.Lock()
 
-    def create(self, report, *, submission_key, submission, quotas=()):
+    def report(self, report_id: str) -> Report:
+        """A stored report (KeyError if there is none): for tests."""
+        return Report.from_doc(self.docs[report_id])
+
+    def create(self, report: Report, *, submission_key: str, submission: Submission,
+               quotas: Sequence[QuotaWindow] = ()) -> tuple[Report, Submission, bool]:
         with self._lock:
             if submission_key in self.submissions:
                 existing = self.submissions[submission_key]
-                return copy.deepcopy(self.docs[existing["report_id"]]), copy.deepcopy(existing), False
+                return self.report(existing["report_id"]), copy.deepcopy(existing), False
             for window in quotas:
                 if self.quotas.get(window.key, 0) >= window.limit:
                     raise QuotaExceeded(window)
             for window in quotas:
                 self.quotas[window.key] = self.quotas.get(window.key, 0) + 1
             self.submissions[submission_key] = copy.deepcopy(submission)
-            self.docs[report["report_id"]] = round_tripped(copy.deepcopy(report))
-            return copy.deepcopy(report), copy.deepcopy(submission), True
+            self.docs[report.report_id] = round_tripped(listed(report).to_doc())
+            return self.report(report.report_id), copy.deepcopy(submission), True
 
-    def remember_upload(self, submission_key, upload, expires_at):
+    def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
         with self._lock:
             self.submissions[submission_key] |= {"upload": copy.deepcopy(upload), "upload_expires_at": expires_at}
 
-    def remember_published(self, submission_key, at):
+    def remember_published(self, submission_key: str, at: datetime) -> None:
         with self._lock:
             self.submissions[submission_key] |= {"published_at": at}
 
-    def submission(self, submission_key):
+    def submission(self, submission_key: str) -> Submission | None:
         found = self.submissions.get(submission_key)
         return copy.deepcopy(found) if found else None
 
-    def get(self, report_id):
-        doc = self.docs.get(report_id)
-        return copy.deepcopy(doc) if doc else None
+    def get(self, report_id: str) -> Report | None:
+        return self.report(report_id) if report_id in self.docs else None
 
-    def due(self, *, status, field, before, limit, where=None, start_after=None):
-        def value(doc, path=field):
+    def due(self, *, status: str, field: str, before: datetime, limit: int,
+            where: Mapping[str, str] | None = None,
+            start_after: tuple[datetime, str] | None = None) -> list[Report]:
+        def value(doc: Any, path: str = field) -> Any:  # Any: a value at a dotted path of a document
             for part in path.split("."):
                 doc = (doc or {}).get(part)
             return doc
@@ -79,20 +80,21 @@ class FakeReports:
                if d["status"] == status and value(d) is not None and value(d) < before
                and all(value(d, path) == v for path, v in (where or {}).items())
                and (start_after is None or (value(d), d["report_id"]) > start_after)]
-        return copy.deepcopy(sorted(due, key=lambda d: (value(d), d["report_id"]))[:limit])
+        return [Report.from_doc(d) for d in sorted(due, key=lambda d: (value(d), d["report_id"]))[:limit]]
 
-    def overdue(self, *, limit):
+    def overdue(self, *, limit: int) -> list[Report]:
         open_ = {"routed", "accepted", "in_progress", "resolving", "reopened"}
         found = [d for d in self.docs.values() if d.get("overdue") and d["status"] in open_]
         return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["sla"]["due_at"])[:limit]]
 
-    def count_since(self, *, field, since):
+    def count_since(self, *, field: str, since: datetime) -> int:
         return sum(1 for d in self.docs.values() if d.get(field) is not None and d[field] >= since)
 
-    def all(self):
-        return (copy.deepcopy(d) for d in list(self.docs.values()))
+    def all(self) -> Iterator[Report]:
+        return (Report.from_doc(d) for d in list(self.docs.values()))
 
-    def listed(self, *, tag, start, end, categories, limit, offset=0, after=None):
+    def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
+               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
         """As the Firestore query: `listing(status)` is what the adapter stores as open311_listing.
         `reads` counts what Firestore bills for it: each document returned or skipped, at least one."""
         found = sorted((d for d in self.docs.values() if tag in listing(d["status"])
@@ -103,39 +105,43 @@ class FakeReports:
             offset = 0
         page = found[offset:offset + limit]
         self.reads += max(1, min(offset, len(found)) + len(page))
-        return copy.deepcopy(page)
+        return [Report.from_doc(d) for d in page]
 
-    def mutate(self, report_id, mutation):
+    def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
         with self._lock:
             doc = self.docs.get(report_id)
             if doc is None:
                 return None
-            changes = mutation(copy.deepcopy(doc))
-            if changes:
-                self.docs[report_id] = round_tripped(apply_changes(doc, changes))
-            return copy.deepcopy(self.docs[report_id])
+            before = Report.from_doc(doc)
+            after = mutation(Report.from_doc(doc))
+            if after is not None:
+                changes = update_paths(before, listed(after))
+                if changes:
+                    self.docs[report_id] = round_tripped(apply_changes(doc, changes))
+            return self.report(report_id)
 
 
 @dataclass
 class FakeStatsState:
     seq: int
-    contribution: dict
+    contribution: dict[str, dict[str, int]]
     version: int
 
 
 class FakeStats:
     """stats/… and stats_reports/… in memory, with the adapter's compare-and-set."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.totals: dict[str, dict[str, int]] = {}
         self.states: dict[str, FakeStatsState] = {}
         self._lock = threading.Lock()
 
-    def report_state(self, report_id):
+    def report_state(self, report_id: str) -> FakeStatsState | None:
         state = self.states.get(report_id)
         return copy.deepcopy(state) if state else None
 
-    def replace(self, report_id, *, seq, contribution, delta, expected):
+    def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
+                delta: dict[str, dict[str, int]], expected: FakeStatsState | None) -> bool:
         with self._lock:
             current = self.states.get(report_id)
             if (current.version if current else None) != (expected.version if expected else None):
@@ -148,35 +154,37 @@ class FakeStats:
                     group[counter] = group.get(counter, 0) + n
             return True
 
-    def groups(self, *, dim=None, month=None):
+    def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         from keluhan.domain.figures import parse_key
 
         return {k: {c: n for c, n in g.items() if n} for k, g in self.totals.items()
                 if any(g.values()) and (dim is None or parse_key(k)[0] == dim)
                 and (month is None or parse_key(k)[2] == month)}
 
-    def overwrite(self, totals, states):
+    def overwrite(self, totals: dict[str, dict[str, int]],
+                  states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         self.totals = copy.deepcopy(totals)
         self.states = {r: FakeStatsState(seq, c, 1) for r, (seq, c) in states.items()}
 
 
 class FakeOpen311Keys:
-    def __init__(self):
+    def __init__(self) -> None:
+        # Any: a key's record as the Open311Keys port stores it (channel, name, times, revoked).
         self.records: dict[str, dict[str, Any]] = {}
 
-    def get(self, digest):
+    def get(self, digest: str) -> dict[str, Any] | None:
         found = self.records.get(digest)
         return copy.deepcopy(found) if found else None
 
-    def add(self, digest, record):
+    def add(self, digest: str, record: dict[str, Any]) -> None:
         if digest in self.records:
             raise KeyError(digest)
         self.records[digest] = copy.deepcopy(record)
 
-    def list(self):
+    def list(self) -> list[dict[str, Any]]:
         return [{**copy.deepcopy(r), "digest": d} for d, r in self.records.items()]
 
-    def revoke(self, digest, at):
+    def revoke(self, digest: str, at: datetime) -> bool:
         if digest not in self.records:
             return False
         self.records[digest] |= {"revoked": True, "revoked_at": at}
@@ -185,15 +193,16 @@ class FakeOpen311Keys:
 
 @dataclass
 class FakeHolds:
-    held: dict[str, dict] = field(default_factory=dict)
+    # Any: a hold's record as the Holds port stores it (by whom, when, why).
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def is_held(self, uid):
+    def is_held(self, uid: str) -> bool:
         return uid in self.held
 
-    def hold(self, uid, record):
+    def hold(self, uid: str, record: dict[str, Any]) -> None:
         self.held[uid] = record
 
-    def unhold(self, uid):
+    def unhold(self, uid: str) -> None:
         self.held.pop(uid, None)
 
 
@@ -201,10 +210,11 @@ class FakeHolds:
 class FakePublisher:
     """Records messages; `fail_next` publishes raise before anything is recorded."""
 
-    messages: list[tuple[str, dict, dict]] = field(default_factory=list)
+    # Any: an event's JSON payload, as the Publisher port takes it.
+    messages: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     fail_next: int = 0
 
-    def __call__(self, topic, data, attributes):
+    def __call__(self, topic: str, data: dict[str, Any], attributes: dict[str, str]) -> None:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("publish failed (fake)")
@@ -227,23 +237,27 @@ class FakePhotoStore:
     objects: dict[str, bytes] = field(default_factory=dict)
     urls_issued: int = 0
 
-    def upload_url(self, object_name, *, content_types, max_bytes, expires_at):
+    def upload_url(self, object_name: str, *, content_types: tuple[str, ...], max_bytes: int,
+                   expires_at: datetime) -> dict[str, Any]:  # Any: the PhotoStore port's upload answer
         self.urls_issued += 1
         return {"method": "PUT", "url": f"https://storage.test/{object_name}?sig={self.urls_issued}",
                 "headers": {"Content-Type": content_types[0]}, "expires_at": expires_at.isoformat(),
                 "max_bytes": max_bytes}
 
-    def read(self, object_name, *, generation, max_bytes):
+    def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
         if object_name not in self.objects:
             raise FileNotFoundError(object_name)
         if len(self.objects[object_name]) > max_bytes:
             raise PhotoTooLarge(object_name)
         return self.objects[object_name]
 
-    def write(self, object_name, data, *, content_type):
+    def write(self, object_name: str, data: bytes, *, content_type: str) -> None:
         self.objects[object_name] = data
 
-    def stat(self, object_name):
+    def download_url(self, object_name: str, *, expires_at: datetime) -> str:
+        return f"https://storage.test/{object_name}?get&expires={int(expires_at.timestamp())}"
+
+    def stat(self, object_name: str) -> ObjectStat | None:
         return ObjectStat(1, "image/jpeg") if object_name in self.objects else None
 
 
@@ -254,23 +268,36 @@ class FakeClock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, **kwargs) -> None:
+    def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+class PhotoHashDoc(TypedDict):
+    """photo_hashes/{key} as FirestorePhotoIndex stores it."""
+
+    phash: str
+    bands: list[str]
+    at: datetime
 
 
 class FakePhotoIndex:
     """photo_hashes as Firestore answers it: array-contains-any on the band keys, at >= since."""
 
-    def __init__(self):
-        self.docs: dict[str, dict] = {}
+    def __init__(self) -> None:
+        self.docs: dict[str, PhotoHashDoc] = {}
         self.reads = 0  # documents returned, as Firestore bills them
 
-    def candidates(self, phash, *, since, exclude_report):
+    def candidates(self, phash: str, *, since: datetime, exclude_report: str) -> list[tuple[str, str]]:
         probes = set(probe_keys(phash))
         found = [(r, d["phash"]) for r, d in self.docs.items()
                  if probes & set(d["bands"]) and d["at"] >= since and report_of(r) != exclude_report]
         self.reads += len(found)
         return found
 
-    def remember_hash(self, report_id, phash, at):
+    def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
         self.docs[report_id] = {"phash": phash, "bands": band_keys(phash), "at": at}
+
+
+def stored(report: Report | None) -> dict[str, Any] | None:
+    """A use case's report as its stored document, for tests that read it as SKPD tools do."""
+    return report.to_doc() if report is not None else None

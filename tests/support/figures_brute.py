@@ -8,36 +8,42 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 
 from keluhan.domain.assignees import ASSIGNEES
+from keluhan.domain.stored import ReportDoc
 
 WITA = timezone(timedelta(hours=8))
 EDGES = (1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 504, 720, 1440)
+# A histogram bucket: its upper edge in hours, or "> 1440" past the last.
+Edge = int | str
+# One figure of a group: a count, a bucket (median, p90), a share (sla_met), or None (no data).
+Figure = int | float | str | None
 
 
-def _at(value) -> datetime:
+def _at(value: str | datetime) -> datetime:
     value = datetime.fromisoformat(value) if isinstance(value, str) else value
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _edge(hours: float):
+def _edge(hours: float) -> Edge:
     for edge in EDGES:
         if hours <= edge:
             return edge
     return f"> {EDGES[-1]}"
 
 
-def _pct(values: list[float], p: float):
+def _pct(values: list[float], p: float) -> Edge | None:
     if not values:
         return None
     ordered = sorted(values)
     return _edge(ordered[max(1, math.ceil(p * len(ordered))) - 1])
 
 
-def brute_force(docs, *, dim: str, month: str = "all") -> dict[str, dict]:
+def brute_force(docs: Iterable[ReportDoc], *, dim: str, month: str = "all") -> dict[str, dict[str, Figure]]:
     """value → figures of every group of `dim` in `month`, from the report documents."""
-    rows: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    rows: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for doc in docs:
         doc_month = _at(doc["received_at"]).astimezone(WITA).strftime("%Y-%m")
@@ -47,7 +53,7 @@ def brute_force(docs, *, dim: str, month: str = "all") -> dict[str, dict]:
         for entry in timeline:
             if entry.get("action") == "reject" and entry.get("reason") == "not_ours" and dim in ("city", "skpd"):
                 rows["makassar" if dim == "city" else entry["by"][len("skpd:"):]]["rejected_not_ours"] += 1
-        assignee = doc.get("assignee")
+        assignee = doc.get("assignee") or ""
         if assignee not in ASSIGNEES or ASSIGNEES[assignee].kind != "skpd":
             continue
         location = doc.get("location") or {}
@@ -76,19 +82,19 @@ def brute_force(docs, *, dim: str, month: str = "all") -> dict[str, dict]:
         for name, end in when.items():
             if end is not None:
                 times[value][name].append((end - start).total_seconds() / 3600)
-    out = {}
+    out: dict[str, dict[str, Figure]] = {}
     for value, row in rows.items():
-        figures = {k: int(v) for k, v in row.items()}
+        figures: dict[str, Figure] = {k: int(v) for k, v in row.items()}
         for name in ("first_response_h", "resolution_h", "close_h"):
             figures[f"{name}_median"] = _pct(times[value][name], 0.5)
             figures[f"{name}_p90"] = _pct(times[value][name], 0.9)
-        closed, overdue = figures.get("closed", 0), figures.get("overdue", 0)
-        figures["sla_met"] = round(figures.get("closed_on_time", 0) / (closed + overdue), 4) if closed + overdue \
+        closed, overdue = row.get("closed", 0), row.get("overdue", 0)
+        figures["sla_met"] = round(row.get("closed_on_time", 0) / (closed + overdue), 4) if closed + overdue \
             else None
         out[value] = figures
     return out
 
 
-def comparable(summary: dict) -> dict:
+def comparable(summary: Mapping[str, object]) -> dict[str, object]:
     """A summary row without zero counters (the brute force never creates them)."""
     return {k: v for k, v in summary.items() if v not in (0, None) and k not in ("key", "name")}

@@ -25,7 +25,7 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-def assert_valid(schema: str, body: Any) -> None:
+def assert_valid(schema: str, body: Any) -> None:  # Any: whatever JSON the endpoint answered
     """`schema` is a file name in ../shared/open311 (services.json, requests.json, …) or "errors"."""
     contents = ERRORS_SCHEMA if schema == "errors" else json.loads((SCHEMAS / schema).read_text())
     validator = Draft7Validator(contents, registry=_registry(), format_checker=FormatChecker())

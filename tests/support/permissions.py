@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import hcl2
 from hcl2.utils import SerializationOptions
@@ -138,11 +139,13 @@ class Grant:
 
 
 OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+# Any: python-hcl2's reading of a Terraform block: strings, lists and nested blocks as written.
+Block = dict[str, Any]
 
 
 @cache
-def _blocks() -> dict[str, list]:
-    merged: dict[str, list] = {}
+def _blocks() -> dict[str, list[Block]]:
+    merged: dict[str, list[Block]] = {}
     for path in sorted(SYSTEM.glob("*.tf")):
         with path.open(encoding="utf-8") as handle:
             for kind, blocks in hcl2.load(handle, serialization_options=OPTIONS).items():
@@ -150,17 +153,18 @@ def _blocks() -> dict[str, list]:
     return merged
 
 
-def _locals() -> dict:
+def _locals() -> Block:
     return {k: v for block in _blocks().get("locals", []) for k, v in block.items()}
 
 
-def _resources(rtype: str) -> dict[str, dict]:
+def _resources(rtype: str) -> dict[str, Block]:
     return {name: body for block in _blocks().get("resource", []) if rtype in block
             for name, body in block[rtype].items()}
 
 
-def functions() -> dict[str, dict]:
-    return _locals()["functions"]
+def functions() -> dict[str, Block]:
+    found: dict[str, Block] = _locals()["functions"]
+    return found
 
 
 CUSTOM_ROLES_DOC = "https://cloud.google.com/iam/docs/understanding-custom-roles"
@@ -191,7 +195,7 @@ def _role(expression: str, function: str, where: str) -> str:
     return expression
 
 
-def _members_of(resource: dict, where: str) -> list[str]:
+def _members_of(resource: Block, where: str) -> list[str]:
     """The functions a per-function grant is for, from its for_each (the forms the module uses)."""
     every = functions()
     for_each = resource["for_each"]

@@ -28,12 +28,21 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import msgpack
+
+# cty values as msgpack decodes them (str, int, float, bool, None, lists, dicts), with UNKNOWN
+# and Dyn for unknown and dynamically typed values; cty types as their JSON ("string", ["list", …]).
+Value = Any
+CtyType = Any
+Block = dict[str, Any]  # {"attributes": [names], "blocks": {name: Block}}
+Fields = dict[int, list[Any]]
 
 MAGIC_COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
 SCHEMA_ENV = "KELUHAN_STANDIN_SCHEMA"  # the JSON the test writes: {provider: {resources, data, provider}}
@@ -63,13 +72,14 @@ def field(number: int, value: bytes | str | int | bool) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(data)) + data
 
 
-def parse(data: bytes) -> dict[int, list]:
+def parse(data: bytes) -> Fields:
     """Field number → its values (ints for varints, bytes for length-delimited)."""
-    fields: dict[int, list] = {}
+    fields: Fields = {}
     i = 0
     while i < len(data):
         key, i = _read_varint(data, i)
         number, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == 0:
             value, i = _read_varint(data, i)
         elif wire == 2:
@@ -96,8 +106,9 @@ def _read_varint(data: bytes, i: int) -> tuple[int, int]:
         shift += 7
 
 
-def first(fields: dict[int, list], number: int, default=b""):
-    return fields.get(number, [default])[0]
+def first(fields: Fields, number: int) -> bytes:
+    value: bytes = fields.get(number, [b""])[0]
+    return value
 
 
 # -- cty values in msgpack, for a schema whose attributes are all dynamic -----------------------
@@ -114,15 +125,15 @@ UNKNOWN = Unknown()
 class Dyn:
     """A value of a dynamic attribute: its cty type (JSON) and the value."""
 
-    type: object
-    value: object
+    type: CtyType
+    value: Value
 
 
-def _is_unknown(raw) -> bool:
+def _is_unknown(raw: Value) -> bool:
     return isinstance(raw, msgpack.ExtType)
 
 
-def decode(raw, ty):
+def decode(raw: Value, ty: CtyType) -> Value:
     if _is_unknown(raw):
         return UNKNOWN
     if raw is None:
@@ -143,7 +154,7 @@ def decode(raw, ty):
     return raw  # string, number, bool
 
 
-def encode(value, ty):
+def encode(value: Value, ty: CtyType) -> Value:
     if value is UNKNOWN:
         return msgpack.ExtType(0, b"\x00")
     if value is None:
@@ -163,7 +174,7 @@ def encode(value, ty):
     return value
 
 
-def implied_type(block: dict) -> list:
+def implied_type(block: Block) -> CtyType:
     """The cty object type of a block of the derived schema. A list of nested blocks whose
     attributes are dynamic is itself dynamic (a tuple of objects), as Terraform implies it."""
     attributes: dict[str, object] = {name: "dynamic" for name in block["attributes"]}
@@ -171,12 +182,12 @@ def implied_type(block: dict) -> list:
     return ["object", attributes]
 
 
-def _items(value) -> list:
+def _items(value: Value) -> list[Value]:
     """The objects of a nested block list (a Dyn tuple), or none."""
     return list(value.value) if isinstance(value, Dyn) and isinstance(value.value, list) else []
 
 
-def unpack(dynamic_value: bytes, ty):
+def unpack(dynamic_value: bytes, ty: CtyType) -> Value:
     fields = parse(dynamic_value)
     if 1 in fields:
         return decode(msgpack.unpackb(fields[1][0], raw=False, strict_map_key=False), ty)
@@ -185,7 +196,7 @@ def unpack(dynamic_value: bytes, ty):
     return None
 
 
-def pack(value, ty) -> bytes:
+def pack(value: Value, ty: CtyType) -> bytes:
     return field(1, msgpack.packb(encode(value, ty), use_bin_type=True))
 
 
@@ -195,8 +206,8 @@ def fabricate(seed: str) -> Dyn:
     return Dyn("string", f"standin-{hashlib.sha256(seed.encode()).hexdigest()[:12]}")
 
 
-def known_json(value) -> str:
-    def plain(v):
+def known_json(value: Value) -> str:
+    def plain(v: Value) -> Value:
         if isinstance(v, Dyn):
             return plain(v.value)
         if v is UNKNOWN:
@@ -209,22 +220,22 @@ def known_json(value) -> str:
     return json.dumps(plain(value), sort_keys=True)
 
 
-def unknown_where_unset(value: dict, config: dict | None, block: dict) -> dict:
+def unknown_where_unset(value: dict[str, Value], config: dict[str, Value] | None, block: Block) -> dict[str, Value]:
     """A new object's plan: every attribute the configuration leaves unset is computed (unknown)."""
     planned = dict(value)
     for name in block["attributes"]:
         if config is None or config.get(name) is None:
             planned[name] = UNKNOWN
     for name, nested in block["blocks"].items():
-        value, configured = planned.get(name), _items((config or {}).get(name))
-        if isinstance(value, Dyn):
-            planned[name] = Dyn(value.type, [
+        items, configured = planned.get(name), _items((config or {}).get(name))
+        if isinstance(items, Dyn):
+            planned[name] = Dyn(items.type, [
                 unknown_where_unset(item, configured[i] if i < len(configured) else None, nested)
-                for i, item in enumerate(_items(value))])
+                for i, item in enumerate(_items(items))])
     return planned
 
 
-def filled(value, config, block: dict, seed: str):
+def filled(value: dict[str, Value], config: dict[str, Value] | None, block: Block, seed: str) -> dict[str, Value]:
     """An applied object: unknowns become the configuration's value, else a fabricated one."""
     out = dict(value)
     for name in block["attributes"]:
@@ -232,24 +243,25 @@ def filled(value, config, block: dict, seed: str):
             configured = (config or {}).get(name)
             out[name] = configured if configured not in (None, UNKNOWN) else fabricate(f"{seed}.{name}")
     for name, nested in block["blocks"].items():
-        value, configured = out.get(name), _items((config or {}).get(name))
-        if isinstance(value, Dyn):
-            out[name] = Dyn(value.type, [
+        items, configured = out.get(name), _items((config or {}).get(name))
+        if isinstance(items, Dyn):
+            out[name] = Dyn(items.type, [
                 filled(item, configured[i] if i < len(configured) else None, nested, f"{seed}.{name}[{i}]")
-                for i, item in enumerate(_items(value))])
+                for i, item in enumerate(_items(items))])
     return out
 
 
 class Provider:
-    def __init__(self, schema: dict):
+    def __init__(self, schema: dict[str, Any]):
         self.schema = schema
 
-    def block(self, kind: str, type_name: str) -> dict:
-        return self.schema[kind][type_name]
+    def block(self, kind: str, type_name: str) -> Block:
+        found: Block = self.schema[kind][type_name]
+        return found
 
     # Schema messages
 
-    def _block_message(self, block: dict) -> bytes:
+    def _block_message(self, block: Block) -> bytes:
         out = b""
         for name in sorted(block["attributes"]):
             out += field(2, field(1, name) + field(2, DYNAMIC) + field(5, True) + field(6, True))
@@ -258,7 +270,7 @@ class Provider:
             out += field(3, field(1, name) + field(2, nested) + field(3, 2))  # LIST
         return out
 
-    def _schema_message(self, block: dict) -> bytes:
+    def _schema_message(self, block: Block) -> bytes:
         return field(2, self._block_message(block))
 
     def GetProviderSchema(self, request: bytes) -> bytes:  # noqa: N802
@@ -332,9 +344,9 @@ METHODS = ("GetProviderSchema", "UpgradeResourceState", "ReadResource", "PlanRes
            "ApplyResourceChange", "ReadDataSource")
 
 
-def handlers(provider: Provider) -> list[grpc.GenericRpcHandler]:
-    def unary(function):
-        def call(request: bytes, context) -> bytes:
+def handlers(provider: Provider) -> list[Any]:
+    def unary(function: Callable[[bytes], bytes]) -> Any:
+        def call(request: bytes, context: Any) -> bytes:
             try:
                 return function(request)
             except Exception as exc:  # a stand-in bug: tell Terraform, with the trace in its log
@@ -344,6 +356,7 @@ def handlers(provider: Provider) -> list[grpc.GenericRpcHandler]:
                 if os.environ.get("KELUHAN_STANDIN_DUMP"):
                     Path(os.environ["KELUHAN_STANDIN_DUMP"]).write_bytes(request)
                 context.abort(grpc.StatusCode.INTERNAL, f"stand-in provider: {exc!r}")
+                raise
         return grpc.unary_unary_rpc_method_handler(call)
 
     methods = {name: unary(getattr(provider, name)) for name in METHODS}
@@ -356,7 +369,7 @@ def handlers(provider: Provider) -> list[grpc.GenericRpcHandler]:
             grpc.method_handlers_generic_handler("plugin.GRPCController", controller)]
 
 
-def shutdown(request: bytes, context) -> bytes:
+def shutdown(request: bytes, context: Any) -> bytes:
     import threading
 
     threading.Timer(0.05, lambda: os._exit(0)).start()  # after the answer is sent

@@ -10,16 +10,16 @@ from keluhan.pubsub import Message
 from keluhan.usecases.dead_letters import record_dead_letter
 from keluhan.usecases.forwarding import DeliveryRetry, forward_report
 from tests.support.deps import FakeDeadLetters
-from tests.support.fakes import FakeClock, FakeReports
+from tests.support.fakes import FakeClock, FakeReports, stored
 
 TARGETS = {"baruga": {"url": "http://receiver.test/baruga/requests.json", "format": "open311"}}
 
 
 def forwarded_report(reports: FakeReports, clock: FakeClock) -> None:
     reports.docs["r1"] = {
-        "report_id": "r1", "reporter_uid": "secret-uid", "category": "jalan_rusak",
+        "report_id": "r1", "reporter_ref": "secret-uid", "category": "jalan_rusak",
         "description": "Lubang", "point": {"lat": -5.14, "lon": 119.43, "accuracy_m": 5},
-        "received_at": clock(), "status": "forwarded", "timeline": [], "stages": {},
+        "received_at": clock(), "status": "forwarded", "status_changed_at": clock(), "timeline": [], "stages": {},
         "location": {"kelurahan": "Karuwisi", "kecamatan": "Panakkukang", "kode_kelurahan": "x",
                      "kode_kecamatan": "73.71.09", "inside_city": True, "road": None},
         "routing": {"assignee": "baruga", "kind": "external", "rule": "road-provinsi",
@@ -50,7 +50,7 @@ def world():
 
 
 def _forward(reports, clock, send):
-    return forward_report("r1", reports=reports, targets=TARGETS, send=send, timeout_s=5, clock=clock)
+    return stored(forward_report("r1", reports=reports, targets=TARGETS, send=send, timeout_s=5, clock=clock))
 
 
 def test_two_failures_then_success_use_one_idempotency_key(world):
@@ -59,7 +59,7 @@ def test_two_failures_then_success_use_one_idempotency_key(world):
     for _ in range(2):
         with pytest.raises(DeliveryRetry):
             _forward(reports, clock, send)
-        assert reports.get("r1")["forwarding"]["state"] == "pending"
+        assert reports.docs["r1"]["forwarding"]["state"] == "pending"
     report = _forward(reports, clock, send)
     assert set(send.keys) == {"keluhan:r1:baruga"} and len(send.keys) == 3
     assert report["forwarding"]["state"] == "acknowledged"
@@ -82,7 +82,7 @@ def test_permanent_rejection_marks_the_delivery_failed(world):
     reports, clock = world
     with pytest.raises(PermanentError):
         _forward(reports, clock, ScriptedReceiver(PermanentDeliveryError("400 bad request")))
-    assert reports.get("r1")["forwarding"]["state"] == "failed"
+    assert reports.docs["r1"]["forwarding"]["state"] == "failed"
 
 
 def test_payload_never_carries_the_reporter_uid(world):
@@ -111,7 +111,7 @@ def test_dead_lettered_forwarding_is_recorded_and_the_delivery_marked_failed(wor
     assert record["stage"] == "forward_report" and record["topic"] == "report-routed"
     assert record["reason"] == "receiver 500"
     assert "CloudPubSubDeadLetterSourceDeliveryCount" not in record["attributes"]
-    assert reports.get("r1")["forwarding"]["state"] == "failed"
+    assert reports.docs["r1"]["forwarding"]["state"] == "failed"
     # The same dead letter delivered twice is stored once.
     record_dead_letter(message, dead_letters=dead_letters, reports=reports, clock=clock)
     assert list(dead_letters.records) == [dl_id]

@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from keluhan.devstack.sample_photos import make_jpeg
 from keluhan.domain import open311
@@ -38,6 +39,7 @@ from tests.support.fakes import (
     FakePhotoStore,
     FakePublisher,
     FakeReports,
+    stored,
 )
 
 LAT, LON = -5.162247, 119.40421  # Kel. Bontorannu, Jl. Landak Baru (a city road)
@@ -74,7 +76,7 @@ class World:
         policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=10**7)
         return submit_report(cmd, actor=actor, reports=self.reports, publish=self.publish, photos=self.photos,
                              clock=self.clock, new_id=lambda: f"r-{client_id}", policy=policy,
-                             holds=self.holds).report["report_id"]
+                             holds=self.holds).report.report_id
 
     def upload(self, name: str, *, taken_at=None, generation=1, seed=None):
         self.seed += 1
@@ -84,9 +86,9 @@ class World:
                       "objectGeneration": str(generation)}
         data = json.dumps({"bucket": "b", "name": name, "generation": str(generation),
                            "contentType": "image/jpeg"}).encode()
-        return verify_uploaded_photo(object_from_notification(attributes, data), bucket="b", reports=self.reports,
+        return stored(verify_uploaded_photo(object_from_notification(attributes, data), bucket="b", reports=self.reports,
                                      photos=self.photos, photo_index=self.index, publish=self.publish,
-                                     clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window)
+                                     clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window))
 
     def routed(self, client_id="client-0001") -> str:
         report_id = self.submit(client_id=client_id)
@@ -97,13 +99,13 @@ class World:
         return report_id
 
     def act(self, report_id, action, actor, **body):
-        status = body.pop("expected_status", None) or self.reports.get(report_id)["status"]
+        status = body.pop("expected_status", None) or self.reports.docs[report_id]["status"]
         cmd = ActOnReport(report_id=report_id, action=action, expected_status=status, **body)
         return act_on_report(cmd, actor=actor, reports=self.reports, publish=self.publish, photos=self.photos,
                              holds=self.holds, decide=self.decide, clock=self.clock, policy=POLICY)
 
     def status(self, report_id) -> str:
-        return self.reports.get(report_id)["status"]
+        return self.reports.docs[report_id]["status"]
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def world():
 def test_pothole_is_handled_from_routed_to_closed_with_a_proof_photo(world):
     report_id = world.routed()
     assert world.status(report_id) == "routed"
-    assert world.reports.get(report_id)["assignee"] == "dinas-pu"
+    assert world.reports.docs[report_id]["assignee"] == "dinas-pu"
     world.clock.advance(hours=2)
     world.act(report_id, "accept", PU)
     world.act(report_id, "start", PU)
@@ -127,7 +129,7 @@ def test_pothole_is_handled_from_routed_to_closed_with_a_proof_photo(world):
     assert report["resolution"]["clean_object"].startswith(f"derived/{report_id}/resolution/1/")
     assert report["close_by"] == world.clock() + POLICY.reopen_window
     world.act(report_id, "confirm", CITIZEN)
-    report = world.reports.get(report_id)
+    report = world.reports.docs[report_id]
     assert report["status"] == "closed"
     actions = [e["action"] for e in report["timeline"]]
     assert actions == ["submit", "verify_photo", "locate", "route", "accept", "start", "resolve",
@@ -149,8 +151,8 @@ def test_the_reporter_reopens_within_the_window_and_work_starts_again(world):
     assert world.status(report_id) == "reopened"
     world.act(report_id, "start", PU)
     world.act(report_id, "resolve", PU)
-    assert world.reports.get(report_id)["resolution"]["object"] == f"resolution/{report_id}/2"
-    assert replay(world.reports.get(report_id)["timeline"]) == Status.RESOLVING
+    assert world.reports.docs[report_id]["resolution"]["object"] == f"resolution/{report_id}/2"
+    assert replay(world.reports.docs[report_id]["timeline"]) == Status.RESOLVING
 
 
 def test_reopening_after_the_window_is_409_offering_confirm(world):
@@ -183,9 +185,9 @@ def test_the_reports_own_photo_is_no_proof_of_the_fix(world):
     world.photos.objects[f"resolution/{report_id}/1"] = original
     attributes = {"eventType": "OBJECT_FINALIZE", "bucketId": "b", "objectId": f"resolution/{report_id}/1",
                   "objectGeneration": "5"}
-    report = verify_uploaded_photo(object_from_notification(attributes, b""), bucket="b", reports=world.reports,
+    report = stored(verify_uploaded_photo(object_from_notification(attributes, b""), bucket="b", reports=world.reports,
                                    photos=world.photos, photo_index=world.index, publish=world.publish,
-                                   clock=world.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window)
+                                   clock=world.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window))
     assert report["status"] == "in_progress"
     assert "reused" in [r["code"] for r in report["resolution"]["reasons"]]
 
@@ -212,22 +214,22 @@ def test_the_sweep_closes_resolved_reports_after_the_window_and_resumes_missing_
     world.clock.advance(days=7)
     counts = sweep(reports=world.reports, publish=world.publish, clock=world.clock)
     assert counts["auto_closed"] == 1 and world.status(closed_id) == "closed"
-    assert world.reports.get(closed_id)["timeline"][-1]["by"] == "sweep_reports"
+    assert world.reports.docs[closed_id]["timeline"][-1]["by"] == "sweep_reports"
     assert sweep(reports=world.reports, publish=world.publish, clock=world.clock)["auto_closed"] == 0
 
 
 def test_not_ours_goes_back_to_triage_and_leaves_the_skpd_queue(world):
     report_id = world.routed()
     world.act(report_id, "reject", PU, reason="not_ours", note="Ini saluran, bukan jalan / A drain, not a road")
-    report = world.reports.get(report_id)
+    report = world.reports.docs[report_id]
     assert report["status"] == "triage" and report["assignee"] == "triage"
     assert report["timeline"][-1]["reason"] == "not_ours"
     with pytest.raises(NotPermitted):
         world.act(report_id, "accept", PU)
     world.act(report_id, "reassign", OPERATOR, assignee="dishub", note="Saluran / Drains")
-    assert world.reports.get(report_id)["assignee"] == "dishub"
+    assert world.reports.docs[report_id]["assignee"] == "dishub"
     world.act(report_id, "accept", DISHUB)
-    assert replay(world.reports.get(report_id)["timeline"]) == Status.ACCEPTED
+    assert replay(world.reports.docs[report_id]["timeline"]) == Status.ACCEPTED
 
 
 def test_a_duplicate_links_to_its_parent_which_counts_supporters_once(world):
@@ -235,8 +237,8 @@ def test_a_duplicate_links_to_its_parent_which_counts_supporters_once(world):
     child = world.routed("client-b")
     world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
     assert world.status(child) == "duplicate"
-    assert world.reports.get(child)["parent_id"] == parent
-    assert world.reports.get(parent)["supporters"] == 1
+    assert world.reports.docs[child]["parent_id"] == parent
+    assert world.reports.docs[parent]["supporters"] == 1
     from keluhan.domain.report import InvalidMove
 
     with pytest.raises(InvalidMove):
@@ -270,7 +272,8 @@ def test_random_moves_always_leave_a_timeline_that_replays_to_the_status(world):
     rng = random.Random(7)
     report_id = world.routed()
     actors = [CITIZEN, PU, DISHUB, OPERATOR]
-    params = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dinas-pu", "note": "balik"}}
+    params = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dinas-pu", "note": "balik"},
+              "dispute": {"note": "masih rusak"}}
     made = 0
     for _ in range(200):
         action = rng.choice([a.value for a in HUMAN_ACTIONS])
@@ -279,10 +282,10 @@ def test_random_moves_always_leave_a_timeline_that_replays_to_the_status(world):
             made += 1
         except (StaleOrIllegal, NotPermitted, ReportMissing):
             pass
-        report = world.reports.get(report_id)
+        report = world.reports.docs[report_id]
         if report["status"] == "resolving" and rng.random() < 0.7:
             world.upload(report["resolution"]["object"], seed=rng.randrange(10**6))
-        assert replay(world.reports.get(report_id)["timeline"]).value == world.status(report_id)
+        assert replay(world.reports.docs[report_id]["timeline"]).value == world.status(report_id)
     assert made > 5
 
 
@@ -324,9 +327,9 @@ def test_a_proof_without_gps_is_refused_and_never_counted_resolved(world):
     world.photos.objects[name] = make_jpeg(taken_at=world.clock() - timedelta(minutes=1), lat=None, lon=None,
                                            seed=701)
     attributes = {"eventType": "OBJECT_FINALIZE", "bucketId": "b", "objectId": name, "objectGeneration": "1"}
-    report = verify_uploaded_photo(object_from_notification(attributes, b""), bucket="b", reports=world.reports,
+    report = stored(verify_uploaded_photo(object_from_notification(attributes, b""), bucket="b", reports=world.reports,
                                    photos=world.photos, photo_index=world.index, publish=world.publish,
-                                   clock=world.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window)
+                                   clock=world.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window))
     assert report["status"] == "in_progress"
     assert [r["code"] for r in report["resolution"]["reasons"]] == ["no_gps"]
     assert all(key.endswith(".proof") is False for key in world.index.docs)  # a refused proof is not indexed
@@ -340,7 +343,7 @@ def test_internal_notes_are_never_published(world):
     world.act(report_id, "reassign", OPERATOR, assignee="dishub",
               note="Internal: PU kepala minta dialihkan, hubungi 0812-3456-7890")
     world.act(report_id, "accept", DISHUB, note="Menunggu anggaran dari Pak Andi")
-    report = world.reports.get(report_id)
+    report = world.reports.docs[report_id]
     internal = [e["note"] for e in report["timeline"] if e.get("action") in ("reassign", "accept")]
     assert all(internal)  # staff keep them
     text = json.dumps([open311.request_view(report), reporter_view(report, client_id="client-0001")], default=str)
@@ -360,7 +363,7 @@ def test_a_held_reporters_report_says_in_moderation_but_not_why(world):
 
 
 def test_private_category_descriptions_are_withheld_and_contacts_redacted_in_public_views(world):
-    report = world.reports.get(world.routed())
+    report = world.reports.docs[world.routed()]
     described = report | {"description": "Lubang, hubungi siti@example.id atau +62 812 3456 7890 / (0411) 873-123"}
     view = open311.request_view(described)
     assert view["description"] == f"Lubang, hubungi {REDACTED} atau {REDACTED} / {REDACTED}"
@@ -383,3 +386,47 @@ def test_an_skpd_closes_as_duplicate_only_a_live_report_of_the_same_category_nea
     assert world.status(child) == "routed"
     world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
     assert world.status(child) == "duplicate"
+
+
+def test_the_reporter_disputes_a_rejection_and_the_operators_look_again(world):
+    # Issue 23 (Low): "let the reporter dispute a rejection" — before, a rejected report was final.
+    report_id = world.routed()
+    world.act(report_id, "reject", PU, reason="not_a_problem", note="Sudah baik / Looks fine")
+    with pytest.raises(ValidationError):  # a dispute says why
+        world.act(report_id, "dispute", CITIZEN)
+    with pytest.raises(ReportMissing):  # someone else's report does not exist for a citizen
+        world.act(report_id, "dispute", OTHER_CITIZEN, note="Masih rusak / Still broken")
+    with pytest.raises(NotPermitted):  # the SKPD cannot undo its own rejection this way
+        world.act(report_id, "dispute", PU, note="x")
+    world.act(report_id, "dispute", CITIZEN, note="Masih berlubang / Still a hole")
+    report = world.reports.docs[report_id]
+    assert report["status"] == "triage" and report["assignee"] == "triage"
+    assert report["timeline"][-1]["action"] == "dispute" and report["timeline"][-1]["role"] == "warga"
+    world.act(report_id, "reassign", OPERATOR, assignee="dinas-pu", note="Dicek ulang / Check again")
+    assert world.status(report_id) == "routed"
+    assert replay(world.reports.docs[report_id]["timeline"]) == Status.ROUTED
+
+
+def test_a_rejection_can_be_disputed_only_within_the_reopen_window(world):
+    report_id = world.routed()
+    world.act(report_id, "reject", PU, reason="not_a_problem")
+    world.clock.advance(days=8)
+    with pytest.raises(StaleOrIllegal):
+        world.act(report_id, "dispute", CITIZEN, note="Masih rusak / Still broken")
+    assert world.status(report_id) == "rejected"
+
+
+def test_every_outcome_of_the_table_is_one_the_domain_computes():
+    from typing import get_args
+
+    from keluhan.domain.assignees import AssigneeKind
+    from keluhan.domain.photo.reasons import Verdict
+    from keluhan.domain.workflow import BY_KIND, BY_VERDICT, DONE, RejectReason
+
+    assert set(MOVES[Action.REJECT].outcomes) == {r.value for r in RejectReason}
+    assert set(BY_KIND) == set(get_args(AssigneeKind))
+    assert set(BY_VERDICT) == {*get_args(Verdict), "held"}
+    for action, move in MOVES.items():
+        assert move.outcomes, action
+        if len(move.outcomes) == 1:
+            assert set(move.outcomes) == {DONE}, action

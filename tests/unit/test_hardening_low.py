@@ -66,7 +66,7 @@ def test_a_retry_with_the_same_client_id_publishes_again_only_if_the_first_publi
     announced = list(publish.messages)
     assert [t for t, _, _ in announced] == ["report-status-changed", "report-accepted"]
     for _ in range(20):
-        assert _submit(reports, publish, clock).report["report_id"] == "r-retry"
+        assert _submit(reports, publish, clock).report.report_id == "r-retry"
     assert publish.messages == announced  # 20 more retries: nothing published again
 
 

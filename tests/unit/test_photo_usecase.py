@@ -13,7 +13,7 @@ from keluhan.domain.report import SubmitReport
 from keluhan.domain.workflow import Actor, Role
 from keluhan.usecases.photo import object_from_notification, verify_uploaded_photo
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
-from tests.support.fakes import FakeClock, FakePhotoIndex, FakePhotoStore, FakePublisher, FakeReports
+from tests.support.fakes import FakeClock, FakePhotoIndex, FakePhotoStore, FakePublisher, FakeReports, stored
 
 LAT, LON = -5.162247, 119.40421
 
@@ -43,8 +43,8 @@ def notification(report_id: str, generation: int = 1):
 def arrive(world, report_id: str, photo: bytes, generation: int = 1):
     reports, photos, index, publish, clock = world
     photos.objects[f"incoming/{report_id}/photo"] = photo
-    return verify_uploaded_photo(notification(report_id, generation), bucket="b", reports=reports, photos=photos,
-                                 photo_index=index, publish=publish, clock=clock, policy=PhotoPolicy())
+    return stored(verify_uploaded_photo(notification(report_id, generation), bucket="b", reports=reports, photos=photos,
+                                 photo_index=index, publish=publish, clock=clock, policy=PhotoPolicy()))
 
 
 def test_fresh_photo_verifies_the_report_and_publishes_acceptance(world):
@@ -130,7 +130,7 @@ def test_sweep_expires_only_reports_whose_photo_is_overdue(world):
     submitted(world, "recent")
     clock.advance(hours=5)
     assert expire_overdue_reports(reports=reports, clock=clock) == 1
-    assert reports.get("late")["status"] == "photo_expired"
-    assert reports.get("late")["timeline"][-1]["status"] == "photo_expired"
-    assert reports.get("recent")["status"] == "awaiting_photo"
+    assert reports.docs["late"]["status"] == "photo_expired"
+    assert reports.docs["late"]["timeline"][-1]["status"] == "photo_expired"
+    assert reports.docs["recent"]["status"] == "awaiting_photo"
     assert expire_overdue_reports(reports=reports, clock=clock) == 0

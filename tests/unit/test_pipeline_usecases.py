@@ -15,7 +15,7 @@ from keluhan.ports import PermanentError
 from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.usecases.pipeline import ReportNotFound, locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
-from tests.support.fakes import FakeClock, FakePhotoStore, FakePublisher, FakeReports
+from tests.support.fakes import FakeClock, FakePhotoStore, FakePublisher, FakeReports, stored
 
 BONTORANNU = Location(kelurahan="Bontorannu", kode_kelurahan="73.71.01.1001", kecamatan="Mariso",
                       kode_kecamatan="73.71.01", inside_city=True, data_version="test-v1",
@@ -52,7 +52,7 @@ def _decide():
 def test_located_report_keeps_the_raw_point_and_records_the_data_version(world):
     reports, publish, clock = world
     locator = FixedLocator(BONTORANNU)
-    report = locate_report("r1", reports=reports, geo=locator, publish=publish, clock=clock)
+    report = stored(locate_report("r1", reports=reports, geo=locator, publish=publish, clock=clock))
     assert report["status"] == "located"
     assert report["point"] == {"lat": -5.16, "lon": 119.40, "accuracy_m": 5}
     assert report["location"]["kelurahan"] == "Bontorannu"
@@ -75,7 +75,7 @@ def test_redelivered_locate_changes_nothing_but_republishes(world):
 def test_pothole_on_provincial_road_is_forwarded_to_baruga_with_a_pending_delivery(world):
     reports, publish, clock = world
     locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
-    report = route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    report = stored(route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock))
     assert report["status"] == "forwarded"
     assert report["routing"]["assignee"] == "baruga" and report["routing"]["rule"] == "road-provinsi"
     assert report["forwarding"]["state"] == "pending"
@@ -111,7 +111,7 @@ def test_a_crash_between_write_and_publish_is_healed_by_the_redelivery(world):
     publish.fail_next = 1
     with pytest.raises(ConnectionError):
         locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
-    assert reports.get("r1")["status"] == "located"  # written, but the event was lost
+    assert reports.docs["r1"]["status"] == "located"  # written, but the event was lost
     locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
     assert publish.stage_topics()[-1] == "report-located"
 
@@ -130,8 +130,8 @@ def test_operator_hands_over_to_another_skpd_with_a_recorded_reason(on_city_road
     from keluhan.usecases.reassign import reassign_report
 
     reports, publish, clock = on_city_road
-    report = reassign_report("r1", to="dishub", reason="Rambu, bukan jalan / A sign, not the road",
-                             by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    report = stored(reassign_report("r1", to="dishub", reason="Rambu, bukan jalan / A sign, not the road",
+                             by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock))
     assert report["assignee"] == "dishub" and report["status"] == "routed"
     assert report["routing"]["rule"] == "manual"
     assert report["reassignments"][-1]["from"] == "dinas-pu"
@@ -143,8 +143,8 @@ def test_rerouting_to_an_external_body_starts_a_tracked_delivery(on_city_road):
     from keluhan.usecases.reassign import reassign_report
 
     reports, publish, clock = on_city_road
-    report = reassign_report("r1", to="baruga", reason="Ternyata jalan provinsi / It is a provincial road",
-                             by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    report = stored(reassign_report("r1", to="baruga", reason="Ternyata jalan provinsi / It is a provincial road",
+                             by="operator:ani", reports=reports, decide=_decide(), publish=publish, clock=clock))
     assert report["status"] == "forwarded" and report["forwarding"]["state"] == "pending"
 
 
@@ -165,9 +165,9 @@ def test_reassigned_away_and_back_is_a_new_hand_over_with_its_own_key(world):
 
     reports, publish, clock = world
     locate_report("r1", reports=reports, geo=FixedLocator(BONTORANNU), publish=publish, clock=clock)
-    first = route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock)
+    first = stored(route_report("r1", reports=reports, decide=_decide(), publish=publish, clock=clock))
     args = dict(by="op", reports=reports, decide=_decide(), publish=publish, clock=clock)
     reassign_report("r1", to="dinas-pu", reason="Jalan kota / City road", **args)
-    back = reassign_report("r1", to="baruga", reason="Tetap provinsi / Provincial after all", **args)
+    back = stored(reassign_report("r1", to="baruga", reason="Tetap provinsi / Provincial after all", **args))
     assert first["forwarding"]["idempotency_key"] != back["forwarding"]["idempotency_key"]
     assert publish.messages[-1][2]["delivery_key"] == back["forwarding"]["idempotency_key"]

@@ -70,7 +70,7 @@ class World:
         policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=1000)
         return submit_report(cmd, actor=CALL_CENTER, reports=self.reports, publish=self.publish,
                              photos=FakePhotoStore(), clock=self.clock, new_id=lambda: next(self.ids),
-                             policy=policy).report["report_id"]
+                             policy=policy).report.report_id
 
     def deliver(self, topic: str, report_id: str) -> None:
         """What the subscribed function does with one message (a permanent error is acknowledged)."""
@@ -100,7 +100,7 @@ class World:
                      dead_letters=self.dead_letters, reconciler=policy)
 
     def status(self, report_id: str) -> str:
-        return self.reports.get(report_id)["status"]
+        return self.reports.docs[report_id]["status"]
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_a_received_report_whose_event_was_lost_is_republished_after_the_thresho
     assert world.tick()["republished"] == 0  # not stuck yet
     world.clock.advance(minutes=1, seconds=1)
     assert world.tick()["republished"] == 1
-    assert world.reports.get(report_id)["stalled"]["count"] == 1
+    assert world.reports.docs[report_id]["stalled"]["count"] == 1
     for topic, rid in world.take():
         world.deliver(topic, rid)
     assert world.status(report_id) == "located"
@@ -134,8 +134,8 @@ def test_each_pipeline_status_republishes_the_event_of_its_own_stage(world):
     routed = [a for t, _, a in world.publish.messages if t == "report-routed"]
     assert sorted(world.take()) == sorted([("report-accepted", received), ("report-located", located),
                                            ("report-routed", forwarded)])
-    assert routed[0]["delivery_key"] == world.reports.get(forwarded)["forwarding"]["idempotency_key"]
-    assert world.reports.get(forwarded)["stalled"]["status"] == "forwarded/pending"
+    assert routed[0]["delivery_key"] == world.reports.docs[forwarded]["forwarding"]["idempotency_key"]
+    assert world.reports.docs[forwarded]["stalled"]["status"] == "forwarded/pending"
 
 
 def test_a_report_is_republished_at_most_once_per_threshold(world):
@@ -148,7 +148,7 @@ def test_a_report_is_republished_at_most_once_per_threshold(world):
     assert world.tick()["republished"] == 0
     world.clock.advance(minutes=1, seconds=1)
     assert world.tick()["republished"] == 1
-    assert world.reports.get(report_id)["stalled"]["count"] == 2
+    assert world.reports.docs[report_id]["stalled"]["count"] == 2
 
 
 def test_a_report_that_never_moves_ends_in_dead_letters_with_a_reason_and_is_left_alone(world):
@@ -163,7 +163,7 @@ def test_a_report_that_never_moves_ends_in_dead_letters_with_a_reason_and_is_lef
     assert dead_id == f"reconcile-{report_id}-received"
     assert record["stage"] == "enrich_geo" and record["topic"] == "report-accepted"
     assert "stuck at received" in record["reason"] and "re-published 3 times" in record["reason"]
-    report = world.reports.get(report_id)
+    report = world.reports.docs[report_id]
     assert report["status"] == "received"  # no status the workflow table does not have
     assert report["errors"][-1]["reason"] == record["reason"]
     world.clock.advance(hours=1)
@@ -177,7 +177,7 @@ def test_a_stuck_forwarding_that_never_arrives_is_marked_failed(world):
     for _ in range(POLICY.max_republish + 1):
         world.clock.advance(minutes=10, seconds=1)
         world.tick()
-    report = world.reports.get(report_id)
+    report = world.reports.docs[report_id]
     assert report["forwarding"]["state"] == "failed" and "stuck at forwarded/pending" in report["forwarding"]["last_error"]
     assert world.dead_letters.records[f"reconcile-{report_id}-forwarded"]["stage"] == "forward_report"
 
@@ -187,14 +187,14 @@ def test_the_tick_is_bounded_and_given_up_reports_do_not_crowd_out_the_rest(worl
     for _ in range(POLICY.max_republish + 1):
         world.clock.advance(minutes=2, seconds=1)
         world.tick()
-    assert world.reports.get(first)["stalled"]["gave_up"]
+    assert world.reports.docs[first]["stalled"]["gave_up"]
     others = [world.submit(f"client-{i:04d}") for i in range(2, 8)]
     world.take()
     world.clock.advance(minutes=2, seconds=1)
     small = ReconcilePolicy(max_republish=3, limit=4, page=2)
     assert world.tick(small)["republished"] == 4  # pages past the given-up report, stops at the limit
     assert world.tick(small)["republished"] == 2
-    assert all(world.reports.get(r)["stalled"]["count"] == 1 for r in others)
+    assert all(world.reports.docs[r]["stalled"]["count"] == 1 for r in others)
 
 
 def test_a_report_that_moved_on_between_query_and_tick_is_not_counted(world):
@@ -204,7 +204,7 @@ def test_a_report_that_moved_on_between_query_and_tick_is_not_counted(world):
     world.deliver("report-accepted", report_id)
     assert reconcile(reports=_Stale(world.reports, stale), publish=world.publish, dead_letters=world.dead_letters,
                      clock=world.clock, policy=POLICY)["republished"] == 0
-    assert "stalled" not in world.reports.get(report_id)
+    assert "stalled" not in world.reports.docs[report_id]
 
 
 class _Stale:
@@ -214,7 +214,7 @@ class _Stale:
         self._reports, self._doc = reports, doc
 
     def due(self, *, status, **kw):
-        return [self._doc] if status == self._doc["status"] else []
+        return [self._doc] if status == self._doc.status else []
 
     def __getattr__(self, name):
         return getattr(self._reports, name)
@@ -240,14 +240,14 @@ def test_lossy_duplicating_shuffling_broker_and_ticks_end_every_report_once(worl
         world.clock.advance(minutes=rng.choice([1, 3, 11]))
         world.tick()
     for report_id in ids:
-        report = world.reports.get(report_id)
+        report = world.reports.docs[report_id]
         assert report["status"] in ("routed", "forwarded"), report
         moves = [(e.get("from"), e["status"]) for e in report["timeline"] if "action" in e]
         assert len(moves) == len(set(moves)) == 3
         assert replay(report["timeline"]).value == report["status"]
         if report["status"] == "forwarded":
             assert report["forwarding"]["state"] == "acknowledged"
-    forwarded = {world.reports.get(r)["forwarding"]["idempotency_key"] for r in ids
+    forwarded = {world.reports.docs[r]["forwarding"]["idempotency_key"] for r in ids
                  if world.status(r) == "forwarded"}
     assert set(world.receiver.received) == forwarded
     assert not world.dead_letters.records
@@ -269,8 +269,8 @@ def _citizen_report(world: World, client_id: str = "client-0100") -> str:
     report = submit_report(cmd, actor=Actor(Role.WARGA, "siti"), reports=world.reports, publish=world.publish,
                            photos=FakePhotoStore(), clock=world.clock, new_id=lambda: next(world.ids),
                            policy=policy).report
-    assert report["status"] == "awaiting_photo"
-    return report["report_id"]
+    assert report.status == "awaiting_photo"
+    return report.report_id
 
 
 def _upload_tick(world: World, photos: FakePhotoStore, policy: ReconcilePolicy = POLICY) -> dict[str, int]:
@@ -286,7 +286,7 @@ def test_an_upload_whose_notification_was_lost_is_notified_again_as_cloud_storag
     world.take()
     world.clock.advance(minutes=30)
     assert _upload_tick(world, photos)["republished"] == 0  # nothing uploaded: the citizen may still send it
-    assert "stalled" not in world.reports.get(report_id)
+    assert "stalled" not in world.reports.docs[report_id]
     photos.objects[f"incoming/{report_id}/photo"] = b"jpeg"  # uploaded; the notification never came
     assert _upload_tick(world, photos)["republished"] == 1
     (topic, data, attributes), = [m for m in world.publish.messages if m[0] == "photo-uploaded"]
@@ -298,16 +298,16 @@ def test_an_upload_whose_notification_was_lost_is_notified_again_as_cloud_storag
 def test_an_upload_already_verified_is_not_notified_again(world):
     report_id = _citizen_report(world)
     photos = FakePhotoStore(objects={f"incoming/{report_id}/photo": b"jpeg"})
-    world.reports.mutate(report_id, lambda doc: {"photo": {**doc["photo"],
-                                                           "event": f"demo-keluhan-photos/incoming/{report_id}/photo#1"}})
+    world.reports.mutate(report_id, lambda r: r.changed(
+        photo=r.photo.updated(event=f"demo-keluhan-photos/incoming/{report_id}/photo#1")))
     world.clock.advance(minutes=30)
     assert _upload_tick(world, photos)["republished"] == 0
 
 
 def test_a_proof_photo_whose_notification_was_lost_is_notified_again(world):
     report_id = world.submit("client-0001")
-    world.reports.mutate(report_id, lambda doc: {"status": "resolving", "resolution": {
-        "attempt": 2, "object": f"resolution/{report_id}/2", "verdict": None}})
+    world.reports.mutate(report_id, lambda r: r.changed(status="resolving", resolution={
+        "attempt": 2, "object": f"resolution/{report_id}/2", "verdict": None}))
     world.take()
     photos = FakePhotoStore(objects={f"resolution/{report_id}/1": b"old proof"})
     world.clock.advance(minutes=3)
@@ -377,8 +377,8 @@ def test_abandoned_photo_less_reports_do_not_starve_a_lost_proof_notification(wo
     for i in range(8):  # never uploaded: each costs a lookup and finds nothing
         _citizen_report(world, client_id=f"client-abandon-{i}")
     report_id = world.submit("client-0001")
-    world.reports.mutate(report_id, lambda doc: {"status": "resolving", "resolution": {
-        "attempt": 1, "object": f"resolution/{report_id}/1", "verdict": None}})
+    world.reports.mutate(report_id, lambda r: r.changed(status="resolving", resolution={
+        "attempt": 1, "object": f"resolution/{report_id}/1", "verdict": None}))
     world.take()
     photos = FakePhotoStore(objects={f"resolution/{report_id}/1": b"proof"})
     world.clock.advance(minutes=3)

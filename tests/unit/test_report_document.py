@@ -27,7 +27,7 @@ def _call_centre_report(world: World) -> str:
     policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=10**7)
     return submit_report(cmd, actor=CALL_CENTRE, reports=world.reports, publish=world.publish, photos=world.photos,
                          clock=world.clock, new_id=lambda: "r-112", policy=policy,
-                         holds=world.holds).report["report_id"]
+                         holds=world.holds).report.report_id
 
 
 def _every_status() -> dict[str, dict]:

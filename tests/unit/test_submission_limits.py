@@ -57,7 +57,7 @@ def test_a_retry_of_a_stored_report_counts_nothing_even_at_the_limit():
     world = World()
     first = [world.submit(f"client-{n:04}") for n in range(3)]
     again = world.submit("client-0000")
-    assert not again.created and again.report["report_id"] == first[0].report["report_id"]
+    assert not again.created and again.report.report_id == first[0].report.report_id
     assert sorted(world.reports.quotas.values()) == [3, 3]
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from pydantic import ValidationError
 
 from keluhan.domain import open311
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
-from keluhan.domain.report import Report
+from keluhan.domain.report import Report, Submission
 from keluhan.domain.views import staff_view
 from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow, TimeField
+
+log = logging.getLogger(__name__)
 
 REPORTS = "reports"
 # What SKPD staff read of a report (keluhan.domain.views.staff_view), written with every change
@@ -38,6 +42,29 @@ QUOTA_MAX_RACES = 50
 OPEN_STATUSES = ["routed", "accepted", "in_progress", "resolving", "reopened"]
 
 
+def update_paths(before: Report, after: Report) -> dict[str, Any]:  # Any: field values of many types
+    """The one place a typed change becomes Firestore field paths: `update()` changes that turn the
+    stored `before` into `after`. A changed part (a map) is written field by field (`photo.verdict`),
+    unless one of its fields went away; lists and other values are written whole.
+    """
+    old, new = before.to_doc(), after.to_doc()
+    if gone := old.keys() - new.keys():
+        raise ValueError(f"a change never removes stored fields: {sorted(gone)}")
+    changes: dict[str, Any] = {}  # Any: as the return value
+    for key, value in new.items():
+        previous = old.get(key, _ABSENT)
+        if previous == value:
+            continue
+        if isinstance(value, dict) and isinstance(previous, dict) and previous.keys() <= value.keys():
+            changes |= {f"{key}.{k}": v for k, v in value.items() if previous.get(k, _ABSENT) != v}
+        else:
+            changes[key] = value
+    return changes
+
+
+_ABSENT = object()
+
+
 def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """The document after a Firestore update() with dotted field paths."""
     out = copy.deepcopy(doc)
@@ -50,9 +77,26 @@ def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def _fields(snap: firestore.DocumentSnapshot) -> dict[str, Any]:
+def listed(report: Report) -> Report:
+    """The report with its Open311 listing tag, kept with every change: what the paged listing queries."""
+    tag = open311.listing(report.status)
+    return report if report.open311_listing == tag and "open311_listing" in report.model_fields_set \
+        else report.changed(open311_listing=tag)
+
+
+def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:
     """The fields of a snapshot known to exist (streamed, created, or checked with .exists)."""
     return snap.to_dict() or {}
+
+
+def _reports(snaps: Iterable[firestore.DocumentSnapshot[firestore.DocumentReference]]) -> Iterator[Report]:
+    """The reports of a query. A document the model refuses (written by hand, or by an older
+    version) is logged with its id and skipped: one bad document must not stop a whole sweep tick."""
+    for snap in snaps:
+        try:
+            yield Report.from_doc(_fields(snap))
+        except ValidationError as exc:
+            log.error("reports/%s does not match the Report model, skipped: %s", snap.id, exc)
 
 
 class FirestoreReports:
@@ -62,8 +106,8 @@ class FirestoreReports:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def create(self, report: dict[str, Any], *, submission_key: str, submission: dict[str, Any],
-               quotas: Sequence[QuotaWindow] = ()) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    def create(self, report: Report, *, submission_key: str, submission: Submission,
+               quotas: Sequence[QuotaWindow] = ()) -> tuple[Report, Submission, bool]:
         """One batch of `create`s: the submission, the report and one numbered slot per quota window.
 
         A window of limit N is N possible slot documents, quotas/{window key}_{1..N}; a slot can
@@ -73,7 +117,8 @@ class FirestoreReports:
         key: one read. Spent slots carry `expire_at` for a Firestore TTL policy.
         """
         sub_ref = self._db.collection(SUBMISSIONS).document(submission_key)
-        report_ref = self._db.collection(REPORTS).document(report["report_id"])
+        report_ref = self._db.collection(REPORTS).document(report.report_id)
+        doc = listed(report).to_doc()
         existing = self.submission(submission_key)
         slots = {w.key: self._used_slots(w.key) + 1 for w in quotas}
         for _ in range(QUOTA_MAX_RACES):
@@ -84,17 +129,16 @@ class FirestoreReports:
                     raise QuotaExceeded(window)
             slot_refs = {w.key: self._db.collection(QUOTAS).document(f"{w.key}_{slots[w.key]}") for w in quotas}
             batch = self._db.batch()
-            batch.create(sub_ref, submission)
-            report = {**report, open311.LISTING_FIELD: open311.listing(report["status"])}
-            batch.create(report_ref, report)
-            batch.set(self._staff_ref(report["report_id"]), staff_view(report))
+            batch.create(sub_ref, dict(submission))
+            batch.create(report_ref, doc)
+            batch.set(self._staff_ref(report.report_id), staff_view(doc))
             for window in quotas:
                 batch.create(slot_refs[window.key], {"window": window.key, "slot": slots[window.key],
                                                      "resets_at": window.resets_at,
                                                      "expire_at": window.resets_at + QUOTA_KEPT_AFTER_RESET})
             try:
                 batch.commit()
-                return report, submission, True
+                return Report.from_doc(doc), submission, True
             except (gexc.AlreadyExists, gexc.Conflict):
                 existing = self.submission(submission_key)  # a concurrent retry of this very report?
                 for key, ref in slot_refs.items():  # else someone took a slot: the next one
@@ -122,17 +166,17 @@ class FirestoreReports:
     def remember_published(self, submission_key: str, at: datetime) -> None:
         self._db.collection(SUBMISSIONS).document(submission_key).update({"published_at": at})
 
-    def submission(self, submission_key: str) -> dict[str, Any] | None:
+    def submission(self, submission_key: str) -> Submission | None:
         snap = self._db.collection(SUBMISSIONS).document(submission_key).get()
-        return snap.to_dict() if snap.exists else None
+        return cast(Submission, _fields(snap)) if snap.exists else None  # as create() stored it
 
-    def get(self, report_id: str) -> dict[str, Any] | None:
+    def get(self, report_id: str) -> Report | None:
         snap = self._db.collection(REPORTS).document(report_id).get()
-        return snap.to_dict() if snap.exists else None
+        return Report.from_doc(_fields(snap)) if snap.exists else None
 
     def due(self, *, status: str, field: str, before: datetime, limit: int,
             where: Mapping[str, str] | None = None,
-            start_after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+            start_after: tuple[datetime, str] | None = None) -> list[Report]:
         # Each query the sweep and the reconciler ask has its composite index in firestore.indexes.json.
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter("status", "==", status))
         for path, value in (where or {}).items():
@@ -141,7 +185,7 @@ class FirestoreReports:
                  .order_by(field).order_by("__name__"))
         if start_after is not None:
             query = query.start_after({field: start_after[0], "__name__": start_after[1]})
-        return [_fields(d) for d in query.limit(limit).stream()]
+        return list(_reports(query.limit(limit).stream()))
 
     def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (index: overdue, status, sla.due_at)."""
@@ -149,7 +193,7 @@ class FirestoreReports:
                  .where(filter=firestore.FieldFilter("overdue", "==", True))
                  .where(filter=firestore.FieldFilter("status", "in", OPEN_STATUSES))
                  .order_by("sla.due_at").limit(limit))
-        return [Report.from_doc(_fields(d)) for d in query.stream()]
+        return list(_reports(query.stream()))
 
     def count_since(self, *, field: TimeField, since: datetime) -> int:
         """How many reports have `field` at or after `since` (an aggregation query: no documents read)."""
@@ -158,12 +202,12 @@ class FirestoreReports:
         result = aggregation.get()
         return int(result[0][0].value)
 
-    def all(self) -> Any:
+    def all(self) -> Iterator[Report]:
         """Every report, streamed (for `stats rebuild`)."""
-        return (_fields(d) for d in self._db.collection(REPORTS).stream())
+        return _reports(self._db.collection(REPORTS).stream())
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
         # Index: open311_listing (contains), category, received_at desc, __name__ desc; without
         # categories the same without category.
         query: Any = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
@@ -179,29 +223,31 @@ class FirestoreReports:
                                        "__name__": self._db.collection(REPORTS).document(after[1])})
         elif offset:
             query = query.offset(offset)
-        return [_fields(d) for d in query.limit(limit).stream()]
+        return list(_reports(query.limit(limit).stream()))
 
-    def mutate(self, report_id: str, mutation: Mutation) -> dict[str, Any] | None:
+    def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
         ref = self._db.collection(REPORTS).document(report_id)
 
         @firestore.transactional
-        def run(tx: firestore.Transaction) -> dict[str, Any] | None:
+        def run(tx: firestore.Transaction) -> Report | None:
             snap = ref.get(transaction=tx)
             if not snap.exists:
                 return None
-            doc = _fields(snap)
-            changes = mutation(doc)
+            before = Report.from_doc(_fields(snap))
+            after = mutation(before)
+            if after is None:
+                return before
+            after = listed(after)
+            changes = update_paths(before, after)
             if not changes:
-                return doc
-            if "status" in changes:
-                changes = {**changes, open311.LISTING_FIELD: open311.listing(changes["status"])}
+                return before
             tx.update(ref, changes)
-            after = apply_changes(doc, changes)
-            tx.set(self._staff_ref(report_id), staff_view(after))
+            tx.set(self._staff_ref(report_id), staff_view(after.to_doc()))
             return after
 
         try:
-            return run(self._db.transaction())
+            result: Report | None = run(self._db.transaction())
+            return result
         except gexc.Aborted as exc:
             raise Contention(str(exc)) from exc
         except ValueError as exc:  # the client gives up after its retries on a contended document
@@ -273,7 +319,7 @@ class FirestoreStats:
                 out[snap.id] = counters
         return out
 
-    def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict]]) -> None:
+    def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         from keluhan.domain.figures import parse_key
 
         for collection in (STATS, STATS_REPORTS):

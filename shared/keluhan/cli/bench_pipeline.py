@@ -11,6 +11,7 @@ made directly with the same concurrency, without functions or push in between.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import statistics
@@ -18,24 +19,39 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal, TypedDict
+
+from pydantic import JsonValue
+
+from keluhan.cli import Commands
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+    from keluhan.devstack.client import Document, StackClient
+    from keluhan.devstack.config import StackConfig
+    from keluhan.devstack.faults import DuplicatingPushProxy
 
 P95_LIMIT_S = 5.0  # the wait a citizen accepts between sending a report and its SKPD knowing
 RATE_STEP = 1.5
 PHOTOS_PER_CITIZEN = 20  # the local stack lets a citizen submit 30 an hour
 FLUSH_WAIT_S = 0.6  # a little more than the Firestore counters' flush interval
 FAULTS = ("kill", "restart-pubsub", "dup3")
+# The functions on the bench's path. Its Call Center 112 share submits through submit_report, so
+# neither open311 nor open311_intake is on it: killing an idle process would test nothing.
 KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report")
 # Points inside real kelurahan (Bontorannu, Mamajang Dalam, Karuwisi) and streets of each road status.
 POINTS = ((-5.162247, 119.40421), (-5.161989, 119.421297), (-5.140235, 119.435353))
 STREETS = ("Jl. Landak Baru", "Jl. Landak Baru", "Jl. Landak Baru", "Jl. Hertasning", None)
 
 
-def register(benches) -> None:
+def register(benches: Commands) -> None:
     parser = benches.add_parser("pipeline", help="N reports end to end on the running stack, with faults")
     parser.add_argument("--reports", type=int, default=300)
     parser.add_argument("--photo-share", type=float, default=0.2, help="share of reports with a JPEG upload")
@@ -59,15 +75,96 @@ def register(benches) -> None:
     parser.set_defaults(func=_bench)
 
 
+# Builds the client of the running stack (tests pass their own).
+ClientFactory = Callable[["StackConfig"], "StackClient"]
+# Function → CPU-ms and Firestore operations per report (`keluhan.devstack.cost.per_report`).
+CostPerReport = dict[str, dict[str, float]]
+
+
+class Floor(TypedDict):
+    """The writes and publishes of one report made directly (`measure_floor`)."""
+
+    reports_per_s: float
+    p50_ms: float
+    n: int
+
+
+class BenchResult(TypedDict):
+    """The figures of a burst run (`run_bench`), printed as the last line's JSON object."""
+
+    reports: int
+    photo_share: float
+    concurrency: int
+    faults: list[str]
+    final: int
+    lost: int
+    stuck: int
+    stuck_ids: list[str]
+    dead_lettered_by_reconciler: int
+    dead_lettered_ids: list[str]
+    duplicated_timeline_entries: int
+    p50_s: float
+    p95_s: float
+    reports_per_s: float
+    submit_s: float
+    submit_attempts: int
+    statuses: dict[str, int]
+    reconciler_republished: int
+    dead_letters_of_these_reports: int
+    poison: int
+    poison_dead_lettered_with_reason: int
+    kills: dict[str, int]
+    pubsub_restarts: int
+    fault_errors: list[str]
+    pushes_via_proxy: int
+    extra_deliveries: int
+    floor_reports_per_s: float
+    floor_p50_ms: float
+    ratio_to_floor: float
+    cost_per_report: CostPerReport
+
+
+class OpenLoopStep(TypedDict):
+    """The figures of one open-loop rate (`run_open_loop`)."""
+
+    rate: float
+    reports: int
+    routed: int
+    not_routed: int
+    lost: int
+    p50_s: float
+    p95_s: float
+    p99_s: float
+    submitted_s: float
+    offered_rate: float
+    sender_late_p99_s: float
+    reconciler_republished: int
+    cost_per_report: CostPerReport
+
+
+class OpenLoopResult(TypedDict):
+    """The open-loop rates tried (`run_open_loop_steps`), printed as the last line's JSON object."""
+
+    mode: Literal["open_loop"]
+    duration_s: float
+    photo_share: float
+    senders: int
+    p95_limit_s: float
+    max_rate_p95_under_limit: float | None
+    steps: list[OpenLoopStep]
+    floor_reports_per_s: float
+    floor_p50_ms: float
+
+
 @dataclass
 class Submitted:
     client_id: str
-    body: dict[str, Any]
+    body: dict[str, JsonValue]
     photo: bytes | None
     started: float = 0.0
     due: float = 0.0  # open loop: when it was scheduled to be sent
     routed_at: float | None = None
-    report_id: str | None = None
+    report_id: str = ""  # empty until the server accepted it
     attempts: int = 0
     final_at: float | None = None
     gave_up: bool = False  # the reconciler dead-lettered it: ended, visibly, but not final
@@ -75,12 +172,12 @@ class Submitted:
 
 @dataclass
 class FaultLog:
-    kills: Counter = field(default_factory=Counter)
+    kills: Counter[str] = field(default_factory=Counter)
     pubsub_restarts: int = 0
     errors: list[str] = field(default_factory=list)
 
 
-def _bench(args) -> int:
+def _bench(args: argparse.Namespace) -> int:
     from keluhan.cli import CliError
     from keluhan.devstack import launcher
     from keluhan.devstack.client import StackClient
@@ -112,9 +209,9 @@ def _bench(args) -> int:
     return 0 if result["lost"] == result["stuck"] == result["duplicated_timeline_entries"] == 0 else 1
 
 
-def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
+def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
               concurrency: int, poison: int, tick_s: float, timeout_s: float, seed: int,
-              client_factory, fault_window_s: float = 20.0) -> dict[str, Any]:
+              client_factory: ClientFactory, fault_window_s: float = 20.0) -> BenchResult:
     """Submit, inject faults, tick, wait until final; the figures as one dict."""
     from keluhan.devstack import cost
     from keluhan.devstack.faults import DuplicatingPushProxy
@@ -129,7 +226,7 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
     before = cost.snapshot(state_dir)
     stop = threading.Event()
     started = time.time()
-    with (proxy.running() if proxy else _nothing()):
+    with (proxy.running() if proxy else nullcontext()):
         background = [threading.Thread(target=_ticks, args=(config, stop, tick_s), daemon=True)]
         if "kill" in faults:
             background.append(threading.Thread(target=_killer, args=(state_dir, stop, log, rng), daemon=True))
@@ -159,13 +256,12 @@ def run_bench(config, state_dir: Path, *, reports: int, photo_share: float, faul
         pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
     time.sleep(2 * FLUSH_WAIT_S)  # the function processes write their Firestore counts twice a second
     spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
-    return {**_figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
-                       faults=faults, log=log, pushes=pushes, photo_share=photo_share,
-                       concurrency=concurrency),
-            "cost_per_report": spent}
+    return _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
+                    faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency,
+                    cost_per_report=spent)
 
 
-def _make_items(client, run: str, reports: int, photo_share: float,
+def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
                 rng: random.Random) -> tuple[list[Submitted], dict[bool, list[str]]]:
     """The reports to submit (a share with a fresh JPEG) and the tokens that send them.
 
@@ -178,8 +274,10 @@ def _make_items(client, run: str, reports: int, photo_share: float,
     for i in range(reports):
         lat, lon = POINTS[i % len(POINTS)]
         with_photo = rng.random() < photo_share
-        body: dict[str, Any] = {"client_id": f"bench-{run}-{i:05d}", "category": "jalan_rusak",
-                                "description": "Uji beban / load test", "lat": lat, "lon": lon, "accuracy_m": 5}
+        client_id = f"bench-{run}-{i:05d}"
+        body: dict[str, JsonValue] = {"client_id": client_id, "category": "jalan_rusak",
+                                      "description": "Uji beban / load test", "lat": lat, "lon": lon,
+                                      "accuracy_m": 5}
         if street := STREETS[i % len(STREETS)]:
             body["street"] = street
         photo = None
@@ -190,7 +288,7 @@ def _make_items(client, run: str, reports: int, photo_share: float,
                               seed=int(run, 16) % 1_000_000_000 + i)
         else:
             body["channel"] = "call_center_112"
-        items.append(Submitted(body["client_id"], body, photo))
+        items.append(Submitted(client_id, body, photo))
     with_photos = sum(1 for it in items if it.photo is not None)
     citizens = [client.sign_in(f"bench{i}@warga.test")[1] for i in range(4)]
     citizens += [client.sign_in(f"bench-{run}-{i}@warga.test")[1]
@@ -212,9 +310,9 @@ def step_rates(rate: float, max_rate: float, factor: float = RATE_STEP) -> list[
     return rates
 
 
-def run_open_loop_steps(config, state_dir: Path, *, rate: float, duration_s: float, find_max: bool,
-                        max_rate: float, photo_share: float, senders: int, seed: int, timeout_s: float,
-                        concurrency: int, client_factory) -> dict[str, Any]:
+def run_open_loop_steps(config: StackConfig, state_dir: Path, *, rate: float, duration_s: float,
+                        find_max: bool, max_rate: float, photo_share: float, senders: int, seed: int,
+                        timeout_s: float, concurrency: int, client_factory: ClientFactory) -> OpenLoopResult:
     """One open-loop run at `rate`, or (find_max) rising rates until p95 submit→routed passes the limit."""
     floor = measure_floor(config, n=200, concurrency=concurrency)
     steps = []
@@ -237,12 +335,12 @@ def _offered_rate(items: list[Submitted]) -> float:
     return round((len(starts) - 1) / span, 2) if span > 0 else 0.0
 
 
-def _within_limit(step: dict[str, Any]) -> bool:
+def _within_limit(step: OpenLoopStep) -> bool:
     return step["lost"] == step["not_routed"] == 0 and step["p95_s"] < P95_LIMIT_S
 
 
-def run_open_loop(config, state_dir: Path, *, rate: float, duration_s: float, photo_share: float,
-                  senders: int, seed: int, timeout_s: float, client_factory) -> dict[str, Any]:
+def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration_s: float, photo_share: float,
+                  senders: int, seed: int, timeout_s: float, client_factory: ClientFactory) -> OpenLoopStep:
     """Submit at a constant arrival rate, each report at its due time whatever the others do.
 
     Latency counts from the due time, not the moment a sender got to it: a stack that falls behind
@@ -273,8 +371,7 @@ def run_open_loop(config, state_dir: Path, *, rate: float, duration_s: float, ph
         stop.set()
     time.sleep(2 * FLUSH_WAIT_S)
     spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
-    refs = [client.db.collection("reports").document(it.report_id) for it in items if it.report_id]
-    docs = {snap.id: snap.to_dict() for snap in client.db.get_all(refs) if snap.exists}
+    docs = _stored(client, items)
     routed = sorted(it.routed_at - it.due for it in items if it.routed_at is not None)
     late = sorted(max(0.0, it.started - it.due) for it in items)
     return {
@@ -290,15 +387,7 @@ def run_open_loop(config, state_dir: Path, *, rate: float, duration_s: float, ph
     }
 
 
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _submit(client, item: Submitted, token: str, *, deadline: float) -> None:
+def _submit(client: StackClient, item: Submitted, token: str, *, deadline: float) -> None:
     """As the app does on a flaky network: retry the same body until the server has it."""
     item.started = time.time()
     pause = 0.2
@@ -324,7 +413,7 @@ def _submit(client, item: Submitted, token: str, *, deadline: float) -> None:
         pause = min(pause * 2, 3.0)
 
 
-def _ticks(config, stop: threading.Event, every_s: float) -> None:
+def _ticks(config: StackConfig, stop: threading.Event, every_s: float) -> None:
     """Cloud Scheduler's job: publish sweep-tick every few seconds (Pub/Sub down: try next time)."""
     publish = _publisher(config)
     while not stop.wait(every_s):
@@ -346,7 +435,8 @@ def _killer(state_dir: Path, stop: threading.Event, log: FaultLog, rng: random.R
             log.kills[name] += 1
 
 
-def _pubsub_restarter(state_dir: Path, stop: threading.Event, log: FaultLog, proxy) -> None:
+def _pubsub_restarter(state_dir: Path, stop: threading.Event, log: FaultLog,
+                      proxy: DuplicatingPushProxy | None) -> None:
     """Kill the Pub/Sub emulator once, a few seconds in; wait for its supervisor to bring it back."""
     from keluhan.devstack.faults import kill_part, supervised_child, wait_restarted
 
@@ -362,7 +452,7 @@ def _pubsub_restarter(state_dir: Path, stop: threading.Event, log: FaultLog, pro
             _retry(lambda: proxy.point_subscriptions(through_proxy=True), what="re-point pushes", log=log)
 
 
-def _retry(action, *, what: str, log: FaultLog, attempts: int = 60) -> None:
+def _retry(action: Callable[[], object], *, what: str, log: FaultLog, attempts: int = 60) -> None:
     for _ in range(attempts):
         try:
             action()
@@ -372,7 +462,7 @@ def _retry(action, *, what: str, log: FaultLog, attempts: int = 60) -> None:
     log.errors.append(f"{what} failed")
 
 
-def publish_poison(config, count: int, run: str) -> list[str]:
+def publish_poison(config: StackConfig, count: int, run: str) -> list[str]:
     """Messages no stage can ever handle: for an unknown report, and without any report id."""
     publish = _publisher(config)
     ids = []
@@ -387,18 +477,16 @@ def publish_poison(config, count: int, run: str) -> list[str]:
     return ids
 
 
-def _publisher(config):
+def _publisher(config: StackConfig) -> Callable[[str, bytes, dict[str, str]], None]:
+    """Publishes bytes as they are to the stack's Pub/Sub, waiting until the broker has them."""
     from google.cloud import pubsub_v1
 
-    client = pubsub_v1.PublisherClient()
+    from keluhan.adapters.pubsub_publisher import PubSubPublisher
 
-    def publish(topic: str, data: bytes, attributes: dict[str, str]) -> None:
-        client.publish(client.topic_path(config.project, topic), data, **attributes).result(timeout=10)
-
-    return publish
+    return PubSubPublisher(pubsub_v1.PublisherClient(), config.project).raw
 
 
-def is_final(report: dict[str, Any] | None) -> bool:
+def is_final(report: Document | None) -> bool:
     """Nothing further will happen to it without a person: settled, a forwarding delivered or failed."""
     from keluhan.devstack.client import SETTLED
 
@@ -407,21 +495,26 @@ def is_final(report: dict[str, Any] | None) -> bool:
     return report["status"] != "forwarded" or report["forwarding"]["state"] in ("acknowledged", "failed")
 
 
-def routed_time(report: dict[str, Any]) -> float | None:
+def routed_time(report: Document) -> float | None:
     """When the router decided its SKPD (the timeline's `route` entry); None if it was not routed."""
     return next((e["at"].timestamp() for e in report.get("timeline") or [] if e.get("action") == "route"), None)
 
 
-def _final_time(report: dict[str, Any]) -> float:
-    at = report["forwarding"]["updated_at"] if report["status"] == "forwarded" else report["status_changed_at"]
+def _final_time(report: Document) -> float:
+    at: datetime = report["forwarding"]["updated_at"] if report["status"] == "forwarded" else report["status_changed_at"]
     return at.timestamp()
 
 
-def _wait_final(client, items: list[Submitted], *, deadline: float) -> None:
+def _stored(client: StackClient, items: Iterable[Submitted]) -> dict[str, Document]:
+    """The stored documents of the submitted reports, by report id (those that exist)."""
+    refs = [client.db.collection("reports").document(it.report_id) for it in items if it.report_id]
+    return {snap.id: doc for snap in client.db.get_all(refs) if (doc := snap.to_dict()) is not None}
+
+
+def _wait_final(client: StackClient, items: list[Submitted], *, deadline: float) -> None:
     pending = [it for it in items if it.report_id]
     while pending and time.time() < deadline:
-        refs = [client.db.collection("reports").document(it.report_id) for it in pending]
-        docs = {snap.id: snap.to_dict() for snap in client.db.get_all(refs) if snap.exists}
+        docs = _stored(client, pending)
         for it in pending:
             report = docs.get(it.report_id)
             if report is not None and is_final(report):
@@ -434,15 +527,15 @@ def _wait_final(client, items: list[Submitted], *, deadline: float) -> None:
             time.sleep(1.0)
 
 
-def _wait_poison(client, ids: list[str], *, deadline: float) -> None:
+def _wait_poison(client: StackClient, ids: list[str], *, deadline: float) -> None:
     while time.time() < deadline and len(_poison_letters(client, ids)) < len(ids):
         time.sleep(1.0)
 
 
-def _poison_letters(client, ids: list[str]) -> dict[str, dict[str, Any]]:
-    found = {}
+def _poison_letters(client: StackClient, ids: list[str]) -> dict[str, Document]:
+    found: dict[str, Document] = {}
     for snap in client.db.collection("dead_letters").stream():
-        letter = snap.to_dict()
+        letter = snap.to_dict() or {}
         text = json.dumps(letter, default=str)
         for poison_id in ids:
             if poison_id in text and letter.get("reason"):
@@ -450,7 +543,7 @@ def _poison_letters(client, ids: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def measure_floor(config, *, n: int, concurrency: int) -> dict[str, float]:
+def measure_floor(config: StackConfig, *, n: int, concurrency: int) -> Floor:
     """The Firestore writes and publishes one report needs, made directly: reports/s and p50.
 
     Per report: the submission batch (report + idempotency key), one transaction per stage
@@ -477,9 +570,9 @@ def measure_floor(config, *, n: int, concurrency: int) -> dict[str, float]:
         batch.commit()
         for stage in ("located", "routed"):
             @firestore.transactional
-            def move(tx, stage=stage):
-                doc = ref.get(transaction=tx).to_dict()
-                tx.update(ref, {"status": stage, "timeline": doc["timeline"] + [{"status": stage}]})
+            def move(tx: firestore.Transaction, stage: str = stage) -> None:
+                timeline = (ref.get(transaction=tx).to_dict() or {})["timeline"]
+                tx.update(ref, {"status": stage, "timeline": timeline + [{"status": stage}]})
             move(db.transaction())
         futures = [publisher.publish(topic, b'{"report_id": "x"}', report_id=ref.id) for _ in range(6)]
         for f in futures:
@@ -494,26 +587,26 @@ def measure_floor(config, *, n: int, concurrency: int) -> dict[str, float]:
             "n": n}
 
 
-def _figures(client, items, poison_ids, *, started, submitted_s, floor, faults, log, pushes, photo_share,
-             concurrency) -> dict[str, Any]:
-    refs = [client.db.collection("reports").document(it.report_id) for it in items if it.report_id]
-    docs = {snap.id: snap.to_dict() for snap in client.db.get_all(refs) if snap.exists}
+def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str], *, started: float,
+             submitted_s: float, floor: Floor, faults: set[str], log: FaultLog, pushes: tuple[int, int],
+             photo_share: float, concurrency: int, cost_per_report: CostPerReport) -> BenchResult:
+    docs = _stored(client, items)
     lost = sum(1 for it in items if not it.report_id or it.report_id not in docs)
-    final = [it for it in items if it.final_at is not None]
+    final = [(it.started, it.final_at) for it in items if it.final_at is not None]  # (started, final) times
     stuck = [it for it in items if it.report_id in docs and it.final_at is None and not it.gave_up]
     gave_up = [it.report_id for it in items if it.gave_up]
     duplicated = 0
-    statuses: Counter = Counter()
+    statuses: Counter[str] = Counter()
     republished = 0
     for doc in docs.values():
         moves = [(e.get("from"), e["status"], e["action"]) for e in doc.get("timeline", []) if "action" in e]
         duplicated += len(moves) - len(set(moves))
         statuses[doc["status"] + ("/" + doc["forwarding"]["state"] if doc.get("forwarding") else "")] += 1
         republished += (doc.get("stalled") or {}).get("count", 0)
-    latencies = sorted(it.final_at - it.started for it in final)
-    last = max((it.final_at for it in final), default=started)
-    letters = [s.to_dict() for s in client.db.collection("dead_letters").stream()]
-    ours = {it.report_id for it in items}
+    latencies = sorted(at - start for start, at in final)
+    last = max((at for _, at in final), default=started)
+    letters = [s.to_dict() or {} for s in client.db.collection("dead_letters").stream()]
+    ours = {it.report_id for it in items if it.report_id}
     poison_found = _poison_letters(client, poison_ids)
     return {
         "reports": len(items), "photo_share": photo_share, "concurrency": concurrency,
@@ -533,6 +626,7 @@ def _figures(client, items, poison_ids, *, started, submitted_s, floor, faults, 
         "pushes_via_proxy": pushes[0], "extra_deliveries": pushes[1],
         "floor_reports_per_s": floor["reports_per_s"], "floor_p50_ms": floor["p50_ms"],
         "ratio_to_floor": round(len(final) / max(last - started, 1e-9) / max(floor["reports_per_s"], 1e-9), 3),
+        "cost_per_report": cost_per_report,
     }
 
 
@@ -542,7 +636,7 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def _print_cost(spent: dict[str, dict[str, float]]) -> None:
+def _print_cost(spent: CostPerReport) -> None:
     if not spent:
         print("  cost per report: no function processes found")
         return
@@ -552,7 +646,7 @@ def _print_cost(spent: dict[str, dict[str, float]]) -> None:
               f"{row['transactions']:>8.2f}")
 
 
-def _print_open_loop(r: dict[str, Any]) -> None:
+def _print_open_loop(r: OpenLoopResult) -> None:
     print(f"pipeline, open loop: {r['duration_s']:g} s per rate, {r['photo_share']:.0%} with a JPEG, "
           f"{r['senders']} senders; floor {r['floor_reports_per_s']} reports/s (p50 {r['floor_p50_ms']} ms)")
     for step in r["steps"]:
@@ -566,7 +660,7 @@ def _print_open_loop(r: dict[str, Any]) -> None:
     print(json.dumps(r, default=str))
 
 
-def _print(r: dict[str, Any]) -> None:
+def _print(r: BenchResult) -> None:
     print(f"pipeline: {r['reports']} reports ({r['photo_share']:.0%} with a JPEG), "
           f"{r['concurrency']} submitting threads, faults: {', '.join(r['faults']) or 'none'}")
     print(f"  final {r['final']}, lost {r['lost']}, stuck {r['stuck']}, "

@@ -128,8 +128,9 @@ def _reassign(args: argparse.Namespace) -> int:
                                  publish=deps.publish, clock=bootstrap.utc_now, sla=deps.sla)
     except (PermanentError, ReportNotFound) as exc:
         raise CliError(str(exc)) from exc
-    print(json.dumps({"report_id": args.report_id, "status": report["status"], "assignee": report["assignee"],
-                      "rule": report["routing"]["rule"], "reason": report["routing"]["reason"]},
+    routing = report.routing
+    print(json.dumps({"report_id": args.report_id, "status": report.status.value, "assignee": report.assignee,
+                      "rule": routing.rule if routing else None, "reason": routing.reason if routing else None},
                      ensure_ascii=False))
     return 0
 

@@ -18,8 +18,10 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 CALLS_DIR_ENV = "KELUHAN_API_CALLS_DIR"
@@ -83,7 +85,7 @@ def _is_publish(method: bytes | str) -> bool:
     return grpc_method(method) == PUBLISH
 
 
-def emulator_hosts(environ=os.environ) -> frozenset[str]:
+def emulator_hosts(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
     """host:port of every emulator named in the environment (their REST calls are Google's)."""
     hosts = set()
     for key in ("STORAGE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST",
@@ -136,10 +138,11 @@ def install(record: Recorder) -> None:
     import grpc._channel as channel  # type: ignore[import-untyped]  # grpc ships no stubs
     import requests
 
-    def wrap(cls, attribute):
+    def wrap(cls: type, attribute: str) -> None:
         original = getattr(cls, attribute)
 
-        def recorded(self, *args, **kwargs):
+        # Any: grpc's private multicallables have no types; arguments and result pass through unchanged.
+        def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
             topic = getattr(args[0], "topic", "") if args and _is_publish(self._method) else ""
             record(grpc_method(self._method) + (f":{topic.rsplit('/', 1)[-1]}" if topic else ""))
             return original(self, *args, **kwargs)
@@ -155,8 +158,10 @@ def install(record: Recorder) -> None:
     hosts = emulator_hosts()
     request = requests.Session.request
 
-    def recorded_request(self, method, url, *args, **kwargs):
-        name = rest_method(method, url, emulator_hosts=hosts)
+    # Any: whatever requests takes besides the method and URL passes through unchanged.
+    def recorded_request(self: requests.Session, method: str, url: str | bytes, *args: Any,
+                         **kwargs: Any) -> requests.Response:
+        name = rest_method(method, url if isinstance(url, str) else url.decode(), emulator_hosts=hosts)
         if name == "storage.objects.insert":  # a multipart upload names its object in the body
             body = kwargs.get("data")
             found = _BODY_NAME.search(body) if isinstance(body, bytes) else None
@@ -164,13 +169,14 @@ def install(record: Recorder) -> None:
         record(name)
         return request(self, method, url, *args, **kwargs)
 
-    requests.Session.request = recorded_request  # type: ignore[method-assign]
+    requests.Session.request = recorded_request  # type: ignore[method-assign]  # the recording hook, on purpose
 
     from google.cloud.storage import blob
 
-    sign = blob.Blob.generate_signed_url
+    sign: Callable[..., str] = blob.Blob.generate_signed_url  # unannotated in google-cloud-storage
 
-    def recorded_sign(self, *args, **kwargs):
+    # Any: generate_signed_url's many keywords pass through unchanged (only `method` is read).
+    def recorded_sign(self: blob.Blob, *args: Any, **kwargs: Any) -> str:
         # With access_token the client calls signBlob itself (recorded as REST); with a local key
         # it is the stand-in for that call.
         if "access_token" not in kwargs:
@@ -182,7 +188,7 @@ def install(record: Recorder) -> None:
                + prefix)
         return sign(self, *args, **kwargs)
 
-    blob.Blob.generate_signed_url = recorded_sign  # type: ignore[method-assign]
+    blob.Blob.generate_signed_url = recorded_sign  # type: ignore[method-assign]  # the recording hook, on purpose
 
 
 def _target(argv: list[str]) -> str:

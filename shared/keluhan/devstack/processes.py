@@ -8,8 +8,9 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import psutil
 
@@ -18,6 +19,17 @@ from keluhan.devstack.config import Endpoint
 
 class StackError(RuntimeError):
     """The stack could not start or stop; the message says why."""
+
+
+class ProcessRecordDict(TypedDict):
+    """A ProcessRecord as stack.json holds it."""
+
+    name: str
+    pid: int
+    create_time: float
+    cmdline: list[str]
+    kind: str
+    log: str
 
 
 @dataclass(frozen=True)
@@ -38,11 +50,12 @@ class ProcessRecord:
         return cls(name, proc.pid, proc.create_time(), proc.cmdline(), kind, log)
 
     @classmethod
-    def from_dict(cls, d: dict) -> ProcessRecord:
+    def from_dict(cls, d: ProcessRecordDict) -> ProcessRecord:
         return cls(**d)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self) -> ProcessRecordDict:
+        return ProcessRecordDict(name=self.name, pid=self.pid, create_time=self.create_time,
+                                 cmdline=list(self.cmdline), kind=self.kind, log=self.log)
 
     def find(self) -> psutil.Process | None:
         """The live process this record names, or None if it is gone or the PID was reused."""
@@ -98,7 +111,7 @@ def tcp_answers(ep: Endpoint, timeout_s: float = 0.5) -> bool:
         return False
 
 
-def spawn(argv: list[str], *, log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+def spawn(argv: list[str], *, log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     """Start a process in its own session (Ctrl-C in the terminal must not reach it), logging to a file."""
     with open(log, "wb") as out:
         return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Required, Self, TypedDict
 
 from pydantic import (
     AwareDatetime,
@@ -24,6 +25,7 @@ from keluhan.domain.assignees import TRIAGE_ID
 from keluhan.domain.catalogue import CATEGORIES, get_category, known_category
 from keluhan.domain.forwarding import Delivery
 from keluhan.domain.location import Location
+from keluhan.domain.routing import RoutingDecision
 from keluhan.domain.sla import ESCALATION_TO, SlaPolicy
 from keluhan.domain.text import (
     FREE_TEXT_LAYOUT,
@@ -35,7 +37,7 @@ from keluhan.domain.text import (
 )
 from keluhan.domain.workflow import (
     HUMAN_ACTIONS,
-    REJECT_TARGET,
+    MOVES,
     REJECT_TEXT,
     STATUS_TEXT,
     Action,
@@ -118,6 +120,19 @@ REPORT_ID_SCHEMA_PATTERN = r"^(?!__.*__$)[A-Za-z0-9_-]+$"
 HUMAN_ACTION_NAMES = tuple(a.value for a in HUMAN_ACTIONS) + ("hold", "unhold")
 
 
+class Submission(TypedDict, total=False):
+    """submissions/{key}: who submitted which report (never shown to SKPDs), and what was handed out."""
+
+    report_id: Required[str]
+    reporter_uid: Required[str]
+    client_id: Required[str]
+    request_hash: Required[str]
+    created_at: Required[datetime]
+    upload: dict[str, Any]  # Any: the signed upload as the client receives it (url, method, headers)
+    upload_expires_at: datetime
+    published_at: datetime
+
+
 class ActOnReport(BaseModel):
     """What the Work app, the Warga app or an operator sends to act_on_report."""
 
@@ -125,7 +140,7 @@ class ActOnReport(BaseModel):
 
     report_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                            json_schema_extra={"pattern": REPORT_ID_SCHEMA_PATTERN})
-    action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]
+    action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]  # the table's names, computed at import
     expected_status: Status
     reason: RejectReason | None = None
     note: str = Field(default="", max_length=1000, json_schema_extra={"pattern": FREE_TEXT_SCHEMA_PATTERN})
@@ -155,7 +170,7 @@ class ActOnReport(BaseModel):
         if self.reason == RejectReason.DUPLICATE and not self.parent_id:
             raise PydanticCustomError("missing", "parent_id: wajib untuk duplikat / required for a duplicate",
                                       {"field": "parent_id"})
-        if self.action == Action.REASSIGN and not self.note:
+        if self.action in (Action.REASSIGN, Action.DISPUTE) and not self.note:
             raise PydanticCustomError("missing", "note: alasan wajib diisi / a reason is required",
                                       {"field": "note"})
         return self
@@ -245,6 +260,11 @@ class _Part(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    def updated(self, **fields: Any) -> Self:  # Any: values of the named fields, validated here
+        """This part with `fields` replaced (and marked as written), validated."""
+        kept = {name: getattr(self, name) for name in self.model_fields_set}
+        return self.model_validate(kept | fields)
+
 
 class Point(_Part):
     lat: float
@@ -259,15 +279,11 @@ class Finding(_Part):
     message: str
 
 
-class Photo(_Part):
-    """reports/{id}.photo: what was asked for and what the photo check found."""
+class PhotoCheck(_Part):
+    """What the photo check found on one upload: the part a citizen's photo and an SKPD's proof share."""
 
-    required: bool = False
-    object: str | None = None
-    content_type: str | None = None
-    deadline: datetime | None = None
+    event: str | None = None  # bucket/object#generation of the upload that was checked
     verdict: str | None = None
-    event: str | None = None
     reasons: list[Finding] = Field(default_factory=list)
     exif_taken_at: datetime | None = None
     gps_distance_m: float | None = None
@@ -275,6 +291,15 @@ class Photo(_Part):
     verified_at: datetime | None = None
     clean_object: str | None = None
     thumbnail_object: str | None = None
+
+
+class Photo(PhotoCheck):
+    """reports/{id}.photo: what was asked for and what the photo check found."""
+
+    required: bool = False
+    object: str | None = None
+    content_type: str | None = None
+    deadline: datetime | None = None
 
 
 class LocatedStage(_Part):
@@ -338,7 +363,7 @@ class Reassignment(_Part):
     to: str
 
 
-class Resolution(_Part):
+class Resolution(PhotoCheck):
     """The n-th claim that the report is fixed and what its proof photo showed."""
 
     attempt: int
@@ -347,15 +372,6 @@ class Resolution(_Part):
     deadline: datetime | None = None
     by: str | None = None
     note: str = ""
-    verdict: str | None = None
-    reasons: list[Finding] = Field(default_factory=list)
-    event: str | None = None
-    exif_taken_at: datetime | None = None
-    gps_distance_m: float | None = None
-    phash: str | None = None
-    verified_at: datetime | None = None
-    clean_object: str | None = None
-    thumbnail_object: str | None = None
 
 
 class Sla(_Part):
@@ -445,67 +461,75 @@ class Report(BaseModel):
         """The stored document: every field that was set, in the shape SKPD tools read."""
         return self.model_dump(mode="python", by_alias=True, exclude_unset=True)
 
-    def timeline_docs(self) -> list[dict[str, Any]]:  # Any: stored entries mix str, int, datetime
-        """The timeline as stored, to append an entry to."""
-        return [e.model_dump(by_alias=True, exclude_unset=True) for e in self.timeline]
-
-    def reassignment_docs(self) -> list[dict[str, Any]]:  # Any: as timeline_docs
-        """The reassignments as stored, to append one to."""
-        return [r.model_dump(by_alias=True, exclude_unset=True) for r in self.reassignments]
-
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Report:
+    def from_doc(cls, doc: Mapping[str, Any]) -> Report:  # Any: as to_doc
         return cls.model_validate(doc)
+
+    def changed(self, **fields: Any) -> Report:  # Any: values of the named fields, validated here
+        """The typed change set: this report with `fields` replaced, validated as a whole.
+
+        Every method below returns the report as it is to be stored (or None: nothing to change);
+        the adapter turns before → after into Firestore field paths in one place
+        (`keluhan.adapters.firestore_store.update_paths`).
+        """
+        kept = {name: getattr(self, name) for name in self.model_fields_set}
+        return Report.model_validate(kept | fields)
 
     @classmethod
     def submitted(cls, cmd: SubmitReport, *, report_id: str, reporter_ref: str, actor: Actor,
-                  now: datetime, photo_wait: timedelta, held: bool = False) -> dict[str, Any]:
-        """The document of a new report: awaiting its photo, received, or held for moderation."""
-        photo: dict[str, Any] = {"required": cmd.needs_photo}
+                  now: datetime, photo_wait: timedelta, held: bool = False) -> Report:
+        """A new report: awaiting its photo, received, or held for moderation."""
+        photo = Photo(required=cmd.needs_photo)
         if cmd.needs_photo:
-            status = Status.AWAITING_PHOTO
-            photo |= {"object": photo_object_name(report_id), "content_type": cmd.photo_content_type,
-                      "deadline": now + photo_wait, "verdict": None}
+            outcome = "photo"
+            photo = photo.updated(object=photo_object_name(report_id), content_type=cmd.photo_content_type,
+                                  deadline=now + photo_wait, verdict=None)
         else:
-            status = Status.IN_MODERATION if held else Status.RECEIVED
-            photo |= {"verdict": "not_required"}
+            outcome = "held" if held else "no_photo"
+            photo = photo.updated(verdict="not_required")
+        status = MOVES[Action.SUBMIT].target(outcome)
         check_move(Action.SUBMIT, None, status)
-        doc: dict[str, Any] = {
-            "report_id": report_id,
+        report = cls(
+            report_id=report_id,
             # Who reported stays in submissions/{key}; SKPD tools reading reports see only the key.
-            "reporter_ref": reporter_ref,
-            "channel": cmd.channel,
-            "category": cmd.category,
-            "description": cmd.description,
-            "point": {"lat": cmd.lat, "lon": cmd.lon, "accuracy_m": cmd.accuracy_m},
-            "street": cmd.street,
-            "photo_taken_at": cmd.photo_taken_at,
-            "received_at": now,
-            "status": status.value,
-            "status_changed_at": now,
-            "photo": photo,
-            "stages": {},
-            "timeline": [_entry(Action.SUBMIT, None, status, actor, now, "")],
-        }
-        if held:
-            doc["held"] = True
-        return doc
+            reporter_ref=reporter_ref,
+            channel=cmd.channel,
+            category=cmd.category,
+            description=cmd.description,
+            point=Point(lat=cmd.lat, lon=cmd.lon, accuracy_m=cmd.accuracy_m),
+            street=cmd.street,
+            photo_taken_at=cmd.photo_taken_at,
+            received_at=now,
+            status=status,
+            status_changed_at=now,
+            photo=photo,
+            stages=Stages(),
+            timeline=[_entry(Action.SUBMIT, None, status, actor, now, "")],
+        )
+        return report.changed(held=True) if held else report
 
     # --- the one way a status changes --------------------------------------------------------
-    def move(self, action: Action, to: Status, *, actor: Actor, now: datetime, note: str = "",
-             fields: dict[str, Any] | None = None, **entry: Any) -> dict[str, Any]:
-        """The changes of one move: the table checked, status, its time and the timeline entry."""
+    def move(self, action: Action, outcome: str = "", *, actor: Actor, now: datetime, note: str = "",
+             fields: Mapping[str, Any] | None = None, **entry: Any) -> Report:  # Any: as changed
+        """One move: the status the table gives for `outcome`, checked from the current status, its
+        time and the timeline entry, with `fields` changed in the same change."""
+        to = MOVES[action].target(outcome)
         try:
             check_move(action, self.status, to)
         except NotAllowedNow as exc:
             raise StaleOrIllegal(str(exc), status=self.status.value, allowed=[]) from exc
-        timeline = [*self.timeline_docs(), _entry(action, self.status, to, actor, now, note, **entry)]
-        return {**(fields or {}), "status": to.value, "status_changed_at": now, "timeline": timeline}
+        timeline = [*self.timeline, _entry(action, self.status, to, actor, now, note, **entry)]
+        return self.changed(**(fields or {}), status=to, status_changed_at=now, timeline=timeline)
 
-    def act(self, action: Action, *, actor: Actor, is_reporter: bool, expected_status: str,
-            now: datetime, to: Status, note: str = "", fields: dict[str, Any] | None = None,
-            **entry: Any) -> dict[str, Any]:
+    def act(self, action: Action, outcome: str = "", *, actor: Actor, is_reporter: bool, expected_status: str,
+            now: datetime, note: str = "", fields: Mapping[str, Any] | None = None,  # Any: as changed
+            **entry: Any) -> Report:  # Any: as changed
         """A person's move: who may (403), then whether it is possible now (409), then the move."""
+        self.check_act(action, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
+        return self.move(action, outcome, actor=actor, now=now, note=note, fields=fields, **entry)
+
+    def check_act(self, action: Action, *, actor: Actor, is_reporter: bool, expected_status: str) -> None:
+        """Raise NotPermitted (403) or StaleOrIllegal (409) unless `actor` may make `action` now."""
         try:
             authorise(action, actor, assignee=self.assignee, is_reporter=is_reporter)
         except Denied as exc:
@@ -519,104 +543,140 @@ class Report(BaseModel):
             raise StaleOrIllegal(f"{action.value} tidak bisa dari status {self.status.value} / "
                                  f"{action.value} is not possible from status {self.status.value}",
                                  status=self.status.value, allowed=allowed)
-        return self.move(action, to, actor=actor, now=now, note=note, fields=fields, **entry)
 
     # --- the pipeline --------------------------------------------------------------------------
-    def locate(self, location: Any, *, now: datetime, note: str) -> dict[str, Any]:
-        return self.move(Action.LOCATE, Status.LOCATED, actor=_SYSTEM_GEO, now=now, note=note, fields={
-            "location": location.model_dump(mode="json"),
-            "stages.located": {"at": now, "data_version": location.data_version},
-        })
+    def locate(self, location: Location, *, now: datetime, note: str) -> Report:
+        stages = self.stages.updated(located=LocatedStage(at=now, data_version=location.data_version))
+        return self.move(Action.LOCATE, actor=_SYSTEM_GEO, now=now, note=note,
+                         fields={"location": location.model_dump(mode="json"), "stages": stages})
 
-    def assign(self, decision: Any, *, action: Action, actor: Actor, now: datetime,
-               note: str, sla: SlaPolicy | None = None) -> dict[str, Any]:
+    def route(self, decision: RoutingDecision, *, actor: Actor, now: datetime, sla: SlaPolicy | None = None
+              ) -> Report:
+        """The routing rules' decision: the report goes to its assignee, and the stage is done."""
+        routed = self.assign(decision, action=Action.ROUTE, actor=actor, now=now, note=decision.reason, sla=sla)
+        return routed.changed(stages=routed.stages.updated(routed=RoutedStage(at=now, rule=decision.rule)))
+
+    def assign(self, decision: RoutingDecision, *, action: Action, actor: Actor, now: datetime,
+               note: str, sla: SlaPolicy | None = None) -> Report:
         """Put the report with the decided assignee: SKPD queue, external body (with a fresh
         tracked delivery), or triage. A city SKPD's clock starts now; nobody else has one."""
-        to = KIND_STATUS[decision.kind]
-        fields: dict[str, Any] = {"routing": {**decision.model_dump(mode="json"), "at": now},
+        fields: dict[str, Any] = {"routing": Routing(**decision.model_dump(mode="json"), at=now),  # Any: as changed
                                   "assignee": decision.assignee, "overdue": False, "escalation_level": 0,
                                   "sla": None}
         category = get_category(self.category)
         if decision.kind == "skpd" and sla is not None and category is not None:
             fields["sla"] = sla.assignment(category, now)
         if decision.kind == "external":
-            delivery = Delivery.start(report_id=self.report_id, assignee=decision.assignee, now=now,
-                                      assignment=len(self.reassignments))
-            fields["forwarding"] = delivery.model_dump()
-        return self.move(action, to, actor=actor, now=now, note=note, fields=fields,
+            fields["forwarding"] = Delivery.start(report_id=self.report_id, assignee=decision.assignee, now=now,
+                                                  assignment=len(self.reassignments)).model_dump()
+        return self.move(action, decision.kind, actor=actor, now=now, note=note, fields=fields,
                          assignee=decision.assignee)
 
-    def photo_verdict(self, verdict: str, *, now: datetime, note: str,
-                      photo_fields: dict[str, Any]) -> dict[str, Any]:
-        to = {"accepted": Status.VERIFIED, "rejected": Status.PHOTO_REJECTED,
-              "needs_moderation": Status.IN_MODERATION}[verdict]
-        held = to == Status.VERIFIED and self.held
-        if held:  # why stays with staff: the reporter and the public see only "in moderation"
-            to = Status.IN_MODERATION
-        return self.move(Action.VERIFY_PHOTO, to, actor=_SYSTEM_PHOTO, now=now, note=note,
-                         fields=photo_fields, internal_note=HELD_NOTE if held else None)
+    def reassign(self, decision: RoutingDecision, *, actor: Actor, reason: str, now: datetime,
+                 expected_status: str | None = None, sla: SlaPolicy | None = None) -> Report | None:
+        """Hand the report to the decided assignee, with who and why kept; None if it already has it.
+        A person's reassignment (`expected_status` given) is checked like every person's move."""
+        if decision.assignee == self.assignee:
+            return None
+        if expected_status is not None:
+            self.check_act(Action.REASSIGN, actor=actor, is_reporter=False, expected_status=expected_status)
+        entry = Reassignment(at=now, by=actor.label, reason=reason, from_=self.assignee, to=decision.assignee)
+        assigned = self.assign(decision, action=Action.REASSIGN, actor=actor, now=now, note=reason, sla=sla)
+        return assigned.changed(reassignments=[*self.reassignments, entry])
 
-    def expire_photo(self, *, now: datetime) -> dict[str, Any]:
-        return self.move(Action.EXPIRE_PHOTO, Status.PHOTO_EXPIRED, actor=_SYSTEM_SWEEP, now=now,
-                         fields={"photo.verdict": "expired"})
+    def photo_verdict(self, check: PhotoCheck, *, now: datetime, note: str) -> Report:
+        """The photo check's verdict on the awaited upload; a held reporter's accepted photo goes to
+        moderation, and why stays with staff (the reporter and the public see only "in moderation")."""
+        held = check.verdict == "accepted" and self.held
+        photo = self.photo.updated(**{name: getattr(check, name) for name in check.model_fields_set})
+        return self.move(Action.VERIFY_PHOTO, "held" if held else str(check.verdict), actor=_SYSTEM_PHOTO,
+                         now=now, note=note, fields={"photo": photo},
+                         internal_note=HELD_NOTE if held else None)
+
+    def photo_due(self, now: datetime) -> bool:
+        """Awaiting a photo whose upload window has passed."""
+        deadline = self.photo.deadline
+        return self.status == Status.AWAITING_PHOTO and deadline is not None and _aware(deadline) <= now
+
+    def expire_photo(self, *, now: datetime) -> Report:
+        return self.move(Action.EXPIRE_PHOTO, actor=_SYSTEM_SWEEP, now=now,
+                         fields={"photo": self.photo.updated(verdict="expired")})
 
     # --- handling ------------------------------------------------------------------------------
     def reject(self, reason: RejectReason, *, actor: Actor, is_reporter: bool, expected_status: str,
-               now: datetime, note: str, parent_id: str | None) -> dict[str, Any]:
-        to = REJECT_TARGET[reason]
-        fields: dict[str, Any] = {"rejection": {"reason": reason.value, "by": actor.label, "at": now,
-                                                "note": note, "parent_id": parent_id}}
+               now: datetime, note: str, parent_id: str | None) -> Report:
+        fields: dict[str, Any] = {  # Any: as changed
+            "rejection": Rejection(reason=reason.value, by=actor.label, at=now, note=note, parent_id=parent_id)}
         if reason == RejectReason.NOT_OURS:
             # Back with the operators; the SKPD no longer sees it, and its clock stops.
             fields["assignee"] = TRIAGE_ID
         if reason == RejectReason.DUPLICATE:
             fields["parent_id"] = parent_id
         text = REJECT_TEXT[reason] + (f" — {note}" if note else "")
-        return self.act(Action.REJECT, actor=actor, is_reporter=is_reporter,
-                        expected_status=expected_status, now=now, to=to, note=text, fields=fields,
-                        reason=reason.value, **({"parent_id": parent_id} if parent_id else {}))
+        return self.act(Action.REJECT, reason.value, actor=actor, is_reporter=is_reporter,
+                        expected_status=expected_status, now=now, note=text, fields=fields,
+                        reason=reason.value, parent_id=parent_id)
 
     def request_proof(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
-                      note: str, proof_wait: timedelta) -> dict[str, Any]:
+                      note: str, proof_wait: timedelta) -> Report:
         """`resolve`: the SKPD says it is fixed; a proof photo upload is now awaited."""
         attempt = (self.resolution.attempt if self.resolution else 0) + 1
-        fields = {"resolution": {"attempt": attempt, "object": proof_object_name(self.report_id, attempt),
-                                 "requested_at": now, "deadline": now + proof_wait, "by": actor.label,
-                                 "note": note, "verdict": None, "reasons": []}}
-        return self.act(Action.RESOLVE, actor=actor, is_reporter=is_reporter,
-                        expected_status=expected_status, now=now, to=Status.RESOLVING, note=note,
-                        fields=fields)
+        resolution = Resolution(attempt=attempt, object=proof_object_name(self.report_id, attempt),
+                                requested_at=now, deadline=now + proof_wait, by=actor.label, note=note,
+                                verdict=None, reasons=[])
+        return self.act(Action.RESOLVE, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
+                        now=now, note=note, fields={"resolution": resolution})
 
-    def proof_verdict(self, accepted: bool, *, now: datetime, note: str, reasons: list[dict[str, Any]],
-                      proof_fields: dict[str, Any], reopen_window: timedelta) -> dict[str, Any]:
-        fields = {f"resolution.{k}": v for k, v in proof_fields.items()}
-        fields |= {"resolution.verdict": "accepted" if accepted else "rejected", "resolution.reasons": reasons}
-        if accepted:
-            fields |= {"resolved_at": now, "close_by": now + reopen_window}
-            return self.move(Action.PROOF_ACCEPTED, Status.RESOLVED, actor=_SYSTEM_PHOTO, now=now,
-                             note=note, fields=fields)
-        return self.move(Action.PROOF_REJECTED, Status.IN_PROGRESS, actor=_SYSTEM_PHOTO, now=now,
-                         note=note, fields=fields)
+    def awaits_proof(self, attempt: int) -> bool:
+        """Resolving, and the proof awaited is this attempt's."""
+        return self.status == Status.RESOLVING and self.resolution is not None and self.resolution.attempt == attempt
 
-    def proof_missing(self, *, now: datetime) -> dict[str, Any] | None:
+    def proof_verdict(self, check: PhotoCheck, *, now: datetime, note: str, reopen_window: timedelta) -> Report:
+        """The proof check's verdict: accepted resolves the report (the reporter's window opens),
+        anything else sends it back to work with the reasons."""
+        assert self.resolution is not None  # only a report awaiting a proof gets a verdict
+        resolution = self.resolution.updated(**{name: getattr(check, name) for name in check.model_fields_set})
+        if check.verdict == "accepted":
+            return self.move(Action.PROOF_ACCEPTED, actor=_SYSTEM_PHOTO, now=now, note=note, fields={
+                "resolution": resolution, "resolved_at": now, "close_by": now + reopen_window})
+        return self.move(Action.PROOF_REJECTED, actor=_SYSTEM_PHOTO, now=now, note=note,
+                         fields={"resolution": resolution})
+
+    def proof_missing(self, *, now: datetime) -> Report | None:
         """No proof arrived in time: back to work (the sweep tick)."""
         deadline = self.resolution.deadline if self.resolution else None
-        if self.status != Status.RESOLVING or deadline is None or _aware(deadline) > now:
+        if self.status != Status.RESOLVING or self.resolution is None or deadline is None or _aware(deadline) > now:
             return None
-        return self.move(Action.PROOF_REJECTED, Status.IN_PROGRESS, actor=_SYSTEM_SWEEP, now=now,
+        return self.move(Action.PROOF_REJECTED, actor=_SYSTEM_SWEEP, now=now,
                          note="Bukti penyelesaian tidak diunggah tepat waktu / No proof of the fix was "
-                              "uploaded in time", fields={"resolution.verdict": "expired"})
+                              "uploaded in time", fields={"resolution": self.resolution.updated(verdict="expired")})
+
+    def confirm(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
+                note: str) -> Report:
+        """The reporter agrees the fix is done: closed."""
+        return self.act(Action.CONFIRM, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
+                        now=now, note=note, fields={"closed_at": now})
 
     def reopen(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
-               note: str) -> dict[str, Any]:
+               note: str) -> Report:
         if self.status == Status.RESOLVED and self.close_by and now > _aware(self.close_by):
             raise StaleOrIllegal("batas waktu membuka kembali sudah lewat / the window to reopen has passed",
                                  status=self.status.value, allowed=[Action.CONFIRM.value])
-        return self.act(Action.REOPEN, actor=actor, is_reporter=is_reporter,
-                        expected_status=expected_status, now=now, to=Status.REOPENED, note=note,
-                        fields={"reopened": self.reopened + 1})
+        return self.act(Action.REOPEN, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
+                        now=now, note=note, fields={"reopened": self.reopened + 1})
 
-    def escalate(self, *, now: datetime, sla: SlaPolicy) -> dict[str, Any] | None:
+    def dispute(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime, note: str,
+                window: timedelta) -> Report:
+        """The reporter contests a rejection (not a problem, or a duplicate) within `window` of it: the
+        report goes back to the operators' triage, who reassign it or confirm the rejection."""
+        rejected_at = self.rejection.at if self.rejection else self.status_changed_at
+        if self.status in (Status.REJECTED, Status.DUPLICATE) and now > _aware(rejected_at) + window:
+            raise StaleOrIllegal("batas waktu keberatan sudah lewat / the window to dispute has passed",
+                                 status=self.status.value, allowed=[])
+        return self.act(Action.DISPUTE, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
+                        now=now, note=note, fields={"assignee": TRIAGE_ID})
+
+    def escalate(self, *, now: datetime, sla: SlaPolicy) -> Report | None:
         """Past its target and still open: flagged overdue, escalated one level (once per level)
         with a timeline entry that changes no status."""
         due = self.sla.next_escalation_at if self.sla else None
@@ -625,26 +685,47 @@ class Report(BaseModel):
                 or self.escalation_level >= max(ESCALATION_TO)):
             return None
         level = self.escalation_level + 1
-        entry = {"status": self.status.value, "at": now, "by": "sweep_reports", "event": "escalation",
-                 "level": level, "to": ESCALATION_TO[level],
-                 "note": f"Melewati target, dieskalasi ke {ESCALATION_TO[level]} / Past its target, "
-                         f"escalated (level {level})"}
-        return {"overdue": True, "escalation_level": level, "timeline": [*self.timeline_docs(), entry],
-                "sla.next_escalation_at": sla.escalation_at(category, _aware(self.sla.start_at), level + 1)}
+        entry = TimelineEntry(status=self.status.value, at=now, by="sweep_reports", event="escalation", level=level,
+                              to=ESCALATION_TO[level],
+                              note=f"Melewati target, dieskalasi ke {ESCALATION_TO[level]} / Past its target, "
+                                   f"escalated (level {level})")
+        next_at = sla.escalation_at(category, _aware(self.sla.start_at), level + 1)
+        return self.changed(overdue=True, escalation_level=level, timeline=[*self.timeline, entry],
+                            sla=self.sla.updated(next_escalation_at=next_at))
 
-    def auto_close(self, *, now: datetime) -> dict[str, Any] | None:
+    def auto_close(self, *, now: datetime) -> Report | None:
         """Closed by the sweep tick once the reporter's window has passed without a dispute."""
         if self.status != Status.RESOLVED or self.close_by is None or _aware(self.close_by) > now:
             return None
-        return self.move(Action.AUTO_CLOSE, Status.CLOSED, actor=_SYSTEM_SWEEP, now=now,
+        return self.move(Action.AUTO_CLOSE, actor=_SYSTEM_SWEEP, now=now,
                          note="Ditutup otomatis, pelapor tidak membantah / Closed automatically, "
                               "the reporter did not dispute the fix", fields={"closed_at": now})
+
+    def supported_by(self, duplicate_id: str) -> Report | None:
+        """A report rejected as a duplicate of this one counts as one more supporter (once)."""
+        if duplicate_id in self.duplicates:
+            return None
+        return self.changed(duplicates=[*self.duplicates, duplicate_id], supporters=len(self.duplicates) + 1)
+
+    def stall(self, record: Stalled, error: StageError | None = None) -> Report:
+        """The reconciler's count of a stage that did not move on (and the error when it gives up)."""
+        if error is None:
+            return self.changed(stalled=record)
+        return self.changed(stalled=record, errors=[*self.errors, error])
+
+    def failed_at(self, error: StageError) -> Report | None:
+        """A stage gave up on the report: the error is kept (once: a redelivered bad message adds nothing)."""
+        if any(e.stage == error.stage and e.reason == error.reason for e in self.errors):
+            return None
+        return self.changed(errors=[*self.errors, error])
+
+    def delivery(self, forwarding: Delivery) -> Report:
+        """The tracked delivery to an external body, one step further."""
+        return self.changed(forwarding=forwarding.model_dump())  # stored whole, defaults included
 
 
 # Open in a city SKPD's hands: what counts as backlog, can be overdue and escalates.
 OPEN = frozenset({Status.ROUTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVING, Status.REOPENED})
-# Where a routing decision puts the report, by the kind of assignee.
-KIND_STATUS = {"skpd": Status.ROUTED, "external": Status.FORWARDED, "triage": Status.TRIAGE}
 HELD_NOTE = "pelapor ditahan untuk moderasi / reporter held for moderation"
 _SYSTEM_GEO = Actor(Role.SYSTEM, "enrich_geo")
 _SYSTEM_PHOTO = Actor(Role.SYSTEM, "verify_photo")
@@ -652,10 +733,10 @@ _SYSTEM_SWEEP = Actor(Role.SYSTEM, "sweep_reports")
 
 
 def _entry(action: Action, source: Status | None, to: Status, actor: Actor, now: datetime, note: str,
-           **extra: Any) -> dict[str, Any]:
+           **extra: str | None) -> TimelineEntry:
     entry = {"status": to.value, "at": now, "by": actor.label, "note": note,
              "from": source.value if source else None, "action": action.value, "role": actor.role.value}
-    return entry | {k: v for k, v in extra.items() if v is not None}
+    return TimelineEntry.model_validate(entry | {k: v for k, v in extra.items() if v is not None})
 
 
 def _aware(value: datetime) -> datetime:

@@ -6,8 +6,10 @@ Every status change, the pipeline's included, is one of these moves; the report 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Status(StrEnum):
@@ -94,7 +96,7 @@ ROLE_CLAIMS = ("role", "skpd", "channel")
 
 
 def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = None,
-               skpd_ids: frozenset[str] = frozenset(), channel_codes: frozenset[str] = frozenset()) -> dict:
+               skpd_ids: frozenset[str] = frozenset(), channel_codes: frozenset[str] = frozenset()) -> dict[str, str]:
     """The custom claims that make a Firebase user act in `role`; ValueError naming what is wrong."""
     if role == Role.SYSTEM:
         raise ValueError("system is the pipeline's own role, never a user's")
@@ -104,10 +106,10 @@ def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = Non
         raise ValueError(f"--channel must name an intake channel (one of {', '.join(sorted(channel_codes))})")
     if role == Role.WARGA:
         return {}
-    claims: dict = {"role": role.value}
-    if role == Role.SKPD:
+    claims = {"role": role.value}
+    if role == Role.SKPD and skpd is not None:
         claims["skpd"] = skpd
-    if role == Role.CHANNEL:
+    if role == Role.CHANNEL and channel is not None:
         claims["channel"] = channel
     return claims
 
@@ -137,50 +139,76 @@ class Action(StrEnum):
     # the reporter
     CONFIRM = "confirm"
     REOPEN = "reopen"
+    DISPUTE = "dispute"              # the reporter contests a rejection: the operators look again
     AUTO_CLOSE = "auto_close"
 
 
 @dataclass(frozen=True)
 class Move:
-    """One row of the table: from which statuses, to which, and who may."""
+    """One row of the table: from which statuses, to which, and who may.
+
+    `outcomes` names the one resulting status of each outcome the domain can compute (a routing
+    decision's kind, a reject reason, a photo verdict); a move with a single result has the one
+    outcome `DONE`. No caller picks a status: it names the outcome, the table gives the status.
+    """
 
     sources: frozenset[Status | None]
-    targets: frozenset[Status]
+    outcomes: Mapping[str, Status]
     roles: frozenset[Role]
     assignee_only: bool = False   # an SKPD only on a report currently assigned to it
     reporter_only: bool = False   # a citizen only on their own report
 
+    @property
+    def targets(self) -> frozenset[Status]:
+        return frozenset(self.outcomes.values())
 
-def _move(sources, targets, roles, **kw) -> Move:
-    return Move(frozenset(sources), frozenset(targets), frozenset(roles), **kw)
+    def target(self, outcome: str = "") -> Status:
+        """The one status this move leads to for `outcome` (KeyError for an outcome it does not know)."""
+        return self.outcomes[outcome or DONE]
+
+
+DONE = "done"  # the outcome of a move with a single result
+
+
+def _move(sources: Iterable[Status | None], targets: Status | Mapping[str, Status], roles: Iterable[Role],
+          **kw: bool) -> Move:
+    outcomes = MappingProxyType({DONE: targets} if isinstance(targets, Status) else dict(targets))
+    return Move(frozenset(sources), outcomes, frozenset(roles), **kw)
 
 
 S = Status
-QUEUED = (S.ROUTED, S.FORWARDED, S.TRIAGE)
 SYSTEM_ONLY = (Role.SYSTEM,)
+# Where a routing decision puts the report, by the kind of assignee.
+BY_KIND = {"skpd": S.ROUTED, "external": S.FORWARDED, "triage": S.TRIAGE}
+QUEUED = tuple(BY_KIND.values())
+# Where a photo verdict puts a report awaiting its photo ("held": accepted, but the reporter is held).
+BY_VERDICT = {"accepted": S.VERIFIED, "rejected": S.PHOTO_REJECTED, "needs_moderation": S.IN_MODERATION,
+              "held": S.IN_MODERATION}
+# Where a new report starts: awaiting its photo, received, or (reporter held) in moderation.
+BY_SUBMISSION = {"photo": S.AWAITING_PHOTO, "no_photo": S.RECEIVED, "held": S.IN_MODERATION}
 
 # The one transition table.
 MOVES: dict[Action, Move] = {
-    Action.SUBMIT: _move([None], [S.RECEIVED, S.AWAITING_PHOTO, S.IN_MODERATION],
-                         [Role.WARGA, Role.CHANNEL, Role.OPERATOR]),
-    Action.VERIFY_PHOTO: _move([S.AWAITING_PHOTO], [S.VERIFIED, S.PHOTO_REJECTED, S.IN_MODERATION],
-                               SYSTEM_ONLY),
-    Action.EXPIRE_PHOTO: _move([S.AWAITING_PHOTO], [S.PHOTO_EXPIRED], SYSTEM_ONLY),
-    Action.LOCATE: _move([S.RECEIVED, S.VERIFIED], [S.LOCATED], SYSTEM_ONLY),
-    Action.ROUTE: _move([S.LOCATED], QUEUED, SYSTEM_ONLY),
-    Action.REASSIGN: _move([*QUEUED, S.ACCEPTED], QUEUED, [Role.OPERATOR]),
-    Action.APPROVE: _move([S.IN_MODERATION], [S.VERIFIED], [Role.OPERATOR]),
-    Action.DISAPPROVE: _move([S.IN_MODERATION], [S.PHOTO_REJECTED], [Role.OPERATOR]),
-    Action.ACCEPT: _move([S.ROUTED], [S.ACCEPTED], [Role.SKPD], assignee_only=True),
-    Action.START: _move([S.ACCEPTED, S.REOPENED], [S.IN_PROGRESS], [Role.SKPD], assignee_only=True),
-    Action.RESOLVE: _move([S.IN_PROGRESS], [S.RESOLVING], [Role.SKPD], assignee_only=True),
-    Action.REJECT: _move([S.ROUTED, S.ACCEPTED], [S.TRIAGE, S.REJECTED, S.DUPLICATE], [Role.SKPD],
-                         assignee_only=True),
-    Action.PROOF_ACCEPTED: _move([S.RESOLVING], [S.RESOLVED], SYSTEM_ONLY),
-    Action.PROOF_REJECTED: _move([S.RESOLVING], [S.IN_PROGRESS], SYSTEM_ONLY),
-    Action.CONFIRM: _move([S.RESOLVED], [S.CLOSED], [Role.WARGA], reporter_only=True),
-    Action.REOPEN: _move([S.RESOLVED], [S.REOPENED], [Role.WARGA], reporter_only=True),
-    Action.AUTO_CLOSE: _move([S.RESOLVED], [S.CLOSED], SYSTEM_ONLY),
+    Action.SUBMIT: _move([None], BY_SUBMISSION, [Role.WARGA, Role.CHANNEL, Role.OPERATOR]),
+    Action.VERIFY_PHOTO: _move([S.AWAITING_PHOTO], BY_VERDICT, SYSTEM_ONLY),
+    Action.EXPIRE_PHOTO: _move([S.AWAITING_PHOTO], S.PHOTO_EXPIRED, SYSTEM_ONLY),
+    Action.LOCATE: _move([S.RECEIVED, S.VERIFIED], S.LOCATED, SYSTEM_ONLY),
+    Action.ROUTE: _move([S.LOCATED], BY_KIND, SYSTEM_ONLY),
+    Action.REASSIGN: _move([*QUEUED, S.ACCEPTED], BY_KIND, [Role.OPERATOR]),
+    Action.APPROVE: _move([S.IN_MODERATION], S.VERIFIED, [Role.OPERATOR]),
+    Action.DISAPPROVE: _move([S.IN_MODERATION], S.PHOTO_REJECTED, [Role.OPERATOR]),
+    Action.ACCEPT: _move([S.ROUTED], S.ACCEPTED, [Role.SKPD], assignee_only=True),
+    Action.START: _move([S.ACCEPTED, S.REOPENED], S.IN_PROGRESS, [Role.SKPD], assignee_only=True),
+    Action.RESOLVE: _move([S.IN_PROGRESS], S.RESOLVING, [Role.SKPD], assignee_only=True),
+    # By the reason (RejectReason): not ours → back to triage; not a problem; a duplicate of a parent.
+    Action.REJECT: _move([S.ROUTED, S.ACCEPTED], {"not_ours": S.TRIAGE, "not_a_problem": S.REJECTED,
+                                                  "duplicate": S.DUPLICATE}, [Role.SKPD], assignee_only=True),
+    Action.PROOF_ACCEPTED: _move([S.RESOLVING], S.RESOLVED, SYSTEM_ONLY),
+    Action.PROOF_REJECTED: _move([S.RESOLVING], S.IN_PROGRESS, SYSTEM_ONLY),
+    Action.CONFIRM: _move([S.RESOLVED], S.CLOSED, [Role.WARGA], reporter_only=True),
+    Action.REOPEN: _move([S.RESOLVED], S.REOPENED, [Role.WARGA], reporter_only=True),
+    Action.DISPUTE: _move([S.REJECTED, S.DUPLICATE], S.TRIAGE, [Role.WARGA], reporter_only=True),
+    Action.AUTO_CLOSE: _move([S.RESOLVED], S.CLOSED, SYSTEM_ONLY),
 }
 
 # What the HTTP endpoint accepts; the rest are made by the pipeline and the sweep tick.
@@ -195,12 +223,6 @@ class RejectReason(StrEnum):
     NOT_A_PROBLEM = "not_a_problem"
     DUPLICATE = "duplicate"          # linked to a parent report
 
-
-REJECT_TARGET: dict[RejectReason, Status] = {
-    RejectReason.NOT_OURS: Status.TRIAGE,
-    RejectReason.NOT_A_PROBLEM: Status.REJECTED,
-    RejectReason.DUPLICATE: Status.DUPLICATE,
-}
 
 REJECT_TEXT: dict[RejectReason, str] = {
     RejectReason.NOT_OURS: "Bukan kewenangan SKPD ini / Not this agency's responsibility",
@@ -262,7 +284,7 @@ def can_transition(current: str | None, new: str) -> bool:
     return any(source in m.sources and Status(new) in m.targets for m in MOVES.values())
 
 
-def replay(timeline: list[dict]) -> Status | None:
+def replay(timeline: Sequence[Mapping[str, object]]) -> Status | None:
     """The status a timeline leads to, checking every entry against the table."""
     status: Status | None = None
     for entry in timeline:
@@ -270,6 +292,6 @@ def replay(timeline: list[dict]) -> Status | None:
             continue  # an escalation or a note: no status change
         if entry.get("from") != (status.value if status else None):
             raise NotAllowedNow(f"timeline entry {entry} does not follow {status}")
-        check_move(Action(entry["action"]), status, Status(entry["status"]))
-        status = Status(entry["status"])
+        check_move(Action(str(entry["action"])), status, Status(str(entry["status"])))
+        status = Status(str(entry["status"]))
     return status

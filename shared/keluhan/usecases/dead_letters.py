@@ -43,8 +43,8 @@ def record_dead_letter(message: DeadLetter, *, dead_letters: DeadLetters, report
         reason = "pesan tanpa report_id / message without a report_id"
     elif report is None:
         reason = "laporan tidak ditemukan / report not found"
-    elif stage == "forward_report" and (report.get("forwarding") or {}).get("last_error"):
-        reason = report["forwarding"]["last_error"]
+    elif stage == "forward_report" and report.forwarding is not None and report.forwarding.last_error:
+        reason = report.forwarding.last_error
     else:
         reason = f"gagal diproses {attempts} kali / failed {attempts} delivery attempts"
     letter = DeadLetterRecord.given_up_by_broker(

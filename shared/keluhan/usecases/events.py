@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from keluhan import topology
-from keluhan.domain.report import Event
+from keluhan.domain.report import Event, Report
 from keluhan.ports import Publisher
 
 EVENT_TOPICS = {
@@ -20,29 +18,28 @@ def publish_event(publish: Publisher, event: Event) -> None:
     publish(EVENT_TOPICS[event.name], {"report_id": event.report_id, "event": event.name}, attributes)
 
 
-def status_changed(report: dict[str, Any]) -> dict[str, Any] | None:
+def status_changed(report: Report) -> dict[str, str | int | None] | None:
     """The last status change of a report as a message body: report id, from, to, by role, at.
 
     `seq` is the entry's position in the timeline: with the report id, the key a consumer
     dedupes on, so a re-publish after a redelivered stage never counts twice.
     """
-    for seq in range(len(report.get("timeline") or []) - 1, -1, -1):
-        entry = report["timeline"][seq]
-        action = entry.get("action") or entry.get("event")  # an escalation changes no status
+    for seq in range(len(report.timeline) - 1, -1, -1):
+        entry = report.timeline[seq]
+        action = entry.action or entry.event  # an escalation changes no status
         if action:
-            at = entry["at"]
-            return {"report_id": report["report_id"], "seq": seq, "from": entry.get("from", entry["status"]),
-                    "to": entry["status"], "action": action, "role": entry.get("role", "system"),
-                    "by": entry.get("by"), "at": at.isoformat() if hasattr(at, "isoformat") else str(at),
-                    "assignee": report.get("assignee")}
+            return {"report_id": report.report_id, "seq": seq,
+                    "from": entry.from_ if "from_" in entry.model_fields_set else entry.status,
+                    "to": entry.status, "action": action, "role": entry.role or "system",
+                    "by": entry.by, "at": entry.at.isoformat(), "assignee": report.assignee}
     return None
 
 
-def publish_status_changed(publish: Publisher, report: dict[str, Any]) -> None:
+def publish_status_changed(publish: Publisher, report: Report) -> None:
     """Publish the report's latest status change to `report-status-changed` (again, if redelivered)."""
     body = status_changed(report)
     if body is None:
         return
-    attributes = {"event": "ReportStatusChanged", "report_id": body["report_id"], "seq": str(body["seq"]),
-                  "from": body["from"] or "", "to": body["to"], "action": body["action"]}
+    attributes = {"event": "ReportStatusChanged", "report_id": report.report_id, "seq": str(body["seq"]),
+                  "from": str(body["from"] or ""), "to": str(body["to"]), "action": str(body["action"])}
     publish(topology.REPORT_STATUS_CHANGED, body, attributes)

@@ -20,11 +20,11 @@ def record_figures(report_id: str, *, reports: Reports, stats: Stats, attempts: 
     The message is only a trigger: the contribution is computed from the stored report and applied
     once per timeline position, so a redelivered, duplicated or out-of-order message adds nothing.
     """
-    doc = reports.get(report_id)
-    if doc is None:
+    report = reports.get(report_id)
+    if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
-    seq = len(doc.get("timeline") or []) - 1
-    new = contribution(doc)
+    seq = len(report.timeline) - 1
+    new = contribution(report.to_doc())
     for _ in range(attempts):
         state = stats.report_state(report_id)
         if state is not None and state.seq >= seq:
@@ -35,11 +35,14 @@ def record_figures(report_id: str, *, reports: Reports, stats: Stats, attempts: 
     raise TransientError(f"figures of {report_id}: too many concurrent updates")
 
 
-def rebuild(docs: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[str, int]], dict[str, tuple[int, dict]]]:
+Contribution = dict[str, dict[str, int]]  # counters per group key
+
+
+def rebuild(reports: Iterable[Report]) -> tuple[Contribution, dict[str, tuple[int, Contribution]]]:
     """Every figure recomputed from the reports: (totals per group, state per report)."""
     states = {}
-    for doc in docs:
-        states[doc["report_id"]] = (len(doc.get("timeline") or []) - 1, contribution(doc))
+    for report in reports:
+        states[report.report_id] = (len(report.timeline) - 1, contribution(report.to_doc()))
     return add_up(c for _, c in states.values()), states
 
 

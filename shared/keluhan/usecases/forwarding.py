@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.forwarding import Delivery, build_payload, target_for
-from keluhan.domain.report import Status
+from keluhan.domain.report import Report, Status
 from keluhan.ports import (
     Clock,
     PermanentDeliveryError,
@@ -23,8 +24,9 @@ class DeliveryRetry(TransientError):
     """The receiver failed transiently; Pub/Sub redelivers under the retry policy."""
 
 
-def forward_report(report_id: str, *, reports: Reports, targets, send: Send, timeout_s: float,
-                   clock: Clock, photo_link=None) -> dict[str, Any] | None:
+def forward_report(report_id: str, *, reports: Reports, targets: Mapping[str, Mapping[str, str]], send: Send,
+                   timeout_s: float, clock: Clock,
+                   photo_link: Callable[[str], str] | None = None) -> Report | None:
     """Send the report to its external assignee once; record attempts, errors and the reference.
 
     `send` raises the port's TransientDeliveryError or PermanentDeliveryError;
@@ -33,9 +35,9 @@ def forward_report(report_id: str, *, reports: Reports, targets, send: Send, tim
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
-    if report["status"] != Status.FORWARDED or not report.get("forwarding"):
+    delivery = report.forwarding
+    if report.status != Status.FORWARDED or delivery is None:
         return None  # an SKPD or triage report: nothing to forward
-    delivery = Delivery.model_validate(report["forwarding"])
     if delivery.done:
         return report
     try:
@@ -44,7 +46,7 @@ def forward_report(report_id: str, *, reports: Reports, targets, send: Send, tim
         error = str(exc)
         _save(reports, report_id, delivery.idempotency_key, lambda d: d.failed(error, now=clock()))
         raise PermanentError(error) from exc
-    clean = (report.get("photo") or {}).get("clean_object")
+    clean = report.photo.clean_object
     photo_url = photo_link(clean) if clean and photo_link else None
     payload = build_payload(_outgoing(report, photo_url), target.get("format", "webhook"))
 
@@ -63,11 +65,11 @@ def forward_report(report_id: str, *, reports: Reports, targets, send: Send, tim
     return _save(reports, report_id, key, lambda d: d.acknowledged(result.receiver_ref, now=clock()))
 
 
-def _outgoing(report: dict[str, Any], photo_url: str | None) -> dict[str, Any]:
+def _outgoing(report: Report, photo_url: str | None) -> dict[str, Any]:  # Any: as ReportDoc
     """The fields the payload builders read: the stored report flattened, plus names."""
-    category = get_category(report["category"])
-    return {**report, "lat": report["point"]["lat"], "lon": report["point"]["lon"],
-            "category_name": category.label if category else report["category"],
+    category = get_category(report.category)
+    return {**report.to_doc(), "lat": report.point.lat, "lon": report.point.lon,
+            "category_name": category.label if category else report.category,
             "photo_url": photo_url}
 
 
@@ -76,15 +78,14 @@ def mark_delivery_failed(report_id: str, reason: str, *, reports: Reports, clock
     _save(reports, report_id, idempotency_key, lambda d: d.failed(reason, now=clock()))
 
 
-def _save(reports: Reports, report_id: str, key: str | None, step) -> dict[str, Any] | None:
+def _save(reports: Reports, report_id: str, key: str | None,
+          step: Callable[[Delivery], Delivery]) -> Report | None:
     """Apply a delivery step, but only to the delivery it belongs to (a reassignment starts a new one)."""
-    def mutation(report: dict[str, Any]) -> dict[str, Any] | None:
-        if not report.get("forwarding"):
-            return None
-        before = Delivery.model_validate(report["forwarding"])
-        if key is not None and before.idempotency_key != key:
+    def mutation(report: Report) -> Report | None:
+        before = report.forwarding
+        if before is None or (key is not None and before.idempotency_key != key):
             return None
         after = step(before)
-        return None if after == before else {"forwarding": after.model_dump()}
+        return None if after == before else report.delivery(after)
 
     return reports.mutate(report_id, mutation)

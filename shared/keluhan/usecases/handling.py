@@ -9,11 +9,11 @@ from typing import Any
 from keluhan.domain.duplicates import duplicate_problem
 from keluhan.domain.report import ActOnReport, Event, InvalidMove, NotPermitted, Report
 from keluhan.domain.sla import SlaPolicy
-from keluhan.domain.workflow import MOVES, Action, Actor, RejectReason, Role
+from keluhan.domain.workflow import Action, Actor, RejectReason, Role
 from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
 from keluhan.usecases.pipeline import RoutingDecider, publish_routed
-from keluhan.usecases.reassign import decision_for, reassignment
+from keluhan.usecases.reassign import decision_for
 
 
 class ReportMissing(Exception):
@@ -23,7 +23,7 @@ class ReportMissing(Exception):
 @dataclass(frozen=True)
 class HandlingPolicy:
     proof_wait: timedelta          # how long a proof upload is awaited before work resumes
-    reopen_window: timedelta       # how long the reporter may dispute a fix
+    reopen_window: timedelta       # how long the reporter may dispute a fix, or a rejection
     url_ttl: timedelta
     max_bytes: int
     sla: SlaPolicy | None = None   # a reassigned city SKPD's clock starts at the hand-over
@@ -31,8 +31,8 @@ class HandlingPolicy:
 
 @dataclass(frozen=True)
 class ActResult:
-    report: dict[str, Any]
-    upload: dict[str, Any] | None = None
+    report: Report
+    upload: dict[str, Any] | None = None  # Any: the signed upload as the client receives it
 
 
 def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: Publisher,
@@ -43,21 +43,22 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
     Raises ReportMissing (404), NotPermitted (403), StaleOrIllegal (409), InvalidMove (422).
     """
     now = clock()
-    doc = reports.get(cmd.report_id)
-    if doc is None:
+    report = reports.get(cmd.report_id)
+    if report is None:
         raise ReportMissing(cmd.report_id)
-    reporter_uid = _reporter_uid(reports, doc)
+    reporter_uid = _reporter_uid(reports, report)
     is_reporter = actor.role == Role.WARGA and reporter_uid == actor.id
     if actor.role == Role.WARGA and not is_reporter:
         raise ReportMissing(cmd.report_id)  # someone else's report does not exist for a citizen
     if cmd.action in ("hold", "unhold"):
-        return ActResult(_hold(cmd, actor=actor, holds=holds, reporter_uid=reporter_uid, doc=doc, now=now))
+        _hold(cmd, actor=actor, holds=holds, reporter_uid=reporter_uid, now=now)
+        return ActResult(report)
     action = Action(cmd.action)
     if action == Action.REJECT and cmd.reason == RejectReason.DUPLICATE:
-        _check_parent(reports, cmd, doc)
+        _check_parent(reports, cmd, report)
 
-    def mutation(current: dict[str, Any]) -> dict[str, Any] | None:
-        return _move(Report.from_doc(current), cmd, action, actor=actor, is_reporter=is_reporter, now=now,
+    def mutation(current: Report) -> Report | None:
+        return _move(current, cmd, action, actor=actor, is_reporter=is_reporter, now=now,
                      decide=decide, policy=policy)
 
     after = reports.mutate(cmd.report_id, mutation)
@@ -70,9 +71,10 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
     elif action == Action.REASSIGN:
         publish_routed(publish, after)
     elif action == Action.RESOLVE:
-        resolution = after["resolution"]
-        expires_at = min(now + policy.url_ttl, resolution["deadline"])
-        upload = photos.upload_url(resolution["object"], content_types=(cmd.photo_content_type,),
+        resolution = after.resolution
+        assert resolution is not None and resolution.deadline is not None  # set by the resolve move
+        expires_at = min(now + policy.url_ttl, resolution.deadline)
+        upload = photos.upload_url(resolution.object, content_types=(cmd.photo_content_type,),
                                    max_bytes=policy.max_bytes, expires_at=expires_at)
     elif action == Action.REJECT and cmd.reason == RejectReason.DUPLICATE and cmd.parent_id:
         _count_supporter(reports, cmd.parent_id, cmd.report_id)
@@ -80,27 +82,31 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
 
 
 def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_reporter: bool,
-          now: datetime, decide: RoutingDecider, policy: HandlingPolicy) -> dict[str, Any] | None:
-    common: dict[str, Any] = {"actor": actor, "is_reporter": is_reporter, "expected_status": cmd.expected_status,
-              "now": now}
+          now: datetime, decide: RoutingDecider, policy: HandlingPolicy) -> Report | None:
+    expected = cmd.expected_status
     if action == Action.REJECT:
         assert cmd.reason is not None  # the request model requires it
-        return report.reject(cmd.reason, note=cmd.note, parent_id=cmd.parent_id, **common)
+        return report.reject(cmd.reason, note=cmd.note, parent_id=cmd.parent_id, actor=actor,
+                             is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.RESOLVE:
-        return report.request_proof(note=cmd.note, proof_wait=policy.proof_wait, **common)
+        return report.request_proof(note=cmd.note, proof_wait=policy.proof_wait, actor=actor,
+                                    is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.REOPEN:
-        return report.reopen(note=cmd.note, **common)
+        return report.reopen(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
+    if action == Action.DISPUTE:
+        return report.dispute(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
+                              now=now, window=policy.reopen_window)
+    if action == Action.CONFIRM:
+        return report.confirm(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.REASSIGN:
         decision = decision_for(report, to=cmd.assignee, reason=cmd.note, decide=decide)
-        return reassignment(report, decision, actor=actor, reason=cmd.note, now=now,
-                            expected_status=cmd.expected_status, sla=policy.sla)
-    (to,) = MOVES[action].targets
-    fields = {"closed_at": now} if action == Action.CONFIRM else None
-    return report.act(action, to=to, note=cmd.note, fields=fields, **common)
+        return report.reassign(decision, actor=actor, reason=cmd.note, now=now, expected_status=expected,
+                               sla=policy.sla)
+    return report.act(action, note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
+                      now=now)
 
 
-def _hold(cmd: ActOnReport, *, actor: Actor, holds: Holds, reporter_uid: str | None, doc: dict[str, Any],
-          now: datetime) -> dict[str, Any]:
+def _hold(cmd: ActOnReport, *, actor: Actor, holds: Holds, reporter_uid: str | None, now: datetime) -> None:
     """An operator holds (or releases) the reporter of a report: their new reports go to moderation."""
     if actor.role != Role.OPERATOR:
         raise NotPermitted(f"hanya operator yang boleh {cmd.action} / only operators may {cmd.action}")
@@ -110,27 +116,20 @@ def _hold(cmd: ActOnReport, *, actor: Actor, holds: Holds, reporter_uid: str | N
         holds.hold(reporter_uid, {"at": now, "by": actor.label, "note": cmd.note, "report_id": cmd.report_id})
     else:
         holds.unhold(reporter_uid)
-    return doc
 
 
-def _check_parent(reports: Reports, cmd: ActOnReport, doc: dict[str, Any]) -> None:
+def _check_parent(reports: Reports, cmd: ActOnReport, report: Report) -> None:
     parent = reports.get(cmd.parent_id) if cmd.parent_id else None
-    problem = duplicate_problem(doc, parent)
+    problem = duplicate_problem(report, parent)
     if problem is not None:
         raise InvalidMove("parent_id", problem)
 
 
 def _count_supporter(reports: Reports, parent_id: str, child_id: str) -> None:
     """The parent counts each duplicate once (a retried reject adds nothing)."""
-    def mutation(parent: dict[str, Any]) -> dict[str, Any] | None:
-        duplicates = parent.get("duplicates") or []
-        if child_id in duplicates:
-            return None
-        return {"duplicates": [*duplicates, child_id], "supporters": len(duplicates) + 1}
-
-    reports.mutate(parent_id, mutation)
+    reports.mutate(parent_id, lambda parent: parent.supported_by(child_id))
 
 
-def _reporter_uid(reports: Reports, doc: dict[str, Any]) -> str | None:
-    submission = reports.submission(doc.get("reporter_ref", "")) if doc.get("reporter_ref") else None
+def _reporter_uid(reports: Reports, report: Report) -> str | None:
+    submission = reports.submission(report.reporter_ref) if report.reporter_ref else None
     return submission["reporter_uid"] if submission else None

@@ -6,13 +6,14 @@ between the Firestore write and the publish cannot strand a report.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from keluhan.domain.location import Location
 from keluhan.domain.report import Event, Report, StaleOrIllegal, Status, can_transition
+from keluhan.domain.routing import RoutingDecision
 from keluhan.domain.sla import SlaPolicy
-from keluhan.domain.workflow import Action, system
-from keluhan.ports import Clock, PermanentError, Publisher, Reports
+from keluhan.domain.workflow import system
+from keluhan.ports import Clock, Mutation, PermanentError, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
 
 
@@ -30,12 +31,11 @@ class Locator(Protocol):
 
 
 def locate_report(report_id: str, *, reports: Reports, geo: Locator, publish: Publisher,
-                  clock: Clock) -> dict[str, Any]:
+                  clock: Clock) -> Report:
     """Add kelurahan, kecamatan and road status; keep the raw point; record the data version."""
     now = clock()
 
-    def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
-        report = Report.from_doc(doc)
+    def mutation(report: Report) -> Report | None:
         if report.stages.located is not None:
             return None
         if not can_transition(report.status, Status.LOCATED):
@@ -50,30 +50,26 @@ def locate_report(report_id: str, *, reports: Reports, geo: Locator, publish: Pu
 
 
 class RoutingDecider(Protocol):
-    def __call__(self, *, category: str, location: Location | None) -> Any:
-        """The routing decision (assignee, kind, rule, rules_version, reason, ...)."""
+    def __call__(self, *, category: str, location: Location | None) -> RoutingDecision:
+        """The routing decision (assignee, kind, rule, rules_version, reason)."""
 
 
 ROUTER = system("route_report")
 
 
 def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, publish: Publisher,
-                 clock: Clock, sla: SlaPolicy | None = None) -> dict[str, Any]:
+                 clock: Clock, sla: SlaPolicy | None = None) -> Report:
     """Assign the report by the routing rules; store the decision and which rule made it; a city
     SKPD's handling clock (SLA) starts."""
     now = clock()
 
-    def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
-        report = Report.from_doc(doc)
+    def mutation(report: Report) -> Report | None:
         if report.stages.routed is not None:
             return None
         if report.status != Status.LOCATED:
             raise PermanentError(f"status {report.status} cannot be routed")
-        location = report.location
-        decision = decide(category=report.category, location=location)
-        return {**report.assign(decision, action=Action.ROUTE, actor=ROUTER, now=now, note=decision.reason,
-                                sla=sla),
-                "stages.routed": {"at": now, "rule": decision.rule}}
+        decision = decide(category=report.category, location=report.location)
+        return report.route(decision, actor=ROUTER, now=now, sla=sla)
 
     report = mutate_report(reports, report_id, mutation)
     publish_status_changed(publish, report)
@@ -81,25 +77,26 @@ def route_report(report_id: str, *, reports: Reports, decide: RoutingDecider, pu
     return report
 
 
-def publish_routed(publish: Publisher, report: dict[str, Any]) -> None:
+def publish_routed(publish: Publisher, report: Report) -> None:
     publish_event(publish, routed_event(report))
 
 
-def routed_event(report: dict[str, Any]) -> Event:
+def routed_event(report: Report) -> Event:
     """ReportRouted, carrying the delivery key when an external body is to receive the report."""
-    routing = report["routing"]
-    attributes = {"kind": routing["kind"], "assignee": routing["assignee"]}
-    if routing["kind"] == "external" and report.get("forwarding"):
-        attributes["delivery_key"] = report["forwarding"]["idempotency_key"]
-    return Event(name="ReportRouted", report_id=report["report_id"], attributes=attributes)
+    routing = report.routing
+    assert routing is not None  # published only for a routed report
+    attributes = {"kind": routing.kind, "assignee": routing.assignee}
+    if routing.kind == "external" and report.forwarding is not None:
+        attributes["delivery_key"] = report.forwarding.idempotency_key
+    return Event(name="ReportRouted", report_id=report.report_id, attributes=attributes)
 
 
-def mutate_report(reports: Reports, report_id: str, mutation) -> dict[str, Any]:
+def mutate_report(reports: Reports, report_id: str, mutation: Mutation) -> Report:
     """Apply a mutation; a missing report is retried (and dead-lettered if it never appears), a
     move the workflow does not allow from the stored status is permanent."""
-    def checked(doc: dict[str, Any]) -> dict[str, Any] | None:
+    def checked(report: Report) -> Report | None:
         try:
-            return mutation(doc)
+            return mutation(report)
         except StaleOrIllegal as exc:
             raise PermanentError(str(exc)) from exc
 

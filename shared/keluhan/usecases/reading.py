@@ -22,10 +22,10 @@ def get_own_report(report_id: str, *, actor: Actor, reports: Reports, photos: Ph
     so a report id reveals nothing to whoever is not its reporter.
     """
     report = reports.get(report_id)
-    submission = reports.submission(report["reporter_ref"]) if report else None
+    submission = reports.submission(report.reporter_ref) if report else None
     if report is None or submission is None or submission["reporter_uid"] != actor.id:
         raise ReportMissing(report_id)
     report = expire_if_due(report, reports=reports, now=clock(), publish=publish)
-    proof = (report.get("resolution") or {}).get("clean_object")
+    proof = report.resolution.clean_object if report.resolution else None
     proof_url = photos.download_url(proof, expires_at=clock() + PROOF_LINK_FOR) if proof else None
-    return reporter_view(report, client_id=submission["client_id"], proof_url=proof_url)
+    return reporter_view(report.to_doc(), client_id=submission["client_id"], proof_url=proof_url)

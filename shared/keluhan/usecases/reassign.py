@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from keluhan.domain.assignees import get_assignee
-from keluhan.domain.report import KIND_STATUS, InvalidMove, Report
+from keluhan.domain.report import InvalidMove, Report
 from keluhan.domain.routing import RoutingDecision
 from keluhan.domain.sla import SlaPolicy
-from keluhan.domain.workflow import Action, Actor, Role
+from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import Clock, PermanentError, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import RoutingDecider, mutate_report, publish_routed
@@ -28,40 +25,25 @@ def decision_for(report: Report, *, to: str | None, reason: str, decide: Routing
                            rules_version=report.routing.rules_version if report.routing else "", reason=reason)
 
 
-def reassignment(report: Report, decision: RoutingDecision, *, actor: Actor, reason: str,
-                 now: datetime, expected_status: str | None = None,
-                 sla: SlaPolicy | None = None) -> dict[str, Any] | None:
-    """The changes that hand the report to the decided assignee; None if it already has it."""
-    if decision.assignee == report.assignee:
-        return None
-    entry = {"at": now, "by": actor.label, "reason": reason, "from": report.assignee, "to": decision.assignee}
-    if expected_status is not None:  # a person's move: who may, and from which status, checked first
-        report.act(Action.REASSIGN, actor=actor, is_reporter=False, expected_status=expected_status, now=now,
-                   to=KIND_STATUS[decision.kind])
-    return {**report.assign(decision, action=Action.REASSIGN, actor=actor, now=now, note=reason, sla=sla),
-            "reassignments": [*report.reassignment_docs(), entry]}
-
-
 def reassign_report(report_id: str, *, to: str | None, reason: str, by: str, reports: Reports,
                     decide: RoutingDecider, publish: Publisher, clock: Clock,
-                    sla: SlaPolicy | None = None) -> dict[str, Any]:
+                    sla: SlaPolicy | None = None) -> Report:
     """Give the report to `to`, or (to=None) re-run the routing rules in force; who and why are kept."""
     if not reason.strip():
         raise PermanentError("alasan wajib diisi / a reason is required")
     now = clock()
     actor = Actor(Role.OPERATOR, by.removeprefix("operator:"))
 
-    def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
-        report = Report.from_doc(doc)
+    def mutation(report: Report) -> Report | None:
         try:
             decision = decision_for(report, to=to, reason=reason, decide=decide)
         except InvalidMove as exc:
             raise PermanentError(str(exc)) from exc
-        return reassignment(report, decision, actor=actor, reason=reason, now=now, sla=sla)
+        return report.reassign(decision, actor=actor, reason=reason, now=now, sla=sla)
 
     before = reports.get(report_id)
     report = mutate_report(reports, report_id, mutation)
-    if before is not None and before.get("assignee") != report.get("assignee"):
+    if before is not None and before.assignee != report.assignee:
         publish_status_changed(publish, report)
     publish_routed(publish, report)
     return report

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from keluhan import topology
 from keluhan.domain.dead_letter import DeadLetterRecord
-from keluhan.domain.report import Event, Status, photo_object_name
+from keluhan.domain.report import Event, Report, StageError, Stalled, Status, photo_object_name
 from keluhan.ports import Clock, Contention, DeadLetters, ObjectStat, PhotoStore, Publisher, Reports
 from keluhan.usecases.dead_letters import store
 from keluhan.usecases.events import EVENT_TOPICS
@@ -35,13 +34,29 @@ class Stall:
     """A pipeline status a report may get stuck in, and the event that moves it on."""
 
     status: Status
-    clock_field: str  # when the report entered this stage (a dotted path)
-    event: Callable[[dict[str, Any]], Event] | None
+    clock_field: str  # when the report entered this stage (the field path the query orders by)
+    since: Callable[[Report], datetime | None]  # the same time, read from the report
+    event: Callable[[Report], Event] | None
     topic: str
-    where: dict[str, str] = field(default_factory=dict)  # further equality filters
-    forwarding: bool = False
-    # Waits for an upload: (the object, the report field holding the upload it last verified).
-    upload: Callable[[dict[str, Any]], tuple[str | None, str | None]] | None = None
+    delivery_state: str | None = None  # only reports whose delivery is in this state
+    # Waits for an upload: (the object, the upload whose verdict is on the report).
+    upload: Callable[[Report], tuple[str | None, str | None]] | None = None
+
+    @property
+    def forwarding(self) -> bool:
+        return self.delivery_state is not None
+
+    @property
+    def where(self) -> dict[str, str]:
+        """Further equality filters of the query."""
+        return {"forwarding.state": self.delivery_state} if self.delivery_state else {}
+
+    def holds(self, report: Report) -> bool:
+        """Whether the report is (still) in this stall's status and state."""
+        if report.status != self.status:
+            return False
+        return self.delivery_state is None or (report.forwarding is not None
+                                               and report.forwarding.state == self.delivery_state)
 
     @property
     def name(self) -> str:
@@ -53,33 +68,41 @@ class Stall:
         return topology.stage_of_topic(self.topic)
 
 
-def _accepted(report: dict[str, Any]) -> Event:
-    return Event(name="ReportAccepted", report_id=report["report_id"])
+def _accepted(report: Report) -> Event:
+    return Event(name="ReportAccepted", report_id=report.report_id)
 
 
-def _located(report: dict[str, Any]) -> Event:
-    return Event(name="ReportLocated", report_id=report["report_id"])
+def _located(report: Report) -> Event:
+    return Event(name="ReportLocated", report_id=report.report_id)
 
 
-def _original(report: dict[str, Any]) -> tuple[str | None, str | None]:
-    return photo_object_name(report["report_id"]), (report.get("photo") or {}).get("event")
+def _original(report: Report) -> tuple[str | None, str | None]:
+    return photo_object_name(report.report_id), report.photo.event
 
 
-def _proof(report: dict[str, Any]) -> tuple[str | None, str | None]:
-    resolution = report.get("resolution") or {}
-    return resolution.get("object"), resolution.get("event")
+def _proof(report: Report) -> tuple[str | None, str | None]:
+    resolution = report.resolution
+    return (resolution.object, resolution.event) if resolution else (None, None)
 
 
+def _status_changed(report: Report) -> datetime | None:
+    return report.status_changed_at
+
+
+def _delivery_updated(report: Report) -> datetime | None:
+    return report.forwarding.updated_at if report.forwarding else None
+
+
+_CHANGED = ("status_changed_at", _status_changed)
+_DELIVERY = ("forwarding.updated_at", _delivery_updated)
 STALLS: tuple[Stall, ...] = (
-    Stall(Status.AWAITING_PHOTO, "status_changed_at", None, topology.PHOTO_UPLOADED, upload=_original),
-    Stall(Status.RESOLVING, "status_changed_at", None, topology.PHOTO_UPLOADED, upload=_proof),
-    Stall(Status.RECEIVED, "status_changed_at", _accepted, topology.REPORT_ACCEPTED),
-    Stall(Status.VERIFIED, "status_changed_at", _accepted, topology.REPORT_ACCEPTED),
-    Stall(Status.LOCATED, "status_changed_at", _located, topology.REPORT_LOCATED),
-    Stall(Status.FORWARDED, "forwarding.updated_at", routed_event, topology.REPORT_ROUTED,
-          {"forwarding.state": "pending"}, forwarding=True),
-    Stall(Status.FORWARDED, "forwarding.updated_at", routed_event, topology.REPORT_ROUTED,
-          {"forwarding.state": "sent"}, forwarding=True),
+    Stall(Status.AWAITING_PHOTO, *_CHANGED, None, topology.PHOTO_UPLOADED, upload=_original),
+    Stall(Status.RESOLVING, *_CHANGED, None, topology.PHOTO_UPLOADED, upload=_proof),
+    Stall(Status.RECEIVED, *_CHANGED, _accepted, topology.REPORT_ACCEPTED),
+    Stall(Status.VERIFIED, *_CHANGED, _accepted, topology.REPORT_ACCEPTED),
+    Stall(Status.LOCATED, *_CHANGED, _located, topology.REPORT_LOCATED),
+    Stall(Status.FORWARDED, *_DELIVERY, routed_event, topology.REPORT_ROUTED, delivery_state="pending"),
+    Stall(Status.FORWARDED, *_DELIVERY, routed_event, topology.REPORT_ROUTED, delivery_state="sent"),
 )
 
 
@@ -116,7 +139,7 @@ def reconcile(*, reports: Reports, publish: Publisher, dead_letters: DeadLetters
         # lost proof notification.
         lookups = policy.lookups
         after = policy.after(stall)
-        for doc in _stuck(reports, stall, before=now - after, page=policy.page):
+        for stuck in _stuck(reports, stall, before=now - after, page=policy.page):
             if budget <= 0:
                 return counts
             upload = None
@@ -124,11 +147,11 @@ def reconcile(*, reports: Reports, publish: Publisher, dead_letters: DeadLetters
                 if lookups <= 0:
                     break
                 lookups -= 1
-                upload = _unverified_upload(doc, stall, photos, bucket)
+                upload = _unverified_upload(stuck, stall, photos, bucket)
                 if upload is None:
                     continue  # nothing uploaded yet, or its verdict is already on the report
             try:
-                outcome = _count_stall(reports, doc["report_id"], stall, now=now, after=after,
+                outcome = _count_stall(reports, stuck.report_id, stall, now=now, after=after,
                                        max_republish=policy.max_republish)
             except Contention:
                 counts["contended"] += 1  # locked by a concurrent change: the next tick looks again
@@ -148,18 +171,19 @@ def reconcile(*, reports: Reports, publish: Publisher, dead_letters: DeadLetters
     return counts
 
 
-def _unverified_upload(doc: dict[str, Any], stall: Stall, photos, bucket: str) -> tuple[str, ObjectStat] | None:
+def _unverified_upload(report: Report, stall: Stall, photos: PhotoStore | None,
+                       bucket: str) -> tuple[str, ObjectStat] | None:
     """The awaited object, when it is in the bucket but no verdict on that generation is on the report."""
-    assert stall.upload is not None
-    name, verified = stall.upload(doc)
+    assert stall.upload is not None and photos is not None
+    name, verified = stall.upload(report)
     found = photos.stat(name) if name else None
     if name is None or found is None or verified == f"{bucket}/{name}#{found.generation}":
         return None
     return name, found
 
 
-def _message(report: dict[str, Any], stall: Stall, upload: tuple[str, ObjectStat] | None,
-             bucket: str) -> tuple[str, dict[str, Any], dict[str, str]]:
+def _message(report: Report, stall: Stall, upload: tuple[str, ObjectStat] | None,
+             bucket: str) -> tuple[str, dict[str, str | None], dict[str, str]]:
     """What to publish: the stage event, or the upload notification Cloud Storage would have sent."""
     if upload is not None:
         name, found = upload
@@ -167,78 +191,69 @@ def _message(report: dict[str, Any], stall: Stall, upload: tuple[str, ObjectStat
                              "contentType": found.content_type}, {
             "eventType": "OBJECT_FINALIZE", "bucketId": bucket, "objectId": name,
             "objectGeneration": str(found.generation), "payloadFormat": "JSON_API_V1",
-            "report_id": report["report_id"]}
+            "report_id": report.report_id}
     assert stall.event is not None
     event = stall.event(report)
     return EVENT_TOPICS[event.name], {"report_id": event.report_id, "event": event.name}, {
         "event": event.name, "report_id": event.report_id, **event.attributes}
 
 
-def _stuck(reports: Reports, stall: Stall, *, before: datetime, page: int) -> Iterator[dict[str, Any]]:
+def _stuck(reports: Reports, stall: Stall, *, before: datetime, page: int) -> Iterator[Report]:
     """Every report in the stall's status entered before `before`, oldest first, page by page."""
     cursor = None
     while True:
-        docs = reports.due(status=stall.status.value, field=stall.clock_field, before=before, limit=page,
-                           where=stall.where, start_after=cursor)
-        yield from docs
-        if len(docs) < page:
+        due = reports.due(status=stall.status.value, field=stall.clock_field, before=before, limit=page,
+                          where=stall.where, start_after=cursor)
+        yield from due
+        last = stall.since(due[-1]) if len(due) == page else None
+        if last is None:
             return
-        cursor = (_value(docs[-1], stall.clock_field), docs[-1]["report_id"])
+        cursor = (last, due[-1].report_id)
 
 
 def _count_stall(reports: Reports, report_id: str, stall: Stall, *, now: datetime, after: timedelta,
-                 max_republish: int) -> tuple[dict[str, Any], bool] | None:
+                 max_republish: int) -> tuple[Report, bool] | None:
     """Count one more re-publish on the report, in a transaction; (report, gave up) or None to skip."""
     changed = gave_up = False
 
-    def mutation(doc: dict[str, Any]) -> dict[str, Any] | None:
+    def mutation(report: Report) -> Report | None:
         nonlocal changed, gave_up
         changed = gave_up = False  # a retried transaction runs this again
-        since = _value(doc, stall.clock_field)
-        if doc.get("status") != stall.status.value or since is None or since > now - after:
+        since = stall.since(report)
+        if not stall.holds(report) or since is None or since > now - after:
             return None  # it moved on since the query
-        if any(_value(doc, path) != value for path, value in stall.where.items()):
-            return None
-        stalled = doc.get("stalled") or {}
-        same = stalled.get("status") == stall.name and stalled.get("since") == since
-        if same and (stalled.get("gave_up") or stalled["at"] > now - after):
+        stalled = report.stalled
+        same = stalled is not None and stalled.status == stall.name and stalled.since == since
+        if stalled is not None and same and (stalled.gave_up or stalled.at > now - after):
             return None  # given up on already, or re-published less than a threshold ago
-        count = stalled.get("count", 0) + 1 if same else 1
-        record = {"status": stall.name, "since": since, "count": count, "at": now}
+        count = stalled.count + 1 if stalled is not None and same else 1
         changed = True
         if count <= max_republish:
-            return {"stalled": record}
+            return report.stall(Stalled(status=stall.name, since=since, count=count, at=now))
         gave_up = True
-        reason = _reason(stall, since, max_republish)
-        errors = doc.get("errors") or []
-        return {"stalled": {**record, "count": max_republish, "gave_up": True},
-                "errors": errors + [{"stage": stall.stage, "reason": reason, "at": now}]}
+        return report.stall(Stalled(status=stall.name, since=since, count=max_republish, at=now, gave_up=True),
+                            StageError(stage=stall.stage, reason=_reason(stall, since, max_republish), at=now))
 
     report = reports.mutate(report_id, mutation)
     return (report, gave_up) if report is not None and changed else None
 
 
-def _dead_letter(report: dict[str, Any], stall: Stall, message: tuple[str, dict[str, Any], dict[str, str]], *,
+def _dead_letter(report: Report, stall: Stall, message: tuple[str, dict[str, str | None], dict[str, str]], *,
                  dead_letters: DeadLetters, reports: Reports, clock: Clock) -> None:
     topic, data, attributes = message
-    stalled = report["stalled"]
-    reason = _reason(stall, stalled["since"], stalled["count"])
+    stalled = report.stalled
+    assert stalled is not None  # counted on the report before it is given up on
+    reason = _reason(stall, stalled.since, stalled.count)
     # What `keluhan dlq replay` publishes again: the message as the stage would have received it.
-    store(DeadLetterRecord.stuck(report_id=report["report_id"], status=stall.status.value, stage=stall.stage,
+    store(DeadLetterRecord.stuck(report_id=report.report_id, status=stall.status.value, stage=stall.stage,
                                  topic=topic, reason=reason, at=clock(), data=json.dumps(data).encode(),
-                                 attributes=attributes, republished=stalled["count"]), dead_letters=dead_letters)
+                                 attributes=attributes, republished=stalled.count), dead_letters=dead_letters)
     if stall.forwarding:
-        mark_delivery_failed(report["report_id"], reason, reports=reports, clock=clock,
-                             idempotency_key=(report.get("forwarding") or {}).get("idempotency_key"))
+        mark_delivery_failed(report.report_id, reason, reports=reports, clock=clock,
+                             idempotency_key=report.forwarding.idempotency_key if report.forwarding else None)
 
 
-def _reason(stall: Stall, since: Any, republished: int) -> str:
-    at = since.isoformat() if hasattr(since, "isoformat") else str(since)
+def _reason(stall: Stall, since: datetime, republished: int) -> str:
+    at = since.isoformat()
     return (f"macet di {stall.name} sejak {at}, {republished} kali dikirim ulang / stuck at {stall.name} "
             f"since {at}, re-published {republished} times without moving")
-
-
-def _value(doc: dict[str, Any] | None, path: str) -> Any:
-    for part in path.split("."):
-        doc = (doc or {}).get(part) if isinstance(doc, dict) else None
-    return doc

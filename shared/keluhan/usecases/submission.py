@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keluhan.domain.quota import Limits, windows
-from keluhan.domain.report import Event, Report, Status, SubmitReport, submission_key
+from keluhan.domain.report import Event, Report, Status, Submission, SubmitReport, submission_key
 from keluhan.domain.workflow import MOVES, Action, Actor, Role
 from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
@@ -43,9 +44,9 @@ class QuotaPolicy:
 
 @dataclass(frozen=True)
 class SubmitResult:
-    report: dict[str, Any]
+    report: Report
     created: bool
-    upload: dict[str, Any] | None
+    upload: dict[str, Any] | None  # Any: the signed upload as the client receives it
 
 
 class ChannelNotPermitted(Exception):
@@ -70,7 +71,7 @@ def check_submitter(cmd: SubmitReport, actor: Actor) -> None:
 
 
 def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish: Publisher,
-                  photos: PhotoStore, clock: Clock, new_id, policy: PhotoUploadPolicy,
+                  photos: PhotoStore, clock: Clock, new_id: Callable[[], str], policy: PhotoUploadPolicy,
                   holds: Holds | None = None, quota: QuotaPolicy | None = None) -> SubmitResult:
     """Store the report once per key; hand out its upload URL or (re-)publish acceptance.
 
@@ -86,13 +87,13 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
     held = bool(holds and holds.is_held(reporter_uid))
     candidate = Report.submitted(cmd, report_id=new_id(), reporter_ref=key, actor=actor, now=now,
                                  photo_wait=policy.wait, held=held)
-    submission = {"report_id": candidate["report_id"], "reporter_uid": reporter_uid,
-                  "client_id": cmd.client_id, "request_hash": cmd.fingerprint(), "created_at": now}
+    submission = Submission(report_id=candidate.report_id, reporter_uid=reporter_uid, client_id=cmd.client_id,
+                            request_hash=cmd.fingerprint(), created_at=now)
     quotas = windows(reporter_uid, now=now, limits=quota.limits_for(actor)) if quota else ()
     stored, stored_submission, created = reports.create(candidate, submission_key=key,
                                                         submission=submission, quotas=quotas)
     if not created and stored_submission["request_hash"] != submission["request_hash"]:
-        raise IdempotencyConflict(stored["report_id"])
+        raise IdempotencyConflict(stored.report_id)
     stored = expire_if_due(stored, reports=reports, now=now, publish=publish)
     # Announced once: a retry publishes again only when the stored submission shows the first
     # publish did not complete (500 retries are not 500 figure runs).
@@ -101,50 +102,50 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
         publish_status_changed(publish, stored)  # consumers dedupe on (report, seq)
 
     upload = None
-    if stored["status"] == Status.AWAITING_PHOTO:
+    photo = stored.photo
+    if stored.status == Status.AWAITING_PHOTO:
+        assert photo.deadline is not None and photo.object is not None and photo.content_type is not None
         upload = _still_valid_upload(stored_submission, now=now, margin=policy.reuse_margin)
         if upload is None:
-            expires_at = min(now + policy.url_ttl, _aware(stored["photo"]["deadline"]))
-            upload = photos.upload_url(stored["photo"]["object"],
-                                       content_types=(stored["photo"]["content_type"],),
+            expires_at = min(now + policy.url_ttl, _aware(photo.deadline))
+            upload = photos.upload_url(photo.object, content_types=(photo.content_type,),
                                        max_bytes=policy.max_bytes, expires_at=expires_at)
             reports.remember_upload(key, upload, expires_at)
-    elif stored["status"] == Status.RECEIVED and announce:
+    elif stored.status == Status.RECEIVED and announce:
         # First time, or a retry after the first publish failed: downstream dedupes.
-        publish_event(publish, Event(name="ReportAccepted", report_id=stored["report_id"]))
+        publish_event(publish, Event(name="ReportAccepted", report_id=stored.report_id))
     if announce:
         reports.remember_published(key, now)
     return SubmitResult(stored, created, upload)
 
 
-def _still_valid_upload(submission: dict[str, Any], *, now: datetime,
-                        margin: timedelta) -> dict[str, Any] | None:
+def _still_valid_upload(submission: Submission, *, now: datetime,
+                        margin: timedelta) -> dict[str, Any] | None:  # Any: as SubmitResult.upload
     """The upload URL this submission already got, if it stays valid for at least `margin`.
 
     Signing costs an IAM signBlob call in production, and every fresh URL is one more live
     credential for the same object: a flaky network's retries reuse the first one.
     """
     expires_at = submission.get("upload_expires_at")
-    if not submission.get("upload") or expires_at is None or _aware(expires_at) - now < margin:
+    upload = submission.get("upload")
+    if not upload or expires_at is None or _aware(expires_at) - now < margin:
         return None
-    return dict(submission["upload"])
+    return dict(upload)
 
 
-def expire_if_due(report: dict[str, Any], *, reports: Reports, now: datetime,
-                  publish: Publisher | None = None) -> dict[str, Any]:
+def expire_if_due(report: Report, *, reports: Reports, now: datetime,
+                  publish: Publisher | None = None) -> Report:
     """A report whose photo never arrived expires, visibly, once its deadline has passed."""
-    if report["status"] != Status.AWAITING_PHOTO or _aware(report["photo"]["deadline"]) > now:
+    if not report.photo_due(now):
         return report
 
-    def expire(current: dict[str, Any]) -> dict[str, Any] | None:
-        if current["status"] != Status.AWAITING_PHOTO:
-            return None
-        return Report.from_doc(current).expire_photo(now=now)
+    def expire(current: Report) -> Report | None:
+        return current.expire_photo(now=now) if current.status == Status.AWAITING_PHOTO else None
 
-    after = reports.mutate(report["report_id"], expire)
+    after = reports.mutate(report.report_id, expire)
     if after is None:
         return report
-    if publish is not None and after["status"] == Status.PHOTO_EXPIRED:
+    if publish is not None and after.status == Status.PHOTO_EXPIRED:
         publish_status_changed(publish, after)
     return after
 

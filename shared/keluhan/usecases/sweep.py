@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
-from keluhan.domain.report import OPEN, Report
+from keluhan.domain.report import OPEN, Report, Status
 from keluhan.domain.sla import SlaPolicy
-from keluhan.ports import Clock, Contention, DeadLetters, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, Contention, DeadLetters, Mutation, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
@@ -27,24 +26,24 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
 
-    def each(docs, key: str, move: Callable[[dict[str, Any]], int]) -> None:
+    def each(due: Iterable[Report], key: str, move: Callable[[Report], int]) -> None:
         # One report locked by a concurrent change must not stop the tick: the next one retries it.
-        for doc in docs:
+        for report in due:
             try:
-                counts[key] += move(doc)
+                counts[key] += move(report)
             except Contention:
                 counts["contended"] += 1
 
     each(reports.due(status="awaiting_photo", field="photo.deadline", before=now, limit=limit), "photo_expired",
-         lambda doc: int(expire_if_due(doc, reports=reports, now=now, publish=publish)["status"] == "photo_expired"))
+         lambda r: int(expire_if_due(r, reports=reports, now=now, publish=publish).status == Status.PHOTO_EXPIRED))
     each(reports.due(status="resolving", field="resolution.deadline", before=now, limit=limit), "proof_expired",
-         lambda doc: _apply(reports, publish, doc, lambda r: r.proof_missing(now=now)))
+         lambda r: _apply(reports, publish, r, lambda c: c.proof_missing(now=now)))
     each(reports.due(status="resolved", field="close_by", before=now, limit=limit), "auto_closed",
-         lambda doc: _apply(reports, publish, doc, lambda r: r.auto_close(now=now)))
+         lambda r: _apply(reports, publish, r, lambda c: c.auto_close(now=now)))
     if sla is not None:
         for status in sorted(OPEN):
             each(reports.due(status=status, field="sla.next_escalation_at", before=now, limit=limit), "escalated",
-                 lambda doc: _apply(reports, publish, doc, lambda r: r.escalate(now=now, sla=sla)))
+                 lambda r: _apply(reports, publish, r, lambda c: c.escalate(now=now, sla=sla)))
     if reconciler is not None and dead_letters is not None:
         reconciled = reconcile(reports=reports, publish=publish, dead_letters=dead_letters, clock=clock,
                                policy=reconciler, photos=photos, bucket=bucket)
@@ -53,17 +52,16 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
     return counts
 
 
-def _apply(reports: Reports, publish: Publisher, doc: dict[str, Any],
-           change: Callable[[Report], dict[str, Any] | None]) -> int:
+def _apply(reports: Reports, publish: Publisher, report: Report, change: Mutation) -> int:
     moved = False
 
-    def mutation(current: dict[str, Any]) -> dict[str, Any] | None:
+    def mutation(current: Report) -> Report | None:
         nonlocal moved
-        changes = change(Report.from_doc(current))
-        moved = changes is not None
-        return changes
+        changed = change(current)
+        moved = changed is not None
+        return changed
 
-    after = reports.mutate(doc["report_id"], mutation)
+    after = reports.mutate(report.report_id, mutation)
     if after is not None and moved:
         publish_status_changed(publish, after)
     return int(moved)

@@ -14,8 +14,13 @@ output "get_report_url" {
 }
 
 output "open311_url" {
-  description = "The Open311 GeoReport v2 endpoint (services.json, requests.json, …) for intake channels and the public."
+  description = "The public Open311 GeoReport v2 endpoint (services.json, requests.json, …); it also takes posts with an api_key."
   value       = local.public_urls["open311"]
+}
+
+output "open311_intake_url" {
+  description = "The Open311 endpoint for intake channels (POST requests.json with an api_key, services.json), on instances public reads cannot take."
+  value       = local.public_urls["open311_intake"]
 }
 
 output "photo_bucket" {
