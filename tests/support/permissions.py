@@ -190,7 +190,7 @@ def _role(expression: str, function: str, where: str) -> str:
     if match := CUSTOM_ROLE.fullmatch(expression):
         return custom_role_name(match.group(1))
     if match := re.fullmatch(r"\$\{local\.(\w+)\[each\.value\.(\w+)\]\}", expression):
-        return _locals()[match.group(1)][functions()[function][match.group(2)]]
+        return str(_locals()[match.group(1)][functions()[function][match.group(2)]])
     assert "${" not in expression, f"{where}: a role this reader does not know: {expression}"
     return expression
 
