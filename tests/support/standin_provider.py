@@ -353,8 +353,6 @@ def handlers(provider: Provider) -> list[Any]:
                 import traceback
 
                 traceback.print_exc(file=sys.stderr)
-                if os.environ.get("KELUHAN_STANDIN_DUMP"):
-                    Path(os.environ["KELUHAN_STANDIN_DUMP"]).write_bytes(request)
                 context.abort(grpc.StatusCode.INTERNAL, f"stand-in provider: {exc!r}")
                 raise
         return grpc.unary_unary_rpc_method_handler(call)
