@@ -17,7 +17,7 @@ from keluhan.domain.open311 import (
 )
 from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor, Role
-from keluhan.ports import Open311Keys, Reports
+from keluhan.ports import ListedOpen311Key, Open311Keys, Reports
 
 
 class BadApiKey(Exception):
@@ -83,15 +83,17 @@ def issue_key(*, channel: str, name: str, keys: Open311Keys, now: datetime, new_
     return api_key
 
 
-def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> dict[str, Any]:
+def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> ListedOpen311Key:
     """Revoke the key given whole, or the one key whose shown prefix or digest starts so."""
     if keys.get(key_hash(key_or_prefix)) is not None:
         digest = key_hash(key_or_prefix)
     else:
         matches = [r["digest"] for r in keys.list() if len(key_or_prefix) >= 6 and (
-            r["digest"].startswith(key_or_prefix) or str(r.get("key_prefix", "")).startswith(key_or_prefix))]
+            r["digest"].startswith(key_or_prefix) or r.get("key_prefix", "").startswith(key_or_prefix))]
         if len(matches) != 1:
             raise KeyNotFound(f"{len(matches)} keys match")
         digest = matches[0]
-    keys.revoke(digest, now)
-    return {**(keys.get(digest) or {}), "digest": digest}
+    record = keys.get(digest) if keys.revoke(digest, now) else None
+    if record is None:  # deleted meanwhile
+        raise KeyNotFound(f"{digest[:12]} is gone")
+    return {**record, "digest": digest}
