@@ -25,7 +25,7 @@ from keluhan.ports import (
 )
 
 
-def round_tripped(doc: dict[str, Any]) -> dict[str, Any]:
+def round_tripped(doc: dict[str, Any]) -> dict[str, Any]:  # Any: as Report.to_doc
     """Every report document the fakes store goes through the model without loss."""
     again = Report.from_doc(doc).to_doc()
     assert again == doc, f"the Report model changes the stored document: {doc} -> {again}"
@@ -37,7 +37,7 @@ class FakeReports:
     field paths (`update_paths`) applied to the stored documents, `docs`, which tests may read."""
 
     def __init__(self) -> None:
-        self.docs: dict[str, dict[str, Any]] = {}
+        self.docs: dict[str, dict[str, Any]] = {}  # Any: report documents, as Report.to_doc
         self.submissions: dict[str, Submission] = {}
         self.quotas: dict[str, int] = {}  # quotas/{key} → count
         self.reads = 0  # documents the Open311 listing read (as Firestore bills them)
@@ -306,6 +306,6 @@ class FakePhotoIndex:
         self.docs[report_id] = {"phash": phash, "bands": band_keys(phash), "at": at}
 
 
-def stored(report: Report | None) -> dict[str, Any] | None:
+def stored(report: Report | None) -> dict[str, Any] | None:  # Any: as Report.to_doc
     """A use case's report as its stored document, for tests that read it as SKPD tools do."""
     return report.to_doc() if report is not None else None

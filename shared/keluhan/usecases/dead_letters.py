@@ -6,7 +6,12 @@ import base64
 from collections.abc import Callable
 
 from keluhan import topology
-from keluhan.domain.dead_letter import BROKER_ATTRIBUTE_PREFIX, DeadLetterDoc, DeadLetterRecord, StoredDeadLetter
+from keluhan.domain.dead_letter import (
+    BROKER_ATTRIBUTE_PREFIX,
+    DeadLetterDoc,
+    DeadLetterRecord,
+    StoredDeadLetter,
+)
 from keluhan.ports import Clock, DeadLetter, DeadLetters, PermanentError, Reports
 from keluhan.usecases.forwarding import mark_delivery_failed
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from keluhan.domain.open311 import (
     RequestQuery,
@@ -39,7 +38,7 @@ def key_actor(api_key: str | None, *, keys: Open311Keys) -> Actor:
 class Listing:
     """A page of public requests and the cursor of the next page (None on the last)."""
 
-    requests: list[dict[str, Any]]
+    requests: list[dict[str, object]]
     next_cursor: str | None
 
 
@@ -59,7 +58,7 @@ def find_requests(query: RequestQuery, *, reports: Reports, now: datetime) -> Li
     return Listing([request_view(r.to_doc()) for r in page], cursor)
 
 
-def get_request(report_id: str, *, reports: Reports) -> dict[str, Any] | None:
+def get_request(report_id: str, *, reports: Reports) -> dict[str, object] | None:
     """`GET requests/{id}.json`: the public view of one report, or None."""
     if not valid_report_id(report_id):
         return None
