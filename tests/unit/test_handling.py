@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from keluhan.devstack.sample_photos import make_jpeg
 from keluhan.domain import open311
@@ -271,7 +272,8 @@ def test_random_moves_always_leave_a_timeline_that_replays_to_the_status(world):
     rng = random.Random(7)
     report_id = world.routed()
     actors = [CITIZEN, PU, DISHUB, OPERATOR]
-    params = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dinas-pu", "note": "balik"}}
+    params = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dinas-pu", "note": "balik"},
+              "dispute": {"note": "masih rusak"}}
     made = 0
     for _ in range(200):
         action = rng.choice([a.value for a in HUMAN_ACTIONS])
@@ -384,3 +386,47 @@ def test_an_skpd_closes_as_duplicate_only_a_live_report_of_the_same_category_nea
     assert world.status(child) == "routed"
     world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
     assert world.status(child) == "duplicate"
+
+
+def test_the_reporter_disputes_a_rejection_and_the_operators_look_again(world):
+    # Issue 23 (Low): "let the reporter dispute a rejection" — before, a rejected report was final.
+    report_id = world.routed()
+    world.act(report_id, "reject", PU, reason="not_a_problem", note="Sudah baik / Looks fine")
+    with pytest.raises(ValidationError):  # a dispute says why
+        world.act(report_id, "dispute", CITIZEN)
+    with pytest.raises(ReportMissing):  # someone else's report does not exist for a citizen
+        world.act(report_id, "dispute", OTHER_CITIZEN, note="Masih rusak / Still broken")
+    with pytest.raises(NotPermitted):  # the SKPD cannot undo its own rejection this way
+        world.act(report_id, "dispute", PU, note="x")
+    world.act(report_id, "dispute", CITIZEN, note="Masih berlubang / Still a hole")
+    report = world.reports.docs[report_id]
+    assert report["status"] == "triage" and report["assignee"] == "triage"
+    assert report["timeline"][-1]["action"] == "dispute" and report["timeline"][-1]["role"] == "warga"
+    world.act(report_id, "reassign", OPERATOR, assignee="dinas-pu", note="Dicek ulang / Check again")
+    assert world.status(report_id) == "routed"
+    assert replay(world.reports.docs[report_id]["timeline"]) == Status.ROUTED
+
+
+def test_a_rejection_can_be_disputed_only_within_the_reopen_window(world):
+    report_id = world.routed()
+    world.act(report_id, "reject", PU, reason="not_a_problem")
+    world.clock.advance(days=8)
+    with pytest.raises(StaleOrIllegal):
+        world.act(report_id, "dispute", CITIZEN, note="Masih rusak / Still broken")
+    assert world.status(report_id) == "rejected"
+
+
+def test_every_outcome_of_the_table_is_one_the_domain_computes():
+    from typing import get_args
+
+    from keluhan.domain.assignees import AssigneeKind
+    from keluhan.domain.photo.reasons import Verdict
+    from keluhan.domain.workflow import BY_KIND, BY_VERDICT, DONE, RejectReason
+
+    assert set(MOVES[Action.REJECT].outcomes) == {r.value for r in RejectReason}
+    assert set(BY_KIND) == set(get_args(AssigneeKind))
+    assert set(BY_VERDICT) == {*get_args(Verdict), "held"}
+    for action, move in MOVES.items():
+        assert move.outcomes, action
+        if len(move.outcomes) == 1:
+            assert set(move.outcomes) == {DONE}, action

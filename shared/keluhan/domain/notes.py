@@ -14,7 +14,7 @@ from keluhan.domain.workflow import Action
 
 PUBLIC_NOTE_ACTIONS: frozenset[str] = frozenset({
     Action.VERIFY_PHOTO, Action.EXPIRE_PHOTO, Action.LOCATE, Action.ROUTE, Action.RESOLVE, Action.REJECT,
-    Action.PROOF_ACCEPTED, Action.PROOF_REJECTED, Action.REOPEN, Action.AUTO_CLOSE,
+    Action.PROOF_ACCEPTED, Action.PROOF_REJECTED, Action.REOPEN, Action.DISPUTE, Action.AUTO_CLOSE,
 })
 PUBLIC_NOTE_EVENTS: frozenset[str] = frozenset({"escalation"})
 

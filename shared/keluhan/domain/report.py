@@ -140,7 +140,7 @@ class ActOnReport(BaseModel):
 
     report_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                            json_schema_extra={"pattern": REPORT_ID_SCHEMA_PATTERN})
-    action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]
+    action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]  # the table's names, computed at import
     expected_status: Status
     reason: RejectReason | None = None
     note: str = Field(default="", max_length=1000, json_schema_extra={"pattern": FREE_TEXT_SCHEMA_PATTERN})
@@ -170,7 +170,7 @@ class ActOnReport(BaseModel):
         if self.reason == RejectReason.DUPLICATE and not self.parent_id:
             raise PydanticCustomError("missing", "parent_id: wajib untuk duplikat / required for a duplicate",
                                       {"field": "parent_id"})
-        if self.action == Action.REASSIGN and not self.note:
+        if self.action in (Action.REASSIGN, Action.DISPUTE) and not self.note:
             raise PydanticCustomError("missing", "note: alasan wajib diisi / a reason is required",
                                       {"field": "note"})
         return self
@@ -522,7 +522,7 @@ class Report(BaseModel):
         return self.changed(**(fields or {}), status=to, status_changed_at=now, timeline=timeline)
 
     def act(self, action: Action, outcome: str = "", *, actor: Actor, is_reporter: bool, expected_status: str,
-            now: datetime, note: str = "", fields: Mapping[str, Any] | None = None,
+            now: datetime, note: str = "", fields: Mapping[str, Any] | None = None,  # Any: as changed
             **entry: Any) -> Report:  # Any: as changed
         """A person's move: who may (403), then whether it is possible now (409), then the move."""
         self.check_act(action, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
@@ -605,8 +605,8 @@ class Report(BaseModel):
     # --- handling ------------------------------------------------------------------------------
     def reject(self, reason: RejectReason, *, actor: Actor, is_reporter: bool, expected_status: str,
                now: datetime, note: str, parent_id: str | None) -> Report:
-        fields: dict[str, Any] = {"rejection": Rejection(reason=reason.value, by=actor.label, at=now, note=note,
-                                                         parent_id=parent_id)}  # Any: as changed
+        fields: dict[str, Any] = {  # Any: as changed
+            "rejection": Rejection(reason=reason.value, by=actor.label, at=now, note=note, parent_id=parent_id)}
         if reason == RejectReason.NOT_OURS:
             # Back with the operators; the SKPD no longer sees it, and its clock stops.
             fields["assignee"] = TRIAGE_ID
@@ -664,6 +664,17 @@ class Report(BaseModel):
                                  status=self.status.value, allowed=[Action.CONFIRM.value])
         return self.act(Action.REOPEN, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
                         now=now, note=note, fields={"reopened": self.reopened + 1})
+
+    def dispute(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime, note: str,
+                window: timedelta) -> Report:
+        """The reporter contests a rejection (not a problem, or a duplicate) within `window` of it: the
+        report goes back to the operators' triage, who reassign it or confirm the rejection."""
+        rejected_at = self.rejection.at if self.rejection else self.status_changed_at
+        if self.status in (Status.REJECTED, Status.DUPLICATE) and now > _aware(rejected_at) + window:
+            raise StaleOrIllegal("batas waktu keberatan sudah lewat / the window to dispute has passed",
+                                 status=self.status.value, allowed=[])
+        return self.act(Action.DISPUTE, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
+                        now=now, note=note, fields={"assignee": TRIAGE_ID})
 
     def escalate(self, *, now: datetime, sla: SlaPolicy) -> Report | None:
         """Past its target and still open: flagged overdue, escalated one level (once per level)

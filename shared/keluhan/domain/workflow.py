@@ -139,6 +139,7 @@ class Action(StrEnum):
     # the reporter
     CONFIRM = "confirm"
     REOPEN = "reopen"
+    DISPUTE = "dispute"              # the reporter contests a rejection: the operators look again
     AUTO_CLOSE = "auto_close"
 
 
@@ -206,6 +207,7 @@ MOVES: dict[Action, Move] = {
     Action.PROOF_REJECTED: _move([S.RESOLVING], S.IN_PROGRESS, SYSTEM_ONLY),
     Action.CONFIRM: _move([S.RESOLVED], S.CLOSED, [Role.WARGA], reporter_only=True),
     Action.REOPEN: _move([S.RESOLVED], S.REOPENED, [Role.WARGA], reporter_only=True),
+    Action.DISPUTE: _move([S.REJECTED, S.DUPLICATE], S.TRIAGE, [Role.WARGA], reporter_only=True),
     Action.AUTO_CLOSE: _move([S.RESOLVED], S.CLOSED, SYSTEM_ONLY),
 }
 

@@ -23,7 +23,7 @@ class ReportMissing(Exception):
 @dataclass(frozen=True)
 class HandlingPolicy:
     proof_wait: timedelta          # how long a proof upload is awaited before work resumes
-    reopen_window: timedelta       # how long the reporter may dispute a fix
+    reopen_window: timedelta       # how long the reporter may dispute a fix, or a rejection
     url_ttl: timedelta
     max_bytes: int
     sla: SlaPolicy | None = None   # a reassigned city SKPD's clock starts at the hand-over
@@ -93,6 +93,9 @@ def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_
                                     is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.REOPEN:
         return report.reopen(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
+    if action == Action.DISPUTE:
+        return report.dispute(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
+                              now=now, window=policy.reopen_window)
     if action == Action.CONFIRM:
         return report.confirm(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.REASSIGN:
