@@ -48,7 +48,7 @@ class FakeDeadLetters:
     def list(self, *, include_replayed: bool = False) -> list[StoredDeadLetter]:
         out: list[StoredDeadLetter] = [{**copy.deepcopy(r), "id": i}
                                        for i, r in sorted(self.records.items(), key=lambda kv: kv[1]["at"])]
-        return [d for d in out if include_replayed or not d["replayed_at"]]
+        return [d for d in out if include_replayed or not d.get("replayed_at")]
 
     def get(self, dead_letter_id: str) -> StoredDeadLetter | None:
         found = self.records.get(dead_letter_id)

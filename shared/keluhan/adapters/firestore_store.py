@@ -394,7 +394,7 @@ class FirestoreDeadLetters:
     def list(self, *, include_replayed: bool = False) -> list[StoredDeadLetter]:
         docs = self._db.collection(DEAD_LETTERS).order_by("at").stream()
         out = [_dead_letter(d) for d in docs]
-        return [d for d in out if include_replayed or not d["replayed_at"]]
+        return [d for d in out if include_replayed or not d.get("replayed_at")]
 
     def get(self, dead_letter_id: str) -> StoredDeadLetter | None:
         snap = self._db.collection(DEAD_LETTERS).document(dead_letter_id).get()

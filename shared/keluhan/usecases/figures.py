@@ -85,7 +85,7 @@ def war_room(*, stats: Stats, reports: Reports, now: datetime, month: str = "all
     }
 
 
-def _overdue_row(report: Report) -> dict[str, Any]:  # Any: a JSON row of the War Room page
+def _overdue_row(report: Report) -> dict[str, object]:
     location = report.location
     return {"report_id": report.report_id, "category": report.category, "status": report.status.value,
             "assignee": report.assignee, "kelurahan": location.kelurahan if location else None,
