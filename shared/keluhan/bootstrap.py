@@ -182,14 +182,14 @@ def _photo_store(settings: Settings) -> GcsPhotoStore:
     if os.environ.get("STORAGE_EMULATOR_HOST"):
         # google-cloud-storage and google-auth leave these constructors unannotated.
         client = storage.Client(project=settings.project_id,
-                                credentials=AnonymousCredentials())  # type: ignore[no-untyped-call, unused-ignore]
+                                credentials=AnonymousCredentials())  # type: ignore[no-untyped-call, unused-ignore]  # as above
     else:
-        client = storage.Client(project=settings.project_id)  # type: ignore[no-untyped-call, unused-ignore]
+        client = storage.Client(project=settings.project_id)  # type: ignore[no-untyped-call, unused-ignore]  # unannotated
     if settings.signing_key_file:
         from google.oauth2 import service_account
 
-        signer = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call, unused-ignore]
-            settings.signing_key_file)  # unannotated in google-auth
+        signer = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call, unused-ignore]  # unannotated in google-auth
+            settings.signing_key_file)
         return GcsPhotoStore(client, settings.photo_bucket, signing_credentials=signer, clock=utc_now)
     # On Cloud Functions the runtime service account signs through IAM signBlob.
     import google.auth

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 T = TypeVar("T")
-# A report document as stored, read raw as SKPD tools and operators do: any value per field.
+# Any: a report document as stored, read raw as SKPD tools and operators do: any value per field.
 Document = dict[str, Any]
 
 
