@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from keluhan.domain.assignees import get_assignee
+from keluhan.domain.assignees import TRIAGE_ID, get_assignee
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note
 from keluhan.domain.report import Report, TimelineEntry
@@ -137,6 +137,17 @@ def notices(report: Report, seq: int) -> list[Notice]:
     return found
 
 
+def assignee_at(report: Report, seq: int) -> str | None:
+    """Who had the report when its timeline entry `seq` was made (a later hand-over does not
+    change whom an earlier event concerns)."""
+    for entry in reversed(report.timeline[:seq + 1]):
+        if entry.assignee is not None:
+            return entry.assignee
+        if entry.action == Action.REJECT and entry.reason == "not_ours":
+            return TRIAGE_ID
+    return report.assignee
+
+
 def message_id(report_id: str, seq: int, recipient: str, channel: Channel) -> str:
     """One message per (report, timeline position, recipient, channel): the dedupe key."""
     return hashlib.sha256(f"{report_id}\x1f{seq}\x1f{recipient}\x1f{channel}".encode()).hexdigest()[:32]
@@ -167,7 +178,7 @@ def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: La
            now: datetime) -> Message:
     """The notice's words for this report in `lang`: never who reported, only public notes."""
     entry = report.timeline[seq]
-    assignee = get_assignee(report.assignee or "")
+    assignee = get_assignee(assignee_at(report, seq) or "")
     category = get_category(report.category)
     location = report.location
     english = lang == "en"

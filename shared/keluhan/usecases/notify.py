@@ -8,7 +8,7 @@ finished by the redelivery.
 
 from __future__ import annotations
 
-from keluhan.domain.notify import Audience, notices, render
+from keluhan.domain.notify import Audience, assignee_at, notices, render
 from keluhan.domain.report import Report
 from keluhan.ports import Clock, Directory, Inbox, PermanentError, Recipient, Reports
 from keluhan.usecases.pipeline import ReportNotFound
@@ -25,33 +25,35 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     now = clock()
     new = 0
     for notice in notices(report, seq):
-        for recipient in recipients(notice.audiences, report, reports=reports, directory=directory):
+        for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
             message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
                              now=now)
             new += inbox.deliver(message)
     return new
 
 
-def recipients(audiences: tuple[Audience, ...], report: Report, *, reports: Reports,
+def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, reports: Reports,
                directory: Directory) -> list[Recipient]:
     """Everyone in the audiences, each once (the first audience naming them decides the language)."""
     found: dict[str, Recipient] = {}
     for audience in audiences:
-        for recipient in _audience(audience, report, reports=reports, directory=directory):
+        for recipient in _audience(audience, report, seq, reports=reports, directory=directory):
             found.setdefault(recipient.uid, recipient)
     return list(found.values())
 
 
-def _audience(audience: Audience, report: Report, *, reports: Reports, directory: Directory) -> list[Recipient]:
+def _audience(audience: Audience, report: Report, seq: int, *, reports: Reports,
+              directory: Directory) -> list[Recipient]:
     if audience == "reporter":
         return _reporter(report, reports)
     if audience == "supporters":  # the reporters of the reports closed as duplicates of this one
         return [r for d in report.duplicates if (dup := reports.get(d)) is not None for r in _reporter(dup, reports)]
     if audience == "operators":
         return directory.operators()
-    if report.assignee is None:
+    assignee = assignee_at(report, seq)  # whom the event concerns, not whoever has the report now
+    if assignee is None:
         return []
-    return directory.staff(report.assignee, heads_only=audience == "assignee_head")
+    return directory.staff(assignee, heads_only=audience == "assignee_head")
 
 
 def _reporter(report: Report, reports: Reports) -> list[Recipient]:
