@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from google.cloud.firestore import FieldFilter
+
 from keluhan.devstack.client import wait_for
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.sla import SlaPolicy, WorkingCalendar
@@ -16,7 +18,8 @@ from tests.support.places import kelurahan_point
 
 def inbox(client, uid: str, report_id: str) -> list[dict]:
     messages = client.db.collection("inbox").document(uid).collection("messages")
-    return sorted((d.to_dict() for d in messages.where("report_id", "==", report_id).stream()),
+    query = messages.where(filter=FieldFilter("report_id", "==", report_id))
+    return sorted((d.to_dict() for d in query.stream()),
                   key=lambda m: m["seq"])
 
 

@@ -151,3 +151,11 @@ def test_an_skpds_reassignment_tells_the_new_assignees_staff(told):
     _deliver_all(world, directory, inbox)
     assert [m.event for m in inbox.of("dishub-staff")] == ["assigned"]
     assert [m.event for m in inbox.of(SITI)] == ["routed", "routed"]
+
+
+def test_docs_list_every_event_of_the_table():
+    from keluhan.settings import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    for event in NOTICES:
+        assert f"| `{event}` |" in text, event
