@@ -13,7 +13,9 @@ from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor
 from keluhan.ports import (
     DeadLetters,
+    Directory,
     Holds,
+    Inbox,
     Open311Keys,
     PhotoIndex,
     PhotoStore,
@@ -71,6 +73,8 @@ class Deps:
     holds: Holds
     stats: Stats
     open311_keys: Open311Keys
+    inbox: Inbox
+    directory: Directory
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -144,7 +148,9 @@ def get_deps() -> Deps:
     from keluhan.adapters.firestore_counting import firestore_client
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
+        FirestoreDirectory,
         FirestoreHolds,
+        FirestoreInbox,
         FirestoreOpen311Keys,
         FirestorePhotoIndex,
         FirestoreReports,
@@ -168,6 +174,8 @@ def get_deps() -> Deps:
         holds=FirestoreHolds(db),
         stats=FirestoreStats(db),
         open311_keys=FirestoreOpen311Keys(db),
+        inbox=FirestoreInbox(db),
+        directory=FirestoreDirectory(db),
     )
 
 

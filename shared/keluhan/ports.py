@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 if TYPE_CHECKING:
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
+    from keluhan.domain.notify import Lang, Message
     from keluhan.domain.report import Report, Submission
 
 
@@ -320,6 +321,31 @@ class PhotoIndex(Protocol):
     def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
         """Index an accepted photo's hash under `report_id`, or a proof's under
         hash_bands.proof_key(report_id); idempotent per key."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who is told: a Firebase uid, in their language."""
+
+    uid: str
+    lang: Lang = "id"
+
+
+class Directory(Protocol):
+    """Who works where, for notifications: staff/{uid} (written by `keluhan users grant`)."""
+
+    def staff(self, skpd: str, *, heads_only: bool = False) -> list[Recipient]:
+        """The staff of one SKPD assignee (only its heads with `heads_only`)."""
+
+    def operators(self) -> list[Recipient]:
+        """The War Room operators."""
+
+
+class Inbox(Protocol):
+    """inbox/{uid}/messages/{message_id}: the in-app inbox, one document per message."""
+
+    def deliver(self, message: Message) -> bool:
+        """Store the message unless one with its id is there already; True if it is new."""
 
 
 Clock = Callable[[], datetime]

@@ -21,7 +21,9 @@ from keluhan.ports import PhotoStore, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
 from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
+    FakeDirectory,
     FakeHolds,
+    FakeInbox,
     FakeOpen311Keys,
     FakePhotoIndex,
     FakePhotoStore,
@@ -109,6 +111,8 @@ def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:  # Any: Setting
         holds=FakeHolds(),
         stats=FakeStats(),
         open311_keys=FakeOpen311Keys(),
+        inbox=FakeInbox(),
+        directory=FakeDirectory(),
     )
     photos: PhotoStore = FakePhotoStore()
     deps.__dict__["photos"] = photos  # fills the cached_property

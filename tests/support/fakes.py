@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
+from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
@@ -22,6 +23,7 @@ from keluhan.ports import (
     PhotoTooLarge,
     QuotaExceeded,
     QuotaWindow,
+    Recipient,
 )
 
 
@@ -309,3 +311,38 @@ class FakePhotoIndex:
 def stored(report: Report | None) -> dict[str, Any] | None:  # Any: as Report.to_doc
     """A use case's report as its stored document, for tests that read it as SKPD tools do."""
     return report.to_doc() if report is not None else None
+
+
+class FakeInbox:
+    """inbox/{uid}/messages/{id} in memory: a message id is stored once, as Firestore's create()."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, dict[str, Message]] = {}
+        self._lock = threading.Lock()
+
+    def deliver(self, message: Message) -> bool:
+        with self._lock:
+            box = self.messages.setdefault(message.recipient, {})
+            if message.message_id in box:
+                return False
+            box[message.message_id] = message
+            return True
+
+    def of(self, uid: str) -> list[Message]:
+        return sorted(self.messages.get(uid, {}).values(), key=lambda m: (m.report_id, m.seq))
+
+
+@dataclass
+class FakeDirectory:
+    """staff/{uid} in memory: (uid, role, skpd, head, lang)."""
+
+    entries: list[tuple[str, str, str | None, bool, Lang]] = field(default_factory=list)
+
+    def add(self, uid: str, role: str, skpd: str | None = None, *, head: bool = False, lang: Lang = "id") -> None:
+        self.entries.append((uid, role, skpd, head, lang))
+
+    def staff(self, skpd: str, *, heads_only: bool = False) -> list[Recipient]:
+        return [Recipient(u, lang) for u, _, s, head, lang in self.entries if s == skpd and (head or not heads_only)]
+
+    def operators(self) -> list[Recipient]:
+        return [Recipient(u, lang) for u, role, _, _, lang in self.entries if role == "operator"]

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from keluhan.domain import open311
 from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
+from keluhan.domain.notify import Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
 from keluhan.domain.views import staff_view
@@ -25,6 +26,7 @@ from keluhan.ports import (
     Open311Key,
     QuotaExceeded,
     QuotaWindow,
+    Recipient,
     TimeField,
 )
 
@@ -46,6 +48,8 @@ STATS_REPORTS = "stats_reports"
 QUOTAS = "quotas"
 OPEN311_KEYS = "open311_keys"
 REVOCATIONS = "revocations"
+INBOX = "inbox"
+STAFF = "staff"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50
@@ -471,3 +475,51 @@ class FirestoreRevocations:
 
     def record(self, uid: str, at: datetime) -> None:
         self._db.collection(REVOCATIONS).document(uid).set({"at": at, "at_s": int(at.timestamp())})
+
+
+class FirestoreInbox:
+    """inbox/{uid}/messages/{message_id}: a message is created once (its id is the dedupe key);
+    its owner may only mark it read (firestore.rules)."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def deliver(self, message: Message) -> bool:
+        ref = self._db.collection(INBOX).document(message.recipient).collection("messages").document(
+            message.message_id)
+        try:
+            ref.create(message.to_doc())
+        except (gexc.AlreadyExists, gexc.Conflict):
+            return False  # a redelivered or re-published event: told already
+        return True
+
+
+class FirestoreDirectory:
+    """staff/{uid}: who works where ({role, skpd, head, lang}), kept by `keluhan users grant|revoke`."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def staff(self, skpd: str, *, heads_only: bool = False) -> list[Recipient]:
+        query = self._db.collection(STAFF).where(filter=firestore.FieldFilter("skpd", "==", skpd))
+        if heads_only:
+            query = query.where(filter=firestore.FieldFilter("head", "==", True))
+        return [_recipient(d) for d in query.stream()]
+
+    def operators(self) -> list[Recipient]:
+        query = self._db.collection(STAFF).where(filter=firestore.FieldFilter("role", "==", "operator"))
+        return [_recipient(d) for d in query.stream()]
+
+    def record(self, uid: str, claims: Mapping[str, object], at: datetime) -> None:
+        """The user's role as the claims now say: staff get an entry, anyone else has none."""
+        ref = self._db.collection(STAFF).document(uid)
+        if claims.get("role") in ("skpd", "operator"):
+            ref.set({"role": claims["role"], "skpd": claims.get("skpd"), "head": bool(claims.get("head")),
+                     "at": at}, merge=True)
+        else:
+            ref.delete()
+
+
+def _recipient(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> Recipient:
+    lang = _fields(snap).get("lang")
+    return Recipient(snap.id, "en" if lang == "en" else "id")

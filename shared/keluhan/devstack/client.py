@@ -70,6 +70,11 @@ class StackClient:
                                         "emailVerified": email_verified},
                                   timeout=10)
         response.raise_for_status()
+        from datetime import UTC, datetime
+
+        from keluhan.adapters.firestore_store import FirestoreDirectory
+
+        FirestoreDirectory(self.db).record(uid, claims or {}, datetime.now(UTC))  # as `keluhan users grant`
         return self.sign_in(email, password)  # a fresh token carries the claims
 
     def act(self, token: str, body: dict[str, JsonValue]) -> requests.Response:
