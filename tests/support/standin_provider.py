@@ -39,10 +39,10 @@ import msgpack
 
 # cty values as msgpack decodes them (str, int, float, bool, None, lists, dicts), with UNKNOWN
 # and Dyn for unknown and dynamically typed values; cty types as their JSON ("string", ["list", …]).
-Value = Any
-CtyType = Any
-Block = dict[str, Any]  # {"attributes": [names], "blocks": {name: Block}}
-Fields = dict[int, list[Any]]
+Value = Any  # Any: a cty value of any type, decided by the configuration at run time
+CtyType = Any  # Any: a cty type as JSON, a string or nested lists and objects
+Block = dict[str, Any]  # Any: {"attributes": [names], "blocks": {name: Block}}, read from JSON
+Fields = dict[int, list[Any]]  # Any: a protobuf field's values, ints (varints) or bytes
 
 MAGIC_COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
 SCHEMA_ENV = "KELUHAN_STANDIN_SCHEMA"  # the JSON the test writes: {provider: {resources, data, provider}}
@@ -252,7 +252,7 @@ def filled(value: dict[str, Value], config: dict[str, Value] | None, block: Bloc
 
 
 class Provider:
-    def __init__(self, schema: dict[str, Any]):
+    def __init__(self, schema: dict[str, Any]):  # Any: the derived schema's JSON
         self.schema = schema
 
     def block(self, kind: str, type_name: str) -> Block:
@@ -344,9 +344,9 @@ METHODS = ("GetProviderSchema", "UpgradeResourceState", "ReadResource", "PlanRes
            "ApplyResourceChange", "ReadDataSource")
 
 
-def handlers(provider: Provider) -> list[Any]:
-    def unary(function: Callable[[bytes], bytes]) -> Any:
-        def call(request: bytes, context: Any) -> bytes:
+def handlers(provider: Provider) -> list[Any]:  # Any: grpc ships no type information
+    def unary(function: Callable[[bytes], bytes]) -> Any:  # Any: grpc's RpcMethodHandler, untyped
+        def call(request: bytes, context: Any) -> bytes:  # Any: grpc.ServicerContext, untyped
             try:
                 return function(request)
             except Exception as exc:  # a stand-in bug: tell Terraform, with the trace in its log
@@ -367,7 +367,7 @@ def handlers(provider: Provider) -> list[Any]:
             grpc.method_handlers_generic_handler("plugin.GRPCController", controller)]
 
 
-def shutdown(request: bytes, context: Any) -> bytes:
+def shutdown(request: bytes, context: Any) -> bytes:  # Any: grpc.ServicerContext, untyped
     import threading
 
     threading.Timer(0.05, lambda: os._exit(0)).start()  # after the answer is sent

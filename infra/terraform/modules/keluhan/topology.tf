@@ -151,6 +151,7 @@ locals {
       photo_access          = {}
       signs_urls            = false
       reads_users           = false
+      firestore             = "write"
     }
     record_figures = {
       trigger               = "pubsub"
