@@ -1,4 +1,4 @@
-"""The authorization matrix of Firestore: every collection the code uses × every role × get, list
+"""The authorization matrix of Firestore: every collection the code or the rules name × every role × get, list
 and write, through the Firestore REST API with Auth-emulator ID tokens (the rules apply; the
 server client would bypass them). Each allow has a deny twin: a rule loosened to `if true`
 fails here. The HTTP functions' side is tests/functions/test_authz_matrix.py.

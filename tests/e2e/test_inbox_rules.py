@@ -146,9 +146,12 @@ def test_the_owner_marks_a_message_read(client, people, message):
 ], ids=["title", "body", "report_id", "event", "read_at+title", "read_at+new field", "read_at+removal",
         "no mask", "string", "integer", "boolean", "null"])
 def test_the_owner_changes_nothing_but_read_at_to_a_timestamp(client, people, message, fields, mask):
-    before = stored(client, message)
-    assert patch(client, people["owner"][1], message, fields, mask) == 403
-    assert stored(client, message) == before
+    """Refused on an unread message and on one already read (where read_at is a timestamp before)."""
+    for read_at in (None, datetime(2026, 12, 5, 8, 0, tzinfo=UTC)):
+        client.db.document(message).update({"read_at": read_at})
+        before = stored(client, message)
+        assert patch(client, people["owner"][1], message, fields, mask) == 403, read_at
+        assert stored(client, message) == before
 
 
 def test_nobody_else_marks_the_owners_message_read(client, people, message):
