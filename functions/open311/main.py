@@ -1,4 +1,5 @@
-"""HTTP: Open311 GeoReport v2 (services, requests, tokens) over the report pipeline."""
+"""HTTP: Open311 GeoReport v2 (services, requests, tokens) over the report pipeline, and the same
+code as the channels' own intake (`open311_intake`)."""
 
 import functools
 import hashlib
@@ -9,7 +10,7 @@ import functions_framework
 from flask import Request
 from pydantic import ValidationError
 
-from keluhan import bootstrap
+from keluhan import bootstrap, http
 from keluhan.adapters import georeport
 from keluhan.bootstrap import new_report_id, utc_now
 from keluhan.domain import open311 as georeport_v2
@@ -25,18 +26,34 @@ NOT_FOUND = "tidak ditemukan / not found"
 
 @functions_framework.http
 def open311(request: Request) -> georeport.Answer:
+    return _serve(request, "open311", public_reads=True)
+
+
+@functions_framework.http
+def open311_intake(request: Request) -> georeport.Answer:
+    """The channels' intake: the same POST and catalogue, deployed as a function of its own so that
+    public reads, however many, never take its instances. Reads of requests are open311's."""
+    return _serve(request, "open311_intake", public_reads=False)
+
+
+def _serve(request: Request, stage: str, *, public_reads: bool) -> georeport.Answer:
+    """Every Open311 path, or (without `public_reads`) only the catalogue and posts."""
     found = georeport.route(request.path)
-    if found is None:
-        return georeport.error(404, "Alamat tidak dikenal / Unknown path")
-    fmt = found.format
+    fmt = found.format if found else "json"
+    too_large = georeport.cap_body(request, fmt=fmt)  # first: no answer reads more than the cap of a body
+    if too_large is not None:
+        return too_large
+    if found is None or not (public_reads or found.resource == "services" or found.key is None):
+        return georeport.error(404, "Alamat tidak dikenal / Unknown path", fmt=fmt)
     try:
-        if request.method == "GET":
+        if request.method == "GET" and (public_reads or found.resource == "services"):
             return _get(request, found)
         if request.method == "POST" and found.resource == "requests" and found.key is None:
             return _post(request, fmt)
         return georeport.error(405, "Metode tidak didukung / Method not allowed", fmt=fmt)
     except Exception:  # a dependency is down: the same request later completes
-        logging.exception("open311 failed", extra={"stage": "open311"})
+        logging.exception("%s failed", stage, extra={"stage": stage})
+        http.leave_unread(request)
         return georeport.error(503, "Coba lagi sebentar / Please retry shortly", fmt=fmt, headers={"Retry-After": "2"})
 
 
@@ -84,6 +101,8 @@ def _post(request: Request, fmt: str) -> georeport.Answer:
     deps = bootstrap.get_deps()
     try:  # a few small fields (georeport.MAX_POST_BYTES): the key is checked before any validation
         fields = georeport.read_fields(request)
+    except georeport.BodyTooLarge as exc:
+        return georeport.error(413, str(exc), fmt=fmt)
     except georeport.BadBody as exc:
         return georeport.error(400, str(exc), fmt=fmt)
     try:

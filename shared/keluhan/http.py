@@ -1,13 +1,14 @@
 """The HTTP functions' preamble and answers: JSON responses, 4xx errors that name the problem, never a 500.
 
 Every HTTP function is `@http.endpoint(method, bootstrap.get_deps)` over a handler that calls its
-use case and answers: the method check, the deps, the signed-in caller, the JSON body and the
-mapping of refusals and failures to the `{"error": {...}}` shape happen here, once.
+use case and answers: the body cap, the method check, the deps, the signed-in caller, the JSON body
+and the mapping of refusals and failures to the `{"error": {...}}` shape happen here, once.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -143,19 +144,23 @@ Handler = Callable[[Call[D]], Response]
 
 def endpoint(method: str, deps: Callable[[], D], *,
              signed_in: bool = True) -> Callable[[Handler[D]], Callable[[Request], Response]]:
-    """An HTTP function from a handler: 405 for another method, the caller checked first when
-    `signed_in`, a `Refused` answered as it is, and any other failure a 503 with Retry-After
-    (logged; nothing half-done is acknowledged, so the same request later completes)."""
+    """An HTTP function from a handler: the body capped first (`cap_body`), 405 for another
+    method, the caller checked first when `signed_in`, a `Refused` answered as it is, and any
+    other failure a 503 with Retry-After (logged; nothing half-done is acknowledged, so the same
+    request later completes)."""
 
     def wrap(handler: Handler[D]) -> Callable[[Request], Response]:
         stage = handler.__name__
 
         @functools.wraps(handler)
         def run(request: Request) -> Response:
-            if request.method != method:
-                return error(405, "method_not_allowed", f"Gunakan {method} / Use {method}", field="method")
             try:
                 call = Call(request, deps())
+                too_large = cap_body(request, max_bytes=call.deps.settings.max_body_bytes)
+                if too_large is not None:  # before any other answer: a 401/405/415 would not read it either
+                    return too_large
+                if request.method != method:
+                    return error(405, "method_not_allowed", f"Gunakan {method} / Use {method}", field="method")
                 if signed_in:
                     call.actor  # noqa: B018 - authenticates (or refuses) before anything else is read
                 return handler(call)
@@ -163,6 +168,7 @@ def endpoint(method: str, deps: Callable[[], D], *,
                 return refused.response
             except Exception:
                 logging.exception("%s failed; the same request later completes", stage, extra={"stage": stage})
+                leave_unread(request)  # the cap may not be set yet (no deps): nothing more of it is read
                 return unavailable()
 
         return run
@@ -245,16 +251,12 @@ def read_json_body(request: Request, *, max_bytes: int) -> tuple[dict[str, objec
         return None, error(415, "unsupported_media_type",
                            "Content-Type harus application/json / Content-Type must be application/json",
                            field="Content-Type")
-    length = request.content_length
-    if length is not None and length > max_bytes:
-        return None, error(413, "body_too_large",
-                           f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
-                           f"(max {max_bytes} bytes)", field="body")
+    too_large = cap_body(request, max_bytes=max_bytes)
+    if too_large is not None:
+        return None, too_large
     raw = read_capped(request.stream, max_bytes + 1)
-    if len(raw) > max_bytes:
-        discard(request.stream)
-        return None, error(413, "body_too_large", "Isi permintaan terlalu besar / Body too large",
-                           field="body")
+    if len(raw) > max_bytes:  # a chunked body, whose length only reading tells
+        return None, body_too_large(request, max_bytes=max_bytes)
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -264,6 +266,35 @@ def read_json_body(request: Request, *, max_bytes: int) -> tuple[dict[str, objec
         return None, error(400, "invalid_json", "Isi harus objek JSON / Body must be a JSON object",
                            field="body")
     return body, None
+
+
+def cap_body(request: Request, *, max_bytes: int) -> Response | None:
+    """Caps every read of the request's body at `max_bytes`; a 413 when its declared length is
+    larger, before a byte of it is read. The first thing an HTTP function does.
+
+    Whoever reads the body reads it through werkzeug's per-request limit: the handler, and
+    functions-framework, which reads whatever is left of every request into memory after the
+    answer (`read_request`), a 401, 405 or 415 included. A chunked body (no length to check) is
+    so read at most one byte past the cap: that byte tells a body too long from one exactly at it.
+    """
+    request.max_content_length = max_bytes + 1
+    if request.content_length is not None and request.content_length > max_bytes:
+        return body_too_large(request, max_bytes=max_bytes)
+    return None
+
+
+def body_too_large(request: Request, *, max_bytes: int) -> Response:
+    """413 naming `body`; what is left of the body is never read."""
+    leave_unread(request)
+    return error(413, "body_too_large", f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too "
+                 f"large (max {max_bytes} bytes)", field="body")
+
+
+def leave_unread(request: Request) -> None:
+    """No one reads more of this request's body: functions-framework's read after the answer finds
+    an empty stream (werkzeug's cached `stream`, which may be set), and the WSGI server drops the
+    rest of the connection's input unbuffered (gunicorn drains at most 64 KiB, else closes)."""
+    request.stream = io.BytesIO()
 
 
 def read_capped(stream: IO[bytes], limit: int, *, chunk_size: int = 64 * 1024) -> bytes:
@@ -278,21 +309,6 @@ def read_capped(stream: IO[bytes], limit: int, *, chunk_size: int = 64 * 1024) -
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
-
-
-# Cloud Run refuses HTTP/1 requests over 32 MiB, so no body we are sent is longer.
-DISCARD_LIMIT = 32 * 2**20
-
-
-def discard(stream: IO[bytes], *, limit: int = DISCARD_LIMIT, chunk_size: int = 64 * 1024) -> None:
-    """Read and drop the rest of a refused body, a chunk at a time.
-
-    functions-framework reads whatever is left of every request into memory after the answer
-    (`read_request`); an emptied stream leaves it nothing to buffer.
-    """
-    for _ in range(-(-limit // chunk_size)):
-        if not stream.read(chunk_size):
-            return
 
 
 def _reject_constant(name: str) -> NoReturn:

@@ -37,6 +37,7 @@ BEARER = "firebaseIdToken"
 # HTTP functions whose API another document describes: name -> why and where.
 DESCRIBED_ELSEWHERE: dict[str, str] = {
     "open311": "GeoReport v2, described by its own spec (docs/open311.md)",
+    "open311_intake": "open311's POST requests.json and services for intake channels (docs/open311.md)",
 }
 
 

@@ -47,6 +47,14 @@ class Function:
     photo_access: tuple[PhotoAccess, ...] = ()
     signs_urls: bool = False  # V4 signed URLs through IAM signBlob as its own service account
     reads_users: bool = False  # verifies ID tokens with check_revoked=True: a Firebase Auth user lookup
+    # The code is functions/<source>/main.py when it is another function's code deployed again
+    # under this entry point (its own service, instances and account); else functions/<name>/.
+    source: str = ""
+
+    @property
+    def source_dir(self) -> str:
+        """The folder under functions/ whose main.py defines this function's entry point."""
+        return self.source or self.name
 
 
 PHOTO_UPLOADED = "photo-uploaded"
@@ -99,6 +107,16 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Open311 GeoReport v2: services, requests (POST with an api_key, through the "
                     "submission use case) and their public view, tokens",
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        signs_urls=True,
+    ),
+    Function(
+        # The same code as open311, deployed apart: channels post here, on instances of their own
+        # that a crowd of anonymous public reads of open311 cannot take (docs/open311.md).
+        "open311_intake", "http", "http", source="open311",
+        publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
+        description="Open311 channel intake: POST requests.json with an api_key, and services; "
+                    "open311's code on instances of its own",
         photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
         signs_urls=True,
     ),

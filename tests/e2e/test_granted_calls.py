@@ -58,7 +58,7 @@ def test_the_reconciler_republishes_stuck_stages_and_looks_for_a_lost_proof(clie
     resolving = _submitted(client, token)
     reports.document(resolving).update({
         "status": "resolving", "status_changed_at": now - LONG_AGO,
-        "resolution": {"object": f"resolution/{resolving}/proof", "deadline": now + LONG_AGO}})
+        "resolution": {"attempt": 1, "object": f"resolution/{resolving}/1", "deadline": now + LONG_AGO}})
     forwarded = provincial_pothole(client, call_center)
     client.wait_report(forwarded, lambda r: (r.get("forwarding") or {}).get("state") == "acknowledged",
                        timeout_s=60)

@@ -4,6 +4,7 @@ nobody here wrote): list the services, post a request with an api key, read it b
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from civicbot import Endpoint, HttpError, Open311Client
@@ -102,3 +103,53 @@ def test_open311_list_pages_in_firestore_by_cursor(client, georeport):
         cursor = answer.headers.get("X-Next-Cursor")
         assert cursor
     assert len(seen) == 3 and set(seen) == ids  # the three newest, one per page, none twice
+
+
+def test_channel_intake_posts_on_a_function_of_its_own_and_the_public_one_reads_them(client, georeport, capsys):
+    """Issue 23: the channels' intake is open311's code deployed apart (open311_intake)."""
+    intake = Open311Client(Endpoint(id="keluhan-intake", name="Keluhan intake", write=True,
+                                    base_url=client.function_url("open311_intake").rstrip("/")))
+    assert {s["service_code"] for s in intake.list_services()} >= {"jalan_rusak", "sampah"}
+    [answer] = _post(intake, DEMO_OPEN311_KEY, description="Lubang lewat kanal intake")
+    report_id = answer["service_request_id"]
+    assert client.wait_report(report_id)["channel"] == "call_center_112"
+    assert georeport.get_request(report_id)["service_request_id"] == report_id
+    config = ["--config", str(EMULATORS_JSON)]
+    assert keluhan(["open311", "key", "issue", "--channel", "smart_rtrw", "--name", "e2e intake", *config]) == 0
+    [with_camera] = _post(intake, capsys.readouterr().out.strip(), service_code="sampah",
+                          description="Sampah menumpuk, kanal RT/RW")
+    assert with_camera["upload"]["method"] == "PUT"  # signed as the intake's own account
+    with pytest.raises(HttpError) as no_reads:  # public reads are open311's, never on intake's instances
+        intake.get_request(report_id)
+    assert no_reads.value.status == 404
+
+
+def test_reports_stored_before_the_listing_tags_are_listed_after_the_backfill(client, georeport, capsys):
+    """Issue 23: `keluhan open311 backfill-listing` on the emulator tags what an older version stored."""
+    import json
+
+    import requests
+    from google.cloud import firestore
+
+    [answer] = _post(georeport, DEMO_OPEN311_KEY, description="Laporan lama sebelum tag daftar")
+    report_id = answer["service_request_id"]
+    stored = client.wait_report(report_id, lambda r: r["status"] == "routed")
+    client.db.collection("reports").document(report_id).update({"open311_listing": firestore.DELETE_FIELD})
+    received = stored["received_at"]
+    window = {"start_date": (received - timedelta(seconds=1)).isoformat(),
+              "end_date": (received + timedelta(seconds=1)).isoformat(), "page_size": 200}
+
+    def listed() -> set[str]:
+        page = requests.get(client.function_url("open311") + "requests.json", params=window, timeout=30)
+        assert page.status_code == 200, page.text
+        return {r["service_request_id"] for r in page.json()}
+
+    assert report_id not in listed()  # as an untagged report of an older version
+    config = ["--config", str(EMULATORS_JSON)]
+    assert keluhan(["open311", "backfill-listing", "--batch-size", "50", *config]) == 0
+    done = json.loads(capsys.readouterr().out.strip())
+    assert done["scanned"] >= done["written"] >= 1 and done["dry_run"] is False
+    assert client.report(report_id)["open311_listing"] == ["any", "open"]
+    assert report_id in listed()
+    assert keluhan(["open311", "backfill-listing", *config]) == 0
+    assert json.loads(capsys.readouterr().out.strip())["written"] == 0

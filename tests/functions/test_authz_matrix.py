@@ -90,6 +90,14 @@ PROBES: dict[str, list[Probe]] = {
         Probe("POST requests.json without an api_key", "POST", "/requests.json", by_api_key=True,
               form=OPEN311_POST, expect=_except(403)),
     ],
+    # The same code, deployed for the channels: the catalogue and keyed posts, no reads of requests.
+    "open311_intake": [
+        Probe("services.json (the catalogue, no data)", "GET", "/services.json", expect=_except(200), public=True),
+        Probe("POST requests.json with a channel's api_key", "POST", "/requests.json", by_api_key=True,
+              form={**OPEN311_POST, "api_key": OPEN311_KEY}, expect=_except(201)),
+        Probe("POST requests.json without an api_key", "POST", "/requests.json", by_api_key=True,
+              form=OPEN311_POST, expect=_except(403)),
+    ],
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),

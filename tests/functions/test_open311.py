@@ -11,6 +11,7 @@ import pytest
 from keluhan import bootstrap
 from keluhan.domain import open311 as georeport_v2
 from keluhan.domain.open311 import key_hash
+from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.deps import fake_deps, function_client  # noqa: F401
 from tests.support.georeport import assert_valid
 
@@ -212,9 +213,9 @@ def test_a_failing_store_is_503_never_500(client, fake_deps, monkeypatch):  # no
     _errors(response, 503)
 
 
-def test_a_body_over_the_limit_is_400_without_storing_anything(client, fake_deps):  # noqa: F811
+def test_a_body_over_the_limit_is_413_without_storing_anything(client, fake_deps):  # noqa: F811
     big = {**POST, "description": "x" * (fake_deps.settings.max_body_bytes + 10)}
-    _errors(client.post("/requests.json", data=big), 400)
+    _errors(client.post("/requests.json", data=big), 413)
     assert fake_deps.reports.docs == {}
 
 
@@ -252,7 +253,7 @@ def test_open311_post_checks_api_key_with_a_bounded_form_parser(client, fake_dep
     """No 2 MiB of fields parsed for an anonymous post: a body past 32 KiB or 40 fields is refused
     before any parsing or key lookup."""
     big = {"description": "x" * (40 * 1024)}
-    _errors(client.post("/requests.json", data=big), 400)
+    _errors(client.post("/requests.json", data=big), 413)
     many = {f"f{i}": "1" for i in range(200)}
     _errors(client.post("/requests.json", data=many), 400)
     _errors(client.post("/requests.json", json={f"f{i}": 1 for i in range(200)}), 400)
@@ -272,3 +273,29 @@ def test_open311_public_reads_are_cached_briefly_and_rate_limited(client, fake_d
     assert int(answers[3].headers["Retry-After"]) >= 1
     other = client.get("/requests/routed-jalan_rusak-000.json", headers={"X-Forwarded-For": "203.0.113.10"})
     assert other.status_code == 200 and other.headers["Cache-Control"] == "public, max-age=30"
+
+
+def test_channel_intake_is_not_starved_by_public_reads_on_a_function_of_its_own(client, fake_deps):  # noqa: F811
+    """Public reads and the channels' posts were one function: with concurrency 1, ~20 anonymous
+    reads took all 20 instances and Call Center 112's posts waited. A function's instances are
+    shared by every path, so the channels post to open311_intake: the same code deployed as its own
+    function (service, instances, account), serving the catalogue and posts and no reads."""
+    intake = FUNCTION_BY_NAME["open311_intake"]
+    assert intake.source_dir == "open311" and intake.trigger == "http"
+    assert intake.publishes == FUNCTION_BY_NAME["open311"].publishes
+    channel = function_client("open311_intake")
+    assert_valid("services.json", channel.get("/services.json").get_json())
+    posted = channel.post("/requests.json", data=POST)
+    assert posted.status_code == 201, posted.data
+    [answer] = posted.get_json()
+    report_id = answer["service_request_id"]
+    assert fake_deps.reports.docs[report_id]["channel"] == "call_center_112"
+    assert channel.post("/requests.json", data=POST).get_json()[0]["service_request_id"] == report_id
+    # No public read runs there, so none can take its instances; they stay open311's, as before.
+    _errors(channel.get("/requests.json"), 405)
+    _errors(channel.get(f"/requests/{report_id}.json"), 404)
+    _errors(channel.get(f"/tokens/{report_id}.json"), 404)
+    _errors(channel.post("/requests.json", data={k: v for k, v in POST.items() if k != "api_key"}), 403)
+    assert client.get(f"/requests/{report_id}.json").get_json()[0]["service_request_id"] == report_id
+    assert [r["service_request_id"] for r in client.get("/requests.json").get_json()] == [report_id]
+    assert client.post("/requests.json", data={**POST, "description": "Lewat alamat lama"}).status_code == 201

@@ -18,6 +18,7 @@ from keluhan.adapters.auth import actor_from_claims
 from keluhan.domain.workflow import Actor
 from keluhan.ports import PhotoStore, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
+from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
     FakeHolds,
     FakeOpen311Keys,
@@ -127,5 +128,5 @@ create_app: Callable[[str, str, str], flask.Flask] = functions_framework.create_
 
 
 def function_client(name: str, signature_type: str = "http") -> FlaskClient:
-    source = Path(REPO_ROOT, "functions", name, "main.py")
+    source = Path(REPO_ROOT, "functions", FUNCTION_BY_NAME[name].source_dir, "main.py")
     return create_app(name, str(source), signature_type).test_client()

@@ -164,3 +164,75 @@ def test_the_range_must_run_forward():
     query = open311.RequestQuery.model_validate({"start_date": "2026-11-02T00:00:00Z", "end_date": "2026-11-01T00:00:00Z"})
     with pytest.raises(open311.BadRange):
         query.window(NOW)
+
+
+def _untagged(*, report_id: str, status: str = "routed") -> dict:
+    """A report document as stored before the Open311 listing tags existed."""
+    return {"report_id": report_id, "reporter_ref": "x" * 64, "category": "jalan_rusak", "description": "Lubang",
+            "point": {"lat": -5.14, "lon": 119.41, "accuracy_m": 5}, "received_at": NOW - timedelta(days=2),
+            "status": status, "status_changed_at": NOW - timedelta(days=1), "timeline": []}
+
+
+def test_reports_stored_before_the_listing_tags_are_backfilled_once_batch_by_batch():
+    """Reports stored before `open311_listing` existed lack it and never appear in the paged public
+    list: the backfill gives each the tags of its status (the mutations' own `listing`), writes only
+    those that differ, and a second run writes nothing."""
+    from keluhan.usecases.open311 import backfill_listing
+    from tests.support.fakes import FakeReports
+
+    class Reports(FakeReports):
+        writes = 0
+
+        def mutate(self, report_id, mutation):
+            before = dict(self.docs.get(report_id) or {})
+            after = super().mutate(report_id, mutation)
+            self.writes += self.docs.get(report_id) != before
+            return after
+
+    reports = Reports()
+    statuses = ["routed", "closed", "awaiting_photo", "resolved", "in_moderation", "forwarded", "rejected"]
+    for i, status in enumerate(statuses * 3):  # 21 reports: a third untagged, a third stale, a third right
+        report = _untagged(report_id=f"r{i:02d}", status=status)
+        if i % 3 == 1:
+            report[open311.LISTING_FIELD] = ["any", "open"] if status == "closed" else []
+        elif i % 3 == 2:
+            report[open311.LISTING_FIELD] = open311.listing(status)
+        reports.docs[report["report_id"]] = report
+    wrong = sum(1 for d in reports.docs.values() if d.get(open311.LISTING_FIELD) != open311.listing(d["status"]))
+
+    dry = backfill_listing(reports=reports, batch_size=5, dry_run=True)
+    assert (dry.scanned, dry.written, reports.writes) == (21, wrong, 0)
+    done = backfill_listing(reports=reports, batch_size=5)
+    assert (done.scanned, done.written, done.unchanged, done.batches) == (21, wrong, 21 - wrong, 5)
+    assert reports.writes == wrong
+    assert all(d[open311.LISTING_FIELD] == open311.listing(d["status"]) for d in reports.docs.values())
+    assert {d["report_id"] for d in reports.docs.values() if "open" in d[open311.LISTING_FIELD]} == {
+        d["report_id"] for d in reports.docs.values() if d["status"] in ("routed", "forwarded")}
+    again = backfill_listing(reports=reports, batch_size=5)
+    assert (again.written, again.unchanged, reports.writes) == (0, 21, wrong)
+
+
+def test_the_listing_backfill_keeps_the_tags_of_a_status_changed_while_it_ran():
+    from keluhan.usecases.open311 import backfill_listing
+    from tests.support.fakes import FakeReports
+
+    class Racing(FakeReports):
+        def all(self):  # as each untagged report is read, an SKPD closes it, or it is deleted
+            for report in list(super().all()):
+                yield report
+                if report.report_id == "r1":
+                    self.docs["r1"] |= {"status": "closed", open311.LISTING_FIELD: open311.listing("closed")}
+                else:
+                    del self.docs[report.report_id]
+
+    reports = Racing()
+    reports.docs = {"r1": _untagged(report_id="r1"), "r2": _untagged(report_id="r2"), "r3": _untagged(report_id="r3")}
+    reports.docs["r3"]["status"] = "closed"
+    done = backfill_listing(reports=reports)
+    assert reports.docs["r1"][open311.LISTING_FIELD] == ["any", "closed"]  # not the "open" read before
+    assert (done.scanned, done.written, done.unchanged, done.gone) == (3, 0, 1, 2)
+
+    reports = FakeReports()  # the same without the race: r1 is tagged by the backfill
+    reports.docs = {"r1": _untagged(report_id="r1")}
+    done = backfill_listing(reports=reports)
+    assert (done.written, reports.docs["r1"][open311.LISTING_FIELD]) == (1, ["any", "open"])

@@ -39,7 +39,7 @@ def test_every_function_gets_main_keluhan_and_pinned_requirements(built):
     for fn in topology.FUNCTIONS:
         source = built / fn.name
         assert (source / "main.py").read_bytes() == \
-            (REPO_ROOT / "functions" / fn.name / "main.py").read_bytes()
+            (REPO_ROOT / "functions" / fn.source_dir / "main.py").read_bytes()
         assert (source / "keluhan" / "settings.py").is_file()
         assert (source / "keluhan" / "topology.py").is_file()
         requirements = (source / "requirements.txt").read_text().splitlines()

@@ -444,7 +444,7 @@ PROOF_CALLS = {
 def _photo_modules(function: str) -> list[str]:
     """The adapter's source and that of every module the photo store is passed on to, transitively."""
     seen: list[str] = []
-    queue = [(REPO_ROOT / "functions" / function / "main.py").read_text()]
+    queue = [(REPO_ROOT / "functions" / topology.FUNCTION_BY_NAME[function].source_dir / "main.py").read_text()]
     while queue:
         source = queue.pop()
         if source in seen:

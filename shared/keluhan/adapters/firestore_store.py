@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from pydantic import ValidationError
 
 from keluhan.domain import open311
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
 from keluhan.domain.views import staff_view
 from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow, TimeField
+
+log = logging.getLogger(__name__)
 
 REPORTS = "reports"
 # What SKPD staff read of a report (keluhan.domain.views.staff_view), written with every change
@@ -83,6 +87,16 @@ def listed(report: Report) -> Report:
 def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:
     """The fields of a snapshot known to exist (streamed, created, or checked with .exists)."""
     return snap.to_dict() or {}
+
+
+def _reports(snaps: Iterable[firestore.DocumentSnapshot[firestore.DocumentReference]]) -> Iterator[Report]:
+    """The reports of a query. A document the model refuses (written by hand, or by an older
+    version) is logged with its id and skipped: one bad document must not stop a whole sweep tick."""
+    for snap in snaps:
+        try:
+            yield Report.from_doc(_fields(snap))
+        except ValidationError as exc:
+            log.error("reports/%s does not match the Report model, skipped: %s", snap.id, exc)
 
 
 class FirestoreReports:
@@ -171,7 +185,7 @@ class FirestoreReports:
                  .order_by(field).order_by("__name__"))
         if start_after is not None:
             query = query.start_after({field: start_after[0], "__name__": start_after[1]})
-        return [Report.from_doc(_fields(d)) for d in query.limit(limit).stream()]
+        return list(_reports(query.limit(limit).stream()))
 
     def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (index: overdue, status, sla.due_at)."""
@@ -179,7 +193,7 @@ class FirestoreReports:
                  .where(filter=firestore.FieldFilter("overdue", "==", True))
                  .where(filter=firestore.FieldFilter("status", "in", OPEN_STATUSES))
                  .order_by("sla.due_at").limit(limit))
-        return [Report.from_doc(_fields(d)) for d in query.stream()]
+        return list(_reports(query.stream()))
 
     def count_since(self, *, field: TimeField, since: datetime) -> int:
         """How many reports have `field` at or after `since` (an aggregation query: no documents read)."""
@@ -190,7 +204,7 @@ class FirestoreReports:
 
     def all(self) -> Iterator[Report]:
         """Every report, streamed (for `stats rebuild`)."""
-        return (Report.from_doc(_fields(d)) for d in self._db.collection(REPORTS).stream())
+        return _reports(self._db.collection(REPORTS).stream())
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
                offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
@@ -209,7 +223,7 @@ class FirestoreReports:
                                        "__name__": self._db.collection(REPORTS).document(after[1])})
         elif offset:
             query = query.offset(offset)
-        return [Report.from_doc(_fields(d)) for d in query.limit(limit).stream()]
+        return list(_reports(query.limit(limit).stream()))
 
     def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
         ref = self._db.collection(REPORTS).document(report_id)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from keluhan import http
 from keluhan.domain.open311 import to_xml, to_xml_object
-from keluhan.http import MESSAGES, discard, read_capped
+from keluhan.http import MESSAGES, read_capped
 
 if TYPE_CHECKING:
     import flask
@@ -92,23 +93,38 @@ class BadBody(Exception):
     """A body that is not a form or JSON object, or too large; the message names why."""
 
 
+class BodyTooLarge(BadBody):
+    """A body past the cap (413)."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__(f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
+                         f"(max {max_bytes} bytes)")
+
+
+def cap_body(request: flask.Request, *, fmt: str, max_bytes: int = MAX_POST_BYTES) -> Answer | None:
+    """`keluhan.http.cap_body` for every Open311 path: a 413 in GeoReport's shape when the declared
+    length is past the cap, else None, every later read of the body capped."""
+    if http.cap_body(request, max_bytes=max_bytes) is None:
+        return None
+    return error(413, str(BodyTooLarge(max_bytes)), fmt=fmt)
+
+
 def read_fields(request: flask.Request, *, max_bytes: int = MAX_POST_BYTES) -> dict[str, Any]:  # Any: form text or JSON
     """The POSTed fields: `application/x-www-form-urlencoded` (GeoReport's form) or a JSON object.
 
-    Raises BadBody. A repeated form field keeps its first value; at most MAX_POST_FIELDS fields.
+    Raises BadBody (BodyTooLarge past `max_bytes`). A repeated form field keeps its first value;
+    at most MAX_POST_FIELDS fields.
     """
     ctype = (request.mimetype or "").lower()
     if ctype not in ("application/x-www-form-urlencoded", "application/json"):
         raise BadBody("Content-Type harus application/x-www-form-urlencoded atau application/json / "
                       "Content-Type must be application/x-www-form-urlencoded or application/json")
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise BadBody(f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
-                      f"(max {max_bytes} bytes)")
+    if http.cap_body(request, max_bytes=max_bytes) is not None:
+        raise BodyTooLarge(max_bytes)
     raw = read_capped(request.stream, max_bytes + 1)
-    if len(raw) > max_bytes:
-        discard(request.stream)  # a chunked body: what is left is dropped, not buffered
-        raise BadBody(f"Isi permintaan terlalu besar (maks {max_bytes} byte) / Body too large "
-                      f"(max {max_bytes} bytes)")
+    if len(raw) > max_bytes:  # a chunked body: what is left is never read
+        http.leave_unread(request)
+        raise BodyTooLarge(max_bytes)
     try:
         if ctype == "application/json":
             body = json.loads(raw)

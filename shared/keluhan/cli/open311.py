@@ -1,4 +1,5 @@
-"""`keluhan open311 key issue|revoke|list`: the api keys GeoReport v2 clients post requests with."""
+"""`keluhan open311 key issue|revoke|list`: the api keys GeoReport v2 clients post requests with;
+`keluhan open311 backfill-listing`: the listing tags of reports stored before they existed."""
 
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ if TYPE_CHECKING:
 
 
 def register(commands: Commands) -> None:
-    open311 = commands.add_parser("open311", help="Open311 GeoReport v2 api keys")
-    keys = open311.add_subparsers(dest="open311_command", required=True).add_parser(
-        "key", help="issue, revoke or list api keys")
+    open311 = commands.add_parser("open311", help="Open311 GeoReport v2: api keys, listing backfill")
+    open311_commands = open311.add_subparsers(dest="open311_command", required=True)
+    backfill = open311_commands.add_parser(
+        "backfill-listing", help="tag reports stored before the Open311 listing tags (idempotent, resumable)")
+    backfill.add_argument("--batch-size", type=int, default=200, choices=range(1, 501), metavar="1..500",
+                          help="reports read per batch (default 200)")
+    backfill.add_argument("--dry-run", action="store_true", help="count what would be written, write nothing")
+    connection_options(backfill)
+    backfill.set_defaults(func=_backfill)
+    keys = open311_commands.add_parser("key", help="issue, revoke or list api keys")
     sub = keys.add_subparsers(dest="key_command", required=True)
     issue = sub.add_parser("issue", help="a new key for an intake channel (printed once)")
     issue.add_argument("--channel", required=True, help="the intake channel, e.g. call_center_112")
@@ -55,6 +63,22 @@ def _keys(args: argparse.Namespace) -> FirestoreOpen311Keys:
 
     use_emulators(args)
     return FirestoreOpen311Keys(firestore.Client(project=get_settings().project_id))
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from google.cloud import firestore
+
+    from keluhan.adapters.firestore_store import FirestoreReports
+    from keluhan.settings import get_settings
+    from keluhan.usecases.open311 import backfill_listing
+
+    use_emulators(args)
+    reports = FirestoreReports(firestore.Client(project=get_settings().project_id))
+    done = backfill_listing(reports=reports, batch_size=args.batch_size, dry_run=args.dry_run)
+    print(json.dumps({**dataclasses.asdict(done), "dry_run": args.dry_run}))
+    return 0
 
 
 def _issue(args: argparse.Namespace) -> int:

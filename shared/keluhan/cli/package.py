@@ -1,6 +1,6 @@
 """`keluhan package`: one deployable source directory per function, as Cloud Functions builds it.
 
-Each build/functions/<name>/ holds main.py (and anything else in functions/<name>/), a copy of
+Each build/functions/<name>/ holds main.py (and anything else in functions/<source dir>/), a copy of
 the keluhan package without the command line and the local stack, a requirements.txt with the
 runtime dependencies exactly as pinned in pyproject.toml, and the data files that function reads:
 the routing rules fixture for route_report, the geo data for enrich_geo. Terraform zips these
@@ -65,8 +65,8 @@ def build_functions(out: Path, *, repo: Path = REPO_ROOT, geo_bundle: Path | Non
     from keluhan.cli import CliError
     from keluhan.topology import FUNCTIONS
 
-    missing = [f"functions/{fn.name}/main.py" for fn in FUNCTIONS
-               if not (repo / "functions" / fn.name / "main.py").is_file()]
+    missing = [f"functions/{fn.source_dir}/main.py" for fn in FUNCTIONS
+               if not (repo / "functions" / fn.source_dir / "main.py").is_file()]
     if missing:
         raise CliError("fungsi belum ada / missing function source: " + ", ".join(missing))
     if geo_bundle is None and geo_dir is None:
@@ -77,7 +77,7 @@ def build_functions(out: Path, *, repo: Path = REPO_ROOT, geo_bundle: Path | Non
         dest = out / fn.name
         if dest.exists():
             shutil.rmtree(dest)
-        shutil.copytree(repo / "functions" / fn.name, dest, ignore=SKIPPED)
+        shutil.copytree(repo / "functions" / fn.source_dir, dest, ignore=SKIPPED)
         shutil.copytree(repo / "shared" / "keluhan", dest / "keluhan", ignore=_skip_subpackages)
         (dest / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
         for rel in DATA_FILES.get(fn.name, ()):

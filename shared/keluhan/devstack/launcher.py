@@ -255,8 +255,8 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
     if not config.rules_file.exists():
         raise StackError(f"Aturan Firestore tidak ada / Firestore rules file missing: {config.rules_file} "
                          f"(named in {config.path}).")
-    missing = [str(functions_dir / f.name / "main.py") for f in topology.FUNCTIONS
-               if not (functions_dir / f.name / "main.py").exists()]
+    missing = [str(functions_dir / f.source_dir / "main.py") for f in topology.FUNCTIONS
+               if not (functions_dir / f.source_dir / "main.py").exists()]
     if missing:
         raise StackError("Kode fungsi tidak ada / function sources missing: " + ", ".join(missing))
     bin_dir = Path(sys.executable).parent
@@ -295,7 +295,7 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
             f"fn-{fn.name}",
             # functions-framework with the Google API calls recorded (keluhan.devstack.api_calls).
             [*supervise, "--", sys.executable, "-m", "keluhan.devstack.api_calls",
-             "--source", str(functions_dir / fn.name / "main.py"),
+             "--source", str(functions_dir / fn.source_dir / "main.py"),
              "--target", fn.name, "--signature-type", fn.signature, "--host", ep.host,
              "--port", str(ep.port)],
             {**py_env, CALLS_DIR_ENV: str(state_dir / "api-calls"),

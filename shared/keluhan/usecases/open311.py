@@ -1,21 +1,25 @@
-"""Open311 GeoReport v2 over the pipeline: who an api key is, and the public reads of requests."""
+"""Open311 GeoReport v2 over the pipeline: who an api key is, the public reads of requests, and the
+backfill of their listing tags."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from keluhan.domain.open311 import (
+    LISTING_FIELD,
     RequestQuery,
     decode_cursor,
     encode_cursor,
     key_hash,
     key_identity,
+    listing,
     request_view,
 )
-from keluhan.domain.report import valid_report_id
+from keluhan.domain.report import Report, valid_report_id
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import Open311Keys, Reports
 
@@ -95,3 +99,67 @@ def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> dict[
         digest = matches[0]
     keys.revoke(digest, now)
     return {**(keys.get(digest) or {}), "digest": digest}
+
+
+@dataclass
+class ListingBackfill:
+    """What `backfill_listing` did: reports read, tags written (with `dry_run`: to be written),
+    reports already right, reports deleted while it ran, and the batches it took."""
+
+    scanned: int = 0
+    written: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    batches: int = 0
+
+
+BACKFILL_BATCH = 200
+
+
+def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_run: bool = False) -> ListingBackfill:
+    """Give every stored report the Open311 listing tags its status calls for.
+
+    Reports stored before the tags existed lack `open311_listing` and so never appear in the
+    paged public list. Reports are read in batches of `batch_size`; a report whose stored tags
+    differ from `listing(status)` is rewritten in a transaction that computes them again from the
+    report as it is then (a status changed meanwhile keeps its own, right, tags). Only differing
+    reports are written, so a second run writes nothing, and a run stopped anywhere is resumed by
+    running it again: every batch is written before the next is read. `dry_run` writes nothing.
+    """
+    done = ListingBackfill()
+    stream = iter(reports.all())
+    while batch := list(itertools.islice(stream, batch_size)):
+        done.batches += 1
+        for report in batch:
+            done.scanned += 1
+            if _tags_due(report) is None:
+                done.unchanged += 1
+            elif dry_run:
+                done.written += 1
+            else:
+                _retag(report.report_id, reports=reports, done=done)
+    return done
+
+
+def _tags_due(report: Report) -> list[str] | None:
+    """The listing tags to store, or None when the stored ones are right (a report stored before
+    the tags has none: `open311_listing` is not among the fields it was read with)."""
+    tags = listing(report.status)
+    return None if LISTING_FIELD in report.model_fields_set and report.open311_listing == tags else tags
+
+
+def _retag(report_id: str, *, reports: Reports, done: ListingBackfill) -> None:
+    wrote = False
+
+    def retag(report: Report) -> Report | None:
+        nonlocal wrote  # the transaction may run this again: its last run is what was written
+        tags = _tags_due(report)
+        wrote = tags is not None
+        return report.changed(open311_listing=tags) if tags is not None else None
+
+    if reports.mutate(report_id, retag) is None:
+        done.gone += 1
+    elif wrote:
+        done.written += 1
+    else:  # tagged meanwhile by a status change
+        done.unchanged += 1

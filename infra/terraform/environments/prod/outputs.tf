@@ -9,8 +9,13 @@ output "get_report_url" {
 }
 
 output "open311_url" {
-  description = "The Open311 GeoReport v2 endpoint (services.json, requests.json, …) for intake channels and the public."
+  description = "The public Open311 GeoReport v2 endpoint (services.json, requests.json, …); it also takes posts with an api_key."
   value       = module.keluhan.open311_url
+}
+
+output "open311_intake_url" {
+  description = "The Open311 endpoint for intake channels (POST requests.json with an api_key, services.json), on instances public reads cannot take."
+  value       = module.keluhan.open311_intake_url
 }
 
 output "function_urls" {

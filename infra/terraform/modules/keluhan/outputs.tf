@@ -14,8 +14,13 @@ output "get_report_url" {
 }
 
 output "open311_url" {
-  description = "The Open311 GeoReport v2 endpoint (services.json, requests.json, …) for intake channels and the public."
+  description = "The public Open311 GeoReport v2 endpoint (services.json, requests.json, …); it also takes posts with an api_key."
   value       = module.function["open311"].url
+}
+
+output "open311_intake_url" {
+  description = "The Open311 endpoint for intake channels (POST requests.json with an api_key, services.json), on instances public reads cannot take."
+  value       = module.function["open311_intake"].url
 }
 
 output "photo_bucket" {

@@ -45,6 +45,18 @@ locals {
       signs_urls   = true
       reads_users  = false
     }
+    # open311's code again (keluhan package copies functions/open311): the channels' POSTs run on
+    # instances of their own, which public reads of open311 cannot take.
+    open311_intake = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-accepted", "report-status-changed"]
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
+      signs_urls   = true
+      reads_users  = false
+    }
     war_room = {
       trigger      = "http"
       topics       = []
