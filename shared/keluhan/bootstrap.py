@@ -13,7 +13,9 @@ from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor
 from keluhan.ports import (
     DeadLetters,
+    Directory,
     Holds,
+    Inbox,
     Open311Keys,
     PhotoIndex,
     PhotoStore,
@@ -71,6 +73,8 @@ class Deps:
     holds: Holds
     stats: Stats
     open311_keys: Open311Keys
+    inbox: Inbox
+    directory: Directory
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -144,7 +148,9 @@ def get_deps() -> Deps:
     from keluhan.adapters.firestore_counting import firestore_client
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
+        FirestoreDirectory,
         FirestoreHolds,
+        FirestoreInbox,
         FirestoreOpen311Keys,
         FirestorePhotoIndex,
         FirestoreReports,
@@ -168,6 +174,8 @@ def get_deps() -> Deps:
         holds=FirestoreHolds(db),
         stats=FirestoreStats(db),
         open311_keys=FirestoreOpen311Keys(db),
+        inbox=FirestoreInbox(db),
+        directory=FirestoreDirectory(db),
     )
 
 
@@ -182,14 +190,14 @@ def _photo_store(settings: Settings) -> GcsPhotoStore:
     if os.environ.get("STORAGE_EMULATOR_HOST"):
         # google-cloud-storage and google-auth leave these constructors unannotated.
         client = storage.Client(project=settings.project_id,
-                                credentials=AnonymousCredentials())  # type: ignore[no-untyped-call, unused-ignore]
+                                credentials=AnonymousCredentials())  # type: ignore[no-untyped-call, unused-ignore]  # as above
     else:
-        client = storage.Client(project=settings.project_id)  # type: ignore[no-untyped-call, unused-ignore]
+        client = storage.Client(project=settings.project_id)  # type: ignore[no-untyped-call, unused-ignore]  # unannotated
     if settings.signing_key_file:
         from google.oauth2 import service_account
 
-        signer = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call, unused-ignore]
-            settings.signing_key_file)  # unannotated in google-auth
+        signer = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call, unused-ignore]  # unannotated in google-auth
+            settings.signing_key_file)
         return GcsPhotoStore(client, settings.photo_bucket, signing_credentials=signer, clock=utc_now)
     # On Cloud Functions the runtime service account signs through IAM signBlob.
     import google.auth

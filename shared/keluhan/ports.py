@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 if TYPE_CHECKING:
+    from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
+    from keluhan.domain.notify import Lang, Message
     from keluhan.domain.report import Report, Submission
 
 
@@ -51,7 +53,7 @@ class QuotaWindow(Protocol):
 class QuotaExceeded(Exception):
     """A new report would take a counter past its limit: nothing was stored (429)."""
 
-    def __init__(self, window: Any):
+    def __init__(self, window: Any):  # Any: the very window create() was given (a domain.quota.Window)
         super().__init__(window.key)
         self.window = window
 
@@ -93,7 +95,8 @@ class Reports(Protocol):
         Returns (stored report, stored submission, created).
         """
 
-    def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
+    def remember_upload(self, submission_key: str, upload: dict[str, Any],  # Any: as Submission.upload
+                        expires_at: datetime) -> None:
         """Keep the upload URL handed out for this submission, to hand out again on a retry."""
 
     def remember_published(self, submission_key: str, at: datetime) -> None:
@@ -139,14 +142,32 @@ class Reports(Protocol):
         """How many reports have the time `field` at or after `since`."""
 
 
+class Open311Key(TypedDict):
+    """open311_keys/{sha256(key)}: the channel and name a GeoReport api key stands for."""
+
+    channel: str
+    name: str
+    created_at: datetime
+    revoked: bool
+    key_prefix: NotRequired[str]
+    """The key's first characters, to tell keys apart in a listing (keys issued before it lack it)."""
+    revoked_at: NotRequired[datetime]
+
+
+class ListedOpen311Key(Open311Key):
+    """A key's record with its document id, the key's sha256."""
+
+    digest: str
+
+
 class Open311Keys(Protocol):
-    """open311_keys/{sha256(key)}: {channel, name, created_at, revoked}; the key is never stored."""
+    """open311_keys/{sha256(key)}: each an `Open311Key`; the key itself is never stored."""
 
-    def get(self, digest: str) -> dict[str, Any] | None: ...
+    def get(self, digest: str) -> Open311Key | None: ...
 
-    def add(self, digest: str, record: dict[str, Any]) -> None: ...
+    def add(self, digest: str, record: Open311Key) -> None: ...
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[ListedOpen311Key]:
         """Every key's record, its digest included as `digest`."""
 
     def revoke(self, digest: str, at: datetime) -> bool:
@@ -161,11 +182,12 @@ class StatsState(Protocol):
 class Stats(Protocol):
     """stats/{key} (the figures per group) and stats_reports/{report_id} (what each report adds)."""
 
-    def report_state(self, report_id: str) -> Any:
+    def report_state(self, report_id: str) -> StatsState | None:
         """The applied (seq, contribution, version) of a report, or None."""
 
     def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
-                delta: dict[str, dict[str, int]], expected: Any) -> bool:
+                delta: dict[str, dict[str, int]],
+                expected: Any) -> bool:  # Any: what this store's report_state returned (its own version type)
         """Atomically store the report's new contribution and add `delta` to the groups, if the
         stored state is still `expected`; False if it changed meanwhile."""
 
@@ -176,18 +198,27 @@ class Stats(Protocol):
         """Replace every figure and report state (the rebuild)."""
 
 
+class Hold(TypedDict):
+    """holds/{uid}: who held the reporter, when, why, and over which report."""
+
+    at: datetime
+    by: str
+    note: str
+    report_id: str
+
+
 class Holds(Protocol):
     """holds/{uid}: reporters an operator holds; their new reports go to moderation."""
 
     def is_held(self, uid: str) -> bool: ...
 
-    def hold(self, uid: str, record: dict[str, Any]) -> None: ...
+    def hold(self, uid: str, record: Hold) -> None: ...
 
     def unhold(self, uid: str) -> None: ...
 
 
 class Publisher(Protocol):
-    def __call__(self, topic: str, data: dict[str, Any], attributes: dict[str, str]) -> None:
+    def __call__(self, topic: str, data: Mapping[str, object], attributes: dict[str, str]) -> None:
         """Publish one message and wait until the broker has it."""
 
 
@@ -203,7 +234,7 @@ class PhotoStore(Protocol):
     """The private photo bucket."""
 
     def upload_url(self, object_name: str, *, content_types: tuple[str, ...], max_bytes: int,
-                   expires_at: datetime) -> dict[str, Any]: ...
+                   expires_at: datetime) -> dict[str, Any]: ...  # Any: as Submission.upload
 
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes: ...
 
@@ -220,21 +251,22 @@ class PhotoStore(Protocol):
 class RulesDoc(Protocol):
     """routing_rules/current: the routing rules operators loaded, if any."""
 
-    def load(self) -> Mapping[str, Any] | None: ...
+    def load(self) -> Mapping[str, object] | None:
+        """The stored document, unvalidated: `RuleSet.from_dict` checks it."""
 
 
 class DeadLetters(Protocol):
     """dead_letters/{id}: each a `domain.dead_letter.DeadLetterRecord` document, open until replayed."""
 
-    def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
+    def add(self, dead_letter_id: str, record: DeadLetterDoc) -> bool:
         """Store once per id; False if it was already there, and then it is open again."""
         ...
 
-    def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
+    def list(self, *, include_replayed: bool = False) -> list[StoredDeadLetter]:
         """The open dead letters (all with `include_replayed`), oldest first, each with its `id`."""
         ...
 
-    def get(self, dead_letter_id: str) -> dict[str, Any] | None: ...
+    def get(self, dead_letter_id: str) -> StoredDeadLetter | None: ...
 
     def mark_replayed(self, dead_letter_id: str, at: datetime) -> None: ...
 
@@ -270,8 +302,9 @@ class Delivered(Protocol):
 class Send(Protocol):
     """Forwarding to an external body's receiver."""
 
-    def __call__(self, target: Mapping[str, str], payload: dict[str, Any], *, idempotency_key: str,
-                 timeout_s: float) -> Delivered:
+    def __call__(self, target: Mapping[str, str],
+                 payload: dict[str, Any],  # Any: plain JSON, as requests' json= takes it
+                 *, idempotency_key: str, timeout_s: float) -> Delivered:
         """POST once to an external receiver.
 
         Raises TransientDeliveryError or PermanentDeliveryError when the receiver did not accept.
@@ -288,6 +321,31 @@ class PhotoIndex(Protocol):
     def remember_hash(self, report_id: str, phash: str, at: datetime) -> None:
         """Index an accepted photo's hash under `report_id`, or a proof's under
         hash_bands.proof_key(report_id); idempotent per key."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who is told: a Firebase uid, in their language."""
+
+    uid: str
+    lang: Lang = "id"
+
+
+class Directory(Protocol):
+    """Who works where, for notifications: staff/{uid} (written by `keluhan users grant`)."""
+
+    def staff(self, skpd: str, *, heads_only: bool = False) -> list[Recipient]:
+        """The staff of one SKPD assignee (only its heads with `heads_only`)."""
+
+    def operators(self) -> list[Recipient]:
+        """The War Room operators."""
+
+
+class Inbox(Protocol):
+    """inbox/{uid}/messages/{message_id}: the in-app inbox, one document per message."""
+
+    def deliver(self, message: Message) -> bool:
+        """Store the message unless one with its id is there already; True if it is new."""
 
 
 Clock = Callable[[], datetime]

@@ -55,6 +55,17 @@ class Message:
             raise PermanentError("report_id tidak ada / message has no valid report_id")
         return report_id
 
+    def seq(self) -> int:
+        """A status change's timeline position (`report-status-changed`), from its attributes or body."""
+        seq = self.attributes.get("seq", self.json().get("seq") if "seq" not in self.attributes else None)
+        try:
+            value = int(str(seq))
+        except ValueError as exc:
+            raise PermanentError("seq tidak ada / message has no valid seq") from exc
+        if value < 0:
+            raise PermanentError("seq tidak ada / message has no valid seq")
+        return value
+
     def fingerprint(self) -> str:
         """A domain key for this message's content, independent of the Pub/Sub message id."""
         stable = {k: v for k, v in self.attributes.items() if not k.startswith("CloudPubSubDeadLetter")}

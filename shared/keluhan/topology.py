@@ -156,6 +156,11 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Every status change → the report's part of stats/… (idempotent per report and seq)",
     ),
     Function(
+        "notify", "pubsub", "cloudevent", topics=(REPORT_STATUS_CHANGED,),
+        description="Every status change → one message per recipient and channel (the reporter, "
+                    "supporters, the SKPD's staff and head, the operators): inbox/{uid}/messages/{id}",
+    ),
+    Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
         # The reconciler re-publishes the event of a stage a report got stuck in.
         publishes=(PHOTO_UPLOADED, REPORT_ACCEPTED, REPORT_LOCATED, REPORT_ROUTED, REPORT_STATUS_CHANGED),

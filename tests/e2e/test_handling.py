@@ -222,7 +222,10 @@ def test_demo_carries_the_city_road_pothole_to_closed(client, capsys):
 
     assert run_demo(client.config, as_json=True, timeout_s=90) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    *lines, inbox = lines
     assert lines[-1]["status"] == "closed" and lines[-1]["assignee"] == "dinas-pu"
+    # Issue 18: the demo shows the reporter's inbox, one message per step to closed.
+    assert [m["event"] for m in inbox["inbox"]] == ["routed", "accepted", "in_progress", "resolved", "closed"]
     report = client.report(lines[-1]["report_id"])
     assert [e["action"] for e in report["timeline"]][-5:] == ["accept", "start", "resolve", "proof_accepted",
                                                               "confirm"]

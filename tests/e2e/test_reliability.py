@@ -28,6 +28,8 @@ def test_every_report_ends_final_once_under_kills_a_pubsub_restart_and_triple_de
                        faults={"kill", "restart-pubsub", "dup3"}, concurrency=6, poison=4, tick_s=3.0,
                        timeout_s=420, seed=11, fault_window_s=15, client_factory=StackClient)
     assert (result["lost"], result["stuck"], result["duplicated_timeline_entries"]) == (0, 0, 0), result
+    # Issue 18: notify is killed in the rotation too; every message owed arrives, none twice.
+    assert result["messages_owed"] > 0 and (result["messages_lost"], result["messages_twice"]) == (0, 0), result
     assert result["final"] == 30
     assert result["poison_dead_lettered_with_reason"] == result["poison"] == 4
     assert sum(result["kills"].values()) >= 3 and result["pubsub_restarts"] == 1, result

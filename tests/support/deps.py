@@ -15,12 +15,15 @@ from flask.testing import FlaskClient
 
 from keluhan import bootstrap
 from keluhan.adapters.auth import actor_from_claims
+from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
 from keluhan.domain.workflow import Actor
 from keluhan.ports import PhotoStore, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
 from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
+    FakeDirectory,
     FakeHolds,
+    FakeInbox,
     FakeOpen311Keys,
     FakePhotoIndex,
     FakePhotoStore,
@@ -34,10 +37,9 @@ class FakeDeadLetters:
     """dead_letters/{id} in memory, as FirestoreDeadLetters keeps them."""
 
     def __init__(self) -> None:
-        # Any: a dead letter's record as the DeadLetters port stores it.
-        self.records: dict[str, dict[str, Any]] = {}
+        self.records: dict[str, DeadLetterDoc] = {}
 
-    def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
+    def add(self, dead_letter_id: str, record: DeadLetterDoc) -> bool:
         if dead_letter_id in self.records:  # open again, one failure more (the adapter's update)
             existing = self.records[dead_letter_id]
             existing |= {"replayed_at": None, "at": record["at"], "reason": record["reason"],
@@ -46,13 +48,14 @@ class FakeDeadLetters:
         self.records[dead_letter_id] = record
         return True
 
-    def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
-        out = [{"id": i, **copy.deepcopy(r)} for i, r in sorted(self.records.items(), key=lambda kv: kv[1]["at"])]
+    def list(self, *, include_replayed: bool = False) -> list[StoredDeadLetter]:
+        out: list[StoredDeadLetter] = [{**copy.deepcopy(r), "id": i}
+                                       for i, r in sorted(self.records.items(), key=lambda kv: kv[1]["at"])]
         return [d for d in out if include_replayed or not d.get("replayed_at")]
 
-    def get(self, dead_letter_id: str) -> dict[str, Any] | None:
+    def get(self, dead_letter_id: str) -> StoredDeadLetter | None:
         found = self.records.get(dead_letter_id)
-        return {"id": dead_letter_id, **copy.deepcopy(found)} if found is not None else None
+        return {**copy.deepcopy(found), "id": dead_letter_id} if found is not None else None
 
     def mark_replayed(self, dead_letter_id: str, at: datetime) -> None:
         record = self.records[dead_letter_id]
@@ -63,13 +66,12 @@ class FakeRulesDoc:
     """No operator rules in Firestore: the fixture is in force."""
 
     def __init__(self) -> None:
-        # Any: the rules document as operators store it; the rules provider validates it.
-        self.doc: Mapping[str, Any] | None = None
+        self.doc: Mapping[str, object] | None = None
 
-    def load(self) -> Mapping[str, Any] | None:
+    def load(self) -> Mapping[str, object] | None:
         return self.doc
 
-    def store(self, rules: Mapping[str, Any]) -> None:
+    def store(self, rules: Mapping[str, object]) -> None:
         self.doc = rules
 
 
@@ -96,8 +98,7 @@ def fake_authenticate(header: str | None) -> Actor:
     raise Unauthenticated("unknown fake token")
 
 
-# Any: overrides of Settings fields by name, each of its own type; pydantic validates them.
-def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:
+def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:  # Any: Settings fields by name; pydantic validates them
     deps = bootstrap.Deps(
         # No Auth emulator unless a test asks for one, whatever an e2e stack left in os.environ.
         settings=Settings(**{"FIREBASE_AUTH_EMULATOR_HOST": "", **settings_overrides}),
@@ -110,6 +111,8 @@ def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:
         holds=FakeHolds(),
         stats=FakeStats(),
         open311_keys=FakeOpen311Keys(),
+        inbox=FakeInbox(),
+        directory=FakeDirectory(),
     )
     photos: PhotoStore = FakePhotoStore()
     deps.__dict__["photos"] = photos  # fills the cached_property

@@ -10,13 +10,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
+from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
-from keluhan.ports import Mutation, ObjectStat, PhotoTooLarge, QuotaExceeded, QuotaWindow
+from keluhan.ports import (
+    Hold,
+    ListedOpen311Key,
+    Mutation,
+    ObjectStat,
+    Open311Key,
+    PhotoTooLarge,
+    QuotaExceeded,
+    QuotaWindow,
+    Recipient,
+)
 
 
-def round_tripped(doc: dict[str, Any]) -> dict[str, Any]:
+def round_tripped(doc: dict[str, Any]) -> dict[str, Any]:  # Any: as Report.to_doc
     """Every report document the fakes store goes through the model without loss."""
     again = Report.from_doc(doc).to_doc()
     assert again == doc, f"the Report model changes the stored document: {doc} -> {again}"
@@ -28,7 +39,7 @@ class FakeReports:
     field paths (`update_paths`) applied to the stored documents, `docs`, which tests may read."""
 
     def __init__(self) -> None:
-        self.docs: dict[str, dict[str, Any]] = {}
+        self.docs: dict[str, dict[str, Any]] = {}  # Any: report documents, as Report.to_doc
         self.submissions: dict[str, Submission] = {}
         self.quotas: dict[str, int] = {}  # quotas/{key} → count
         self.reads = 0  # documents the Open311 listing read (as Firestore bills them)
@@ -53,7 +64,8 @@ class FakeReports:
             self.docs[report.report_id] = round_tripped(listed(report).to_doc())
             return self.report(report.report_id), copy.deepcopy(submission), True
 
-    def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
+    def remember_upload(self, submission_key: str, upload: dict[str, Any],  # Any: as Submission.upload
+                        expires_at: datetime) -> None:
         with self._lock:
             self.submissions[submission_key] |= {"upload": copy.deepcopy(upload), "upload_expires_at": expires_at}
 
@@ -169,19 +181,18 @@ class FakeStats:
 
 class FakeOpen311Keys:
     def __init__(self) -> None:
-        # Any: a key's record as the Open311Keys port stores it (channel, name, times, revoked).
-        self.records: dict[str, dict[str, Any]] = {}
+        self.records: dict[str, Open311Key] = {}
 
-    def get(self, digest: str) -> dict[str, Any] | None:
+    def get(self, digest: str) -> Open311Key | None:
         found = self.records.get(digest)
         return copy.deepcopy(found) if found else None
 
-    def add(self, digest: str, record: dict[str, Any]) -> None:
+    def add(self, digest: str, record: Open311Key) -> None:
         if digest in self.records:
             raise KeyError(digest)
         self.records[digest] = copy.deepcopy(record)
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[ListedOpen311Key]:
         return [{**copy.deepcopy(r), "digest": d} for d, r in self.records.items()]
 
     def revoke(self, digest: str, at: datetime) -> bool:
@@ -193,13 +204,12 @@ class FakeOpen311Keys:
 
 @dataclass
 class FakeHolds:
-    # Any: a hold's record as the Holds port stores it (by whom, when, why).
-    held: dict[str, dict[str, Any]] = field(default_factory=dict)
+    held: dict[str, Hold] = field(default_factory=dict)
 
     def is_held(self, uid: str) -> bool:
         return uid in self.held
 
-    def hold(self, uid: str, record: dict[str, Any]) -> None:
+    def hold(self, uid: str, record: Hold) -> None:
         self.held[uid] = record
 
     def unhold(self, uid: str) -> None:
@@ -210,11 +220,10 @@ class FakeHolds:
 class FakePublisher:
     """Records messages; `fail_next` publishes raise before anything is recorded."""
 
-    # Any: an event's JSON payload, as the Publisher port takes it.
-    messages: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    messages: list[tuple[str, Mapping[str, object], dict[str, str]]] = field(default_factory=list)
     fail_next: int = 0
 
-    def __call__(self, topic: str, data: dict[str, Any], attributes: dict[str, str]) -> None:
+    def __call__(self, topic: str, data: Mapping[str, object], attributes: dict[str, str]) -> None:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("publish failed (fake)")
@@ -229,7 +238,8 @@ class FakePublisher:
 
     def status_changes(self) -> list[tuple[str | None, str]]:
         """(from, to) of every `report-status-changed` message, in order."""
-        return [(d["from"], d["to"]) for t, d, _ in self.messages if t == "report-status-changed"]
+        return [(None if d["from"] is None else str(d["from"]), str(d["to"]))
+                for t, d, _ in self.messages if t == "report-status-changed"]
 
 
 @dataclass
@@ -298,6 +308,41 @@ class FakePhotoIndex:
         self.docs[report_id] = {"phash": phash, "bands": band_keys(phash), "at": at}
 
 
-def stored(report: Report | None) -> dict[str, Any] | None:
+def stored(report: Report | None) -> dict[str, Any] | None:  # Any: as Report.to_doc
     """A use case's report as its stored document, for tests that read it as SKPD tools do."""
     return report.to_doc() if report is not None else None
+
+
+class FakeInbox:
+    """inbox/{uid}/messages/{id} in memory: a message id is stored once, as Firestore's create()."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, dict[str, Message]] = {}
+        self._lock = threading.Lock()
+
+    def deliver(self, message: Message) -> bool:
+        with self._lock:
+            box = self.messages.setdefault(message.recipient, {})
+            if message.message_id in box:
+                return False
+            box[message.message_id] = message
+            return True
+
+    def of(self, uid: str) -> list[Message]:
+        return sorted(self.messages.get(uid, {}).values(), key=lambda m: (m.report_id, m.seq))
+
+
+@dataclass
+class FakeDirectory:
+    """staff/{uid} in memory: (uid, role, skpd, head, lang)."""
+
+    entries: list[tuple[str, str, str | None, bool, Lang]] = field(default_factory=list)
+
+    def add(self, uid: str, role: str, skpd: str | None = None, *, head: bool = False, lang: Lang = "id") -> None:
+        self.entries.append((uid, role, skpd, head, lang))
+
+    def staff(self, skpd: str, *, heads_only: bool = False) -> list[Recipient]:
+        return [Recipient(u, lang) for u, _, s, head, lang in self.entries if s == skpd and (head or not heads_only)]
+
+    def operators(self) -> list[Recipient]:
+        return [Recipient(u, lang) for u, role, _, _, lang in self.entries if role == "operator"]

@@ -1,8 +1,11 @@
 """The layering stays true: import contracts (pyproject.toml), a domain without file I/O, lone functions."""
 
 import ast
+import io
+import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -100,3 +103,73 @@ def test_mypy_strict_finds_nothing():
     result = _run("mypy")
     assert result.returncode == 0, "mypy --strict:\n" + result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout, result.stdout
+
+
+# Where mypy is strict, an escape from it says why on its line: `x: Any  # Any: <why>` and
+# `call()  # type: ignore[code]  # <why>`, or in the comment block right above the line.
+TYPED_TREES = ("shared/keluhan", "functions", "tests/support")
+IGNORE = re.compile(r"#\s*type:\s*ignore(\[[^\]]*\])?")
+
+
+def _unexplained(source: str) -> list[tuple[int, str]]:
+    """(line, what) for each `Any` outside imports and each `type: ignore` that carries no reason."""
+    comments: dict[int, str] = {}
+    any_lines: set[int] = set()
+    code_lines: set[int] = set()
+    statement: list[str] = []  # the first name of the current logical line
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string
+            continue
+        if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+            if tok.type == tokenize.NEWLINE:
+                statement.clear()
+            continue
+        code_lines.update(range(tok.start[0], tok.end[0] + 1))
+        if not statement:
+            statement.append(tok.string)
+        if tok.type == tokenize.NAME and tok.string == "Any" and statement[0] not in ("import", "from"):
+            any_lines.add(tok.start[0])
+
+    def block_above(line: int) -> list[str]:
+        block = []
+        while line - 1 in comments and line - 1 not in code_lines:
+            line -= 1
+            block.append(comments[line])
+        return block
+
+    found = []
+    for line in sorted(any_lines):
+        reasons = [comments.get(line, ""), *block_above(line)]
+        if not any(re.search(r"#\s*Any:\s*\S", c) for c in reasons):
+            found.append((line, "Any without `# Any: <why>`"))
+    for line, comment in sorted(comments.items()):
+        ignore = IGNORE.search(comment)
+        if ignore and not re.search(r"#\s*\S", comment[ignore.end():]) and not block_above(line):
+            found.append((line, "type: ignore without `# <why>` after it"))
+    return found
+
+
+@pytest.mark.parametrize(("source", "flagged"), [
+    ("from typing import Any\n", []),
+    ("from typing import (\n    Any,\n    cast,\n)\n", []),
+    ("x: Any = 1\n", [1]),
+    ("x: Any = 1  # noqa: F401\n", [1]),
+    ("x: Any = 1  # Any: a value of many types\n", []),
+    ("# Any: a value of many types,\n# said on two lines\nx: Any = 1\n", []),
+    ("# Any: about y only\ny: Any = 1\nx: Any = 2\n", [3]),
+    ("s = 'Any'  # the word in a string is no type\n", []),
+    ("f()  # type: ignore[no-untyped-call]\n", [1]),
+    ("f()  # type: ignore[no-untyped-call]  # the library is unannotated\n", []),
+    ("f()  # type: ignore\n", [1]),
+    ("# the library is unannotated\nf()  # type: ignore[no-untyped-call]\n", []),
+])
+def test_the_reason_rule(source, flagged):
+    assert [line for line, _ in _unexplained(source)] == flagged
+
+
+def test_every_any_and_type_ignore_says_why():
+    found = [f"{path.relative_to(REPO_ROOT)}:{line}: {what}"
+             for tree in TYPED_TREES for path in sorted((REPO_ROOT / tree).rglob("*.py"))
+             for line, what in _unexplained(path.read_text(encoding="utf-8"))]
+    assert not found, "say why on the line (issue 17), or type it for real:\n" + "\n".join(found)

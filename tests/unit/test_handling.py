@@ -69,8 +69,8 @@ class World:
     def decide(self, *, category, location):
         return decide(category=category, location=location, rules=self.rules)
 
-    def submit(self, actor=CITIZEN, client_id="client-0001") -> str:
-        cmd = SubmitReport(client_id=client_id, category="jalan_rusak", description="Lubang besar",
+    def submit(self, actor=CITIZEN, client_id="client-0001", lang="id") -> str:
+        cmd = SubmitReport(client_id=client_id, category="jalan_rusak", description="Lubang besar", lang=lang,
                            lat=LAT, lon=LON, accuracy_m=5, street="Jl. Landak Baru",
                            photo_taken_at=self.clock() - timedelta(minutes=2))
         policy = PhotoUploadPolicy(url_ttl=timedelta(minutes=15), wait=timedelta(hours=24), max_bytes=10**7)
@@ -90,8 +90,8 @@ class World:
                                      photos=self.photos, photo_index=self.index, publish=self.publish,
                                      clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window))
 
-    def routed(self, client_id="client-0001") -> str:
-        report_id = self.submit(client_id=client_id)
+    def routed(self, client_id="client-0001", lang="id") -> str:
+        report_id = self.submit(client_id=client_id, lang=lang)
         self.upload(f"incoming/{report_id}/photo")
         locate_report(report_id, reports=self.reports, geo=FixedLocator(), publish=self.publish, clock=self.clock)
         route_report(report_id, reports=self.reports, decide=self.decide, publish=self.publish, clock=self.clock)

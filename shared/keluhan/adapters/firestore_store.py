@@ -13,10 +13,22 @@ from google.cloud import firestore
 from pydantic import ValidationError
 
 from keluhan.domain import open311
+from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
+from keluhan.domain.notify import Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
 from keluhan.domain.views import staff_view
-from keluhan.ports import Contention, Mutation, QuotaExceeded, QuotaWindow, TimeField
+from keluhan.ports import (
+    Contention,
+    Hold,
+    ListedOpen311Key,
+    Mutation,
+    Open311Key,
+    QuotaExceeded,
+    QuotaWindow,
+    Recipient,
+    TimeField,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +48,8 @@ STATS_REPORTS = "stats_reports"
 QUOTAS = "quotas"
 OPEN311_KEYS = "open311_keys"
 REVOCATIONS = "revocations"
+INBOX = "inbox"
+STAFF = "staff"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50
@@ -65,7 +79,7 @@ def update_paths(before: Report, after: Report) -> dict[str, Any]:  # Any: field
 _ABSENT = object()
 
 
-def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:  # Any: as update_paths
     """The document after a Firestore update() with dotted field paths."""
     out = copy.deepcopy(doc)
     for path, value in changes.items():
@@ -84,7 +98,7 @@ def listed(report: Report) -> Report:
         else report.changed(open311_listing=tag)
 
 
-def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:
+def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:  # Any: as to_dict()
     """The fields of a snapshot known to exist (streamed, created, or checked with .exists)."""
     return snap.to_dict() or {}
 
@@ -156,10 +170,11 @@ class FirestoreReports:
 
     def _used_slots(self, window_key: str) -> int:
         query = self._db.collection(QUOTAS).where(filter=firestore.FieldFilter("window", "==", window_key))
-        aggregation: Any = query.count()
+        aggregation: Any = query.count()  # Any: firestore annotates count() as returning a class
         return int(aggregation.get()[0][0].value)
 
-    def remember_upload(self, submission_key: str, upload: dict[str, Any], expires_at: datetime) -> None:
+    def remember_upload(self, submission_key: str, upload: dict[str, Any],  # Any: as Submission.upload
+                        expires_at: datetime) -> None:
         self._db.collection(SUBMISSIONS).document(submission_key).update(
             {"upload": upload, "upload_expires_at": expires_at})
 
@@ -198,7 +213,7 @@ class FirestoreReports:
     def count_since(self, *, field: TimeField, since: datetime) -> int:
         """How many reports have `field` at or after `since` (an aggregation query: no documents read)."""
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(field, ">=", since))
-        aggregation: Any = query.count()
+        aggregation: Any = query.count()  # Any: firestore annotates count() as returning a class
         result = aggregation.get()
         return int(result[0][0].value)
 
@@ -210,7 +225,7 @@ class FirestoreReports:
                offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
         # Index: open311_listing (contains), category, received_at desc, __name__ desc; without
         # categories the same without category.
-        query: Any = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
+        query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
             open311.LISTING_FIELD, "array_contains", tag))
         if categories:
             query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
@@ -257,7 +272,7 @@ class FirestoreReports:
 
 
 class StatsState:
-    def __init__(self, seq: int, contribution: dict[str, dict[str, int]], update_time: Any):
+    def __init__(self, seq: int, contribution: dict[str, dict[str, int]], update_time: datetime | None):
         self.seq, self.contribution, self.update_time = seq, contribution, update_time
 
 
@@ -307,7 +322,7 @@ class FirestoreStats:
         return True
 
     def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
-        query: Any = self._db.collection(STATS)
+        query: firestore.Query | firestore.CollectionReference = self._db.collection(STATS)
         if dim is not None:
             query = query.where(filter=firestore.FieldFilter("dim", "==", dim))
         if month is not None:
@@ -325,7 +340,7 @@ class FirestoreStats:
         for collection in (STATS, STATS_REPORTS):
             for snap in self._db.collection(collection).stream():
                 snap.reference.delete()
-        writes: list[tuple[Any, dict[str, Any]]] = []
+        writes: list[tuple[firestore.DocumentReference, dict[str, object]]] = []
         for key, counters in totals.items():
             dim, value, month = parse_key(key)
             writes.append((self._db.collection(STATS).document(key),
@@ -349,8 +364,8 @@ class FirestoreHolds:
     def is_held(self, uid: str) -> bool:
         return self._db.collection(HOLDS).document(uid).get().exists
 
-    def hold(self, uid: str, record: dict[str, Any]) -> None:
-        self._db.collection(HOLDS).document(uid).set(record)
+    def hold(self, uid: str, record: Hold) -> None:
+        self._db.collection(HOLDS).document(uid).set(dict(record))
 
     def unhold(self, uid: str) -> None:
         self._db.collection(HOLDS).document(uid).delete()
@@ -383,29 +398,33 @@ class FirestoreDeadLetters:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def add(self, dead_letter_id: str, record: dict[str, Any]) -> bool:
+    def add(self, dead_letter_id: str, record: DeadLetterDoc) -> bool:
         """Store once per id; False if it was already there, then it is open again (a replay failed)."""
         ref = self._db.collection(DEAD_LETTERS).document(dead_letter_id)
         try:
-            ref.create(record)
+            ref.create(dict(record))
             return True
         except (gexc.AlreadyExists, gexc.Conflict):
             ref.update({"replayed_at": None, "at": record["at"], "reason": record["reason"],
                         "failures": firestore.Increment(1)})
             return False
 
-    def list(self, *, include_replayed: bool = False) -> list[dict[str, Any]]:
+    def list(self, *, include_replayed: bool = False) -> list[StoredDeadLetter]:
         docs = self._db.collection(DEAD_LETTERS).order_by("at").stream()
-        out = [{"id": d.id, **_fields(d)} for d in docs]
+        out = [_dead_letter(d) for d in docs]
         return [d for d in out if include_replayed or not d.get("replayed_at")]
 
-    def get(self, dead_letter_id: str) -> dict[str, Any] | None:
+    def get(self, dead_letter_id: str) -> StoredDeadLetter | None:
         snap = self._db.collection(DEAD_LETTERS).document(dead_letter_id).get()
-        return {"id": snap.id, **_fields(snap)} if snap.exists else None
+        return _dead_letter(snap) if snap.exists else None
 
     def mark_replayed(self, dead_letter_id: str, at: datetime) -> None:
         self._db.collection(DEAD_LETTERS).document(dead_letter_id).update(
             {"replayed_at": at, "replays": firestore.Increment(1)})
+
+
+def _dead_letter(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> StoredDeadLetter:
+    return cast(StoredDeadLetter, {**_fields(snap), "id": snap.id})  # as add() stored it
 
 
 class FirestoreRulesDoc:
@@ -414,12 +433,12 @@ class FirestoreRulesDoc:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self) -> dict[str, object] | None:
         snap = self._db.collection(ROUTING_RULES).document("current").get()
         return snap.to_dict() if snap.exists else None
 
-    def store(self, rules: dict[str, Any]) -> None:
-        self._db.collection(ROUTING_RULES).document("current").set(rules)
+    def store(self, rules: Mapping[str, object]) -> None:
+        self._db.collection(ROUTING_RULES).document("current").set(dict(rules))
 
 
 class FirestoreOpen311Keys:
@@ -428,15 +447,16 @@ class FirestoreOpen311Keys:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def get(self, digest: str) -> dict[str, Any] | None:
+    def get(self, digest: str) -> Open311Key | None:
         snap = self._db.collection(OPEN311_KEYS).document(digest).get()
-        return snap.to_dict() if snap.exists else None
+        return cast(Open311Key, _fields(snap)) if snap.exists else None  # as add() stored it
 
-    def add(self, digest: str, record: dict[str, Any]) -> None:
-        self._db.collection(OPEN311_KEYS).document(digest).create(record)
+    def add(self, digest: str, record: Open311Key) -> None:
+        self._db.collection(OPEN311_KEYS).document(digest).create(dict(record))
 
-    def list(self) -> list[dict[str, Any]]:
-        return [{**_fields(d), "digest": d.id} for d in self._db.collection(OPEN311_KEYS).stream()]
+    def list(self) -> list[ListedOpen311Key]:
+        return [cast(ListedOpen311Key, {**_fields(d), "digest": d.id})  # as add() stored it
+                for d in self._db.collection(OPEN311_KEYS).stream()]
 
     def revoke(self, digest: str, at: datetime) -> bool:
         try:
@@ -455,3 +475,51 @@ class FirestoreRevocations:
 
     def record(self, uid: str, at: datetime) -> None:
         self._db.collection(REVOCATIONS).document(uid).set({"at": at, "at_s": int(at.timestamp())})
+
+
+class FirestoreInbox:
+    """inbox/{uid}/messages/{message_id}: a message is created once (its id is the dedupe key);
+    its owner may only mark it read (firestore.rules)."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def deliver(self, message: Message) -> bool:
+        ref = self._db.collection(INBOX).document(message.recipient).collection("messages").document(
+            message.message_id)
+        try:
+            ref.create(message.to_doc())
+        except (gexc.AlreadyExists, gexc.Conflict):
+            return False  # a redelivered or re-published event: told already
+        return True
+
+
+class FirestoreDirectory:
+    """staff/{uid}: who works where ({role, skpd, head, lang}), kept by `keluhan users grant|revoke`."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def staff(self, skpd: str, *, heads_only: bool = False) -> list[Recipient]:
+        query = self._db.collection(STAFF).where(filter=firestore.FieldFilter("skpd", "==", skpd))
+        if heads_only:
+            query = query.where(filter=firestore.FieldFilter("head", "==", True))
+        return [_recipient(d) for d in query.stream()]
+
+    def operators(self) -> list[Recipient]:
+        query = self._db.collection(STAFF).where(filter=firestore.FieldFilter("role", "==", "operator"))
+        return [_recipient(d) for d in query.stream()]
+
+    def record(self, uid: str, claims: Mapping[str, object], at: datetime) -> None:
+        """The user's role as the claims now say: staff get an entry, anyone else has none."""
+        ref = self._db.collection(STAFF).document(uid)
+        if claims.get("role") in ("skpd", "operator"):
+            ref.set({"role": claims["role"], "skpd": claims.get("skpd"), "head": bool(claims.get("head")),
+                     "at": at}, merge=True)
+        else:
+            ref.delete()
+
+
+def _recipient(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> Recipient:
+    lang = _fields(snap).get("lang")
+    return Recipient(snap.id, "en" if lang == "en" else "id")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
 
 from google.cloud import pubsub_v1
 
@@ -15,7 +15,7 @@ class PubSubPublisher:
         self._client = client
         self._project = project_id
 
-    def __call__(self, topic: str, data: dict[str, Any], attributes: dict[str, str]) -> None:
+    def __call__(self, topic: str, data: Mapping[str, object], attributes: dict[str, str]) -> None:
         path = self._client.topic_path(self._project, topic)
         body = json.dumps(data, default=str).encode()
         self._client.publish(path, body, **attributes).result(timeout=PUBLISH_TIMEOUT_S)  # type: ignore[arg-type]  # attribute names never clash with retry/timeout/ordering_key

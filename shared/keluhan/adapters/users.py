@@ -26,6 +26,12 @@ class Revocations(Protocol):
     def record(self, uid: str, at: datetime) -> None: ...
 
 
+class StaffDirectory(Protocol):
+    """Who works where (staff/{uid}), for notifications: kept with every role change."""
+
+    def record(self, uid: str, claims: Mapping[str, object], at: datetime) -> None: ...
+
+
 class UserNotFound(Exception):
     """No user with that uid or e-mail."""
 
@@ -38,10 +44,12 @@ STAFF_ROLES = frozenset({"skpd", "operator"})
 
 
 class FirebaseUsers:
-    def __init__(self, project_id: str, *, revocations: Revocations | None = None) -> None:
+    def __init__(self, project_id: str, *, revocations: Revocations | None = None,
+                 directory: StaffDirectory | None = None) -> None:
         import firebase_admin
 
         self._revocations = revocations
+        self._directory = directory
         name = f"keluhan-users-{project_id}"
         try:
             self._app: App = firebase_admin.get_app(name)
@@ -79,8 +87,11 @@ class FirebaseUsers:
         kept = {k: v for k, v in (user.custom_claims or {}).items() if k not in ROLE_CLAIMS}
         auth.set_custom_user_claims(user.uid, {**kept, **claims} or None, app=self._app)
         auth.revoke_refresh_tokens(user.uid, app=self._app)
+        now = datetime.now(UTC)
         if self._revocations is not None:  # the rules' view of it: tokens signed in before are stale
-            self._revocations.record(user.uid, datetime.now(UTC))
+            self._revocations.record(user.uid, now)
+        if self._directory is not None:  # who is told of a new assignment or an escalation
+            self._directory.record(user.uid, {**kept, **claims}, now)
         return {"uid": user.uid, "email": user.email, "claims": {**kept, **claims}}
 
     def list(self) -> list[UserRoles]:

@@ -45,7 +45,9 @@ FLUSH_WAIT_S = 0.6  # a little more than the Firestore counters' flush interval
 FAULTS = ("kill", "restart-pubsub", "dup3")
 # The functions on the bench's path. Its Call Center 112 share submits through submit_report, so
 # neither open311 nor open311_intake is on it: killing an idle process would test nothing.
-KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report")
+KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report", "notify")
+# How long the messages the reports owe may take to arrive once every report is final.
+MESSAGES_WAIT_S = 60.0
 # Points inside real kelurahan (Bontorannu, Mamajang Dalam, Karuwisi) and streets of each road status.
 POINTS = ((-5.162247, 119.40421), (-5.161989, 119.421297), (-5.140235, 119.435353))
 STREETS = ("Jl. Landak Baru", "Jl. Landak Baru", "Jl. Landak Baru", "Jl. Hertasning", None)
@@ -103,6 +105,9 @@ class BenchResult(TypedDict):
     dead_lettered_by_reconciler: int
     dead_lettered_ids: list[str]
     duplicated_timeline_entries: int
+    messages_owed: int
+    messages_lost: int
+    messages_twice: int
     p50_s: float
     p95_s: float
     reports_per_s: float
@@ -206,7 +211,8 @@ def _bench(args: argparse.Namespace) -> int:
                        poison=args.poison, tick_s=args.tick, timeout_s=args.timeout, seed=args.seed,
                        fault_window_s=args.fault_window, client_factory=StackClient)
     _print(result)
-    return 0 if result["lost"] == result["stuck"] == result["duplicated_timeline_entries"] == 0 else 1
+    return 0 if (result["lost"] == result["stuck"] == result["duplicated_timeline_entries"]
+                 == result["messages_lost"] == result["messages_twice"] == 0) else 1
 
 
 def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
@@ -527,6 +533,46 @@ def _wait_final(client: StackClient, items: list[Submitted], *, deadline: float)
             time.sleep(1.0)
 
 
+def _messages(client: StackClient, docs: dict[str, Document], *, deadline: float) -> tuple[int, int, int]:
+    """(owed, lost, twice): the inbox messages these reports owe, as the domain and the directory say
+    (`keluhan.usecases.notify`), those still missing at `deadline`, and those stored beyond what a
+    report owes."""
+    from google.cloud import firestore
+
+    from keluhan.adapters.firestore_store import FirestoreDirectory, FirestoreReports
+    from keluhan.domain.notify import message_id, notices
+    from keluhan.domain.report import Report
+    from keluhan.usecases.notify import recipients
+
+    reports, directory = FirestoreReports(client.db), FirestoreDirectory(client.db)
+    owed: dict[str, firestore.DocumentReference] = {}
+    per_report: Counter[str] = Counter()
+    for doc in docs.values():
+        report = Report.from_doc(doc)
+        for seq in range(len(report.timeline)):
+            for notice in notices(report, seq):
+                for who in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
+                    ref = (client.db.collection("inbox").document(who.uid).collection("messages")
+                           .document(message_id(report.report_id, seq, who.uid, "inbox")))
+                    owed[ref.path] = ref
+                    per_report[report.report_id] += 1
+    missing = dict(owed)
+    while missing:
+        found = {snap.reference.path for snap in client.db.get_all(list(missing.values())) if snap.exists}
+        missing = {path: ref for path, ref in missing.items() if path not in found}
+        if not missing or time.time() > deadline:
+            break
+        time.sleep(1.0)
+    stored: Counter[str] = Counter()
+    ids = list(per_report)
+    for i in range(0, len(ids), 30):  # Firestore's limit on the values of one `in`
+        query = client.db.collection_group("messages").where(
+            filter=firestore.FieldFilter("report_id", "in", ids[i:i + 30]))
+        stored.update(snap.get("report_id") for snap in query.stream())
+    twice = sum(max(0, stored[r] - n) for r, n in per_report.items())
+    return len(owed), len(missing), twice
+
+
 def _wait_poison(client: StackClient, ids: list[str], *, deadline: float) -> None:
     while time.time() < deadline and len(_poison_letters(client, ids)) < len(ids):
         time.sleep(1.0)
@@ -608,12 +654,14 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
     letters = [s.to_dict() or {} for s in client.db.collection("dead_letters").stream()]
     ours = {it.report_id for it in items if it.report_id}
     poison_found = _poison_letters(client, poison_ids)
+    owed, missing, twice = _messages(client, docs, deadline=time.time() + MESSAGES_WAIT_S)
     return {
         "reports": len(items), "photo_share": photo_share, "concurrency": concurrency,
         "faults": sorted(faults), "final": len(final), "lost": lost, "stuck": len(stuck),
         "stuck_ids": [it.report_id for it in stuck][:10],
         "dead_lettered_by_reconciler": len(gave_up), "dead_lettered_ids": gave_up[:10],
         "duplicated_timeline_entries": duplicated,
+        "messages_owed": owed, "messages_lost": missing, "messages_twice": twice,
         "p50_s": round(_pct(latencies, 50), 2), "p95_s": round(_pct(latencies, 95), 2),
         "reports_per_s": round(len(final) / max(last - started, 1e-9), 1),
         "submit_s": round(submitted_s, 1),
@@ -666,6 +714,8 @@ def _print(r: BenchResult) -> None:
     print(f"  final {r['final']}, lost {r['lost']}, stuck {r['stuck']}, "
           f"dead-lettered by the reconciler {r['dead_lettered_by_reconciler']}, "
           f"duplicated timeline entries {r['duplicated_timeline_entries']}")
+    print(f"  messages (notify): owed {r['messages_owed']}, lost {r['messages_lost']}, "
+          f"sent twice {r['messages_twice']}")
     print(f"  submit→final p50 {r['p50_s']} s, p95 {r['p95_s']} s; sustained {r['reports_per_s']} reports/s "
           f"(all submitted in {r['submit_s']} s, {r['submit_attempts']} attempts)")
     print(f"  floor (the writes and publishes alone): {r['floor_reports_per_s']} reports/s, "

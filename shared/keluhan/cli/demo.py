@@ -92,7 +92,31 @@ def run_demo(config: StackConfig, *, as_json: bool = False, timeout_s: float = 9
     print(json.dumps(summary(report), ensure_ascii=False, default=str) if as_json
           else journey(DemoReport(f"{item.title} — ditangani sampai selesai / handled to the end",
                                   item.user, item.category, item.lat, item.lon), report), flush=True)
+    messages = reporter_inbox(client, item.user, report_id, timeout_s=timeout_s)
+    if as_json:
+        print(json.dumps({"inbox": messages}, ensure_ascii=False, default=str), flush=True)
+    else:
+        print(f"Kotak masuk pelapor / the reporter's inbox ({item.user}):")
+        for message in messages:
+            print(f"  [{message['event']}] {message['title']}: {message['body']}")
     return 0
+
+
+def reporter_inbox(client: StackClient, email: str, report_id: str, *, timeout_s: float) -> list[Document]:
+    """The reporter's inbox/{uid}/messages of this report, once notify has told every step to closed."""
+    from google.cloud.firestore import FieldFilter
+
+    from keluhan.devstack.client import wait_for
+
+    uid, _ = client.sign_in(email)
+    messages = client.db.collection("inbox").document(uid).collection("messages")
+    query = messages.where(filter=FieldFilter("report_id", "==", report_id))
+
+    def found() -> list[Document] | None:
+        docs = sorted((d.to_dict() or {} for d in query.stream()), key=lambda m: m["seq"])
+        return docs if docs and docs[-1]["event"] == "closed" else None
+
+    return wait_for(found, timeout_s=timeout_s, what=f"the reporter's inbox of {report_id}")
 
 
 def handle_to_closed(client: StackClient, report_id: str, *, reporter: str, timeout_s: float) -> Document:

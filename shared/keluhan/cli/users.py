@@ -22,6 +22,8 @@ def register(commands: Commands) -> None:
     grant.add_argument("--role", required=True, choices=["warga", "skpd", "operator", "channel"])
     grant.add_argument("--skpd", help="the SKPD's assignee id, e.g. dinas-pu (with --role skpd)")
     grant.add_argument("--channel", help="the intake channel, e.g. call_center_112 (with --role channel)")
+    grant.add_argument("--head", action="store_true",
+                       help="the head of the SKPD (with --role skpd): told of escalations to the head")
     connection_options(grant)
     grant.set_defaults(func=_grant)
     revoke = sub.add_parser("revoke", help="take a user's role away (a citizen again)")
@@ -34,7 +36,7 @@ def register(commands: Commands) -> None:
     listing.set_defaults(func=_list)
 
 
-def grant_claims(role: str, *, skpd: str | None, channel: str | None) -> dict[str, str]:
+def grant_claims(role: str, *, skpd: str | None, channel: str | None, head: bool = False) -> dict[str, str | bool]:
     """The claims for a role, checked against the known SKPDs and channels."""
     from typing import get_args
 
@@ -45,7 +47,8 @@ def grant_claims(role: str, *, skpd: str | None, channel: str | None) -> dict[st
     skpd_ids = frozenset(a.id for a in ASSIGNEES.values() if a.kind == "skpd")
     channels = frozenset(c for c in get_args(Channel) if c != "warga")
     try:
-        return claims_for(Role(role), skpd=skpd, channel=channel, skpd_ids=skpd_ids, channel_codes=channels)
+        return claims_for(Role(role), skpd=skpd, channel=channel, head=head, skpd_ids=skpd_ids,
+                          channel_codes=channels)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
 
@@ -57,13 +60,14 @@ def _users(args: argparse.Namespace) -> FirebaseUsers:
     use_emulators(args)
     from google.cloud import firestore
 
-    from keluhan.adapters.firestore_store import FirestoreRevocations
+    from keluhan.adapters.firestore_store import FirestoreDirectory, FirestoreRevocations
 
     project = get_settings().project_id
-    return FirebaseUsers(project, revocations=FirestoreRevocations(firestore.Client(project=project)))
+    db = firestore.Client(project=project)
+    return FirebaseUsers(project, revocations=FirestoreRevocations(db), directory=FirestoreDirectory(db))
 
 
-def _set(args: argparse.Namespace, claims: Mapping[str, str]) -> int:
+def _set(args: argparse.Namespace, claims: Mapping[str, str | bool]) -> int:
     from keluhan.adapters.users import UnverifiedEmail, UserNotFound
 
     try:
@@ -78,7 +82,7 @@ def _set(args: argparse.Namespace, claims: Mapping[str, str]) -> int:
 
 
 def _grant(args: argparse.Namespace) -> int:
-    return _set(args, grant_claims(args.role, skpd=args.skpd, channel=args.channel))
+    return _set(args, grant_claims(args.role, skpd=args.skpd, channel=args.channel, head=args.head))
 
 
 def _revoke(args: argparse.Namespace) -> int:

@@ -158,9 +158,8 @@ def install(record: Recorder) -> None:
     hosts = emulator_hosts()
     request = requests.Session.request
 
-    # Any: whatever requests takes besides the method and URL passes through unchanged.
-    def recorded_request(self: requests.Session, method: str, url: str | bytes, *args: Any,
-                         **kwargs: Any) -> requests.Response:
+    def recorded_request(self: requests.Session, method: str, url: str | bytes,
+                         *args: Any, **kwargs: Any) -> requests.Response:  # Any: requests' own, passed through
         name = rest_method(method, url if isinstance(url, str) else url.decode(), emulator_hosts=hosts)
         if name == "storage.objects.insert":  # a multipart upload names its object in the body
             body = kwargs.get("data")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 T = TypeVar("T")
-# A report document as stored, read raw as SKPD tools and operators do: any value per field.
+# Any: a report document as stored, read raw as SKPD tools and operators do: any value per field.
 Document = dict[str, Any]
 
 
@@ -70,6 +70,11 @@ class StackClient:
                                         "emailVerified": email_verified},
                                   timeout=10)
         response.raise_for_status()
+        from datetime import UTC, datetime
+
+        from keluhan.adapters.firestore_store import FirestoreDirectory
+
+        FirestoreDirectory(self.db).record(uid, claims or {}, datetime.now(UTC))  # as `keluhan users grant`
         return self.sign_in(email, password)  # a fresh token carries the claims
 
     def act(self, token: str, body: dict[str, JsonValue]) -> requests.Response:

@@ -15,7 +15,7 @@ from keluhan.settings import REPO_ROOT
 EMULATORS_JSON = Path(os.environ.get("KELUHAN_EMULATORS_JSON") or REPO_ROOT / "emulators.json")
 
 
-# A section of emulators.json as read: any JSON per key, checked where it is used.
+# Any: a section of emulators.json as read: any JSON per key, checked where it is used.
 Section = dict[str, Any]
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from keluhan.devstack.config import StackConfig
 
 # One test user per role (password "rahasia-demo"): what `keluhan dev up` prints and the demo uses.
-DEMO_USERS: tuple[tuple[str, dict[str, str]], ...] = (
+DEMO_USERS: tuple[tuple[str, dict[str, str | bool]], ...] = (
     ("siti@warga.test", {}),
     ("pu@dinas-pu.makassar.test", {"role": "skpd", "skpd": "dinas-pu"}),
+    ("kepala@dinas-pu.makassar.test", {"role": "skpd", "skpd": "dinas-pu", "head": True}),
     ("operator@warroom.makassar.test", {"role": "operator"}),
     ("cc112@callcenter.makassar.test", {"role": "channel", "channel": "call_center_112"}),
 )

@@ -27,7 +27,7 @@ from keluhan.devstack.config import EMULATORS_JSON, StackConfig, load_stack_conf
 UPLOAD_PREFIXES = ("incoming/", "resolution/")
 NOTIFICATION_CONFIG_ID = "1"
 log = logging.getLogger("keluhan.watcher")
-# An object resource of GCS's JSON API, passed on as is: many optional fields, any JSON each.
+# Any: an object resource of GCS's JSON API, passed on as is: many optional fields, any JSON each.
 ObjectResource = dict[str, Any]
 
 
@@ -104,7 +104,7 @@ def run(config: StackConfig, *, interval_s: float = 0.5, prefixes: tuple[str, ..
     os.environ.update(config.emulator_env())  # the clients read the emulator hosts from here
     # google-cloud-storage and google-auth leave these unannotated.
     client = storage.Client(project=config.project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-    bucket = client.bucket(config.bucket)  # type: ignore[no-untyped-call]
+    bucket = client.bucket(config.bucket)  # type: ignore[no-untyped-call]  # as above
     publisher = pubsub_v1.PublisherClient()
     topic = publisher.topic_path(config.project, topology.PHOTO_UPLOADED)
 

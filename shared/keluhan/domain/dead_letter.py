@@ -11,9 +11,36 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NotRequired, TypedDict
 
 # Pub/Sub's own bookkeeping on a dead-lettered message; a replay must not carry it.
 BROKER_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
+
+
+class DeadLetterDoc(TypedDict):
+    """A dead_letters/{id} document as stored (`DeadLetterRecord.to_doc`, then replays and failures)."""
+
+    report_id: str | None
+    stage: str
+    topic: str
+    reason: str
+    attempts: str | None
+    at: datetime
+    data: str
+    """The message's bytes, base64."""
+    attributes: dict[str, str]
+    permanent: bool
+    reconciler: bool
+    replayed_at: datetime | None
+    replays: int
+    failures: NotRequired[int]
+    """How often it was dead-lettered again after a replay."""
+
+
+class StoredDeadLetter(DeadLetterDoc):
+    """A dead letter as the DeadLetters port lists it: the document and its id."""
+
+    id: str
 
 
 @dataclass(frozen=True)
@@ -58,7 +85,7 @@ class DeadLetterRecord:
                    reason=reason, at=at, data=data, attributes=dict(attributes), attempts=str(republished),
                    reconciler=True)
 
-    def to_doc(self) -> dict[str, object]:
+    def to_doc(self) -> DeadLetterDoc:
         """The dead_letters/{id} document: open (never replayed) when first stored."""
         return {
             "report_id": self.report_id, "stage": self.stage, "topic": self.topic, "reason": self.reason,

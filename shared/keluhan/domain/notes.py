@@ -8,7 +8,7 @@ views (the reporter's, Open311's) read notes only through `public_note`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
 
 from keluhan.domain.workflow import Action
 
@@ -29,7 +29,7 @@ def redact_contacts(text: str) -> str:
     return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
 
 
-def public_note(entry: dict[str, Any]) -> str:
+def public_note(entry: Mapping[str, object]) -> str:
     """The entry's note if the public may read it (redacted), else ""."""
     if entry.get("action") not in PUBLIC_NOTE_ACTIONS and entry.get("event") not in PUBLIC_NOTE_EVENTS:
         return ""
@@ -39,7 +39,7 @@ def public_note(entry: dict[str, Any]) -> str:
 MANUAL_ROUTING = "Dialihkan oleh petugas / Reassigned by an operator"
 
 
-def public_routing_reason(routing: dict[str, Any]) -> str | None:
+def public_routing_reason(routing: Mapping[str, object]) -> str | None:
     """Why the report is with its assignee, for the public: a rule's reason, never an operator's
     own words for a manual reassignment (those stay in `reassignments`)."""
     if not routing:

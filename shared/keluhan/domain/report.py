@@ -76,6 +76,7 @@ class SubmitReport(BaseModel):
     photo_taken_at: AwareDatetime | None = Field(default=None, description="With a UTC offset; from 2000 to 2100")
     channel: Channel = "warga"
     photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
+    lang: Literal["id", "en"] = Field(default="id", description="The language the reporter is told in")
 
     @field_validator("photo_taken_at")
     @classmethod
@@ -95,8 +96,9 @@ class SubmitReport(BaseModel):
         return known_category(code)
 
     def fingerprint(self) -> str:
-        """A hash of the body, to tell a retry from a different report under the same key."""
-        body = self.model_dump(mode="json")
+        """A hash of the body, to tell a retry from a different report under the same key (the
+        language the reporter is told in is not the report)."""
+        body = self.model_dump(mode="json", exclude={"lang"})
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -131,6 +133,7 @@ class Submission(TypedDict, total=False):
     upload: dict[str, Any]  # Any: the signed upload as the client receives it (url, method, headers)
     upload_expires_at: datetime
     published_at: datetime
+    lang: Literal["id", "en"]  # the language the reporter is told in
 
 
 class ActOnReport(BaseModel):

@@ -3,6 +3,6 @@
 from collections.abc import Mapping
 from typing import Any
 
-# Any: a report document as stored (Firestore shape, any value per field), read as SKPD tools and the
-# figures read it, until `keluhan.domain.report.Report` is the currency between layers (issue 17).
+# Any: a report document as stored (Firestore shape, any value per field), as `Report.to_doc` gives it,
+# read where code builds what others read of it: the views, Open311, forwarding payloads, figures.
 ReportDoc = Mapping[str, Any]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from keluhan.domain.notes import public_note, public_routing_reason
 from keluhan.domain.report import STATUS_TEXT, Status
+from keluhan.domain.stored import ReportDoc
 
 
-def reporter_view(report: dict[str, Any], *, client_id: str | None,
-                  proof_url: str | None = None) -> dict[str, Any]:
+def reporter_view(report: ReportDoc, *, client_id: str | None,
+                  proof_url: str | None = None) -> dict[str, object]:
     location = report.get("location") or {}
     routing = report.get("routing") or {}
     forwarding = report.get("forwarding") or {}
@@ -47,7 +49,7 @@ def reporter_view(report: dict[str, Any], *, client_id: str | None,
     }
 
 
-def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:
+def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
     out = {"status": entry["status"], "at": entry["at"], "note": public_note(entry)}
     for key in ("action", "reason", "parent_id"):
         if entry.get(key):
@@ -64,14 +66,14 @@ TIMELINE_FIELDS = ("status", "at", "by", "note", "internal_note", "from", "actio
                    "event")
 
 
-def _staff_entry(entry: dict[str, Any]) -> dict[str, Any]:
+def _staff_entry(entry: Mapping[str, object]) -> dict[str, object]:
     out = {k: entry[k] for k in TIMELINE_FIELDS if k in entry}
     if str(out.get("by", "")).startswith("operator:"):
         out["by"] = "operator"  # the War Room acts as one; which operator stays in Firestore
     return out
 
 
-def staff_view(report: dict[str, Any]) -> dict[str, Any]:
+def staff_view(report: ReportDoc) -> dict[str, object]:
     """SKPD staff and operators: the report's work fields, never who reported, internal errors,
     an operator's uid or the original photo's path."""
     view = {k: report[k] for k in STAFF_FIELDS if k in report}
@@ -201,11 +203,11 @@ class StaffView(_Answer):
     status: Status
     status_changed_at: datetime | None = None
     assignee: str | None = None
-    location: dict[str, Any] | None = None
-    routing: dict[str, Any] | None = None
+    location: dict[str, object] | None = None
+    routing: dict[str, object] | None = None
     timeline: list[StaffTimelineEntry] = []
-    resolution: dict[str, Any] | None = None
-    rejection: dict[str, Any] | None = None
+    resolution: dict[str, object] | None = None
+    rejection: dict[str, object] | None = None
     parent_id: str | None = None
     supporters: int | None = None
     close_by: datetime | None = None
@@ -295,4 +297,4 @@ class FeatureCollection(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: Literal["FeatureCollection"]
-    features: list[dict[str, Any]]
+    features: list[dict[str, object]]

@@ -92,11 +92,12 @@ class Actor:
         return f"operator:{self.id}"
 
 
-ROLE_CLAIMS = ("role", "skpd", "channel")
+ROLE_CLAIMS = ("role", "skpd", "channel", "head")
 
 
-def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = None,
-               skpd_ids: frozenset[str] = frozenset(), channel_codes: frozenset[str] = frozenset()) -> dict[str, str]:
+def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = None, head: bool = False,
+               skpd_ids: frozenset[str] = frozenset(),
+               channel_codes: frozenset[str] = frozenset()) -> dict[str, str | bool]:
     """The custom claims that make a Firebase user act in `role`; ValueError naming what is wrong."""
     if role == Role.SYSTEM:
         raise ValueError("system is the pipeline's own role, never a user's")
@@ -106,9 +107,13 @@ def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = Non
         raise ValueError(f"--channel must name an intake channel (one of {', '.join(sorted(channel_codes))})")
     if role == Role.WARGA:
         return {}
-    claims = {"role": role.value}
+    if head and role != Role.SKPD:
+        raise ValueError("--head is for the head of an SKPD (with --role skpd)")
+    claims: dict[str, str | bool] = {"role": role.value}
     if role == Role.SKPD and skpd is not None:
         claims["skpd"] = skpd
+        if head:  # told of escalations to the head of the SKPD (keluhan.domain.notify)
+            claims["head"] = True
     if role == Role.CHANNEL and channel is not None:
         claims["channel"] = channel
     return claims

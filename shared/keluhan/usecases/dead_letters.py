@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any
 
 from keluhan import topology
-from keluhan.domain.dead_letter import BROKER_ATTRIBUTE_PREFIX, DeadLetterRecord
+from keluhan.domain.dead_letter import (
+    BROKER_ATTRIBUTE_PREFIX,
+    DeadLetterDoc,
+    DeadLetterRecord,
+    StoredDeadLetter,
+)
 from keluhan.ports import Clock, DeadLetter, DeadLetters, PermanentError, Reports
 from keluhan.usecases.forwarding import mark_delivery_failed
 
@@ -30,7 +34,7 @@ def source_of(message: DeadLetter) -> tuple[str, str]:
 
 
 def record_dead_letter(message: DeadLetter, *, dead_letters: DeadLetters, reports: Reports,
-                       clock: Clock) -> tuple[str, dict[str, Any]]:
+                       clock: Clock) -> tuple[str, DeadLetterDoc]:
     """Store the dead letter once (by content, not message id) with report id, stage and reason."""
     stage, topic = source_of(message)
     try:
@@ -57,7 +61,7 @@ def record_dead_letter(message: DeadLetter, *, dead_letters: DeadLetters, report
     return letter.id, letter.to_doc()
 
 
-def replay(dead_letter: dict[str, Any], *, publish_raw: Callable[[str, bytes, dict[str, str]], None],
+def replay(dead_letter: StoredDeadLetter, *, publish_raw: Callable[[str, bytes, dict[str, str]], None],
            dead_letters: DeadLetters, clock: Clock) -> None:
     """Publish the original message again to its original topic."""
     publish_raw(dead_letter["topic"], base64.b64decode(dead_letter["data"]), dead_letter["attributes"])

@@ -57,7 +57,7 @@ def differences(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> l
     return out
 
 
-def table(stats: Stats, *, by: str, month: str) -> list[dict[str, Any]]:
+def table(stats: Stats, *, by: str, month: str) -> list[dict[str, Any]]:  # Any: a row's key, name and figures
     """One row of figures per group of a dimension, for `stats show` and the War Room."""
     rows = []
     for key, counters in stats.groups(dim=by, month=month).items():
@@ -66,7 +66,7 @@ def table(stats: Stats, *, by: str, month: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["open"], r["key"]))
 
 
-def war_room(*, stats: Stats, reports: Reports, now: datetime, month: str = "all") -> dict[str, Any]:
+def war_room(*, stats: Stats, reports: Reports, now: datetime, month: str = "all") -> dict[str, object]:
     """Everything the War Room page shows, from O(groups) figures and two bounded queries."""
     city = stats.groups(dim="city", month=month)
     week_start = (now.astimezone(WITA) - timedelta(days=now.astimezone(WITA).weekday())).replace(
@@ -85,7 +85,7 @@ def war_room(*, stats: Stats, reports: Reports, now: datetime, month: str = "all
     }
 
 
-def _overdue_row(report: Report) -> dict[str, Any]:  # Any: a JSON row of the War Room page
+def _overdue_row(report: Report) -> dict[str, object]:
     location = report.location
     return {"report_id": report.report_id, "category": report.category, "status": report.status.value,
             "assignee": report.assignee, "kelurahan": location.kelurahan if location else None,

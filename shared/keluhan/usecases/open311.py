@@ -7,7 +7,6 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from keluhan.domain.open311 import (
     LISTING_FIELD,
@@ -21,7 +20,7 @@ from keluhan.domain.open311 import (
 )
 from keluhan.domain.report import Report, valid_report_id
 from keluhan.domain.workflow import Actor, Role
-from keluhan.ports import Open311Keys, Reports
+from keluhan.ports import ListedOpen311Key, Open311Keys, Reports
 
 
 class BadApiKey(Exception):
@@ -43,7 +42,7 @@ def key_actor(api_key: str | None, *, keys: Open311Keys) -> Actor:
 class Listing:
     """A page of public requests and the cursor of the next page (None on the last)."""
 
-    requests: list[dict[str, Any]]
+    requests: list[dict[str, object]]
     next_cursor: str | None
 
 
@@ -63,7 +62,7 @@ def find_requests(query: RequestQuery, *, reports: Reports, now: datetime) -> Li
     return Listing([request_view(r.to_doc()) for r in page], cursor)
 
 
-def get_request(report_id: str, *, reports: Reports) -> dict[str, Any] | None:
+def get_request(report_id: str, *, reports: Reports) -> dict[str, object] | None:
     """`GET requests/{id}.json`: the public view of one report, or None."""
     if not valid_report_id(report_id):
         return None
@@ -87,18 +86,20 @@ def issue_key(*, channel: str, name: str, keys: Open311Keys, now: datetime, new_
     return api_key
 
 
-def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> dict[str, Any]:
+def revoke_key(key_or_prefix: str, *, keys: Open311Keys, now: datetime) -> ListedOpen311Key:
     """Revoke the key given whole, or the one key whose shown prefix or digest starts so."""
     if keys.get(key_hash(key_or_prefix)) is not None:
         digest = key_hash(key_or_prefix)
     else:
         matches = [r["digest"] for r in keys.list() if len(key_or_prefix) >= 6 and (
-            r["digest"].startswith(key_or_prefix) or str(r.get("key_prefix", "")).startswith(key_or_prefix))]
+            r["digest"].startswith(key_or_prefix) or r.get("key_prefix", "").startswith(key_or_prefix))]
         if len(matches) != 1:
             raise KeyNotFound(f"{len(matches)} keys match")
         digest = matches[0]
-    keys.revoke(digest, now)
-    return {**(keys.get(digest) or {}), "digest": digest}
+    record = keys.get(digest) if keys.revoke(digest, now) else None
+    if record is None:  # deleted meanwhile
+        raise KeyNotFound(f"{digest[:12]} is gone")
+    return {**record, "digest": digest}
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from keluhan.domain.views import reporter_view
 from keluhan.domain.workflow import Actor
@@ -15,7 +14,7 @@ PROOF_LINK_FOR = timedelta(hours=1)
 
 
 def get_own_report(report_id: str, *, actor: Actor, reports: Reports, photos: PhotoStore,
-                   publish: Publisher, clock: Clock) -> dict[str, Any]:
+                   publish: Publisher, clock: Clock) -> dict[str, object]:
     """The reporter's view of their own report (expired first if its photo never came).
 
     Raises ReportMissing (404) for an unknown report and for someone else's: the same answer,

@@ -88,7 +88,7 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
     candidate = Report.submitted(cmd, report_id=new_id(), reporter_ref=key, actor=actor, now=now,
                                  photo_wait=policy.wait, held=held)
     submission = Submission(report_id=candidate.report_id, reporter_uid=reporter_uid, client_id=cmd.client_id,
-                            request_hash=cmd.fingerprint(), created_at=now)
+                            request_hash=cmd.fingerprint(), created_at=now, lang=cmd.lang)
     quotas = windows(reporter_uid, now=now, limits=quota.limits_for(actor)) if quota else ()
     stored, stored_submission, created = reports.create(candidate, submission_key=key,
                                                         submission=submission, quotas=quotas)

@@ -127,6 +127,21 @@ locals {
       signs_urls            = true
       reads_users           = false
     }
+    notify = {
+      trigger               = "pubsub"
+      topics                = ["report-status-changed"]
+      publishes             = []
+      timeout_s             = 30
+      ack_deadline_s        = 60
+      min_backoff_s         = 1
+      max_backoff_s         = 10
+      max_delivery_attempts = 5
+      dead_letter           = true
+      memory                = "256Mi"
+      photo_access          = {}
+      signs_urls            = false
+      reads_users           = false
+    }
     record_figures = {
       trigger               = "pubsub"
       topics                = ["report-status-changed"]
@@ -183,6 +198,7 @@ locals {
     "enrich_geo--report-accepted"                           = { function = "enrich_geo", topic = "report-accepted", dead_letter_topic = "report-accepted-dead-letter" }
     "route_report--report-located"                          = { function = "route_report", topic = "report-located", dead_letter_topic = "report-located-dead-letter" }
     "forward_report--report-routed"                         = { function = "forward_report", topic = "report-routed", dead_letter_topic = "report-routed-dead-letter" }
+    "notify--report-status-changed"                         = { function = "notify", topic = "report-status-changed", dead_letter_topic = "report-status-changed-dead-letter" }
     "record_figures--report-status-changed"                 = { function = "record_figures", topic = "report-status-changed", dead_letter_topic = "report-status-changed-dead-letter" }
     "record_dead_letter--report-status-changed-dead-letter" = { function = "record_dead_letter", topic = "report-status-changed-dead-letter", dead_letter_topic = null }
     "sweep_reports--sweep-tick"                             = { function = "sweep_reports", topic = "sweep-tick", dead_letter_topic = null }

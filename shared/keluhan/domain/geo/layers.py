@@ -17,7 +17,7 @@ POLYGONS = ("Polygon", "MultiPolygon")
 LINES = ("LineString", "MultiLineString")
 ROAD_STATUSES = ("nasional", "provinsi", "kota")
 
-# A feature's GeoJSON properties: any JSON per key; check_layer vets the values the index reads.
+# Any: a feature's GeoJSON properties, any JSON per key; check_layer vets the values the index reads.
 Properties = dict[str, Any]
 
 

@@ -16,7 +16,7 @@ _E2 = 6.69437999014e-3  # WGS84 first eccentricity squared
 Floats = npt.NDArray[np.float64]
 # Arrays of shapely geometries: shapely ships no type information, so the items stay untyped objects.
 Geometries = npt.NDArray[np.object_]
-Geometry = Any  # one shapely geometry, untyped for the same reason
+Geometry = Any  # Any: one shapely geometry, untyped for the same reason
 
 
 @dataclass(frozen=True)

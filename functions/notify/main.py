@@ -1,0 +1,18 @@
+"""Pub/Sub report-status-changed: tell everyone who should know, once (inbox/{uid}/messages/…)."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from keluhan import bootstrap
+from keluhan.pubsub import decode, stage_errors
+from keluhan.usecases.notify import notify_status_change
+
+
+@functions_framework.cloud_event
+def notify(cloud_event: CloudEvent) -> None:
+    deps = bootstrap.get_deps()
+    message = decode(cloud_event)
+    with stage_errors("notify", message, reports=deps.reports, dead_letters=deps.dead_letters,
+                      clock=bootstrap.utc_now):
+        notify_status_change(message.report_id(), message.seq(), reports=deps.reports,
+                             directory=deps.directory, inbox=deps.inbox, clock=bootstrap.utc_now)

@@ -1,0 +1,66 @@
+"""Telling everyone who should know, once: each status change → one message per recipient and channel.
+
+Triggered by `report-status-changed` (report id and timeline position `seq`). The message id is
+derived from (report, seq, recipient, channel) and the inbox stores a message only if its id is
+new, so a redelivered, duplicated or re-published event adds nothing, and a crash half-way is
+finished by the redelivery.
+"""
+
+from __future__ import annotations
+
+from keluhan.domain.notify import Audience, assignee_at, notices, render
+from keluhan.domain.report import Report
+from keluhan.ports import Clock, Directory, Inbox, PermanentError, Recipient, Reports
+from keluhan.usecases.pipeline import ReportNotFound
+
+
+def notify_status_change(report_id: str, seq: int, *, reports: Reports, directory: Directory, inbox: Inbox,
+                         clock: Clock) -> int:
+    """Deliver the messages of the report's timeline entry `seq`; how many were new."""
+    report = reports.get(report_id)
+    if report is None:
+        raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
+    if not 0 <= seq < len(report.timeline):
+        raise PermanentError(f"laporan {report_id} tidak punya entri {seq} / report has no timeline entry {seq}")
+    now = clock()
+    new = 0
+    for notice in notices(report, seq):
+        for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
+            message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
+                             now=now)
+            new += inbox.deliver(message)
+    return new
+
+
+def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, reports: Reports,
+               directory: Directory) -> list[Recipient]:
+    """Everyone in the audiences, each once (the first audience naming them decides the language)."""
+    found: dict[str, Recipient] = {}
+    for audience in audiences:
+        for recipient in _audience(audience, report, seq, reports=reports, directory=directory):
+            found.setdefault(recipient.uid, recipient)
+    return list(found.values())
+
+
+def _audience(audience: Audience, report: Report, seq: int, *, reports: Reports,
+              directory: Directory) -> list[Recipient]:
+    if audience == "reporter":
+        return _reporter(report, reports)
+    if audience == "supporters":  # the reporters of the reports closed as duplicates of this one
+        return [r for d in report.duplicates if (dup := reports.get(d)) is not None for r in _reporter(dup, reports)]
+    if audience == "operators":
+        return directory.operators()
+    assignee = assignee_at(report, seq)  # whom the event concerns, not whoever has the report now
+    if assignee is None:
+        return []
+    return directory.staff(assignee, heads_only=audience == "assignee_head")
+
+
+def _reporter(report: Report, reports: Reports) -> list[Recipient]:
+    """A citizen who reported from the app; a channel's reports are answered through the channel."""
+    if report.channel != "warga" or not report.reporter_ref:
+        return []
+    submission = reports.submission(report.reporter_ref)
+    if submission is None:
+        return []
+    return [Recipient(submission["reporter_uid"], submission.get("lang", "id"))]

@@ -1,0 +1,161 @@
+"""Issue 18: everyone who should know is told, once, in their language (the notify use case on fakes)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from keluhan.domain.catalogue import get_category
+from keluhan.domain.notify import NOTICES, event_of, message_id
+from keluhan.domain.report import TimelineEntry
+from keluhan.domain.sla import SlaPolicy, WorkingCalendar
+from keluhan.ports import PermanentError
+from keluhan.usecases.notify import notify_status_change
+from keluhan.usecases.sweep import sweep
+from tests.support.fakes import FakeDirectory, FakeInbox
+from tests.unit.test_handling import CITIZEN, OPERATOR, PU, World
+
+SITI = CITIZEN.id
+
+
+@pytest.fixture
+def told():
+    world, directory, inbox = World(), FakeDirectory(), FakeInbox()
+    directory.add("pu-staff", "skpd", "dinas-pu")
+    directory.add("pu-head", "skpd", "dinas-pu", head=True, lang="en")
+    directory.add("dishub-staff", "skpd", "dishub")
+    directory.add("op1", "operator")
+    return world, directory, inbox
+
+
+def _deliver_all(world, directory, inbox, *, times=1, rng=None) -> None:
+    """Play Pub/Sub: every report-status-changed published so far, `times` times, shuffled."""
+    changes = [(d["report_id"], int(a["seq"])) for t, d, a in world.publish.messages if t == "report-status-changed"]
+    deliveries = changes * times
+    if rng is not None:
+        rng.shuffle(deliveries)
+    for report_id, seq in deliveries:
+        notify_status_change(report_id, seq, reports=world.reports, directory=directory, inbox=inbox,
+                             clock=world.clock)
+
+
+def _to_closed(world, report_id, seed=99):
+    for action in ("accept", "start", "resolve"):
+        world.act(report_id, action, PU, note="Ditambal / Patched" if action == "resolve" else "")
+    world.clock.advance(hours=1)
+    world.upload(f"resolution/{report_id}/1", seed=seed)  # one proof photo proves one fix
+    world.act(report_id, "confirm", CITIZEN)
+
+
+def test_the_reporter_is_told_of_every_step_to_closed_in_their_language_and_the_skpd_of_its_assignment(told):
+    world, directory, inbox = told
+    report_id = world.routed(lang="en")
+    _to_closed(world, report_id)
+    _deliver_all(world, directory, inbox)
+    mine = inbox.of(SITI)
+    assert [m.event for m in mine] == ["routed", "accepted", "in_progress", "resolved", "closed"]
+    assert all(m.lang == "en" for m in mine)
+    assert mine[0].title.startswith("Report assigned to ") and "Lubang" not in mine[0].body
+    assert [m.event for m in inbox.of("pu-staff")] == ["assigned"]
+    assert inbox.of("pu-staff")[0].lang == "id" and "antrean" in inbox.of("pu-staff")[0].body
+    assert inbox.of("dishub-staff") == [] and inbox.of("op1") == []
+
+
+def test_every_event_delivered_three_times_and_shuffled_is_one_message_per_recipient(told):
+    world, directory, inbox = told
+    for i in range(3):
+        _to_closed(world, world.routed(client_id=f"client-{i:04d}"), seed=100 + i)
+    _deliver_all(world, directory, inbox, times=3, rng=random.Random(18))
+    once = FakeInbox()
+    _deliver_all(world, directory, once)
+    assert {u: sorted(box) for u, box in inbox.messages.items()} == {u: sorted(box) for u, box in once.messages.items()}
+    assert len(inbox.of(SITI)) == 3 * 5
+
+
+def test_escalation_reaches_the_head_at_level_1_and_the_operators_at_level_2(told):
+    world, directory, inbox = told
+    sla = SlaPolicy(WorkingCalendar.of([]))
+    report_id = world.routed()
+    doc = world.reports.docs[report_id]
+    doc["sla"] = sla.assignment(get_category("jalan_rusak"), doc["routing"]["at"])
+    world.clock.advance(days=12)
+    sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+    _deliver_all(world, directory, inbox)
+    assert [m.event for m in inbox.of("pu-head")] == ["assigned", "escalated_1"]  # the head is staff too
+    assert inbox.of("pu-head")[1].lang == "en" and inbox.of("op1") == []
+    world.clock.advance(days=12)
+    sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+    _deliver_all(world, directory, inbox)
+    assert [m.event for m in inbox.of("op1")] == ["escalated_2"]
+    assert [m.event for m in inbox.of("pu-staff")] == ["assigned"]  # escalations go up, not to the staff
+
+
+def test_supporters_hear_what_the_reporter_hears_and_nobody_learns_who_reported(told):
+    world, directory, inbox = told
+    parent = world.routed("client-a")
+    child = world.submit(actor=type(CITIZEN)(CITIZEN.role, "andi"), client_id="client-b")
+    world.upload(f"incoming/{child}/photo")
+    from keluhan.usecases.pipeline import locate_report, route_report
+    from tests.unit.test_handling import FixedLocator
+
+    locate_report(child, reports=world.reports, geo=FixedLocator(), publish=world.publish, clock=world.clock)
+    route_report(child, reports=world.reports, decide=world.decide, publish=world.publish, clock=world.clock)
+    world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
+    _to_closed(world, parent)
+    _deliver_all(world, directory, inbox)
+    told_andi = {(m.report_id, m.event) for m in inbox.of("andi")}
+    assert (child, "duplicate") in told_andi and (parent, "closed") in told_andi  # through the parent
+    for uid, box in inbox.messages.items():
+        for message in box.values():
+            text = message.title + message.body
+            assert "siti" not in text and "andi" not in text and "Lubang besar" not in text, (uid, message)
+
+
+def test_an_operators_triage_and_a_reporters_dispute_reach_the_operators(told):
+    world, directory, inbox = told
+    report_id = world.routed()
+    world.act(report_id, "reject", PU, reason="not_a_problem", note="Sudah baik / Looks fine")
+    world.act(report_id, "dispute", CITIZEN, note="Masih berlubang / Still a hole")
+    _deliver_all(world, directory, inbox)
+    assert [m.event for m in inbox.of(SITI)] == ["routed", "rejected"]
+    assert "Sudah baik" in inbox.of(SITI)[1].body
+    assert [m.event for m in inbox.of("op1")] == ["disputed"]
+    assert "Masih berlubang" in inbox.of("op1")[0].body
+
+
+def test_a_position_past_the_timeline_is_a_permanent_error(told):
+    world, directory, inbox = told
+    report_id = world.routed()
+    with pytest.raises(PermanentError):
+        notify_status_change(report_id, 99, reports=world.reports, directory=directory, inbox=inbox,
+                             clock=world.clock)
+
+
+def test_the_table_names_an_event_for_every_move_people_wait_for():
+    assert set(NOTICES) >= {"routed", "assigned", "forwarded", "accepted", "in_progress", "resolved", "rejected",
+                            "duplicate", "reopened", "closed", "escalated_1", "escalated_2", "disputed"}
+    for notice in NOTICES.values():
+        assert notice.title.keys() == notice.body.keys() == {"id", "en"}
+    entry = TimelineEntry.model_validate({"status": "routed", "at": "2026-12-05T00:00:00Z", "by": "x",
+                                          "action": "route"})
+    assert event_of(entry) == "routed"
+    assert message_id("r1", 3, "u", "inbox") != message_id("r1", 4, "u", "inbox")
+    assert len({message_id("r1", 3, u, "inbox") for u in ("a", "b")}) == 2
+
+
+def test_an_skpds_reassignment_tells_the_new_assignees_staff(told):
+    world, directory, inbox = told
+    report_id = world.routed()
+    world.act(report_id, "reassign", OPERATOR, assignee="dishub", note="Rambu / A sign")
+    _deliver_all(world, directory, inbox)
+    assert [m.event for m in inbox.of("dishub-staff")] == ["assigned"]
+    assert [m.event for m in inbox.of(SITI)] == ["routed", "routed"]
+
+
+def test_docs_list_every_event_of_the_table():
+    from keluhan.settings import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    for event in NOTICES:
+        assert f"| `{event}` |" in text, event
