@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from keluhan.adapters import firestore_store
+from keluhan.domain.notify import Message
 from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
 
@@ -36,8 +37,9 @@ READERS: dict[str, set[str]] = {
     firestore_store.QUOTAS: set(),
     firestore_store.OPEN311_KEYS: set(),  # hashes of GeoReport api keys and their channels
     firestore_store.REVOCATIONS: set(),  # when each user's role last changed (the rules read it)
+    firestore_store.STAFF: set(),  # staff/{uid}: who works where, for notify (users grant|revoke)
     # Notifications (issue 18): per user, the owner being the uid in the path ("citizen" here).
-    "inbox": {"citizen"},  # inbox/{uid}/messages/{id}; the owner may also set read_at (test_inbox_rules)
+    firestore_store.INBOX: {"citizen"},  # inbox/{uid}/messages/{id}; the owner may also set read_at (test_inbox_rules)
     "preferences": {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
     "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
     "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
@@ -46,7 +48,7 @@ READERS: dict[str, set[str]] = {
 # Where who may list differs from who may get: preferences/{uid} is one document, read by its id.
 LISTERS: dict[str, set[str]] = READERS | {"preferences": set()}
 # Collections kept under a user's document: (top-level collection) → its subcollection.
-SUBCOLLECTIONS = {"inbox": "messages", "subscriptions": "areas", "devices": "tokens"}
+SUBCOLLECTIONS = {firestore_store.INBOX: "messages", "subscriptions": "areas", "devices": "tokens"}
 RULES = Path(__file__).resolve().parents[2] / "firestore.rules"
 
 
@@ -85,12 +87,11 @@ def write(client, token, path: str) -> int:
     return requests.patch(f"{_base(client)}/{path}", json=body, headers=_headers(token), timeout=10).status_code
 
 
-def inbox_message(report_id: str, message_id: str) -> dict:
-    """An inbox message as the notify function writes it (server side: the rules are bypassed)."""
-    return {"message_id": message_id, "report_id": report_id, "event": "routed",
-            "title": "Laporan Anda diteruskan / Your report was routed",
-            "body": "Laporan Anda diteruskan ke Dinas Pekerjaan Umum.", "lang": "id",
-            "created_at": datetime.now(UTC), "read_at": None}
+def inbox_message(report_id: str, message_id: str, recipient: str = "") -> dict[str, object]:
+    """An inbox message as the notify function stores it (server side: the rules are bypassed)."""
+    return Message(message_id=message_id, recipient=recipient, channel="inbox", report_id=report_id, seq=1,
+                   event="routed", lang="id", title="Laporan Anda diteruskan",
+                   body="Laporan Anda diteruskan ke Dinas Pekerjaan Umum.", created_at=datetime.now(UTC)).to_doc()
 
 
 def seed_user_documents(db, uid: str, report_id: str) -> dict[str, str]:
@@ -98,7 +99,7 @@ def seed_user_documents(db, uid: str, report_id: str) -> dict[str, str]:
     (as the functions write them): (collection) → its path."""
     tag = uuid.uuid4().hex[:8]
     docs = {
-        "inbox": (f"inbox/{uid}/messages/msg-{tag}", inbox_message(report_id, f"msg-{tag}")),
+        firestore_store.INBOX: (f"inbox/{uid}/messages/msg-{tag}", inbox_message(report_id, f"msg-{tag}", uid)),
         "preferences": (f"preferences/{uid}", {"lang": "id", "quiet_hours": {"start": "21:00", "end": "06:00"},
                                                 "muted_reports": []}),
         "subscriptions": (f"subscriptions/{uid}/areas/area-{tag}",

@@ -77,7 +77,7 @@ def message(client, people) -> str:
     uid = people["owner"][0]
     message_id = f"msg-{uuid.uuid4().hex[:10]}"
     path = f"inbox/{uid}/messages/{message_id}"
-    client.db.document(path).set(inbox_message(f"rpt-{uuid.uuid4().hex[:6]}", message_id))
+    client.db.document(path).set(inbox_message(f"rpt-{uuid.uuid4().hex[:6]}", message_id, uid))
     return path
 
 
@@ -100,7 +100,7 @@ def test_staff_read_their_own_inbox_not_anyone_elses(client, people):
     for role in ("skpd", "operator"):
         uid, token = people[role]
         own = f"inbox/{uid}/messages/msg-{uuid.uuid4().hex[:8]}"
-        client.db.document(own).set(inbox_message("rpt-staff", own.rsplit("/", 1)[1]))
+        client.db.document(own).set(inbox_message("rpt-staff", own.rsplit("/", 1)[1], uid))
         assert get(client, token, own) == 200
         assert list_(client, token, "messages", parent=f"inbox/{uid}") == 200
         assert get(client, people["owner"][1], own) == 403
@@ -135,6 +135,7 @@ def test_the_owner_marks_a_message_read(client, people, message):
     ({"body": {"stringValue": "diubah"}}, ["body"]),
     ({"report_id": {"stringValue": "rpt-lain"}}, ["report_id"]),
     ({"event": {"stringValue": "closed"}}, ["event"]),
+    ({"seq": {"integerValue": "7"}}, ["seq"]),
     ({"read_at": NOW, "title": {"stringValue": "diubah"}}, ["read_at", "title"]),  # read_at and more
     ({"read_at": NOW, "pinned": {"booleanValue": True}}, ["read_at", "pinned"]),  # a new field
     ({"read_at": NOW}, ["read_at", "created_at"]),  # read_at and removing created_at
@@ -143,7 +144,7 @@ def test_the_owner_marks_a_message_read(client, people, message):
     ({"read_at": {"integerValue": "1764937800"}}, ["read_at"]),
     ({"read_at": {"booleanValue": True}}, ["read_at"]),
     ({"read_at": {"nullValue": None}}, ["read_at"]),
-], ids=["title", "body", "report_id", "event", "read_at+title", "read_at+new field", "read_at+removal",
+], ids=["title", "body", "report_id", "event", "seq", "read_at+title", "read_at+new field", "read_at+removal",
         "no mask", "string", "integer", "boolean", "null"])
 def test_the_owner_changes_nothing_but_read_at_to_a_timestamp(client, people, message, fields, mask):
     """Refused on an unread message and on one already read (where read_at is a timestamp before)."""
@@ -165,7 +166,7 @@ def test_no_client_creates_or_deletes_a_message(client, people, message):
     uid, owner = people["owner"]
     fresh = f"inbox/{uid}/messages/msg-{uuid.uuid4().hex[:10]}"
     fields = {"message_id": {"stringValue": fresh.rsplit("/", 1)[1]}, "report_id": {"stringValue": "rpt-palsu"},
-              "event": {"stringValue": "resolved"}, "title": {"stringValue": "Selesai"},
+              "seq": {"integerValue": "3"}, "event": {"stringValue": "resolved"}, "title": {"stringValue": "Selesai"},
               "body": {"stringValue": "Laporan Anda selesai."}, "lang": {"stringValue": "id"},
               "created_at": NOW, "read_at": {"nullValue": None}}
     for token in (owner, people["operator"][1], people["another citizen"][1]):
