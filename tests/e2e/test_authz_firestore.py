@@ -1,17 +1,22 @@
-"""The authorization matrix of Firestore: every collection the code uses × every role × get, list
+"""The authorization matrix of Firestore: every collection the code or the rules name × every role × get, list
 and write, through the Firestore REST API with Auth-emulator ID tokens (the rules apply; the
 server client would bypass them). Each allow has a deny twin: a rule loosened to `if true`
 fails here. The HTTP functions' side is tests/functions/test_authz_matrix.py.
+The inbox's one client write (`read_at`) and its deny twins are tests/e2e/test_inbox_rules.py.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
 
 from keluhan.adapters import firestore_store
+from keluhan.domain.notify import Message
 from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
 
@@ -32,7 +37,19 @@ READERS: dict[str, set[str]] = {
     firestore_store.QUOTAS: set(),
     firestore_store.OPEN311_KEYS: set(),  # hashes of GeoReport api keys and their channels
     firestore_store.REVOCATIONS: set(),  # when each user's role last changed (the rules read it)
+    firestore_store.STAFF: set(),  # staff/{uid}: who works where, for notify (users grant|revoke)
+    # Notifications (issue 18): per user, the owner being the uid in the path ("citizen" here).
+    firestore_store.INBOX: {"citizen"},  # inbox/{uid}/messages/{id}; the owner may also set read_at (test_inbox_rules)
+    "preferences": {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
+    "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
+    "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
+    "notifications": set(),  # send tracking of every message, server only
 }
+# Where who may list differs from who may get: preferences/{uid} is one document, read by its id.
+LISTERS: dict[str, set[str]] = READERS | {"preferences": set()}
+# Collections kept under a user's document: (top-level collection) → its subcollection.
+SUBCOLLECTIONS = {firestore_store.INBOX: "messages", "subscriptions": "areas", "devices": "tokens"}
+RULES = Path(__file__).resolve().parents[2] / "firestore.rules"
 
 
 def _base(client) -> str:
@@ -48,18 +65,54 @@ def get(client, token, path: str) -> int:
     return requests.get(f"{_base(client)}/{path}", headers=_headers(token), timeout=10).status_code
 
 
-def list_(client, token, collection: str, where: dict | None = None) -> int:
+def list_(client, token, collection: str, where: dict | None = None, *, parent: str = "") -> int:
+    """A query on `collection` (under the document `parent`, e.g. inbox/{uid}, when given)."""
     query: dict = {"from": [{"collectionId": collection}], "limit": 1}
     if where:
         query["where"] = {"fieldFilter": {"field": {"fieldPath": where["field"]}, "op": "EQUAL",
                                           "value": {"stringValue": where["value"]}}}
-    return requests.post(f"{_base(client)}:runQuery", json={"structuredQuery": query},
+    at = f"{_base(client)}/{parent}" if parent else _base(client)
+    return requests.post(f"{at}:runQuery", json={"structuredQuery": query},
                          headers=_headers(token), timeout=10).status_code
+
+
+def list_at(client, token, path: str, where: dict | None = None) -> int:
+    """A query on the collection holding the document `path` (a top-level one or a subcollection)."""
+    parent, _, rest = path.rpartition("/")[0].rpartition("/")
+    return list_(client, token, rest, where, parent=parent)
 
 
 def write(client, token, path: str) -> int:
     body = {"fields": {"status": {"stringValue": "closed"}, "assignee": {"stringValue": "dinas-pu"}}}
     return requests.patch(f"{_base(client)}/{path}", json=body, headers=_headers(token), timeout=10).status_code
+
+
+def inbox_message(report_id: str, message_id: str, recipient: str = "") -> dict[str, object]:
+    """An inbox message as the notify function stores it (server side: the rules are bypassed)."""
+    return Message(message_id=message_id, recipient=recipient, channel="inbox", report_id=report_id, seq=1,
+                   event="routed", lang="id", title="Laporan Anda diteruskan",
+                   body="Laporan Anda diteruskan ke Dinas Pekerjaan Umum.", created_at=datetime.now(UTC)).to_doc()
+
+
+def seed_user_documents(db, uid: str, report_id: str) -> dict[str, str]:
+    """One document of each per-user notification collection of `uid`, written with admin access
+    (as the functions write them): (collection) → its path."""
+    tag = uuid.uuid4().hex[:8]
+    docs = {
+        firestore_store.INBOX: (f"inbox/{uid}/messages/msg-{tag}", inbox_message(report_id, f"msg-{tag}", uid)),
+        "preferences": (f"preferences/{uid}", {"lang": "id", "quiet_hours": {"start": "21:00", "end": "06:00"},
+                                                "muted_reports": []}),
+        "subscriptions": (f"subscriptions/{uid}/areas/area-{tag}",
+                          {"kind": "kelurahan", "kelurahan": "Bontorannu", "categories": [],
+                           "created_at": datetime.now(UTC)}),
+        "devices": (f"devices/{uid}/tokens/token-{tag}", {"token": f"fcm-{tag}", "platform": "android",
+                                                          "lang": "id", "created_at": datetime.now(UTC)}),
+        "notifications": (f"notifications/send-{tag}", {"recipient": uid, "channel": "push", "status": "pending",
+                                                        "report_id": report_id}),
+    }
+    for path, data in docs.values():
+        db.document(path).set(data)
+    return {collection: path for collection, (path, _) in docs.items()}
 
 
 def anonymous_sign_in(client) -> str:
@@ -71,12 +124,18 @@ def anonymous_sign_in(client) -> str:
 
 
 @pytest.fixture(scope="module")
-def tokens(client) -> dict[str, str | None]:
+def citizen(client) -> tuple[str, str]:
+    """The "citizen" role's (uid, ID token): the owner of the matrix's per-user documents."""
+    return client.user(f"warga-{uuid.uuid4().hex[:6]}@warga.test")
+
+
+@pytest.fixture(scope="module")
+def tokens(client, citizen) -> dict[str, str | None]:
     tag = uuid.uuid4().hex[:6]
     return {
         "anonymous": None,
         "anonymous sign-in": anonymous_sign_in(client),
-        "citizen": client.user(f"warga-{tag}@warga.test")[1],
+        "citizen": citizen[1],
         "another citizen": client.user(f"warga2-{tag}@warga.test")[1],
         "skpd A": client.user(f"pu-{tag}@dinas-pu.test", {"role": "skpd", "skpd": "dinas-pu"})[1],
         "skpd B": client.user(f"dishub-{tag}@dishub.test", {"role": "skpd", "skpd": "dishub"})[1],
@@ -87,8 +146,9 @@ def tokens(client) -> dict[str, str | None]:
 
 
 @pytest.fixture(scope="module")
-def paths(client, tokens) -> dict[str, str]:
-    """A document path in each collection; reports/ and staff_reports/ a real report routed to dinas-pu."""
+def paths(client, tokens, citizen) -> dict[str, str]:
+    """A document path in each collection; reports/ and staff_reports/ a real report routed to dinas-pu,
+    the per-user collections documents of the "citizen" role's account, as the server writes them."""
     lat, lon, _ = kelurahan_point("Bontorannu")
     submitted = client.submit(tokens["channel service"],
                               report_body(lat, lon, street="Jl. Landak Baru", channel="call_center_112"))
@@ -99,18 +159,37 @@ def paths(client, tokens) -> dict[str, str]:
     out[firestore_store.REPORTS] = f"reports/{report['report_id']}"
     out[firestore_store.STAFF_REPORTS] = f"staff_reports/{report['report_id']}"
     out[firestore_store.SUBMISSIONS] = f"submissions/{report['reporter_ref']}"
+    out |= seed_user_documents(client.db, citizen[0], report["report_id"])
     return out
+
+
+def rules_collections() -> set[str]:
+    """Every collection a `match` of firestore.rules names (the literal segments of its path)."""
+    named: set[str] = set()
+    for path in re.findall(r"match\s+(/\S+)\s*\{", RULES.read_text()):
+        named |= {part for part in path.strip("/").split("/") if part and not part.startswith("{")}
+    return named - {"databases", "documents"}
 
 
 def test_every_collection_the_code_names_is_in_the_matrix():
     named = {v for k, v in vars(firestore_store).items() if k.isupper() and isinstance(v, str)
              and k not in ("OPEN_STATUSES",) and v.islower() and v.replace("_", "").isalnum()}
-    assert named == set(READERS)
+    in_matrix = set(READERS) | set(SUBCOLLECTIONS.values())
+    assert named <= in_matrix, sorted(named - in_matrix)
+    # A row is for a collection the code or the rules name (the rules may come first: issue 18).
+    assert set(READERS) <= named | rules_collections(), sorted(set(READERS) - named - rules_collections())
+
+
+def test_every_collection_the_rules_name_is_in_the_matrix():
+    assert rules_collections() <= set(READERS) | set(SUBCOLLECTIONS.values())
+    for collection, sub in SUBCOLLECTIONS.items():  # the matrix's probe is where the rules match
+        assert re.search(rf"match /{collection}/\{{\w+\}}/{sub}/\{{\w+\}}", RULES.read_text()), collection
 
 
 def test_each_allow_has_a_deny_twin():
-    for collection, readers in READERS.items():
-        assert set(ROLES) - readers - {"anonymous"}, f"{collection}: no signed-in role is denied"
+    for matrix in (READERS, LISTERS):
+        for collection, readers in matrix.items():
+            assert set(ROLES) - readers - {"anonymous"}, f"{collection}: no signed-in role is denied"
 
 
 @pytest.mark.parametrize("collection", list(READERS))
@@ -124,8 +203,8 @@ def test_each_role_reads_and_writes_each_collection_as_the_matrix_says(client, t
             wrong.append((role, "get", got))
         where = ({"field": "assignee", "value": "dinas-pu"}
                  if collection in (firestore_store.REPORTS, firestore_store.STAFF_REPORTS) else None)
-        got = list_(client, token, collection, where)
-        if (got == 200) != allowed or got not in (200, 403):
+        got = list_at(client, token, paths[collection], where)
+        if (got == 200) != (role in LISTERS[collection]) or got not in (200, 403):
             wrong.append((role, "list", got))
         got = write(client, token, paths[collection])
         if got != 403:
