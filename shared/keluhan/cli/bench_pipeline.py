@@ -108,6 +108,8 @@ class BenchResult(TypedDict):
     messages_owed: int
     messages_lost: int
     messages_twice: int
+    message_p50_s: float  # status change (its timeline entry) → the message in the inbox
+    message_p95_s: float
     p50_s: float
     p95_s: float
     reports_per_s: float
@@ -533,10 +535,11 @@ def _wait_final(client: StackClient, items: list[Submitted], *, deadline: float)
             time.sleep(1.0)
 
 
-def _messages(client: StackClient, docs: dict[str, Document], *, deadline: float) -> tuple[int, int, int]:
-    """(owed, lost, twice): the inbox messages these reports owe, as the domain and the directory say
-    (`keluhan.usecases.notify`), those still missing at `deadline`, and those stored beyond what a
-    report owes."""
+def _messages(client: StackClient, docs: dict[str, Document], *,
+              deadline: float) -> tuple[int, int, int, list[float]]:
+    """(owed, lost, twice, delays): the inbox messages these reports owe, as the domain and the
+    directory say (`keluhan.usecases.notify`), those still missing at `deadline`, those stored beyond
+    what a report owes, and each stored message's delay after its status change (sorted, s)."""
     from google.cloud import firestore
 
     from keluhan.adapters.firestore_store import FirestoreDirectory, FirestoreReports
@@ -546,6 +549,7 @@ def _messages(client: StackClient, docs: dict[str, Document], *, deadline: float
 
     reports, directory = FirestoreReports(client.db), FirestoreDirectory(client.db)
     owed: dict[str, firestore.DocumentReference] = {}
+    changed_at: dict[str, datetime] = {}  # message path → when its status change was made
     per_report: Counter[str] = Counter()
     for doc in docs.values():
         report = Report.from_doc(doc)
@@ -555,10 +559,13 @@ def _messages(client: StackClient, docs: dict[str, Document], *, deadline: float
                     ref = (client.db.collection("inbox").document(who.uid).collection("messages")
                            .document(message_id(report.report_id, seq, who.uid, "inbox")))
                     owed[ref.path] = ref
+                    changed_at[ref.path] = report.timeline[seq].at
                     per_report[report.report_id] += 1
     missing = dict(owed)
+    delays: list[float] = []
     while missing:
-        found = {snap.reference.path for snap in client.db.get_all(list(missing.values())) if snap.exists}
+        found = {snap.reference.path: snap for snap in client.db.get_all(list(missing.values())) if snap.exists}
+        delays += [(snap.get("created_at") - changed_at[path]).total_seconds() for path, snap in found.items()]
         missing = {path: ref for path, ref in missing.items() if path not in found}
         if not missing or time.time() > deadline:
             break
@@ -570,7 +577,7 @@ def _messages(client: StackClient, docs: dict[str, Document], *, deadline: float
             filter=firestore.FieldFilter("report_id", "in", ids[i:i + 30]))
         stored.update(snap.get("report_id") for snap in query.stream())
     twice = sum(max(0, stored[r] - n) for r, n in per_report.items())
-    return len(owed), len(missing), twice
+    return len(owed), len(missing), twice, sorted(delays)
 
 
 def _wait_poison(client: StackClient, ids: list[str], *, deadline: float) -> None:
@@ -654,7 +661,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
     letters = [s.to_dict() or {} for s in client.db.collection("dead_letters").stream()]
     ours = {it.report_id for it in items if it.report_id}
     poison_found = _poison_letters(client, poison_ids)
-    owed, missing, twice = _messages(client, docs, deadline=time.time() + MESSAGES_WAIT_S)
+    owed, missing, twice, delays = _messages(client, docs, deadline=time.time() + MESSAGES_WAIT_S)
     return {
         "reports": len(items), "photo_share": photo_share, "concurrency": concurrency,
         "faults": sorted(faults), "final": len(final), "lost": lost, "stuck": len(stuck),
@@ -662,6 +669,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
         "dead_lettered_by_reconciler": len(gave_up), "dead_lettered_ids": gave_up[:10],
         "duplicated_timeline_entries": duplicated,
         "messages_owed": owed, "messages_lost": missing, "messages_twice": twice,
+        "message_p50_s": round(_pct(delays, 50), 2), "message_p95_s": round(_pct(delays, 95), 2),
         "p50_s": round(_pct(latencies, 50), 2), "p95_s": round(_pct(latencies, 95), 2),
         "reports_per_s": round(len(final) / max(last - started, 1e-9), 1),
         "submit_s": round(submitted_s, 1),
@@ -715,7 +723,8 @@ def _print(r: BenchResult) -> None:
           f"dead-lettered by the reconciler {r['dead_lettered_by_reconciler']}, "
           f"duplicated timeline entries {r['duplicated_timeline_entries']}")
     print(f"  messages (notify): owed {r['messages_owed']}, lost {r['messages_lost']}, "
-          f"sent twice {r['messages_twice']}")
+          f"sent twice {r['messages_twice']}; status change → inbox p50 {r['message_p50_s']} s, "
+          f"p95 {r['message_p95_s']} s")
     print(f"  submit→final p50 {r['p50_s']} s, p95 {r['p95_s']} s; sustained {r['reports_per_s']} reports/s "
           f"(all submitted in {r['submit_s']} s, {r['submit_attempts']} attempts)")
     print(f"  floor (the writes and publishes alone): {r['floor_reports_per_s']} reports/s, "
