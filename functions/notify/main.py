@@ -15,4 +15,5 @@ def notify(cloud_event: CloudEvent) -> None:
     with stage_errors("notify", message, reports=deps.reports, dead_letters=deps.dead_letters,
                       clock=bootstrap.utc_now):
         notify_status_change(message.report_id(), message.seq(), reports=deps.reports,
-                             directory=deps.directory, inbox=deps.inbox, clock=bootstrap.utc_now)
+                             directory=deps.directory, inbox=deps.inbox, notified=deps.notified,
+                             clock=bootstrap.utc_now)

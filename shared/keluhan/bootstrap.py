@@ -16,6 +16,7 @@ from keluhan.ports import (
     Directory,
     Holds,
     Inbox,
+    Notified,
     Open311Keys,
     PhotoIndex,
     PhotoStore,
@@ -75,6 +76,7 @@ class Deps:
     open311_keys: Open311Keys
     inbox: Inbox
     directory: Directory
+    notified: Notified
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -151,6 +153,7 @@ def get_deps() -> Deps:
         FirestoreDirectory,
         FirestoreHolds,
         FirestoreInbox,
+        FirestoreNotified,
         FirestoreOpen311Keys,
         FirestorePhotoIndex,
         FirestoreReports,
@@ -176,6 +179,7 @@ def get_deps() -> Deps:
         open311_keys=FirestoreOpen311Keys(db),
         inbox=FirestoreInbox(db),
         directory=FirestoreDirectory(db),
+        notified=FirestoreNotified(db),
     )
 
 

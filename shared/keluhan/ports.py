@@ -138,6 +138,11 @@ class Reports(Protocol):
     def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (by `sla.due_at`)."""
 
+    def changed_between(self, *, start: datetime, end: datetime, limit: int,
+                        start_after: tuple[datetime, str] | None = None) -> list[Report]:
+        """Reports whose status changed in [start, end), oldest change first (ties by report id),
+        after the report `start_after` = (status_changed_at, report id)."""
+
     def count_since(self, *, field: TimeField, since: datetime) -> int:
         """How many reports have the time `field` at or after `since`."""
 
@@ -339,6 +344,16 @@ class Directory(Protocol):
 
     def operators(self) -> list[Recipient]:
         """The War Room operators."""
+
+
+class Notified(Protocol):
+    """notifications/{report_id}: the timeline positions whose messages are all stored, for the
+    reconciler to find a status change whose announcement was lost."""
+
+    def record(self, report_id: str, seq: int, at: datetime) -> None: ...
+
+    def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
+        """The told positions of each report (an empty set for a report nothing is recorded of)."""
 
 
 class Inbox(Protocol):

@@ -43,7 +43,7 @@ READERS: dict[str, set[str]] = {
     "preferences": {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
     "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
     "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
-    "notifications": set(),  # send tracking of every message, server only
+    "notifications": set(),  # which timeline positions notify has told (and send tracking), server only
 }
 # Where who may list differs from who may get: preferences/{uid} is one document, read by its id.
 LISTERS: dict[str, set[str]] = READERS | {"preferences": set()}

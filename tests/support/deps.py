@@ -24,6 +24,7 @@ from tests.support.fakes import (
     FakeDirectory,
     FakeHolds,
     FakeInbox,
+    FakeNotified,
     FakeOpen311Keys,
     FakePhotoIndex,
     FakePhotoStore,
@@ -113,6 +114,7 @@ def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:  # Any: Setting
         open311_keys=FakeOpen311Keys(),
         inbox=FakeInbox(),
         directory=FakeDirectory(),
+        notified=FakeNotified(),
     )
     photos: PhotoStore = FakePhotoStore()
     deps.__dict__["photos"] = photos  # fills the cached_property

@@ -99,6 +99,12 @@ class FakeReports:
         found = [d for d in self.docs.values() if d.get("overdue") and d["status"] in open_]
         return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["sla"]["due_at"])[:limit]]
 
+    def changed_between(self, *, start: datetime, end: datetime, limit: int,
+                        start_after: tuple[datetime, str] | None = None) -> list[Report]:
+        found = sorted((d["status_changed_at"], d["report_id"]) for d in self.docs.values()
+                       if start <= d["status_changed_at"] < end)
+        return [self.report(r) for at, r in found if start_after is None or (at, r) > start_after][:limit]
+
     def count_since(self, *, field: str, since: datetime) -> int:
         return sum(1 for d in self.docs.values() if d.get(field) is not None and d[field] >= since)
 
@@ -346,3 +352,16 @@ class FakeDirectory:
 
     def operators(self) -> list[Recipient]:
         return [Recipient(u, lang) for u, role, _, _, lang in self.entries if role == "operator"]
+
+
+class FakeNotified:
+    """notifications/{report_id}.seqs in memory."""
+
+    def __init__(self) -> None:
+        self.told: dict[str, set[int]] = {}
+
+    def record(self, report_id: str, seq: int, at: datetime) -> None:
+        self.told.setdefault(report_id, set()).add(seq)
+
+    def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
+        return {r: set(self.told.get(r, set())) for r in report_ids}

@@ -49,6 +49,7 @@ QUOTAS = "quotas"
 OPEN311_KEYS = "open311_keys"
 REVOCATIONS = "revocations"
 INBOX = "inbox"
+NOTIFICATIONS = "notifications"
 STAFF = "staff"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
@@ -209,6 +210,18 @@ class FirestoreReports:
                  .where(filter=firestore.FieldFilter("status", "in", OPEN_STATUSES))
                  .order_by("sla.due_at").limit(limit))
         return list(_reports(query.stream()))
+
+    def changed_between(self, *, start: datetime, end: datetime, limit: int,
+                        start_after: tuple[datetime, str] | None = None) -> list[Report]:
+        # A range on one field ordered by it: the automatic single-field index serves it.
+        query = (self._db.collection(REPORTS)
+                 .where(filter=firestore.FieldFilter("status_changed_at", ">=", start))
+                 .where(filter=firestore.FieldFilter("status_changed_at", "<", end))
+                 .order_by("status_changed_at").order_by("__name__"))
+        if start_after is not None:
+            query = query.start_after({"status_changed_at": start_after[0],
+                                       "__name__": self._db.collection(REPORTS).document(start_after[1])})
+        return list(_reports(query.limit(limit).stream()))
 
     def count_since(self, *, field: TimeField, since: datetime) -> int:
         """How many reports have `field` at or after `since` (an aggregation query: no documents read)."""
@@ -523,3 +536,20 @@ class FirestoreDirectory:
 def _recipient(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> Recipient:
     lang = _fields(snap).get("lang")
     return Recipient(snap.id, "en" if lang == "en" else "id")
+
+
+class FirestoreNotified:
+    """notifications/{report_id}: {seqs: [timeline positions told], at}; one array-union per event."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def record(self, report_id: str, seq: int, at: datetime) -> None:
+        self._db.collection(NOTIFICATIONS).document(report_id).set(
+            {"seqs": firestore.ArrayUnion([seq]), "at": at}, merge=True)
+
+    def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
+        refs = [self._db.collection(NOTIFICATIONS).document(r) for r in report_ids]
+        found = {snap.id: {int(s) for s in _fields(snap).get("seqs", [])}
+                 for snap in self._db.get_all(refs) if snap.exists}
+        return {r: found.get(r, set()) for r in report_ids}

@@ -8,15 +8,18 @@ finished by the redelivery.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from keluhan.domain.notify import Audience, assignee_at, notices, render
 from keluhan.domain.report import Report
-from keluhan.ports import Clock, Directory, Inbox, PermanentError, Recipient, Reports
+from keluhan.ports import Clock, Directory, Inbox, Notified, PermanentError, Publisher, Recipient, Reports
+from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
 
 
 def notify_status_change(report_id: str, seq: int, *, reports: Reports, directory: Directory, inbox: Inbox,
-                         clock: Clock) -> int:
-    """Deliver the messages of the report's timeline entry `seq`; how many were new."""
+                         notified: Notified, clock: Clock) -> int:
+    """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new."""
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
@@ -29,7 +32,32 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
             message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
                              now=now)
             new += inbox.deliver(message)
+    notified.record(report_id, seq, now)  # after every message: a crash before leaves it to the reconciler
     return new
+
+
+def reconcile_notifications(*, reports: Reports, notified: Notified, publish: Publisher, clock: Clock,
+                            after: timedelta, window: timedelta = timedelta(hours=1), limit: int = 200,
+                            page: int = 100) -> int:
+    """Announce again every status change whose messages were never all stored (its announcement
+    lost by the broker, or every delivery failed): reports whose status changed in
+    [now - window, now - after), each timeline position with notices that `notified` lacks.
+    At most `limit` re-publishes per tick; how many. `notify` dedupes, so a slow one costs nothing."""
+    now = clock()
+    republished = 0
+    cursor: tuple[datetime, str] | None = None
+    while republished < limit:
+        changed = reports.changed_between(start=now - window, end=now - after, limit=page, start_after=cursor)
+        told = notified.positions([r.report_id for r in changed]) if changed else {}
+        for report in changed:
+            for seq in range(len(report.timeline)):
+                if republished < limit and seq not in told[report.report_id] and notices(report, seq):
+                    publish_status_changed(publish, report, seq)
+                    republished += 1
+        if len(changed) < page:
+            break
+        cursor = (changed[-1].status_changed_at, changed[-1].report_id)
+    return republished
 
 
 def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, reports: Reports,

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 
 from keluhan.domain.report import OPEN, Report, Status
 from keluhan.domain.sla import SlaPolicy
-from keluhan.ports import Clock, Contention, DeadLetters, Mutation, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, Contention, DeadLetters, Mutation, Notified, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
+from keluhan.usecases.notify import reconcile_notifications
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
@@ -15,13 +16,14 @@ from keluhan.usecases.submission import expire_if_due
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
           sla: SlaPolicy | None = None, dead_letters: DeadLetters | None = None,
           reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
-          bucket: str = "") -> dict[str, int]:
+          bucket: str = "", notified: Notified | None = None) -> dict[str, int]:
     """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
     overdue ones; counts.
 
     With a reconciler policy (and the dead letters it writes to), also re-publish the stage
     event of every report stuck in the pipeline (`keluhan.usecases.reconcile`); with the photo
-    bucket too, of every upload whose notification was lost.
+    bucket too, of every upload whose notification was lost; with `notified`, announce again every
+    status change whose messages were never all stored (`keluhan.usecases.notify`).
     """
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
@@ -49,6 +51,10 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
                                policy=reconciler, photos=photos, bucket=bucket)
         counts["contended"] += reconciled.pop("contended")
         counts |= reconciled
+    if reconciler is not None and notified is not None:
+        counts["notify_republished"] = reconcile_notifications(
+            reports=reports, notified=notified, publish=publish, clock=clock, after=reconciler.pipeline_after,
+            limit=reconciler.limit, page=reconciler.page)
     return counts
 
 
