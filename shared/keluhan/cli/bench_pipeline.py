@@ -101,6 +101,7 @@ class BenchResult(TypedDict):
     faults: list[str]
     final: int
     lost: int
+    refused: int
     stuck: int
     stuck_ids: list[str]
     dead_lettered_by_reconciler: int
@@ -140,6 +141,7 @@ class OpenLoopStep(TypedDict):
     routed: int
     not_routed: int
     lost: int
+    refused: int  # answered 4xx (e.g. a reporter over quota): not stored, and not lost
     p50_s: float
     p95_s: float
     p99_s: float
@@ -147,6 +149,10 @@ class OpenLoopStep(TypedDict):
     offered_rate: float
     sender_late_p99_s: float
     reconciler_republished: int
+    messages_owed: int
+    messages_lost: int
+    message_p50_s: float  # status change → the message in the inbox
+    message_p95_s: float
     cost_per_report: CostPerReport
 
 
@@ -176,6 +182,7 @@ class Submitted:
     attempts: int = 0
     final_at: float | None = None
     gave_up: bool = False  # the reconciler dead-lettered it: ended, visibly, but not final
+    refused: str = ""  # the server refused it with a 4xx (e.g. 429: the reporter's quota), never stored
 
 
 @dataclass
@@ -325,6 +332,7 @@ def run_open_loop_steps(config: StackConfig, state_dir: Path, *, rate: float, du
                         find_max: bool, max_rate: float, photo_share: float, senders: int, seed: int,
                         timeout_s: float, concurrency: int, client_factory: ClientFactory) -> OpenLoopResult:
     """One open-loop run at `rate`, or (find_max) rising rates until p95 submit→routed passes the limit."""
+    client_factory(config)  # points the Google clients at the stack's emulators, as the burst does
     floor = measure_floor(config, n=200, concurrency=concurrency)
     steps = []
     for i, at in enumerate(step_rates(rate, max_rate) if find_max else [rate]):
@@ -378,6 +386,7 @@ def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration
                 pool.submit(_submit, client, item, rng.choice(tokens[item.photo is not None]), deadline=deadline)
         submitted_s = time.time() - start
         _wait_final(client, items, deadline=deadline)
+        owed, missing, _, delays = _messages(client, _stored(client, items), deadline=time.time() + MESSAGES_WAIT_S)
     finally:
         stop.set()
     time.sleep(2 * FLUSH_WAIT_S)
@@ -388,12 +397,15 @@ def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration
     return {
         "rate": rate, "reports": len(items), "routed": len(routed),
         "not_routed": sum(1 for it in items if it.report_id in docs and it.routed_at is None),
-        "lost": sum(1 for it in items if not it.report_id or it.report_id not in docs),
+        "lost": sum(1 for it in items if not it.refused and (not it.report_id or it.report_id not in docs)),
+        "refused": sum(1 for it in items if it.refused),
         "p50_s": round(_pct(routed, 50), 2), "p95_s": round(_pct(routed, 95), 2),
         "p99_s": round(_pct(routed, 99), 2),
         "submitted_s": round(submitted_s, 1), "offered_rate": _offered_rate(items),
         "sender_late_p99_s": round(_pct(late, 99), 3),
         "reconciler_republished": sum((d.get("stalled") or {}).get("count", 0) for d in docs.values()),
+        "messages_owed": owed, "messages_lost": missing,
+        "message_p50_s": round(_pct(delays, 50), 2), "message_p95_s": round(_pct(delays, 95), 2),
         "cost_per_report": spent,
     }
 
@@ -419,7 +431,8 @@ def _submit(client: StackClient, item: Submitted, token: str, *, deadline: float
             except Exception:
                 pass
         elif response is not None and response.status_code < 500:
-            raise RuntimeError(f"submit refused: {response.status_code} {response.text}")
+            item.refused = f"{response.status_code} {response.text[:200]}"  # an answer, not a loss
+            return
         time.sleep(pause)
         pause = min(pause * 2, 3.0)
 
@@ -648,7 +661,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
              photo_share: float, concurrency: int, cost_per_report: CostPerReport,
              messages: tuple[int, int, int, list[float]]) -> BenchResult:
     docs = _stored(client, items)
-    lost = sum(1 for it in items if not it.report_id or it.report_id not in docs)
+    lost = sum(1 for it in items if not it.refused and (not it.report_id or it.report_id not in docs))
     final = [(it.started, it.final_at) for it in items if it.final_at is not None]  # (started, final) times
     stuck = [it for it in items if it.report_id in docs and it.final_at is None and not it.gave_up]
     gave_up = [it.report_id for it in items if it.gave_up]
@@ -668,7 +681,8 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
     owed, missing, twice, delays = messages
     return {
         "reports": len(items), "photo_share": photo_share, "concurrency": concurrency,
-        "faults": sorted(faults), "final": len(final), "lost": lost, "stuck": len(stuck),
+        "faults": sorted(faults), "final": len(final), "lost": lost, "refused": sum(1 for it in items if it.refused),
+        "stuck": len(stuck),
         "stuck_ids": [it.report_id for it in stuck][:10],
         "dead_lettered_by_reconciler": len(gave_up), "dead_lettered_ids": gave_up[:10],
         "duplicated_timeline_entries": duplicated,
@@ -712,8 +726,10 @@ def _print_open_loop(r: OpenLoopResult) -> None:
     for step in r["steps"]:
         print(f"  {step['rate']:g} reports/s: {step['reports']} sent (offered {step['offered_rate']}/s, "
               f"sender late p99 {step['sender_late_p99_s']} s, all answered in {step['submitted_s']} s), routed {step['routed']}, not routed "
-              f"{step['not_routed']}, lost {step['lost']}; submit→routed p50 {step['p50_s']} s, p95 "
+              f"{step['not_routed']}, lost {step['lost']}, refused {step['refused']}; submit→routed p50 {step['p50_s']} s, p95 "
               f"{step['p95_s']} s, p99 {step['p99_s']} s; reconciler re-published {step['reconciler_republished']}×")
+        print(f"    messages (notify): owed {step['messages_owed']}, lost {step['messages_lost']}; status change → "
+              f"inbox p50 {step['message_p50_s']} s, p95 {step['message_p95_s']} s")
         _print_cost(step["cost_per_report"])
     if r["max_rate_p95_under_limit"] is not None or len(r["steps"]) > 1:
         print(f"  largest rate with p95 under {r['p95_limit_s']:g} s: {r['max_rate_p95_under_limit']} reports/s")
@@ -723,7 +739,7 @@ def _print_open_loop(r: OpenLoopResult) -> None:
 def _print(r: BenchResult) -> None:
     print(f"pipeline: {r['reports']} reports ({r['photo_share']:.0%} with a JPEG), "
           f"{r['concurrency']} submitting threads, faults: {', '.join(r['faults']) or 'none'}")
-    print(f"  final {r['final']}, lost {r['lost']}, stuck {r['stuck']}, "
+    print(f"  final {r['final']}, lost {r['lost']}, refused {r['refused']}, stuck {r['stuck']}, "
           f"dead-lettered by the reconciler {r['dead_lettered_by_reconciler']}, "
           f"duplicated timeline entries {r['duplicated_timeline_entries']}")
     print(f"  messages (notify): owed {r['messages_owed']}, lost {r['messages_lost']}, "

@@ -25,9 +25,12 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
     if not 0 <= seq < len(report.timeline):
         raise PermanentError(f"laporan {report_id} tidak punya entri {seq} / report has no timeline entry {seq}")
+    told = notices(report, seq)
+    if not told:
+        return 0  # a pipeline step nobody waits for: nothing to send, nothing for the reconciler to check
     now = clock()
     new = 0
-    for notice in notices(report, seq):
+    for notice in told:
         for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
             message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
                              now=now)
