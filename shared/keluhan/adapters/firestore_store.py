@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import random
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -54,6 +56,8 @@ STAFF = "staff"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50
+# Rounds of the client's own transaction retries before a change answers Contention (409/retry).
+MUTATE_ROUNDS = 3
 OPEN_STATUSES = ["routed", "accepted", "in_progress", "resolving", "reopened"]
 
 
@@ -273,15 +277,22 @@ class FirestoreReports:
             tx.set(self._staff_ref(report_id), staff_view(after.to_doc()))
             return after
 
-        try:
-            result: Report | None = run(self._db.transaction())
-            return result
-        except gexc.Aborted as exc:
-            raise Contention(str(exc)) from exc
-        except ValueError as exc:  # the client gives up after its retries on a contended document
-            if "Failed to commit transaction" in str(exc):
-                raise Contention(str(exc)) from exc
-            raise
+        # The client retries an aborted transaction at once, so concurrent changes of one report can
+        # keep aborting each other; after its retries, try again after a random pause (the mutation
+        # is a pure function of the stored report, safe to run again), then give up: Contention.
+        for attempt in range(1, MUTATE_ROUNDS + 1):
+            try:
+                result: Report | None = run(self._db.transaction())
+                return result
+            except gexc.Aborted as exc:
+                contended: Exception = exc
+            except ValueError as exc:  # the client gives up after its retries on a contended document
+                if "Failed to commit transaction" not in str(exc):
+                    raise
+                contended = exc
+            if attempt < MUTATE_ROUNDS:
+                time.sleep(random.uniform(0.02, 0.15) * attempt)
+        raise Contention(str(contended)) from contended
 
 
 class StatsState:
