@@ -684,3 +684,13 @@ def test_inputs_are_validated_before_anything_is_planned():
         conditions = [v["condition"] for v in named(root, "variable")["project"]["validation"]]
         assert any("var.project.id" in c for c in conditions), root
         assert any("existing_indexes" in c and "firestore_exists" in c for c in conditions), root
+
+
+def terraform() -> str:
+    """The terraform binary (the core-level checks run it offline; CI must have it)."""
+    found = shutil.which("terraform")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("terraform is not on PATH")
+        pytest.skip("terraform is not on PATH")
+    return found

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from keluhan import topology
-from tests.unit.test_terraform import MODULES, SYSTEM, named, resource
+from tests.unit.test_terraform import MODULES, SYSTEM, named, resource, terraform
 
 KEEP = MODULES / "keep"
 PROTECTED = {  # what the guard watches → the module output it reads, and the resource behind it
@@ -43,15 +43,6 @@ def test_production_data_is_guarded_unless_the_environment_is_disposable():
     assert guard["lifecycle"] == [{"prevent_destroy": True}]
     assert guard["for_each"] == "${var.protect ? var.ids : {}}"
     assert guard["triggers_replace"] == "${each.value}"
-
-
-def terraform() -> str:
-    found = shutil.which("terraform")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("terraform is not on PATH")
-        pytest.skip("terraform is not on PATH")
-    return found
 
 
 # A root that calls the real guard module on a stand-in for the database: `generation` forces

@@ -28,7 +28,7 @@ from hcl2.utils import SerializationOptions
 
 from keluhan import topology
 from keluhan.settings import REPO_ROOT
-from tests.unit.test_terraform import TERRAFORM
+from tests.unit.test_terraform import TERRAFORM, terraform
 
 STANDIN = REPO_ROOT / "tests" / "support" / "standin_provider.py"
 PROVIDERS = {"google": "6.50.0", "google-beta": "6.50.0", "time": "0.13.1", "archive": "2.7.1"}
@@ -120,15 +120,6 @@ def derived_schema(terraform_dir: Path) -> dict:
     return {name: {"provider": _plain(p["provider"]),
                    "resources": {t: _plain(b) for t, b in p["resources"].items()},
                    "data": {t: _plain(b) for t, b in p["data"].items()}} for name, p in schema.items()}
-
-
-def terraform() -> str:
-    found = shutil.which("terraform")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("terraform is not on PATH")
-        pytest.skip("terraform is not on PATH")
-    return found
 
 
 class StandInRoot:
