@@ -30,12 +30,7 @@ def record_figures(report_id: str, *, reports: Reports, stats: Stats, attempts: 
         if state is not None and state.seq >= seq:
             return False
         old = state.contribution if state is not None else {}
-        change = delta(old, new)
-        if state is not None and not change:
-            # A move that changes no figure (a pipeline step, a note): nothing to write. The state
-            # keeps its older seq; a later message recomputes from the report and finds the same.
-            return False
-        if stats.replace(report_id, seq=seq, contribution=new, delta=change, expected=state):
+        if stats.replace(report_id, seq=seq, contribution=new, delta=delta(old, new), expected=state):
             return True
     raise TransientError(f"figures of {report_id}: too many concurrent updates")
 
