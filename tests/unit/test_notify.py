@@ -20,13 +20,10 @@ from tests.unit.test_handling import CITIZEN, OPERATOR, PU, World
 SITI = CITIZEN.id
 
 
-NOTIFIED = FakeNotified()
-
-
 @pytest.fixture
 def told():
-    NOTIFIED.told.clear()
     world, directory, inbox = World(), FakeDirectory(), FakeInbox()
+    world.notified = FakeNotified()  # what notify recorded as told, per test
     directory.add("pu-staff", "skpd", "dinas-pu")
     directory.add("pu-head", "skpd", "dinas-pu", head=True, lang="en")
     directory.add("dishub-staff", "skpd", "dishub")
@@ -42,7 +39,7 @@ def _deliver_all(world, directory, inbox, *, times=1, rng=None) -> None:
         rng.shuffle(deliveries)
     for report_id, seq in deliveries:
         notify_status_change(report_id, seq, reports=world.reports, directory=directory, inbox=inbox,
-                             notified=NOTIFIED, clock=world.clock)
+                             notified=world.notified, clock=world.clock)
 
 
 def _to_closed(world, report_id, seed=99):
@@ -134,7 +131,7 @@ def test_a_position_past_the_timeline_is_a_permanent_error(told):
     report_id = world.routed()
     with pytest.raises(PermanentError):
         notify_status_change(report_id, 99, reports=world.reports, directory=directory, inbox=inbox,
-                             notified=NOTIFIED, clock=world.clock)
+                             notified=world.notified, clock=world.clock)
 
 
 def test_the_table_names_an_event_for_every_move_people_wait_for():
@@ -177,19 +174,19 @@ def test_a_status_change_whose_announcement_was_lost_is_announced_again_by_the_t
     changes = [(d["report_id"], int(a["seq"])) for t, d, a in world.publish.messages if t == "report-status-changed"]
     *delivered, lost = changes  # the broker lost the last announcement (accepted)
     for rid, seq in delivered:
-        notify_status_change(rid, seq, reports=world.reports, directory=directory, inbox=inbox, notified=NOTIFIED,
+        notify_status_change(rid, seq, reports=world.reports, directory=directory, inbox=inbox, notified=world.notified,
                              clock=world.clock)
     assert [m.event for m in inbox.of(SITI)] == ["routed"]
     world.publish.messages.clear()
     policy = ReconcilePolicy(pipeline_after=timedelta(minutes=2))
     assert sweep(reports=world.reports, publish=world.publish, clock=world.clock, reconciler=policy,
-                 dead_letters=FakeDeadLetters(), notified=NOTIFIED)["notify_republished"] == 0  # too recent
+                 dead_letters=FakeDeadLetters(), notified=world.notified)["notify_republished"] == 0  # too recent
     world.clock.advance(minutes=3)
     counts = sweep(reports=world.reports, publish=world.publish, clock=world.clock, reconciler=policy,
-                   dead_letters=FakeDeadLetters(), notified=NOTIFIED)
+                   dead_letters=FakeDeadLetters(), notified=world.notified)
     assert counts["notify_republished"] == 1
     _deliver_all(world, directory, inbox)
     assert [m.event for m in inbox.of(SITI)] == ["routed", "accepted"] and lost[1] == inbox.of(SITI)[1].seq
     world.publish.messages.clear()
     assert sweep(reports=world.reports, publish=world.publish, clock=world.clock, reconciler=policy,
-                 dead_letters=FakeDeadLetters(), notified=NOTIFIED)["notify_republished"] == 0  # told now
+                 dead_letters=FakeDeadLetters(), notified=world.notified)["notify_republished"] == 0  # told now

@@ -306,8 +306,7 @@ def test_an_upload_already_verified_is_not_notified_again(world):
 
 def test_a_proof_photo_whose_notification_was_lost_is_notified_again(world):
     report_id = world.submit("client-0001")
-    world.reports.mutate(report_id, lambda r: r.changed(status="resolving", resolution={
-        "attempt": 2, "object": f"resolution/{report_id}/2", "verdict": None}))
+    _awaiting_proof(world, report_id, attempt=2)
     world.take()
     photos = FakePhotoStore(objects={f"resolution/{report_id}/1": b"old proof"})
     world.clock.advance(minutes=3)
@@ -377,11 +376,16 @@ def test_abandoned_photo_less_reports_do_not_starve_a_lost_proof_notification(wo
     for i in range(8):  # never uploaded: each costs a lookup and finds nothing
         _citizen_report(world, client_id=f"client-abandon-{i}")
     report_id = world.submit("client-0001")
-    world.reports.mutate(report_id, lambda r: r.changed(status="resolving", resolution={
-        "attempt": 1, "object": f"resolution/{report_id}/1", "verdict": None}))
+    _awaiting_proof(world, report_id, attempt=1)
     world.take()
     photos = FakePhotoStore(objects={f"resolution/{report_id}/1": b"proof"})
     world.clock.advance(minutes=3)
     assert _upload_tick(world, photos, policy)["republished"] == 1
     assert [a["objectId"] for t, _, a in world.publish.messages if t == "photo-uploaded"] == [
         f"resolution/{report_id}/1"]
+
+
+def _awaiting_proof(world: World, report_id: str, *, attempt: int) -> None:
+    """As if the SKPD had resolved the report `attempt` times: its proof upload is awaited."""
+    world.reports.mutate(report_id, lambda r: r.changed(status="resolving", resolution={
+        "attempt": attempt, "object": f"resolution/{report_id}/{attempt}", "verdict": None}))

@@ -24,7 +24,7 @@ from keluhan.domain.workflow import Action, Status
 
 Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators"]
 Lang = Literal["id", "en"]
-Channel = Literal["inbox"]
+MessageChannel = Literal["inbox"]  # where a message goes (not a report's intake channel)
 LANGS: tuple[Lang, ...] = ("id", "en")
 
 
@@ -148,7 +148,7 @@ def assignee_at(report: Report, seq: int) -> str | None:
     return report.assignee
 
 
-def message_id(report_id: str, seq: int, recipient: str, channel: Channel) -> str:
+def message_id(report_id: str, seq: int, recipient: str, channel: MessageChannel) -> str:
     """One message per (report, timeline position, recipient, channel): the dedupe key."""
     return hashlib.sha256(f"{report_id}\x1f{seq}\x1f{recipient}\x1f{channel}".encode()).hexdigest()[:32]
 
@@ -159,7 +159,7 @@ class Message:
 
     message_id: str
     recipient: str
-    channel: Channel
+    channel: MessageChannel
     report_id: str
     seq: int
     event: str
@@ -174,7 +174,7 @@ class Message:
                 "created_at": self.created_at, "read_at": None}
 
 
-def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: Lang, channel: Channel,
+def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: Lang, channel: MessageChannel,
            now: datetime) -> Message:
     """The notice's words for this report in `lang`: never who reported, only public notes."""
     entry = report.timeline[seq]
