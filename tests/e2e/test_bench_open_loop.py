@@ -23,8 +23,10 @@ def test_an_open_loop_run_routes_every_report_and_prices_it(stack, client):
     assert result["floor_reports_per_s"] > 0 and result["max_rate_p95_under_limit"] is None
     cost = step["cost_per_report"]
     # Every report went through submission, enrichment and routing: each function used CPU, and its
-    # Firestore operations were counted by the functions' own client (a transaction per stage).
+    # Firestore operations were counted by the functions' own client: a stage reads the report and
+    # writes it in a batch guarded by its update time, never in a transaction.
     for name in ("submit_report", "enrich_geo", "route_report"):
         assert cost[name]["cpu_ms"] > 0 and cost[name]["writes"] >= 1, (name, cost[name])
-    assert cost["route_report"]["transactions"] > 0 and cost["submit_report"]["reads"] >= 1
+    assert cost["route_report"]["reads"] >= 1 and cost["route_report"]["transactions"] == 0
+    assert cost["submit_report"]["reads"] >= 1
     assert cost["total"]["writes"] >= sum(cost[n]["writes"] for n in ("submit_report", "route_report"))

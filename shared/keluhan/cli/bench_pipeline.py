@@ -615,8 +615,9 @@ def _poison_letters(client: StackClient, ids: list[str]) -> dict[str, Document]:
 def measure_floor(config: StackConfig, *, n: int, concurrency: int) -> Floor:
     """The Firestore writes and publishes one report needs, made directly: reports/s and p50.
 
-    Per report: the submission batch (report + idempotency key), one transaction per stage
-    (verify or locate, route), and the publishes (acceptance, located, routed, three status
+    Per report: the submission batch (report + idempotency key), one read and one guarded batch
+    per stage (verify or locate, route; written only if the report is unchanged since the read,
+    as `Reports.mutate` does), and the publishes (acceptance, located, routed, three status
     changes), to a topic without subscribers and a scratch collection.
     """
     from google.cloud import firestore, pubsub_v1
@@ -638,11 +639,12 @@ def measure_floor(config: StackConfig, *, n: int, concurrency: int) -> Floor:
         batch.create(db.collection("bench_floor_keys").document(f"{run}-{i}"), {"report_id": ref.id})
         batch.commit()
         for stage in ("located", "routed"):
-            @firestore.transactional
-            def move(tx: firestore.Transaction, stage: str = stage) -> None:
-                timeline = (ref.get(transaction=tx).to_dict() or {})["timeline"]
-                tx.update(ref, {"status": stage, "timeline": timeline + [{"status": stage}]})
-            move(db.transaction())
+            snap = ref.get()
+            timeline = (snap.to_dict() or {})["timeline"]
+            move = db.batch()
+            move.update(ref, {"status": stage, "timeline": timeline + [{"status": stage}]},
+                        option=db.write_option(last_update_time=snap.update_time))
+            move.commit()
         futures = [publisher.publish(topic, b'{"report_id": "x"}', report_id=ref.id) for _ in range(6)]
         for f in futures:
             f.result(timeout=20)
