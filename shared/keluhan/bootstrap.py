@@ -25,18 +25,24 @@ from keluhan.ports import (
     RulesDoc,
     Send,
     Stats,
+    WaSends,
+    WaUsers,
+    WhatsAppApi,
 )
 from keluhan.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from keluhan.adapters.photo_store import GcsPhotoStore
+    from keluhan.adapters.whatsapp_cloud import CloudApi
     from keluhan.domain.location import Location
+    from keluhan.domain.notify import Message
     from keluhan.domain.routing import RoutingDecision
     from keluhan.domain.sla import SlaPolicy
     from keluhan.rules_provider import RulesProvider
     from keluhan.usecases.handling import HandlingPolicy
     from keluhan.usecases.reconcile import ReconcilePolicy
     from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
+    from keluhan.usecases.whatsapp import WhatsAppPorts
 
 
 def utc_now() -> datetime:
@@ -118,6 +124,60 @@ class Deps:
         s = self.settings
         return QuotaPolicy(citizen=Limits(s.submit_per_hour, s.submit_per_day),
                            service=Limits(s.service_submit_per_hour, s.service_submit_per_day))
+
+    @functools.cached_property
+    def whatsapp_cloud(self) -> CloudApi:
+        """The WhatsApp Cloud API through pywa (locally the dev stack's stand-in)."""
+        from keluhan.adapters.whatsapp_cloud import CloudApi, cloud_client
+
+        s = self.settings
+        client = cloud_client(phone_id=s.whatsapp_phone_id, token=s.whatsapp_access_token.get_secret_value(),
+                              api_url=s.whatsapp_api_url)
+        return CloudApi(client, template=s.whatsapp_template)
+
+    @property
+    def whatsapp_api(self) -> WhatsAppApi:
+        return self.whatsapp_cloud
+
+    @functools.cached_property
+    def whatsapp_ports(self) -> WhatsAppPorts:
+        """What the conversation runs on: the submission's ports, the Cloud API, the conversation store."""
+        from keluhan.domain.quota import Limits
+        from keluhan.geodata import geo_index_from_settings
+        from keluhan.usecases.submission import QuotaPolicy
+        from keluhan.usecases.whatsapp import WhatsAppPorts
+
+        s = self.settings
+        limits = Limits(s.whatsapp_submit_per_hour, s.whatsapp_submit_per_day)  # per number, not the channel's
+        return WhatsAppPorts(
+            users=self.wa_users, api=self.whatsapp_api, reports=self.reports, publish=self.publish,
+            photos=self.photos, holds=self.holds, clock=utc_now, new_id=new_report_id,
+            upload_policy=self.upload_policy(), quota=QuotaPolicy(citizen=limits, service=limits),
+            locate=geo_index_from_settings(s).locate, max_media_bytes=s.whatsapp_media_max_bytes,
+            keep_for=timedelta(days=s.whatsapp_keep_days))
+
+    def whatsapp_sender(self) -> Callable[[Message], bool] | None:
+        """notify's WhatsApp message channel, when a WhatsApp number is configured."""
+        if not self.settings.whatsapp_phone_id:
+            return None
+        from keluhan.usecases.whatsapp import deliver_whatsapp
+
+        return functools.partial(deliver_whatsapp, users=self.wa_users, sends=self.wa_sends,
+                                 api=self.whatsapp_api, clock=utc_now)
+
+    @functools.cached_property
+    def wa_users(self) -> WaUsers:
+        from keluhan.adapters.firestore_counting import firestore_client
+        from keluhan.adapters.whatsapp_store import FirestoreWaUsers
+
+        return FirestoreWaUsers(firestore_client(self.settings.project_id))
+
+    @functools.cached_property
+    def wa_sends(self) -> WaSends:
+        from keluhan.adapters.firestore_counting import firestore_client
+        from keluhan.adapters.whatsapp_store import FirestoreWaSends
+
+        return FirestoreWaSends(firestore_client(self.settings.project_id))
 
     @functools.cached_property
     def sla(self) -> SlaPolicy:

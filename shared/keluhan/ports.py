@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
     from keluhan.domain.notify import Lang, Message
     from keluhan.domain.report import Report, Submission
+    from keluhan.domain.whatsapp import Conversation, Reply
 
 
 class PermanentError(Exception):
@@ -361,6 +362,51 @@ class Inbox(Protocol):
 
     def deliver(self, message: Message) -> bool:
         """Store the message unless one with its id is there already; True if it is new."""
+
+
+class WhatsAppApi(Protocol):
+    """The WhatsApp Cloud API: sends (each tagged with our idempotency id) and media by id."""
+
+    def send(self, to: str, reply: Reply, *, tracker: str) -> None:
+        """One reply in the customer-service window; raises on failure."""
+
+    def send_template(self, to: str, *, lang: str, params: list[str], tracker: str) -> None:
+        """The approved status-update template (for when the 24-hour window has closed)."""
+
+    def fetch_media(self, media_id: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """A medium's bytes and MIME type; PhotoTooLarge past `max_bytes`."""
+
+
+@dataclass(frozen=True)
+class WaUser:
+    """wa_users/{number_hash}: the conversation store, the only place a number is kept."""
+
+    address: str  # the phone number (or the business-scoped user id) to send to
+    conversation: Conversation
+    outbox: list[dict[str, Any]]  # Any: replies stored before they are sent ({"tracker", "reply"})
+    last_inbound_at: datetime | None
+    version: object = None  # the store's precondition token for a guarded write
+
+
+class WaUsers(Protocol):
+    """The conversation store, keyed by the hash of the number."""
+
+    def get(self, user: str) -> WaUser | None: ...
+
+    def put(self, user: str, record: WaUser, *, expires_at: datetime) -> bool:
+        """Write the record if it is unchanged since read (`version`; None: must not exist); False if not."""
+
+    def clear_outbox(self, user: str, trackers: Sequence[str]) -> None:
+        """Drop the sent replies from the outbox."""
+
+
+class WaSends(Protocol):
+    """wa_sends/{message_id}: the WhatsApp message channel's send tracking."""
+
+    def begin(self, message_id: str, record: dict[str, Any]) -> dict[str, Any] | None:  # Any: Firestore fields
+        """Create the pending record; if one exists, return it instead (None: created)."""
+
+    def update(self, message_id: str, fields: dict[str, Any]) -> None: ...  # Any: Firestore fields
 
 
 Clock = Callable[[], datetime]

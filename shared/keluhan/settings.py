@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +95,20 @@ class Settings(BaseSettings):
     open311_reads_per_minute: float = Field(default=120.0, gt=0, le=6000)
     open311_read_burst: int = Field(default=60, ge=1, le=1000)
 
+    # WhatsApp Cloud API (functions/whatsapp and notify's WhatsApp channel; docs/whatsapp.md). The app
+    # secret signs every webhook delivery, the verify token answers Meta's GET handshake, the access
+    # token (a system user's) sends; in production all three come from Secret Manager.
+    whatsapp_app_secret: SecretStr = SecretStr("")
+    whatsapp_verify_token: SecretStr = SecretStr("")
+    whatsapp_access_token: SecretStr = SecretStr("")
+    whatsapp_phone_id: str = ""
+    whatsapp_api_url: str = ""  # local stack only: the Cloud API stand-in instead of graph.facebook.com
+    whatsapp_template: str = "keluhan_status_update"  # approved template for notices outside 24 h
+    whatsapp_media_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # the Cloud API's image limit
+    whatsapp_submit_per_hour: int = Field(default=5, ge=1)
+    whatsapp_submit_per_day: int = Field(default=15, ge=1)
+    whatsapp_keep_days: int = Field(default=180, ge=1)  # a resident's record after their last message
+
     @field_validator("photo_bucket", "project_id")
     @classmethod
     def _not_blank(cls, value: str) -> str:
@@ -105,6 +119,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_demo_values_in_production(self) -> Settings:
         """On Cloud Run/Functions (K_SERVICE set) the local demo defaults are a misconfiguration."""
+        if self.k_service and self.whatsapp_api_url:
+            raise ValueError("KELUHAN_WHATSAPP_API_URL is for the local stack only")
         if self.k_service and self.clock_file:
             raise ValueError("KELUHAN_CLOCK_FILE is for the local stack only")
         if self.k_service and (self.project_id.startswith("demo-") or self.photo_bucket.startswith("demo-")):

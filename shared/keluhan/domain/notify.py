@@ -24,7 +24,7 @@ from keluhan.domain.workflow import Action, Status
 
 Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators"]
 Lang = Literal["id", "en"]
-MessageChannel = Literal["inbox"]  # where a message goes (not a report's intake channel)
+MessageChannel = Literal["inbox", "whatsapp"]  # where a message goes (not a report's intake channel)
 LANGS: tuple[Lang, ...] = ("id", "en")
 
 
@@ -146,6 +146,14 @@ def assignee_at(report: Report, seq: int) -> str | None:
         if entry.action == Action.REJECT and entry.reason == "not_ours":
             return TRIAGE_ID
     return report.assignee
+
+
+WHATSAPP_RECIPIENT = "wa:"  # a WhatsApp reporter's id (keluhan.domain.whatsapp.reporter_id)
+
+
+def channel_of(recipient: str) -> MessageChannel:
+    """A WhatsApp reporter hears back on WhatsApp; everyone else in the app's inbox."""
+    return "whatsapp" if recipient.startswith(WHATSAPP_RECIPIENT) else "inbox"
 
 
 def message_id(report_id: str, seq: int, recipient: str, channel: MessageChannel) -> str:

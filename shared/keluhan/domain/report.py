@@ -56,9 +56,12 @@ from keluhan.domain.workflow import (
 __all__ = ["FREE_TEXT_LAYOUT", "FREE_TEXT_SCHEMA_PATTERN", "STATUS_TEXT", "TEXT_SCHEMA_PATTERN", "Status",
            "can_transition", "forbidden_character"]
 
-Channel = Literal["warga", "call_center_112", "sodarata", "smart_rtrw"]
+Channel = Literal["warga", "call_center_112", "sodarata", "smart_rtrw", "whatsapp"]
 # Channels whose reports come without a camera: their photo verdict is `not_required`.
 CHANNELS_WITHOUT_CAMERA: frozenset[str] = frozenset({"call_center_112"})
+# Channels that strip EXIF but whose own server times bound the capture: `photo_taken_at` is the
+# server's receipt time of the photo, checked instead of the EXIF time (docs/whatsapp.md).
+WITNESSED_CAPTURE_CHANNELS: frozenset[str] = frozenset({"whatsapp"})
 
 
 class SubmitReport(BaseModel):

@@ -8,9 +8,10 @@ finished by the redelivery.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from keluhan.domain.notify import Audience, assignee_at, notices, render
+from keluhan.domain.notify import Audience, Message, assignee_at, channel_of, notices, render
 from keluhan.domain.report import Report
 from keluhan.ports import Clock, Directory, Inbox, Notified, PermanentError, Publisher, Recipient, Reports
 from keluhan.usecases.events import publish_status_changed
@@ -18,8 +19,12 @@ from keluhan.usecases.pipeline import ReportNotFound
 
 
 def notify_status_change(report_id: str, seq: int, *, reports: Reports, directory: Directory, inbox: Inbox,
-                         notified: Notified, clock: Clock) -> int:
-    """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new."""
+                         notified: Notified, clock: Clock,
+                         whatsapp: Callable[[Message], bool] | None = None) -> int:
+    """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new.
+
+    A WhatsApp reporter's messages go out through `whatsapp` (idempotent per message id), the
+    others to the inbox."""
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
@@ -32,9 +37,13 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     new = 0
     for notice in told:
         for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
-            message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
+            channel = channel_of(recipient.uid)
+            message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel=channel,
                              now=now)
-            new += inbox.deliver(message)
+            if channel == "whatsapp":
+                new += bool(whatsapp and whatsapp(message))
+            else:
+                new += inbox.deliver(message)
     notified.record(report_id, seq, now)  # after every message: a crash before leaves it to the reconciler
     return new
 
@@ -88,8 +97,9 @@ def _audience(audience: Audience, report: Report, seq: int, *, reports: Reports,
 
 
 def _reporter(report: Report, reports: Reports) -> list[Recipient]:
-    """A citizen who reported from the app; a channel's reports are answered through the channel."""
-    if report.channel != "warga" or not report.reporter_ref:
+    """A citizen who reported from the app or WhatsApp; other channels' reports are answered
+    through the channel."""
+    if report.channel not in ("warga", "whatsapp") or not report.reporter_ref:
         return []
     submission = reports.submission(report.reporter_ref)
     if submission is None:

@@ -10,7 +10,16 @@ from typing import Protocol
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
 from keluhan.domain.photo.hash_bands import proof_key
 from keluhan.domain.photo.reasons import reason
-from keluhan.domain.report import Event, Finding, PhotoCheck, Report, Status, UploadTarget, upload_target
+from keluhan.domain.report import (
+    WITNESSED_CAPTURE_CHANNELS,
+    Event,
+    Finding,
+    PhotoCheck,
+    Report,
+    Status,
+    UploadTarget,
+    upload_target,
+)
 from keluhan.ports import Clock, PermanentError, PhotoIndex, PhotoStore, PhotoTooLarge, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
@@ -200,6 +209,8 @@ def _verify(data: bytes, obj: StoredObject, report: Report, *, photo_index: Phot
         taken_at=taken_at if received_at else report.photo_taken_at,
         reuse_candidates=candidates,
         policy=policy,
+        # A proof is never witnessed: only a report's own photo from a channel whose server saw it arrive.
+        witnessed=received_at is None and report.channel in WITNESSED_CAPTURE_CHANNELS,
     )
 
 

@@ -40,6 +40,9 @@ class PhotoPolicy(BaseModel):
     # a citizen who was offline for a few hours is not punished, last week's photo is.
     max_age: timedelta = timedelta(hours=24)
     future_tolerance: timedelta = timedelta(minutes=5)
+    # A witnessed capture (a channel whose server times bound it, docs/whatsapp.md): the photo's
+    # receipt time may lie at most this long before the report (the conversation's idle limit).
+    witnessed_max_age: timedelta = timedelta(minutes=30)
     # EXIF capture time versus the time the app declares.
     taken_at_tolerance: timedelta = timedelta(minutes=10)
 

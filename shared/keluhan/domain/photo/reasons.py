@@ -24,6 +24,7 @@ ReasonCode = Literal[
     "elsewhere",
     "reused",
     "no_gps",
+    "witnessed_capture",
 ]
 
 # The verdict rule: any "rejected" reason rejects, else any "needs_moderation" reason holds
@@ -44,6 +45,9 @@ REASONS: dict[ReasonCode, tuple[Verdict, str]] = {
     "no_capture_time":       ("needs_moderation", "Waktu foto tidak diketahui, diperiksa petugas / No capture time, a moderator will check"),
     "elsewhere":             ("rejected",         "Foto diambil jauh dari lokasi laporan / The photo was taken far from the reported place"),
     "reused":                ("rejected",         "Foto sama dengan foto laporan lain / The photo is a copy of another report's photo"),
+    # A channel that strips EXIF (WhatsApp) and whose server saw the photo arrive within minutes of a
+    # current-location share: the rule that accepted it, named on the verdict (docs/whatsapp.md).
+    "witnessed_capture":     ("accepted",         "Tanpa EXIF; foto diterima server beberapa menit setelah lokasi terkini dibagikan / No EXIF; the server received the photo minutes after a current-location share"),
     "no_gps":                ("rejected",         "Foto bukti tanpa lokasi GPS; ambil di lokasi dengan GPS aktif / The proof photo has no GPS position; take it on the spot with GPS on"),
 }
 # fmt: on

@@ -45,13 +45,15 @@ def verify_photo(
     taken_at: datetime | None,
     reuse_candidates: Callable[[str], Iterable[tuple[str, str]]],
     policy: PhotoPolicy,
+    witnessed: bool = False,
 ) -> PhotoVerification:
     """Check an uploaded photo and, unless rejected, make its EXIF-free derivatives.
 
     `taken_at` is the capture time the app declares, `received_at` when the server received
     the report; both must be timezone-aware. `reuse_candidates(phash)` gives (report_id, hex
     pHash) of recent photos of OTHER reports that may be the same picture; which of them are
-    is decided here. Bad uploads come back rejected with reasons; nothing about the bytes raises.
+    is decided here. `witnessed`: the channel strips EXIF and `taken_at` is its server's receipt time
+    of the photo (WhatsApp), which then stands in for a missing EXIF time. Bad uploads come back rejected with reasons; nothing about the bytes raises.
     """
     if received_at.tzinfo is None or (taken_at is not None and taken_at.tzinfo is None):
         raise ValueError("received_at and taken_at must be timezone-aware")
@@ -70,7 +72,7 @@ def verify_photo(
         (bool(reused_of), "reused"),
     ]
     codes = [
-        *_time_findings(photo.exif_taken_at, taken_at, received_at, policy),
+        *_time_findings(photo.exif_taken_at, taken_at, received_at, policy, witnessed=witnessed),
         *(c for hit, c in findings if hit),
     ]
     reasons = [reason(code) for code in dict.fromkeys(codes)]
@@ -91,11 +93,15 @@ def verify_photo(
 
 
 def _time_findings(
-    exif_taken_at: datetime | None, taken_at: datetime | None, received_at: datetime, policy: PhotoPolicy
+    exif_taken_at: datetime | None, taken_at: datetime | None, received_at: datetime, policy: PhotoPolicy,
+    *, witnessed: bool = False,
 ) -> list[ReasonCode]:
-    """Fresh: the EXIF time exists, agrees with the declared one, and both lie in the window."""
+    """Fresh: the EXIF time exists (or a witnessed receipt time stands in for it), agrees with the
+    declared one, and both lie in the window."""
     codes: list[ReasonCode] = []
-    if exif_taken_at is None:
+    if exif_taken_at is None and witnessed and taken_at is not None:
+        codes.append("witnessed_capture" if taken_at >= received_at - policy.witnessed_max_age else "stale")
+    elif exif_taken_at is None:
         codes.append("no_capture_time")
     elif taken_at is not None and abs(exif_taken_at - taken_at) > policy.taken_at_tolerance:
         codes.append("taken_at_mismatch")
