@@ -123,6 +123,18 @@ FUNCTIONS: tuple[Function, ...] = (
         signs_urls=True,
     ),
     Function(
+        # The WhatsApp Cloud API webhook (docs/whatsapp.md): a signed delivery moves the sender's
+        # conversation; a confirmed one is submitted as submit_report submits, channel `whatsapp`.
+        "whatsapp", "http", "http",
+        publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
+        description="WhatsApp Cloud API webhook: GET handshake, signed POST deliveries → the conversation → "
+                    "a report (channel whatsapp)",
+        # Writes the photo fetched from the Cloud API where the app's signed PUT would put it; the
+        # submission use case signs that PUT URL too (unused here, as submit_report's answer is).
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        signs_urls=True,
+    ),
+    Function(
         "war_room", "http", "http",
         description="GET the War Room page, kelurahan.geojson, and stats.json (operators' token)",
         reads_users=True,

@@ -239,8 +239,13 @@ def test_emulator_and_local_signing_settings_never_reach_production():
 
 def test_forward_targets_come_from_secret_manager_and_only_forward_report_reads_them():
     secret = locals_of(SYSTEM)["secret_environment"]
-    assert set(secret) == {"forward_report"}
+    assert {fn for fn, names in secret.items() if "KELUHAN_FORWARD_TARGETS" in names} == {"forward_report"}
     assert env_names("forward_targets") == set(secret["forward_report"])
+    # The WhatsApp secrets: the webhook reads all three, notify only the access token it sends with.
+    assert set(secret) == {"forward_report", "whatsapp", "notify"}
+    assert set(secret["whatsapp"]) == {"KELUHAN_WHATSAPP_APP_SECRET", "KELUHAN_WHATSAPP_VERIFY_TOKEN",
+                                       "KELUHAN_WHATSAPP_ACCESS_TOKEN"}
+    assert set(secret["notify"]) == {"KELUHAN_WHATSAPP_ACCESS_TOKEN"}
     service = resource(MODULES / "function", "google_cloudfunctions2_function", "this")["service_config"][0]
     assert service["dynamic"][0]["secret_environment_variables"]["for_each"] == \
         "${var.function.secret_environment}"
@@ -485,6 +490,11 @@ PROOF_CALLS = {
 }
 
 
+# The WhatsApp webhook writes the photo it fetched from the Cloud API where the app's signed PUT
+# puts it: under incoming/, not a derivative.
+INTAKE_WRITE = ("def handle_message", topology.PhotoAccess(topology.INCOMING_PREFIX, "create"))
+
+
 def _photo_modules(function: str) -> list[str]:
     """The adapter's source and that of every module the photo store is passed on to, transitively."""
     seen: list[str] = []
@@ -499,7 +509,7 @@ def _photo_modules(function: str) -> list[str]:
                     if isinstance(node, ast.ImportFrom) for alias in node.names}
         for node in ast.walk(tree):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in imported
-                    and any(k.arg == "photos" for k in node.keywords)):
+                    and any(k.arg in ("photos", "ports") for k in node.keywords)):
                 queue.append(inspect.getsource(importlib.import_module(imported[node.func.id])))
     return seen
 
@@ -520,6 +530,9 @@ def needs_from_code(function: str) -> tuple[set[topology.PhotoAccess], bool]:
     source = photo_sources(function)
     needs = set()
     for call in calls:
+        if call == "write" and INTAKE_WRITE[0] in source:
+            needs.add(INTAKE_WRITE[1])
+            continue
         marker, proof_access = PROOF_CALLS.get(call, (None, None))
         if marker and marker in source:
             needs.add(proof_access)

@@ -149,8 +149,10 @@ def _submit(conv: Conversation, submit: Submit, *, address: str, ports: WhatsApp
         return submitted(conv, exc.report_id)
     report = result.report
     obj = report.photo.object
-    if data and obj and report.status == Status.AWAITING_PHOTO and ports.photos.stat(obj) is None:
-        ports.photos.write(obj, data, content_type=content_type)  # its arrival starts verify_photo
+    if data and obj and report.status == Status.AWAITING_PHOTO:
+        # Its arrival starts verify_photo. A retry writes it again: a later generation of a photo
+        # already judged is ignored there, as a second PUT of the app's is.
+        ports.photos.write(obj, data, content_type=content_type)
     return submitted(conv, report.report_id)
 
 

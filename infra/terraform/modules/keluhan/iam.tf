@@ -85,7 +85,7 @@ resource "google_service_account_iam_member" "signs_urls" {
 }
 
 resource "google_secret_manager_secret_iam_member" "forward_targets" {
-  for_each  = local.secret_environment
+  for_each  = { for fn, vars in local.secret_environment : fn => vars if contains(keys(vars), "KELUHAN_FORWARD_TARGETS") }
   project   = var.project.id
   secret_id = google_secret_manager_secret.forward_targets.secret_id
   role      = "roles/secretmanager.secretAccessor"
@@ -113,4 +113,13 @@ resource "google_project_iam_member" "build" {
       expression = "resource.name.startsWith(\"projects/_/buckets/${condition.value}\") || resource.name.startsWith(\"projects/_/buckets/gcf-v2-\")"
     }
   }
+}
+
+# Each WhatsApp secret only to the function that reads it (the webhook: all three; notify: the token).
+resource "google_secret_manager_secret_iam_member" "whatsapp" {
+  for_each  = local.whatsapp_secret_grants
+  project   = var.project.id
+  secret_id = google_secret_manager_secret.whatsapp[each.value.variable].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.value.function].member
 }

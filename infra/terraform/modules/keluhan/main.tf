@@ -35,11 +35,37 @@ locals {
     route_report = {
       KELUHAN_ROUTING_RULES_FILE = "/workspace/fixtures/routing_rules.json"
     }
+    whatsapp = {
+      KELUHAN_GEO_DIR           = "/workspace/geo"
+      KELUHAN_GEO_BUNDLE        = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
+      KELUHAN_WHATSAPP_PHONE_ID = var.whatsapp.phone_id
+      KELUHAN_WHATSAPP_TEMPLATE = var.whatsapp.template
+    }
+    notify = {
+      KELUHAN_WHATSAPP_PHONE_ID = var.whatsapp.phone_id
+      KELUHAN_WHATSAPP_TEMPLATE = var.whatsapp.template
+    }
   }
+  # The WhatsApp Cloud API's secrets (docs/whatsapp.md), each its own secret: the webhook needs all
+  # three, notify only the access token it sends with.
+  whatsapp_secrets = {
+    KELUHAN_WHATSAPP_APP_SECRET   = "keluhan-whatsapp-app-secret"
+    KELUHAN_WHATSAPP_VERIFY_TOKEN = "keluhan-whatsapp-verify-token"
+    KELUHAN_WHATSAPP_ACCESS_TOKEN = "keluhan-whatsapp-access-token"
+  }
+  whatsapp_secret_grants = merge([for fn, vars in local.secret_environment : { for v in keys(vars) : "${fn}/${v}" => { function = fn, variable = v } if contains(keys(local.whatsapp_secrets), v) }]...)
   # Receiver URLs and tokens live in Secret Manager, never in code or Terraform state.
   secret_environment = {
     forward_report = {
       KELUHAN_FORWARD_TARGETS = google_secret_manager_secret.forward_targets.secret_id
+    }
+    whatsapp = {
+      KELUHAN_WHATSAPP_APP_SECRET   = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_APP_SECRET"].secret_id
+      KELUHAN_WHATSAPP_VERIFY_TOKEN = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_VERIFY_TOKEN"].secret_id
+      KELUHAN_WHATSAPP_ACCESS_TOKEN = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_ACCESS_TOKEN"].secret_id
+    }
+    notify = {
+      KELUHAN_WHATSAPP_ACCESS_TOKEN = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_ACCESS_TOKEN"].secret_id
     }
   }
 }
@@ -123,6 +149,25 @@ resource "google_secret_manager_secret" "forward_targets" {
 resource "google_secret_manager_secret_version" "forward_targets_placeholder" {
   secret      = google_secret_manager_secret.forward_targets.id
   secret_data = "{}"
+}
+
+resource "google_secret_manager_secret" "whatsapp" {
+  for_each  = local.whatsapp_secrets
+  project   = var.project.id
+  secret_id = each.value
+  labels    = local.labels
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.api]
+}
+
+# Placeholders so the first deploy starts (every delivery is refused until ops add the real app
+# secret: an empty secret matches no signature); docs/whatsapp.md.
+resource "google_secret_manager_secret_version" "whatsapp_placeholder" {
+  for_each    = local.whatsapp_secrets
+  secret      = google_secret_manager_secret.whatsapp[each.key].id
+  secret_data = "unset"
 }
 
 module "pubsub" {
@@ -229,6 +274,8 @@ resource "time_sleep" "iam_propagation" {
     google_project_iam_member.build,
     google_secret_manager_secret_iam_member.forward_targets,
     google_secret_manager_secret_version.forward_targets_placeholder,
+    google_secret_manager_secret_iam_member.whatsapp,
+    google_secret_manager_secret_version.whatsapp_placeholder,
   ]
 }
 

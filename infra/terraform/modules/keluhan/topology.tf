@@ -62,6 +62,18 @@ locals {
       reads_users  = false
       firestore    = "write"
     }
+    # The WhatsApp Cloud API webhook (docs/whatsapp.md); its secrets come from Secret Manager (main.tf).
+    whatsapp = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-accepted", "report-status-changed"]
+      timeout_s    = 30
+      memory       = "512Mi"                    # the geo index, as enrich_geo
+      photo_access = { "incoming/" = "create" } # the photo fetched from the Cloud API, where the app's PUT puts it
+      signs_urls   = true                       # the submission use case signs the (unused) PUT URL
+      reads_users  = false
+      firestore    = "write"
+    }
     war_room = {
       trigger      = "http"
       topics       = []

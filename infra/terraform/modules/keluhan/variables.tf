@@ -121,3 +121,12 @@ variable "public_front" {
     error_message = "public_front.region must be a region API Gateway runs in (asia-northeast1, australia-southeast1, europe-west1, …)."
   }
 }
+
+variable "whatsapp" {
+  description = "The WhatsApp Business number the city's bot speaks from (the Cloud API's phone number id; empty: no WhatsApp sends) and the approved template for status updates outside the 24-hour window (docs/whatsapp.md). The app secret, verify token and access token are Secret Manager secrets, not variables."
+  type = object({
+    phone_id = optional(string, "")
+    template = optional(string, "keluhan_status_update")
+  })
+  default = {}
+}
