@@ -28,13 +28,14 @@ from keluhan.cli import (  # noqa: E402
     route,
     stats,
     users,
+    wa,
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keluhan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (dev, demo, geo, photo, route, ops, users, open311, stats, bench, package, openapi):
+    for module in (dev, demo, geo, photo, route, ops, users, open311, stats, bench, package, openapi, wa):
         module.register(commands)
     return parser
 

@@ -50,6 +50,7 @@ class StackConfig:
     receiver: Endpoint
     functions: dict[str, Endpoint]
     rules_file: Path
+    whatsapp_standin: Endpoint = Endpoint("127.0.0.1", 8106)  # the WhatsApp Cloud API stand-in
 
     def all_ports(self) -> dict[str, Endpoint]:
         """Every port the stack binds, by a name for messages."""
@@ -62,6 +63,7 @@ class StackConfig:
             "emulator logging": self.logging,
             "storage": self.storage,
             "receiver": self.receiver,
+            "whatsapp stand-in": self.whatsapp_standin,
         }
         ports.update({f"function {name}": ep for name, ep in self.functions.items()})
         return ports
@@ -102,6 +104,7 @@ def load_stack_config(path: Path = EMULATORS_JSON) -> StackConfig:
         receiver=ep(own["receiver"]),
         functions={name: ep(d) for name, d in own["functions"].items()},
         rules_file=path.parent / raw["firestore"]["rules"],
+        whatsapp_standin=ep(own.get("whatsapp_standin") or {"port": 8106}),
     )
 
 

@@ -25,6 +25,23 @@ def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
         # sees stuck reports move on within a minute; production keeps the defaults.
         "KELUHAN_STALL_AFTER_S": "15",
         "KELUHAN_STALL_FORWARD_AFTER_S": "30",
+        # The WhatsApp Cloud API stand-in and the local app's secrets (`keluhan wa send` signs with them).
+        **whatsapp_env(config),
+    }
+
+
+LOCAL_WA_APP_SECRET = "local-whatsapp-app-secret"
+LOCAL_WA_VERIFY_TOKEN = "local-whatsapp-verify-token"
+LOCAL_WA_PHONE_ID = "1062000000000001"
+
+
+def whatsapp_env(config: StackConfig) -> dict[str, str]:
+    return {
+        "KELUHAN_WHATSAPP_API_URL": config.whatsapp_standin.url,
+        "KELUHAN_WHATSAPP_APP_SECRET": LOCAL_WA_APP_SECRET,
+        "KELUHAN_WHATSAPP_VERIFY_TOKEN": LOCAL_WA_VERIFY_TOKEN,
+        "KELUHAN_WHATSAPP_ACCESS_TOKEN": "local-whatsapp-access-token",
+        "KELUHAN_WHATSAPP_PHONE_ID": LOCAL_WA_PHONE_ID,
     }
 
 
