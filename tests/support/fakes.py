@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
+from keluhan.domain.whatsapp import Reply
 from keluhan.ports import (
     Hold,
     ListedOpen311Key,
@@ -24,6 +26,7 @@ from keluhan.ports import (
     QuotaExceeded,
     QuotaWindow,
     Recipient,
+    WaUser,
 )
 
 
@@ -365,3 +368,73 @@ class FakeNotified:
 
     def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
         return {r: set(self.told.get(r, set())) for r in report_ids}
+
+
+class FakeWaUsers:
+    """wa_users/ in memory, with the adapter's guarded write (a version per record)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, WaUser] = {}
+        self.versions: dict[str, int] = {}
+
+    def get(self, user: str) -> WaUser | None:
+        found = self.records.get(user)
+        return None if found is None else dataclasses.replace(found, outbox=list(found.outbox),
+                                                              version=self.versions[user])
+
+    def put(self, user: str, record: WaUser, *, expires_at: datetime) -> bool:
+        if record.version != self.versions.get(user):
+            return False
+        self.records[user] = dataclasses.replace(record, outbox=list(record.outbox))
+        self.versions[user] = self.versions.get(user, 0) + 1
+        return True
+
+    def clear_outbox(self, user: str, trackers: Sequence[str]) -> None:
+        record = self.records[user]
+        self.records[user] = dataclasses.replace(record, outbox=[o for o in record.outbox
+                                                                 if o["tracker"] not in trackers])
+
+
+@dataclass
+class FakeWhatsAppApi:
+    """The Cloud API: what was sent (to, text, kind, tracker), media by id; `fail_next` sends raise."""
+
+    sent: list[tuple[str, str, str, str]] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    fail_next: int = 0
+
+    def send(self, to: str, reply: Reply, *, tracker: str) -> None:
+        self._maybe_fail()
+        self.sent.append((to, reply.text, reply.kind, tracker))
+
+    def send_template(self, to: str, *, lang: str, params: list[str], tracker: str) -> None:
+        self._maybe_fail()
+        self.sent.append((to, " | ".join(params), "template", tracker))
+
+    def fetch_media(self, media_id: str, *, max_bytes: int) -> tuple[bytes, str]:
+        data, mime = self.media[media_id]
+        if len(data) > max_bytes:
+            raise PhotoTooLarge(media_id)
+        return data, mime
+
+    def texts(self, to: str) -> list[str]:
+        return [text for who, text, _, _ in self.sent if who == to]
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("send failed (fake)")
+
+
+class FakeWaSends:
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}  # Any: Firestore fields
+
+    def begin(self, message_id: str, record: dict[str, Any]) -> dict[str, Any] | None:  # Any: as above
+        if message_id in self.docs:
+            return dict(self.docs[message_id])
+        self.docs[message_id] = dict(record)
+        return None
+
+    def update(self, message_id: str, fields: dict[str, Any]) -> None:  # Any: as above
+        self.docs.setdefault(message_id, {}).update(fields)
