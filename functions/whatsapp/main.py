@@ -8,7 +8,6 @@ import functions_framework
 from flask import Request
 
 from keluhan import bootstrap, http
-from keluhan.adapters.whatsapp_cloud import signature_ok
 from keluhan.bootstrap import Deps
 from keluhan.usecases.whatsapp import handle_message
 
@@ -28,7 +27,7 @@ def whatsapp(request: Request) -> http.Response:
             return http.error(405, "method_not_allowed", "Gunakan GET atau POST / Use GET or POST", field="method")
         raw = http.read_capped(request.stream, deps.settings.max_body_bytes + 1)
         # Checked before anything of the body is parsed: a forged delivery is never read.
-        if not signature_ok(deps.settings.whatsapp_app_secret.get_secret_value(), raw, request.headers.get(SIGNATURE)):
+        if not deps.whatsapp_cloud.signed(raw, request.headers.get(SIGNATURE)):
             return http.error(403, "invalid_signature", "Tanda tangan tidak valid / Invalid or missing signature",
                               field=SIGNATURE)
         try:

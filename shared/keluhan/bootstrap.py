@@ -133,7 +133,7 @@ class Deps:
         s = self.settings
         client = cloud_client(phone_id=s.whatsapp_phone_id, token=s.whatsapp_access_token.get_secret_value(),
                               api_url=s.whatsapp_api_url)
-        return CloudApi(client, template=s.whatsapp_template)
+        return CloudApi(client, template=s.whatsapp_template, app_secret=s.whatsapp_app_secret.get_secret_value())
 
     @property
     def whatsapp_api(self) -> WhatsAppApi:

@@ -38,6 +38,7 @@ BEARER = "firebaseIdToken"
 DESCRIBED_ELSEWHERE: dict[str, str] = {
     "open311": "GeoReport v2, described by its own spec (docs/open311.md)",
     "open311_intake": "open311's POST requests.json and services for intake channels (docs/open311.md)",
+    "whatsapp": "the WhatsApp Cloud API webhook, Meta's format signed by Meta (docs/whatsapp.md)",
 }
 
 

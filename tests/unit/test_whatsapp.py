@@ -164,7 +164,7 @@ def test_batal_and_status_work_at_any_step():
 
 def test_a_number_over_its_report_limit_gets_a_clear_reply():
     world = World()
-    for n in range(3):
+    for _ in range(3):
         world.converse_to_confirm(category="bencana")
         world.say(text="ya", after_s=60)
     assert len(world.reports.docs) == 2

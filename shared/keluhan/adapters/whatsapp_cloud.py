@@ -104,9 +104,14 @@ def _aware(at: datetime) -> datetime:
 class CloudApi:
     """Sends and media over the Cloud API (the port `keluhan.ports.WhatsAppApi`)."""
 
-    def __init__(self, client: WhatsApp, *, template: str):
+    def __init__(self, client: WhatsApp, *, template: str, app_secret: str = ""):
         self._wa = client
         self._template = template
+        self._app_secret = app_secret
+
+    def signed(self, body: bytes, header: str | None) -> bool:
+        """Whether a webhook body carries Meta's signature with our app secret."""
+        return signature_ok(self._app_secret, body, header)
 
     def messages(self, delivery: dict[str, Any]) -> Iterator[tuple[str, Inbound]]:  # Any: JSON
         """The messages of one (signature-checked) webhook delivery."""

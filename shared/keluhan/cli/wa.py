@@ -112,7 +112,7 @@ class Resident:
 
         answer = requests.get(self.config.whatsapp_standin.url + "/_sent", params={"to": self.number}, timeout=30)
         answer.raise_for_status()
-        sent: list[dict[str, Any]] = answer.json()
+        sent: list[dict[str, Any]] = answer.json()  # Any: the stand-in's JSON records
         return sent
 
 
