@@ -64,14 +64,16 @@ class Resident:
     config: StackConfig
     number: str
 
-    def deliver(self, message: dict[str, Any], *, message_id: str | None = None) -> dict[str, Any]:  # Any: JSON
-        """Post one message as Meta would: signed with the app secret; the function's answer."""
+    def deliver(self, message: dict[str, Any], *, message_id: str | None = None,  # Any: JSON
+                at: float | None = None, signature: str | None = None) -> dict[str, Any]:  # Any: JSON
+        """Post one message as Meta would: signed with the app secret (unless `signature` is given),
+        stamped `at` (default now, Unix seconds); the function's answer."""
         import requests
 
         from keluhan.devstack.env import LOCAL_WA_APP_SECRET, LOCAL_WA_PHONE_ID
 
         message = {"from": self.number, "id": message_id or f"wamid.local.{uuid.uuid4().hex}",
-                   "timestamp": str(int(time.time())), **message}
+                   "timestamp": str(int(time.time() if at is None else at)), **message}
         delivery = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
             "field": "messages", "value": {
                 "messaging_product": "whatsapp",
@@ -80,7 +82,8 @@ class Resident:
                               "user_id": "ID." + hashlib.sha256(self.number.encode()).hexdigest()[:16]}],
                 "messages": [message]}}]}]}
         body = json.dumps(delivery).encode()
-        signature = "sha256=" + hmac.new(LOCAL_WA_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        if signature is None:
+            signature = "sha256=" + hmac.new(LOCAL_WA_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
         url = self.config.functions["whatsapp"].url + "/"
         answer = requests.post(url, data=body, timeout=30,
                                headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})

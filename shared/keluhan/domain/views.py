@@ -275,13 +275,15 @@ class OverdueRow(_Answer):
 
 
 class WarRoomStats(_Answer):
-    """war_room /stats.json: the city's figures, per SKPD, kecamatan and kelurahan, and overdue reports."""
+    """war_room /stats.json: the city's figures, per SKPD, kecamatan, channel and kelurahan, and overdue reports."""
 
     generated_at: str = Field(json_schema_extra={"format": "date-time"})
     month: str
     city: dict[str, Figure]
     by_skpd: list[FigureRow]
     by_kecamatan: list[FigureRow]
+    by_channel: list[FigureRow] = Field(default_factory=list, description="Per intake channel: warga (the app), "
+                                        "whatsapp, call_center_112, …")
     by_kelurahan: dict[str, KelurahanFigures]
     overdue: list[OverdueRow]
     resolved_this_week: int

@@ -78,6 +78,7 @@ def war_room(*, stats: Stats, reports: Reports, now: datetime, month: str = "all
         "city": summary(next(iter(city.values()), {})),
         "by_skpd": table(stats, by="skpd", month=month),
         "by_kecamatan": table(stats, by="kecamatan", month=month),
+        "by_channel": table(stats, by="channel", month=month),  # the app, WhatsApp, Call Center 112, …
         "by_kelurahan": {code: {"open": f["open"], "received": f["received"], "overdue": f["overdue"]}
                          for code, f in kelurahan.items()},
         "overdue": [_overdue_row(d) for d in reports.overdue(limit=100)],
