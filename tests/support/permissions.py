@@ -205,6 +205,9 @@ def _members_of(resource: Block, where: str) -> list[str]:
         return [name for name, fn in every.items() if fn[match.group(1)]]
     if for_each == "${local.secret_environment}":
         return list(_locals()["secret_environment"])
+    secret_users = r'\$\{\{for fn, vars in local\.secret_environment : fn => vars if contains\(keys\(vars\), "(\w+)"\)\}\}'
+    if match := re.fullmatch(secret_users, for_each):
+        return [fn for fn, names in _locals()["secret_environment"].items() if match.group(1) in names]
     raise AssertionError(f"{where}: a for_each this reader does not know: {for_each}")
 
 

@@ -115,11 +115,27 @@ resource "google_project_iam_member" "build" {
   }
 }
 
-# Each WhatsApp secret only to the function that reads it (the webhook: all three; notify: the token).
-resource "google_secret_manager_secret_iam_member" "whatsapp" {
-  for_each  = local.whatsapp_secret_grants
+# Each WhatsApp secret only to the functions whose environment names it (secret_environment).
+resource "google_secret_manager_secret_iam_member" "whatsapp_app_secret" {
+  for_each  = { for fn, vars in local.secret_environment : fn => vars if contains(keys(vars), "KELUHAN_WHATSAPP_APP_SECRET") }
   project   = var.project.id
-  secret_id = google_secret_manager_secret.whatsapp[each.value.variable].secret_id
+  secret_id = google_secret_manager_secret.whatsapp_app_secret.secret_id
   role      = "roles/secretmanager.secretAccessor"
-  member    = google_service_account.function[each.value.function].member
+  member    = google_service_account.function[each.key].member
+}
+
+resource "google_secret_manager_secret_iam_member" "whatsapp_verify_token" {
+  for_each  = { for fn, vars in local.secret_environment : fn => vars if contains(keys(vars), "KELUHAN_WHATSAPP_VERIFY_TOKEN") }
+  project   = var.project.id
+  secret_id = google_secret_manager_secret.whatsapp_verify_token.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.key].member
+}
+
+resource "google_secret_manager_secret_iam_member" "whatsapp_access_token" {
+  for_each  = { for fn, vars in local.secret_environment : fn => vars if contains(keys(vars), "KELUHAN_WHATSAPP_ACCESS_TOKEN") }
+  project   = var.project.id
+  secret_id = google_secret_manager_secret.whatsapp_access_token.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.key].member
 }

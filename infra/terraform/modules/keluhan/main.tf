@@ -46,26 +46,20 @@ locals {
       KELUHAN_WHATSAPP_TEMPLATE = var.whatsapp.template
     }
   }
-  # The WhatsApp Cloud API's secrets (docs/whatsapp.md), each its own secret: the webhook needs all
-  # three, notify only the access token it sends with.
-  whatsapp_secrets = {
-    KELUHAN_WHATSAPP_APP_SECRET   = "keluhan-whatsapp-app-secret"
-    KELUHAN_WHATSAPP_VERIFY_TOKEN = "keluhan-whatsapp-verify-token"
-    KELUHAN_WHATSAPP_ACCESS_TOKEN = "keluhan-whatsapp-access-token"
-  }
-  whatsapp_secret_grants = merge([for fn, vars in local.secret_environment : { for v in keys(vars) : "${fn}/${v}" => { function = fn, variable = v } if contains(keys(local.whatsapp_secrets), v) }]...)
   # Receiver URLs and tokens live in Secret Manager, never in code or Terraform state.
   secret_environment = {
     forward_report = {
       KELUHAN_FORWARD_TARGETS = google_secret_manager_secret.forward_targets.secret_id
     }
+    # The WhatsApp Cloud API's (docs/whatsapp.md): the webhook reads all three, notify only the
+    # access token it sends with.
     whatsapp = {
-      KELUHAN_WHATSAPP_APP_SECRET   = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_APP_SECRET"].secret_id
-      KELUHAN_WHATSAPP_VERIFY_TOKEN = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_VERIFY_TOKEN"].secret_id
-      KELUHAN_WHATSAPP_ACCESS_TOKEN = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_ACCESS_TOKEN"].secret_id
+      KELUHAN_WHATSAPP_APP_SECRET   = google_secret_manager_secret.whatsapp_app_secret.secret_id
+      KELUHAN_WHATSAPP_VERIFY_TOKEN = google_secret_manager_secret.whatsapp_verify_token.secret_id
+      KELUHAN_WHATSAPP_ACCESS_TOKEN = google_secret_manager_secret.whatsapp_access_token.secret_id
     }
     notify = {
-      KELUHAN_WHATSAPP_ACCESS_TOKEN = google_secret_manager_secret.whatsapp["KELUHAN_WHATSAPP_ACCESS_TOKEN"].secret_id
+      KELUHAN_WHATSAPP_ACCESS_TOKEN = google_secret_manager_secret.whatsapp_access_token.secret_id
     }
   }
 }
@@ -151,10 +145,9 @@ resource "google_secret_manager_secret_version" "forward_targets_placeholder" {
   secret_data = "{}"
 }
 
-resource "google_secret_manager_secret" "whatsapp" {
-  for_each  = local.whatsapp_secrets
+resource "google_secret_manager_secret" "whatsapp_app_secret" {
   project   = var.project.id
-  secret_id = each.value
+  secret_id = "keluhan-whatsapp-app-secret"
   labels    = local.labels
   replication {
     auto {}
@@ -162,11 +155,35 @@ resource "google_secret_manager_secret" "whatsapp" {
   depends_on = [google_project_service.api]
 }
 
-# Placeholders so the first deploy starts (every delivery is refused until ops add the real app
-# secret: an empty secret matches no signature); docs/whatsapp.md.
+resource "google_secret_manager_secret" "whatsapp_verify_token" {
+  project   = var.project.id
+  secret_id = "keluhan-whatsapp-verify-token"
+  labels    = local.labels
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.api]
+}
+
+resource "google_secret_manager_secret" "whatsapp_access_token" {
+  project   = var.project.id
+  secret_id = "keluhan-whatsapp-access-token"
+  labels    = local.labels
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.api]
+}
+
+# Placeholders so the first deploy starts; every delivery is refused until ops add the real app
+# secret (no signature matches it), and nothing is sent without the real token (docs/whatsapp.md).
 resource "google_secret_manager_secret_version" "whatsapp_placeholder" {
-  for_each    = local.whatsapp_secrets
-  secret      = google_secret_manager_secret.whatsapp[each.key].id
+  for_each = {
+    app_secret   = google_secret_manager_secret.whatsapp_app_secret.id
+    verify_token = google_secret_manager_secret.whatsapp_verify_token.id
+    access_token = google_secret_manager_secret.whatsapp_access_token.id
+  }
+  secret      = each.value
   secret_data = "unset"
 }
 
@@ -274,7 +291,9 @@ resource "time_sleep" "iam_propagation" {
     google_project_iam_member.build,
     google_secret_manager_secret_iam_member.forward_targets,
     google_secret_manager_secret_version.forward_targets_placeholder,
-    google_secret_manager_secret_iam_member.whatsapp,
+    google_secret_manager_secret_iam_member.whatsapp_app_secret,
+    google_secret_manager_secret_iam_member.whatsapp_verify_token,
+    google_secret_manager_secret_iam_member.whatsapp_access_token,
     google_secret_manager_secret_version.whatsapp_placeholder,
   ]
 }
