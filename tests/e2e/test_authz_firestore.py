@@ -44,6 +44,8 @@ READERS: dict[str, set[str]] = {
     "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
     "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
     "notifications": set(),  # which timeline positions notify has told (and send tracking), server only
+    "wa_users": set(),  # wa_users/{number_hash}: WhatsApp conversations, the only place a number is kept
+    "wa_sends": set(),  # wa_sends/{message_id}: notices sent on WhatsApp
 }
 # Where who may list differs from who may get: preferences/{uid} is one document, read by its id.
 LISTERS: dict[str, set[str]] = READERS | {"preferences": set()}
