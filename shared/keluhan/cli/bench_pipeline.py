@@ -45,7 +45,8 @@ FLUSH_WAIT_S = 0.6  # a little more than the Firestore counters' flush interval
 FAULTS = ("kill", "restart-pubsub", "dup3")
 # The functions on the bench's path. Its Call Center 112 share submits through submit_report, so
 # neither open311 nor open311_intake is on it: killing an idle process would test nothing.
-KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report", "notify")
+KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report", "notify",
+                    "whatsapp")
 # How long the messages the reports owe may take to arrive once every report is final (a lost
 # announcement waits for the reconciler: the stage threshold, then a tick).
 MESSAGES_WAIT_S = 120.0
@@ -67,6 +68,8 @@ def register(benches: Commands) -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for every report")
     parser.add_argument("--state-dir", type=Path, help="the stack's state dir (default: .devstack/)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--wa-conversations", type=int, default=0,
+                        help="WhatsApp conversations (`keluhan wa`) run during the faults, each to one report")
     parser.add_argument("--rate", type=float,
                         help="open loop: submit at this constant rate (reports/s) instead of a burst")
     parser.add_argument("--duration", type=float, default=30.0, help="open loop: seconds of submissions")
@@ -131,6 +134,9 @@ class BenchResult(TypedDict):
     floor_p50_ms: float
     ratio_to_floor: float
     cost_per_report: CostPerReport
+    # WhatsApp conversations run beside the reports (`--wa-conversations`): how many, how many ended
+    # in exactly one report, none, or more than one.
+    whatsapp: dict[str, int]
 
 
 class OpenLoopStep(TypedDict):
@@ -219,15 +225,18 @@ def _bench(args: argparse.Namespace) -> int:
     result = run_bench(load_stack_config(EMULATORS_JSON), state_dir, reports=args.reports,
                        photo_share=args.photo_share, faults=faults, concurrency=args.concurrency,
                        poison=args.poison, tick_s=args.tick, timeout_s=args.timeout, seed=args.seed,
-                       fault_window_s=args.fault_window, client_factory=StackClient)
+                       fault_window_s=args.fault_window, client_factory=StackClient,
+                       wa_conversations=args.wa_conversations)
     _print(result)
+    wa = result["whatsapp"]
     return 0 if (result["lost"] == result["stuck"] == result["duplicated_timeline_entries"]
-                 == result["messages_lost"] == result["messages_twice"] == 0) else 1
+                 == result["messages_lost"] == result["messages_twice"] == wa["no_report"] == wa["reports_twice"]
+                 == 0) else 1
 
 
 def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
               concurrency: int, poison: int, tick_s: float, timeout_s: float, seed: int,
-              client_factory: ClientFactory, fault_window_s: float = 20.0) -> BenchResult:
+              client_factory: ClientFactory, fault_window_s: float = 20.0, wa_conversations: int = 0) -> BenchResult:
     """Submit, inject faults, tick, wait until final; the figures as one dict."""
     from keluhan.devstack import cost
     from keluhan.devstack.faults import DuplicatingPushProxy
@@ -249,6 +258,10 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
         if "restart-pubsub" in faults:
             background.append(threading.Thread(target=_pubsub_restarter,
                                                args=(state_dir, stop, log, proxy), daemon=True))
+        wa_outcomes: list[int] = []
+        if wa_conversations:
+            background.append(threading.Thread(target=_wa_conversations, daemon=True,
+                                               args=(config, wa_conversations, wa_outcomes, started + timeout_s)))
         for thread in background:
             thread.start()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -274,9 +287,15 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
         pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
     time.sleep(2 * FLUSH_WAIT_S)  # the function processes write their Firestore counts twice a second
     spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
-    return _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
-                    faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency,
-                    cost_per_report=spent, messages=messages)
+    result = _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
+                      faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency,
+                      cost_per_report=spent, messages=messages)
+    for thread in background[1:]:
+        thread.join(timeout=max(1.0, started + timeout_s - time.time()))
+    result["whatsapp"] = {"conversations": wa_conversations, "one_report": wa_outcomes.count(1),
+                          "no_report": wa_conversations - sum(1 for n in wa_outcomes if n >= 1),
+                          "reports_twice": sum(1 for n in wa_outcomes if n > 1)}
+    return result
 
 
 def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
@@ -457,6 +476,22 @@ def _killer(state_dir: Path, stop: threading.Event, log: FaultLog, rng: random.R
         i += 1
         if kill_part(state_dir, f"fn-{name}"):
             log.kills[name] += 1
+
+
+def _wa_conversations(config: StackConfig, n: int, outcomes: list[int], deadline: float) -> None:
+    """`keluhan wa` residents, one after another, each retrying a message as Meta redelivers it
+    (the same id, until 200); each outcome is how many reports the conversation made."""
+    from keluhan.cli.wa import Resident, run_conversation
+
+    for i in range(n):
+        person = Resident(config, f"6289{uuid.uuid4().int % 10**9:09d}", redeliver_until=deadline)
+        try:
+            run_conversation(person, timeout_s=max(1.0, deadline - time.time()), category="bencana",
+                             point=POINTS[i % len(POINTS)])
+        except Exception:
+            pass  # counted below from what the resident was told
+        numbers = {m["text"] for m in person.outbox() if "tercatat dengan nomor" in (m.get("text") or "")}
+        outcomes.append(len(numbers))
 
 
 def _pubsub_restarter(state_dir: Path, stop: threading.Event, log: FaultLog,
@@ -703,6 +738,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
         "floor_reports_per_s": floor["reports_per_s"], "floor_p50_ms": floor["p50_ms"],
         "ratio_to_floor": round(len(final) / max(last - started, 1e-9) / max(floor["reports_per_s"], 1e-9), 3),
         "cost_per_report": cost_per_report,
+        "whatsapp": {"conversations": 0, "one_report": 0, "no_report": 0, "reports_twice": 0},
     }
 
 
@@ -757,5 +793,9 @@ def _print(r: BenchResult) -> None:
     print(f"  faults: kills {r['kills']}, Pub/Sub restarts {r['pubsub_restarts']}, pushes via the "
           f"duplicating proxy {r['pushes_via_proxy']} (+{r['extra_deliveries']} extra deliveries)"
           + (f"; errors {r['fault_errors']}" if r["fault_errors"] else ""))
+    if r["whatsapp"]["conversations"]:
+        wa = r["whatsapp"]
+        print(f"  WhatsApp conversations {wa['conversations']}: one report {wa['one_report']}, none "
+              f"{wa['no_report']}, more than one {wa['reports_twice']}")
     _print_cost(r["cost_per_report"])
     print(json.dumps(r, default=str))

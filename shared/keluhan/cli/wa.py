@@ -63,6 +63,9 @@ class Resident:
 
     config: StackConfig
     number: str
+    # As Meta does: a delivery not answered 200 (a crashed function, a 503) is sent again, the same
+    # message with the same id, until this time (Unix seconds); None: once.
+    redeliver_until: float | None = None
 
     def deliver(self, message: dict[str, Any], *, message_id: str | None = None,  # Any: JSON
                 at: float | None = None, signature: str | None = None) -> dict[str, Any]:  # Any: JSON
@@ -85,9 +88,18 @@ class Resident:
         if signature is None:
             signature = "sha256=" + hmac.new(LOCAL_WA_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
         url = self.config.functions["whatsapp"].url + "/"
-        answer = requests.post(url, data=body, timeout=30,
-                               headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
-        return {"status": answer.status_code, "message_id": message["id"], "answer": _json(answer)}
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+        pause = 0.2
+        while True:
+            try:
+                answer = requests.post(url, data=body, timeout=30, headers=headers)
+                if answer.status_code == 200 or self.redeliver_until is None or time.time() > self.redeliver_until:
+                    return {"status": answer.status_code, "message_id": message["id"], "answer": _json(answer)}
+            except requests.ConnectionError:
+                if self.redeliver_until is None or time.time() > self.redeliver_until:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
     def text(self, text: str, **kw: Any) -> dict[str, Any]:  # Any: JSON
         return self.deliver({"type": "text", "text": {"body": text}}, **kw)
@@ -183,11 +195,13 @@ def run_conversation(resident: Resident, *, timeout_s: float = 90.0, category: s
 
     from keluhan.devstack.client import StackClient, wait_for
     from keluhan.devstack.sample_photos import encode, make_image
+    from keluhan.domain.catalogue import get_category
 
-    steps = [resident.text("halo"), resident.choose(category), resident.location(*point),
-             resident.image(encode(make_image(seed=seed if seed is not None else uuid.uuid4().int % 2**31),
-                                   "JPEG", quality=85)),
-             resident.text("Lubang besar di tengah jalan, berbahaya untuk motor"), resident.text("ya")]
+    steps = [resident.text("halo"), resident.choose(category), resident.location(*point)]
+    if (found := get_category(category)) is not None and found.photo_required:
+        photo = encode(make_image(seed=seed if seed is not None else uuid.uuid4().int % 2**31), "JPEG", quality=85)
+        steps.append(resident.image(photo))
+    steps += [resident.text("Lubang besar di tengah jalan, berbahaya untuk motor"), resident.text("ya")]
     failed = [s for s in steps if s["status"] != 200]
     if failed:
         raise CliError(f"the whatsapp function refused a message: {failed[0]}")
