@@ -52,8 +52,9 @@ def verify_photo(
     `taken_at` is the capture time the app declares, `received_at` when the server received
     the report; both must be timezone-aware. `reuse_candidates(phash)` gives (report_id, hex
     pHash) of recent photos of OTHER reports that may be the same picture; which of them are
-    is decided here. `witnessed`: the channel strips EXIF and `taken_at` is its server's receipt time
-    of the photo (WhatsApp), which then stands in for a missing EXIF time. Bad uploads come back rejected with reasons; nothing about the bytes raises.
+    is decided here. `witnessed`: the channel strips EXIF and `taken_at` is its server's receipt
+    time of the photo (WhatsApp), which then stands in for a missing EXIF time. Bad uploads come
+    back rejected with reasons; nothing about the bytes raises.
     """
     if received_at.tzinfo is None or (taken_at is not None and taken_at.tzinfo is None):
         raise ValueError("received_at and taken_at must be timezone-aware")
