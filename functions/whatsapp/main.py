@@ -26,6 +26,8 @@ def whatsapp(request: Request) -> http.Response:
         if request.method != "POST":
             return http.error(405, "method_not_allowed", "Gunakan GET atau POST / Use GET or POST", field="method")
         raw = http.read_capped(request.stream, deps.settings.max_body_bytes + 1)
+        if len(raw) > deps.settings.max_body_bytes:  # a chunked body, whose length only reading tells
+            return http.body_too_large(request, max_bytes=deps.settings.max_body_bytes)
         # Checked before anything of the body is parsed: a forged delivery is never read.
         if not deps.whatsapp_cloud.signed(raw, request.headers.get(SIGNATURE)):
             return http.error(403, "invalid_signature", "Tanda tangan tidak valid / Invalid or missing signature",

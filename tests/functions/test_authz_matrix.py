@@ -98,6 +98,14 @@ PROBES: dict[str, list[Probe]] = {
         Probe("POST requests.json without an api_key", "POST", "/requests.json", by_api_key=True,
               form=OPEN311_POST, expect=_except(403)),
     ],
+    # Meta's webhook: the credential is the body's signature (or the verify token), never a bearer
+    # token, so every role gets the same answer (by_api_key's rule); unsigned, nothing is read.
+    "whatsapp": [
+        Probe("POST a delivery without Meta's signature", "POST", "/", by_api_key=True,
+              body={"object": "whatsapp_business_account", "entry": []}, expect=_except(403)),
+        Probe("the handshake with a wrong verify token", "GET",
+              "/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", by_api_key=True, expect=_except(403)),
+    ],
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),

@@ -72,6 +72,8 @@ EARLY_ANSWERS = [
     ("open311", "GET", "/nowhere", {}, 404),
     ("open311_intake", "PUT", "/requests.json", {}, 405),
     ("open311_intake", "GET", "/requests/r1.json", {}, 404),
+    ("whatsapp", "PUT", "/", {}, 405),
+    ("whatsapp", "GET", "/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", {}, 403),
 ]
 BIG = 30 * 2**20  # under Cloud Run's 32 MiB: what the framework used to buffer on these answers
 
