@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
     from keluhan.domain.notify import Lang, Message
     from keluhan.domain.report import Report, Submission
+    from keluhan.domain.subscriptions import AreaSubscription
 
 
 class PermanentError(Exception):
@@ -364,3 +365,34 @@ class Inbox(Protocol):
 
 
 Clock = Callable[[], datetime]
+
+
+class Subscriptions(Protocol):
+    """subscriptions/{uid}/areas/{subscription_id}: each user's area subscriptions, and the index
+    a new report's subscribers are found by (their match keys)."""
+
+    def of(self, uid: str) -> list[AreaSubscription]:
+        """The user's subscriptions, oldest first."""
+
+    def add(self, subscription: AreaSubscription, *, limit: int) -> bool:
+        """Store it (replacing one with its id) unless the user holds `limit` others already;
+        False then, and nothing is stored."""
+
+    def remove(self, uid: str, subscription_id: str) -> bool:
+        """False if the user had no such subscription."""
+
+    def matching(self, keys: Sequence[str]) -> list[AreaSubscription]:
+        """Every subscription holding any of `keys` (an indexed query, never a scan)."""
+
+
+class Digests(Protocol):
+    """digests/{uid}_{day}: the reports of one WITA day a digest subscriber is to hear of, in one
+    message the next morning."""
+
+    def add(self, uid: str, day: str, report_id: str, *, lang: Lang, due_at: datetime) -> None:
+        """Count the report in the user's digest of `day` (once, however often it is added)."""
+
+    def due(self, *, before: datetime, limit: int) -> list[tuple[str, str, Lang, list[str]]]:
+        """Unsent digests due before `before`: (uid, day, lang, report ids)."""
+
+    def mark_sent(self, uid: str, day: str, at: datetime) -> None: ...

@@ -147,6 +147,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "forward_report", "pubsub", "cloudevent", topics=(REPORT_ROUTED,),
+        publishes=(REPORT_STATUS_CHANGED,),  # a delivery given up on (the operators are told)
         description="Deliver reports routed to an external body (Baruga, BBPJN, regencies)",
         max_backoff_s=5,
         timeout_s=30,
@@ -177,6 +178,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "record_dead_letter", "pubsub", "cloudevent",
         topics=tuple(dead_letter_topic(t) for t in STAGE_TOPICS),
+        publishes=(REPORT_STATUS_CHANGED,),  # a failed forwarding's timeline entry (the operators are told)
         description="Dead-lettered messages → dead_letters/{id}; a failed forwarding is marked failed",
         dead_letter=False,
         max_delivery_attempts=0,

@@ -14,6 +14,7 @@ from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
+from keluhan.domain.subscriptions import AreaSubscription
 from keluhan.ports import (
     Hold,
     ListedOpen311Key,
@@ -101,8 +102,8 @@ class FakeReports:
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
-        found = sorted((d["status_changed_at"], d["report_id"]) for d in self.docs.values()
-                       if start <= d["status_changed_at"] < end)
+        found = sorted((d["timeline_at"], d["report_id"]) for d in self.docs.values()
+                       if d.get("timeline_at") is not None and start <= d["timeline_at"] < end)
         return [self.report(r) for at, r in found if start_after is None or (at, r) > start_after][:limit]
 
     def count_since(self, *, field: str, since: datetime) -> int:
@@ -365,3 +366,51 @@ class FakeNotified:
 
     def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
         return {r: set(self.told.get(r, set())) for r in report_ids}
+
+
+class FakeSubscriptions:
+    """subscriptions/{uid}/areas/{id} in memory; `matching` counts the subscriptions it looks at,
+    as the indexed query would read them (only those holding a key)."""
+
+    def __init__(self) -> None:
+        self.areas: dict[str, dict[str, AreaSubscription]] = {}
+        self.read = 0
+
+    def of(self, uid: str) -> list[AreaSubscription]:
+        return sorted(self.areas.get(uid, {}).values(), key=lambda s: (s.created_at, s.subscription_id))
+
+    def add(self, subscription: AreaSubscription, *, limit: int) -> bool:
+        held = self.areas.setdefault(subscription.uid, {})
+        if subscription.subscription_id not in held and len(held) >= limit:
+            return False
+        held[subscription.subscription_id] = subscription
+        return True
+
+    def remove(self, uid: str, subscription_id: str) -> bool:
+        return self.areas.get(uid, {}).pop(subscription_id, None) is not None
+
+    def matching(self, keys: Sequence[str]) -> list[AreaSubscription]:
+        found = [s for held in self.areas.values() for s in held.values() if set(s.keys) & set(keys)]
+        self.read += len(found)
+        return found
+
+
+class FakeDigests:
+    """digests/{uid}_{day} in memory."""
+
+    def __init__(self) -> None:
+        self.docs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, uid: str, day: str, report_id: str, *, lang: Lang, due_at: datetime) -> None:
+        doc = self.docs.setdefault((uid, day), {"lang": lang, "due_at": due_at, "sent": False, "report_ids": []})
+        if report_id not in doc["report_ids"]:
+            doc["report_ids"].append(report_id)
+
+    def due(self, *, before: datetime, limit: int) -> list[tuple[str, str, Lang, list[str]]]:
+        found = sorted((d["due_at"], uid, day) for (uid, day), d in self.docs.items()
+                       if not d["sent"] and d["due_at"] <= before)
+        return [(uid, day, self.docs[(uid, day)]["lang"], list(self.docs[(uid, day)]["report_ids"]))
+                for _, uid, day in found[:limit]]
+
+    def mark_sent(self, uid: str, day: str, at: datetime) -> None:
+        self.docs[(uid, day)]["sent"] = True

@@ -19,10 +19,10 @@ from typing import Literal
 from keluhan.domain.assignees import TRIAGE_ID, get_assignee
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note
-from keluhan.domain.report import Report, TimelineEntry
+from keluhan.domain.report import DELIVERY_FAILED, Report, TimelineEntry
 from keluhan.domain.workflow import Action, Status
 
-Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators"]
+Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators", "subscribers"]
 Lang = Literal["id", "en"]
 MessageChannel = Literal["inbox"]  # where a message goes (not a report's intake channel)
 LANGS: tuple[Lang, ...] = ("id", "en")
@@ -106,13 +106,30 @@ NOTICES: dict[str, Notice] = {n.event: n for n in (
              "eskalasi ke kepala SKPD.",
              "Report {report_id} ({category}, {place}) at {assignee} is still past its target after "
              "escalation to the head of the SKPD.")),
+    _notice("new_in_area", ("subscribers",),
+            ("Laporan baru di area Anda", "A new report in your area"),
+            ("Laporan {report_id} ({category}, {place}) ditangani {assignee}.",
+             "Report {report_id} ({category}, {place}) is with {assignee}.")),
+    _notice("delivery_failed", ("operators",),
+            ("Pengiriman laporan gagal", "Forwarding failed"),
+            ("Laporan {report_id} ({category}, {place}) tidak dapat dikirim ke {assignee}: {internal}",
+             "Report {report_id} ({category}, {place}) could not be delivered to {assignee}: {internal}")),
+    _notice("delivery_handled", REPORTER,
+            ("Laporan sedang ditangani operator", "The operators are handling your report"),
+            ("Laporan {report_id} belum dapat dikirim ke {assignee}; operator War Room menanganinya.",
+             "Report {report_id} could not yet be delivered to {assignee}; the War Room operators are "
+             "handling it.")),
 )}
+# The events that make a report new in its area (the first of them on a timeline tells subscribers).
+ARRIVALS = frozenset({"routed", "forwarded"})
 
 
 def event_of(entry: TimelineEntry) -> str | None:
     """The table's event for one timeline entry (None: nobody is told, e.g. a pipeline step)."""
     if entry.event == "escalation":
         return f"escalated_{entry.level}"
+    if entry.event == DELIVERY_FAILED:
+        return DELIVERY_FAILED
     action, status = entry.action, entry.status
     if action in (Action.ROUTE, Action.REASSIGN):
         return {Status.ROUTED: "routed", Status.FORWARDED: "forwarded", Status.TRIAGE: "triage"}.get(Status(status))
@@ -125,8 +142,9 @@ def event_of(entry: TimelineEntry) -> str | None:
 
 
 def notices(report: Report, seq: int) -> list[Notice]:
-    """The rows the timeline entry at `seq` triggers: its event's, and for a new SKPD assignment
-    the assignee's staff's too."""
+    """The rows the timeline entry at `seq` triggers: its event's; for a new SKPD assignment the
+    assignee's staff's too; for the report's first routing its area's subscribers'; for a failed
+    delivery the reporter's word that it is being handled."""
     entry = report.timeline[seq]
     event = event_of(entry)
     if event is None or event not in NOTICES:
@@ -134,6 +152,10 @@ def notices(report: Report, seq: int) -> list[Notice]:
     found = [NOTICES[event]]
     if event == "routed":
         found.append(NOTICES["assigned"])
+    if event in ARRIVALS and not any(event_of(e) in ARRIVALS for e in report.timeline[:seq]):
+        found.append(NOTICES["new_in_area"])
+    if event == DELIVERY_FAILED:
+        found.append(NOTICES["delivery_handled"])
     return found
 
 
@@ -167,11 +189,16 @@ class Message:
     title: str
     body: str
     created_at: datetime
+    report_ids: tuple[str, ...] = ()  # a digest's reports (its report_id is empty)
 
     def to_doc(self) -> dict[str, object]:
-        return {"message_id": self.message_id, "report_id": self.report_id, "seq": self.seq,
-                "event": self.event, "lang": self.lang, "title": self.title, "body": self.body,
-                "created_at": self.created_at, "read_at": None}
+        doc: dict[str, object] = {
+            "message_id": self.message_id, "report_id": self.report_id, "seq": self.seq, "event": self.event,
+            "lang": self.lang, "title": self.title, "body": self.body, "created_at": self.created_at,
+            "read_at": None}
+        if self.report_ids:
+            doc["report_ids"] = list(self.report_ids)
+        return doc
 
 
 def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: Lang, channel: MessageChannel,
@@ -189,8 +216,37 @@ def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: La
         "place": (f"Kel. {location.kelurahan}" if location and location.kelurahan else "Makassar"),
         "note": public_note(entry.model_dump(by_alias=True, exclude_unset=True)) or "",
         "parent_id": report.parent_id or "",
+        "internal": entry.internal_note or "",  # only the operators' rows quote it
     }
     return Message(message_id=message_id(report.report_id, seq, recipient, channel), recipient=recipient,
                    channel=channel, report_id=report.report_id, seq=seq, event=notice.event, lang=lang,
                    title=notice.title[lang].format(**fields), body=" ".join(notice.body[lang].format(**fields).split()),
                    created_at=now)
+
+
+DIGEST = "digest"
+DIGEST_LISTED = 20  # reports named in one digest; the rest are counted
+_DIGEST_TITLE: dict[Lang, str] = {"id": "{n} laporan baru di area Anda", "en": "{n} new reports in your area"}
+_DIGEST_MORE: dict[Lang, str] = {"id": "dan {n} lainnya.", "en": "and {n} more."}
+
+
+def digest_message_id(uid: str, day: str, channel: MessageChannel) -> str:
+    """One digest per (recipient, WITA day, channel): the dedupe key of the daily job."""
+    return message_id(f"{DIGEST}:{day}", 0, uid, channel)
+
+
+def render_digest(reports: list[Report], *, recipient: str, day: str, lang: Lang, channel: MessageChannel,
+                  now: datetime) -> Message:
+    """One message naming the day's new reports in the recipient's areas (never who reported)."""
+    english = lang == "en"
+    lines = []
+    for report in reports[:DIGEST_LISTED]:
+        category = get_category(report.category)
+        name = (category.name_en if english else category.name) if category else report.category
+        place = f"Kel. {report.location.kelurahan}" if report.location and report.location.kelurahan else "Makassar"
+        lines.append(f"{report.report_id} ({name}, {place})")
+    body = "; ".join(lines) + ("" if len(reports) <= DIGEST_LISTED else
+                               " " + _DIGEST_MORE[lang].format(n=len(reports) - DIGEST_LISTED))
+    return Message(message_id=digest_message_id(recipient, day, channel), recipient=recipient, channel=channel,
+                   report_id="", seq=0, event=DIGEST, lang=lang, title=_DIGEST_TITLE[lang].format(n=len(reports)),
+                   body=body, created_at=now, report_ids=tuple(r.report_id for r in reports))

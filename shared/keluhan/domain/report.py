@@ -438,6 +438,9 @@ class Report(BaseModel):
     photo: Photo = Field(default_factory=Photo)
     stages: Stages = Field(default_factory=Stages)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # When the timeline last grew (a status change, an escalation, a failed delivery): the
+    # notification reconciler's window, which status_changed_at alone would miss escalations in.
+    timeline_at: datetime | None = None
     assignee: str | None = None
     location: Location | None = None
     routing: Routing | None = None
@@ -476,6 +479,10 @@ class Report(BaseModel):
         (`keluhan.adapters.firestore_store.update_paths`).
         """
         kept = {name: getattr(self, name) for name in self.model_fields_set}
+        timeline = fields.get("timeline")
+        if timeline and len(timeline) > len(self.timeline):
+            last = timeline[-1]
+            fields["timeline_at"] = last.at if isinstance(last, TimelineEntry) else last["at"]
         return Report.model_validate(kept | fields)
 
     @classmethod
@@ -723,10 +730,19 @@ class Report(BaseModel):
         return self.changed(errors=[*self.errors, error])
 
     def delivery(self, forwarding: Delivery) -> Report:
-        """The tracked delivery to an external body, one step further."""
-        return self.changed(forwarding=forwarding.model_dump())  # stored whole, defaults included
+        """The tracked delivery to an external body, one step further; given up on for good, with
+        a timeline entry (no status change) that tells the operators and the reporter."""
+        fields: dict[str, Any] = {"forwarding": forwarding.model_dump()}  # stored whole, defaults included
+        if forwarding.state == "failed" and (self.forwarding is None or self.forwarding.state != "failed"):
+            at = forwarding.updated_at or self.status_changed_at
+            fields["timeline"] = [*self.timeline, TimelineEntry(
+                status=self.status.value, at=_aware(at), by="forward_report", event=DELIVERY_FAILED,
+                to=forwarding.assignee, internal_note=forwarding.last_error or None,
+                note="Pengiriman gagal, operator menanganinya / Delivery failed, the operators are handling it")]
+        return self.changed(**fields)
 
 
+DELIVERY_FAILED = "delivery_failed"  # the timeline event of a forwarding given up on
 # Open in a city SKPD's hands: what counts as backlog, can be overdue and escalates.
 OPEN = frozenset({Status.ROUTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVING, Status.REOPENED})
 HELD_NOTE = "pelapor ditahan untuk moderasi / reporter held for moderation"
