@@ -13,6 +13,7 @@ from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor
 from keluhan.ports import (
     DeadLetters,
+    Digests,
     Directory,
     Holds,
     Inbox,
@@ -25,6 +26,7 @@ from keluhan.ports import (
     RulesDoc,
     Send,
     Stats,
+    Subscriptions,
 )
 from keluhan.settings import Settings, get_settings
 
@@ -77,6 +79,8 @@ class Deps:
     inbox: Inbox
     directory: Directory
     notified: Notified
+    subscriptions: Subscriptions
+    digests: Digests
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -102,6 +106,18 @@ class Deps:
         from keluhan.domain.routing import decide
 
         return decide(category=category, location=location, rules=self.rules.current())
+
+    def kelurahan_names(self) -> dict[str, str]:
+        """Every kelurahan of the city: kode → name, from the geo data in force."""
+        from keluhan.geodata import geo_index_from_settings
+
+        return {area.kode: area.nama for area in geo_index_from_settings(self.settings).kelurahan}
+
+    def locate(self, lat: float, lon: float) -> Location:
+        """Where a point is (kelurahan, inside the city), as enrich_geo says."""
+        from keluhan.geodata import geo_index_from_settings
+
+        return geo_index_from_settings(self.settings).locate(lat, lon)
 
     def upload_policy(self) -> PhotoUploadPolicy:
         from keluhan.usecases.submission import PhotoUploadPolicy
@@ -150,6 +166,7 @@ def get_deps() -> Deps:
     from keluhan.adapters.firestore_counting import firestore_client
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
+        FirestoreDigests,
         FirestoreDirectory,
         FirestoreHolds,
         FirestoreInbox,
@@ -159,6 +176,7 @@ def get_deps() -> Deps:
         FirestoreReports,
         FirestoreRulesDoc,
         FirestoreStats,
+        FirestoreSubscriptions,
     )
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
     from keluhan.logs import setup_logging
@@ -180,6 +198,8 @@ def get_deps() -> Deps:
         inbox=FirestoreInbox(db),
         directory=FirestoreDirectory(db),
         notified=FirestoreNotified(db),
+        subscriptions=FirestoreSubscriptions(db),
+        digests=FirestoreDigests(db),
     )
 
 

@@ -17,6 +17,12 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
+from keluhan.domain.subscriptions import (
+    NewSubscription,
+    SubscriptionList,
+    SubscriptionRemoved,
+    SubscriptionView,
+)
 from keluhan.domain.views import (
     ActOnReportAnswer,
     FeatureCollection,
@@ -54,7 +60,7 @@ class Operation:
     """One method on one path of one HTTP function: what it takes and every answer it gives."""
 
     function: str
-    method: Literal["get", "post"]
+    method: Literal["get", "post", "delete"]
     local_path: str  # the path the function itself sees
     summary: str
     responses: dict[int, tuple[str, type[BaseModel] | str]]  # status -> (description, model or media type)
@@ -62,6 +68,7 @@ class Operation:
     query: tuple[Query, ...] = ()
     signed_in: bool = True
     tags: tuple[str, ...] = field(default=())
+    operation_id: str = ""  # when several operations share a function and a path
 
     @property
     def path(self) -> str:
@@ -132,6 +139,31 @@ OPERATIONS: tuple[Operation, ...] = (
                    422: ("month tidak valid / invalid month (invalid_field)", ErrorResponse)},
         tags=("operator",),
     ),
+    Operation(
+        "subscriptions", "get", "/", "Langganan area saya / My area subscriptions",
+        responses={200: ("The subscriptions and the most a user may hold", SubscriptionList), **SIGNED_IN},
+        tags=("warga",), operation_id="list_subscriptions",
+    ),
+    Operation(
+        "subscriptions", "post", "/", "Berlangganan area / Subscribe to a kelurahan or a circle (≤ 2 km)",
+        body=NewSubscription,
+        responses={201: ("A new subscription", SubscriptionView),
+                   200: ("The same area and categories again: its digest and language updated", SubscriptionView),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
+                   409: ("Batas langganan / at most `limit` subscriptions (too_many_subscriptions)", ErrorResponse)},
+        tags=("warga",), operation_id="add_subscription",
+    ),
+    Operation(
+        "subscriptions", "delete", "/", "Berhenti berlangganan / Remove a subscription",
+        query=(Query("subscription_id", "The subscription's id, as list_subscriptions gives it",
+                     {"type": "string", "pattern": "^[A-Za-z0-9_]{1,40}$"}, required=True),),
+        responses={200: ("Removed", SubscriptionRemoved),
+                   400: ("subscription_id tidak valid / invalid subscription_id (invalid_field)", ErrorResponse),
+                   404: ("Tidak ada / no such subscription of this user (not_found)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",), operation_id="remove_subscription",
+    ),
 )
 
 
@@ -191,7 +223,7 @@ def _components() -> tuple[JsonSchemaValue, dict[Any, JsonSchemaValue]]:  # Any:
 
 
 def _operation(op: Operation, refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]) -> JsonSchemaValue:
-    out: JsonSchemaValue = {"operationId": op.function + _suffix(op), "summary": op.summary,
+    out: JsonSchemaValue = {"operationId": op.operation_id or op.function + _suffix(op), "summary": op.summary,
                            "tags": list(op.tags)}
     if op.query:
         out["parameters"] = [{"name": q.name, "in": "query", "required": q.required,

@@ -129,6 +129,12 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore="read",
     ),
     Function(
+        "subscriptions", "http", "http",
+        description="GET, POST, DELETE the signed-in user's area subscriptions (a kelurahan or a circle "
+                    "≤ 2 km, optional categories, a daily digest): subscriptions/{uid}/areas/{id}",
+        reads_users=True,
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",

@@ -399,7 +399,7 @@ class FakeDigests:
     """digests/{uid}_{day} in memory."""
 
     def __init__(self) -> None:
-        self.docs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.docs: dict[tuple[str, str], dict[str, Any]] = {}  # Any: as the stored digest's fields
 
     def add(self, uid: str, day: str, report_id: str, *, lang: Lang, due_at: datetime) -> None:
         doc = self.docs.setdefault((uid, day), {"lang": lang, "due_at": due_at, "sent": False, "report_ids": []})

@@ -571,7 +571,8 @@ class FirestoreSubscriptions:
         self._db = client
 
     def _areas(self, uid: str) -> firestore.CollectionReference:
-        return self._db.collection(SUBSCRIPTIONS).document(uid).collection(AREAS)
+        areas: firestore.CollectionReference = self._db.collection(SUBSCRIPTIONS).document(uid).collection(AREAS)
+        return areas
 
     def of(self, uid: str) -> list[AreaSubscription]:
         found = [AreaSubscription.model_validate(_fields(d)) for d in self._areas(uid).stream()]

@@ -732,7 +732,8 @@ class Report(BaseModel):
     def delivery(self, forwarding: Delivery) -> Report:
         """The tracked delivery to an external body, one step further; given up on for good, with
         a timeline entry (no status change) that tells the operators and the reporter."""
-        fields: dict[str, Any] = {"forwarding": forwarding.model_dump()}  # stored whole, defaults included
+        # Any: the changed fields' values, validated by changed(); the delivery is stored whole, defaults included
+        fields: dict[str, Any] = {"forwarding": forwarding.model_dump()}
         if forwarding.state == "failed" and (self.forwarding is None or self.forwarding.state != "failed"):
             at = forwarding.updated_at or self.status_changed_at
             fields["timeline"] = [*self.timeline, TimelineEntry(

@@ -28,8 +28,9 @@ MIN_RADIUS_M = 100
 CELL_DEG = 0.05  # ~5.5 km: a circle of ≤ 2 km radius touches at most 2 × 2 cells
 DIGEST_AT = time(6, 0)  # a day's digest goes out at 06:00 WITA the next morning (after quiet hours)
 KELURAHAN_KODE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
-RTRW_HEAD = "rtrw_head"  # the source of a Smart RT/RW head's default subscription
+RTRW_HEAD: Literal["rtrw_head"] = "rtrw_head"  # the source (and id) of a Smart RT/RW head's default subscription
 Kind = Literal["kelurahan", "circle"]
+Source = Literal["user", "rtrw_head"]
 Lang = Literal["id", "en"]
 
 
@@ -88,7 +89,7 @@ class AreaSubscription(BaseModel):
     categories: list[str] = Field(default_factory=list)
     digest: bool = False
     lang: Lang = "id"
-    source: Literal["user", "rtrw_head"] = "user"
+    source: Source = "user"
     keys: list[str] = Field(default_factory=list)  # the match keys the subscribers' query looks up
     created_at: datetime
 
@@ -106,7 +107,7 @@ class AreaSubscription(BaseModel):
 
 
 def subscription(request: NewSubscription, *, uid: str, kelurahan: str | None, now: datetime,
-                 source: Literal["user", "rtrw_head"] = "user") -> AreaSubscription:
+                 source: Source = "user") -> AreaSubscription:
     """The stored subscription for a request; its id is the same for the same area and options,
     so adding one twice keeps one."""
     if request.kelurahan_id is not None:
@@ -157,3 +158,43 @@ def digest_day(at: datetime) -> date:
 def digest_due_at(day: date) -> datetime:
     """When the digest of `day` goes out: the next morning, WITA."""
     return datetime.combine(day + timedelta(days=1), DIGEST_AT, tzinfo=WITA)
+
+
+class SubscriptionView(BaseModel):
+    """One subscription as its owner sees it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subscription_id: str
+    kind: Kind
+    kelurahan_id: str | None = None
+    kelurahan: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    radius_m: int | None = None
+    categories: list[str]
+    digest: bool
+    lang: Lang
+    source: Literal["user", "rtrw_head"] = Field(description="rtrw_head: a Smart RT/RW head's own kelurahan, "
+                                                             "subscribed by default")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, subscription: AreaSubscription) -> SubscriptionView:
+        return cls.model_validate(subscription.model_dump(exclude={"uid", "keys"}))
+
+
+class SubscriptionList(BaseModel):
+    """The signed-in user's subscriptions, and how many they may hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subscriptions: list[SubscriptionView]
+    limit: int
+
+
+class SubscriptionRemoved(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subscription_id: str
+    removed: bool

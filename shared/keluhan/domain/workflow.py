@@ -92,13 +92,22 @@ class Actor:
         return f"operator:{self.id}"
 
 
-ROLE_CLAIMS = ("role", "skpd", "channel", "head")
+# `rtrw_head`: the kelurahan kode of a Smart RT/RW head (a citizen account), subscribed to it by default.
+ROLE_CLAIMS = ("role", "skpd", "channel", "head", "rtrw_head")
 
 
 def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = None, head: bool = False,
                skpd_ids: frozenset[str] = frozenset(),
-               channel_codes: frozenset[str] = frozenset()) -> dict[str, str | bool]:
+               channel_codes: frozenset[str] = frozenset(), rtrw_head: str | None = None,
+               kelurahan_codes: frozenset[str] = frozenset()) -> dict[str, str | bool]:
     """The custom claims that make a Firebase user act in `role`; ValueError naming what is wrong."""
+    if rtrw_head is not None:
+        if role != Role.WARGA:
+            raise ValueError("--rtrw-head is for a Smart RT/RW head's own account (with --role warga)")
+        if rtrw_head not in kelurahan_codes:
+            raise ValueError(f"--rtrw-head must name a kelurahan of Kota Makassar by its kode, e.g. 73.71.01.1001 "
+                             f"({len(kelurahan_codes)} known)")
+        return {"rtrw_head": rtrw_head}
     if role == Role.SYSTEM:
         raise ValueError("system is the pipeline's own role, never a user's")
     if role == Role.SKPD and skpd not in skpd_ids:

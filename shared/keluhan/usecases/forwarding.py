@@ -11,8 +11,8 @@ from keluhan.domain.report import DELIVERY_FAILED, Report, Status
 from keluhan.ports import (
     Clock,
     PermanentDeliveryError,
-    Publisher,
     PermanentError,
+    Publisher,
     Reports,
     Send,
     TransientDeliveryError,

@@ -6,9 +6,20 @@ from collections.abc import Callable, Iterable
 
 from keluhan.domain.report import OPEN, Report, Status
 from keluhan.domain.sla import SlaPolicy
-from keluhan.ports import Clock, Contention, DeadLetters, Mutation, Notified, PhotoStore, Publisher, Reports
+from keluhan.ports import (
+    Clock,
+    Contention,
+    DeadLetters,
+    Digests,
+    Inbox,
+    Mutation,
+    Notified,
+    PhotoStore,
+    Publisher,
+    Reports,
+)
 from keluhan.usecases.events import publish_status_changed
-from keluhan.usecases.notify import reconcile_notifications
+from keluhan.usecases.notify import reconcile_notifications, send_digests
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
@@ -16,14 +27,16 @@ from keluhan.usecases.submission import expire_if_due
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
           sla: SlaPolicy | None = None, dead_letters: DeadLetters | None = None,
           reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
-          bucket: str = "", notified: Notified | None = None) -> dict[str, int]:
+          bucket: str = "", notified: Notified | None = None, digests: Digests | None = None,
+          inbox: Inbox | None = None) -> dict[str, int]:
     """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
     overdue ones; counts.
 
     With a reconciler policy (and the dead letters it writes to), also re-publish the stage
     event of every report stuck in the pipeline (`keluhan.usecases.reconcile`); with the photo
     bucket too, of every upload whose notification was lost; with `notified`, announce again every
-    status change whose messages were never all stored (`keluhan.usecases.notify`).
+    status change whose messages were never all stored (`keluhan.usecases.notify`); with the
+    digests and the inbox, send every area-subscription digest now due (one a day per subscriber).
     """
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
@@ -55,6 +68,8 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
         counts["notify_republished"] = reconcile_notifications(
             reports=reports, notified=notified, publish=publish, clock=clock, after=reconciler.pipeline_after,
             limit=reconciler.limit, page=reconciler.page)
+    if digests is not None and inbox is not None:
+        counts["digests_sent"] = send_digests(digests=digests, reports=reports, inbox=inbox, clock=clock, limit=limit)
     return counts
 
 

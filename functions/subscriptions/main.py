@@ -1,0 +1,58 @@
+"""HTTP GET/POST/DELETE: the signed-in user's area subscriptions (a kelurahan or a circle ≤ 2 km)."""
+
+import re
+
+import functions_framework
+
+from keluhan import bootstrap, http
+from keluhan.bootstrap import Deps, utc_now
+from keluhan.domain.subscriptions import (
+    MAX_PER_USER,
+    NewSubscription,
+    SubscriptionList,
+    SubscriptionRemoved,
+    SubscriptionView,
+)
+from keluhan.usecases.subscriptions import (
+    NotPermittedToSubscribe,
+    TooManySubscriptions,
+    UnknownArea,
+    add_subscription,
+    list_subscriptions,
+    remove_subscription,
+)
+
+SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+
+
+@functions_framework.http
+@http.endpoint(("GET", "POST", "DELETE"), bootstrap.get_deps)
+def subscriptions(call: http.Call[Deps]) -> http.Response:
+    deps, actor = call.deps, call.actor
+    if call.request.method == "GET":
+        held = list_subscriptions(actor, subscriptions=deps.subscriptions)
+        return http.answer(SubscriptionList(subscriptions=[SubscriptionView.of(s) for s in held],
+                                            limit=MAX_PER_USER), 200)
+    if call.request.method == "DELETE":
+        subscription_id = call.request.args.get("subscription_id", "")
+        if not SUBSCRIPTION_ID.fullmatch(subscription_id):
+            return http.error(400, "invalid_field", "subscription_id tidak valid / invalid subscription_id",
+                              field="subscription_id")
+        if not remove_subscription(actor, subscription_id, subscriptions=deps.subscriptions):
+            return http.error(404, "not_found", "Langganan tidak ditemukan / No such subscription",
+                              field="subscription_id")
+        return http.answer(SubscriptionRemoved(subscription_id=subscription_id, removed=True), 200)
+    request = call.body(NewSubscription)
+    try:
+        stored, new = add_subscription(request, actor=actor, subscriptions=deps.subscriptions,
+                                       kelurahan=deps.kelurahan_names(), locate=deps.locate, clock=utc_now)
+    except NotPermittedToSubscribe:
+        return http.error(403, "forbidden", "Akun ini tidak dapat berlangganan / This account cannot subscribe",
+                          field="Authorization")
+    except UnknownArea as exc:
+        return http.error(422, "invalid_field", f"{exc.field}: {exc}", field=exc.field)
+    except TooManySubscriptions:
+        return http.error(409, "too_many_subscriptions", f"Maksimal {MAX_PER_USER} langganan / At most "
+                          f"{MAX_PER_USER} subscriptions; remove one first", field="subscription_id",
+                          limit=MAX_PER_USER)
+    return http.answer(SubscriptionView.of(stored), 201 if new else 200)
