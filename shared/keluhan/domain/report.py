@@ -729,12 +729,23 @@ class Report(BaseModel):
             return None
         return self.changed(errors=[*self.errors, error])
 
+    def _delivery_failure_told(self) -> bool:
+        """This assignment's delivery has failed before (a redelivered or replayed send failing
+        again tells nobody twice)."""
+        for entry in reversed(self.timeline):
+            if entry.event == DELIVERY_FAILED:
+                return True
+            if entry.action in (Action.ROUTE, Action.REASSIGN):
+                return False
+        return False
+
     def delivery(self, forwarding: Delivery) -> Report:
         """The tracked delivery to an external body, one step further; given up on for good, with
-        a timeline entry (no status change) that tells the operators and the reporter."""
+        a timeline entry (no status change, once per assignment) that tells the operators and the
+        reporter."""
         # Any: the changed fields' values, validated by changed(); the delivery is stored whole, defaults included
         fields: dict[str, Any] = {"forwarding": forwarding.model_dump()}
-        if forwarding.state == "failed" and (self.forwarding is None or self.forwarding.state != "failed"):
+        if forwarding.state == "failed" and not self._delivery_failure_told():
             at = forwarding.updated_at or self.status_changed_at
             fields["timeline"] = [*self.timeline, TimelineEntry(
                 status=self.status.value, at=_aware(at), by="forward_report", event=DELIVERY_FAILED,
