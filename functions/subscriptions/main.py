@@ -28,6 +28,14 @@ SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 @functions_framework.http
 @http.endpoint(("GET", "POST", "DELETE"), bootstrap.get_deps)
 def subscriptions(call: http.Call[Deps]) -> http.Response:
+    try:
+        return _handle(call)
+    except NotPermittedToSubscribe:
+        return http.error(403, "forbidden", "Akun ini tidak dapat berlangganan / This account cannot subscribe",
+                          field="Authorization")
+
+
+def _handle(call: http.Call[Deps]) -> http.Response:
     deps, actor = call.deps, call.actor
     if call.request.method == "GET":
         held = list_subscriptions(actor, subscriptions=deps.subscriptions)
@@ -46,9 +54,6 @@ def subscriptions(call: http.Call[Deps]) -> http.Response:
     try:
         stored, new = add_subscription(request, actor=actor, subscriptions=deps.subscriptions,
                                        kelurahan=deps.kelurahan_names(), locate=deps.locate, clock=utc_now)
-    except NotPermittedToSubscribe:
-        return http.error(403, "forbidden", "Akun ini tidak dapat berlangganan / This account cannot subscribe",
-                          field="Authorization")
     except UnknownArea as exc:
         return http.error(422, "invalid_field", f"{exc.field}: {exc}", field=exc.field)
     except TooManySubscriptions:

@@ -141,7 +141,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "subscriptions", "get", "/", "Langganan area saya / My area subscriptions",
-        responses={200: ("The subscriptions and the most a user may hold", SubscriptionList), **SIGNED_IN},
+        responses={200: ("The subscriptions and the most a user may hold", SubscriptionList), **SIGNED_IN,
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse)},
         tags=("warga",), operation_id="list_subscriptions",
     ),
     Operation(
@@ -161,6 +162,7 @@ OPERATIONS: tuple[Operation, ...] = (
         responses={200: ("Removed", SubscriptionRemoved),
                    400: ("subscription_id tidak valid / invalid subscription_id (invalid_field)", ErrorResponse),
                    404: ("Tidak ada / no such subscription of this user (not_found)", ErrorResponse),
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
                    **SIGNED_IN},
         tags=("warga",), operation_id="remove_subscription",
     ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from keluhan import bootstrap, topology
 from keluhan.domain.open311 import key_hash
 from keluhan.domain.report import submission_key
+from keluhan.domain.subscriptions import AreaSubscription
 from tests.functions.test_act_on_report import _report
 from tests.functions.test_submit_report import GOOD
 from tests.support.deps import function_client, make_fake_deps
@@ -98,6 +100,14 @@ PROBES: dict[str, list[Probe]] = {
         Probe("POST requests.json without an api_key", "POST", "/requests.json", by_api_key=True,
               form=OPEN311_POST, expect=_except(403)),
     ],
+    "subscriptions": [
+        Probe("list my subscriptions", "GET", "/", expect=_except(
+            200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("subscribe to Kel. Bontorannu", "POST", "/", body={"kelurahan_id": "73.71.01.1001"},
+              expect=_except(201, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("remove siti's subscription s1", "DELETE", "/?subscription_id=s1", expect=_except(
+            404, anonymous=401, anonymous_sign_in=403, channel_service=403, citizen=200)),
+    ],
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),
@@ -124,6 +134,9 @@ def _world():
                                 submission_key("siti", "client-0002"): {
                                     "report_id": "r2", "reporter_uid": "siti", "client_id": "client-0002"}}
     deps.reports.docs["r2"]["reporter_ref"] = submission_key("siti", "client-0002")
+    deps.subscriptions.add(AreaSubscription(
+        subscription_id="s1", uid="siti", kind="kelurahan", kelurahan_id="73.71.01.1002", kelurahan="Tamarunang",
+        keys=["kel:73.71.01.1002"], created_at=datetime(2026, 12, 1, tzinfo=UTC)), limit=10)
     deps.open311_keys.records = {key_hash(OPEN311_KEY): {"channel": "call_center_112", "name": "matrix",
                                                           "created_at": None, "revoked": False}}
     return deps
@@ -138,6 +151,8 @@ def _call(monkeypatch, function: str, probe: Probe, role: str):
         return client.get(probe.path, headers=headers), deps
     if probe.form is not None:
         return client.post(probe.path, data=probe.form, headers=headers), deps
+    if probe.method == "DELETE":
+        return client.delete(probe.path, headers=headers), deps
     return client.post(probe.path, json=probe.body, headers=headers), deps
 
 

@@ -35,7 +35,14 @@ class TooManySubscriptions(Exception):
     """The user holds MAX_PER_USER subscriptions already (409)."""
 
 
+def _check(actor: Actor) -> None:
+    """Subscriptions belong to people with an account: not an anonymous sign-in, not a service."""
+    if actor.anonymous or actor.role in (Role.CHANNEL, Role.SYSTEM):
+        raise NotPermittedToSubscribe(actor.role.value)
+
+
 def list_subscriptions(actor: Actor, *, subscriptions: Subscriptions) -> list[AreaSubscription]:
+    _check(actor)
     return subscriptions.of(actor.id)
 
 
@@ -45,8 +52,7 @@ def add_subscription(request: NewSubscription, *, actor: Actor, subscriptions: S
     """Store the subscription (the same area and categories again replace it: digest, language);
     (subscription, new). `kelurahan` maps each kode of the city to its name; `locate` checks a
     circle's centre is in the city."""
-    if actor.anonymous or actor.role in (Role.CHANNEL, Role.SYSTEM):
-        raise NotPermittedToSubscribe(actor.role.value)
+    _check(actor)
     name = None
     if request.kelurahan_id is not None:
         name = kelurahan.get(request.kelurahan_id)
@@ -65,6 +71,7 @@ def add_subscription(request: NewSubscription, *, actor: Actor, subscriptions: S
 
 
 def remove_subscription(actor: Actor, subscription_id: str, *, subscriptions: Subscriptions) -> bool:
+    _check(actor)
     return subscriptions.remove(actor.id, subscription_id)
 
 
