@@ -17,6 +17,7 @@ import requests
 
 from keluhan.adapters import firestore_store
 from keluhan.domain.notify import Message
+from keluhan.domain.subscriptions import AreaSubscription
 from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
 
@@ -41,7 +42,8 @@ READERS: dict[str, set[str]] = {
     # Notifications (issue 18): per user, the owner being the uid in the path ("citizen" here).
     firestore_store.INBOX: {"citizen"},  # inbox/{uid}/messages/{id}; the owner may also set read_at (test_inbox_rules)
     "preferences": {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
-    "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
+    firestore_store.SUBSCRIPTIONS: {"citizen"},  # subscriptions/{uid}/areas/{id}: changed only through the function
+    firestore_store.DIGESTS: set(),  # digests/{uid}_{day}: the reports of a subscriber's daily digest, server only
     "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
     "notifications": set(),  # which timeline positions notify has told (and send tracking), server only
 }
@@ -102,9 +104,9 @@ def seed_user_documents(db, uid: str, report_id: str) -> dict[str, str]:
         firestore_store.INBOX: (f"inbox/{uid}/messages/msg-{tag}", inbox_message(report_id, f"msg-{tag}", uid)),
         "preferences": (f"preferences/{uid}", {"lang": "id", "quiet_hours": {"start": "21:00", "end": "06:00"},
                                                 "muted_reports": []}),
-        "subscriptions": (f"subscriptions/{uid}/areas/area-{tag}",
-                          {"kind": "kelurahan", "kelurahan": "Bontorannu", "categories": [],
-                           "created_at": datetime.now(UTC)}),
+        "subscriptions": (f"subscriptions/{uid}/areas/area-{tag}", AreaSubscription(
+            subscription_id=f"area-{tag}", uid=uid, kind="kelurahan", kelurahan_id="73.71.01.1001",
+            kelurahan="Bontorannu", keys=["kel:73.71.01.1001"], created_at=datetime.now(UTC)).to_doc()),
         "devices": (f"devices/{uid}/tokens/token-{tag}", {"token": f"fcm-{tag}", "platform": "android",
                                                           "lang": "id", "created_at": datetime.now(UTC)}),
         "notifications": (f"notifications/send-{tag}", {"recipient": uid, "channel": "push", "status": "pending",

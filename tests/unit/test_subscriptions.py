@@ -20,8 +20,6 @@ from keluhan.domain.subscriptions import (
     cell_key,
     circle_keys,
     digest_due_at,
-    report_keys,
-    subscription,
 )
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import PermanentDeliveryError
