@@ -135,7 +135,7 @@ def _world():
                                     "report_id": "r2", "reporter_uid": "siti", "client_id": "client-0002"}}
     deps.reports.docs["r2"]["reporter_ref"] = submission_key("siti", "client-0002")
     deps.subscriptions.add(AreaSubscription(
-        subscription_id="s1", uid="siti", kind="kelurahan", kelurahan_id="73.71.01.1002", kelurahan="Tamarunang",
+        subscription_id="s1", uid="siti", kind="kelurahan", kelurahan_id="73.71.01.1002", kelurahan="Mattoangin",
         keys=["kel:73.71.01.1002"], created_at=datetime(2026, 12, 1, tzinfo=UTC)), limit=10)
     deps.open311_keys.records = {key_hash(OPEN311_KEY): {"channel": "call_center_112", "name": "matrix",
                                                           "created_at": None, "revoked": False}}

@@ -40,7 +40,7 @@ from tests.support.deps import FakeDeadLetters
 from tests.support.fakes import FakeDigests, FakeDirectory, FakeInbox, FakeNotified, FakeSubscriptions
 from tests.unit.test_handling import BONTORANNU, CITIZEN, LAT, LON, OPERATOR, PU, World
 
-KELURAHAN = {"73.71.01.1001": "Bontorannu", "73.71.01.1002": "Tamarunang"}
+KELURAHAN = {"73.71.01.1001": "Bontorannu", "73.71.01.1002": "Mattoangin"}
 WARGA_RINA = Actor(Role.WARGA, "rina")
 ELSEWHERE = (-5.135, 119.44)  # Panakkukang, ~5 km from the report
 

@@ -558,12 +558,13 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
     what a report owes, and each stored message's delay after its status change (sorted, s)."""
     from google.cloud import firestore
 
-    from keluhan.adapters.firestore_store import FirestoreDirectory, FirestoreReports
+    from keluhan.adapters.firestore_store import FirestoreDirectory, FirestoreReports, FirestoreSubscriptions
     from keluhan.domain.notify import message_id, notices
     from keluhan.domain.report import Report
     from keluhan.usecases.notify import recipients
 
     reports, directory = FirestoreReports(client.db), FirestoreDirectory(client.db)
+    subscriptions = FirestoreSubscriptions(client.db)  # subscribers of the bench's areas are owed theirs too
     owed: dict[str, firestore.DocumentReference] = {}
     changed_at: dict[str, datetime] = {}  # message path → when its status change was made
     per_report: Counter[str] = Counter()
@@ -571,9 +572,12 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
         report = Report.from_doc(doc)
         for seq in range(len(report.timeline)):
             for notice in notices(report, seq):
-                for who in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
+                for who in recipients(notice.audiences, report, seq, reports=reports, directory=directory,
+                                      subscriptions=subscriptions):
                     ref = (client.db.collection("inbox").document(who.uid).collection("messages")
                            .document(message_id(report.report_id, seq, who.uid, "inbox")))
+                    if ref.path in owed:
+                        continue  # one message per position and recipient: the first row's
                     owed[ref.path] = ref
                     changed_at[ref.path] = report.timeline[seq].at
                     per_report[report.report_id] += 1
