@@ -49,9 +49,10 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     now = clock()
     new = 0
     seen: set[str] = set()
+    at_once, daily = (area_subscribers(report, subscriptions)  # one indexed query, for both
+                      if subscriptions is not None and any("subscribers" in n.audiences for n in told) else ([], []))
     for notice in told:
-        found = recipients(notice.audiences, report, seq, reports=reports, directory=directory,
-                           subscriptions=subscriptions)
+        found = recipients(notice.audiences, report, seq, reports=reports, directory=directory, subscribers=at_once)
         for recipient in found:
             if recipient.uid in seen:
                 continue
@@ -59,9 +60,9 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
             message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
                              now=now)
             new += inbox.deliver(message)
-        if "subscribers" in notice.audiences and subscriptions is not None and digests is not None:
+        if "subscribers" in notice.audiences and digests is not None:
             day = digest_day(report.timeline[seq].at)
-            for recipient in area_subscribers(report, subscriptions)[1]:
+            for recipient in daily:
                 if recipient.uid not in seen:
                     seen.add(recipient.uid)
                     digests.add(recipient.uid, day.isoformat(), report_id, lang=recipient.lang,
@@ -123,20 +124,24 @@ def area_subscribers(report: Report, subscriptions: Subscriptions) -> tuple[list
 
 
 def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, reports: Reports,
-               directory: Directory, subscriptions: Subscriptions | None = None) -> list[Recipient]:
-    """Everyone in the audiences, each once (the first audience naming them decides the language)."""
+               directory: Directory, subscriptions: Subscriptions | None = None,
+               subscribers: list[Recipient] | None = None) -> list[Recipient]:
+    """Everyone in the audiences, each once (the first audience naming them decides the language).
+    The area's subscribers are `subscribers` when given (found already), else asked of `subscriptions`."""
+    if subscribers is None:
+        asked = subscriptions is not None and "subscribers" in audiences
+        subscribers = area_subscribers(report, subscriptions)[0] if asked and subscriptions is not None else []
     found: dict[str, Recipient] = {}
     for audience in audiences:
-        for recipient in _audience(audience, report, seq, reports=reports, directory=directory,
-                                   subscriptions=subscriptions):
+        chosen = subscribers if audience == "subscribers" else _audience(audience, report, seq, reports=reports,
+                                                                         directory=directory)
+        for recipient in chosen:
             found.setdefault(recipient.uid, recipient)
     return list(found.values())
 
 
 def _audience(audience: Audience, report: Report, seq: int, *, reports: Reports,
-              directory: Directory, subscriptions: Subscriptions | None) -> list[Recipient]:
-    if audience == "subscribers":
-        return area_subscribers(report, subscriptions)[0] if subscriptions is not None else []
+              directory: Directory) -> list[Recipient]:
     if audience == "reporter":
         return _reporter(report, reports)
     if audience == "supporters":  # the reporters of the reports closed as duplicates of this one
