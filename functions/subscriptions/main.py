@@ -1,6 +1,5 @@
-"""HTTP GET/POST/DELETE: the signed-in user's area subscriptions (a kelurahan or a circle ≤ 2 km)."""
-
-import re
+"""HTTP GET / (list), POST / (add), POST /remove: the signed-in user's area subscriptions (a kelurahan
+or a circle ≤ 2 km). POST, not DELETE, for removing: API Gateway passes GET and POST."""
 
 import functions_framework
 
@@ -9,6 +8,7 @@ from keluhan.bootstrap import Deps, utc_now
 from keluhan.domain.subscriptions import (
     MAX_PER_USER,
     NewSubscription,
+    RemoveSubscription,
     SubscriptionList,
     SubscriptionRemoved,
     SubscriptionView,
@@ -22,11 +22,9 @@ from keluhan.usecases.subscriptions import (
     remove_subscription,
 )
 
-SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
-
 
 @functions_framework.http
-@http.endpoint(("GET", "POST", "DELETE"), bootstrap.get_deps)
+@http.endpoint(("GET", "POST"), bootstrap.get_deps)
 def subscriptions(call: http.Call[Deps]) -> http.Response:
     try:
         return _handle(call)
@@ -37,15 +35,17 @@ def subscriptions(call: http.Call[Deps]) -> http.Response:
 
 def _handle(call: http.Call[Deps]) -> http.Response:
     deps, actor = call.deps, call.actor
-    if call.request.method == "GET":
+    path = call.request.path.rstrip("/") or "/"
+    if path not in ("/", "/remove"):
+        return http.error(404, "not_found", "Tidak ada / Not found", field="path")
+    if call.request.method == "GET" and path == "/":
         held = list_subscriptions(actor, subscriptions=deps.subscriptions)
         return http.answer(SubscriptionList(subscriptions=[SubscriptionView.of(s) for s in held],
                                             limit=MAX_PER_USER), 200)
-    if call.request.method == "DELETE":
-        subscription_id = call.request.args.get("subscription_id", "")
-        if not SUBSCRIPTION_ID.fullmatch(subscription_id):
-            return http.error(400, "invalid_field", "subscription_id tidak valid / invalid subscription_id",
-                              field="subscription_id")
+    if call.request.method != "POST":
+        return http.error(405, "method_not_allowed", "Gunakan POST / Use POST", field="method")
+    if path == "/remove":
+        subscription_id = call.body(RemoveSubscription).subscription_id
         if not remove_subscription(actor, subscription_id, subscriptions=deps.subscriptions):
             return http.error(404, "not_found", "Langganan tidak ditemukan / No such subscription",
                               field="subscription_id")

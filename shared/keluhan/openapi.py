@@ -19,6 +19,7 @@ from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_sc
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
 from keluhan.domain.subscriptions import (
     NewSubscription,
+    RemoveSubscription,
     SubscriptionList,
     SubscriptionRemoved,
     SubscriptionView,
@@ -60,7 +61,7 @@ class Operation:
     """One method on one path of one HTTP function: what it takes and every answer it gives."""
 
     function: str
-    method: Literal["get", "post", "delete"]
+    method: Literal["get", "post"]
     local_path: str  # the path the function itself sees
     summary: str
     responses: dict[int, tuple[str, type[BaseModel] | str]]  # status -> (description, model or media type)
@@ -156,11 +157,9 @@ OPERATIONS: tuple[Operation, ...] = (
         tags=("warga",), operation_id="add_subscription",
     ),
     Operation(
-        "subscriptions", "delete", "/", "Berhenti berlangganan / Remove a subscription",
-        query=(Query("subscription_id", "The subscription's id, as list_subscriptions gives it",
-                     {"type": "string", "pattern": "^[A-Za-z0-9_]{1,40}$"}, required=True),),
-        responses={200: ("Removed", SubscriptionRemoved),
-                   400: ("subscription_id tidak valid / invalid subscription_id (invalid_field)", ErrorResponse),
+        "subscriptions", "post", "/remove", "Berhenti berlangganan / Remove a subscription",
+        body=RemoveSubscription,
+        responses={200: ("Removed", SubscriptionRemoved), **JSON_BODY,
                    404: ("Tidak ada / no such subscription of this user (not_found)", ErrorResponse),
                    403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
                    **SIGNED_IN},

@@ -130,7 +130,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "subscriptions", "http", "http",
-        description="GET, POST, DELETE the signed-in user's area subscriptions (a kelurahan or a circle "
+        description="GET, POST (add), POST /remove the signed-in user's area subscriptions (a kelurahan or a circle "
                     "≤ 2 km, optional categories, a daily digest): subscriptions/{uid}/areas/{id}",
         reads_users=True,
     ),

@@ -94,8 +94,8 @@ def test_a_subscriber_of_bontorannu_is_told_of_a_new_report_there(client, citize
     (message,) = told(client, rina_uid, report_id, ["new_in_area"])
     assert message["lang"] == "en" and "Bontorannu" in message["body"]
     assert citizen[0] not in str(message) and "Laporan uji end-to-end" not in str(message)
-    removed = client.http.delete(subscriptions, params={"subscription_id": added.json()["subscription_id"]},
-                                 headers={"Authorization": f"Bearer {rina}"}, timeout=30)
+    removed = client.http.post(f"{subscriptions}remove", json={"subscription_id": added.json()["subscription_id"]},
+                               headers={"Authorization": f"Bearer {rina}"}, timeout=30)
     assert removed.status_code == 200 and removed.json()["removed"] is True
 
 

@@ -33,9 +33,9 @@ def test_a_user_subscribes_to_bontorannu_lists_it_and_removes_it(fake_deps):  # 
     assert listed["limit"] == MAX_PER_USER
     assert [(s["subscription_id"], s["digest"]) for s in listed["subscriptions"]] == [(body["subscription_id"], True)]
     assert client.get("/", headers={"Authorization": "Bearer user:andi"}).get_json()["subscriptions"] == []
-    gone = client.delete(f"/?subscription_id={body['subscription_id']}", headers=RINA)
+    gone = client.post("/remove", json={"subscription_id": body["subscription_id"]}, headers=RINA)
     assert gone.status_code == 200 and gone.get_json() == {"subscription_id": body["subscription_id"], "removed": True}
-    assert client.delete(f"/?subscription_id={body['subscription_id']}", headers=RINA).status_code == 404
+    assert client.post("/remove", json={"subscription_id": body["subscription_id"]}, headers=RINA).status_code == 404
 
 
 def test_a_circle_around_a_point_of_the_city_of_at_most_2_km(fake_deps):  # noqa: F811
@@ -79,7 +79,10 @@ def test_the_eleventh_subscription_is_a_409_and_nothing_is_stored(fake_deps):  #
 def test_other_methods_bad_ids_and_no_token(fake_deps):  # noqa: F811
     client = function_client("subscriptions")
     assert client.put("/", json={}, headers=RINA).status_code == 405
-    assert client.delete("/?subscription_id=../x", headers=RINA).get_json()["error"]["field"] == "subscription_id"
-    assert client.delete("/", headers=RINA).status_code == 400
+    assert client.get("/remove", headers=RINA).status_code == 405
+    assert client.get("/elsewhere", headers=RINA).status_code == 404
+    bad = client.post("/remove", json={"subscription_id": "../x"}, headers=RINA)
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "subscription_id"
+    assert client.post("/remove", json={}, headers=RINA).get_json()["error"]["field"] == "subscription_id"
     assert client.get("/").status_code == 401
     assert client.post("/", data="x", headers=RINA).status_code == 415

@@ -193,6 +193,14 @@ class SubscriptionList(BaseModel):
     limit: int
 
 
+class RemoveSubscription(BaseModel):
+    """What a user sends to remove_subscription."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subscription_id: str = Field(pattern=r"^[A-Za-z0-9_]{1,40}$", description="As list_subscriptions gives it")
+
+
 class SubscriptionRemoved(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

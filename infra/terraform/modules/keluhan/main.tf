@@ -32,6 +32,10 @@ locals {
       KELUHAN_GEO_DIR    = "/workspace/geo"
       KELUHAN_GEO_BUNDLE = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
     }
+    subscriptions = {
+      KELUHAN_GEO_DIR    = "/workspace/geo"
+      KELUHAN_GEO_BUNDLE = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
+    }
     route_report = {
       KELUHAN_ROUTING_RULES_FILE = "/workspace/fixtures/routing_rules.json"
     }
