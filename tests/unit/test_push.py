@@ -21,7 +21,7 @@ from keluhan.domain.push import (
 from keluhan.usecases.notify import notify_status_change
 from keluhan.usecases.push import PushPorts, register_device, resend_due, set_preferences, unregister_device
 from keluhan.usecases.sweep import sweep
-from tests.support.fakes import FakeDevices, FakeInbox, FakePreferences, FakePusher, FakeSends
+from tests.support.fakes import FakeDevices, FakePreferences, FakePusher, FakeSends
 from tests.unit.test_handling import PU
 from tests.unit.test_notify import SITI, _to_closed, told  # noqa: F401 - the fixture
 

@@ -29,7 +29,8 @@ class FirestoreDevices:
         self._db = client
 
     def _tokens(self, uid: str) -> firestore.CollectionReference:
-        return self._db.collection(DEVICES).document(uid).collection(DEVICE_TOKENS)
+        tokens: firestore.CollectionReference = self._db.collection(DEVICES).document(uid).collection(DEVICE_TOKENS)
+        return tokens
 
     def register(self, uid: str, device: Device, *, keep: int) -> bool:
         ref = self._tokens(uid).document(device.device_id)

@@ -205,7 +205,9 @@ def _ids(value: object) -> tuple[str, ...]:
 
 
 def _state(value: object) -> SendState:
-    return value if value in ("pending", "sent", "failed") else "pending"  # type: ignore[return-value]
+    if value == "sent" or value == "failed":
+        return value
+    return "pending"
 
 
 def new_send(inbox_copy: Message, other: Message, *, urgent: bool, quiet: QuietHours | None,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from keluhan.domain.notify import Audience, assignee_at, notices, render
-from keluhan.domain.report import Report
 from keluhan.domain.push import Preferences
+from keluhan.domain.report import Report
 from keluhan.ports import (
     Clock,
     Directory,
