@@ -16,5 +16,5 @@ def sweep_reports(cloud_event: CloudEvent) -> None:
     counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now, sla=deps.sla,
                    dead_letters=deps.dead_letters, reconciler=deps.reconcile_policy(),
                    photos=deps.photos, bucket=deps.settings.photo_bucket, notified=deps.notified,
-                   digests=deps.digests, inbox=deps.inbox)
+                   push=deps.push(), digests=deps.digests, inbox=deps.inbox)
     logging.info("sweep_reports: %s", counts, extra={"stage": "sweep_reports", "counts": counts})

@@ -14,6 +14,7 @@ from keluhan.domain.workflow import Actor
 from keluhan.ports import (
     DeadLetters,
     Digests,
+    Devices,
     Directory,
     Holds,
     Inbox,
@@ -21,10 +22,13 @@ from keluhan.ports import (
     Open311Keys,
     PhotoIndex,
     PhotoStore,
+    PreferenceStore,
     Publisher,
+    Pusher,
     Reports,
     RulesDoc,
     Send,
+    Sends,
     Stats,
     Subscriptions,
 )
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
     from keluhan.domain.sla import SlaPolicy
     from keluhan.rules_provider import RulesProvider
     from keluhan.usecases.handling import HandlingPolicy
+    from keluhan.usecases.push import PushPorts
     from keluhan.usecases.reconcile import ReconcilePolicy
     from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
 
@@ -81,6 +86,23 @@ class Deps:
     notified: Notified
     subscriptions: Subscriptions
     digests: Digests
+    devices: Devices
+    preferences: PreferenceStore
+    sends: Sends
+
+    @functools.cached_property
+    def pusher(self) -> Pusher:
+        """Firebase Cloud Messaging (the stand-in locally, `settings.fcm_endpoint`)."""
+        from keluhan.adapters.fcm import FcmPusher
+
+        return FcmPusher(self.settings.project_id, endpoint=self.settings.fcm_endpoint,
+                         timeout_s=self.settings.fcm_timeout_s)
+
+    def push(self) -> PushPorts:
+        """What pushing a message needs: devices, send records, FCM."""
+        from keluhan.usecases.push import PushPorts
+
+        return PushPorts(devices=self.devices, sends=self.sends, pusher=self.pusher)
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -164,6 +186,7 @@ def get_deps() -> Deps:
 
     from keluhan.adapters.auth import verify_bearer
     from keluhan.adapters.firestore_counting import firestore_client
+    from keluhan.adapters.firestore_push import FirestoreDevices, FirestorePreferences, FirestoreSends
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
         FirestoreDigests,
@@ -200,6 +223,9 @@ def get_deps() -> Deps:
         notified=FirestoreNotified(db),
         subscriptions=FirestoreSubscriptions(db),
         digests=FirestoreDigests(db),
+        devices=FirestoreDevices(db),
+        preferences=FirestorePreferences(db),
+        sends=FirestoreSends(db),
     )
 
 

@@ -158,6 +158,8 @@ def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
     request later completes). `method` may name several (the handler tells them apart)."""
     methods = (method,) if isinstance(method, str) else method
 
+    methods = (method,) if isinstance(method, str) else method
+
     def wrap(handler: Handler[D]) -> Callable[[Request], Response]:
         stage = handler.__name__
 
@@ -169,8 +171,8 @@ def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
                 if too_large is not None:  # before any other answer: a 401/405/415 would not read it either
                     return too_large
                 if request.method not in methods:
-                    named = " / ".join(methods)
-                    return error(405, "method_not_allowed", f"Gunakan {named} / Use {named}", field="method")
+                    allowed = " / ".join(methods)
+                    return error(405, "method_not_allowed", f"Gunakan {allowed} / Use {allowed}", field="method")
                 if signed_in:
                     call.actor  # noqa: B018 - authenticates (or refuses) before anything else is read
                 return handler(call)

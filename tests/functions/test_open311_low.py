@@ -75,6 +75,9 @@ EARLY_ANSWERS = [
     ("subscriptions", "GET", "/", {}, 401),
     ("subscriptions", "PUT", "/", SIGNED_IN, 405),
     ("subscriptions", "POST", "/", {**SIGNED_IN, **TEXT}, 415),
+    ("notification_settings", "POST", "/devices", {}, 401),
+    ("notification_settings", "PUT", "/devices", SIGNED_IN, 405),
+    ("notification_settings", "POST", "/devices", {**SIGNED_IN, **TEXT}, 415),
 ]
 BIG = 30 * 2**20  # under Cloud Run's 32 MiB: what the framework used to buffer on these answers
 

@@ -57,6 +57,12 @@ STAFF = "staff"
 SUBSCRIPTIONS = "subscriptions"
 AREAS = "areas"  # subscriptions/{uid}/areas/{id}: a collection group, indexed on `keys` (firestore.indexes.json)
 DIGESTS = "digests"
+# Push (issue 18): devices/{uid}/tokens/{device_id}, preferences/{uid}, sends/{message_id}
+# (keluhan.adapters.firestore_push).
+DEVICES = "devices"
+DEVICE_TOKENS = "tokens"
+PREFERENCES = "preferences"
+SENDS = "sends"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from keluhan.domain.notify import Audience, assignee_at, notices, render, render_digest
+from keluhan.domain.push import Preferences
 from keluhan.domain.report import Report
 from keluhan.domain.subscriptions import digest_day, digest_due_at, report_keys
 from keluhan.ports import (
@@ -20,6 +21,7 @@ from keluhan.ports import (
     Inbox,
     Notified,
     PermanentError,
+    PreferenceStore,
     Publisher,
     Recipient,
     Reports,
@@ -27,17 +29,22 @@ from keluhan.ports import (
 )
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
+from keluhan.usecases.push import PushPorts, queue_push
 
 
 def notify_status_change(report_id: str, seq: int, *, reports: Reports, directory: Directory, inbox: Inbox,
-                         notified: Notified, clock: Clock, subscriptions: Subscriptions | None = None,
+                         notified: Notified, clock: Clock, preferences: PreferenceStore | None = None,
+                         push: PushPorts | None = None, subscriptions: Subscriptions | None = None,
                          digests: Digests | None = None) -> int:
     """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new.
 
-    Each recipient gets one message per position: the first row naming them decides which (the
-    reporter who subscribed to their own kelurahan hears `routed`, not also `new_in_area`).
-    Subscribers who chose a digest have the report counted in today's digest instead.
-    """
+    With `preferences`, each recipient's chosen language; with `push`, each inbox message is also
+    pushed to the recipient's devices (unless they muted the report; non-urgent ones after their
+    quiet hours), its send recorded before the position is recorded told. With `subscriptions`,
+    the area's subscribers are told of a new report; those who chose a digest have it counted in
+    the day's digest (`digests`) instead. Each recipient gets one message per position: the first
+    row naming them decides which (a reporter subscribed to their own kelurahan hears `routed`,
+    not also `new_in_area`)."""
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
@@ -52,14 +59,19 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     at_once, daily = (area_subscribers(report, subscriptions)  # one indexed query, for both
                       if subscriptions is not None and any("subscribers" in n.audiences for n in told) else ([], []))
     for notice in told:
-        found = recipients(notice.audiences, report, seq, reports=reports, directory=directory, subscribers=at_once)
+        found = [r for r in recipients(notice.audiences, report, seq, reports=reports, directory=directory,
+                                       subscribers=at_once) if r.uid not in seen]
+        seen.update(r.uid for r in found)
+        prefs = preferences.get_many([r.uid for r in found]) if preferences is not None and found else {}
         for recipient in found:
-            if recipient.uid in seen:
-                continue
-            seen.add(recipient.uid)
-            message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
-                             now=now)
+            chosen = prefs.get(recipient.uid, Preferences())
+            lang = chosen.lang or recipient.lang
+            message = render(notice, report, seq, recipient=recipient.uid, lang=lang, channel="inbox", now=now)
             new += inbox.deliver(message)
+            if push is not None:
+                other = render(notice, report, seq, recipient=recipient.uid, lang="en" if lang == "id" else "id",
+                               channel="inbox", now=now)
+                queue_push(message, other, urgent=notice.urgent, prefs=chosen, push=push, clock=clock)
         if "subscribers" in notice.audiences and digests is not None:
             day = digest_day(report.timeline[seq].at)
             for recipient in daily:

@@ -20,6 +20,7 @@ from keluhan.ports import (
 )
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.notify import reconcile_notifications, send_digests
+from keluhan.usecases.push import PushPorts, resend_due
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
@@ -27,16 +28,17 @@ from keluhan.usecases.submission import expire_if_due
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
           sla: SlaPolicy | None = None, dead_letters: DeadLetters | None = None,
           reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
-          bucket: str = "", notified: Notified | None = None, digests: Digests | None = None,
-          inbox: Inbox | None = None) -> dict[str, int]:
+          bucket: str = "", notified: Notified | None = None, push: PushPorts | None = None,
+          digests: Digests | None = None, inbox: Inbox | None = None) -> dict[str, int]:
     """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
     overdue ones; counts.
 
     With a reconciler policy (and the dead letters it writes to), also re-publish the stage
     event of every report stuck in the pipeline (`keluhan.usecases.reconcile`); with the photo
     bucket too, of every upload whose notification was lost; with `notified`, announce again every
-    status change whose messages were never all stored (`keluhan.usecases.notify`); with the
-    digests and the inbox, send every area-subscription digest now due (one a day per subscriber).
+    status change whose messages were never all stored (`keluhan.usecases.notify`); with `push`,
+    attempt every pending push that is due (`keluhan.usecases.push`); with the digests and the
+    inbox, send every area-subscription digest now due (one a day per subscriber).
     """
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
@@ -68,6 +70,8 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
         counts["notify_republished"] = reconcile_notifications(
             reports=reports, notified=notified, publish=publish, clock=clock, after=reconciler.pipeline_after,
             limit=reconciler.limit, page=reconciler.page)
+    if push is not None:
+        counts["pushes_attempted"] = resend_due(push=push, clock=clock, limit=limit)
     if digests is not None and inbox is not None:
         counts["digests_sent"] = send_digests(digests=digests, reports=reports, inbox=inbox, clock=clock, limit=limit)
     return counts
