@@ -13,8 +13,8 @@ from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor
 from keluhan.ports import (
     DeadLetters,
-    Digests,
     Devices,
+    Digests,
     Directory,
     Holds,
     Inbox,

@@ -21,8 +21,8 @@ from keluhan.ports import PhotoStore, Pusher, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
 from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
-    FakeDigests,
     FakeDevices,
+    FakeDigests,
     FakeDirectory,
     FakeHolds,
     FakeInbox,
