@@ -28,7 +28,8 @@ from keluhan.domain.views import reporter_view
 from keluhan.domain.workflow import HUMAN_ACTIONS, MOVES, Action, Actor, NotAllowedNow, Role, Status, replay
 from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.usecases.handling import HandlingPolicy, ReportMissing, act_on_report
-from keluhan.usecases.photo import object_from_notification, verify_uploaded_photo
+from keluhan.domain.audit import AuditPolicy
+from keluhan.usecases.photo import Auditor, object_from_notification, verify_uploaded_photo
 from keluhan.usecases.pipeline import locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
 from keluhan.usecases.sweep import sweep
@@ -39,6 +40,7 @@ from tests.support.fakes import (
     FakePhotoStore,
     FakePublisher,
     FakeReports,
+    FakeStats,
     stored,
 )
 
@@ -65,6 +67,7 @@ class World:
         self.photos, self.index, self.holds = FakePhotoStore(), FakePhotoIndex(), FakeHolds()
         self.rules = load_rules(default_rules_path())
         self.seed = 0
+        self.auditor = None  # no validation audits unless a test samples them
 
     def decide(self, *, category, location):
         return decide(category=category, location=location, rules=self.rules)
@@ -88,7 +91,8 @@ class World:
                            "contentType": "image/jpeg"}).encode()
         return stored(verify_uploaded_photo(object_from_notification(attributes, data), bucket="b", reports=self.reports,
                                      photos=self.photos, photo_index=self.index, publish=self.publish,
-                                     clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window))
+                                     clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window,
+                                     auditor=self.auditor))
 
     def routed(self, client_id="client-0001", lang="id") -> str:
         report_id = self.submit(client_id=client_id, lang=lang)
@@ -272,21 +276,39 @@ def test_random_moves_always_leave_a_timeline_that_replays_to_the_status(world):
     rng = random.Random(7)
     report_id = world.routed()
     actors = [CITIZEN, PU, DISHUB, OPERATOR]
+    world.auditor = Auditor(policy=AuditPolicy(rate=0.5), stats=FakeStats(), draw=random.Random(3).random)
     params = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dinas-pu", "note": "balik"},
-              "dispute": {"note": "masih rusak"}}
+              "dispute": {"note": "masih rusak"}, "ask_reporter": {"note": "Di depan nomor berapa?"},
+              "answer": {"note": "Nomor 12"}, "refuse_validation": {"note": "Masih berlubang"}}
     made = 0
-    for _ in range(200):
-        action = rng.choice([a.value for a in HUMAN_ACTIONS])
+    for step in range(600):
+        if world.status(report_id) in ("closed", "rejected", "duplicate", "forwarded") and rng.random() < 0.5:
+            report_id = world.routed(f"client-{step:04d}")  # a new report once this one is done
+        action, actor = rng.choice([a.value for a in HUMAN_ACTIONS]), rng.choice(actors)
+        possible = [a.value for a in HUMAN_ACTIONS if Status(world.status(report_id)) in MOVES[a].sources]
+        if possible and rng.random() < 0.5:  # half the time a move the table allows from here, by anyone
+            action = rng.choice(possible)
+        body = params.get(action, {})
+        if action == "schedule":
+            body = {"reason": "butuh_anggaran", "scheduled_for": (world.clock() + timedelta(days=3)).date()}
         try:
-            world.act(report_id, action, rng.choice(actors), **params.get(action, {}))
+            world.act(report_id, action, actor, **body)
             made += 1
         except (StaleOrIllegal, NotPermitted, ReportMissing):
             pass
         report = world.reports.docs[report_id]
         if report["status"] == "resolving" and rng.random() < 0.7:
             world.upload(report["resolution"]["object"], seed=rng.randrange(10**6))
+        if rng.random() < 0.1:  # days pass: scheduled dates come, questions go unanswered
+            world.clock.advance(days=rng.choice([1, 5, 15]))
+            sweep(reports=world.reports, publish=world.publish, clock=world.clock)
         assert replay(world.reports.docs[report_id]["timeline"]).value == world.status(report_id)
     assert made > 5
+    made_moves = {e.get("action") for doc in world.reports.docs.values() for e in doc["timeline"]}
+    assert {"schedule", "resume", "ask_reporter", "answer", "close_unanswered", "validate",
+            "refuse_validation"} <= made_moves, sorted(m for m in made_moves if m)
+    for doc in world.reports.docs.values():
+        assert replay(doc["timeline"]).value == doc["status"]
 
 
 def test_replay_refuses_a_timeline_the_table_does_not_allow():
