@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from keluhan.domain.audit import AuditPolicy
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.figures import contribution, percentile_edge, summary
 from keluhan.domain.sla import WITA, SlaPolicy, WorkingCalendar
 from keluhan.domain.workflow import Actor, Role
-from keluhan.domain.audit import AuditPolicy
 from keluhan.usecases.figures import differences, rebuild, record_figures, table
 from keluhan.usecases.handling import HandlingPolicy
 from keluhan.usecases.photo import Auditor

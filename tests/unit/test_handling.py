@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from keluhan.devstack.sample_photos import make_jpeg
 from keluhan.domain import open311
+from keluhan.domain.audit import AuditPolicy
 from keluhan.domain.figures import contribution
 from keluhan.domain.location import Location
 from keluhan.domain.notes import REDACTED, public_note
@@ -28,7 +29,6 @@ from keluhan.domain.views import reporter_view
 from keluhan.domain.workflow import HUMAN_ACTIONS, MOVES, Action, Actor, NotAllowedNow, Role, Status, replay
 from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.usecases.handling import HandlingPolicy, ReportMissing, act_on_report
-from keluhan.domain.audit import AuditPolicy
 from keluhan.usecases.photo import Auditor, object_from_notification, verify_uploaded_photo
 from keluhan.usecases.pipeline import locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report

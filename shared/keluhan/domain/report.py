@@ -719,7 +719,7 @@ class Report(BaseModel):
                               "uploaded in time", fields={"resolution": self.resolution.updated(verdict="expired")})
 
     # --- honest states and validation audits (issue 21) -----------------------------------------
-    def validate(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime, note: str,
+    def pass_audit(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime, note: str,
                  reopen_window: timedelta) -> Report:
         """An audit passed: resolved, and the reporter's confirmation window starts now."""
         self.check_act(Action.VALIDATE, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
@@ -727,7 +727,7 @@ class Report(BaseModel):
             "resolution": self._audited("passed", actor=actor, now=now, note=note),
             "resolved_at": now, "close_by": now + reopen_window})
 
-    def refuse_validation(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
+    def refuse_audit(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
                           note: str) -> Report:
         """"Tindak lanjut ditolak": the fix is not accepted, back to work with the reason."""
         self.check_act(Action.REFUSE_VALIDATION, actor=actor, is_reporter=is_reporter,

@@ -111,10 +111,10 @@ def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_
     if action == Action.ANSWER:
         return report.answer(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.VALIDATE:
-        return report.validate(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
+        return report.pass_audit(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
                                now=now, reopen_window=policy.reopen_window)
     if action == Action.REFUSE_VALIDATION:
-        return report.refuse_validation(note=cmd.note, actor=actor, is_reporter=is_reporter,
+        return report.refuse_audit(note=cmd.note, actor=actor, is_reporter=is_reporter,
                                         expected_status=expected, now=now)
     if action == Action.REASSIGN:
         decision = decision_for(report, to=cmd.assignee, reason=cmd.note, decide=decide)

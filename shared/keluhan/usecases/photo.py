@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
 from typing import Protocol
 
 from keluhan.domain.audit import AuditPolicy
@@ -13,7 +13,16 @@ from keluhan.domain.figures import stats_key
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
 from keluhan.domain.photo.hash_bands import proof_key
 from keluhan.domain.photo.reasons import reason
-from keluhan.domain.report import Audit, Event, Finding, PhotoCheck, Report, Status, UploadTarget, upload_target
+from keluhan.domain.report import (
+    Audit,
+    Event,
+    Finding,
+    PhotoCheck,
+    Report,
+    Status,
+    UploadTarget,
+    upload_target,
+)
 from keluhan.ports import (
     Clock,
     PermanentError,
