@@ -156,6 +156,7 @@ def _random_move(world: World, report_id: str, rng: random.Random) -> None:
         assert isinstance(exc, StaleOrIllegal), exc
 
 
+@pytest.mark.timeout(900)  # ~20 s alone; a shared 2-core machine under load has taken minutes
 def test_generated_history_incremental_figures_equal_the_rebuild_and_a_brute_force():
     rng = random.Random(11)
     world, stats = World(), FakeStats()
