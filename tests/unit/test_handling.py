@@ -568,6 +568,17 @@ def test_a_question_pauses_the_sla_by_exactly_the_waiting_time(world):
     assert (proof_at - routed_at).total_seconds() / 3600 > 48 and hours < 8  # 5 h of work, not 2 days
 
 
+def test_only_a_reporter_with_the_app_can_be_asked():
+    from keluhan.domain.report import Report
+
+    world = World()
+    report = Report.from_doc(world.reports.docs[world.routed()] | {"channel": "call_center_112"})
+    with pytest.raises(InvalidMove) as exc:
+        report.ask_reporter(actor=PU, is_reporter=False, expected_status="routed", now=world.clock(), note="?",
+                            answer_window=timedelta(days=14))
+    assert exc.value.field == "action"
+
+
 def test_an_unanswered_question_closes_the_report_with_that_reason_after_the_configured_days(world):
     report_id = world.routed()
     world.act(report_id, "ask_reporter", PU, note="Fotonya kurang jelas, di mana? / Where exactly?")

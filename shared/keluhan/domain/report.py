@@ -773,6 +773,9 @@ class Report(BaseModel):
                      answer_window: timedelta) -> Report:
         """The SKPD asks the reporter a question: the SLA clock pauses until the answer."""
         self.check_act(Action.ASK_REPORTER, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
+        if self.channel != "warga":  # a Call Center 112 caller or an intake channel has no app to answer in
+            raise InvalidMove("action", f"pelapor kanal {self.channel} tidak dapat menjawab di aplikasi / the "
+                                        f"reporter of a {self.channel} report cannot answer in the app")
         question = Question(asked_at=now, by=actor.label, note=note, deadline=now + answer_window,
                             resume_to=self.status.value)
         return self.move(Action.ASK_REPORTER, actor=actor, now=now, note=note, fields={"question": question})
