@@ -112,10 +112,10 @@ def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_
         return report.answer(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.VALIDATE:
         return report.pass_audit(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
-                               now=now, reopen_window=policy.reopen_window)
+                                 now=now, reopen_window=policy.reopen_window)
     if action == Action.REFUSE_VALIDATION:
         return report.refuse_audit(note=cmd.note, actor=actor, is_reporter=is_reporter,
-                                        expected_status=expected, now=now)
+                                   expected_status=expected, now=now)
     if action == Action.REASSIGN:
         decision = decision_for(report, to=cmd.assignee, reason=cmd.note, decide=decide)
         return report.reassign(decision, actor=actor, reason=cmd.note, now=now, expected_status=expected,
