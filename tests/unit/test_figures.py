@@ -85,6 +85,16 @@ def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, 
                             draw=random.Random(rng.random()).random)
     delivered = 0
     ids = []
+
+    def deliver() -> None:
+        nonlocal delivered
+        messages = [m for m in world.publish.messages[delivered:] if m[0] == "report-status-changed"]
+        delivered = len(world.publish.messages)
+        batch = [m for m in messages for _ in range(redeliveries)]
+        rng.shuffle(batch)
+        for _, data, _ in batch:
+            record_figures(data["report_id"], reports=world.reports, stats=stats)
+
     for n in range(reports):
         report_id = world.routed(f"client-{n:04d}")
         doc = world.reports.docs[report_id]
@@ -97,12 +107,11 @@ def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, 
         world.clock.advance(hours=rng.choice([1, 3, 7, 20]))
         if n % 10 == 0:
             sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
-        messages = [m for m in world.publish.messages[delivered:] if m[0] == "report-status-changed"]
-        delivered = len(world.publish.messages)
-        batch = [m for m in messages for _ in range(redeliveries)]
-        rng.shuffle(batch)
-        for _, data, _ in batch:
-            record_figures(data["report_id"], reports=world.reports, stats=stats)
+        deliver()
+    # Two weeks on: every scheduled date has come, every question left unanswered has expired.
+    world.clock.advance(days=14)
+    sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+    deliver()
     handling.POLICY = saved  # the other tests' policy again
     return ids
 
