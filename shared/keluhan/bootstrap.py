@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from keluhan.domain.sla import SlaPolicy
     from keluhan.rules_provider import RulesProvider
     from keluhan.usecases.handling import HandlingPolicy
+    from keluhan.usecases.photo import Auditor
     from keluhan.usecases.push import PushPorts
     from keluhan.usecases.reconcile import ReconcilePolicy
     from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
@@ -177,7 +178,24 @@ class Deps:
         return HandlingPolicy(proof_wait=timedelta(seconds=self.settings.proof_wait_s),
                               reopen_window=timedelta(seconds=self.settings.reopen_window_s),
                               url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
-                              max_bytes=self.settings.photo_max_bytes, sla=self.sla)
+                              max_bytes=self.settings.photo_max_bytes, sla=self.sla,
+                              answer_wait=timedelta(days=self.settings.answer_wait_days),
+                              schedule_max_ahead=timedelta(days=self.settings.schedule_max_days))
+
+    @functools.cached_property
+    def auditor(self) -> Auditor:
+        """Samples accepted fixes for validation audits (one random source per process)."""
+        import random
+
+        from keluhan.domain.audit import AuditPolicy
+        from keluhan.usecases.photo import Auditor
+
+        s = self.settings
+        policy = AuditPolicy(rate=s.audit_rate, high_rate=s.audit_rate_high,
+                             reopen_threshold=s.audit_reopen_threshold, min_fixes=s.audit_min_fixes,
+                             by_skpd=dict(s.audit_rate_by_skpd))
+        source = random.Random(s.audit_seed) if s.audit_seed is not None else random.SystemRandom()
+        return Auditor(policy=policy, stats=self.stats, draw=source.random)
 
 
 @functools.cache

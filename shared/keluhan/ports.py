@@ -205,6 +205,9 @@ class Stats(Protocol):
     def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         """stats key → counters, optionally only one dimension and month."""
 
+    def group(self, key: str) -> dict[str, int]:
+        """The counters of one group (empty when it has none): one read."""
+
     def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         """Replace every figure and report state (the rebuild)."""
 

@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     proof_wait_s: int = Field(default=24 * 3600, ge=60)
     reopen_window_s: int = Field(default=7 * 24 * 3600, ge=60)
 
+    # Honest states (docs/handling.md): how long the reporter has to answer an SKPD's question before
+    # the sweep closes the report, and how far ahead an SKPD may schedule work.
+    answer_wait_days: float = Field(default=14, gt=0, le=365)
+    schedule_max_days: int = Field(default=730, ge=1, le=3650)
+    # Validation audits: the share of accepted fixes held at awaiting_validation, a higher share for
+    # an SKPD whose reopen rate is above the threshold (with at least audit_min_fixes fixes), per-SKPD
+    # rates set outright (JSON {"dinas-pu": 0.5}), and a seed that makes the draws repeatable (tests).
+    audit_rate: float = Field(default=0.10, ge=0, le=1)
+    audit_rate_high: float = Field(default=0.30, ge=0, le=1)
+    audit_reopen_threshold: float = Field(default=0.20, ge=0, le=1)
+    audit_min_fixes: int = Field(default=10, ge=1)
+    audit_rate_by_skpd: dict[str, float] = Field(default_factory=dict)
+    audit_seed: int | None = None
+
     # Extra non-working days (CSV `date,name`) beyond Indonesia's calendar; empty: the packaged file.
     holidays_file: str = ""
 
@@ -99,6 +113,13 @@ class Settings(BaseSettings):
     # Open311's anonymous reads, per client address and instance (keluhan.domain.throttle).
     open311_reads_per_minute: float = Field(default=120.0, gt=0, le=6000)
     open311_read_burst: int = Field(default=60, ge=1, le=1000)
+
+    @field_validator("audit_rate_by_skpd")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 <= rate <= 1 for rate in value.values()):
+            raise ValueError("every rate must be between 0 and 1")
+        return value
 
     @field_validator("photo_bucket", "project_id")
     @classmethod

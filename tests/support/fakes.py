@@ -176,6 +176,9 @@ class FakeStats:
                     group[counter] = group.get(counter, 0) + n
             return True
 
+    def group(self, key: str) -> dict[str, int]:
+        return {c: n for c, n in self.totals.get(key, {}).items() if n}
+
     def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         from keluhan.domain.figures import parse_key
 

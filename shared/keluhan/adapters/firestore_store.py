@@ -361,6 +361,11 @@ class FirestoreStats:
                 out[snap.id] = counters
         return out
 
+    def group(self, key: str) -> dict[str, int]:
+        snap = self._db.collection(STATS).document(key).get()
+        counters = (snap.to_dict() or {}).get("counters") or {} if snap.exists else {}
+        return {k: int(v) for k, v in counters.items() if v}
+
     def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         from keluhan.domain.figures import parse_key
 

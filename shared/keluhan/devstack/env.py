@@ -26,6 +26,12 @@ def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
         # sees stuck reports move on within a minute; production keeps the defaults.
         "KELUHAN_STALL_AFTER_S": "15",
         "KELUHAN_STALL_FORWARD_AFTER_S": "30",
+        # Validation audits: none drawn at random locally (a demo or test fix is resolved as it
+        # expects), and every fix of PDAM audited, so audits can be shown and tested; production
+        # samples 10 % (more for an SKPD whose fixes are often reopened).
+        "KELUHAN_AUDIT_RATE": "0",
+        "KELUHAN_AUDIT_RATE_HIGH": "0",
+        "KELUHAN_AUDIT_RATE_BY_SKPD": json.dumps({"pdam": 1.0}),
     }
 
 

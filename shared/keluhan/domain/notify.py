@@ -20,7 +20,7 @@ from keluhan.domain.assignees import TRIAGE_ID, get_assignee
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note
 from keluhan.domain.report import DELIVERY_FAILED, Report, TimelineEntry
-from keluhan.domain.workflow import Action, Status
+from keluhan.domain.workflow import SCHEDULE_TEXT, Action, ScheduleReason, Status
 
 Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators", "subscribers"]
 Lang = Literal["id", "en"]
@@ -98,6 +98,30 @@ NOTICES: dict[str, Notice] = {n.event: n for n in (
     _notice("photo_rejected", ("reporter",),
             ("Foto ditolak", "Photo rejected"),
             ("Foto laporan {report_id} ditolak: {note}", "The photo of report {report_id} was rejected: {note}")),
+    _notice("scheduled", REPORTER,
+            ("Laporan dijadwalkan", "Report scheduled"),
+            ("{assignee} menjadwalkan laporan {report_id} pada {scheduled_for} ({schedule_reason}).",
+             "{assignee} scheduled report {report_id} for {scheduled_for} ({schedule_reason}).")),
+    _notice("question", ("reporter",),
+            ("Pertanyaan dari SKPD", "A question from the agency"),
+            ("{assignee} bertanya tentang laporan {report_id}: {note} Jawab dalam aplikasi.",
+             "{assignee} asks about report {report_id}: {note} Answer in the app.")),
+    _notice("answered", ("assignee_staff",),
+            ("Pelapor menjawab", "The reporter answered"),
+            ("Pelapor menjawab pertanyaan tentang laporan {report_id}: {note}",
+             "The reporter answered the question about report {report_id}: {note}")),
+    _notice("closed_unanswered", REPORTER,
+            ("Laporan ditutup", "Report closed"),
+            ("Laporan {report_id} ditutup karena pertanyaan SKPD tidak dijawab tepat waktu.",
+             "Report {report_id} was closed because the agency's question was not answered in time.")),
+    _notice("awaiting_validation", ("operators",),
+            ("Tindak lanjut perlu divalidasi", "A fix awaits validation"),
+            ("Laporan {report_id} ({category}, {place}) diselesaikan {assignee} dan terpilih untuk audit validasi.",
+             "Report {report_id} ({category}, {place}) was fixed by {assignee} and sampled for a validation audit.")),
+    _notice("validation_refused", ("assignee_staff",),
+            ("Tindak lanjut ditolak", "The follow-up was refused"),
+            ("Laporan {report_id} kembali dikerjakan. {staff_note}",
+             "Report {report_id} is back in work. {staff_note}")),
     _notice("escalated_1", ("assignee_head",),
             ("Laporan melewati target", "A report is past its target"),
             ("Laporan {report_id} ({category}, {place}) di {assignee} melewati target waktu.",
@@ -138,9 +162,13 @@ def event_of(entry: TimelineEntry) -> str | None:
         return {Status.ROUTED: "routed", Status.FORWARDED: "forwarded", Status.TRIAGE: "triage"}.get(Status(status))
     if action == Action.REJECT:
         return {Status.TRIAGE: "triage", Status.REJECTED: "rejected", Status.DUPLICATE: "duplicate"}.get(Status(status))
+    if action == Action.PROOF_ACCEPTED and status == Status.AWAITING_VALIDATION:
+        return "awaiting_validation"  # the reporter is told once the audit passes (`validate`)
     return {Action.ACCEPT: "accepted", Action.START: "in_progress", Action.PROOF_ACCEPTED: "resolved",
             Action.REOPEN: "reopened", Action.DISPUTE: "disputed", Action.CONFIRM: "closed",
-            Action.AUTO_CLOSE: "closed", Action.VERIFY_PHOTO: "photo_rejected" if status == Status.PHOTO_REJECTED
+            Action.AUTO_CLOSE: "closed", Action.SCHEDULE: "scheduled", Action.ASK_REPORTER: "question",
+            Action.ANSWER: "answered", Action.CLOSE_UNANSWERED: "closed_unanswered", Action.VALIDATE: "resolved",
+            Action.REFUSE_VALIDATION: "validation_refused", Action.VERIFY_PHOTO: "photo_rejected" if status == Status.PHOTO_REJECTED
             else None, Action.DISAPPROVE: "photo_rejected"}.get(Action(action)) if action else None
 
 
@@ -220,6 +248,9 @@ def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: La
         "note": public_note(entry.model_dump(by_alias=True, exclude_unset=True)) or "",
         "parent_id": report.parent_id or "",
         "internal": entry.internal_note or "",  # only the operators' rows quote it
+        "scheduled_for": (report.schedule.for_date if report.schedule else ""),
+        "schedule_reason": _schedule_reason(report, english),
+        "staff_note": entry.note if entry.role != "warga" else "",  # staff-only words, for staff notices
     }
     return Message(message_id=message_id(report.report_id, seq, recipient, channel), recipient=recipient,
                    channel=channel, report_id=report.report_id, seq=seq, event=notice.event, lang=lang,
@@ -253,3 +284,11 @@ def render_digest(reports: list[Report], *, recipient: str, day: str, lang: Lang
     return Message(message_id=digest_message_id(recipient, day, channel), recipient=recipient, channel=channel,
                    report_id="", seq=0, event=DIGEST, lang=lang, title=_DIGEST_TITLE[lang].format(n=len(reports)),
                    body=body, created_at=now, report_ids=tuple(r.report_id for r in reports))
+
+
+def _schedule_reason(report: Report, english: bool) -> str:
+    """The schedule's reason in the reader's language (the table's words, never the SKPD's note)."""
+    if report.schedule is None or report.schedule.reason not in set(ScheduleReason):
+        return ""
+    indonesian, _, english_text = SCHEDULE_TEXT[ScheduleReason(report.schedule.reason)].partition(" / ")
+    return english_text if english else indonesian

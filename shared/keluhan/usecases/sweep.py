@@ -30,8 +30,9 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
           reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
           bucket: str = "", notified: Notified | None = None, push: PushPorts | None = None,
           digests: Digests | None = None, inbox: Inbox | None = None) -> dict[str, int]:
-    """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
-    overdue ones; counts.
+    """Expire photo waits and proof waits, close resolved reports whose window passed, put scheduled
+    reports back in the queue on their date (before escalating: a report back today may be overdue),
+    close questions the reporter left unanswered, escalate overdue ones; counts.
 
     With a reconciler policy (and the dead letters it writes to), also re-publish the stage
     event of every report stuck in the pipeline (`keluhan.usecases.reconcile`); with the photo
@@ -41,7 +42,8 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
     inbox, send every area-subscription digest now due (one a day per subscriber).
     """
     now = clock()
-    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
+    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "resumed": 0,
+              "closed_unanswered": 0, "contended": 0}
 
     def each(due: Iterable[Report], key: str, move: Callable[[Report], int]) -> None:
         # One report locked by a concurrent change must not stop the tick: the next one retries it.
@@ -57,6 +59,10 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
          lambda r: _apply(reports, publish, r, lambda c: c.proof_missing(now=now)))
     each(reports.due(status="resolved", field="close_by", before=now, limit=limit), "auto_closed",
          lambda r: _apply(reports, publish, r, lambda c: c.auto_close(now=now)))
+    each(reports.due(status="scheduled", field="schedule.until", before=now, limit=limit), "resumed",
+         lambda r: _apply(reports, publish, r, lambda c: c.resume_due(now=now)))
+    each(reports.due(status="awaiting_reporter", field="question.deadline", before=now, limit=limit),
+         "closed_unanswered", lambda r: _apply(reports, publish, r, lambda c: c.close_unanswered(now=now)))
     if sla is not None:
         for status in sorted(OPEN):
             each(reports.due(status=status, field="sla.next_escalation_at", before=now, limit=limit), "escalated",
