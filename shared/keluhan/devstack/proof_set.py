@@ -152,3 +152,29 @@ def pairs(seed: int = 21) -> Iterator[Pair]:
         for b in names[i + 1:]:
             if {a, b} != {"motorcycle_left", "motorcycle_right"}:
                 yield Pair(f"{a}~{b}", False, photos[a], photos[b])
+
+
+def edited_copy_jpeg(jpeg: bytes, *, exif: bytes, seed: int = 0) -> bytes:
+    """A dishonest proof made from a complaint JPEG: cropped, a fifth of it inpainted away, hue
+    shifted, saved again with a camera's fresh EXIF (`exif`, e.g. sample_photos.exif_bytes)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as opened:
+        pixels = np.asarray(opened.convert("RGB"))
+    edited = recolour(erase(crop(pixels, 0.8, (0.4, 0.6)), 0.2, np.random.default_rng(seed)), "hue")
+    out = io.BytesIO()
+    Image.fromarray(edited).save(out, "JPEG", quality=88, exif=exif)
+    return out.getvalue()
+
+
+def photograph_jpeg(name: str, *, exif: bytes, quality: int = 90) -> bytes:
+    """One of the real photographs as a camera JPEG with the given EXIF (tests and e2e)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(photographs()[name]).save(out, "JPEG", quality=quality, exif=exif)
+    return out.getvalue()

@@ -13,12 +13,16 @@ Pure: decoded 8-bit arrays in, a finding out (OpenCV and NumPy only, no I/O).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Literal
 
 import cv2
 import numpy as np
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
+
+from keluhan.domain.photo.reasons import REASONS, Reason
 
 Check = Literal["local_features", "aligned_structure"]
 
@@ -59,6 +63,32 @@ class CopyFinding(BaseModel):
     reprojection_px: float | None = None  # median over the inliers
     same_area: float = 0.0  # share of the textured overlap structurally equal to the complaint photo
     mirrored: bool = False
+
+
+def derivative_is_copy(complaint_jpeg: bytes, proof_jpeg: bytes, policy: CopyPolicy) -> CopyFinding:
+    """Compare two EXIF-free copies this system encoded itself (trusted bytes, at most 2048 px)."""
+    return compare_to_complaint(_decoded(complaint_jpeg, policy), _decoded(proof_jpeg, policy), policy)
+
+
+def edited_copy_reason(finding: CopyFinding) -> Reason:
+    """The `edited_copy` finding, saying which check decided and what it measured."""
+    if finding.decided_by == "local_features":
+        detail = (f"pencocokan fitur lokal (ORB + RANSAC): {finding.inliers} titik cocok, selisih median "
+                  f"{finding.reprojection_px} px / local-feature match (ORB + RANSAC): {finding.inliers} "
+                  f"inliers, median error {finding.reprojection_px} px")
+    else:
+        share = round(100 * finding.same_area)
+        detail = (f"struktur sama (SSIM) setelah disejajarkan pada {share}% area / aligned structure (SSIM): "
+                  f"{share} % of the overlap is the same picture")
+    if finding.mirrored:
+        detail += " (dicerminkan / mirrored)"
+    return Reason(code="edited_copy", message=f"{REASONS['edited_copy'][1]} [{detail}]")
+
+
+def _decoded(jpeg: bytes, policy: CopyPolicy) -> np.ndarray:
+    with Image.open(io.BytesIO(jpeg)) as image:
+        image.draft("L", (policy.work_side, policy.work_side))  # libjpeg's DCT scaling: a cheap decode
+        return grey_for_comparison(np.asarray(image.convert("L")), policy)
 
 
 def grey_for_comparison(rgb: np.ndarray, policy: CopyPolicy) -> np.ndarray:
