@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
-from keluhan.domain.photo.hash_bands import proof_key
 from keluhan.domain.photo.copy_check import derivative_is_copy, edited_copy_reason
+from keluhan.domain.photo.hash_bands import proof_key
 from keluhan.domain.photo.reasons import Reason, reason
 from keluhan.domain.report import Event, Finding, PhotoCheck, Report, Status, UploadTarget, upload_target
 from keluhan.ports import Clock, PermanentError, PhotoIndex, PhotoStore, PhotoTooLarge, Publisher, Reports
