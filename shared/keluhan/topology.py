@@ -129,6 +129,16 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore="read",
     ),
     Function(
+        "photo_links", "http", "http",
+        description="GET ?report_id=…: signed read links (≤ 15 min) of the report's EXIF-free photo, "
+                    "thumbnail and proof, for its SKPD's staff and operators",
+        # Signed GET links of derivatives only (never incoming/), signed as this account.
+        photo_access=(PhotoAccess(DERIVED_PREFIX, "read"),),
+        signs_urls=True,
+        reads_users=True,
+        firestore="read",
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
