@@ -36,7 +36,7 @@ def photographs() -> dict[str, np.ndarray]:
     def rgb(image: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.dstack([image] * 3) if image.ndim == 2 else image[..., :3])
 
-    left, right, _ = data.stereo_motorcycle()
+    left, right, _ = data.stereo_motorcycle()  # type: ignore[no-untyped-call]  # skimage leaves it unannotated
     photos = {name: rgb(getattr(data, name)()) for name in
               ("astronaut", "coffee", "chelsea", "rocket", "camera", "brick", "grass", "gravel")}
     return {"motorcycle_left": rgb(left), "motorcycle_right": rgb(right), **photos}
@@ -44,8 +44,9 @@ def photographs() -> dict[str, np.ndarray]:
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     ok, encoded = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-    assert ok
-    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+    assert decoded is not None
+    return np.ascontiguousarray(decoded[..., ::-1])
 
 
 def crop(image: np.ndarray, share: float, at: tuple[float, float] = (0.5, 0.5)) -> np.ndarray:
@@ -72,7 +73,8 @@ def erase(image: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarr
     y, x, rh, rw = _region(image, share, rng)
     mask = np.zeros(image.shape[:2], np.uint8)
     mask[y:y + rh, x:x + rw] = 255
-    return np.ascontiguousarray(cv2.inpaint(image[..., ::-1], mask, 5, cv2.INPAINT_TELEA)[..., ::-1])
+    inpainted: np.ndarray = cv2.inpaint(image[..., ::-1], mask, 5, cv2.INPAINT_TELEA)
+    return np.ascontiguousarray(inpainted[..., ::-1])
 
 
 def paint_over(image: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
@@ -97,7 +99,8 @@ def recolour(image: np.ndarray, how: str) -> np.ndarray:
         table = np.array([255 * (i / 255) ** 0.6 for i in range(256)], np.uint8)
         return cv2.LUT(image, table)
     if how == "warm":
-        return np.clip(image.astype(np.int16) + np.array([30, 5, -30]), 0, 255).astype(np.uint8)
+        warm: np.ndarray = np.clip(image.astype(np.int16) + np.array([30, 5, -30]), 0, 255).astype(np.uint8)
+        return warm
     raise ValueError(how)
 
 

@@ -108,7 +108,7 @@ def compare_to_complaint(complaint: np.ndarray, proof: np.ndarray, policy: CopyP
     """
     original = grey_for_comparison(complaint, policy)
     candidate = grey_for_comparison(proof, policy)
-    orb = cv2.ORB_create(nfeatures=policy.max_features)
+    orb = cv2.ORB.create(nfeatures=policy.max_features)
     keys_a, desc_a = orb.detectAndCompute(original, None)
     best = CopyFinding(derived=False)
     for mirrored in (False, True):
@@ -130,8 +130,8 @@ def _compare(original: np.ndarray, keys_a: Sequence[cv2.KeyPoint], desc_a: np.nd
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < policy.ratio * p[1].distance]
     if len(good) < policy.min_inliers:
         return CopyFinding(derived=False, matches=len(good), mirrored=mirrored)
-    source = np.float32([keys_b[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
-    target = np.float32([keys_a[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+    source = np.array([keys_b[m.queryIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
+    target = np.array([keys_a[m.trainIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
     homography, mask = cv2.findHomography(source, target, cv2.RANSAC, policy.ransac_px)
     inliers = int(mask.sum()) if mask is not None else 0
     if homography is None or inliers < policy.min_inliers:
@@ -160,7 +160,7 @@ def _same_area(original: np.ndarray, candidate: np.ndarray, homography: np.ndarr
         reference, moving, warp = candidate, original, np.linalg.inv(homography)
     else:
         reference, moving, warp, scale = original, candidate, homography, 1 / scale
-    moving_f = moving.astype(np.float32)
+    moving_f: np.ndarray = moving.astype(np.float32)
     if scale > 1.2:
         moving_f = cv2.GaussianBlur(moving_f, (0, 0), 0.5 * scale)
     reference_f = reference.astype(np.float32)
@@ -171,7 +171,9 @@ def _same_area(original: np.ndarray, candidate: np.ndarray, homography: np.ndarr
         # ECC's warp maps the reference's coordinates into the moving image's: the inverse.
         criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, policy.ecc_iterations, 1e-5)
         start = np.linalg.inv(warp / warp[2, 2]).astype(np.float32)
-        _, refined = cv2.findTransformECC(reference_f, moving_f, start, cv2.MOTION_HOMOGRAPHY, criteria, None, 5)
+        # No mask (None): OpenCV's stubs type only the masked form of the call with a filter size.
+        _, refined = cv2.findTransformECC(reference_f, moving_f, start, cv2.MOTION_HOMOGRAPHY, criteria,  # type: ignore[call-overload]
+                                          None, 5)
     except cv2.error:  # no convergence: the features' alignment stands
         return same
     return max(same, _measure(reference_f, moving_f, np.linalg.inv(refined), policy))
@@ -180,9 +182,9 @@ def _same_area(original: np.ndarray, candidate: np.ndarray, homography: np.ndarr
 def _measure(reference: np.ndarray, moving: np.ndarray, warp: np.ndarray, policy: CopyPolicy) -> float:
     height, width = reference.shape
     warped = cv2.warpPerspective(moving, warp, (width, height), flags=cv2.INTER_LINEAR)
-    inside = cv2.warpPerspective(np.full(moving.shape, 255, np.uint8), warp, (width, height),
-                                 flags=cv2.INTER_NEAREST)
-    inside = cv2.erode(inside, np.ones((9, 9), np.uint8)) > 0  # no window straddling the border
+    footprint = cv2.warpPerspective(np.full(moving.shape, 255, np.uint8), warp, (width, height),
+                                    flags=cv2.INTER_NEAREST)
+    inside = cv2.erode(footprint, np.ones((9, 9), np.uint8)) > 0  # no window straddling the border
     structure, spread = _contrast_structure(reference, warped)
     # Flat windows (sky, a plain wall) are alike in any two photos: only textured ones count.
     textured = inside & (spread > 4.0)
