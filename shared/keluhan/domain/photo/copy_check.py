@@ -8,7 +8,8 @@ matches only where the scene stands still, never all of it to a pixel: the camer
 light changed, the sensor's noise is new. So after alignment the copy is structurally the
 same image over most of the overlap (SSIM of small windows near 1), the new photo is not.
 
-Pure: decoded 8-bit arrays in, a finding out (OpenCV and NumPy only, no I/O).
+Pure: decoded 8-bit arrays in, a finding out (OpenCV and NumPy only, no I/O); `derivative_is_copy`
+decodes the two JPEGs this system encoded itself, in memory.
 """
 
 from __future__ import annotations
