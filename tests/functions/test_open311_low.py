@@ -72,6 +72,8 @@ EARLY_ANSWERS = [
     ("open311", "GET", "/nowhere", {}, 404),
     ("open311_intake", "PUT", "/requests.json", {}, 405),
     ("open311_intake", "GET", "/requests/r1.json", {}, 404),
+    ("photo_links", "GET", "/?report_id=r1", {}, 401),
+    ("photo_links", "POST", "/", SIGNED_IN, 405),
 ]
 BIG = 30 * 2**20  # under Cloud Run's 32 MiB: what the framework used to buffer on these answers
 
