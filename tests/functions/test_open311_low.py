@@ -74,6 +74,9 @@ EARLY_ANSWERS = [
     ("open311_intake", "GET", "/requests/r1.json", {}, 404),
     ("photo_links", "GET", "/?report_id=r1", {}, 401),
     ("photo_links", "POST", "/", SIGNED_IN, 405),
+    ("notification_settings", "POST", "/devices", {}, 401),
+    ("notification_settings", "PUT", "/devices", SIGNED_IN, 405),
+    ("notification_settings", "POST", "/devices", {**SIGNED_IN, **TEXT}, 415),
 ]
 BIG = 30 * 2**20  # under Cloud Run's 32 MiB: what the framework used to buffer on these answers
 

@@ -314,3 +314,17 @@ class PhotoLink(_Answer):
 
 class PhotoLinks(RootModel[list[PhotoLink]]):
     """photo_links: the report's photo links, for its SKPD's staff and operators."""
+
+
+class DeviceAnswer(_Answer):
+    """A registered push device (never its token: the caller has it)."""
+
+    device_id: str
+    platform: Literal["android", "ios", "web"]
+    lang: Literal["id", "en"] | None
+    registered_at: datetime
+    max_devices: int = Field(description="Devices kept per user; registering more forgets the oldest")
+
+
+class UnregisterAnswer(_Answer):
+    removed: bool = Field(description="False when the token was not registered for this user")
