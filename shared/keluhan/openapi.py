@@ -29,6 +29,7 @@ from keluhan.domain.views import (
     ActOnReportAnswer,
     DeviceAnswer,
     FeatureCollection,
+    PhotoLinks,
     ReporterView,
     SubmitReportAnswer,
     UnregisterAnswer,
@@ -175,6 +176,18 @@ OPERATIONS: tuple[Operation, ...] = (
                    403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
                    **SIGNED_IN},
         tags=("warga",), operation_id="remove_subscription",
+    ),
+    Operation(
+        "photo_links", "get", "/", "Tautan foto untuk petugas / Signed photo links for staff",
+        query=(Query("report_id", "The report's id",
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
+        responses={200: ("Signed read links (at most 15 minutes) of the EXIF-free photo, its thumbnail and "
+                         "the accepted proof's; the original upload is never linked", PhotoLinks),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   403: ("Laporan SKPD lain / another SKPD's report (forbidden)", ErrorResponse),
+                   404: ("Tidak ditemukan / no such report, or the caller is not staff (not_found)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("skpd", "operator"),
     ),
     Operation(
         "notification_settings", "post", "/devices", "Daftarkan perangkat / Register a push device",

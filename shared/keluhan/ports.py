@@ -258,6 +258,11 @@ class PhotoStore(Protocol):
         """A GET URL of one EXIF-free derivative, valid until `expires_at`."""
         ...
 
+    def download_link(self, object_name: str, *, expires_at: datetime) -> tuple[str, datetime]:
+        """As download_url, with when the URL really expires: a link signed earlier and still
+        good may be handed out again, so it can expire before `expires_at`, never after."""
+        ...
+
     def stat(self, object_name: str) -> ObjectStat | None:
         """The live generation of an object, or None when there is none (the reconciler's check)."""
 

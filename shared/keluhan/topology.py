@@ -136,6 +136,16 @@ FUNCTIONS: tuple[Function, ...] = (
         reads_users=True,
     ),
     Function(
+        "photo_links", "http", "http",
+        description="GET ?report_id=…: signed read links (≤ 15 min) of the report's EXIF-free photo, "
+                    "thumbnail and proof, for its SKPD's staff and operators",
+        # Signed GET links of derivatives only (never incoming/), signed as this account.
+        photo_access=(PhotoAccess(DERIVED_PREFIX, "read"),),
+        signs_urls=True,
+        reads_users=True,
+        firestore="read",
+    ),
+    Function(
         "notification_settings", "http", "http",
         description="POST /devices, /devices/remove: the signed-in user's push tokens; GET/POST "
                     "/preferences: language, quiet hours, muted reports",

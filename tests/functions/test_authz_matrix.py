@@ -113,6 +113,11 @@ PROBES: dict[str, list[Probe]] = {
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),
     ],
+    # Staff only: another SKPD is told it is not theirs, a citizen (the reporter too) finds nothing.
+    "photo_links": [
+        Probe("photo links of r1", "GET", "/?report_id=r1", expect=_except(
+            404, anonymous=401, skpd_A=200, skpd_B=403, operator=200)),
+    ],
     # Every person's own settings; an anonymous sign-in or a channel service is told of nothing.
     "notification_settings": [
         Probe("register my push device", "POST", "/devices", body=DEVICE,

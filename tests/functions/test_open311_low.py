@@ -75,6 +75,8 @@ EARLY_ANSWERS = [
     ("subscriptions", "GET", "/", {}, 401),
     ("subscriptions", "PUT", "/", SIGNED_IN, 405),
     ("subscriptions", "POST", "/", {**SIGNED_IN, **TEXT}, 415),
+    ("photo_links", "GET", "/?report_id=r1", {}, 401),
+    ("photo_links", "POST", "/", SIGNED_IN, 405),
     ("notification_settings", "POST", "/devices", {}, 401),
     ("notification_settings", "PUT", "/devices", SIGNED_IN, 405),
     ("notification_settings", "POST", "/devices", {**SIGNED_IN, **TEXT}, 415),

@@ -280,6 +280,11 @@ class FakePhotoStore:
     def download_url(self, object_name: str, *, expires_at: datetime) -> str:
         return f"https://storage.test/{object_name}?get&expires={int(expires_at.timestamp())}"
 
+    def download_link(self, object_name: str, *, expires_at: datetime) -> tuple[str, datetime]:
+        if not object_name.startswith("derived/"):  # as the real store: originals are never shared
+            raise ValueError("only EXIF-free derivatives are ever shared")
+        return self.download_url(object_name, expires_at=expires_at), expires_at
+
     def stat(self, object_name: str) -> ObjectStat | None:
         return ObjectStat(1, "image/jpeg") if object_name in self.objects else None
 

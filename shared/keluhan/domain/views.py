@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from keluhan.domain.notes import public_note, public_routing_reason, redact_contacts
 from keluhan.domain.report import STATUS_TEXT, Status
@@ -328,6 +328,22 @@ class FeatureCollection(BaseModel):
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, object]]
+
+
+PhotoKind = Literal["photo", "thumbnail", "proof", "proof_thumbnail"]
+
+
+class PhotoLink(_Answer):
+    """One signed read link of an EXIF-free derivative (never the reporter's original)."""
+
+    kind: PhotoKind = Field(description="photo, thumbnail (the complaint's), proof, proof_thumbnail (the "
+                                        "accepted proof of the fix)")
+    url: str = Field(description="V4 signed GET URL of the object")
+    expires_at: datetime = Field(description="When the link stops working (at most 15 minutes ahead)")
+
+
+class PhotoLinks(RootModel[list[PhotoLink]]):
+    """photo_links: the report's photo links, for its SKPD's staff and operators."""
 
 
 class DeviceAnswer(_Answer):

@@ -73,6 +73,17 @@ locals {
       reads_users  = true
       firestore    = "read" # the figures are queries and counts; it writes nothing
     }
+    photo_links = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "derived/" = "read" } # signed GET links of EXIF-free derivatives, never incoming/
+      signs_urls   = true
+      reads_users  = true
+      firestore    = "read" # reads the report; writes nothing
+    }
     notification_settings = {
       trigger      = "http"
       topics       = []
