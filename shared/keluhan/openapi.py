@@ -16,12 +16,23 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
+from keluhan.domain.push import Preferences, RegisterDevice, SetPreferences, UnregisterDevice
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
+from keluhan.domain.subscriptions import (
+    NewSubscription,
+    RemoveSubscription,
+    SubscriptionList,
+    SubscriptionRemoved,
+    SubscriptionView,
+)
 from keluhan.domain.views import (
     ActOnReportAnswer,
+    DeviceAnswer,
     FeatureCollection,
+    PhotoLinks,
     ReporterView,
     SubmitReportAnswer,
+    UnregisterAnswer,
     WarRoomConfig,
     WarRoomStats,
 )
@@ -63,6 +74,11 @@ class Operation:
     query: tuple[Query, ...] = ()
     signed_in: bool = True
     tags: tuple[str, ...] = field(default=())
+    operation_id: str = ""  # else the function's name and the path
+
+    @property
+    def id(self) -> str:
+        return self.operation_id or self.function + _suffix(self)
 
     @property
     def path(self) -> str:
@@ -76,6 +92,10 @@ JSON_BODY = {400: ("Isi bukan objek JSON / body is not a JSON object (invalid_js
              413: ("Isi terlalu besar / body too large (body_too_large)", ErrorResponse),
              415: ("Bukan application/json (unsupported_media_type)", ErrorResponse),
              422: ("Field tidak valid / a field is invalid; details names each (invalid_field)", ErrorResponse)}
+
+# Who is told of nothing: an anonymous sign-in or a channel service.
+NOTIFIED = {403: ("Akun ini tidak menerima notifikasi / anonymous sign-in or a channel service (forbidden)",
+                  ErrorResponse)}
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -132,6 +152,72 @@ OPERATIONS: tuple[Operation, ...] = (
                    403: ("Hanya operator / operators only (forbidden)", ErrorResponse),
                    422: ("month tidak valid / invalid month (invalid_field)", ErrorResponse)},
         tags=("operator",),
+    ),
+    Operation(
+        "subscriptions", "get", "/", "Langganan area saya / My area subscriptions",
+        responses={200: ("The subscriptions and the most a user may hold", SubscriptionList), **SIGNED_IN,
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse)},
+        tags=("warga",), operation_id="list_subscriptions",
+    ),
+    Operation(
+        "subscriptions", "post", "/", "Berlangganan area / Subscribe to a kelurahan or a circle (≤ 2 km)",
+        body=NewSubscription,
+        responses={201: ("A new subscription", SubscriptionView),
+                   200: ("The same area and categories again: its digest and language updated", SubscriptionView),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
+                   409: ("Batas langganan / at most `limit` subscriptions (too_many_subscriptions)", ErrorResponse)},
+        tags=("warga",), operation_id="add_subscription",
+    ),
+    Operation(
+        "subscriptions", "post", "/remove", "Berhenti berlangganan / Remove a subscription",
+        body=RemoveSubscription,
+        responses={200: ("Removed", SubscriptionRemoved), **JSON_BODY,
+                   404: ("Tidak ada / no such subscription of this user (not_found)", ErrorResponse),
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",), operation_id="remove_subscription",
+    ),
+    Operation(
+        "photo_links", "get", "/", "Tautan foto untuk petugas / Signed photo links for staff",
+        query=(Query("report_id", "The report's id",
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
+        responses={200: ("Signed read links (at most 15 minutes) of the EXIF-free photo, its thumbnail and "
+                         "the accepted proof's; the original upload is never linked", PhotoLinks),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   403: ("Laporan SKPD lain / another SKPD's report (forbidden)", ErrorResponse),
+                   404: ("Tidak ditemukan / no such report, or the caller is not staff (not_found)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "post", "/devices", "Daftarkan perangkat / Register a push device",
+        operation_id="register_device", body=RegisterDevice,
+        responses={201: ("Perangkat baru / a new device", DeviceAnswer),
+                   200: ("Sudah terdaftar, diperbarui / already registered, refreshed", DeviceAnswer),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "post", "/devices/remove", "Hapus perangkat / Unregister a push device",
+        operation_id="unregister_device", body=UnregisterDevice,
+        responses={200: ("Dihapus, atau memang tidak terdaftar / removed, or not registered", UnregisterAnswer),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "get", "/preferences", "Preferensi notifikasi / Notification preferences",
+        operation_id="get_preferences",
+        responses={200: ("Bahasa, jam tenang, laporan yang dibisukan / language, quiet hours, muted reports",
+                         Preferences), **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "post", "/preferences", "Ubah preferensi / Change notification preferences",
+        operation_id="set_preferences", body=SetPreferences,
+        responses={200: ("Preferensi setelah perubahan / the preferences after the change", Preferences),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
     ),
 )
 
@@ -192,7 +278,7 @@ def _components() -> tuple[JsonSchemaValue, dict[Any, JsonSchemaValue]]:  # Any:
 
 
 def _operation(op: Operation, refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]) -> JsonSchemaValue:
-    out: JsonSchemaValue = {"operationId": op.function + _suffix(op), "summary": op.summary,
+    out: JsonSchemaValue = {"operationId": op.id, "summary": op.summary,
                            "tags": list(op.tags)}
     if op.query:
         out["parameters"] = [{"name": q.name, "in": "query", "required": q.required,

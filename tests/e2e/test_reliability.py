@@ -30,6 +30,8 @@ def test_every_report_ends_final_once_under_kills_a_pubsub_restart_and_triple_de
     assert (result["lost"], result["stuck"], result["duplicated_timeline_entries"]) == (0, 0, 0), result
     # Issue 18: notify is killed in the rotation too; every message owed arrives, none twice.
     assert result["messages_owed"] > 0 and (result["messages_lost"], result["messages_twice"]) == (0, 0), result
+    # Pushes to the bench citizens' phones, at the FCM stand-in: every one owed arrives, none twice.
+    assert result["pushes_owed"] > 0 and (result["pushes_lost"], result["pushes_twice"]) == (0, 0), result
     assert result["final"] == 30
     # Issue 19: whatsapp is killed in the rotation while residents converse (Meta redelivering what
     # was not answered 200): each conversation made exactly one report.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from keluhan import bootstrap, topology
 from keluhan.domain.open311 import key_hash
 from keluhan.domain.report import submission_key
+from keluhan.domain.subscriptions import AreaSubscription
 from tests.functions.test_act_on_report import _report
 from tests.functions.test_submit_report import GOOD
 from tests.support.deps import function_client, make_fake_deps
@@ -57,6 +59,7 @@ def _act(report_id: str, action: str, expected_status: str, **more) -> dict[str,
     return {"report_id": report_id, "action": action, "expected_status": expected_status, **more}
 
 
+DEVICE = {"token": "fcm-token-matrix-0001", "platform": "android", "lang": "id"}
 OPEN311_KEY = "o311_matrix-key"
 OPEN311_POST = {"service_code": "jalan_rusak", "lat": "-5.1477", "long": "119.4327", "description": "Lubang"}
 
@@ -106,9 +109,33 @@ PROBES: dict[str, list[Probe]] = {
         Probe("the handshake with a wrong verify token", "GET",
               "/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", by_api_key=True, expect=_except(403)),
     ],
+    "subscriptions": [
+        Probe("list my subscriptions", "GET", "/", expect=_except(
+            200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("subscribe to Kel. Bontorannu", "POST", "/", body={"kelurahan_id": "73.71.01.1001"},
+              expect=_except(201, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("remove siti's subscription s1", "POST", "/remove", body={"subscription_id": "s1"}, expect=_except(
+            404, anonymous=401, anonymous_sign_in=403, channel_service=403, citizen=200)),
+    ],
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),
+    ],
+    # Staff only: another SKPD is told it is not theirs, a citizen (the reporter too) finds nothing.
+    "photo_links": [
+        Probe("photo links of r1", "GET", "/?report_id=r1", expect=_except(
+            404, anonymous=401, skpd_A=200, skpd_B=403, operator=200)),
+    ],
+    # Every person's own settings; an anonymous sign-in or a channel service is told of nothing.
+    "notification_settings": [
+        Probe("register my push device", "POST", "/devices", body=DEVICE,
+              expect=_except(201, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("unregister my push device", "POST", "/devices/remove", body={"token": DEVICE["token"]},
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("read my preferences", "GET", "/preferences",
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("set my preferences", "POST", "/preferences", body={"lang": "en", "mute": "r1"},
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
     ],
 }
 HTTP_FUNCTIONS = [fn.name for fn in topology.FUNCTIONS if fn.trigger == "http"]
@@ -132,6 +159,9 @@ def _world():
                                 submission_key("siti", "client-0002"): {
                                     "report_id": "r2", "reporter_uid": "siti", "client_id": "client-0002"}}
     deps.reports.docs["r2"]["reporter_ref"] = submission_key("siti", "client-0002")
+    deps.subscriptions.add(AreaSubscription(
+        subscription_id="s1", uid="siti", kind="kelurahan", kelurahan_id="73.71.01.1002", kelurahan="Mattoangin",
+        keys=["kel:73.71.01.1002"], created_at=datetime(2026, 12, 1, tzinfo=UTC)), limit=10)
     deps.open311_keys.records = {key_hash(OPEN311_KEY): {"channel": "call_center_112", "name": "matrix",
                                                           "created_at": None, "revoked": False}}
     return deps

@@ -463,6 +463,7 @@ def test_terraform_fmt_is_clean():
 PHOTO_CALLS = {
     "upload_url": (topology.PhotoAccess(topology.INCOMING_PREFIX, "create"), True),  # signed PUT
     "download_url": (topology.PhotoAccess(topology.DERIVED_PREFIX, "read"), True),  # signed GET
+    "download_link": (topology.PhotoAccess(topology.DERIVED_PREFIX, "read"), True),  # signed GET, its expiry
     "read": (topology.PhotoAccess(topology.INCOMING_PREFIX, "read"), False),
     "write": (topology.PhotoAccess(topology.DERIVED_PREFIX, "write"), False),
     "stat": (topology.PhotoAccess(topology.INCOMING_PREFIX, "read"), False),  # the reconciler's lookup
@@ -608,7 +609,7 @@ def test_no_account_is_given_token_creator():
 def test_firestore_access_matches_topology_and_read_only_functions_get_the_viewer_role():
     for fn in topology.FUNCTIONS:
         assert FUNCTIONS[fn.name]["firestore"] == fn.firestore, fn.name
-    assert {fn.name for fn in topology.FUNCTIONS if fn.firestore == "read"} == {"war_room"}
+    assert {fn.name for fn in topology.FUNCTIONS if fn.firestore == "read"} == {"war_room", "photo_links"}
     firestore = resource(SYSTEM, "google_project_iam_member", "firestore")
     assert (firestore["for_each"], firestore["role"]) == \
         ("${local.functions}", "${local.firestore_roles[each.value.firestore]}")
@@ -672,6 +673,13 @@ def test_the_apis_the_deployment_calls_are_enabled():
 def test_reads_users_matches_topology():
     for fn in topology.FUNCTIONS:
         assert FUNCTIONS[fn.name]["reads_users"] == fn.reads_users, fn.name
+
+
+def test_sends_push_matches_topology_and_gets_the_fcm_role():
+    for fn in topology.FUNCTIONS:
+        assert FUNCTIONS[fn.name].get("sends_push", False) == fn.sends_push, fn.name
+    grant = resource(SYSTEM, "google_project_iam_member", "sends_push")
+    assert grant["role"] == "roles/firebasecloudmessaging.admin"
 
 
 def test_the_bigquery_stream_never_expires_and_its_data_is_protected_unless_disposable():

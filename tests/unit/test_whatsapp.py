@@ -12,8 +12,9 @@ from keluhan.devstack.sample_photos import encode, make_image, make_jpeg
 from keluhan.domain.location import Location
 from keluhan.domain.notify import NOTICES, channel_of, render
 from keluhan.domain.photo import PhotoPolicy, verify_photo
+from keluhan.domain.push import Device, device_id
 from keluhan.domain.quota import Limits
-from keluhan.domain.report import Report
+from keluhan.domain.report import Report, TimelineEntry
 from keluhan.domain.whatsapp import (
     MESSAGES_PER_MINUTE,
     PHOTO_WINDOW,
@@ -23,14 +24,23 @@ from keluhan.domain.whatsapp import (
     reporter_id,
     step,
 )
+from keluhan.usecases.notify import notify_status_change
+from keluhan.usecases.push import PushPorts
 from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
 from keluhan.usecases.whatsapp import WhatsAppPorts, deliver_whatsapp, handle_message
 from tests.support.fakes import (
     FakeClock,
+    FakeDevices,
+    FakeDirectory,
     FakeHolds,
+    FakeInbox,
+    FakeNotified,
     FakePhotoStore,
+    FakePreferences,
     FakePublisher,
+    FakePusher,
     FakeReports,
+    FakeSends,
     FakeWaSends,
     FakeWaUsers,
     FakeWhatsAppApi,
@@ -248,6 +258,29 @@ def test_a_notice_reaches_the_whatsapp_reporter_once_as_text_within_24_hours():
     assert not deliver_whatsapp(message, users=world.users, sends=sends, api=world.api, clock=world.clock)
     assert world.api.sent[-1][2] == "text" and "ditutup" in world.api.sent[-1][1]
     assert sends.docs[message.message_id]["status"] == "sent"
+
+
+def test_notify_sends_a_whatsapp_reporter_s_notices_on_whatsapp_only_never_to_an_inbox_or_a_push():
+    """Push's preferences and queue sit beside the WhatsApp routing: a `wa:` recipient has no inbox
+    and no devices, so even a device registered under that id is never pushed to."""
+    world = World()
+    report = _routed_report(world)
+    accepted = TimelineEntry(status="accepted", at=T0, by="skpd-staff", from_="routed", action="accept",
+                             assignee="dinas-pu")
+    report = report.model_copy(update={"timeline": [*report.timeline, accepted]})
+    world.reports.docs[report.report_id] = report.to_doc()
+    uid = reporter_id(NUMBER)
+    inbox, devices, sends, wa_sends = FakeInbox(), FakeDevices(), FakeSends(), FakeWaSends()
+    devices.register(uid, Device(device_id=device_id("tok-wa"), token="tok-wa", platform="android",
+                                 registered_at=T0), keep=10)
+    push = PushPorts(devices=devices, sends=sends, pusher=FakePusher())
+    sent = [notify_status_change(
+        report.report_id, seq, reports=world.reports, directory=FakeDirectory(), inbox=inbox,
+        notified=FakeNotified(), clock=world.clock, preferences=FakePreferences(), push=push,
+        whatsapp=lambda m: deliver_whatsapp(m, users=world.users, sends=wa_sends, api=world.api, clock=world.clock))
+        for seq in range(len(report.timeline))]
+    assert sum(sent) >= 1 and wa_sends.docs and all(d["status"] == "sent" for d in wa_sends.docs.values())
+    assert inbox.of(uid) == [] and sends.sends == {}
 
 
 def test_after_24_hours_the_notice_goes_out_as_the_template_and_a_failed_send_is_retried():

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from keluhan.domain.notes import public_note, public_routing_reason
+from keluhan.domain.notes import public_note, public_routing_reason, redact_contacts
 from keluhan.domain.report import STATUS_TEXT, Status
 from keluhan.domain.stored import ReportDoc
 
@@ -46,7 +46,21 @@ def reporter_view(report: ReportDoc, *, client_id: str | None,
                       "parent_id": rejection.get("parent_id")} if rejection else None,
         "close_by": report.get("close_by"),
         "timeline": [_public_entry(t) for t in report.get("timeline", [])],
+        **_honest_states(report),
     }
+
+
+def _honest_states(report: ReportDoc) -> dict[str, object]:
+    """What the reporter sees of a schedule (the date and why) and of a question (to answer it)."""
+    out: dict[str, object] = {}
+    schedule, question = report.get("schedule") or {}, report.get("question") or {}
+    if schedule:
+        out["schedule"] = {"for_date": schedule.get("for_date"), "reason": schedule.get("reason")}
+    if question:
+        out["question"] = {"note": redact_contacts(str(question.get("note") or "")),
+                           "asked_at": question.get("asked_at"), "deadline": question.get("deadline"),
+                           "answered_at": question.get("answered_at")}
+    return out
 
 
 def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
@@ -59,7 +73,7 @@ def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
 
 STAFF_FIELDS = ("report_id", "channel", "category", "description", "point", "street", "received_at",
                 "status", "status_changed_at", "assignee", "location", "routing", "timeline", "resolution",
-                "rejection", "parent_id", "supporters", "close_by", "reopened")
+                "rejection", "parent_id", "supporters", "close_by", "reopened", "schedule", "question")
 
 
 TIMELINE_FIELDS = ("status", "at", "by", "note", "internal_note", "from", "action", "role", "reason", "parent_id",
@@ -144,6 +158,18 @@ class PublicTimelineEntry(_Answer):
     parent_id: str | None = None
 
 
+class ScheduleState(_Answer):
+    for_date: str | None = Field(default=None, description="ISO date (WITA)")
+    reason: str | None = Field(default=None, description="butuh_anggaran, pekerjaan_besar, menunggu_pihak_lain")
+
+
+class QuestionState(_Answer):
+    note: str
+    asked_at: datetime | None = None
+    deadline: datetime | None = Field(default=None, description="Unanswered by then, the report is closed")
+    answered_at: datetime | None = None
+
+
 class ReporterView(_Answer):
     """The reporter's own report (get_report; act_on_report for a citizen's move)."""
 
@@ -166,6 +192,8 @@ class ReporterView(_Answer):
     rejection: RejectionState | None
     close_by: datetime | None
     timeline: list[PublicTimelineEntry]
+    schedule: ScheduleState | None = Field(default=None, description="When the agency scheduled the work")
+    question: QuestionState | None = Field(default=None, description="The agency's question (answer: `answer`)")
 
 
 class StaffPhoto(_Answer):
@@ -212,6 +240,8 @@ class StaffView(_Answer):
     supporters: int | None = None
     close_by: datetime | None = None
     reopened: int | None = None
+    schedule: dict[str, object] | None = None
+    question: dict[str, object] | None = None
     photo: StaffPhoto
 
 
@@ -300,3 +330,33 @@ class FeatureCollection(BaseModel):
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, object]]
+
+
+PhotoKind = Literal["photo", "thumbnail", "proof", "proof_thumbnail"]
+
+
+class PhotoLink(_Answer):
+    """One signed read link of an EXIF-free derivative (never the reporter's original)."""
+
+    kind: PhotoKind = Field(description="photo, thumbnail (the complaint's), proof, proof_thumbnail (the "
+                                        "accepted proof of the fix)")
+    url: str = Field(description="V4 signed GET URL of the object")
+    expires_at: datetime = Field(description="When the link stops working (at most 15 minutes ahead)")
+
+
+class PhotoLinks(RootModel[list[PhotoLink]]):
+    """photo_links: the report's photo links, for its SKPD's staff and operators."""
+
+
+class DeviceAnswer(_Answer):
+    """A registered push device (never its token: the caller has it)."""
+
+    device_id: str
+    platform: Literal["android", "ios", "web"]
+    lang: Literal["id", "en"] | None
+    registered_at: datetime
+    max_devices: int = Field(description="Devices kept per user; registering more forgets the oldest")
+
+
+class UnregisterAnswer(_Answer):
+    removed: bool = Field(description="False when the token was not registered for this user")

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from keluhan.domain.audit import AuditPolicy
+from keluhan.domain.figures import stats_key
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
+from keluhan.domain.photo.copy_check import derivative_is_copy, edited_copy_reason
 from keluhan.domain.photo.hash_bands import proof_key
-from keluhan.domain.photo.reasons import reason
+from keluhan.domain.photo.reasons import Reason, reason
 from keluhan.domain.report import (
     WITNESSED_CAPTURE_CHANNELS,
+    Audit,
     Event,
     Finding,
     PhotoCheck,
@@ -20,12 +25,34 @@ from keluhan.domain.report import (
     UploadTarget,
     upload_target,
 )
-from keluhan.ports import Clock, PermanentError, PhotoIndex, PhotoStore, PhotoTooLarge, Publisher, Reports
+from keluhan.ports import (
+    Clock,
+    PermanentError,
+    PhotoIndex,
+    PhotoStore,
+    PhotoTooLarge,
+    Publisher,
+    Reports,
+    Stats,
+)
 from keluhan.usecases.events import publish_event, publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
 from keluhan.usecases.submission import expire_if_due
 
 REUSE_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """Decides, once per accepted proof, whether the fix is held for a validation audit."""
+
+    policy: AuditPolicy
+    stats: Stats
+    draw: Callable[[], float]  # uniform in [0, 1): random in production, seeded in tests
+
+    def decide(self, report: Report, now: datetime) -> Audit:
+        figures = self.stats.group(stats_key("skpd", report.assignee, "all")) if report.assignee else {}
+        return self.policy.decide(report.assignee, figures, draw=self.draw(), now=now)
 
 
 @dataclass(frozen=True)
@@ -66,14 +93,16 @@ def derived_objects(obj: StoredObject, report_id: str) -> tuple[str, str]:
 
 def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, photos: PhotoStore,
                           photo_index: PhotoIndex, publish: Publisher, clock: Clock, policy: PhotoPolicy,
-                          reopen_window: timedelta = timedelta(days=7)) -> Report | None:
+                          reopen_window: timedelta = timedelta(days=7), auditor: Auditor | None = None
+                          ) -> Report | None:
     """A report's original photo decides its verdict; an SKPD's proof photo decides its fix."""
     target = upload_target(obj.name)
     if target is None or obj.bucket != bucket:
         return None  # not a report photo (e.g. our own derivatives, another bucket): nothing to do
     if target.proof_attempt is not None:
         return verify_proof(obj, target, reports=reports, photos=photos, photo_index=photo_index,
-                            publish=publish, clock=clock, policy=policy, reopen_window=reopen_window)
+                            publish=publish, clock=clock, policy=policy, reopen_window=reopen_window,
+                            auditor=auditor)
     report_id = target.report_id
     report = reports.get(report_id)
     if report is None:
@@ -124,7 +153,7 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
 
 def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, photos: PhotoStore,
                  photo_index: PhotoIndex, publish: Publisher, clock: Clock, policy: PhotoPolicy,
-                 reopen_window: timedelta) -> Report | None:
+                 reopen_window: timedelta, auditor: Auditor | None = None) -> Report | None:
     """An SKPD's proof photo: the same checks as a citizen's (fresh, near the report's point, not
     reused, not the report's own photo, safe decode, EXIF-free copies); only an accepted proof
     resolves the report, a rejected one returns it to work with the reasons."""
@@ -159,6 +188,12 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
         if result.verdict == "accepted" and result.gps_distance_m is None:
             result = result.model_copy(update={"verdict": "rejected",
                                                "reasons": [*result.reasons, reason("no_gps")]})
+        # Nor by a file an editor wrote (no camera tags), nor by an edit of the complaint photo itself.
+        late = [*([reason("no_camera_exif")] if result.camera_exif is False else []),
+                *_copy_of_complaint(result, report, photos=photos, policy=policy)]
+        if late:
+            result = result.model_copy(update={"verdict": "rejected", "reasons": [*result.reasons, *late],
+                                               "derivatives": None})
     accepted = result.verdict == "accepted"
     if accepted and result.phash:  # one proof proves one fix: indexed before the verdict is stored
         photo_index.remember_hash(proof_key(target.report_id), result.phash, now)
@@ -171,15 +206,33 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
     note = ("Bukti penyelesaian diterima / Proof of the fix accepted" if accepted else
             "Bukti penyelesaian ditolak / Proof of the fix rejected: " + "; ".join(r.message for r in result.reasons))
 
+    # Decided once, before the write (the mutation may run again on contention); what is stored is the decision.
+    audit = auditor.decide(report, now) if accepted and auditor is not None else None
+
     def mutation(current: Report) -> Report | None:
         if not current.awaits_proof(attempt) or (current.resolution and current.resolution.event == obj.event_key):
             return None
-        return current.proof_verdict(check, now=now, note=note, reopen_window=reopen_window)
+        return current.proof_verdict(check, now=now, note=note, reopen_window=reopen_window, audit=audit)
 
     after = reports.mutate(target.report_id, mutation)
     if after is not None and after.resolution is not None and after.resolution.event == obj.event_key:
         publish_status_changed(publish, after)
     return after
+
+
+def _copy_of_complaint(result: PhotoVerification, report: Report, *, photos: PhotoStore,
+                       policy: PhotoPolicy) -> list[Reason]:
+    """`edited_copy` when the proof's pixels are the complaint photo's, cropped, recoloured or
+    partly painted over (compared on the two EXIF-free copies this system made itself)."""
+    complaint = report.photo.clean_object
+    if result.derivatives is None or complaint is None:
+        return []  # already refused, or a report without a photo: nothing to compare with
+    try:
+        complaint_jpeg = photos.read(complaint, generation=None, max_bytes=policy.max_bytes)
+    except (FileNotFoundError, PhotoTooLarge):
+        return []
+    finding = derivative_is_copy(complaint_jpeg, result.derivatives.clean_jpeg, policy.copy_check)
+    return [edited_copy_reason(finding)] if finding.derived else []
 
 
 def _check(result: PhotoVerification, obj: StoredObject, now: datetime) -> PhotoCheck:

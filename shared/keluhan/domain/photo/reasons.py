@@ -25,6 +25,8 @@ ReasonCode = Literal[
     "reused",
     "no_gps",
     "witnessed_capture",
+    "no_camera_exif",
+    "edited_copy",
 ]
 
 # The verdict rule: any "rejected" reason rejects, else any "needs_moderation" reason holds
@@ -49,6 +51,8 @@ REASONS: dict[ReasonCode, tuple[Verdict, str]] = {
     # current-location share: the rule that accepted it, named on the verdict (docs/whatsapp.md).
     "witnessed_capture":     ("accepted",         "Tanpa EXIF; foto diterima server beberapa menit setelah lokasi terkini dibagikan / No EXIF; the server received the photo minutes after a current-location share"),
     "no_gps":                ("rejected",         "Foto bukti tanpa lokasi GPS; ambil di lokasi dengan GPS aktif / The proof photo has no GPS position; take it on the spot with GPS on"),
+    "no_camera_exif":        ("rejected",         "Foto bukti tanpa data kamera (merek, model, waktu pengambilan); ambil langsung dengan kamera / The proof photo carries no camera EXIF (make, model, capture time); take it with the camera"),
+    "edited_copy":           ("rejected",         "Foto bukti adalah salinan atau suntingan foto laporan / The proof photo is a copy or an edit of the complaint photo"),
 }
 # fmt: on
 
