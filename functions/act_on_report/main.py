@@ -18,7 +18,8 @@ def act_on_report(call: http.Call[Deps]) -> http.Response:
     cmd = call.body(ActOnReport)
     try:
         result = act(cmd, actor=actor, reports=deps.reports, publish=deps.publish, photos=deps.photos,
-                     holds=deps.holds, decide=deps.decide, clock=utc_now, policy=deps.handling_policy())
+                     holds=deps.holds, decide=deps.decide, clock=utc_now, policy=deps.handling_policy(),
+                     supporters=deps.supporters)
     except ReportMissing:
         return http.error(404, "not_found", "Laporan tidak ditemukan / Report not found", field="report_id")
     except NotPermitted as exc:

@@ -16,4 +16,4 @@ def notify(cloud_event: CloudEvent) -> None:
                       clock=bootstrap.utc_now):
         notify_status_change(message.report_id(), message.seq(), reports=deps.reports,
                              directory=deps.directory, inbox=deps.inbox, notified=deps.notified,
-                             clock=bootstrap.utc_now)
+                             clock=bootstrap.utc_now, supporters=deps.supporters)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor
 from keluhan.ports import (
+    Comments,
     DeadLetters,
     Directory,
     Holds,
@@ -25,6 +26,7 @@ from keluhan.ports import (
     RulesDoc,
     Send,
     Stats,
+    Supporters,
 )
 from keluhan.settings import Settings, get_settings
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from keluhan.domain.routing import RoutingDecision
     from keluhan.domain.sla import SlaPolicy
     from keluhan.rules_provider import RulesProvider
+    from keluhan.usecases.comments import CommentLimits
     from keluhan.usecases.handling import HandlingPolicy
     from keluhan.usecases.reconcile import ReconcilePolicy
     from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
@@ -77,6 +80,8 @@ class Deps:
     inbox: Inbox
     directory: Directory
     notified: Notified
+    supporters: Supporters
+    comments: Comments
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -133,6 +138,11 @@ class Deps:
                                forwarding_after=timedelta(seconds=s.stall_forward_after_s),
                                max_republish=s.stall_max_republish, limit=s.reconcile_limit)
 
+    def comment_limits(self) -> CommentLimits:
+        from keluhan.usecases.comments import CommentLimits
+
+        return CommentLimits(per_hour=self.settings.comment_per_hour, per_day=self.settings.comment_per_day)
+
     def handling_policy(self) -> HandlingPolicy:
         from keluhan.usecases.handling import HandlingPolicy
 
@@ -149,6 +159,7 @@ def get_deps() -> Deps:
     from keluhan.adapters.auth import verify_bearer
     from keluhan.adapters.firestore_counting import firestore_client
     from keluhan.adapters.firestore_store import (
+        FirestoreComments,
         FirestoreDeadLetters,
         FirestoreDirectory,
         FirestoreHolds,
@@ -159,6 +170,7 @@ def get_deps() -> Deps:
         FirestoreReports,
         FirestoreRulesDoc,
         FirestoreStats,
+        FirestoreSupporters,
     )
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
     from keluhan.logs import setup_logging
@@ -180,6 +192,8 @@ def get_deps() -> Deps:
         inbox=FirestoreInbox(db),
         directory=FirestoreDirectory(db),
         notified=FirestoreNotified(db),
+        supporters=FirestoreSupporters(db),
+        comments=FirestoreComments(db),
     )
 
 

@@ -16,7 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
+from keluhan.domain.comments import CommentAnswer, CommentOnReport, Thread
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
+from keluhan.domain.support import SupportAnswer, SupportReport
 from keluhan.domain.views import (
     ActOnReportAnswer,
     FeatureCollection,
@@ -54,7 +56,7 @@ class Operation:
     """One method on one path of one HTTP function: what it takes and every answer it gives."""
 
     function: str
-    method: Literal["get", "post"]
+    method: Literal["get", "post", "delete"]
     local_path: str  # the path the function itself sees
     summary: str
     responses: dict[int, tuple[str, type[BaseModel] | str]]  # status -> (description, model or media type)
@@ -62,6 +64,7 @@ class Operation:
     query: tuple[Query, ...] = ()
     signed_in: bool = True
     tags: tuple[str, ...] = field(default=())
+    operation_id: str = ""  # when one path has two methods: the second's id (else function + path)
 
     @property
     def path(self) -> str:
@@ -75,6 +78,9 @@ JSON_BODY = {400: ("Isi bukan objek JSON / body is not a JSON object (invalid_js
              413: ("Isi terlalu besar / body too large (body_too_large)", ErrorResponse),
              415: ("Bukan application/json (unsupported_media_type)", ErrorResponse),
              422: ("Field tidak valid / a field is invalid; details names each (invalid_field)", ErrorResponse)}
+
+REPORT_ID_QUERY = Query("report_id", "The report's id", {"type": "string", "maxLength": 64,
+                                                         "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -108,6 +114,53 @@ OPERATIONS: tuple[Operation, ...] = (
                    404: ("Laporan tidak ditemukan / report not found (not_found)", ErrorResponse),
                    409: ("Status sudah berubah / expected_status is stale (conflict)", ErrorResponse)},
         tags=("skpd", "warga", "operator"),
+    ),
+    Operation(
+        "support_report", "post", "/", "Dukung laporan / Support a report (\"me too\"); undo withdraws",
+        body=SupportReport,
+        responses={200: ("Whether the caller supports it now, and how many do (a repeat changes nothing)",
+                         SupportAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Hanya warga, bukan laporan sendiri / residents only, not one's own report "
+                         "(forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such public report (not_found)", ErrorResponse),
+                   409: ("Tidak bisa didukung lagi / closed for support (conflict)", ErrorResponse)},
+        tags=("warga",),
+    ),
+    Operation(
+        "support_report", "delete", "/", "Tarik dukungan / Withdraw a support", operation_id="support_report_undo",
+        query=(REPORT_ID_QUERY,),
+        responses={200: ("The support is withdrawn (a repeat changes nothing)", SupportAnswer),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   **SIGNED_IN,
+                   403: ("Hanya warga / residents only (forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such public report (not_found)", ErrorResponse),
+                   409: ("Terlalu banyak perubahan bersamaan / too contended, retry (conflict)", ErrorResponse)},
+        tags=("warga",),
+    ),
+    Operation(
+        "comment_on_report", "post", "/", "Komentar / Comment on a report (public or internal), or hide one",
+        body=CommentOnReport,
+        responses={201: ("The comment is posted", CommentAnswer),
+                   200: ("A retry of the same client_id, or a comment hidden", CommentAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Bukan peserta percakapan, atau catatan internal warga / not in the thread, or a "
+                         "citizen's internal note, or a hide by a non-operator (forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such report in the caller's reach (not_found)", ErrorResponse),
+                   409: ("client_id sudah dipakai / idempotency_conflict", ErrorResponse),
+                   429: ("Batas komentar tercapai / rate_limited, see Retry-After", ErrorResponse)},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "comment_on_report", "get", "/", "Percakapan laporan / The report's thread",
+        operation_id="comment_on_report_thread",
+        query=(REPORT_ID_QUERY,),
+        responses={200: ("The thread as the caller may read it, oldest first", Thread),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   **SIGNED_IN,
+                   403: ("Laporan SKPD lain / another agency's report (forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such report in the caller's reach (not_found)", ErrorResponse)},
+        tags=("warga", "skpd", "operator"),
     ),
     Operation(
         "war_room", "get", "/", "Halaman War Room / The War Room page", signed_in=False,
@@ -191,7 +244,7 @@ def _components() -> tuple[JsonSchemaValue, dict[Any, JsonSchemaValue]]:  # Any:
 
 
 def _operation(op: Operation, refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]) -> JsonSchemaValue:
-    out: JsonSchemaValue = {"operationId": op.function + _suffix(op), "summary": op.summary,
+    out: JsonSchemaValue = {"operationId": op.operation_id or op.function + _suffix(op), "summary": op.summary,
                            "tags": list(op.tags)}
     if op.query:
         out["parameters"] = [{"name": q.name, "in": "query", "required": q.required,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 if TYPE_CHECKING:
+    from keluhan.domain.comments import Comment, Hidden
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
     from keluhan.domain.notify import Lang, Message
     from keluhan.domain.report import Report, Submission
@@ -182,6 +183,7 @@ class Open311Keys(Protocol):
 class StatsState(Protocol):
     seq: int
     contribution: dict[str, dict[str, int]]
+    support_seq: int  # the report's support_seq the contribution reflects (supports add no timeline entry)
 
 
 class Stats(Protocol):
@@ -192,7 +194,8 @@ class Stats(Protocol):
 
     def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
                 delta: dict[str, dict[str, int]],
-                expected: Any) -> bool:  # Any: what this store's report_state returned (its own version type)
+                expected: Any,  # Any: what this store's report_state returned (its own version type)
+                support_seq: int = 0) -> bool:
         """Atomically store the report's new contribution and add `delta` to the groups, if the
         stored state is still `expected`; False if it changed meanwhile."""
 
@@ -361,6 +364,38 @@ class Inbox(Protocol):
 
     def deliver(self, message: Message) -> bool:
         """Store the message unless one with its id is there already; True if it is new."""
+
+
+class Supporters(Protocol):
+    """supports/{ref}: whom each support_ref of a report stands for (a uid and their language), so
+    supporters can be told; reports/ keeps only the refs and their count."""
+
+    def remember(self, ref: str, *, report_id: str, uid: str, at: datetime) -> None:
+        """Keep who `ref` stands for (idempotent)."""
+
+    def forget(self, ref: str) -> None:
+        """The support was withdrawn: who it stood for is kept no longer."""
+
+    def uids(self, refs: Sequence[str]) -> list[str]:
+        """The uids the refs stand for (refs of a channel's duplicate stand for nobody)."""
+
+
+class Comments(Protocol):
+    """comments/{comment_id}: each report's thread (server only: apps read it through comment_on_report)."""
+
+    def add(self, comment: Comment) -> tuple[Comment, bool]:
+        """Store the comment unless its id exists; (the stored comment, created)."""
+
+    def get(self, comment_id: str) -> Comment | None: ...
+
+    def thread(self, report_id: str, *, limit: int) -> list[Comment]:
+        """The report's newest `limit` comments, oldest first."""
+
+    def posted_since(self, author_key: str, since: datetime) -> int:
+        """How many comments the author posted at or after `since` (the per-user rate limit)."""
+
+    def hide(self, comment_id: str, hidden: Hidden) -> Comment | None:
+        """Mark the comment hidden (the first hiding stands); None if there is no such comment."""
 
 
 Clock = Callable[[], datetime]

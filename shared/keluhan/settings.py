@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     submit_per_day: int = Field(default=30, ge=1)
     service_submit_per_hour: int = Field(default=600, ge=1)
     service_submit_per_day: int = Field(default=6000, ge=1)
+    # Comments per author in any hour and any day (429 beyond), counted over comments/.
+    comment_per_hour: int = Field(default=20, ge=1)
+    comment_per_day: int = Field(default=100, ge=1)
     # How long before the report a photo may have been taken (an offline citizen is not punished).
     photo_max_age_h: float = Field(default=24, gt=0)
     photo_gps_max_distance_m: float = Field(default=300, gt=0)

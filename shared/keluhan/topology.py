@@ -123,6 +123,20 @@ FUNCTIONS: tuple[Function, ...] = (
         signs_urls=True,
     ),
     Function(
+        "support_report", "http", "http",
+        # The figures count supporters: the report's latest change is announced again.
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="POST {report_id} supports a report (\"dukung\"); `undo` or DELETE ?report_id= withdraws",
+        reads_users=True,
+    ),
+    Function(
+        "comment_on_report", "http", "http",
+        # A staff reply is a timeline entry the reporter is told of (notify).
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="GET ?report_id= the report's thread; POST a comment (public or internal), or hide one",
+        reads_users=True,
+    ),
+    Function(
         "war_room", "http", "http",
         description="GET the War Room page, kelurahan.geojson, and stats.json (operators' token)",
         reads_users=True,

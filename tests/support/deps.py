@@ -21,6 +21,7 @@ from keluhan.ports import PhotoStore, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
 from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
+    FakeComments,
     FakeDirectory,
     FakeHolds,
     FakeInbox,
@@ -31,6 +32,7 @@ from tests.support.fakes import (
     FakePublisher,
     FakeReports,
     FakeStats,
+    FakeSupporters,
 )
 
 
@@ -115,6 +117,8 @@ def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:  # Any: Setting
         inbox=FakeInbox(),
         directory=FakeDirectory(),
         notified=FakeNotified(),
+        supporters=FakeSupporters(),
+        comments=FakeComments(),
     )
     photos: PhotoStore = FakePhotoStore()
     deps.__dict__["photos"] = photos  # fills the cached_property

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
+from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
@@ -144,6 +145,7 @@ class FakeStatsState:
     seq: int
     contribution: dict[str, dict[str, int]]
     version: int
+    support_seq: int = 0
 
 
 class FakeStats:
@@ -159,13 +161,13 @@ class FakeStats:
         return copy.deepcopy(state) if state else None
 
     def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
-                delta: dict[str, dict[str, int]], expected: FakeStatsState | None) -> bool:
+                delta: dict[str, dict[str, int]], expected: FakeStatsState | None, support_seq: int = 0) -> bool:
         with self._lock:
             current = self.states.get(report_id)
             if (current.version if current else None) != (expected.version if expected else None):
                 return False
             self.states[report_id] = FakeStatsState(seq, copy.deepcopy(contribution),
-                                                    (current.version if current else 0) + 1)
+                                                    (current.version if current else 0) + 1, support_seq)
             for key, counters in delta.items():
                 group = self.totals.setdefault(key, {})
                 for counter, n in counters.items():
@@ -365,3 +367,48 @@ class FakeNotified:
 
     def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
         return {r: set(self.told.get(r, set())) for r in report_ids}
+
+
+class FakeSupporters:
+    """supports/{ref} in memory: ref → (report_id, uid)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}  # Any: as FirestoreSupporters stores them
+
+    def remember(self, ref: str, *, report_id: str, uid: str, at: datetime) -> None:
+        self.docs[ref] = {"report_id": report_id, "uid": uid, "at": at}
+
+    def forget(self, ref: str) -> None:
+        self.docs.pop(ref, None)
+
+    def uids(self, refs: Sequence[str]) -> list[str]:
+        return [self.docs[r]["uid"] for r in refs if r in self.docs]
+
+
+class FakeComments:
+    """comments/{comment_id} in memory, as FirestoreComments keeps them."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Comment] = {}
+
+    def add(self, comment: Comment) -> tuple[Comment, bool]:
+        if comment.comment_id in self.docs:
+            return self.docs[comment.comment_id], False
+        self.docs[comment.comment_id] = comment
+        return comment, True
+
+    def get(self, comment_id: str) -> Comment | None:
+        return self.docs.get(comment_id)
+
+    def thread(self, report_id: str, *, limit: int) -> list[Comment]:
+        found = sorted((c for c in self.docs.values() if c.report_id == report_id), key=lambda c: c.at)
+        return found[-limit:]
+
+    def posted_since(self, author_key: str, since: datetime) -> int:
+        return sum(1 for c in self.docs.values() if c.author_key == author_key and c.at >= since)
+
+    def hide(self, comment_id: str, hidden: Hidden) -> Comment | None:
+        found = self.docs.get(comment_id)
+        if found is not None and found.hidden is None:
+            found = self.docs[comment_id] = found.model_copy(update={"hidden": hidden})
+        return found

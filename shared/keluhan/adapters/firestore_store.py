@@ -15,6 +15,7 @@ from google.cloud import firestore
 from pydantic import ValidationError
 
 from keluhan.domain import open311
+from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
 from keluhan.domain.notify import Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
@@ -53,6 +54,8 @@ REVOCATIONS = "revocations"
 INBOX = "inbox"
 NOTIFICATIONS = "notifications"
 STAFF = "staff"
+SUPPORTS = "supports"  # supports/{support_ref}: whom a report's supporter ref stands for (server only)
+COMMENTS = "comments"  # comments/{comment_id}: the reports' threads (server only)
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50
@@ -289,8 +292,10 @@ class FirestoreReports:
 
 
 class StatsState:
-    def __init__(self, seq: int, contribution: dict[str, dict[str, int]], update_time: datetime | None):
+    def __init__(self, seq: int, contribution: dict[str, dict[str, int]], update_time: datetime | None,
+                 support_seq: int = 0):
         self.seq, self.contribution, self.update_time = seq, contribution, update_time
+        self.support_seq = support_seq
 
 
 class FirestoreStats:
@@ -310,10 +315,11 @@ class FirestoreStats:
         if not snap.exists:
             return None
         data = snap.to_dict() or {}
-        return StatsState(int(data["seq"]), data.get("contribution") or {}, snap.update_time)
+        return StatsState(int(data["seq"]), data.get("contribution") or {}, snap.update_time,
+                          int(data.get("support_seq") or 0))
 
     def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
-                delta: dict[str, dict[str, int]], expected: StatsState | None) -> bool:
+                delta: dict[str, dict[str, int]], expected: StatsState | None, support_seq: int = 0) -> bool:
         from keluhan.domain.figures import parse_key
 
         ref = self._db.collection(STATS_REPORTS).document(report_id)
@@ -322,7 +328,7 @@ class FirestoreStats:
         # so no lock is held while others wait (the emulator's pessimistic locks stalled
         # record_figures under triple delivery).
         batch = self._db.batch()
-        state = {"seq": seq, "contribution": contribution}
+        state = {"seq": seq, "contribution": contribution, "support_seq": support_seq}
         if expected is None:
             batch.create(ref, state)
         else:
@@ -557,3 +563,69 @@ class FirestoreNotified:
         found = {snap.id: {int(s) for s in _fields(snap).get("seqs", [])}
                  for snap in self._db.get_all(refs) if snap.exists}
         return {r: found.get(r, set()) for r in report_ids}
+
+
+class FirestoreSupporters:
+    """supports/{ref}: {report_id, uid, at}; the report holds the refs and their count."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def remember(self, ref: str, *, report_id: str, uid: str, at: datetime) -> None:
+        self._db.collection(SUPPORTS).document(ref).set({"report_id": report_id, "uid": uid, "at": at})
+
+    def forget(self, ref: str) -> None:
+        self._db.collection(SUPPORTS).document(ref).delete()
+
+    def uids(self, refs: Sequence[str]) -> list[str]:
+        if not refs:
+            return []
+        found = self._db.get_all([self._db.collection(SUPPORTS).document(r) for r in refs])
+        return [str(_fields(snap)["uid"]) for snap in found if snap.exists and _fields(snap).get("uid")]
+
+
+class FirestoreComments:
+    """comments/{comment_id}: created once (the id is the idempotency key), hidden by an update."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def add(self, comment: Comment) -> tuple[Comment, bool]:
+        ref = self._db.collection(COMMENTS).document(comment.comment_id)
+        try:
+            ref.create(comment.to_doc())
+        except (gexc.AlreadyExists, gexc.Conflict):
+            stored = self.get(comment.comment_id)
+            if stored is None:  # cannot happen: comments are never deleted
+                raise
+            return stored, False
+        return comment, True
+
+    def get(self, comment_id: str) -> Comment | None:
+        snap = self._db.collection(COMMENTS).document(comment_id).get()
+        return Comment.model_validate(_fields(snap)) if snap.exists else None
+
+    def thread(self, report_id: str, *, limit: int) -> list[Comment]:
+        # Index: report_id, at desc.
+        query = (self._db.collection(COMMENTS).where(filter=firestore.FieldFilter("report_id", "==", report_id))
+                 .order_by("at", direction=firestore.Query.DESCENDING).limit(limit))
+        return list(reversed([Comment.model_validate(_fields(s)) for s in query.stream()]))
+
+    def posted_since(self, author_key: str, since: datetime) -> int:
+        # Index: author_key, at. An aggregation: no documents read.
+        query = (self._db.collection(COMMENTS).where(filter=firestore.FieldFilter("author_key", "==", author_key))
+                 .where(filter=firestore.FieldFilter("at", ">=", since)))
+        aggregation: Any = query.count()  # Any: firestore annotates count() as returning a class
+        return int(aggregation.get()[0][0].value)
+
+    def hide(self, comment_id: str, hidden: Hidden) -> Comment | None:
+        ref = self._db.collection(COMMENTS).document(comment_id)
+        snap = ref.get()
+        if not snap.exists:
+            return None
+        comment = Comment.model_validate(_fields(snap))
+        if comment.hidden is None:
+            ref.update({"hidden": hidden.model_dump(mode="python")},
+                       option=self._db.write_option(last_update_time=snap.update_time))
+            comment = comment.model_copy(update={"hidden": hidden})
+        return comment

@@ -96,6 +96,10 @@ NOTICES: dict[str, Notice] = {n.event: n for n in (
     _notice("photo_rejected", ("reporter",),
             ("Foto ditolak", "Photo rejected"),
             ("Foto laporan {report_id} ditolak: {note}", "The photo of report {report_id} was rejected: {note}")),
+    _notice("staff_reply", ("reporter",),
+            ("Balasan petugas", "A reply from staff"),
+            ("Petugas membalas di laporan {report_id} ({category}); baca di aplikasi.",
+             "Staff replied on report {report_id} ({category}); read it in the app.")),
     _notice("escalated_1", ("assignee_head",),
             ("Laporan melewati target", "A report is past its target"),
             ("Laporan {report_id} ({category}, {place}) di {assignee} melewati target waktu.",
@@ -113,6 +117,8 @@ def event_of(entry: TimelineEntry) -> str | None:
     """The table's event for one timeline entry (None: nobody is told, e.g. a pipeline step)."""
     if entry.event == "escalation":
         return f"escalated_{entry.level}"
+    if entry.event == "staff_reply":
+        return "staff_reply"
     action, status = entry.action, entry.status
     if action in (Action.ROUTE, Action.REASSIGN):
         return {Status.ROUTED: "routed", Status.FORWARDED: "forwarded", Status.TRIAGE: "triage"}.get(Status(status))

@@ -46,6 +46,8 @@ def reporter_view(report: ReportDoc, *, client_id: str | None,
                       "parent_id": rejection.get("parent_id")} if rejection else None,
         "close_by": report.get("close_by"),
         "timeline": [_public_entry(t) for t in report.get("timeline", [])],
+        "supporters": report.get("supporters", 0),
+        "rating": {k: rating[k] for k in ("score", "text", "at")} if (rating := report.get("rating")) else None,
     }
 
 
@@ -59,7 +61,7 @@ def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
 
 STAFF_FIELDS = ("report_id", "channel", "category", "description", "point", "street", "received_at",
                 "status", "status_changed_at", "assignee", "location", "routing", "timeline", "resolution",
-                "rejection", "parent_id", "supporters", "close_by", "reopened")
+                "rejection", "parent_id", "supporters", "close_by", "reopened", "rating")
 
 
 TIMELINE_FIELDS = ("status", "at", "by", "note", "internal_note", "from", "action", "role", "reason", "parent_id",
@@ -144,6 +146,15 @@ class PublicTimelineEntry(_Answer):
     parent_id: str | None = None
 
 
+class RatingState(_Answer):
+    """The reporter's rating of the fix."""
+
+    score: int
+    text: str = ""
+    at: datetime
+    after: str | None = None
+
+
 class ReporterView(_Answer):
     """The reporter's own report (get_report; act_on_report for a citizen's move)."""
 
@@ -166,6 +177,8 @@ class ReporterView(_Answer):
     rejection: RejectionState | None
     close_by: datetime | None
     timeline: list[PublicTimelineEntry]
+    supporters: int = Field(default=0, description="How many residents support it (\"dukung\")")
+    rating: RatingState | None = None
 
 
 class StaffPhoto(_Answer):
@@ -212,6 +225,7 @@ class StaffView(_Answer):
     supporters: int | None = None
     close_by: datetime | None = None
     reopened: int | None = None
+    rating: RatingState | None = None
     photo: StaffPhoto
 
 
@@ -272,6 +286,7 @@ class OverdueRow(_Answer):
     kecamatan: str | None
     due_at: datetime | None
     escalation_level: int
+    supporters: int = 0
 
 
 class WarRoomStats(_Answer):
@@ -282,6 +297,7 @@ class WarRoomStats(_Answer):
     city: dict[str, Figure]
     by_skpd: list[FigureRow]
     by_kecamatan: list[FigureRow]
+    by_category: list[FigureRow] = Field(default=[], description="Per category (satisfaction among them)")
     by_kelurahan: dict[str, KelurahanFigures]
     overdue: list[OverdueRow]
     resolved_this_week: int

@@ -12,13 +12,23 @@ from datetime import datetime, timedelta
 
 from keluhan.domain.notify import Audience, assignee_at, notices, render
 from keluhan.domain.report import Report
-from keluhan.ports import Clock, Directory, Inbox, Notified, PermanentError, Publisher, Recipient, Reports
+from keluhan.ports import (
+    Clock,
+    Directory,
+    Inbox,
+    Notified,
+    PermanentError,
+    Publisher,
+    Recipient,
+    Reports,
+    Supporters,
+)
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
 
 
 def notify_status_change(report_id: str, seq: int, *, reports: Reports, directory: Directory, inbox: Inbox,
-                         notified: Notified, clock: Clock) -> int:
+                         notified: Notified, clock: Clock, supporters: Supporters | None = None) -> int:
     """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new."""
     report = reports.get(report_id)
     if report is None:
@@ -31,7 +41,8 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     now = clock()
     new = 0
     for notice in told:
-        for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
+        for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory,
+                                    supporters=supporters):
             message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
                              now=now)
             new += inbox.deliver(message)
@@ -64,21 +75,26 @@ def reconcile_notifications(*, reports: Reports, notified: Notified, publish: Pu
 
 
 def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, reports: Reports,
-               directory: Directory) -> list[Recipient]:
+               directory: Directory, supporters: Supporters | None = None) -> list[Recipient]:
     """Everyone in the audiences, each once (the first audience naming them decides the language)."""
     found: dict[str, Recipient] = {}
     for audience in audiences:
-        for recipient in _audience(audience, report, seq, reports=reports, directory=directory):
+        for recipient in _audience(audience, report, seq, reports=reports, directory=directory,
+                                   supporters=supporters):
             found.setdefault(recipient.uid, recipient)
     return list(found.values())
 
 
 def _audience(audience: Audience, report: Report, seq: int, *, reports: Reports,
-              directory: Directory) -> list[Recipient]:
+              directory: Directory, supporters: Supporters | None = None) -> list[Recipient]:
     if audience == "reporter":
         return _reporter(report, reports)
-    if audience == "supporters":  # the reporters of the reports closed as duplicates of this one
-        return [r for d in report.duplicates if (dup := reports.get(d)) is not None for r in _reporter(dup, reports)]
+    if audience == "supporters":
+        # Who supports it ("dukung", or moved here with a duplicate: supports/{ref}), and the
+        # reporters of its duplicates (reports merged before supporters were kept by ref).
+        people = [Recipient(uid) for uid in (supporters.uids(report.supporter_refs) if supporters else [])]
+        return people + [r for d in report.duplicates if (dup := reports.get(d)) is not None
+                         for r in _reporter(dup, reports)]
     if audience == "operators":
         return directory.operators()
     assignee = assignee_at(report, seq)  # whom the event concerns, not whoever has the report now

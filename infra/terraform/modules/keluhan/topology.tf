@@ -62,6 +62,28 @@ locals {
       reads_users  = false
       firestore    = "write"
     }
+    support_report = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-status-changed"] # the figures count supporters
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write" # the report's supporter refs and count, supports/{ref}
+    }
+    comment_on_report = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-status-changed"] # a staff reply is told to the reporter
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write" # comments/{id}; a staff reply's timeline entry on the report
+    }
     war_room = {
       trigger      = "http"
       topics       = []
