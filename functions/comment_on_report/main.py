@@ -7,7 +7,13 @@ from keluhan.bootstrap import Deps, utc_now
 from keluhan.domain.comments import CommentAnswer, CommentOnReport, Thread
 from keluhan.domain.report import InvalidMove, NotPermitted, valid_report_id
 from keluhan.ports import Contention
-from keluhan.usecases.comments import CommentConflict, TooManyComments, hide_comment, post_comment, read_thread
+from keluhan.usecases.comments import (
+    CommentConflict,
+    TooManyComments,
+    hide_comment,
+    post_comment,
+    read_thread,
+)
 from keluhan.usecases.handling import ReportMissing
 
 

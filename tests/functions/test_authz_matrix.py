@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from keluhan import bootstrap, topology
+from keluhan.domain.comments import Comment, author_key
 from keluhan.domain.open311 import key_hash
 from keluhan.domain.report import submission_key
 from tests.functions.test_act_on_report import _report
@@ -58,6 +60,7 @@ def _act(report_id: str, action: str, expected_status: str, **more) -> dict[str,
 
 
 OPEN311_KEY = "o311_matrix-key"
+COMMENT = {"report_id": "r1", "client_id": "comment-0001", "text": "Kapan diperbaiki? / When is it fixed?"}
 OPEN311_POST = {"service_code": "jalan_rusak", "lat": "-5.1477", "long": "119.4327", "description": "Lubang"}
 
 PROBES: dict[str, list[Probe]] = {
@@ -98,6 +101,29 @@ PROBES: dict[str, list[Probe]] = {
         Probe("POST requests.json without an api_key", "POST", "/requests.json", by_api_key=True,
               form=OPEN311_POST, expect=_except(403)),
     ],
+    # A resident adds their voice to someone else's report ("dukung"); nobody else supports.
+    "support_report": [
+        Probe("support r1 (another resident's report)", "POST", "/", body={"report_id": "r1"},
+              expect=_except(403, anonymous=401, another_citizen=200)),
+        Probe("withdraw a support of r1", "DELETE", "/?report_id=r1",
+              expect=_except(403, anonymous=401, another_citizen=200)),
+    ],
+    # r1's thread: its reporter (citizen), dinas-pu's staff (skpd A) and operators; a citizen outside
+    # the thread finds no report (404), another SKPD and channels are refused (403).
+    "comment_on_report": [
+        Probe("read r1's thread", "GET", "/?report_id=r1",
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=200,
+                             skpd_A=200, operator=200)),
+        Probe("post a public comment on r1", "POST", "/", body=COMMENT,
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=201,
+                             skpd_A=201, operator=201)),
+        Probe("post an internal (staff-only) note on r1", "POST", "/", body={**COMMENT, "visibility": "internal"},
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, skpd_A=201,
+                             operator=201)),
+        Probe("hide a comment of r1's thread", "POST", "/",
+              body={"report_id": "r1", "action": "hide", "comment_id": "c1", "reason": "Kasar / Abusive"},
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, operator=200)),
+    ],
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),
@@ -116,7 +142,7 @@ def _world():
     deps.reports.docs = {"r1": _report("routed"), "r2": {**_report("resolved"), "report_id": "r2"}}
     deps.reports.docs["r1"]["photo"] |= {"object": "incoming/r1/photo", "clean_object": "derived/r1/clean.jpg"}
     deps.reports.docs["r1"]["errors"] = [{"stage": "enrich_geo", "reason": "internal detail", "at": None}]
-    deps.reports.docs["r1"]["timeline"] = [{"status": "routed", "at": "2026-11-29T01:00:00Z",
+    deps.reports.docs["r1"]["timeline"] = [{"status": "routed", "at": datetime(2026, 11, 29, 1, tzinfo=UTC),
                                             "by": "operator:op1", "note": "", "action": "reassign",
                                             "role": "operator", "from": "triage"}]
     deps.reports.docs["r2"]["reporter_ref"] = reporter
@@ -124,6 +150,9 @@ def _world():
                                 submission_key("siti", "client-0002"): {
                                     "report_id": "r2", "reporter_uid": "siti", "client_id": "client-0002"}}
     deps.reports.docs["r2"]["reporter_ref"] = submission_key("siti", "client-0002")
+    deps.comments.docs["c1"] = Comment(comment_id="c1", report_id="r1", author_key=author_key("andi"),
+                                       author_role="supporter", author="pendukung", visibility="public",
+                                       text="Tidak sopan", text_hash="x", at=datetime(2026, 11, 29, tzinfo=UTC))
     deps.open311_keys.records = {key_hash(OPEN311_KEY): {"channel": "call_center_112", "name": "matrix",
                                                           "created_at": None, "revoked": False}}
     return deps
@@ -136,6 +165,8 @@ def _call(monkeypatch, function: str, probe: Probe, role: str):
     client = function_client(function)
     if probe.method == "GET":
         return client.get(probe.path, headers=headers), deps
+    if probe.method == "DELETE":
+        return client.delete(probe.path, headers=headers), deps
     if probe.form is not None:
         return client.post(probe.path, data=probe.form, headers=headers), deps
     return client.post(probe.path, json=probe.body, headers=headers), deps

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, FIRESTORE_RESERVED_ID
+from keluhan.domain.report import FIRESTORE_RESERVED_ID, REPORT_ID_SCHEMA_PATTERN
 from keluhan.domain.text import FREE_TEXT_SCHEMA_PATTERN, free_text
 from keluhan.domain.workflow import Actor, Role
 

@@ -7,7 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from keluhan.domain.duplicates import duplicate_problem
-from keluhan.domain.report import RATE, ActOnReport, Event, InvalidMove, NotPermitted, Rating, Report, support_ref
+from keluhan.domain.report import (
+    RATE,
+    ActOnReport,
+    Event,
+    InvalidMove,
+    NotPermitted,
+    Rating,
+    Report,
+    support_ref,
+)
 from keluhan.domain.sla import SlaPolicy
 from keluhan.domain.workflow import Action, Actor, RejectReason, Role
 from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports, Supporters
