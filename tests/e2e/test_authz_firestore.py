@@ -44,6 +44,9 @@ READERS: dict[str, set[str]] = {
     "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
     "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
     "notifications": set(),  # which timeline positions notify has told (and send tracking), server only
+    # Issue 20: whom a supporter ref stands for (uids) and the comment threads, server only.
+    firestore_store.SUPPORTS: set(),
+    firestore_store.COMMENTS: set(),
 }
 # Where who may list differs from who may get: preferences/{uid} is one document, read by its id.
 LISTERS: dict[str, set[str]] = READERS | {"preferences": set()}
