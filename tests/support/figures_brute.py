@@ -97,10 +97,10 @@ def brute_force(docs: Iterable[ReportDoc], *, dim: str, month: str = "all") -> d
         figures["sla_met"] = round(row.get("closed_on_time", 0) / (closed + overdue), 4) if closed + overdue \
             else None
         rated = scores[value]
-        figures["rated"] = len(rated)
-        figures["rated_good"] = sum(1 for s in rated if s >= 4)
+        good = sum(1 for s in rated if s >= 4)
+        figures["rated"], figures["rated_good"] = len(rated), good
         figures["satisfaction_mean"] = round(sum(rated) / len(rated), 2) if rated else None
-        figures["satisfaction_good_share"] = round(figures["rated_good"] / len(rated), 4) if rated else None
+        figures["satisfaction_good_share"] = round(good / len(rated), 4) if rated else None
         out[value] = figures
     return out
 

@@ -7,7 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from keluhan.cli import CliError, Commands
 
@@ -132,7 +132,13 @@ def reporter_inbox(client: StackClient, email: str, report_id: str, *, timeout_s
     return wait_for(found, timeout_s=timeout_s, what=f"the reporter's inbox of {report_id}")
 
 
-def support_and_talk(client: StackClient, report_id: str, *, reporter: str, neighbour: str) -> dict[str, JsonValue]:
+class SocialDemo(TypedDict):
+    supporters: int
+    thread: list[dict[str, str]]  # author, text: what the reporter reads
+    internal_notes: int  # what staff read beside it
+
+
+def support_and_talk(client: StackClient, report_id: str, *, reporter: str, neighbour: str) -> SocialDemo:
     """A neighbour supports the report ("dukung"); Dinas PU answers in the thread and leaves an
     internal note; the reporter replies. What the reporter reads of the thread, and the count."""
     from keluhan.devstack.seed import DEMO_USERS

@@ -47,7 +47,8 @@ def reporter_view(report: ReportDoc, *, client_id: str | None,
         "close_by": report.get("close_by"),
         "timeline": [_public_entry(t) for t in report.get("timeline", [])],
         "supporters": report.get("supporters", 0),
-        "rating": {k: rating[k] for k in ("score", "text", "at")} if (rating := report.get("rating")) else None,
+        "rating": {k: rating[k] for k in ("score", "text", "at") if k in rating}
+        if (rating := report.get("rating")) else None,
     }
 
 

@@ -30,7 +30,8 @@ def support_report(report_id: str, *, undo: bool, actor: Actor, reports: Reports
         after = reports.mutate(report_id, lambda current: current.unsupported(ref))
         if after is not None and ref not in after.supporter_refs:
             supporters.forget(ref)
-            _announce(publish, after)
+            if ref in report.supporter_refs:  # withdrawn now, not by an earlier call
+                _announce(publish, after)
         return _answer(after or report, ref)
     if report.status not in SUPPORTABLE and ref not in report.supporter_refs:
         raise StaleOrIllegal("laporan ini tidak bisa didukung lagi / this report can no longer be supported",
@@ -49,7 +50,8 @@ def support_report(report_id: str, *, undo: bool, actor: Actor, reports: Reports
     if ref not in after.supporter_refs:
         raise StaleOrIllegal("laporan ini tidak bisa didukung lagi / this report can no longer be supported",
                              status=after.status.value, allowed=[])
-    _announce(publish, after)
+    if ref not in report.supporter_refs:  # supported now, not by an earlier call
+        _announce(publish, after)
     return _answer(after, ref)
 
 
