@@ -19,6 +19,7 @@ from types import ModuleType
 
 import pytest
 import requests
+from google.cloud.firestore import FieldFilter
 
 from keluhan.devstack.client import wait_for
 from keluhan.settings import REPO_ROOT
@@ -113,7 +114,8 @@ def test_support_comments_and_a_rated_fix_through_the_generated_client(client, a
     assert reply.status_code == 201  # a supporter is in the thread
     # The reporter is told of the staff reply in their inbox (notify), once.
     inbox = client.db.collection("inbox").document(reporter_uid).collection("messages")
-    told = wait_for(lambda: [m.to_dict() for m in inbox.where("event", "==", "staff_reply").stream()],
+    replies = inbox.where(filter=FieldFilter("event", "==", "staff_reply"))
+    told = wait_for(lambda: [m.to_dict() for m in replies.stream()],
                     timeout_s=60, what="the staff reply in the reporter's inbox")
     assert len(told) == 1 and told[0]["report_id"] == report_id
 
