@@ -72,6 +72,12 @@ EARLY_ANSWERS = [
     ("open311", "GET", "/nowhere", {}, 404),
     ("open311_intake", "PUT", "/requests.json", {}, 405),
     ("open311_intake", "GET", "/requests/r1.json", {}, 404),
+    ("support_report", "POST", "/", {}, 401),
+    ("support_report", "PUT", "/", SIGNED_IN, 405),
+    ("support_report", "POST", "/", {**SIGNED_IN, **TEXT}, 415),
+    ("comment_on_report", "POST", "/", {}, 401),
+    ("comment_on_report", "DELETE", "/", SIGNED_IN, 405),
+    ("comment_on_report", "POST", "/", {**SIGNED_IN, **TEXT}, 415),
 ]
 BIG = 30 * 2**20  # under Cloud Run's 32 MiB: what the framework used to buffer on these answers
 
