@@ -76,7 +76,7 @@ def test_support_comments_and_a_rated_fix_through_the_generated_client(client, a
     assert submitted.status_code == 201, submitted.content
     created = submitted.parsed
     assert isinstance(created, models.SubmitReportAnswer) and created.upload
-    put = client.upload_photo(created.upload.to_dict(), fresh_photo(lat, lon, seed=int(tag, 16) % 9000,
+    put = client.upload_photo(created.upload.to_dict(), fresh_photo(lat, lon, seed=uuid.uuid4().int,
                                                                     taken_at=taken))
     assert put.status_code in (200, 201)
     report_id = created.report_id
@@ -131,7 +131,7 @@ def test_support_comments_and_a_rated_fix_through_the_generated_client(client, a
     move(pu, "accept", "routed")
     move(pu, "start", "accepted")
     ticket = move(pu, "resolve", "in_progress", note="Sudah ditambal / Patched").upload
-    proof = fresh_photo(lat, lon, seed=(int(tag, 16) + 1) % 9000, taken_at=datetime.now(UTC))
+    proof = fresh_photo(lat, lon, seed=uuid.uuid4().int, taken_at=datetime.now(UTC))
     assert client.upload_photo(ticket.to_dict(), proof).status_code in (200, 201)
     resolved = client.wait_report(report_id, lambda r: r["status"] in ("resolved", "in_progress"), timeout_s=90)
     assert resolved["status"] == "resolved", resolved.get("resolution")
