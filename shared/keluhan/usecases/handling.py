@@ -89,7 +89,8 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
         upload = photos.upload_url(resolution.object, content_types=(cmd.photo_content_type,),
                                    max_bytes=policy.max_bytes, expires_at=expires_at)
     elif action == Action.REJECT and cmd.reason == RejectReason.DUPLICATE and cmd.parent_id:
-        move_supporters(child=after, parent_id=cmd.parent_id, reports=reports, supporters=supporters, clock=clock)
+        move_supporters(child=after, parent_id=cmd.parent_id, reports=reports, supporters=supporters,
+                        publish=publish, clock=clock)
         after = reports.get(cmd.report_id) or after
     return ActResult(after, upload)
 
@@ -152,11 +153,12 @@ def _rate(cmd: ActOnReport, *, actor: Actor, is_reporter: bool, reports: Reports
     publish_status_changed(publish, after)  # the figures count the rating (a timeline entry, no status change)
     return ActResult(after)
 
+
 def move_supporters(*, child: Report, parent_id: str, reports: Reports, supporters: Supporters,
-                    clock: Clock) -> None:
+                    publish: Publisher, clock: Clock) -> None:
     """A duplicate's reporter and supporters support its parent now (each once; the parent's own
-    reporter is not their own supporter), and the duplicate keeps none: every step idempotent, so
-    a retried rejection finishes what a crash left."""
+    reporter is not their own supporter), and the duplicate keeps none; each step is idempotent.
+    Both reports' latest changes are announced again: the figures count supporters."""
     parent = reports.get(parent_id)
     if parent is None:
         return
@@ -172,8 +174,11 @@ def move_supporters(*, child: Report, parent_id: str, reports: Reports, supporte
         made.append(ref)
     # A channel's report has no person behind it: still one voice more (supported_by's None).
     refs = None if child_reporter is None and not child.supporter_refs else made
-    reports.mutate(parent_id, lambda current: current.supported_by(child.report_id, refs))
-    reports.mutate(child.report_id, lambda current: current.supporters_moved())
+    for report_id, change in ((parent_id, lambda current: current.supported_by(child.report_id, refs)),
+                              (child.report_id, lambda current: current.supporters_moved())):
+        after = reports.mutate(report_id, change)
+        if after is not None:
+            publish_status_changed(publish, after)
 
 
 def reporter_uid(reports: Reports, report: Report) -> str | None:
