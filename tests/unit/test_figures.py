@@ -91,6 +91,10 @@ def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, 
         world.clock.advance(hours=rng.choice([1, 3, 7, 20]))
         if n % 10 == 0:
             sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+            for doc in list(world.reports.docs.values()):  # reporters rate fixes the tick closed
+                closed_by = [e.get("action") for e in doc["timeline"] if e.get("action")][-1]
+                if closed_by == "auto_close" and "rating" not in doc and rng.random() < 0.7:
+                    world.act(doc["report_id"], "rate", Actor(Role.WARGA, "siti"), rating=rng.randint(1, 5))
         messages = [m for m in world.publish.messages[delivered:] if m[0] == "report-status-changed"]
         delivered = len(world.publish.messages)
         batch = [m for m in messages for _ in range(redeliveries)]
