@@ -23,4 +23,5 @@ def forward_report(cloud_event: CloudEvent) -> None:
                       clock=utc_now):
         forward(message.report_id(), reports=deps.reports, targets=deps.settings.forward_targets,
                 send=deps.send_report, timeout_s=deps.settings.forward_timeout_s, clock=utc_now,
-                photo_link=lambda name: deps.photos.download_url(name, expires_at=utc_now() + SHARE_FOR))
+                photo_link=lambda name: deps.photos.download_url(name, expires_at=utc_now() + SHARE_FOR),
+                publish=deps.publish)

@@ -12,4 +12,5 @@ from keluhan.usecases.dead_letters import record_dead_letter as record
 @functions_framework.cloud_event
 def record_dead_letter(cloud_event: CloudEvent) -> None:
     deps = bootstrap.get_deps()
-    record(decode(cloud_event), dead_letters=deps.dead_letters, reports=deps.reports, clock=utc_now)
+    record(decode(cloud_event), dead_letters=deps.dead_letters, reports=deps.reports, clock=utc_now,
+           publish=deps.publish)

@@ -20,4 +20,4 @@ def verify_photo(cloud_event: CloudEvent) -> None:
             verify_uploaded_photo(stored, bucket=deps.settings.photo_bucket, reports=deps.reports, photos=deps.photos,
                                   photo_index=deps.photo_index, publish=deps.publish, clock=utc_now,
                                   policy=photo_policy(deps.settings),
-                                  reopen_window=deps.handling_policy().reopen_window)
+                                  reopen_window=deps.handling_policy().reopen_window, auditor=deps.auditor)

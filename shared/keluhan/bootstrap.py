@@ -14,6 +14,8 @@ from keluhan.domain.workflow import Actor
 from keluhan.ports import (
     Comments,
     DeadLetters,
+    Devices,
+    Digests,
     Directory,
     Holds,
     Inbox,
@@ -21,11 +23,15 @@ from keluhan.ports import (
     Open311Keys,
     PhotoIndex,
     PhotoStore,
+    PreferenceStore,
     Publisher,
+    Pusher,
     Reports,
     RulesDoc,
     Send,
+    Sends,
     Stats,
+    Subscriptions,
     Supporters,
 )
 from keluhan.settings import Settings, get_settings
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
     from keluhan.rules_provider import RulesProvider
     from keluhan.usecases.comments import CommentLimits
     from keluhan.usecases.handling import HandlingPolicy
+    from keluhan.usecases.photo import Auditor
+    from keluhan.usecases.push import PushPorts
     from keluhan.usecases.reconcile import ReconcilePolicy
     from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
 
@@ -82,6 +90,25 @@ class Deps:
     notified: Notified
     supporters: Supporters
     comments: Comments
+    subscriptions: Subscriptions
+    digests: Digests
+    devices: Devices
+    preferences: PreferenceStore
+    sends: Sends
+
+    @functools.cached_property
+    def pusher(self) -> Pusher:
+        """Firebase Cloud Messaging (the stand-in locally, `settings.fcm_endpoint`)."""
+        from keluhan.adapters.fcm import FcmPusher
+
+        return FcmPusher(self.settings.project_id, endpoint=self.settings.fcm_endpoint,
+                         timeout_s=self.settings.fcm_timeout_s)
+
+    def push(self) -> PushPorts:
+        """What pushing a message needs: devices, send records, FCM."""
+        from keluhan.usecases.push import PushPorts
+
+        return PushPorts(devices=self.devices, sends=self.sends, pusher=self.pusher)
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -107,6 +134,18 @@ class Deps:
         from keluhan.domain.routing import decide
 
         return decide(category=category, location=location, rules=self.rules.current())
+
+    def kelurahan_names(self) -> dict[str, str]:
+        """Every kelurahan of the city: kode → name, from the geo data in force."""
+        from keluhan.geodata import geo_index_from_settings
+
+        return {area.kode: area.nama for area in geo_index_from_settings(self.settings).kelurahan}
+
+    def locate(self, lat: float, lon: float) -> Location:
+        """Where a point is (kelurahan, inside the city), as enrich_geo says."""
+        from keluhan.geodata import geo_index_from_settings
+
+        return geo_index_from_settings(self.settings).locate(lat, lon)
 
     def upload_policy(self) -> PhotoUploadPolicy:
         from keluhan.usecases.submission import PhotoUploadPolicy
@@ -149,7 +188,24 @@ class Deps:
         return HandlingPolicy(proof_wait=timedelta(seconds=self.settings.proof_wait_s),
                               reopen_window=timedelta(seconds=self.settings.reopen_window_s),
                               url_ttl=timedelta(seconds=self.settings.upload_url_ttl_s),
-                              max_bytes=self.settings.photo_max_bytes, sla=self.sla)
+                              max_bytes=self.settings.photo_max_bytes, sla=self.sla,
+                              answer_wait=timedelta(days=self.settings.answer_wait_days),
+                              schedule_max_ahead=timedelta(days=self.settings.schedule_max_days))
+
+    @functools.cached_property
+    def auditor(self) -> Auditor:
+        """Samples accepted fixes for validation audits (one random source per process)."""
+        import random
+
+        from keluhan.domain.audit import AuditPolicy
+        from keluhan.usecases.photo import Auditor
+
+        s = self.settings
+        policy = AuditPolicy(rate=s.audit_rate, high_rate=s.audit_rate_high,
+                             reopen_threshold=s.audit_reopen_threshold, min_fixes=s.audit_min_fixes,
+                             by_skpd=dict(s.audit_rate_by_skpd))
+        source = random.Random(s.audit_seed) if s.audit_seed is not None else random.SystemRandom()
+        return Auditor(policy=policy, stats=self.stats, draw=source.random)
 
 
 @functools.cache
@@ -158,9 +214,11 @@ def get_deps() -> Deps:
 
     from keluhan.adapters.auth import verify_bearer
     from keluhan.adapters.firestore_counting import firestore_client
+    from keluhan.adapters.firestore_push import FirestoreDevices, FirestorePreferences, FirestoreSends
     from keluhan.adapters.firestore_store import (
         FirestoreComments,
         FirestoreDeadLetters,
+        FirestoreDigests,
         FirestoreDirectory,
         FirestoreHolds,
         FirestoreInbox,
@@ -170,6 +228,7 @@ def get_deps() -> Deps:
         FirestoreReports,
         FirestoreRulesDoc,
         FirestoreStats,
+        FirestoreSubscriptions,
         FirestoreSupporters,
     )
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
@@ -194,6 +253,11 @@ def get_deps() -> Deps:
         notified=FirestoreNotified(db),
         supporters=FirestoreSupporters(db),
         comments=FirestoreComments(db),
+        subscriptions=FirestoreSubscriptions(db),
+        digests=FirestoreDigests(db),
+        devices=FirestoreDevices(db),
+        preferences=FirestorePreferences(db),
+        sends=FirestoreSends(db),
     )
 
 

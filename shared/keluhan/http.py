@@ -40,6 +40,13 @@ MESSAGES = {
     "datetime_from_date_parsing": "bukan waktu ISO 8601 / is not an ISO 8601 time",
     "datetime_parsing": "bukan waktu ISO 8601 / is not an ISO 8601 time",
     "finite_number": "harus berupa angka terhingga / must be a finite number",
+    "bool_parsing": "harus true atau false / must be true or false",
+    "bool_type": "harus true atau false / must be true or false",
+    "int_parsing": "harus berupa bilangan bulat / must be an integer",
+    "int_type": "harus berupa bilangan bulat / must be an integer",
+    "int_from_float": "harus berupa bilangan bulat / must be an integer",
+    "list_type": "harus berupa daftar / must be a list",
+    "too_long": "terlalu banyak / has too many items",
 }
 
 
@@ -149,8 +156,7 @@ def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
     method (`method`: one, or a tuple of those the handler serves), the caller checked first when
     `signed_in`, a `Refused` answered as it is, and any
     other failure a 503 with Retry-After (logged; nothing half-done is acknowledged, so the same
-    request later completes)."""
-
+    request later completes). `method` may name several (the handler tells them apart)."""
     methods = (method,) if isinstance(method, str) else method
     named = " | ".join(methods)
 

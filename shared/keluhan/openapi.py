@@ -17,13 +17,23 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 from keluhan.domain.comments import CommentAnswer, CommentOnReport, Thread
+from keluhan.domain.push import Preferences, RegisterDevice, SetPreferences, UnregisterDevice
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
+from keluhan.domain.subscriptions import (
+    NewSubscription,
+    RemoveSubscription,
+    SubscriptionList,
+    SubscriptionRemoved,
+    SubscriptionView,
+)
 from keluhan.domain.support import SupportAnswer, SupportReport
 from keluhan.domain.views import (
     ActOnReportAnswer,
+    DeviceAnswer,
     FeatureCollection,
     ReporterView,
     SubmitReportAnswer,
+    UnregisterAnswer,
     WarRoomConfig,
     WarRoomStats,
 )
@@ -64,7 +74,11 @@ class Operation:
     query: tuple[Query, ...] = ()
     signed_in: bool = True
     tags: tuple[str, ...] = field(default=())
-    operation_id: str = ""  # when one path has two methods: the second's id (else function + path)
+    operation_id: str = ""  # else the function's name and the path (two methods on one path: the second's id)
+
+    @property
+    def id(self) -> str:
+        return self.operation_id or self.function + _suffix(self)
 
     @property
     def path(self) -> str:
@@ -81,6 +95,9 @@ JSON_BODY = {400: ("Isi bukan objek JSON / body is not a JSON object (invalid_js
 
 REPORT_ID_QUERY = Query("report_id", "The report's id", {"type": "string", "maxLength": 64,
                                                          "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True)
+# Who is told of nothing: an anonymous sign-in or a channel service.
+NOTIFIED = {403: ("Akun ini tidak menerima notifikasi / anonymous sign-in or a channel service (forbidden)",
+                  ErrorResponse)}
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -185,6 +202,60 @@ OPERATIONS: tuple[Operation, ...] = (
                    422: ("month tidak valid / invalid month (invalid_field)", ErrorResponse)},
         tags=("operator",),
     ),
+    Operation(
+        "subscriptions", "get", "/", "Langganan area saya / My area subscriptions",
+        responses={200: ("The subscriptions and the most a user may hold", SubscriptionList), **SIGNED_IN,
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse)},
+        tags=("warga",), operation_id="list_subscriptions",
+    ),
+    Operation(
+        "subscriptions", "post", "/", "Berlangganan area / Subscribe to a kelurahan or a circle (≤ 2 km)",
+        body=NewSubscription,
+        responses={201: ("A new subscription", SubscriptionView),
+                   200: ("The same area and categories again: its digest and language updated", SubscriptionView),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
+                   409: ("Batas langganan / at most `limit` subscriptions (too_many_subscriptions)", ErrorResponse)},
+        tags=("warga",), operation_id="add_subscription",
+    ),
+    Operation(
+        "subscriptions", "post", "/remove", "Berhenti berlangganan / Remove a subscription",
+        body=RemoveSubscription,
+        responses={200: ("Removed", SubscriptionRemoved), **JSON_BODY,
+                   404: ("Tidak ada / no such subscription of this user (not_found)", ErrorResponse),
+                   403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",), operation_id="remove_subscription",
+    ),
+    Operation(
+        "notification_settings", "post", "/devices", "Daftarkan perangkat / Register a push device",
+        operation_id="register_device", body=RegisterDevice,
+        responses={201: ("Perangkat baru / a new device", DeviceAnswer),
+                   200: ("Sudah terdaftar, diperbarui / already registered, refreshed", DeviceAnswer),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "post", "/devices/remove", "Hapus perangkat / Unregister a push device",
+        operation_id="unregister_device", body=UnregisterDevice,
+        responses={200: ("Dihapus, atau memang tidak terdaftar / removed, or not registered", UnregisterAnswer),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "get", "/preferences", "Preferensi notifikasi / Notification preferences",
+        operation_id="get_preferences",
+        responses={200: ("Bahasa, jam tenang, laporan yang dibisukan / language, quiet hours, muted reports",
+                         Preferences), **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "post", "/preferences", "Ubah preferensi / Change notification preferences",
+        operation_id="set_preferences", body=SetPreferences,
+        responses={200: ("Preferensi setelah perubahan / the preferences after the change", Preferences),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
 )
 
 
@@ -244,7 +315,7 @@ def _components() -> tuple[JsonSchemaValue, dict[Any, JsonSchemaValue]]:  # Any:
 
 
 def _operation(op: Operation, refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]) -> JsonSchemaValue:
-    out: JsonSchemaValue = {"operationId": op.operation_id or op.function + _suffix(op), "summary": op.summary,
+    out: JsonSchemaValue = {"operationId": op.id, "summary": op.summary,
                            "tags": list(op.tags)}
     if op.query:
         out["parameters"] = [{"name": q.name, "in": "query", "required": q.required,

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from keluhan.domain.comments import Comment, Hidden
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
     from keluhan.domain.notify import Lang, Message
+    from keluhan.domain.push import Device, Preferences, PushSend
     from keluhan.domain.report import Report, Submission
+    from keluhan.domain.subscriptions import AreaSubscription
 
 
 class PermanentError(Exception):
@@ -73,6 +75,10 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Retrying the same request cannot help: 4xx, a redirect, a bad URL."""
+
+
+class TokenUnregistered(PermanentDeliveryError):
+    """The push service no longer knows the device token (FCM `UNREGISTERED`): forget the token."""
 
 
 # The report times a count can be taken on (top-level fields of reports/{id}).
@@ -201,6 +207,9 @@ class Stats(Protocol):
 
     def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         """stats key → counters, optionally only one dimension and month."""
+
+    def group(self, key: str) -> dict[str, int]:
+        """The counters of one group (empty when it has none): one read."""
 
     def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         """Replace every figure and report state (the rebuild)."""
@@ -398,4 +407,87 @@ class Comments(Protocol):
         """Mark the comment hidden (the first hiding stands); None if there is no such comment."""
 
 
+class Devices(Protocol):
+    """devices/{uid}/tokens/{device_id}: a user's push tokens, each a `domain.push.Device`."""
+
+    def register(self, uid: str, device: Device, *, keep: int) -> bool:
+        """Store the device (again: its registration time and language change); forget the oldest
+        beyond `keep` devices. True if the token was new for this user."""
+
+    def remove(self, uid: str, device_id: str) -> bool:
+        """Forget one token; False if it was not there."""
+
+    def of(self, uid: str) -> list[Device]:
+        """The user's devices, oldest registration first."""
+
+
+class PreferenceStore(Protocol):
+    """preferences/{uid}: each a `domain.push.Preferences`; a user who set none has the defaults."""
+
+    def get(self, uid: str) -> Preferences: ...
+
+    def get_many(self, uids: Sequence[str]) -> dict[str, Preferences]:
+        """Every user's preferences, in one read."""
+
+    def put(self, uid: str, preferences: Preferences, at: datetime) -> None: ...
+
+
+SendChange = Callable[["PushSend"], "PushSend | None"]
+
+
+class Sends(Protocol):
+    """sends/{message_id}: the delivery of each message on an external channel (pending → sent | failed)."""
+
+    def create(self, send: PushSend) -> bool:
+        """Store the send unless its message id is there already; True if it is new."""
+
+    def mutate(self, message_id: str, change: SendChange) -> PushSend | None:
+        """Apply `change` (the send as stored → the send to store, or None for no change) only if
+        nobody changed it since it was read; the stored send after it, or None if unchanged."""
+
+    def get(self, message_id: str) -> PushSend | None: ...
+
+    def due(self, *, now: datetime, limit: int) -> list[PushSend]:
+        """Pending sends whose next attempt is due at `now`, the longest waiting first."""
+
+
+class Pusher(Protocol):
+    """Firebase Cloud Messaging (HTTP v1): one notification to one device token."""
+
+    def __call__(self, token: str, *, title: str, body: str, data: Mapping[str, str], collapse_key: str) -> str:
+        """Send once; the service's message name. Raises TokenUnregistered, PermanentDeliveryError
+        or TransientDeliveryError when it was not accepted."""
+
+
 Clock = Callable[[], datetime]
+
+
+class Subscriptions(Protocol):
+    """subscriptions/{uid}/areas/{subscription_id}: each user's area subscriptions, and the index
+    a new report's subscribers are found by (their match keys)."""
+
+    def of(self, uid: str) -> list[AreaSubscription]:
+        """The user's subscriptions, oldest first."""
+
+    def add(self, subscription: AreaSubscription, *, limit: int) -> bool:
+        """Store it (replacing one with its id) unless the user holds `limit` others already;
+        False then, and nothing is stored."""
+
+    def remove(self, uid: str, subscription_id: str) -> bool:
+        """False if the user had no such subscription."""
+
+    def matching(self, keys: Sequence[str]) -> list[AreaSubscription]:
+        """Every subscription holding any of `keys` (an indexed query, never a scan)."""
+
+
+class Digests(Protocol):
+    """digests/{uid}_{day}: the reports of one WITA day a digest subscriber is to hear of, in one
+    message the next morning."""
+
+    def add(self, uid: str, day: str, report_id: str, *, lang: Lang, due_at: datetime) -> None:
+        """Count the report in the user's digest of `day` (once, however often it is added)."""
+
+    def due(self, *, before: datetime, limit: int) -> list[tuple[str, str, Lang, list[str]]]:
+        """Unsent digests due before `before`: (uid, day, lang, report ids)."""
+
+    def mark_sent(self, uid: str, day: str, at: datetime) -> None: ...

@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     proof_wait_s: int = Field(default=24 * 3600, ge=60)
     reopen_window_s: int = Field(default=7 * 24 * 3600, ge=60)
 
+    # Honest states (docs/handling.md): how long the reporter has to answer an SKPD's question before
+    # the sweep closes the report, and how far ahead an SKPD may schedule work.
+    answer_wait_days: float = Field(default=14, gt=0, le=365)
+    schedule_max_days: int = Field(default=730, ge=1, le=3650)
+    # Validation audits: the share of accepted fixes held at awaiting_validation, a higher share for
+    # an SKPD whose reopen rate is above the threshold (with at least audit_min_fixes fixes), per-SKPD
+    # rates set outright (JSON {"dinas-pu": 0.5}), and a seed that makes the draws repeatable (tests).
+    audit_rate: float = Field(default=0.10, ge=0, le=1)
+    audit_rate_high: float = Field(default=0.30, ge=0, le=1)
+    audit_reopen_threshold: float = Field(default=0.20, ge=0, le=1)
+    audit_min_fixes: int = Field(default=10, ge=1)
+    audit_rate_by_skpd: dict[str, float] = Field(default_factory=dict)
+    audit_seed: int | None = None
+
     # Extra non-working days (CSV `date,name`) beyond Indonesia's calendar; empty: the packaged file.
     holidays_file: str = ""
 
@@ -76,6 +90,11 @@ class Settings(BaseSettings):
     forward_targets: dict[str, dict[str, str]] = Field(default_factory=dict)
     forward_timeout_s: float = Field(default=10.0, gt=0, le=30)
 
+    # Push: Firebase Cloud Messaging HTTP v1. Empty in production (https://fcm.googleapis.com with
+    # the runtime service account); locally the dev stack's stand-in (keluhan.devstack.fcm).
+    fcm_endpoint: str = ""
+    fcm_timeout_s: float = Field(default=10.0, gt=0, le=30)
+
     # Auth emulator (never set in production; see auth guard).
     firebase_auth_emulator_host: str = Field(
         default="", validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
@@ -98,6 +117,13 @@ class Settings(BaseSettings):
     open311_reads_per_minute: float = Field(default=120.0, gt=0, le=6000)
     open311_read_burst: int = Field(default=60, ge=1, le=1000)
 
+    @field_validator("audit_rate_by_skpd")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 <= rate <= 1 for rate in value.values()):
+            raise ValueError("every rate must be between 0 and 1")
+        return value
+
     @field_validator("photo_bucket", "project_id")
     @classmethod
     def _not_blank(cls, value: str) -> str:
@@ -110,6 +136,8 @@ class Settings(BaseSettings):
         """On Cloud Run/Functions (K_SERVICE set) the local demo defaults are a misconfiguration."""
         if self.k_service and self.clock_file:
             raise ValueError("KELUHAN_CLOCK_FILE is for the local stack only")
+        if self.k_service and self.fcm_endpoint:
+            raise ValueError("KELUHAN_FCM_ENDPOINT is for the local stack only")
         if self.k_service and (self.project_id.startswith("demo-") or self.photo_bucket.startswith("demo-")):
             raise ValueError("running on Cloud Run with demo project or bucket: set KELUHAN_PROJECT_ID "
                              "and KELUHAN_PHOTO_BUCKET")

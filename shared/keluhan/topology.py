@@ -47,6 +47,7 @@ class Function:
     photo_access: tuple[PhotoAccess, ...] = ()
     signs_urls: bool = False  # V4 signed URLs through IAM signBlob as its own service account
     reads_users: bool = False  # verifies ID tokens with check_revoked=True: a Firebase Auth user lookup
+    sends_push: bool = False  # Firebase Cloud Messaging (roles/firebasecloudmessaging.admin)
     # "read": queries and gets only (roles/datastore.viewer); "write": transactions and commits too.
     firestore: Literal["read", "write"] = "write"
     # The code is functions/<source>/main.py when it is another function's code deployed again
@@ -143,6 +144,18 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore="read",
     ),
     Function(
+        "subscriptions", "http", "http",
+        description="GET, POST (add), POST /remove the signed-in user's area subscriptions (a kelurahan or a circle "
+                    "≤ 2 km, optional categories, a daily digest): subscriptions/{uid}/areas/{id}",
+        reads_users=True,
+    ),
+    Function(
+        "notification_settings", "http", "http",
+        description="POST /devices, /devices/remove: the signed-in user's push tokens; GET/POST "
+                    "/preferences: language, quiet hours, muted reports",
+        reads_users=True,
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
@@ -161,6 +174,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "forward_report", "pubsub", "cloudevent", topics=(REPORT_ROUTED,),
+        publishes=(REPORT_STATUS_CHANGED,),  # a delivery given up on (the operators are told)
         description="Deliver reports routed to an external body (Baruga, BBPJN, regencies)",
         max_backoff_s=5,
         timeout_s=30,
@@ -175,7 +189,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "notify", "pubsub", "cloudevent", topics=(REPORT_STATUS_CHANGED,),
         description="Every status change → one message per recipient and channel (the reporter, "
-                    "supporters, the SKPD's staff and head, the operators): inbox/{uid}/messages/{id}",
+                    "supporters, the SKPD's staff and head, the operators): inbox/{uid}/messages/{id}, "
+                    "and a push through FCM to their devices (sends/{id})",
+        sends_push=True,
     ),
     Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
@@ -187,10 +203,12 @@ FUNCTIONS: tuple[Function, ...] = (
         photo_access=(PhotoAccess(INCOMING_PREFIX, "read"), PhotoAccess(RESOLUTION_PREFIX, "read")),
         dead_letter=False,
         max_delivery_attempts=0,
+        sends_push=True,  # attempts the pushes that are due
     ),
     Function(
         "record_dead_letter", "pubsub", "cloudevent",
         topics=tuple(dead_letter_topic(t) for t in STAGE_TOPICS),
+        publishes=(REPORT_STATUS_CHANGED,),  # a failed forwarding's timeline entry (the operators are told)
         description="Dead-lettered messages → dead_letters/{id}; a failed forwarding is marked failed",
         dead_letter=False,
         max_delivery_attempts=0,

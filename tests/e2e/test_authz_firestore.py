@@ -17,6 +17,7 @@ import requests
 
 from keluhan.adapters import firestore_store
 from keluhan.domain.notify import Message
+from keluhan.domain.subscriptions import AreaSubscription
 from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
 
@@ -40,10 +41,12 @@ READERS: dict[str, set[str]] = {
     firestore_store.STAFF: set(),  # staff/{uid}: who works where, for notify (users grant|revoke)
     # Notifications (issue 18): per user, the owner being the uid in the path ("citizen" here).
     firestore_store.INBOX: {"citizen"},  # inbox/{uid}/messages/{id}; the owner may also set read_at (test_inbox_rules)
-    "preferences": {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
-    "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
-    "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
-    "notifications": set(),  # which timeline positions notify has told (and send tracking), server only
+    firestore_store.PREFERENCES: {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
+    firestore_store.SUBSCRIPTIONS: {"citizen"},  # subscriptions/{uid}/areas/{id}: changed only through the function
+    firestore_store.DIGESTS: set(),  # digests/{uid}_{day}: the reports of a subscriber's daily digest, server only
+    firestore_store.DEVICES: set(),  # devices/{uid}/tokens/{id}: push tokens, server only
+    firestore_store.NOTIFICATIONS: set(),  # which timeline positions notify has told, server only
+    firestore_store.SENDS: set(),  # sends/{message_id}: each push's delivery (recipient uids), server only
     # Issue 20: whom a supporter ref stands for (uids) and the comment threads, server only.
     firestore_store.SUPPORTS: set(),
     firestore_store.COMMENTS: set(),
@@ -105,13 +108,14 @@ def seed_user_documents(db, uid: str, report_id: str) -> dict[str, str]:
         firestore_store.INBOX: (f"inbox/{uid}/messages/msg-{tag}", inbox_message(report_id, f"msg-{tag}", uid)),
         "preferences": (f"preferences/{uid}", {"lang": "id", "quiet_hours": {"start": "21:00", "end": "06:00"},
                                                 "muted_reports": []}),
-        "subscriptions": (f"subscriptions/{uid}/areas/area-{tag}",
-                          {"kind": "kelurahan", "kelurahan": "Bontorannu", "categories": [],
-                           "created_at": datetime.now(UTC)}),
+        "subscriptions": (f"subscriptions/{uid}/areas/area-{tag}", AreaSubscription(
+            subscription_id=f"area-{tag}", uid=uid, kind="kelurahan", kelurahan_id="73.71.01.1001",
+            kelurahan="Bontorannu", keys=["kel:73.71.01.1001"], created_at=datetime.now(UTC)).to_doc()),
         "devices": (f"devices/{uid}/tokens/token-{tag}", {"token": f"fcm-{tag}", "platform": "android",
                                                           "lang": "id", "created_at": datetime.now(UTC)}),
-        "notifications": (f"notifications/send-{tag}", {"recipient": uid, "channel": "push", "status": "pending",
-                                                        "report_id": report_id}),
+        "notifications": (f"notifications/probe-{tag}", {"seqs": [1], "at": datetime.now(UTC)}),
+        firestore_store.SENDS: (f"sends/send-{tag}", {"recipient": uid, "channel": "push", "state": "pending",
+                                                     "report_id": report_id}),
     }
     for path, data in docs.values():
         db.document(path).set(data)

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from google.cloud.firestore import FieldFilter
 
 from keluhan.devstack.client import wait_for
-from keluhan.domain.catalogue import get_category
-from keluhan.domain.sla import SlaPolicy, WorkingCalendar
+from tests.e2e.test_figures import simulated_clock  # noqa: F401 - the functions' clock, as the figures move it
 from tests.e2e.test_handling import PU_CLAIMS, act, resolve_with_proof, step
 from tests.e2e.test_pipeline import _publisher, fresh_photo, report_body, submit_with_photo
 from tests.support.places import kelurahan_point
@@ -53,7 +52,7 @@ def test_the_reporter_hears_every_step_to_closed_in_english_and_the_skpd_its_ass
         assert uid not in str(message) and "Laporan uji end-to-end" not in str(message)
 
 
-def test_escalation_reaches_the_head_at_level_1_and_the_operators_at_level_2(client, citizen):
+def test_escalation_reaches_the_head_at_level_1_and_the_operators_at_level_2(client, citizen, simulated_clock):  # noqa: F811
     tag = uuid.uuid4().hex[:8]
     _, token = citizen
     head_uid, _ = client.user(f"kepala.notify.{tag}@dinas-pu.makassar.test", {**PU_CLAIMS, "head": True})
@@ -64,12 +63,51 @@ def test_escalation_reaches_the_head_at_level_1_and_the_operators_at_level_2(cli
                                   fresh_photo(lat, lon, seed=uuid.uuid4().int, taken_at=taken))
     routed = client.wait_report(report_id, lambda r: r["status"] == "routed")
     told(client, head_uid, report_id, ["assigned"])  # the head is staff of the SKPD too
-    # As if the SKPD's target passed long ago: the sweep tick escalates one level per tick.
-    sla = SlaPolicy(WorkingCalendar.of([])).assignment(get_category("jalan_rusak"),
-                                                       routed["routing"]["at"] - timedelta(days=60))
-    client.db.collection("reports").document(report_id).update({"sla": sla})
+    # The functions' clock moves past the target (level 1), then past it once more (level 2).
+    simulated_clock(routed["sla"]["due_at"] + timedelta(hours=1))
     _publisher(client)("sweep-tick", {}, {})
     told(client, head_uid, report_id, ["assigned", "escalated_1"])
-    client.wait_report(report_id, lambda r: r.get("escalation_level") == 1)
+    escalated = client.wait_report(report_id, lambda r: r.get("escalation_level") == 1)
+    assert escalated["timeline_at"] > routed["timeline_at"]  # the reconciler's window sees an escalation
+    simulated_clock(escalated["sla"]["next_escalation_at"] + timedelta(hours=1))
     _publisher(client)("sweep-tick", {}, {})
     told(client, operator_uid, report_id, ["escalated_2"])
+    assert inbox(client, head_uid, report_id)[-1]["event"] == "escalated_1"  # level 2 goes past the head
+
+
+def test_a_subscriber_of_bontorannu_is_told_of_a_new_report_there(client, citizen):
+    tag = uuid.uuid4().hex[:8]
+    _, token = citizen
+    rina_uid, rina = client.sign_in(f"warga.langganan.{tag}@example.com")
+    subscriptions = client.function_url("subscriptions")
+    added = client.http.post(subscriptions, json={"kelurahan_id": "73.71.01.1001", "lang": "en"},
+                             headers={"Authorization": f"Bearer {rina}"}, timeout=30)
+    assert added.status_code == 201, added.text
+    assert added.json()["kelurahan"] == "Bontorannu"
+    listed = client.http.get(subscriptions, headers={"Authorization": f"Bearer {rina}"}, timeout=30).json()
+    assert [s["subscription_id"] for s in listed["subscriptions"]] == [added.json()["subscription_id"]]
+    lat, lon, _ = kelurahan_point("Bontorannu")
+    taken = datetime.now(UTC) - timedelta(minutes=1)
+    report_id = submit_with_photo(client, token, report_body(lat, lon, street="Jl. Landak Baru", taken_at=taken),
+                                  fresh_photo(lat, lon, seed=uuid.uuid4().int, taken_at=taken))
+    client.wait_report(report_id, lambda r: r["status"] == "routed")
+    (message,) = told(client, rina_uid, report_id, ["new_in_area"])
+    assert message["lang"] == "en" and "Bontorannu" in message["body"]
+    assert citizen[0] not in str(message) and "Laporan uji end-to-end" not in str(message)
+    removed = client.http.post(f"{subscriptions}remove", json={"subscription_id": added.json()["subscription_id"]},
+                               headers={"Authorization": f"Bearer {rina}"}, timeout=30)
+    assert removed.status_code == 200 and removed.json()["removed"] is True
+
+
+def test_a_smart_rtrw_head_granted_with_the_cli_is_subscribed_to_their_kelurahan(client, capsys):
+    from keluhan.cli import main as keluhan
+
+    email = f"ketua.rw.{uuid.uuid4().hex[:6]}@example.com"
+    uid, _ = client.sign_in(email)
+    assert keluhan(["users", "grant", email, "--role", "warga", "--rtrw-head", "73.71.01.1001"]) == 0
+    assert '"rtrw_head": "73.71.01.1001"' in capsys.readouterr().out
+    default = client.db.document(f"subscriptions/{uid}/areas/rtrw_head").get().to_dict()
+    assert default["kelurahan"] == "Bontorannu" and default["source"] == "rtrw_head"
+    assert keluhan(["users", "grant", email, "--role", "warga", "--rtrw-head", "99.99.99.9999"]) == 2
+    assert keluhan(["users", "revoke", email]) == 0
+    assert not client.db.document(f"subscriptions/{uid}/areas/rtrw_head").get().exists

@@ -104,7 +104,10 @@ def page_figures(page) -> dict:
       return {
         city: {received: tile("city-received"), open: tile("city-open"), overdue: tile("city-overdue"),
                resolution_h_median: tile("median-hours"), resolution_h_p90: tile("p90-hours"),
-               sla_met: tile("sla-met"), satisfaction_mean: tile("satisfaction")},
+               sla_met: tile("sla-met"), satisfaction_mean: tile("satisfaction"),
+               scheduled: tile("city-scheduled"),
+               scheduled_past_date: tile("city-scheduled-past-date"), awaiting_reporter: tile("city-awaiting-reporter"),
+               awaiting_validation: tile("city-awaiting-validation")},
         resolved_this_week: tile("resolved-this-week"),
         by_skpd: rows("by-skpd"), by_kecamatan: rows("by-kecamatan"), by_category: rows("by-category"),
         overdue: rows("overdue"),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from keluhan.domain.report import submission_key
+from keluhan.domain.sla import WITA
 from keluhan.domain.workflow import Status
 from tests.support.deps import fake_deps, function_client  # noqa: F401
 
@@ -23,7 +24,7 @@ TOKENS = {
 # statuses it is possible from and who may make it.
 SPEC: dict[str, tuple[set[str], set[str]]] = {
     "accept": ({"routed"}, {"skpd (assignee)"}),
-    "start": ({"accepted", "reopened"}, {"skpd (assignee)"}),
+    "start": ({"accepted", "reopened", "scheduled"}, {"skpd (assignee)"}),
     "resolve": ({"in_progress"}, {"skpd (assignee)"}),
     "reject": ({"routed", "accepted"}, {"skpd (assignee)"}),
     "confirm": ({"resolved"}, {"reporter"}),
@@ -31,10 +32,21 @@ SPEC: dict[str, tuple[set[str], set[str]]] = {
     "reassign": ({"routed", "forwarded", "triage", "accepted"}, {"operator"}),
     "approve": ({"in_moderation"}, {"operator"}),
     "disapprove": ({"in_moderation"}, {"operator"}),
+    # issue 21: honest states and validation audits
+    "schedule": ({"accepted", "in_progress", "reopened", "scheduled"}, {"skpd (assignee)"}),
+    "ask_reporter": ({"routed", "accepted", "in_progress", "reopened"}, {"skpd (assignee)"}),
+    "answer": ({"awaiting_reporter"}, {"reporter"}),
+    "validate": ({"awaiting_validation"}, {"operator"}),
+    "refuse_validation": ({"awaiting_validation"}, {"operator"}),
+    "dispute": ({"rejected", "duplicate"}, {"reporter"}),
     "hold": ({s.value for s in Status}, {"operator"}),
     "unhold": ({s.value for s in Status}, {"operator"}),
 }
-PARAMS = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dishub", "note": "Rambu / A sign"}}
+PARAMS = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dishub", "note": "Rambu / A sign"},
+          "schedule": {"reason": "butuh_anggaran", "scheduled_for": (NOW + timedelta(days=30)).date().isoformat()},
+          "ask_reporter": {"note": "Di depan rumah nomor berapa? / In front of which number?"},
+          "answer": {"note": "Nomor 12 / Number 12"}, "refuse_validation": {"note": "Masih berlubang / Still a hole"},
+          "dispute": {"note": "Masih rusak / Still broken"}}
 ROLES_OF_ACTION = {"skpd (assignee)": "skpd", "skpd (another)": "skpd"}
 
 
@@ -46,6 +58,12 @@ def _report(status: str) -> dict:
         "photo": {"required": True, "verdict": "accepted"}, "stages": {}, "timeline": [],
         "assignee": "dinas-pu", "routing": {"assignee": "dinas-pu", "kind": "skpd", "rules_version": "v1"},
         "close_by": NOW + timedelta(days=3),
+        # what the statuses that wait for something keep (the move back needs it)
+        "schedule": {"for_date": "2027-01-01", "until": NOW + timedelta(days=2), "reason": "butuh_anggaran",
+                     "by": "skpd:dinas-pu", "at": NOW, "resume_to": "accepted"},
+        "question": {"asked_at": NOW - timedelta(hours=5), "by": "skpd:dinas-pu", "note": "Di mana?",
+                     "deadline": NOW + timedelta(days=9), "resume_to": "in_progress"},
+        "rejection": {"reason": "not_a_problem", "by": "skpd:dinas-pu", "at": NOW},
     }
 
 
@@ -90,7 +108,7 @@ def test_a_stale_expected_status_is_409_with_the_current_status_and_allowed_acti
                            headers={"Authorization": TOKENS["skpd (assignee)"]})
     assert response.status_code == 409
     error = response.get_json()["error"]
-    assert error["status"] == "accepted" and error["allowed_actions"] == ["start", "reject"]
+    assert error["status"] == "accepted" and error["allowed_actions"] == ["start", "reject", "schedule", "ask_reporter"]
     assert error["field"] == "expected_status"
 
 
@@ -132,6 +150,17 @@ def test_resolve_hands_out_a_signed_upload_url_for_the_proof(client, fake_deps):
     ({"report_id": "__r1__", "action": "accept", "expected_status": "routed"}, 422, "report_id"),
     ({"report_id": "r1", "action": "reject", "reason": "duplicate", "parent_id": "__p__",
       "expected_status": "routed"}, 422, "parent_id"),
+    ({"report_id": "r1", "action": "schedule", "scheduled_for": "2027-01-04", "expected_status": "routed"},
+     422, "reason"),
+    ({"report_id": "r1", "action": "schedule", "reason": "not_ours", "scheduled_for": "2027-01-04",
+      "expected_status": "routed"}, 422, "reason"),
+    ({"report_id": "r1", "action": "schedule", "reason": "butuh_anggaran", "expected_status": "routed"},
+     422, "scheduled_for"),
+    ({"report_id": "r1", "action": "schedule", "reason": "butuh_anggaran", "scheduled_for": "besok",
+      "expected_status": "routed"}, 422, "scheduled_for"),
+    ({"report_id": "r1", "action": "accept", "scheduled_for": "2027-01-04", "expected_status": "routed"},
+     422, "scheduled_for"),
+    ({"report_id": "r1", "action": "ask_reporter", "expected_status": "routed"}, 422, "note"),
     ({"report_id": "missing", "action": "accept", "expected_status": "routed"}, 404, "report_id"),
     ({"report_id": "r1", "action": "accept", "expected_status": "routed", "x": 1}, 422, "x"),
 ])
@@ -147,3 +176,30 @@ def test_bad_requests_are_4xx_naming_the_field(client, fake_deps, body, status, 
 def test_no_token_is_401_and_get_is_405(client, fake_deps):  # noqa: F811
     assert client.post("/", json={}).status_code == 401
     assert client.get("/").status_code == 405
+
+
+@pytest.mark.parametrize("days", [0, -3, 800])
+def test_a_schedule_date_must_be_after_today_and_within_the_limit(client, fake_deps, days):  # noqa: F811
+    fake_deps.reports.docs = {"r1": _report("accepted")}
+    day = (datetime.now(UTC).astimezone(WITA) + timedelta(days=days)).date().isoformat()
+    response = client.post("/", json={"report_id": "r1", "action": "schedule", "reason": "pekerjaan_besar",
+                                      "scheduled_for": day, "expected_status": "accepted"},
+                           headers={"Authorization": TOKENS["skpd (assignee)"]})
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["field"] == "scheduled_for"
+    assert fake_deps.reports.docs["r1"]["timeline"] == []
+
+
+def test_scheduling_answers_the_date_and_reason_and_keeps_where_it_goes_back(client, fake_deps):  # noqa: F811
+    fake_deps.reports.docs = {"r1": _report("in_progress") | {"schedule": None}}
+    day = (datetime.now(UTC).astimezone(WITA) + timedelta(days=40)).date()
+    response = client.post("/", json={"report_id": "r1", "action": "schedule", "reason": "butuh_anggaran",
+                                      "scheduled_for": day.isoformat(), "note": "APBD 2027",
+                                      "expected_status": "in_progress"},
+                           headers={"Authorization": TOKENS["skpd (assignee)"]})
+    assert response.status_code == 200, response.get_json()
+    schedule = response.get_json()["report"]["schedule"]
+    assert schedule["for_date"] == day.isoformat() and schedule["reason"] == "butuh_anggaran"
+    assert schedule["resume_to"] == "in_progress"
+    entry = fake_deps.reports.docs["r1"]["timeline"][-1]
+    assert entry["action"] == "schedule" and entry["reason"] == "butuh_anggaran" and day.isoformat() in entry["note"]

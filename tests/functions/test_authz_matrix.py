@@ -19,6 +19,7 @@ from keluhan import bootstrap, topology
 from keluhan.domain.comments import Comment, author_key
 from keluhan.domain.open311 import key_hash
 from keluhan.domain.report import submission_key
+from keluhan.domain.subscriptions import AreaSubscription
 from tests.functions.test_act_on_report import _report
 from tests.functions.test_submit_report import GOOD
 from tests.support.deps import function_client, make_fake_deps
@@ -59,6 +60,7 @@ def _act(report_id: str, action: str, expected_status: str, **more) -> dict[str,
     return {"report_id": report_id, "action": action, "expected_status": expected_status, **more}
 
 
+DEVICE = {"token": "fcm-token-matrix-0001", "platform": "android", "lang": "id"}
 OPEN311_KEY = "o311_matrix-key"
 COMMENT = {"report_id": "r1", "client_id": "comment-0001", "text": "Kapan diperbaiki? / When is it fixed?"}
 OPEN311_POST = {"service_code": "jalan_rusak", "lat": "-5.1477", "long": "119.4327", "description": "Lubang"}
@@ -124,9 +126,28 @@ PROBES: dict[str, list[Probe]] = {
               body={"report_id": "r1", "action": "hide", "comment_id": "c1", "reason": "Kasar / Abusive"},
               expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, operator=200)),
     ],
+    "subscriptions": [
+        Probe("list my subscriptions", "GET", "/", expect=_except(
+            200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("subscribe to Kel. Bontorannu", "POST", "/", body={"kelurahan_id": "73.71.01.1001"},
+              expect=_except(201, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("remove siti's subscription s1", "POST", "/remove", body={"subscription_id": "s1"}, expect=_except(
+            404, anonymous=401, anonymous_sign_in=403, channel_service=403, citizen=200)),
+    ],
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),
+    ],
+    # Every person's own settings; an anonymous sign-in or a channel service is told of nothing.
+    "notification_settings": [
+        Probe("register my push device", "POST", "/devices", body=DEVICE,
+              expect=_except(201, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("unregister my push device", "POST", "/devices/remove", body={"token": DEVICE["token"]},
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("read my preferences", "GET", "/preferences",
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("set my preferences", "POST", "/preferences", body={"lang": "en", "mute": "r1"},
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
     ],
 }
 HTTP_FUNCTIONS = [fn.name for fn in topology.FUNCTIONS if fn.trigger == "http"]
@@ -153,6 +174,9 @@ def _world():
     deps.comments.docs["c1"] = Comment(comment_id="c1", report_id="r1", author_key=author_key("andi"),
                                        author_role="supporter", author="pendukung", visibility="public",
                                        text="Tidak sopan", text_hash="x", at=datetime(2026, 11, 29, tzinfo=UTC))
+    deps.subscriptions.add(AreaSubscription(
+        subscription_id="s1", uid="siti", kind="kelurahan", kelurahan_id="73.71.01.1002", kelurahan="Mattoangin",
+        keys=["kel:73.71.01.1002"], created_at=datetime(2026, 12, 1, tzinfo=UTC)), limit=10)
     deps.open311_keys.records = {key_hash(OPEN311_KEY): {"channel": "call_center_112", "name": "matrix",
                                                           "created_at": None, "revoked": False}}
     return deps

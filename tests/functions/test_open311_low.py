@@ -78,6 +78,12 @@ EARLY_ANSWERS = [
     ("comment_on_report", "POST", "/", {}, 401),
     ("comment_on_report", "DELETE", "/", SIGNED_IN, 405),
     ("comment_on_report", "POST", "/", {**SIGNED_IN, **TEXT}, 415),
+    ("subscriptions", "GET", "/", {}, 401),
+    ("subscriptions", "PUT", "/", SIGNED_IN, 405),
+    ("subscriptions", "POST", "/", {**SIGNED_IN, **TEXT}, 415),
+    ("notification_settings", "POST", "/devices", {}, 401),
+    ("notification_settings", "PUT", "/devices", SIGNED_IN, 405),
+    ("notification_settings", "POST", "/devices", {**SIGNED_IN, **TEXT}, 415),
 ]
 BIG = 30 * 2**20  # under Cloud Run's 32 MiB: what the framework used to buffer on these answers
 

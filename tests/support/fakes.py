@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -14,7 +14,9 @@ from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
+from keluhan.domain.push import Device, Preferences, PushSend
 from keluhan.domain.report import Report, Submission
+from keluhan.domain.subscriptions import AreaSubscription
 from keluhan.ports import (
     Hold,
     ListedOpen311Key,
@@ -25,6 +27,8 @@ from keluhan.ports import (
     QuotaExceeded,
     QuotaWindow,
     Recipient,
+    TokenUnregistered,
+    TransientDeliveryError,
 )
 
 
@@ -102,8 +106,8 @@ class FakeReports:
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
-        found = sorted((d["status_changed_at"], d["report_id"]) for d in self.docs.values()
-                       if start <= d["status_changed_at"] < end)
+        found = sorted((d["timeline_at"], d["report_id"]) for d in self.docs.values()
+                       if d.get("timeline_at") is not None and start <= d["timeline_at"] < end)
         return [self.report(r) for at, r in found if start_after is None or (at, r) > start_after][:limit]
 
     def count_since(self, *, field: str, since: datetime) -> int:
@@ -173,6 +177,9 @@ class FakeStats:
                 for counter, n in counters.items():
                     group[counter] = group.get(counter, 0) + n
             return True
+
+    def group(self, key: str) -> dict[str, int]:
+        return {c: n for c, n in self.totals.get(key, {}).items() if n}
 
     def groups(self, *, dim: str | None = None, month: str | None = None) -> dict[str, dict[str, int]]:
         from keluhan.domain.figures import parse_key
@@ -412,3 +419,137 @@ class FakeComments:
         if found is not None and found.hidden is None:
             found = self.docs[comment_id] = found.model_copy(update={"hidden": hidden})
         return found
+
+
+class FakeSubscriptions:
+    """subscriptions/{uid}/areas/{id} in memory; `matching` counts the subscriptions it looks at,
+    as the indexed query would read them (only those holding a key)."""
+
+    def __init__(self) -> None:
+        self.areas: dict[str, dict[str, AreaSubscription]] = {}
+        self.read = 0
+
+    def of(self, uid: str) -> list[AreaSubscription]:
+        return sorted(self.areas.get(uid, {}).values(), key=lambda s: (s.created_at, s.subscription_id))
+
+    def add(self, subscription: AreaSubscription, *, limit: int) -> bool:
+        held = self.areas.setdefault(subscription.uid, {})
+        if subscription.subscription_id not in held and len(held) >= limit:
+            return False
+        held[subscription.subscription_id] = subscription
+        return True
+
+    def remove(self, uid: str, subscription_id: str) -> bool:
+        return self.areas.get(uid, {}).pop(subscription_id, None) is not None
+
+    def matching(self, keys: Sequence[str]) -> list[AreaSubscription]:
+        found = [s for held in self.areas.values() for s in held.values() if set(s.keys) & set(keys)]
+        self.read += len(found)
+        return found
+
+
+class FakeDigests:
+    """digests/{uid}_{day} in memory."""
+
+    def __init__(self) -> None:
+        self.docs: dict[tuple[str, str], dict[str, Any]] = {}  # Any: as the stored digest's fields
+
+    def add(self, uid: str, day: str, report_id: str, *, lang: Lang, due_at: datetime) -> None:
+        doc = self.docs.setdefault((uid, day), {"lang": lang, "due_at": due_at, "sent": False, "report_ids": []})
+        if report_id not in doc["report_ids"]:
+            doc["report_ids"].append(report_id)
+
+    def due(self, *, before: datetime, limit: int) -> list[tuple[str, str, Lang, list[str]]]:
+        found = sorted((d["due_at"], uid, day) for (uid, day), d in self.docs.items()
+                       if not d["sent"] and d["due_at"] <= before)
+        return [(uid, day, self.docs[(uid, day)]["lang"], list(self.docs[(uid, day)]["report_ids"]))
+                for _, uid, day in found[:limit]]
+
+    def mark_sent(self, uid: str, day: str, at: datetime) -> None:
+        self.docs[(uid, day)]["sent"] = True
+class FakeDevices:
+    """devices/{uid}/tokens/{device_id} in memory."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, dict[str, Device]] = {}
+
+    def register(self, uid: str, device: Device, *, keep: int) -> bool:
+        mine = self.devices.setdefault(uid, {})
+        new = device.device_id not in mine
+        mine[device.device_id] = device
+        for old in sorted(mine.values(), key=lambda d: d.registered_at)[:max(len(mine) - keep, 0)]:
+            del mine[old.device_id]
+        return new
+
+    def remove(self, uid: str, device_id: str) -> bool:
+        return self.devices.get(uid, {}).pop(device_id, None) is not None
+
+    def of(self, uid: str) -> list[Device]:
+        return sorted(self.devices.get(uid, {}).values(), key=lambda d: d.registered_at)
+
+
+class FakePreferences:
+    """preferences/{uid} in memory."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, Preferences] = {}
+
+    def get(self, uid: str) -> Preferences:
+        return self.stored.get(uid, Preferences()).model_copy(deep=True)
+
+    def get_many(self, uids: Sequence[str]) -> dict[str, Preferences]:
+        return {uid: self.get(uid) for uid in uids}
+
+    def put(self, uid: str, preferences: Preferences, at: datetime) -> None:
+        self.stored[uid] = preferences.model_copy(deep=True)
+
+
+class FakeSends:
+    """sends/{message_id} in memory; `mutate` applies a change as the adapter's guarded write."""
+
+    def __init__(self) -> None:
+        self.sends: dict[str, PushSend] = {}
+        self._lock = threading.Lock()
+
+    def create(self, send: PushSend) -> bool:
+        with self._lock:
+            if send.message_id in self.sends:
+                return False
+            self.sends[send.message_id] = send
+            return True
+
+    def mutate(self, message_id: str, change: Callable[[PushSend], PushSend | None]) -> PushSend | None:
+        with self._lock:
+            current = self.sends.get(message_id)
+            changed = change(current) if current is not None else None
+            if changed is not None:
+                self.sends[message_id] = changed
+            return changed
+
+    def get(self, message_id: str) -> PushSend | None:
+        return self.sends.get(message_id)
+
+    def due(self, *, now: datetime, limit: int) -> list[PushSend]:
+        due = [s for s in self.sends.values() if s.state == "pending" and s.next_at <= now]
+        return sorted(due, key=lambda s: s.next_at)[:limit]
+
+
+@dataclass
+class FakePusher:
+    """FCM in memory: every push it took, and tokens it answers UNREGISTERED or UNAVAILABLE for."""
+
+    pushed: list[dict[str, str]] = field(default_factory=list)
+    unregistered: set[str] = field(default_factory=set)
+    unavailable: dict[str, int] = field(default_factory=dict)  # token -> how many more times
+
+    def __call__(self, token: str, *, title: str, body: str, data: Mapping[str, str], collapse_key: str) -> str:
+        if token in self.unregistered:
+            raise TokenUnregistered("UNREGISTERED")
+        if self.unavailable.get(token, 0) > 0:
+            self.unavailable[token] -= 1
+            raise TransientDeliveryError("UNAVAILABLE")
+        self.pushed.append({"token": token, "title": title, "body": body, "collapse_key": collapse_key, **data})
+        return f"projects/demo/messages/{len(self.pushed)}"
+
+    def to(self, token: str) -> list[dict[str, str]]:
+        return [p for p in self.pushed if p["token"] == token]

@@ -65,28 +65,48 @@ def brute_force(docs: Iterable[ReportDoc], *, dim: str, month: str = "all") -> d
         start = _at(timeline[last]["at"])
         after = timeline[last + 1:]
         when = {name: next((_at(e["at"]) for e in after if e.get("action") in actions), None)
-                for name, actions in (("first_response_h", ("accept",)), ("resolution_h", ("proof_accepted",)),
-                                      ("close_h", ("confirm", "auto_close")))}
+                for name, actions in (("first_response_h", ("accept",)), ("close_h", ("confirm", "auto_close")))}
+        # The fix that stood: the proof accepted right before the move into `resolved` (directly, or
+        # by a passed audit); a proof whose audit was refused did not fix it.
+        when["resolution_h"] = None
+        for i, entry in enumerate(after):
+            if entry.get("status") == "resolved" and entry.get("action") in ("proof_accepted", "validate"):
+                when["resolution_h"] = _at(next(e for e in reversed(after[:i + 1])
+                                                if e.get("action") == "proof_accepted")["at"])
+                break
+        # Waiting for the reporter's answer: from each question to its answer the clock stands still.
+        pauses = [(_at(q["at"]), _at(a["at"])) for q, a in zip(after, after[1:], strict=False)
+                  if q.get("action") == "ask_reporter" and a.get("action") == "answer"]
         status = doc["status"]
         is_open = status in ("routed", "accepted", "in_progress", "resolving", "reopened")
+        unanswered = timeline[-1].get("action") == "close_unanswered"
         row = rows[value]
         row["received"] += 1
         row["open"] += is_open
-        row["resolved"] += status in ("resolved", "closed")
-        row["closed"] += status == "closed"
+        row["resolved"] += status in ("resolved", "closed") and not unanswered
+        row["closed"] += status == "closed" and not unanswered
+        row["scheduled"] += status == "scheduled"
+        schedule_moves = [e["action"] for e in after if e.get("action") == "schedule" or e.get("from") == "scheduled"]
+        row["scheduled_past_date"] += is_open and bool(schedule_moves) and schedule_moves[-1] == "resume"
+        row["awaiting_reporter"] += status == "awaiting_reporter"
+        row["closed_unanswered"] += unanswered
+        row["awaiting_validation"] += status == "awaiting_validation"
+        row["audits_passed"] += sum(e.get("action") == "validate" for e in after)
+        row["audits_refused"] += sum(e.get("action") == "refuse_validation" for e in after)
         row["rejected"] += status in ("rejected", "duplicate")
         row["reopened"] += any(e.get("action") == "reopen" for e in after)
         row["overdue"] += is_open and bool(doc.get("overdue"))
         due = (doc.get("sla") or {}).get("due_at")
-        row["closed_on_time"] += (status == "closed" and when["resolution_h"] is not None and due is not None
-                                  and when["resolution_h"] <= _at(due))
+        row["closed_on_time"] += (status == "closed" and not unanswered and when["resolution_h"] is not None
+                                  and due is not None and when["resolution_h"] <= _at(due))
         row["supporters"] += int(doc.get("supporters") or 0)
         score = (doc.get("rating") or {}).get("score")
         if status == "closed" and score:
             scores[value].append(int(score))
         for name, end in when.items():
             if end is not None:
-                times[value][name].append((end - start).total_seconds() / 3600)
+                paused = sum((b - a).total_seconds() for a, b in pauses if b <= end)
+                times[value][name].append(((end - start).total_seconds() - paused) / 3600)
     out: dict[str, dict[str, Figure]] = {}
     for value, row in rows.items():
         figures: dict[str, Figure] = {k: int(v) for k, v in row.items()}

@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from keluhan.domain.audit import AuditPolicy
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.figures import contribution, percentile_edge, summary
 from keluhan.domain.sla import WITA, SlaPolicy, WorkingCalendar
 from keluhan.domain.workflow import Actor, Role
 from keluhan.usecases.figures import differences, rebuild, record_figures, table
 from keluhan.usecases.handling import HandlingPolicy
+from keluhan.usecases.photo import Auditor
 from keluhan.usecases.sweep import sweep
 from keluhan.workdays import indonesian_holidays, read_announced, sla_policy
 from tests.support.fakes import FakeStats
@@ -74,19 +76,33 @@ def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, 
     sla = sla_policy("")
     world.clock.now = datetime(2026, 2, 2, 1, tzinfo=UTC)
     policy = HandlingPolicy(proof_wait=timedelta(hours=24), reopen_window=timedelta(days=7),
-                            url_ttl=timedelta(minutes=15), max_bytes=10**7, sla=sla)
+                            url_ttl=timedelta(minutes=15), max_bytes=10**7, sla=sla, answer_wait=timedelta(days=3))
     import tests.unit.test_handling as handling
 
-    handling.POLICY = policy
+    saved, handling.POLICY = handling.POLICY, policy
+    # Validation audits: a seeded share of fixes, every fix of dlh (issue 21).
+    world.auditor = Auditor(policy=AuditPolicy(rate=0.3, by_skpd={"dlh": 1.0}), stats=stats,
+                            draw=random.Random(rng.random()).random)
     delivered = 0
     ids = []
+
+    def deliver() -> None:
+        nonlocal delivered
+        messages = [m for m in world.publish.messages[delivered:] if m[0] == "report-status-changed"]
+        delivered = len(world.publish.messages)
+        batch = [m for m in messages for _ in range(redeliveries)]
+        rng.shuffle(batch)
+        for _, data, _ in batch:
+            record_figures(data["report_id"], reports=world.reports, stats=stats)
+
     for n in range(reports):
         report_id = world.routed(f"client-{n:04d}")
         doc = world.reports.docs[report_id]
         world.reports.docs[report_id] |= {"sla": sla.assignment(get_category(doc["category"]),
                                                                  doc["routing"]["at"])}
         ids.append(report_id)
-        for report_id in rng.sample(ids, min(len(ids), 3)):
+        waiting = [i for i in ids if world.reports.docs[i]["status"] in ("awaiting_reporter", "awaiting_validation")]
+        for report_id in rng.sample(ids, min(len(ids), 3)) + [i for i in waiting if rng.random() < 0.15]:
             _random_move(world, report_id, rng)
         world.clock.advance(hours=rng.choice([1, 3, 7, 20]))
         if n % 10 == 0:
@@ -95,12 +111,12 @@ def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, 
                 closed_by = [e.get("action") for e in doc["timeline"] if e.get("action")][-1]
                 if closed_by == "auto_close" and "rating" not in doc and rng.random() < 0.7:
                     world.act(doc["report_id"], "rate", Actor(Role.WARGA, "siti"), rating=rng.randint(1, 5))
-        messages = [m for m in world.publish.messages[delivered:] if m[0] == "report-status-changed"]
-        delivered = len(world.publish.messages)
-        batch = [m for m in messages for _ in range(redeliveries)]
-        rng.shuffle(batch)
-        for _, data, _ in batch:
-            record_figures(data["report_id"], reports=world.reports, stats=stats)
+        deliver()
+    # Two weeks on: every scheduled date has come, every question left unanswered has expired.
+    world.clock.advance(days=14)
+    sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+    deliver()
+    handling.POLICY = saved  # the other tests' policy again
     return ids
 
 
@@ -122,7 +138,22 @@ def _random_move(world: World, report_id: str, rng: random.Random) -> None:
         elif status == "triage":
             world.act(report_id, "reassign", OPERATOR, assignee="dinas-pu", note="kembali")
         elif status in ("accepted", "reopened"):
-            world.act(report_id, "start", skpd)
+            roll = rng.random()
+            if roll < 0.1:  # honest: not this month (issue 21)
+                world.act(report_id, "schedule", skpd, reason=rng.choice(["butuh_anggaran", "pekerjaan_besar"]),
+                          scheduled_for=(world.clock().astimezone(WITA) + timedelta(days=rng.choice([2, 9]))).date())
+            elif roll < 0.2:
+                world.act(report_id, "ask_reporter", skpd, note="Di sebelah mana? / Where exactly?")
+            else:
+                world.act(report_id, "start", skpd)
+        elif status == "awaiting_reporter" and rng.random() < 0.6:
+            world.act(report_id, "answer", Actor(Role.WARGA, "siti"), note="Dekat masjid / By the mosque")
+        elif status == "awaiting_validation":
+            roll = rng.random()
+            if roll < 0.4:
+                world.act(report_id, "validate", OPERATOR)
+            elif roll < 0.7:
+                world.act(report_id, "refuse_validation", OPERATOR, note="Belum selesai / Not done")
         elif status == "in_progress" and rng.random() < 0.5:
             world.act(report_id, "resolve", skpd)
             world.upload(world.reports.docs[report_id]["resolution"]["object"], seed=rng.randrange(10**6))
@@ -145,6 +176,7 @@ def _random_move(world: World, report_id: str, rng: random.Random) -> None:
         assert isinstance(exc, StaleOrIllegal), exc
 
 
+@pytest.mark.timeout(900)  # ~20 s alone; a shared 2-core machine under load has taken minutes
 def test_generated_history_incremental_figures_equal_the_rebuild_and_a_brute_force():
     rng = random.Random(11)
     world, stats = World(), FakeStats()
@@ -165,6 +197,11 @@ def test_generated_history_incremental_figures_equal_the_rebuild_and_a_brute_for
     assert city["supporters"] and city["rated"] and city["satisfaction_mean"] is not None
     assert any(d.get("rating", {}).get("after") == "auto_close" for d in docs)
     assert any(e.get("event") == "escalation" for d in docs for e in d["timeline"])
+    made = {e.get("action") for d in docs for e in d["timeline"]}
+    assert {"schedule", "resume", "ask_reporter", "answer", "close_unanswered", "validate",
+            "refuse_validation"} <= made, made
+    assert {"proof_accepted"} <= made
+    assert city["audits_passed"] and city["audits_refused"] and city["scheduled_past_date"] >= 0
 
 
 def test_a_forwarded_report_leaves_the_city_figures_and_a_hand_over_restarts_the_clock():

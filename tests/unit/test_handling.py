@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from keluhan.devstack.sample_photos import make_jpeg
 from keluhan.domain import open311
+from keluhan.domain.audit import AuditPolicy
 from keluhan.domain.figures import contribution
 from keluhan.domain.location import Location
 from keluhan.domain.notes import REDACTED, public_note
@@ -28,7 +29,7 @@ from keluhan.domain.views import reporter_view
 from keluhan.domain.workflow import HUMAN_ACTIONS, MOVES, Action, Actor, NotAllowedNow, Role, Status, replay
 from keluhan.rules_provider import default_rules_path, load_rules
 from keluhan.usecases.handling import HandlingPolicy, ReportMissing, act_on_report
-from keluhan.usecases.photo import object_from_notification, verify_uploaded_photo
+from keluhan.usecases.photo import Auditor, object_from_notification, verify_uploaded_photo
 from keluhan.usecases.pipeline import locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
 from keluhan.usecases.support import support_report
@@ -40,6 +41,7 @@ from tests.support.fakes import (
     FakePhotoStore,
     FakePublisher,
     FakeReports,
+    FakeStats,
     FakeSupporters,
     stored,
 )
@@ -53,7 +55,7 @@ PU = Actor(Role.SKPD, "pu-staff", skpd="dinas-pu")
 DISHUB = Actor(Role.SKPD, "dishub-staff", skpd="dishub")
 OPERATOR = Actor(Role.OPERATOR, "op1")
 POLICY = HandlingPolicy(proof_wait=timedelta(hours=24), reopen_window=timedelta(days=7),
-                        url_ttl=timedelta(minutes=15), max_bytes=10**7)
+                        url_ttl=timedelta(minutes=15), max_bytes=10**7, answer_wait=timedelta(days=14))
 
 
 class FixedLocator:
@@ -68,6 +70,7 @@ class World:
         self.supporters = FakeSupporters()
         self.rules = load_rules(default_rules_path())
         self.seed = 0
+        self.auditor = None  # no validation audits unless a test samples them
 
     def decide(self, *, category, location):
         return decide(category=category, location=location, rules=self.rules)
@@ -91,7 +94,8 @@ class World:
                            "contentType": "image/jpeg"}).encode()
         return stored(verify_uploaded_photo(object_from_notification(attributes, data), bucket="b", reports=self.reports,
                                      photos=self.photos, photo_index=self.index, publish=self.publish,
-                                     clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window))
+                                     clock=self.clock, policy=PhotoPolicy(), reopen_window=POLICY.reopen_window,
+                                     auditor=self.auditor))
 
     def routed(self, client_id="client-0001", lang="id") -> str:
         report_id = self.submit(client_id=client_id, lang=lang)
@@ -340,21 +344,39 @@ def test_random_moves_always_leave_a_timeline_that_replays_to_the_status(world):
     rng = random.Random(7)
     report_id = world.routed()
     actors = [CITIZEN, PU, DISHUB, OPERATOR]
+    world.auditor = Auditor(policy=AuditPolicy(rate=0.5), stats=FakeStats(), draw=random.Random(3).random)
     params = {"reject": {"reason": "not_a_problem"}, "reassign": {"assignee": "dinas-pu", "note": "balik"},
-              "dispute": {"note": "masih rusak"}}
+              "dispute": {"note": "masih rusak"}, "ask_reporter": {"note": "Di depan nomor berapa?"},
+              "answer": {"note": "Nomor 12"}, "refuse_validation": {"note": "Masih berlubang"}}
     made = 0
-    for _ in range(200):
-        action = rng.choice([a.value for a in HUMAN_ACTIONS])
+    for step in range(600):
+        if world.status(report_id) in ("closed", "rejected", "duplicate", "forwarded") and rng.random() < 0.5:
+            report_id = world.routed(f"client-{step:04d}")  # a new report once this one is done
+        action, actor = rng.choice([a.value for a in HUMAN_ACTIONS]), rng.choice(actors)
+        possible = [a.value for a in HUMAN_ACTIONS if Status(world.status(report_id)) in MOVES[a].sources]
+        if possible and rng.random() < 0.5:  # half the time a move the table allows from here, by anyone
+            action = rng.choice(possible)
+        body = params.get(action, {})
+        if action == "schedule":
+            body = {"reason": "butuh_anggaran", "scheduled_for": (world.clock() + timedelta(days=3)).date()}
         try:
-            world.act(report_id, action, rng.choice(actors), **params.get(action, {}))
+            world.act(report_id, action, actor, **body)
             made += 1
         except (StaleOrIllegal, NotPermitted, ReportMissing):
             pass
         report = world.reports.docs[report_id]
         if report["status"] == "resolving" and rng.random() < 0.7:
             world.upload(report["resolution"]["object"], seed=rng.randrange(10**6))
+        if rng.random() < 0.1:  # days pass: scheduled dates come, questions go unanswered
+            world.clock.advance(days=rng.choice([1, 5, 15]))
+            sweep(reports=world.reports, publish=world.publish, clock=world.clock)
         assert replay(world.reports.docs[report_id]["timeline"]).value == world.status(report_id)
     assert made > 5
+    made_moves = {e.get("action") for doc in world.reports.docs.values() for e in doc["timeline"]}
+    assert {"schedule", "resume", "ask_reporter", "answer", "close_unanswered", "validate",
+            "refuse_validation"} <= made_moves, sorted(m for m in made_moves if m)
+    for doc in world.reports.docs.values():
+        assert replay(doc["timeline"]).value == doc["status"]
 
 
 def test_replay_refuses_a_timeline_the_table_does_not_allow():
@@ -498,3 +520,224 @@ def test_every_outcome_of_the_table_is_one_the_domain_computes():
         assert move.outcomes, action
         if len(move.outcomes) == 1:
             assert set(move.outcomes) == {DONE}, action
+
+
+# --- issue 21: honest states ---------------------------------------------------------------------
+def _with_sla(world, report_id):
+    from keluhan.domain.catalogue import get_category
+    from keluhan.domain.sla import SlaPolicy, WorkingCalendar
+
+    sla = SlaPolicy(WorkingCalendar.of([]))
+    doc = world.reports.docs[report_id]
+    doc["sla"] = sla.assignment(get_category(doc["category"]), doc["routing"]["at"])
+    return sla
+
+
+def test_a_scheduled_report_leaves_the_overdue_list_and_comes_back_on_its_date(world):
+    from keluhan.domain.sla import WITA
+
+    report_id = world.routed()
+    sla = _with_sla(world, report_id)
+    world.act(report_id, "accept", PU)
+    world.clock.advance(days=12)
+    sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+    assert [r.report_id for r in world.reports.overdue(limit=10)] == [report_id]
+    day = (world.clock().astimezone(WITA) + timedelta(days=30)).date()
+    world.act(report_id, "schedule", PU, reason="butuh_anggaran", scheduled_for=day, note="APBD perubahan")
+    report = world.reports.docs[report_id]
+    assert report["status"] == "scheduled" and report["schedule"]["resume_to"] == "accepted"
+    assert world.reports.overdue(limit=10) == []
+    assert reporter_view(report, client_id="client-0001")["schedule"] == {"for_date": day.isoformat(),
+                                                                          "reason": "butuh_anggaran"}
+    world.clock.now = report["schedule"]["until"] - timedelta(seconds=1)  # the day before, 23:59:59 WITA
+    counts = sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+    assert counts["resumed"] == 0 and world.status(report_id) == "scheduled" and counts["escalated"] == 0
+    world.clock.advance(seconds=2)  # just past 00:00 WITA on the date (the first tick of the day)
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)["resumed"] == 1
+    report = world.reports.docs[report_id]
+    resumed = [e for e in report["timeline"] if e.get("action") == "resume"]
+    assert report["status"] == "accepted" and len(resumed) == 1 and resumed[0]["by"] == "sweep_reports"
+    assert resumed[0]["at"] == world.clock() and resumed[0]["from"] == "scheduled"
+    assert [r.report_id for r in world.reports.overdue(limit=10)] == [report_id]  # still late: honest
+    counters = contribution(report)["skpd=dinas-pu@all"]
+    assert counters["scheduled_past_date"] == 1 and "scheduled" not in counters and counters["open"] == 1
+    assert replay(report["timeline"]) == Status.ACCEPTED
+
+
+def test_the_skpd_may_start_a_scheduled_report_early_or_move_its_date(world):
+    from keluhan.domain.sla import WITA
+
+    report_id = world.routed()
+    world.act(report_id, "accept", PU)
+    world.act(report_id, "start", PU)
+    today = world.clock().astimezone(WITA).date()
+    world.act(report_id, "schedule", PU, reason="menunggu_pihak_lain", scheduled_for=today + timedelta(days=5))
+    assert contribution(world.reports.docs[report_id])["skpd=dinas-pu@all"]["scheduled"] == 1
+    world.act(report_id, "schedule", PU, reason="pekerjaan_besar", scheduled_for=today + timedelta(days=9))
+    assert world.reports.docs[report_id]["schedule"]["resume_to"] == "in_progress"  # where it first left
+    with pytest.raises(InvalidMove) as exc:
+        world.act(report_id, "schedule", PU, reason="pekerjaan_besar", scheduled_for=today)
+    assert exc.value.field == "scheduled_for"
+    with pytest.raises(NotPermitted):
+        world.act(report_id, "schedule", DISHUB, reason="pekerjaan_besar", scheduled_for=today + timedelta(days=2))
+    world.act(report_id, "start", PU)
+    counters = contribution(world.reports.docs[report_id])["skpd=dinas-pu@all"]
+    assert "scheduled" not in counters and "scheduled_past_date" not in counters
+
+
+def test_the_reporter_is_told_of_a_schedule_with_its_date_and_reason():
+    from keluhan.domain.notify import notices, render
+    from keluhan.domain.report import Report
+    from keluhan.domain.sla import WITA
+
+    world = World()
+    report_id = world.routed()
+    world.act(report_id, "accept", PU)
+    day = (world.clock().astimezone(WITA) + timedelta(days=60)).date()
+    world.act(report_id, "schedule", PU, reason="butuh_anggaran", scheduled_for=day)
+    report = Report.from_doc(world.reports.docs[report_id])
+    seq = len(report.timeline) - 1
+    found = notices(report, seq)
+    assert [n.event for n in found] == ["scheduled"] and found[0].audiences == ("reporter", "supporters")
+    for lang, words in (("id", "Butuh anggaran"), ("en", "Needs budget")):
+        message = render(found[0], report, seq, recipient="siti", lang=lang, channel="inbox", now=world.clock())
+        assert day.isoformat() in message.body and words in message.body, message.body
+
+
+def test_a_question_pauses_the_sla_by_exactly_the_waiting_time(world):
+    report_id = world.routed()
+    _with_sla(world, report_id)
+    world.act(report_id, "accept", PU)
+    world.act(report_id, "start", PU)
+    due_before = world.reports.docs[report_id]["sla"]["due_at"]
+    world.clock.advance(hours=3)
+    world.act(report_id, "ask_reporter", PU, note="Lubangnya di lajur kiri atau kanan? / Which lane?")
+    report = world.reports.docs[report_id]
+    assert report["status"] == "awaiting_reporter"
+    assert reporter_view(report, client_id="client-0001")["question"]["note"].startswith("Lubangnya")
+    with pytest.raises(NotPermitted):
+        world.act(report_id, "answer", PU, note="x")
+    world.clock.advance(days=2, hours=5)
+    world.act(report_id, "answer", CITIZEN, note="Kiri / Left")
+    report = world.reports.docs[report_id]
+    assert report["status"] == "in_progress"
+    assert report["sla"]["due_at"] - due_before == timedelta(days=2, hours=5)
+    assert report["sla"]["paused_s"] == timedelta(days=2, hours=5).total_seconds()
+    world.act(report_id, "resolve", PU)
+    world.clock.advance(hours=1)
+    world.upload(f"resolution/{report_id}/1", seed=802)
+    report = world.reports.docs[report_id]
+    routed_at = next(e["at"] for e in report["timeline"] if e["action"] == "route")
+    proof_at = next(e["at"] for e in report["timeline"] if e["action"] == "proof_accepted")
+    hours = (proof_at - routed_at - timedelta(days=2, hours=5)).total_seconds() / 3600
+    from keluhan.domain.figures import bucket
+
+    assert contribution(report)["skpd=dinas-pu@all"][f"resolution_h_b{bucket(hours):02d}"] == 1
+    assert (proof_at - routed_at).total_seconds() / 3600 > 48 and hours < 8  # 5 h of work, not 2 days
+
+
+def test_only_a_reporter_with_the_app_can_be_asked():
+    from keluhan.domain.report import Report
+
+    world = World()
+    report = Report.from_doc(world.reports.docs[world.routed()] | {"channel": "call_center_112"})
+    with pytest.raises(InvalidMove) as exc:
+        report.ask_reporter(actor=PU, is_reporter=False, expected_status="routed", now=world.clock(), note="?",
+                            answer_window=timedelta(days=14))
+    assert exc.value.field == "action"
+
+
+def test_an_unanswered_question_closes_the_report_with_that_reason_after_the_configured_days(world):
+    report_id = world.routed()
+    world.act(report_id, "ask_reporter", PU, note="Fotonya kurang jelas, di mana? / Where exactly?")
+    assert world.reports.docs[report_id]["question"]["deadline"] == world.clock() + POLICY.answer_wait
+    world.clock.advance(days=13)
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock)["closed_unanswered"] == 0
+    world.clock.advance(days=1, seconds=1)
+    assert sweep(reports=world.reports, publish=world.publish, clock=world.clock)["closed_unanswered"] == 1
+    report = world.reports.docs[report_id]
+    assert report["status"] == "closed" and report["timeline"][-1]["reason"] == "no_answer"
+    counters = contribution(report)["skpd=dinas-pu@all"]
+    assert counters["closed_unanswered"] == 1 and "closed" not in counters and "resolved" not in counters
+    with pytest.raises(StaleOrIllegal):
+        world.act(report_id, "answer", CITIZEN, note="Maaf terlambat")
+
+
+# --- issue 21: validation audits -------------------------------------------------------------------
+class CountingDraw:
+    """A seeded uniform draw that counts its calls."""
+
+    def __init__(self, seed: int):
+        self.rng, self.calls = random.Random(seed), 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.rng.random()
+
+
+def _fixed(world, client_id: str, *, seed: int) -> str:
+    report_id = _resolving(world, client_id)
+    world.upload(f"resolution/{report_id}/1", seed=seed)
+    return report_id
+
+
+def test_a_sampled_fix_waits_for_validation_and_its_window_starts_when_validated(world):
+    draw = CountingDraw(1)
+    world.auditor = Auditor(policy=AuditPolicy(rate=1.0), stats=FakeStats(), draw=draw)
+    report_id = _fixed(world, "client-0901", seed=901)
+    report = world.reports.docs[report_id]
+    assert report["status"] == "awaiting_validation" and "close_by" not in report and "resolved_at" not in report
+    audit = report["resolution"]["audit"]
+    assert audit["sampled"] and audit["rate"] == 1.0 and audit["basis"] == "base" and 0 <= audit["draw"] < 1
+    again = world.upload(f"resolution/{report_id}/1", seed=901)  # redelivered: decided once
+    assert again["timeline"] == report["timeline"] and draw.calls == 1
+    with pytest.raises(NotPermitted):
+        world.act(report_id, "validate", PU)  # never the SKPD itself
+    with pytest.raises(StaleOrIllegal):  # the reporter's window has not started
+        world.act(report_id, "confirm", CITIZEN)
+    world.clock.advance(hours=20)
+    world.act(report_id, "validate", OPERATOR)
+    report = world.reports.docs[report_id]
+    assert report["status"] == "resolved" and report["close_by"] == world.clock() + POLICY.reopen_window
+    assert report["resolution"]["audit"]["result"] == "passed"
+    assert contribution(report)["skpd=dinas-pu@all"]["audits_passed"] == 1
+
+
+def test_a_refused_audit_goes_back_to_work_with_the_reason_and_counts_for_the_skpd(world):
+    world.auditor = Auditor(policy=AuditPolicy(rate=0.0, by_skpd={"dinas-pu": 1.0}), stats=FakeStats(),
+                            draw=random.Random(2).random)
+    report_id = _fixed(world, "client-0902", seed=902)
+    assert world.reports.docs[report_id]["resolution"]["audit"]["basis"] == "skpd_setting"
+    world.act(report_id, "refuse_validation", OPERATOR, note="Foto bukan lokasi ini / Not this place")
+    report = world.reports.docs[report_id]
+    assert report["status"] == "in_progress" and "Tindak lanjut ditolak" in report["timeline"][-1]["note"]
+    assert report["resolution"]["audit"]["result"] == "refused"
+    counters = contribution(report)["skpd=dinas-pu@all"]
+    assert counters["audits_refused"] == 1 and counters["open"] == 1
+    assert not any(k.startswith("resolution_h") for k in counters)  # a refused fix is no fix
+    assert replay(report["timeline"]) == Status.IN_PROGRESS
+
+
+def test_an_unsampled_fix_is_resolved_at_once_and_its_draw_is_recorded(world):
+    world.auditor = Auditor(policy=AuditPolicy(rate=0.0), stats=FakeStats(), draw=random.Random(4).random)
+    report_id = _fixed(world, "client-0903", seed=903)
+    report = world.reports.docs[report_id]
+    assert report["status"] == "resolved" and report["resolution"]["audit"]["sampled"] is False
+
+
+def test_the_share_sampled_follows_the_rate_with_a_seeded_draw():
+    policy = AuditPolicy(rate=0.10)
+    rng = random.Random(21)
+    sampled = sum(policy.decide("dinas-pu", {}, draw=rng.random(), now=datetime.now(UTC)).sampled
+                  for _ in range(10_000))
+    assert 900 <= sampled <= 1100
+
+
+def test_an_skpd_whose_fixes_are_often_reopened_is_audited_more():
+    policy = AuditPolicy(rate=0.10, high_rate=0.30, reopen_threshold=0.20, min_fixes=10)
+    few = {"reopened": 3, "resolution_h_b05": 5}  # 60 % but only 5 fixes: too few to say
+    often = {"reopened": 5, "resolution_h_b05": 12, "resolution_h_b07": 8}  # 25 % of 20
+    seldom = {"reopened": 2, "resolution_h_b05": 20}
+    assert policy.rate_for("dinas-pu", few) == (0.10, "base")
+    assert policy.rate_for("dinas-pu", often) == (0.30, "high_reopen_rate")
+    assert policy.rate_for("dinas-pu", seldom) == (0.10, "base")

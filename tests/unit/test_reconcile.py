@@ -158,7 +158,8 @@ def test_a_report_that_never_moves_ends_in_dead_letters_with_a_reason_and_is_lef
         assert world.tick()["republished"] == 1
     world.clock.advance(minutes=2, seconds=1)
     assert world.tick() == {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0,
-                            "contended": 0, "republished": 0, "stalled_dead_lettered": 1}
+                            "resumed": 0, "closed_unanswered": 0, "contended": 0, "republished": 0,
+                            "stalled_dead_lettered": 1}
     (dead_id, record), = world.dead_letters.records.items()
     assert dead_id == f"reconcile-{report_id}-received"
     assert record["stage"] == "enrich_geo" and record["topic"] == "report-accepted"

@@ -11,11 +11,14 @@ from datetime import timedelta
 
 import pytest
 
+from keluhan.domain.audit import AuditPolicy
 from keluhan.domain.report import Report, SubmitReport
 from keluhan.domain.workflow import Actor, Role, Status
+from keluhan.usecases.photo import Auditor
 from keluhan.usecases.pipeline import locate_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
 from keluhan.usecases.sweep import sweep
+from tests.support.fakes import FakeStats
 from tests.unit.test_handling import CITIZEN, LAT, LON, OPERATOR, PU, FixedLocator, World
 
 CALL_CENTRE = Actor(Role.CHANNEL, "cc112", channel="call_center_112")
@@ -59,6 +62,16 @@ def _every_status() -> dict[str, dict]:
             w.upload(f"resolution/{report_id}/1", seed=70 + n)  # one photo per proof: a reused proof is refused
     w.act(journeys["reopened"], "reopen", CITIZEN, note="Masih berlubang")
     w.act(journeys["closed"], "confirm", CITIZEN)
+    # issue 21: scheduled, waiting for the reporter's answer, a fix held for a validation audit
+    scheduled, asked = w.routed("client-scheduled"), w.routed("client-asked")
+    w.act(scheduled, "accept", PU)
+    w.act(scheduled, "schedule", PU, reason="butuh_anggaran", scheduled_for=(w.clock() + timedelta(days=40)).date())
+    w.act(asked, "ask_reporter", PU, note="Di sebelah mana? / Where exactly?")
+    audited = w.routed("client-audited")
+    for action in ("accept", "start", "resolve"):
+        w.act(audited, action, PU)
+    w.auditor = Auditor(policy=AuditPolicy(rate=1.0), stats=FakeStats(), draw=lambda: 0.5)
+    w.upload(f"resolution/{audited}/1", seed=90)
     held_by = w.routed("client-holder")
     w.act(held_by, "hold", OPERATOR)
     moderated = w.submit(client_id="client-moderated")

@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from keluhan.domain import open311
 from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
-from keluhan.domain.notify import Message
+from keluhan.domain.notify import Lang, Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
+from keluhan.domain.subscriptions import AreaSubscription
 from keluhan.domain.views import staff_view
 from keluhan.ports import (
     Contention,
@@ -56,6 +57,15 @@ NOTIFICATIONS = "notifications"
 STAFF = "staff"
 SUPPORTS = "supports"  # supports/{support_ref}: whom a report's supporter ref stands for (server only)
 COMMENTS = "comments"  # comments/{comment_id}: the reports' threads (server only)
+SUBSCRIPTIONS = "subscriptions"
+AREAS = "areas"  # subscriptions/{uid}/areas/{id}: a collection group, indexed on `keys` (firestore.indexes.json)
+DIGESTS = "digests"
+# Push (issue 18): devices/{uid}/tokens/{device_id}, preferences/{uid}, sends/{message_id}
+# (keluhan.adapters.firestore_push).
+DEVICES = "devices"
+DEVICE_TOKENS = "tokens"
+PREFERENCES = "preferences"
+SENDS = "sends"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50
@@ -222,11 +232,11 @@ class FirestoreReports:
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
         # A range on one field ordered by it: the automatic single-field index serves it.
         query = (self._db.collection(REPORTS)
-                 .where(filter=firestore.FieldFilter("status_changed_at", ">=", start))
-                 .where(filter=firestore.FieldFilter("status_changed_at", "<", end))
-                 .order_by("status_changed_at").order_by("__name__"))
+                 .where(filter=firestore.FieldFilter("timeline_at", ">=", start))
+                 .where(filter=firestore.FieldFilter("timeline_at", "<", end))
+                 .order_by("timeline_at").order_by("__name__"))
         if start_after is not None:
-            query = query.start_after({"status_changed_at": start_after[0],
+            query = query.start_after({"timeline_at": start_after[0],
                                        "__name__": self._db.collection(REPORTS).document(start_after[1])})
         return list(_reports(query.limit(limit).stream()))
 
@@ -356,6 +366,11 @@ class FirestoreStats:
             if counters:
                 out[snap.id] = counters
         return out
+
+    def group(self, key: str) -> dict[str, int]:
+        snap = self._db.collection(STATS).document(key).get()
+        counters = (snap.to_dict() or {}).get("counters") or {} if snap.exists else {}
+        return {k: int(v) for k, v in counters.items() if v}
 
     def overwrite(self, totals: dict[str, dict[str, int]], states: dict[str, tuple[int, dict[str, dict[str, int]]]]) -> None:
         from keluhan.domain.figures import parse_key
@@ -563,6 +578,75 @@ class FirestoreNotified:
         found = {snap.id: {int(s) for s in _fields(snap).get("seqs", [])}
                  for snap in self._db.get_all(refs) if snap.exists}
         return {r: found.get(r, set()) for r in report_ids}
+
+
+class FirestoreSubscriptions:
+    """subscriptions/{uid}/areas/{id}: each an AreaSubscription; new reports find theirs by one
+    collection-group query on `keys` (array-contains-any of the report's kelurahan and cell)."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def _areas(self, uid: str) -> firestore.CollectionReference:
+        areas: firestore.CollectionReference = self._db.collection(SUBSCRIPTIONS).document(uid).collection(AREAS)
+        return areas
+
+    def of(self, uid: str) -> list[AreaSubscription]:
+        found = [AreaSubscription.model_validate(_fields(d)) for d in self._areas(uid).stream()]
+        return sorted(found, key=lambda s: (s.created_at, s.subscription_id))
+
+    def add(self, subscription: AreaSubscription, *, limit: int) -> bool:
+        areas = self._areas(subscription.uid)
+        ref = areas.document(subscription.subscription_id)
+
+        @firestore.transactional
+        def store(transaction: firestore.Transaction) -> bool:
+            held = [d.id for d in areas.select([]).limit(limit + 1).stream(transaction=transaction)]
+            if subscription.subscription_id not in held and len(held) >= limit:
+                return False
+            transaction.set(ref, subscription.to_doc())
+            return True
+
+        return bool(store(self._db.transaction()))
+
+    def remove(self, uid: str, subscription_id: str) -> bool:
+        ref = self._areas(uid).document(subscription_id)
+        if not ref.get().exists:
+            return False
+        ref.delete()
+        return True
+
+    def matching(self, keys: Sequence[str]) -> list[AreaSubscription]:
+        query = self._db.collection_group(AREAS).where(
+            filter=firestore.FieldFilter("keys", "array_contains_any", list(keys)[:ARRAY_CONTAINS_ANY_MAX]))
+        return [AreaSubscription.model_validate(_fields(d)) for d in query.stream()]
+
+
+class FirestoreDigests:
+    """digests/{uid}_{day}: {uid, day, lang, report_ids, due_at, sent}; a report is added with an
+    array-union (once however often), the daily job queries the unsent ones due."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def add(self, uid: str, day: str, report_id: str, *, lang: Lang, due_at: datetime) -> None:
+        self._db.collection(DIGESTS).document(f"{uid}_{day}").set(
+            {"uid": uid, "day": day, "lang": lang, "due_at": due_at, "sent": False,
+             "report_ids": firestore.ArrayUnion([report_id])}, merge=True)
+
+    def due(self, *, before: datetime, limit: int) -> list[tuple[str, str, Lang, list[str]]]:
+        # Equality on `sent` and a range on `due_at`: the composite index in firestore.indexes.json.
+        query = (self._db.collection(DIGESTS).where(filter=firestore.FieldFilter("sent", "==", False))
+                 .where(filter=firestore.FieldFilter("due_at", "<=", before)).order_by("due_at").limit(limit))
+        out: list[tuple[str, str, Lang, list[str]]] = []
+        for snap in query.stream():
+            doc = _fields(snap)
+            out.append((doc["uid"], doc["day"], "en" if doc.get("lang") == "en" else "id",
+                        list(doc.get("report_ids", []))))
+        return out
+
+    def mark_sent(self, uid: str, day: str, at: datetime) -> None:
+        self._db.collection(DIGESTS).document(f"{uid}_{day}").update({"sent": True, "sent_at": at})
 
 
 class FirestoreSupporters:

@@ -25,8 +25,9 @@ SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 # Repository files a function reads at run time, copied to the same relative path.
 DATA_FILES: dict[str, tuple[str, ...]] = {"route_report": ("fixtures/routing_rules.json",)}
 GEO_FUNCTION = "enrich_geo"
-# Functions that read the boundary files: enrich_geo locates, war_room draws the map.
-GEO_FUNCTIONS = (GEO_FUNCTION, "war_room")
+# Functions that read the boundary files: enrich_geo locates, war_room draws the map,
+# subscriptions checks a kelurahan's kode and a circle's centre.
+GEO_FUNCTIONS = (GEO_FUNCTION, "war_room", "subscriptions")
 GEO_DIR = "geo"  # enrich_geo/geo/: KELUHAN_GEO_DIR, or the bundle named by KELUHAN_GEO_BUNDLE
 GEO_LAYERS_REQUIRED = ("makassar_kelurahan.geojson", "makassar_tetangga.geojson")
 GEO_LAYERS_OPTIONAL = ("roads.geojson",)

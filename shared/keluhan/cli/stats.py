@@ -65,13 +65,16 @@ def _show(args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
         return 0
     head = (f"{args.by:<28} {'recv':>5} {'open':>5} {'resolv':>6} {'closed':>6} {'reopen':>6} "
-            f"{'notours':>7} {'overdue':>7} {'med_h':>6} {'p90_h':>6} {'SLA met':>7}")
+            f"{'notours':>7} {'overdue':>7} {'med_h':>6} {'p90_h':>6} {'SLA met':>7} "
+            f"{'sched':>5} {'past':>4} {'ask':>4} {'valid':>5} {'audit+':>6} {'audit-':>6}")
     print(head)
     for r in rows:
         sla = f"{r['sla_met']:.0%}" if r["sla_met"] is not None else "-"
         print(f"{str(r['name'])[:28]:<28} {r['received']:>5} {r['open']:>5} {r['resolved']:>6} {r['closed']:>6} "
               f"{r['reopened']:>6} {r['rejected_not_ours']:>7} {r['overdue']:>7} "
-              f"{_h(r['resolution_h_median']):>6} {_h(r['resolution_h_p90']):>6} {sla:>7}")
+              f"{_h(r['resolution_h_median']):>6} {_h(r['resolution_h_p90']):>6} {sla:>7} "
+              f"{r['scheduled']:>5} {r['scheduled_past_date']:>4} {r['awaiting_reporter']:>4} "
+              f"{r['awaiting_validation']:>5} {r['audits_passed']:>6} {r['audits_refused']:>6}")
     return 0
 
 

@@ -24,6 +24,9 @@ def register(commands: Commands) -> None:
     grant.add_argument("--channel", help="the intake channel, e.g. call_center_112 (with --role channel)")
     grant.add_argument("--head", action="store_true",
                        help="the head of the SKPD (with --role skpd): told of escalations to the head")
+    grant.add_argument("--rtrw-head", metavar="KODE_KELURAHAN",
+                       help="a Smart RT/RW head (with --role warga): subscribed to this kelurahan by default, "
+                            "e.g. 73.71.01.1001 (Kel. Bontorannu)")
     connection_options(grant)
     grant.set_defaults(func=_grant)
     revoke = sub.add_parser("revoke", help="take a user's role away (a citizen again)")
@@ -36,8 +39,9 @@ def register(commands: Commands) -> None:
     listing.set_defaults(func=_list)
 
 
-def grant_claims(role: str, *, skpd: str | None, channel: str | None, head: bool = False) -> dict[str, str | bool]:
-    """The claims for a role, checked against the known SKPDs and channels."""
+def grant_claims(role: str, *, skpd: str | None, channel: str | None, head: bool = False,
+                 rtrw_head: str | None = None) -> dict[str, str | bool]:
+    """The claims for a role, checked against the known SKPDs, channels and kelurahan."""
     from typing import get_args
 
     from keluhan.domain.assignees import ASSIGNEES
@@ -48,9 +52,18 @@ def grant_claims(role: str, *, skpd: str | None, channel: str | None, head: bool
     channels = frozenset(c for c in get_args(Channel) if c != "warga")
     try:
         return claims_for(Role(role), skpd=skpd, channel=channel, head=head, skpd_ids=skpd_ids,
-                          channel_codes=channels)
+                          channel_codes=channels, rtrw_head=rtrw_head,
+                          kelurahan_codes=frozenset(_kelurahan_names()) if rtrw_head is not None else frozenset())
     except ValueError as exc:
         raise CliError(str(exc)) from exc
+
+
+def _kelurahan_names() -> dict[str, str]:
+    """kode → name of every kelurahan in the geo data in force."""
+    from keluhan.geodata import geo_index_from_settings
+    from keluhan.settings import get_settings
+
+    return {area.kode: area.nama for area in geo_index_from_settings(get_settings()).kelurahan}
 
 
 def _users(args: argparse.Namespace) -> FirebaseUsers:
@@ -71,18 +84,37 @@ def _set(args: argparse.Namespace, claims: Mapping[str, str | bool]) -> int:
     from keluhan.adapters.users import UnverifiedEmail, UserNotFound
 
     try:
-        result = _users(args).set_role(args.user, claims)
+        users = _users(args)
+        result = users.set_role(args.user, claims)
     except UserNotFound as exc:
         raise CliError(f"no user {exc}") from exc
     except UnverifiedEmail as exc:
         raise CliError(f"{exc}: e-mail not verified; staff roles go only to verified accounts "
                        "(or a configured identity provider)") from exc
+    _keep_rtrw_default(result["uid"], result["claims"].get("rtrw_head"))
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
+def _keep_rtrw_default(uid: str, kelurahan_id: object) -> None:
+    """A Smart RT/RW head is subscribed to their own kelurahan; without the claim, no longer."""
+    from datetime import UTC, datetime
+
+    from google.cloud import firestore
+
+    from keluhan.adapters.firestore_store import FirestoreSubscriptions
+    from keluhan.settings import get_settings
+    from keluhan.usecases.subscriptions import keep_rtrw_default
+
+    subscriptions = FirestoreSubscriptions(firestore.Client(project=get_settings().project_id))
+    kode = kelurahan_id if isinstance(kelurahan_id, str) else None
+    keep_rtrw_default(uid, kode, subscriptions=subscriptions, kelurahan=_kelurahan_names() if kode else {},
+                      clock=lambda: datetime.now(UTC))
+
+
 def _grant(args: argparse.Namespace) -> int:
-    return _set(args, grant_claims(args.role, skpd=args.skpd, channel=args.channel, head=args.head))
+    return _set(args, grant_claims(args.role, skpd=args.skpd, channel=args.channel, head=args.head,
+                                   rtrw_head=args.rtrw_head))
 
 
 def _revoke(args: argparse.Namespace) -> int:
@@ -96,6 +128,7 @@ def _list(args: argparse.Namespace) -> int:
             print(json.dumps(user, ensure_ascii=False))
         else:
             role = user["claims"].get("role", "warga")
-            scope = user["claims"].get("skpd") or user["claims"].get("channel") or ""
+            scope = (user["claims"].get("skpd") or user["claims"].get("channel") or user["claims"].get("rtrw_head")
+                     or "")
             print(f"{user['uid']:<30} {user['email'] or '-':<36} {role:<9} {scope}")
     return 0

@@ -10,11 +10,12 @@ from keluhan.devstack.receiver import local_forward_targets
 
 
 def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
-    """Emulator hosts, the local signing key, the stand-in receiver's URLs and local quotas."""
+    """Emulator hosts, the local signing key, the stand-ins' URLs (receiver, FCM) and local quotas."""
     return {
         **config.emulator_env(),
         "KELUHAN_SIGNING_KEY_FILE": str(state_dir / "signing-key.json"),
         "KELUHAN_FORWARD_TARGETS": json.dumps(local_forward_targets(config.receiver.url)),
+        "KELUHAN_FCM_ENDPOINT": config.fcm.url,  # pushes go to the stand-in FCM endpoint
         "PYTHONUNBUFFERED": "1",
         # Absent: real time. A test writes a clock offset here to replay months in minutes.
         "KELUHAN_CLOCK_FILE": str(clock_file(state_dir)),
@@ -25,6 +26,12 @@ def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
         # sees stuck reports move on within a minute; production keeps the defaults.
         "KELUHAN_STALL_AFTER_S": "15",
         "KELUHAN_STALL_FORWARD_AFTER_S": "30",
+        # Validation audits: none drawn at random locally (a demo or test fix is resolved as it
+        # expects), and every fix of PDAM audited, so audits can be shown and tested; production
+        # samples 10 % (more for an SKPD whose fixes are often reopened).
+        "KELUHAN_AUDIT_RATE": "0",
+        "KELUHAN_AUDIT_RATE_HIGH": "0",
+        "KELUHAN_AUDIT_RATE_BY_SKPD": json.dumps({"pdam": 1.0}),
     }
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from keluhan.domain.assignees import get_assignee
 from keluhan.domain.sla import WITA, WorkingCalendar
@@ -25,7 +26,10 @@ from keluhan.domain.stored import ReportDoc
 HOUR_EDGES: tuple[float, ...] = (1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 504, 720, 1440, math.inf)
 DIMENSIONS = ("city", "skpd", "kecamatan", "kelurahan", "category", "channel")
 COUNTERS = ("received", "open", "resolved", "closed", "reopened", "rejected", "rejected_not_ours", "overdue",
-            "closed_on_time", "supporters", "rated", "rated_good")
+            "closed_on_time", "supporters", "rated", "rated_good",
+            # honest states and validation audits (issue 21): counted apart from the open backlog
+            "scheduled", "scheduled_past_date", "awaiting_reporter", "closed_unanswered", "awaiting_validation",
+            "audits_passed", "audits_refused")
 # Satisfaction: the reporters' ratings of fixes (1–5), as a count, a sum and how many were ≥ 4.
 GOOD_RATING = 4
 HISTOGRAMS = ("first_response_h", "resolution_h", "close_h")
@@ -59,19 +63,28 @@ def percentile_edge(histogram: Mapping[str, int] | Iterable[int], p: float) -> f
 
 @dataclass(frozen=True)
 class ReportTimes:
-    """One report's handling times at its current city assignee (hours and working days)."""
+    """One report's handling times at its current city assignee (hours and working days), the time
+    the SLA clock was paused (waiting for the reporter's answer) left out."""
 
     assignee: str
     start: datetime
     first_response: datetime | None
     resolved: datetime | None
     closed: datetime | None
+    pauses: tuple[tuple[datetime, datetime], ...] = ()  # (asked, answered), after `start`
+    start_index: int = 0  # the timeline position of the assignment
+
+    def paused(self, end: datetime) -> timedelta:
+        return sum((min(b, end) - a for a, b in self.pauses if a < end), timedelta())
 
     def hours(self, end: datetime | None) -> float | None:
-        return None if end is None else (end - self.start).total_seconds() / 3600
+        return None if end is None else (end - self.start - self.paused(end)).total_seconds() / 3600
 
     def working_days(self, end: datetime | None, calendar: WorkingCalendar) -> float | None:
-        return None if end is None else calendar.working_days_between(self.start, end)
+        if end is None:
+            return None
+        paused = sum((calendar.working_days_between(a, min(b, end)) for a, b in self.pauses if a < end), 0.0)
+        return calendar.working_days_between(self.start, end) - paused
 
 
 def report_times(doc: ReportDoc) -> ReportTimes | None:
@@ -92,8 +105,46 @@ def report_times(doc: ReportDoc) -> ReportTimes | None:
         return next((_aware(e["at"]) for e in after if e.get("action") in actions), None)
 
     return ReportTimes(assignee=who.id, start=_aware(timeline[start_index]["at"]),
-                       first_response=first("accept"), resolved=first("proof_accepted"),
-                       closed=first("confirm", "auto_close"))
+                       first_response=first("accept"), resolved=_fixed_at(after),
+                       closed=first("confirm", "auto_close"), pauses=_pauses(after),
+                       start_index=start_index)
+
+
+def _fixed_at(after: list[dict[str, Any]]) -> datetime | None:  # Any: timeline entries as stored
+    """When the first fix that stood was accepted: a proof accepted and not sampled, or whose
+    validation audit passed (an audit refused means it was not fixed then)."""
+    candidate = None
+    for entry in after:
+        action = entry.get("action")
+        if action == "proof_accepted":
+            if entry.get("status") == "resolved":
+                return _aware(entry["at"])
+            candidate = _aware(entry["at"])
+        elif action == "validate" and candidate is not None:
+            return candidate
+        elif action == "refuse_validation":
+            candidate = None
+    return None
+
+
+def _pauses(after: list[dict[str, Any]]) -> tuple[tuple[datetime, datetime], ...]:  # Any: as _fixed_at
+    """(asked, answered) of every answered question: the SLA clock stood still between."""
+    out, asked = [], None
+    for entry in after:
+        if entry.get("action") == "ask_reporter":
+            asked = _aware(entry["at"])
+        elif entry.get("action") == "answer" and asked is not None:
+            out.append((asked, _aware(entry["at"])))
+            asked = None
+    return tuple(out)
+
+
+def _last_schedule_move(timeline: list[dict[str, Any]]) -> str | None:  # Any: as _fixed_at
+    """The latest move into or out of `scheduled`: `resume` means its date came before the work."""
+    for entry in reversed(timeline):
+        if entry.get("action") == "schedule" or entry.get("from") == "scheduled":
+            return str(entry.get("action"))
+    return None
 
 
 def group_keys(doc: ReportDoc, assignee: str) -> list[tuple[str, str, str]]:
@@ -124,18 +175,29 @@ def contribution(doc: ReportDoc) -> dict[str, dict[str, int]]:
     status = doc["status"]
     resolved_at = times.resolved
     due = (doc.get("sla") or {}).get("due_at")
+    timeline = doc.get("timeline") or []
+    since_start = timeline[times.start_index + 1:]
+    unanswered = status == "closed" and bool(timeline) and timeline[-1].get("action") == "close_unanswered"
+    fixed = status in ("resolved", "closed") and not unanswered
     counters = {
         "received": 1,
         "open": int(status in OPEN),
-        "resolved": int(status in ("resolved", "closed")),
-        "closed": int(status == "closed"),
+        "resolved": int(fixed),
+        "closed": int(status == "closed" and not unanswered),
         "reopened": int(any(e.get("action") == "reopen" and _aware(e["at"]) >= times.start
                             for e in doc.get("timeline") or [])),
         "rejected": int(status in ("rejected", "duplicate")),
         "overdue": int(status in OPEN and bool(doc.get("overdue"))),
-        "closed_on_time": int(status == "closed" and resolved_at is not None and due is not None
+        "closed_on_time": int(status == "closed" and not unanswered and resolved_at is not None and due is not None
                               and resolved_at <= _aware(due)),
         "supporters": int(doc.get("supporters") or 0),
+        "scheduled": int(status == "scheduled"),
+        "scheduled_past_date": int(status in OPEN and _last_schedule_move(since_start) == "resume"),
+        "awaiting_reporter": int(status == "awaiting_reporter"),
+        "closed_unanswered": int(unanswered),
+        "awaiting_validation": int(status == "awaiting_validation"),
+        "audits_passed": sum(e.get("action") == "validate" for e in since_start),
+        "audits_refused": sum(e.get("action") == "refuse_validation" for e in since_start),
     }
     rating = doc.get("rating") or {}
     if status == "closed" and rating.get("score"):

@@ -15,8 +15,10 @@ from keluhan.domain.workflow import Action
 PUBLIC_NOTE_ACTIONS: frozenset[str] = frozenset({
     Action.VERIFY_PHOTO, Action.EXPIRE_PHOTO, Action.LOCATE, Action.ROUTE, Action.RESOLVE, Action.REJECT,
     Action.PROOF_ACCEPTED, Action.PROOF_REJECTED, Action.REOPEN, Action.DISPUTE, Action.AUTO_CLOSE,
+    # the reporter is told the date and reason of a schedule, and must read the SKPD's question
+    Action.SCHEDULE, Action.RESUME, Action.ASK_REPORTER, Action.ANSWER, Action.CLOSE_UNANSWERED,
 })
-PUBLIC_NOTE_EVENTS: frozenset[str] = frozenset({"escalation"})
+PUBLIC_NOTE_EVENTS: frozenset[str] = frozenset({"escalation", "delivery_failed"})
 
 # Indonesian mobile and landline numbers (08…, +62…, 62…, (0411) …) and e-mail addresses.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

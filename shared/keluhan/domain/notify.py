@@ -19,12 +19,12 @@ from typing import Literal
 from keluhan.domain.assignees import TRIAGE_ID, get_assignee
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note
-from keluhan.domain.report import Report, TimelineEntry
-from keluhan.domain.workflow import Action, Status
+from keluhan.domain.report import DELIVERY_FAILED, Report, TimelineEntry
+from keluhan.domain.workflow import SCHEDULE_TEXT, Action, ScheduleReason, Status
 
-Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators"]
+Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators", "subscribers"]
 Lang = Literal["id", "en"]
-MessageChannel = Literal["inbox"]  # where a message goes (not a report's intake channel)
+MessageChannel = Literal["inbox", "push"]  # where a message goes (not a report's intake channel)
 LANGS: tuple[Lang, ...] = ("id", "en")
 
 
@@ -36,10 +36,12 @@ class Notice:
     audiences: tuple[Audience, ...]
     title: dict[Lang, str]
     body: dict[Lang, str]
+    urgent: bool = False  # pushed even in the recipient's quiet hours
 
 
-def _notice(event: str, audiences: tuple[Audience, ...], title: tuple[str, str], body: tuple[str, str]) -> Notice:
-    return Notice(event, audiences, {"id": title[0], "en": title[1]}, {"id": body[0], "en": body[1]})
+def _notice(event: str, audiences: tuple[Audience, ...], title: tuple[str, str], body: tuple[str, str], *,
+            urgent: bool = False) -> Notice:
+    return Notice(event, audiences, {"id": title[0], "en": title[1]}, {"id": body[0], "en": body[1]}, urgent)
 
 
 REPORTER: tuple[Audience, ...] = ("reporter", "supporters")
@@ -100,17 +102,57 @@ NOTICES: dict[str, Notice] = {n.event: n for n in (
             ("Balasan petugas", "A reply from staff"),
             ("Petugas membalas di laporan {report_id} ({category}); baca di aplikasi.",
              "Staff replied on report {report_id} ({category}); read it in the app.")),
+    _notice("scheduled", REPORTER,
+            ("Laporan dijadwalkan", "Report scheduled"),
+            ("{assignee} menjadwalkan laporan {report_id} pada {scheduled_for} ({schedule_reason}).",
+             "{assignee} scheduled report {report_id} for {scheduled_for} ({schedule_reason}).")),
+    _notice("question", ("reporter",),
+            ("Pertanyaan dari SKPD", "A question from the agency"),
+            ("{assignee} bertanya tentang laporan {report_id}: {note} Jawab dalam aplikasi.",
+             "{assignee} asks about report {report_id}: {note} Answer in the app.")),
+    _notice("answered", ("assignee_staff",),
+            ("Pelapor menjawab", "The reporter answered"),
+            ("Pelapor menjawab pertanyaan tentang laporan {report_id}: {note}",
+             "The reporter answered the question about report {report_id}: {note}")),
+    _notice("closed_unanswered", REPORTER,
+            ("Laporan ditutup", "Report closed"),
+            ("Laporan {report_id} ditutup karena pertanyaan SKPD tidak dijawab tepat waktu.",
+             "Report {report_id} was closed because the agency's question was not answered in time.")),
+    _notice("awaiting_validation", ("operators",),
+            ("Tindak lanjut perlu divalidasi", "A fix awaits validation"),
+            ("Laporan {report_id} ({category}, {place}) diselesaikan {assignee} dan terpilih untuk audit validasi.",
+             "Report {report_id} ({category}, {place}) was fixed by {assignee} and sampled for a validation audit.")),
+    _notice("validation_refused", ("assignee_staff",),
+            ("Tindak lanjut ditolak", "The follow-up was refused"),
+            ("Laporan {report_id} kembali dikerjakan. {staff_note}",
+             "Report {report_id} is back in work. {staff_note}")),
     _notice("escalated_1", ("assignee_head",),
             ("Laporan melewati target", "A report is past its target"),
             ("Laporan {report_id} ({category}, {place}) di {assignee} melewati target waktu.",
-             "Report {report_id} ({category}, {place}) at {assignee} is past its target time.")),
+             "Report {report_id} ({category}, {place}) at {assignee} is past its target time."), urgent=True),
     _notice("escalated_2", ("operators",),
             ("Eskalasi ke War Room", "Escalated to the War Room"),
             ("Laporan {report_id} ({category}, {place}) di {assignee} masih melewati target setelah "
              "eskalasi ke kepala SKPD.",
              "Report {report_id} ({category}, {place}) at {assignee} is still past its target after "
-             "escalation to the head of the SKPD.")),
+             "escalation to the head of the SKPD."), urgent=True),
+    _notice("new_in_area", ("subscribers",),
+            ("Laporan baru di area Anda", "A new report in your area"),
+            ("Laporan {report_id} ({category}, {place}) ditangani {assignee}.",
+             "Report {report_id} ({category}, {place}) is with {assignee}.")),
+    _notice("delivery_failed", ("operators",),
+            ("Pengiriman laporan gagal", "Forwarding failed"),
+            ("Laporan {report_id} ({category}, {place}) tidak dapat dikirim ke {assignee}: {internal}",
+             "Report {report_id} ({category}, {place}) could not be delivered to {assignee}: {internal}"),
+            urgent=True),
+    _notice("delivery_handled", REPORTER,
+            ("Laporan sedang ditangani operator", "The operators are handling your report"),
+            ("Laporan {report_id} belum dapat dikirim ke {assignee}; operator War Room menanganinya.",
+             "Report {report_id} could not yet be delivered to {assignee}; the War Room operators are "
+             "handling it.")),
 )}
+# The events that make a report new in its area (the first of them on a timeline tells subscribers).
+ARRIVALS = frozenset({"routed", "forwarded"})
 
 
 def event_of(entry: TimelineEntry) -> str | None:
@@ -119,20 +161,27 @@ def event_of(entry: TimelineEntry) -> str | None:
         return f"escalated_{entry.level}"
     if entry.event == "staff_reply":
         return "staff_reply"
+    if entry.event == DELIVERY_FAILED:
+        return DELIVERY_FAILED
     action, status = entry.action, entry.status
     if action in (Action.ROUTE, Action.REASSIGN):
         return {Status.ROUTED: "routed", Status.FORWARDED: "forwarded", Status.TRIAGE: "triage"}.get(Status(status))
     if action == Action.REJECT:
         return {Status.TRIAGE: "triage", Status.REJECTED: "rejected", Status.DUPLICATE: "duplicate"}.get(Status(status))
+    if action == Action.PROOF_ACCEPTED and status == Status.AWAITING_VALIDATION:
+        return "awaiting_validation"  # the reporter is told once the audit passes (`validate`)
     return {Action.ACCEPT: "accepted", Action.START: "in_progress", Action.PROOF_ACCEPTED: "resolved",
             Action.REOPEN: "reopened", Action.DISPUTE: "disputed", Action.CONFIRM: "closed",
-            Action.AUTO_CLOSE: "closed", Action.VERIFY_PHOTO: "photo_rejected" if status == Status.PHOTO_REJECTED
+            Action.AUTO_CLOSE: "closed", Action.SCHEDULE: "scheduled", Action.ASK_REPORTER: "question",
+            Action.ANSWER: "answered", Action.CLOSE_UNANSWERED: "closed_unanswered", Action.VALIDATE: "resolved",
+            Action.REFUSE_VALIDATION: "validation_refused", Action.VERIFY_PHOTO: "photo_rejected" if status == Status.PHOTO_REJECTED
             else None, Action.DISAPPROVE: "photo_rejected"}.get(Action(action)) if action else None
 
 
 def notices(report: Report, seq: int) -> list[Notice]:
-    """The rows the timeline entry at `seq` triggers: its event's, and for a new SKPD assignment
-    the assignee's staff's too."""
+    """The rows the timeline entry at `seq` triggers: its event's; for a new SKPD assignment the
+    assignee's staff's too; for the report's first routing its area's subscribers'; for a failed
+    delivery the reporter's word that it is being handled."""
     entry = report.timeline[seq]
     event = event_of(entry)
     if event is None or event not in NOTICES:
@@ -140,6 +189,10 @@ def notices(report: Report, seq: int) -> list[Notice]:
     found = [NOTICES[event]]
     if event == "routed":
         found.append(NOTICES["assigned"])
+    if event in ARRIVALS and not any(event_of(e) in ARRIVALS for e in report.timeline[:seq]):
+        found.append(NOTICES["new_in_area"])
+    if event == DELIVERY_FAILED:
+        found.append(NOTICES["delivery_handled"])
     return found
 
 
@@ -173,11 +226,16 @@ class Message:
     title: str
     body: str
     created_at: datetime
+    report_ids: tuple[str, ...] = ()  # a digest's reports (its report_id is empty)
 
     def to_doc(self) -> dict[str, object]:
-        return {"message_id": self.message_id, "report_id": self.report_id, "seq": self.seq,
-                "event": self.event, "lang": self.lang, "title": self.title, "body": self.body,
-                "created_at": self.created_at, "read_at": None}
+        doc: dict[str, object] = {
+            "message_id": self.message_id, "report_id": self.report_id, "seq": self.seq, "event": self.event,
+            "lang": self.lang, "title": self.title, "body": self.body, "created_at": self.created_at,
+            "read_at": None}
+        if self.report_ids:
+            doc["report_ids"] = list(self.report_ids)
+        return doc
 
 
 def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: Lang, channel: MessageChannel,
@@ -195,8 +253,48 @@ def render(notice: Notice, report: Report, seq: int, *, recipient: str, lang: La
         "place": (f"Kel. {location.kelurahan}" if location and location.kelurahan else "Makassar"),
         "note": public_note(entry.model_dump(by_alias=True, exclude_unset=True)) or "",
         "parent_id": report.parent_id or "",
+        "internal": entry.internal_note or "",  # only the operators' rows quote it
+        "scheduled_for": (report.schedule.for_date if report.schedule else ""),
+        "schedule_reason": _schedule_reason(report, english),
+        "staff_note": entry.note if entry.role != "warga" else "",  # staff-only words, for staff notices
     }
     return Message(message_id=message_id(report.report_id, seq, recipient, channel), recipient=recipient,
                    channel=channel, report_id=report.report_id, seq=seq, event=notice.event, lang=lang,
                    title=notice.title[lang].format(**fields), body=" ".join(notice.body[lang].format(**fields).split()),
                    created_at=now)
+
+
+DIGEST = "digest"
+DIGEST_LISTED = 20  # reports named in one digest; the rest are counted
+_DIGEST_TITLE: dict[Lang, str] = {"id": "{n} laporan baru di area Anda", "en": "{n} new reports in your area"}
+_DIGEST_MORE: dict[Lang, str] = {"id": "dan {n} lainnya.", "en": "and {n} more."}
+
+
+def digest_message_id(uid: str, day: str, channel: MessageChannel) -> str:
+    """One digest per (recipient, WITA day, channel): the dedupe key of the daily job."""
+    return message_id(f"{DIGEST}:{day}", 0, uid, channel)
+
+
+def render_digest(reports: list[Report], *, recipient: str, day: str, lang: Lang, channel: MessageChannel,
+                  now: datetime) -> Message:
+    """One message naming the day's new reports in the recipient's areas (never who reported)."""
+    english = lang == "en"
+    lines = []
+    for report in reports[:DIGEST_LISTED]:
+        category = get_category(report.category)
+        name = (category.name_en if english else category.name) if category else report.category
+        place = f"Kel. {report.location.kelurahan}" if report.location and report.location.kelurahan else "Makassar"
+        lines.append(f"{report.report_id} ({name}, {place})")
+    body = "; ".join(lines) + ("" if len(reports) <= DIGEST_LISTED else
+                               " " + _DIGEST_MORE[lang].format(n=len(reports) - DIGEST_LISTED))
+    return Message(message_id=digest_message_id(recipient, day, channel), recipient=recipient, channel=channel,
+                   report_id="", seq=0, event=DIGEST, lang=lang, title=_DIGEST_TITLE[lang].format(n=len(reports)),
+                   body=body, created_at=now, report_ids=tuple(r.report_id for r in reports))
+
+
+def _schedule_reason(report: Report, english: bool) -> str:
+    """The schedule's reason in the reader's language (the table's words, never the SKPD's note)."""
+    if report.schedule is None or report.schedule.reason not in set(ScheduleReason):
+        return ""
+    indonesian, _, english_text = SCHEDULE_TEXT[ScheduleReason(report.schedule.reason)].partition(" / ")
+    return english_text if english else indonesian

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Required, Self, TypedDict
 
 from pydantic import (
@@ -26,7 +26,7 @@ from keluhan.domain.catalogue import CATEGORIES, get_category, known_category
 from keluhan.domain.forwarding import Delivery
 from keluhan.domain.location import Location
 from keluhan.domain.routing import RoutingDecision
-from keluhan.domain.sla import ESCALATION_TO, SlaPolicy
+from keluhan.domain.sla import ESCALATION_TO, WITA, SlaPolicy
 from keluhan.domain.text import (
     FREE_TEXT_LAYOUT,
     FREE_TEXT_SCHEMA_PATTERN,
@@ -39,6 +39,7 @@ from keluhan.domain.workflow import (
     HUMAN_ACTIONS,
     MOVES,
     REJECT_TEXT,
+    SCHEDULE_TEXT,
     STATUS_TEXT,
     Action,
     Actor,
@@ -46,6 +47,7 @@ from keluhan.domain.workflow import (
     NotAllowedNow,
     RejectReason,
     Role,
+    ScheduleReason,
     Status,
     allowed_actions,
     authorise,
@@ -147,7 +149,9 @@ class ActOnReport(BaseModel):
                            json_schema_extra={"pattern": REPORT_ID_SCHEMA_PATTERN})
     action: Literal[HUMAN_ACTION_NAMES]  # type: ignore[valid-type]  # the table's names, computed at import
     expected_status: Status
-    reason: RejectReason | None = None
+    reason: RejectReason | ScheduleReason | None = Field(
+        default=None, description="reject: a RejectReason; schedule: a ScheduleReason")
+    scheduled_for: date | None = Field(default=None, description="schedule: the date (WITA) work is planned for")
     note: str = Field(default="", max_length=1000, json_schema_extra={"pattern": FREE_TEXT_SCHEMA_PATTERN})
     assignee: str | None = Field(default=None, min_length=1, max_length=64)
     parent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
@@ -173,9 +177,20 @@ class ActOnReport(BaseModel):
 
     @model_validator(mode="after")
     def _what_each_action_needs(self) -> ActOnReport:
-        if self.action == Action.REJECT and self.reason is None:
+        if self.action == Action.REJECT and not isinstance(self.reason, RejectReason):
             raise PydanticCustomError("missing", "reason: wajib untuk reject / required to reject",
                                       {"field": "reason"})
+        if self.action == Action.SCHEDULE:
+            if not isinstance(self.reason, ScheduleReason):
+                raise PydanticCustomError(
+                    "missing", "reason: wajib untuk schedule (butuh_anggaran, pekerjaan_besar, menunggu_pihak_lain)"
+                               " / required to schedule", {"field": "reason"})
+            if self.scheduled_for is None:
+                raise PydanticCustomError("missing", "scheduled_for: tanggal wajib diisi / a date is required",
+                                          {"field": "scheduled_for"})
+        elif self.scheduled_for is not None:
+            raise PydanticCustomError("extra_forbidden", "scheduled_for: hanya untuk schedule / only to schedule",
+                                      {"field": "scheduled_for"})
         if self.reason == RejectReason.DUPLICATE and not self.parent_id:
             raise PydanticCustomError("missing", "parent_id: wajib untuk duplikat / required for a duplicate",
                                       {"field": "parent_id"})
@@ -184,7 +199,8 @@ class ActOnReport(BaseModel):
         if (self.rating is not None or self.rating_text) and self.action not in (Action.CONFIRM, RATE):
             raise PydanticCustomError("rating_not_allowed", "rating: hanya dengan confirm atau rate / only with "
                                       "confirm or rate", {"field": "rating"})
-        if self.action in (Action.REASSIGN, Action.DISPUTE) and not self.note:
+        if self.action in (Action.REASSIGN, Action.DISPUTE, Action.ASK_REPORTER, Action.ANSWER,
+                           Action.REFUSE_VALIDATION) and not self.note:
             raise PydanticCustomError("missing", "note: alasan wajib diisi / a reason is required",
                                       {"field": "note"})
         return self
@@ -378,6 +394,43 @@ class Reassignment(_Part):
     to: str
 
 
+class Audit(_Part):
+    """A validation audit of one accepted proof: the sampling decision (made once, kept) and its outcome."""
+
+    sampled: bool
+    rate: float
+    draw: float                   # the uniform draw in [0, 1) compared with the rate
+    basis: str                    # base | high_reopen_rate | skpd_setting
+    decided_at: datetime
+    result: str | None = None     # passed | refused
+    by: str | None = None
+    at: datetime | None = None
+    note: str = ""
+
+
+class Schedule(_Part):
+    """The SKPD's honest "not now": the date work is planned for, why, and where it goes back to."""
+
+    for_date: str                 # ISO date (WITA)
+    until: datetime               # 00:00 WITA of that date: the sweep puts it back in the queue then
+    reason: str
+    by: str
+    at: datetime
+    resume_to: str
+    note: str = ""
+
+
+class Question(_Part):
+    """The SKPD's question to the reporter: the SLA clock is paused from `asked_at` to the answer."""
+
+    asked_at: datetime
+    by: str
+    note: str
+    deadline: datetime            # unanswered by then: the sweep closes the report
+    resume_to: str
+    answered_at: datetime | None = None
+
+
 class Resolution(PhotoCheck):
     """The n-th claim that the report is fixed and what its proof photo showed."""
 
@@ -387,6 +440,7 @@ class Resolution(PhotoCheck):
     deadline: datetime | None = None
     by: str | None = None
     note: str = ""
+    audit: Audit | None = None
 
 
 class Sla(_Part):
@@ -397,6 +451,7 @@ class Sla(_Part):
     target_working_days: int | None = None
     target_hours: int | None = None
     next_escalation_at: datetime | None = None
+    paused_s: float | None = None  # the reporter's answering time, added to the clock's times
 
 
 class Rejection(_Part):
@@ -466,6 +521,9 @@ class Report(BaseModel):
     photo: Photo = Field(default_factory=Photo)
     stages: Stages = Field(default_factory=Stages)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # When the timeline last grew (a status change, an escalation, a failed delivery): the
+    # notification reconciler's window, which status_changed_at alone would miss escalations in.
+    timeline_at: datetime | None = None
     assignee: str | None = None
     location: Location | None = None
     routing: Routing | None = None
@@ -490,6 +548,8 @@ class Report(BaseModel):
     supporter_refs: list[str] = Field(default_factory=list)  # support_ref(report_id, uid), never a uid
     support_seq: int = 0  # changes of supporter_refs so far: the figures' position beside the timeline's
     rating: Rating | None = None
+    schedule: Schedule | None = None
+    question: Question | None = None
 
     def to_doc(self) -> dict[str, Any]:  # Any: a Firestore document's values are of many types
         """The stored document: every field that was set, in the shape SKPD tools read."""
@@ -507,6 +567,10 @@ class Report(BaseModel):
         (`keluhan.adapters.firestore_store.update_paths`).
         """
         kept = {name: getattr(self, name) for name in self.model_fields_set}
+        timeline = fields.get("timeline")
+        if timeline and len(timeline) > len(self.timeline):
+            last = timeline[-1]
+            fields["timeline_at"] = last.at if isinstance(last, TimelineEntry) else last["at"]
         return Report.model_validate(kept | fields)
 
     @classmethod
@@ -665,14 +729,21 @@ class Report(BaseModel):
         """Resolving, and the proof awaited is this attempt's."""
         return self.status == Status.RESOLVING and self.resolution is not None and self.resolution.attempt == attempt
 
-    def proof_verdict(self, check: PhotoCheck, *, now: datetime, note: str, reopen_window: timedelta) -> Report:
-        """The proof check's verdict: accepted resolves the report (the reporter's window opens),
-        anything else sends it back to work with the reasons."""
+    def proof_verdict(self, check: PhotoCheck, *, now: datetime, note: str, reopen_window: timedelta,
+                      audit: Audit | None = None) -> Report:
+        """The proof check's verdict: accepted resolves the report (the reporter's window opens), or,
+        when sampled for a validation audit, holds it at awaiting_validation; anything else sends it
+        back to work with the reasons. The audit decision is kept on the resolution either way."""
         assert self.resolution is not None  # only a report awaiting a proof gets a verdict
         resolution = self.resolution.updated(**{name: getattr(check, name) for name in check.model_fields_set})
         if check.verdict == "accepted":
-            return self.move(Action.PROOF_ACCEPTED, actor=_SYSTEM_PHOTO, now=now, note=note, fields={
-                "resolution": resolution, "resolved_at": now, "close_by": now + reopen_window})
+            if audit is not None:
+                resolution = resolution.updated(audit=audit)
+            if audit is not None and audit.sampled:
+                return self.move(Action.PROOF_ACCEPTED, "sampled", actor=_SYSTEM_PHOTO, now=now,
+                                 note=f"{note}; {AUDIT_NOTE}", fields={"resolution": resolution})
+            return self.move(Action.PROOF_ACCEPTED, "not_sampled", actor=_SYSTEM_PHOTO, now=now, note=note,
+                             fields={"resolution": resolution, "resolved_at": now, "close_by": now + reopen_window})
         return self.move(Action.PROOF_REJECTED, actor=_SYSTEM_PHOTO, now=now, note=note,
                          fields={"resolution": resolution})
 
@@ -684,6 +755,90 @@ class Report(BaseModel):
         return self.move(Action.PROOF_REJECTED, actor=_SYSTEM_SWEEP, now=now,
                          note="Bukti penyelesaian tidak diunggah tepat waktu / No proof of the fix was "
                               "uploaded in time", fields={"resolution": self.resolution.updated(verdict="expired")})
+
+    # --- honest states and validation audits (issue 21) -----------------------------------------
+    def pass_audit(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime, note: str,
+                 reopen_window: timedelta) -> Report:
+        """An audit passed: resolved, and the reporter's confirmation window starts now."""
+        self.check_act(Action.VALIDATE, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
+        return self.move(Action.VALIDATE, actor=actor, now=now, note=note or VALIDATED_NOTE, fields={
+            "resolution": self._audited("passed", actor=actor, now=now, note=note),
+            "resolved_at": now, "close_by": now + reopen_window})
+
+    def refuse_audit(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
+                          note: str) -> Report:
+        """"Tindak lanjut ditolak": the fix is not accepted, back to work with the reason."""
+        self.check_act(Action.REFUSE_VALIDATION, actor=actor, is_reporter=is_reporter,
+                       expected_status=expected_status)
+        return self.move(Action.REFUSE_VALIDATION, actor=actor, now=now, note=f"{REFUSED_NOTE}: {note}",
+                         fields={"resolution": self._audited("refused", actor=actor, now=now, note=note)})
+
+    def _audited(self, result: str, *, actor: Actor, now: datetime, note: str) -> Resolution | None:
+        if self.resolution is None or self.resolution.audit is None:
+            return self.resolution
+        audit = self.resolution.audit.updated(result=result, by=actor.label, at=now, note=note)
+        return self.resolution.updated(audit=audit)
+
+    def schedule_for(self, reason: ScheduleReason, day: date, *, actor: Actor, is_reporter: bool,
+                     expected_status: str, now: datetime, note: str, max_ahead: timedelta) -> Report:
+        """The SKPD names a date (after today, WITA) and a reason; the report leaves the queue and the
+        overdue list until 00:00 WITA of that date, then goes back to the status it left."""
+        self.check_act(Action.SCHEDULE, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
+        today = now.astimezone(WITA).date()
+        if not today < day <= today + max_ahead:
+            raise InvalidMove("scheduled_for", f"tanggal harus setelah hari ini dan paling lambat "
+                                               f"{(today + max_ahead).isoformat()} / the date must be after today "
+                                               f"and no later than {(today + max_ahead).isoformat()}")
+        resume_to = self.schedule.resume_to if self.status == Status.SCHEDULED and self.schedule else \
+            self.status.value
+        schedule = Schedule(for_date=day.isoformat(), until=datetime.combine(day, time(0), tzinfo=WITA),
+                            reason=reason.value, by=actor.label, at=now, resume_to=resume_to, note=note)
+        text = f"Dijadwalkan {day.isoformat()} / Scheduled for {day.isoformat()}: {SCHEDULE_TEXT[reason]}" + \
+            (f" — {note}" if note else "")
+        return self.move(Action.SCHEDULE, actor=actor, now=now, note=text, fields={"schedule": schedule},
+                         reason=reason.value)
+
+    def resume_due(self, *, now: datetime) -> Report | None:
+        """The scheduled date has come: back in the SKPD's queue, in the status it left (the sweep)."""
+        schedule = self.schedule
+        if self.status != Status.SCHEDULED or schedule is None or _aware(schedule.until) > now:
+            return None
+        return self.move(Action.RESUME, schedule.resume_to, actor=_SYSTEM_SWEEP, now=now,
+                         note=f"Tanggal jadwal {schedule.for_date} tiba / The scheduled date {schedule.for_date} "
+                              "has come")
+
+    def ask_reporter(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime, note: str,
+                     answer_window: timedelta) -> Report:
+        """The SKPD asks the reporter a question: the SLA clock pauses until the answer."""
+        self.check_act(Action.ASK_REPORTER, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
+        if self.channel != "warga":  # a Call Center 112 caller or an intake channel has no app to answer in
+            raise InvalidMove("action", f"pelapor kanal {self.channel} tidak dapat menjawab di aplikasi / the "
+                                        f"reporter of a {self.channel} report cannot answer in the app")
+        question = Question(asked_at=now, by=actor.label, note=note, deadline=now + answer_window,
+                            resume_to=self.status.value)
+        return self.move(Action.ASK_REPORTER, actor=actor, now=now, note=note, fields={"question": question})
+
+    def answer(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime, note: str) -> Report:
+        """The reporter answers: back to where the report was, its SLA times later by exactly the wait."""
+        self.check_act(Action.ANSWER, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
+        assert self.question is not None  # set by ask_reporter, the only way into awaiting_reporter
+        waited = now - _aware(self.question.asked_at)
+        fields: dict[str, Any] = {"question": self.question.updated(answered_at=now)}  # Any: as changed
+        if self.sla is not None:
+            fields["sla"] = self.sla.updated(
+                due_at=_aware(self.sla.due_at) + waited,
+                next_escalation_at=(_aware(self.sla.next_escalation_at) + waited
+                                    if self.sla.next_escalation_at else None),
+                paused_s=(self.sla.paused_s or 0) + waited.total_seconds())
+        return self.move(Action.ANSWER, self.question.resume_to, actor=actor, now=now, note=note, fields=fields)
+
+    def close_unanswered(self, *, now: datetime) -> Report | None:
+        """No answer within the window: closed with that reason (the sweep)."""
+        question = self.question
+        if self.status != Status.AWAITING_REPORTER or question is None or _aware(question.deadline) > now:
+            return None
+        return self.move(Action.CLOSE_UNANSWERED, actor=_SYSTEM_SWEEP, now=now, note=UNANSWERED_NOTE,
+                         fields={"closed_at": now}, reason="no_answer")
 
     def confirm(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
                 note: str, rating: Rating | None = None) -> Report:
@@ -727,6 +882,8 @@ class Report(BaseModel):
                               note=f"Melewati target, dieskalasi ke {ESCALATION_TO[level]} / Past its target, "
                                    f"escalated (level {level})")
         next_at = sla.escalation_at(category, _aware(self.sla.start_at), level + 1)
+        if next_at is not None and self.sla.paused_s:  # the reporter's answering time is not the SKPD's
+            next_at += timedelta(seconds=self.sla.paused_s)
         return self.changed(overdue=True, escalation_level=level, timeline=[*self.timeline, entry],
                             sla=self.sla.updated(next_escalation_at=next_at))
 
@@ -811,14 +968,40 @@ class Report(BaseModel):
             return None
         return self.changed(errors=[*self.errors, error])
 
+    def _delivery_failure_told(self) -> bool:
+        """This assignment's delivery has failed before (a redelivered or replayed send failing
+        again tells nobody twice)."""
+        for entry in reversed(self.timeline):
+            if entry.event == DELIVERY_FAILED:
+                return True
+            if entry.action in (Action.ROUTE, Action.REASSIGN):
+                return False
+        return False
+
     def delivery(self, forwarding: Delivery) -> Report:
-        """The tracked delivery to an external body, one step further."""
-        return self.changed(forwarding=forwarding.model_dump())  # stored whole, defaults included
+        """The tracked delivery to an external body, one step further; given up on for good, with
+        a timeline entry (no status change, once per assignment) that tells the operators and the
+        reporter."""
+        # Any: the changed fields' values, validated by changed(); the delivery is stored whole, defaults included
+        fields: dict[str, Any] = {"forwarding": forwarding.model_dump()}
+        if forwarding.state == "failed" and not self._delivery_failure_told():
+            at = forwarding.updated_at or self.status_changed_at
+            fields["timeline"] = [*self.timeline, TimelineEntry(
+                status=self.status.value, at=_aware(at), by="forward_report", event=DELIVERY_FAILED,
+                to=forwarding.assignee, internal_note=forwarding.last_error or None,
+                note="Pengiriman gagal, operator menanganinya / Delivery failed, the operators are handling it")]
+        return self.changed(**fields)
 
 
+DELIVERY_FAILED = "delivery_failed"  # the timeline event of a forwarding given up on
 # Open in a city SKPD's hands: what counts as backlog, can be overdue and escalates.
 OPEN = frozenset({Status.ROUTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVING, Status.REOPENED})
 HELD_NOTE = "pelapor ditahan untuk moderasi / reporter held for moderation"
+AUDIT_NOTE = "dipilih untuk audit validasi / sampled for a validation audit"
+VALIDATED_NOTE = "Tindak lanjut divalidasi / The follow-up was validated"
+REFUSED_NOTE = "Tindak lanjut ditolak / The follow-up was refused"
+UNANSWERED_NOTE = ("Ditutup, pelapor tidak menjawab pertanyaan SKPD tepat waktu / Closed, the reporter did not "
+                   "answer the agency's question in time")
 _SYSTEM_GEO = Actor(Role.SYSTEM, "enrich_geo")
 _SYSTEM_PHOTO = Actor(Role.SYSTEM, "verify_photo")
 _SYSTEM_SWEEP = Actor(Role.SYSTEM, "sweep_reports")

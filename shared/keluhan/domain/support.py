@@ -10,8 +10,11 @@ from keluhan.domain.workflow import Status
 # Reports the public sees being handled: a resident adds their voice instead of reporting again.
 # Before routing (awaiting a photo, in moderation, …) a report is nobody's to see; once closed,
 # rejected or a duplicate there is nothing left to support (a duplicate's parent is).
+# Issue 21's honest states are still being handled: scheduled, waiting for the reporter, or a fix
+# awaiting its validation audit.
 SUPPORTABLE = frozenset({Status.ROUTED, Status.FORWARDED, Status.TRIAGE, Status.ACCEPTED, Status.IN_PROGRESS,
-                         Status.RESOLVING, Status.RESOLVED, Status.REOPENED})
+                         Status.RESOLVING, Status.RESOLVED, Status.REOPENED, Status.SCHEDULED,
+                         Status.AWAITING_REPORTER, Status.AWAITING_VALIDATION})
 # Reports that exist for the public at all (a support of anything else is 404: nothing is revealed).
 PUBLIC = SUPPORTABLE | {Status.CLOSED, Status.REJECTED, Status.DUPLICATE}
 

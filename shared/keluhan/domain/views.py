@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keluhan.domain.notes import public_note, public_routing_reason
+from keluhan.domain.notes import public_note, public_routing_reason, redact_contacts
 from keluhan.domain.report import STATUS_TEXT, Status
 from keluhan.domain.stored import ReportDoc
 
@@ -49,7 +49,21 @@ def reporter_view(report: ReportDoc, *, client_id: str | None,
         "supporters": report.get("supporters", 0),
         "rating": {k: rating[k] for k in ("score", "text", "at") if k in rating}
         if (rating := report.get("rating")) else None,
+        **_honest_states(report),
     }
+
+
+def _honest_states(report: ReportDoc) -> dict[str, object]:
+    """What the reporter sees of a schedule (the date and why) and of a question (to answer it)."""
+    out: dict[str, object] = {}
+    schedule, question = report.get("schedule") or {}, report.get("question") or {}
+    if schedule:
+        out["schedule"] = {"for_date": schedule.get("for_date"), "reason": schedule.get("reason")}
+    if question:
+        out["question"] = {"note": redact_contacts(str(question.get("note") or "")),
+                           "asked_at": question.get("asked_at"), "deadline": question.get("deadline"),
+                           "answered_at": question.get("answered_at")}
+    return out
 
 
 def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
@@ -62,7 +76,7 @@ def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
 
 STAFF_FIELDS = ("report_id", "channel", "category", "description", "point", "street", "received_at",
                 "status", "status_changed_at", "assignee", "location", "routing", "timeline", "resolution",
-                "rejection", "parent_id", "supporters", "close_by", "reopened", "rating")
+                "rejection", "parent_id", "supporters", "close_by", "reopened", "rating", "schedule", "question")
 
 
 TIMELINE_FIELDS = ("status", "at", "by", "note", "internal_note", "from", "action", "role", "reason", "parent_id",
@@ -156,6 +170,18 @@ class RatingState(_Answer):
     after: str | None = None
 
 
+class ScheduleState(_Answer):
+    for_date: str | None = Field(default=None, description="ISO date (WITA)")
+    reason: str | None = Field(default=None, description="butuh_anggaran, pekerjaan_besar, menunggu_pihak_lain")
+
+
+class QuestionState(_Answer):
+    note: str
+    asked_at: datetime | None = None
+    deadline: datetime | None = Field(default=None, description="Unanswered by then, the report is closed")
+    answered_at: datetime | None = None
+
+
 class ReporterView(_Answer):
     """The reporter's own report (get_report; act_on_report for a citizen's move)."""
 
@@ -180,6 +206,8 @@ class ReporterView(_Answer):
     timeline: list[PublicTimelineEntry]
     supporters: int = Field(default=0, description="How many residents support it (\"dukung\")")
     rating: RatingState | None = None
+    schedule: ScheduleState | None = Field(default=None, description="When the agency scheduled the work")
+    question: QuestionState | None = Field(default=None, description="The agency's question (answer: `answer`)")
 
 
 class StaffPhoto(_Answer):
@@ -227,6 +255,8 @@ class StaffView(_Answer):
     close_by: datetime | None = None
     reopened: int | None = None
     rating: RatingState | None = None
+    schedule: dict[str, object] | None = None
+    question: dict[str, object] | None = None
     photo: StaffPhoto
 
 
@@ -315,3 +345,17 @@ class FeatureCollection(BaseModel):
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, object]]
+
+
+class DeviceAnswer(_Answer):
+    """A registered push device (never its token: the caller has it)."""
+
+    device_id: str
+    platform: Literal["android", "ios", "web"]
+    lang: Literal["id", "en"] | None
+    registered_at: datetime
+    max_devices: int = Field(description="Devices kept per user; registering more forgets the oldest")
+
+
+class UnregisterAnswer(_Answer):
+    removed: bool = Field(description="False when the token was not registered for this user")

@@ -33,6 +33,9 @@ class Status(StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"            # not a problem, with the SKPD's reason
     DUPLICATE = "duplicate"          # the same problem as a parent report
+    SCHEDULED = "scheduled"          # the SKPD named a date and a reason (budget, major works, another body)
+    AWAITING_REPORTER = "awaiting_reporter"  # the SKPD asked the reporter a question; the SLA clock pauses
+    AWAITING_VALIDATION = "awaiting_validation"  # a sampled fix: someone other than the SKPD checks it
 
 
 STATUS_TEXT: dict[Status, str] = {
@@ -54,6 +57,9 @@ STATUS_TEXT: dict[Status, str] = {
     Status.CLOSED: "Ditutup / Closed",
     Status.REJECTED: "Ditolak SKPD / Rejected by the agency",
     Status.DUPLICATE: "Duplikat laporan lain / Duplicate of another report",
+    Status.SCHEDULED: "Dijadwalkan / Scheduled",
+    Status.AWAITING_REPORTER: "Menunggu jawaban pelapor / Waiting for the reporter's answer",
+    Status.AWAITING_VALIDATION: "Menunggu validasi / Awaiting validation",
 }
 
 
@@ -92,13 +98,22 @@ class Actor:
         return f"operator:{self.id}"
 
 
-ROLE_CLAIMS = ("role", "skpd", "channel", "head")
+# `rtrw_head`: the kelurahan kode of a Smart RT/RW head (a citizen account), subscribed to it by default.
+ROLE_CLAIMS = ("role", "skpd", "channel", "head", "rtrw_head")
 
 
 def claims_for(role: Role, *, skpd: str | None = None, channel: str | None = None, head: bool = False,
                skpd_ids: frozenset[str] = frozenset(),
-               channel_codes: frozenset[str] = frozenset()) -> dict[str, str | bool]:
+               channel_codes: frozenset[str] = frozenset(), rtrw_head: str | None = None,
+               kelurahan_codes: frozenset[str] = frozenset()) -> dict[str, str | bool]:
     """The custom claims that make a Firebase user act in `role`; ValueError naming what is wrong."""
+    if rtrw_head is not None:
+        if role != Role.WARGA:
+            raise ValueError("--rtrw-head is for a Smart RT/RW head's own account (with --role warga)")
+        if rtrw_head not in kelurahan_codes:
+            raise ValueError(f"--rtrw-head must name a kelurahan of Kota Makassar by its kode, e.g. 73.71.01.1001 "
+                             f"({len(kelurahan_codes)} known)")
+        return {"rtrw_head": rtrw_head}
     if role == Role.SYSTEM:
         raise ValueError("system is the pipeline's own role, never a user's")
     if role == Role.SKPD and skpd not in skpd_ids:
@@ -146,6 +161,14 @@ class Action(StrEnum):
     REOPEN = "reopen"
     DISPUTE = "dispute"              # the reporter contests a rejection: the operators look again
     AUTO_CLOSE = "auto_close"
+    # honest states (issue 21)
+    SCHEDULE = "schedule"            # the SKPD: not now, on this date, for this reason
+    RESUME = "resume"                # the sweep: the scheduled date has come, back to the queue
+    ASK_REPORTER = "ask_reporter"    # the SKPD asks the reporter a question (the SLA clock pauses)
+    ANSWER = "answer"                # the reporter answers (the clock resumes)
+    CLOSE_UNANSWERED = "close_unanswered"  # the sweep: no answer in time
+    VALIDATE = "validate"            # an operator confirms a sampled fix
+    REFUSE_VALIDATION = "refuse_validation"  # "tindak lanjut ditolak": back to work with the reason
 
 
 @dataclass(frozen=True)
@@ -191,6 +214,13 @@ BY_VERDICT = {"accepted": S.VERIFIED, "rejected": S.PHOTO_REJECTED, "needs_moder
               "held": S.IN_MODERATION}
 # Where a new report starts: awaiting its photo, received, or (reporter held) in moderation.
 BY_SUBMISSION = {"photo": S.AWAITING_PHOTO, "no_photo": S.RECEIVED, "held": S.IN_MODERATION}
+# Where an accepted proof puts the report: resolved, or held for a validation audit when sampled.
+BY_AUDIT = {"not_sampled": S.RESOLVED, "sampled": S.AWAITING_VALIDATION}
+# A scheduled report, or one waiting for the reporter's answer, goes back to the status it left
+# (the outcome names it; the report keeps it as `schedule.resume_to` / `question.resume_to`).
+SCHEDULABLE = (S.ACCEPTED, S.IN_PROGRESS, S.REOPENED)
+ASKABLE = (S.ROUTED, *SCHEDULABLE)
+BY_RESUME = {s.value: s for s in ASKABLE}
 
 # The one transition table.
 MOVES: dict[Action, Move] = {
@@ -203,17 +233,24 @@ MOVES: dict[Action, Move] = {
     Action.APPROVE: _move([S.IN_MODERATION], S.VERIFIED, [Role.OPERATOR]),
     Action.DISAPPROVE: _move([S.IN_MODERATION], S.PHOTO_REJECTED, [Role.OPERATOR]),
     Action.ACCEPT: _move([S.ROUTED], S.ACCEPTED, [Role.SKPD], assignee_only=True),
-    Action.START: _move([S.ACCEPTED, S.REOPENED], S.IN_PROGRESS, [Role.SKPD], assignee_only=True),
+    Action.START: _move([S.ACCEPTED, S.REOPENED, S.SCHEDULED], S.IN_PROGRESS, [Role.SKPD], assignee_only=True),
     Action.RESOLVE: _move([S.IN_PROGRESS], S.RESOLVING, [Role.SKPD], assignee_only=True),
     # By the reason (RejectReason): not ours → back to triage; not a problem; a duplicate of a parent.
     Action.REJECT: _move([S.ROUTED, S.ACCEPTED], {"not_ours": S.TRIAGE, "not_a_problem": S.REJECTED,
                                                   "duplicate": S.DUPLICATE}, [Role.SKPD], assignee_only=True),
-    Action.PROOF_ACCEPTED: _move([S.RESOLVING], S.RESOLVED, SYSTEM_ONLY),
+    Action.PROOF_ACCEPTED: _move([S.RESOLVING], BY_AUDIT, SYSTEM_ONLY),
     Action.PROOF_REJECTED: _move([S.RESOLVING], S.IN_PROGRESS, SYSTEM_ONLY),
     Action.CONFIRM: _move([S.RESOLVED], S.CLOSED, [Role.WARGA], reporter_only=True),
     Action.REOPEN: _move([S.RESOLVED], S.REOPENED, [Role.WARGA], reporter_only=True),
     Action.DISPUTE: _move([S.REJECTED, S.DUPLICATE], S.TRIAGE, [Role.WARGA], reporter_only=True),
     Action.AUTO_CLOSE: _move([S.RESOLVED], S.CLOSED, SYSTEM_ONLY),
+    Action.SCHEDULE: _move([*SCHEDULABLE, S.SCHEDULED], S.SCHEDULED, [Role.SKPD], assignee_only=True),
+    Action.RESUME: _move([S.SCHEDULED], {k: v for k, v in BY_RESUME.items() if v in SCHEDULABLE}, SYSTEM_ONLY),
+    Action.ASK_REPORTER: _move(ASKABLE, S.AWAITING_REPORTER, [Role.SKPD], assignee_only=True),
+    Action.ANSWER: _move([S.AWAITING_REPORTER], BY_RESUME, [Role.WARGA], reporter_only=True),
+    Action.CLOSE_UNANSWERED: _move([S.AWAITING_REPORTER], S.CLOSED, SYSTEM_ONLY),
+    Action.VALIDATE: _move([S.AWAITING_VALIDATION], S.RESOLVED, [Role.OPERATOR]),
+    Action.REFUSE_VALIDATION: _move([S.AWAITING_VALIDATION], S.IN_PROGRESS, [Role.OPERATOR]),
 }
 
 # What the HTTP endpoint accepts; the rest are made by the pipeline and the sweep tick.
@@ -233,6 +270,21 @@ REJECT_TEXT: dict[RejectReason, str] = {
     RejectReason.NOT_OURS: "Bukan kewenangan SKPD ini / Not this agency's responsibility",
     RejectReason.NOT_A_PROBLEM: "Bukan masalah yang perlu ditangani / Not a problem to be handled",
     RejectReason.DUPLICATE: "Sama dengan laporan lain / The same problem as another report",
+}
+
+
+class ScheduleReason(StrEnum):
+    """Why an SKPD schedules a report for a later date instead of working it now."""
+
+    BUTUH_ANGGARAN = "butuh_anggaran"            # it needs budget (next year's)
+    PEKERJAAN_BESAR = "pekerjaan_besar"          # major works, planned
+    MENUNGGU_PIHAK_LAIN = "menunggu_pihak_lain"  # waiting on another body
+
+
+SCHEDULE_TEXT: dict[ScheduleReason, str] = {
+    ScheduleReason.BUTUH_ANGGARAN: "Butuh anggaran / Needs budget",
+    ScheduleReason.PEKERJAAN_BESAR: "Pekerjaan besar / Major works",
+    ScheduleReason.MENUNGGU_PIHAK_LAIN: "Menunggu pihak lain / Waiting on another body",
 }
 
 

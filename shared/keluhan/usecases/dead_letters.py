@@ -12,7 +12,7 @@ from keluhan.domain.dead_letter import (
     DeadLetterRecord,
     StoredDeadLetter,
 )
-from keluhan.ports import Clock, DeadLetter, DeadLetters, PermanentError, Reports
+from keluhan.ports import Clock, DeadLetter, DeadLetters, PermanentError, Publisher, Reports
 from keluhan.usecases.forwarding import mark_delivery_failed
 
 DEAD_LETTER_ATTRIBUTE_PREFIX = BROKER_ATTRIBUTE_PREFIX  # the name this module has always exported
@@ -34,8 +34,9 @@ def source_of(message: DeadLetter) -> tuple[str, str]:
 
 
 def record_dead_letter(message: DeadLetter, *, dead_letters: DeadLetters, reports: Reports,
-                       clock: Clock) -> tuple[str, DeadLetterDoc]:
-    """Store the dead letter once (by content, not message id) with report id, stage and reason."""
+                       clock: Clock, publish: Publisher | None = None) -> tuple[str, DeadLetterDoc]:
+    """Store the dead letter once (by content, not message id) with report id, stage and reason;
+    a forwarding's delivery is marked failed (announced through `publish`)."""
     stage, topic = source_of(message)
     try:
         report_id: str | None = message.report_id()
@@ -57,7 +58,7 @@ def record_dead_letter(message: DeadLetter, *, dead_letters: DeadLetters, report
     store(letter, dead_letters=dead_letters)
     if stage == "forward_report" and report_id and report is not None:
         mark_delivery_failed(report_id, reason, reports=reports, clock=clock,
-                             idempotency_key=message.attributes.get("delivery_key"))
+                             idempotency_key=message.attributes.get("delivery_key"), publish=publish)
     return letter.id, letter.to_doc()
 
 

@@ -7,16 +7,18 @@ from typing import Any
 
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.forwarding import Delivery, build_payload, target_for
-from keluhan.domain.report import Report, Status
+from keluhan.domain.report import DELIVERY_FAILED, Report, Status
 from keluhan.ports import (
     Clock,
     PermanentDeliveryError,
     PermanentError,
+    Publisher,
     Reports,
     Send,
     TransientDeliveryError,
     TransientError,
 )
+from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
 
 
@@ -26,11 +28,14 @@ class DeliveryRetry(TransientError):
 
 def forward_report(report_id: str, *, reports: Reports, targets: Mapping[str, Mapping[str, str]], send: Send,
                    timeout_s: float, clock: Clock,
-                   photo_link: Callable[[str], str] | None = None) -> Report | None:
+                   photo_link: Callable[[str], str] | None = None,
+                   publish: Publisher | None = None) -> Report | None:
     """Send the report to its external assignee once; record attempts, errors and the reference.
 
     `send` raises the port's TransientDeliveryError or PermanentDeliveryError;
-    `photo_link(object_name)` gives a URL of the EXIF-free copy.
+    `photo_link(object_name)` gives a URL of the EXIF-free copy. A delivery given up on gets a
+    timeline entry, announced on report-status-changed through `publish` (the operators and the
+    reporter are told).
     """
     report = reports.get(report_id)
     if report is None:
@@ -44,7 +49,8 @@ def forward_report(report_id: str, *, reports: Reports, targets: Mapping[str, Ma
         target = target_for(targets, delivery.assignee)
     except ValueError as exc:
         error = str(exc)
-        _save(reports, report_id, delivery.idempotency_key, lambda d: d.failed(error, now=clock()))
+        mark_delivery_failed(report_id, error, reports=reports, clock=clock,
+                             idempotency_key=delivery.idempotency_key, publish=publish)
         raise PermanentError(error) from exc
     clean = report.photo.clean_object
     photo_url = photo_link(clean) if clean and photo_link else None
@@ -60,7 +66,7 @@ def forward_report(report_id: str, *, reports: Reports, targets: Mapping[str, Ma
         raise DeliveryRetry(error) from exc
     except PermanentDeliveryError as exc:
         error = str(exc)
-        _save(reports, report_id, key, lambda d: d.failed(error, now=clock()))
+        mark_delivery_failed(report_id, error, reports=reports, clock=clock, idempotency_key=key, publish=publish)
         raise PermanentError(error) from exc
     return _save(reports, report_id, key, lambda d: d.acknowledged(result.receiver_ref, now=clock()))
 
@@ -74,8 +80,12 @@ def _outgoing(report: Report, photo_url: str | None) -> dict[str, Any]:  # Any: 
 
 
 def mark_delivery_failed(report_id: str, reason: str, *, reports: Reports, clock: Clock,
-                         idempotency_key: str | None = None) -> None:
-    _save(reports, report_id, idempotency_key, lambda d: d.failed(reason, now=clock()))
+                         idempotency_key: str | None = None, publish: Publisher | None = None) -> None:
+    """Give the delivery up for good; its timeline entry is announced (again, if the delivery had
+    failed already: a redelivery heals a crash between the write and the publish; notify dedupes)."""
+    report = _save(reports, report_id, idempotency_key, lambda d: d.failed(reason, now=clock()))
+    if publish is not None and report is not None and report.timeline and report.timeline[-1].event == DELIVERY_FAILED:
+        publish_status_changed(publish, report)
 
 
 def _save(reports: Reports, report_id: str, key: str | None,

@@ -18,7 +18,7 @@ from keluhan.domain.report import (
     support_ref,
 )
 from keluhan.domain.sla import SlaPolicy
-from keluhan.domain.workflow import Action, Actor, RejectReason, Role
+from keluhan.domain.workflow import Action, Actor, RejectReason, Role, ScheduleReason
 from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports, Supporters
 from keluhan.usecases.events import publish_event, publish_status_changed
 from keluhan.usecases.pipeline import RoutingDecider, publish_routed
@@ -36,6 +36,8 @@ class HandlingPolicy:
     url_ttl: timedelta
     max_bytes: int
     sla: SlaPolicy | None = None   # a reassigned city SKPD's clock starts at the hand-over
+    answer_wait: timedelta = timedelta(days=14)          # unanswered questions close after this
+    schedule_max_ahead: timedelta = timedelta(days=730)  # how far ahead work may be scheduled
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_
           now: datetime, decide: RoutingDecider, policy: HandlingPolicy) -> Report | None:
     expected = cmd.expected_status
     if action == Action.REJECT:
-        assert cmd.reason is not None  # the request model requires it
+        assert isinstance(cmd.reason, RejectReason)  # the request model requires it
         return report.reject(cmd.reason, note=cmd.note, parent_id=cmd.parent_id, actor=actor,
                              is_reporter=is_reporter, expected_status=expected, now=now)
     if action == Action.RESOLVE:
@@ -114,6 +116,22 @@ def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_
         rating = Rating(score=cmd.rating, text=cmd.rating_text, at=now) if cmd.rating is not None else None
         return report.confirm(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now,
                               rating=rating)
+    if action == Action.SCHEDULE:
+        assert isinstance(cmd.reason, ScheduleReason) and cmd.scheduled_for is not None  # the request model
+        return report.schedule_for(cmd.reason, cmd.scheduled_for, note=cmd.note, actor=actor,
+                                   is_reporter=is_reporter, expected_status=expected, now=now,
+                                   max_ahead=policy.schedule_max_ahead)
+    if action == Action.ASK_REPORTER:
+        return report.ask_reporter(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
+                                   now=now, answer_window=policy.answer_wait)
+    if action == Action.ANSWER:
+        return report.answer(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
+    if action == Action.VALIDATE:
+        return report.pass_audit(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
+                                 now=now, reopen_window=policy.reopen_window)
+    if action == Action.REFUSE_VALIDATION:
+        return report.refuse_audit(note=cmd.note, actor=actor, is_reporter=is_reporter,
+                                   expected_status=expected, now=now)
     if action == Action.REASSIGN:
         decision = decision_for(report, to=cmd.assignee, reason=cmd.note, decide=decide)
         return report.reassign(decision, actor=actor, reason=cmd.note, now=now, expected_status=expected,

@@ -10,26 +10,44 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from keluhan.domain.notify import Audience, assignee_at, notices, render
+from keluhan.domain.notify import Audience, assignee_at, notices, render, render_digest
+from keluhan.domain.push import Preferences
 from keluhan.domain.report import Report
+from keluhan.domain.subscriptions import digest_day, digest_due_at, report_keys
 from keluhan.ports import (
     Clock,
+    Digests,
     Directory,
     Inbox,
     Notified,
     PermanentError,
+    PreferenceStore,
     Publisher,
     Recipient,
     Reports,
+    Subscriptions,
     Supporters,
 )
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
+from keluhan.usecases.push import PushPorts, queue_push
 
 
 def notify_status_change(report_id: str, seq: int, *, reports: Reports, directory: Directory, inbox: Inbox,
-                         notified: Notified, clock: Clock, supporters: Supporters | None = None) -> int:
-    """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new."""
+                         notified: Notified, clock: Clock, preferences: PreferenceStore | None = None,
+                         push: PushPorts | None = None, subscriptions: Subscriptions | None = None,
+                         digests: Digests | None = None,
+                         supporters: Supporters | None = None) -> int:
+    """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new.
+
+    With `preferences`, each recipient's chosen language; with `push`, each inbox message is also
+    pushed to the recipient's devices (unless they muted the report; non-urgent ones after their
+    quiet hours), its send recorded before the position is recorded told. With `subscriptions`,
+    the area's subscribers are told of a new report; those who chose a digest have it counted in
+    the day's digest (`digests`) instead. With `supporters`, those who support the report (kept
+    by their refs) are among its supporters. Each recipient gets one message per position: the
+    first row naming them decides which (a reporter subscribed to their own kelurahan hears
+    `routed`, not also `new_in_area`)."""
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
@@ -40,12 +58,30 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
         return 0  # a pipeline step nobody waits for: nothing to send, nothing for the reconciler to check
     now = clock()
     new = 0
+    seen: set[str] = set()
+    at_once, daily = (area_subscribers(report, subscriptions)  # one indexed query, for both
+                      if subscriptions is not None and any("subscribers" in n.audiences for n in told) else ([], []))
     for notice in told:
-        for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory,
-                                    supporters=supporters):
-            message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
-                             now=now)
+        found = [r for r in recipients(notice.audiences, report, seq, reports=reports, directory=directory,
+                                       subscribers=at_once, supporters=supporters) if r.uid not in seen]
+        seen.update(r.uid for r in found)
+        prefs = preferences.get_many([r.uid for r in found]) if preferences is not None and found else {}
+        for recipient in found:
+            chosen = prefs.get(recipient.uid, Preferences())
+            lang = chosen.lang or recipient.lang
+            message = render(notice, report, seq, recipient=recipient.uid, lang=lang, channel="inbox", now=now)
             new += inbox.deliver(message)
+            if push is not None:
+                other = render(notice, report, seq, recipient=recipient.uid, lang="en" if lang == "id" else "id",
+                               channel="inbox", now=now)
+                queue_push(message, other, urgent=notice.urgent, prefs=chosen, push=push, clock=clock)
+        if "subscribers" in notice.audiences and digests is not None:
+            day = digest_day(report.timeline[seq].at)
+            for recipient in daily:
+                if recipient.uid not in seen:
+                    seen.add(recipient.uid)
+                    digests.add(recipient.uid, day.isoformat(), report_id, lang=recipient.lang,
+                                due_at=digest_due_at(day))
     notified.record(report_id, seq, now)  # after every message: a crash before leaves it to the reconciler
     return new
 
@@ -53,9 +89,10 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
 def reconcile_notifications(*, reports: Reports, notified: Notified, publish: Publisher, clock: Clock,
                             after: timedelta, window: timedelta = timedelta(hours=1), limit: int = 200,
                             page: int = 100) -> int:
-    """Announce again every status change whose messages were never all stored (its announcement
-    lost by the broker, or every delivery failed): reports whose status changed in
-    [now - window, now - after), each timeline position with notices that `notified` lacks.
+    """Announce again every timeline entry whose messages were never all stored (its announcement
+    lost by the broker, or every delivery failed): reports whose timeline grew in
+    [now - window, now - after) (status changes, escalations, failed deliveries alike), each
+    timeline position with notices that `notified` lacks.
     At most `limit` re-publishes per tick; how many. `notify` dedupes, so a slow one costs nothing."""
     now = clock()
     republished = 0
@@ -70,17 +107,52 @@ def reconcile_notifications(*, reports: Reports, notified: Notified, publish: Pu
                     republished += 1
         if len(changed) < page:
             break
-        cursor = (changed[-1].status_changed_at, changed[-1].report_id)
+        last = changed[-1]
+        cursor = (last.timeline_at or last.status_changed_at, last.report_id)
     return republished
 
 
+def send_digests(*, digests: Digests, reports: Reports, inbox: Inbox, clock: Clock, limit: int = 200) -> int:
+    """The daily job: one message per digest subscriber and day, for every digest now due; how
+    many were new. The message id is (recipient, day, channel), so a tick that crashes before
+    marking a digest sent, or runs twice, sends nothing twice."""
+    now = clock()
+    new = 0
+    for uid, day, lang, report_ids in digests.due(before=now, limit=limit):
+        found = [r for r in (reports.get(i) for i in sorted(set(report_ids))) if r is not None]
+        if found:
+            new += inbox.deliver(render_digest(found, recipient=uid, day=day, lang=lang, channel="inbox", now=now))
+        digests.mark_sent(uid, day, now)
+    return new
+
+
+def area_subscribers(report: Report, subscriptions: Subscriptions) -> tuple[list[Recipient], list[Recipient]]:
+    """(told at once, told in the day's digest): the users with a subscription the report matches,
+    found by its kelurahan's and cell's keys; at once if any of a user's matching subscriptions
+    asks for each report."""
+    at_once: dict[str, Recipient] = {}
+    daily: dict[str, Recipient] = {}
+    for sub in subscriptions.matching(report_keys(report)):
+        if sub.matches(report):
+            (daily if sub.digest else at_once).setdefault(sub.uid, Recipient(sub.uid, sub.lang))
+    return list(at_once.values()), [r for uid, r in daily.items() if uid not in at_once]
+
+
 def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, reports: Reports,
-               directory: Directory, supporters: Supporters | None = None) -> list[Recipient]:
-    """Everyone in the audiences, each once (the first audience naming them decides the language)."""
+               directory: Directory, subscriptions: Subscriptions | None = None,
+               subscribers: list[Recipient] | None = None,
+               supporters: Supporters | None = None) -> list[Recipient]:
+    """Everyone in the audiences, each once (the first audience naming them decides the language).
+    The area's subscribers are `subscribers` when given (found already), else asked of `subscriptions`."""
+    if subscribers is None:
+        asked = subscriptions is not None and "subscribers" in audiences
+        subscribers = area_subscribers(report, subscriptions)[0] if asked and subscriptions is not None else []
     found: dict[str, Recipient] = {}
     for audience in audiences:
-        for recipient in _audience(audience, report, seq, reports=reports, directory=directory,
-                                   supporters=supporters):
+        chosen = subscribers if audience == "subscribers" else _audience(audience, report, seq, reports=reports,
+                                                                         directory=directory,
+                                                                         supporters=supporters)
+        for recipient in chosen:
             found.setdefault(recipient.uid, recipient)
     return list(found.values())
 

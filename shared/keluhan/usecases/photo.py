@@ -3,20 +3,54 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from keluhan.domain.audit import AuditPolicy
+from keluhan.domain.figures import stats_key
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
 from keluhan.domain.photo.hash_bands import proof_key
 from keluhan.domain.photo.reasons import reason
-from keluhan.domain.report import Event, Finding, PhotoCheck, Report, Status, UploadTarget, upload_target
-from keluhan.ports import Clock, PermanentError, PhotoIndex, PhotoStore, PhotoTooLarge, Publisher, Reports
+from keluhan.domain.report import (
+    Audit,
+    Event,
+    Finding,
+    PhotoCheck,
+    Report,
+    Status,
+    UploadTarget,
+    upload_target,
+)
+from keluhan.ports import (
+    Clock,
+    PermanentError,
+    PhotoIndex,
+    PhotoStore,
+    PhotoTooLarge,
+    Publisher,
+    Reports,
+    Stats,
+)
 from keluhan.usecases.events import publish_event, publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
 from keluhan.usecases.submission import expire_if_due
 
 REUSE_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """Decides, once per accepted proof, whether the fix is held for a validation audit."""
+
+    policy: AuditPolicy
+    stats: Stats
+    draw: Callable[[], float]  # uniform in [0, 1): random in production, seeded in tests
+
+    def decide(self, report: Report, now: datetime) -> Audit:
+        figures = self.stats.group(stats_key("skpd", report.assignee, "all")) if report.assignee else {}
+        return self.policy.decide(report.assignee, figures, draw=self.draw(), now=now)
 
 
 @dataclass(frozen=True)
@@ -57,14 +91,16 @@ def derived_objects(obj: StoredObject, report_id: str) -> tuple[str, str]:
 
 def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, photos: PhotoStore,
                           photo_index: PhotoIndex, publish: Publisher, clock: Clock, policy: PhotoPolicy,
-                          reopen_window: timedelta = timedelta(days=7)) -> Report | None:
+                          reopen_window: timedelta = timedelta(days=7), auditor: Auditor | None = None
+                          ) -> Report | None:
     """A report's original photo decides its verdict; an SKPD's proof photo decides its fix."""
     target = upload_target(obj.name)
     if target is None or obj.bucket != bucket:
         return None  # not a report photo (e.g. our own derivatives, another bucket): nothing to do
     if target.proof_attempt is not None:
         return verify_proof(obj, target, reports=reports, photos=photos, photo_index=photo_index,
-                            publish=publish, clock=clock, policy=policy, reopen_window=reopen_window)
+                            publish=publish, clock=clock, policy=policy, reopen_window=reopen_window,
+                            auditor=auditor)
     report_id = target.report_id
     report = reports.get(report_id)
     if report is None:
@@ -115,7 +151,7 @@ def verify_uploaded_photo(obj: StoredObject, *, bucket: str, reports: Reports, p
 
 def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, photos: PhotoStore,
                  photo_index: PhotoIndex, publish: Publisher, clock: Clock, policy: PhotoPolicy,
-                 reopen_window: timedelta) -> Report | None:
+                 reopen_window: timedelta, auditor: Auditor | None = None) -> Report | None:
     """An SKPD's proof photo: the same checks as a citizen's (fresh, near the report's point, not
     reused, not the report's own photo, safe decode, EXIF-free copies); only an accepted proof
     resolves the report, a rejected one returns it to work with the reasons."""
@@ -162,10 +198,13 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
     note = ("Bukti penyelesaian diterima / Proof of the fix accepted" if accepted else
             "Bukti penyelesaian ditolak / Proof of the fix rejected: " + "; ".join(r.message for r in result.reasons))
 
+    # Decided once, before the write (the mutation may run again on contention); what is stored is the decision.
+    audit = auditor.decide(report, now) if accepted and auditor is not None else None
+
     def mutation(current: Report) -> Report | None:
         if not current.awaits_proof(attempt) or (current.resolution and current.resolution.event == obj.event_key):
             return None
-        return current.proof_verdict(check, now=now, note=note, reopen_window=reopen_window)
+        return current.proof_verdict(check, now=now, note=note, reopen_window=reopen_window, audit=audit)
 
     after = reports.mutate(target.report_id, mutation)
     if after is not None and after.resolution is not None and after.resolution.event == obj.event_key:

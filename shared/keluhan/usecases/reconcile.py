@@ -163,7 +163,7 @@ def reconcile(*, reports: Reports, publish: Publisher, dead_letters: DeadLetters
             topic, data, attributes = _message(report, stall, upload, bucket)
             if gave_up:
                 _dead_letter(report, stall, (topic, data, attributes), dead_letters=dead_letters,
-                             reports=reports, clock=clock)
+                             reports=reports, clock=clock, publish=publish)
                 counts["stalled_dead_lettered"] += 1
             else:
                 publish(topic, data, attributes)
@@ -239,7 +239,7 @@ def _count_stall(reports: Reports, report_id: str, stall: Stall, *, now: datetim
 
 
 def _dead_letter(report: Report, stall: Stall, message: tuple[str, dict[str, str | None], dict[str, str]], *,
-                 dead_letters: DeadLetters, reports: Reports, clock: Clock) -> None:
+                 dead_letters: DeadLetters, reports: Reports, clock: Clock, publish: Publisher) -> None:
     topic, data, attributes = message
     stalled = report.stalled
     assert stalled is not None  # counted on the report before it is given up on
@@ -250,7 +250,8 @@ def _dead_letter(report: Report, stall: Stall, message: tuple[str, dict[str, str
                                  attributes=attributes, republished=stalled.count), dead_letters=dead_letters)
     if stall.forwarding:
         mark_delivery_failed(report.report_id, reason, reports=reports, clock=clock,
-                             idempotency_key=report.forwarding.idempotency_key if report.forwarding else None)
+                             idempotency_key=report.forwarding.idempotency_key if report.forwarding else None,
+                             publish=publish)
 
 
 def _reason(stall: Stall, since: datetime, republished: int) -> str:

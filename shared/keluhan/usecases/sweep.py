@@ -6,9 +6,21 @@ from collections.abc import Callable, Iterable
 
 from keluhan.domain.report import OPEN, Report, Status
 from keluhan.domain.sla import SlaPolicy
-from keluhan.ports import Clock, Contention, DeadLetters, Mutation, Notified, PhotoStore, Publisher, Reports
+from keluhan.ports import (
+    Clock,
+    Contention,
+    DeadLetters,
+    Digests,
+    Inbox,
+    Mutation,
+    Notified,
+    PhotoStore,
+    Publisher,
+    Reports,
+)
 from keluhan.usecases.events import publish_status_changed
-from keluhan.usecases.notify import reconcile_notifications
+from keluhan.usecases.notify import reconcile_notifications, send_digests
+from keluhan.usecases.push import PushPorts, resend_due
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
@@ -16,17 +28,22 @@ from keluhan.usecases.submission import expire_if_due
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
           sla: SlaPolicy | None = None, dead_letters: DeadLetters | None = None,
           reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
-          bucket: str = "", notified: Notified | None = None) -> dict[str, int]:
-    """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
-    overdue ones; counts.
+          bucket: str = "", notified: Notified | None = None, push: PushPorts | None = None,
+          digests: Digests | None = None, inbox: Inbox | None = None) -> dict[str, int]:
+    """Expire photo waits and proof waits, close resolved reports whose window passed, put scheduled
+    reports back in the queue on their date (before escalating: a report back today may be overdue),
+    close questions the reporter left unanswered, escalate overdue ones; counts.
 
     With a reconciler policy (and the dead letters it writes to), also re-publish the stage
     event of every report stuck in the pipeline (`keluhan.usecases.reconcile`); with the photo
     bucket too, of every upload whose notification was lost; with `notified`, announce again every
-    status change whose messages were never all stored (`keluhan.usecases.notify`).
+    status change whose messages were never all stored (`keluhan.usecases.notify`); with `push`,
+    attempt every pending push that is due (`keluhan.usecases.push`); with the digests and the
+    inbox, send every area-subscription digest now due (one a day per subscriber).
     """
     now = clock()
-    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
+    counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "resumed": 0,
+              "closed_unanswered": 0, "contended": 0}
 
     def each(due: Iterable[Report], key: str, move: Callable[[Report], int]) -> None:
         # One report locked by a concurrent change must not stop the tick: the next one retries it.
@@ -42,6 +59,10 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
          lambda r: _apply(reports, publish, r, lambda c: c.proof_missing(now=now)))
     each(reports.due(status="resolved", field="close_by", before=now, limit=limit), "auto_closed",
          lambda r: _apply(reports, publish, r, lambda c: c.auto_close(now=now)))
+    each(reports.due(status="scheduled", field="schedule.until", before=now, limit=limit), "resumed",
+         lambda r: _apply(reports, publish, r, lambda c: c.resume_due(now=now)))
+    each(reports.due(status="awaiting_reporter", field="question.deadline", before=now, limit=limit),
+         "closed_unanswered", lambda r: _apply(reports, publish, r, lambda c: c.close_unanswered(now=now)))
     if sla is not None:
         for status in sorted(OPEN):
             each(reports.due(status=status, field="sla.next_escalation_at", before=now, limit=limit), "escalated",
@@ -55,6 +76,10 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
         counts["notify_republished"] = reconcile_notifications(
             reports=reports, notified=notified, publish=publish, clock=clock, after=reconciler.pipeline_after,
             limit=reconciler.limit, page=reconciler.page)
+    if push is not None:
+        counts["pushes_attempted"] = resend_due(push=push, clock=clock, limit=limit)
+    if digests is not None and inbox is not None:
+        counts["digests_sent"] = send_digests(digests=digests, reports=reports, inbox=inbox, clock=clock, limit=limit)
     return counts
 
 

@@ -51,3 +51,24 @@ resource "google_firestore_index" "composite" {
     }
   }
 }
+
+# Single-field index settings the file overrides: the area subscriptions' match keys are queried
+# across every user's subscriptions/{uid}/areas (a collection group), which automatic indexes do
+# not cover.
+resource "google_firestore_field" "override" {
+  for_each   = { for o in jsondecode(file(var.database.indexes_file)).fieldOverrides : "${o.collectionGroup}.${o.fieldPath}" => o }
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = each.value.collectionGroup
+  field      = each.value.fieldPath
+  index_config {
+    dynamic "indexes" {
+      for_each = each.value.indexes
+      content {
+        array_config = lookup(indexes.value, "arrayConfig", null)
+        order        = lookup(indexes.value, "order", null)
+        query_scope  = indexes.value.queryScope
+      }
+    }
+  }
+}

@@ -32,6 +32,10 @@ locals {
       KELUHAN_GEO_DIR    = "/workspace/geo"
       KELUHAN_GEO_BUNDLE = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
     }
+    subscriptions = {
+      KELUHAN_GEO_DIR    = "/workspace/geo"
+      KELUHAN_GEO_BUNDLE = var.geo.bundle_file == "" ? "" : "/workspace/geo/${var.geo.bundle_file}"
+    }
     route_report = {
       KELUHAN_ROUTING_RULES_FILE = "/workspace/fixtures/routing_rules.json"
     }
@@ -56,6 +60,7 @@ resource "google_project_service" "api" {
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
     "identitytoolkit.googleapis.com", # check_revoked=True looks each signed-in user up
+    "fcm.googleapis.com",             # push notifications (FCM HTTP v1)
     "bigquery.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",

@@ -95,6 +95,28 @@ locals {
       reads_users  = true
       firestore    = "read" # the figures are queries and counts; it writes nothing
     }
+    notification_settings = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write" # devices/{uid}/tokens, preferences/{uid}
+    }
+    subscriptions = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "512Mi" # the kelurahan layer (a kelurahan's kode, a circle's centre in the city)
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write"
+    }
     verify_photo = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded"]
@@ -146,7 +168,7 @@ locals {
     forward_report = {
       trigger               = "pubsub"
       topics                = ["report-routed"]
-      publishes             = []
+      publishes             = ["report-status-changed"] # a delivery given up on
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
@@ -174,6 +196,7 @@ locals {
       signs_urls            = false
       reads_users           = false
       firestore             = "write"
+      sends_push            = true # FCM HTTP v1 (firebase-admin messaging)
     }
     record_figures = {
       trigger               = "pubsub"
@@ -206,11 +229,12 @@ locals {
       signs_urls            = false
       reads_users           = false
       firestore             = "write"
+      sends_push            = true # attempts the pushes that are due
     }
     record_dead_letter = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded-dead-letter", "report-accepted-dead-letter", "report-located-dead-letter", "report-routed-dead-letter", "report-status-changed-dead-letter"]
-      publishes             = []
+      publishes             = ["report-status-changed"] # a forwarding given up on
       timeout_s             = 30
       ack_deadline_s        = 60
       min_backoff_s         = 1
