@@ -129,6 +129,16 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore="read",
     ),
     Function(
+        "work", "http", "http",
+        # act_on_report's code for SKPD staff only: their moves announce a status change, and
+        # `resolve` hands out the proof's signed PUT URL (operators' moves, which publish more, are refused).
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="GET the work page for SKPD staff, their queue.json and report.json; POST a move (act)",
+        photo_access=(PhotoAccess(RESOLUTION_PREFIX, "create"),),
+        signs_urls=True,
+        reads_users=True,
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",

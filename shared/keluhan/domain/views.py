@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note, public_routing_reason
-from keluhan.domain.report import STATUS_TEXT, Status
+from keluhan.domain.report import STATUS_TEXT, Report, Status
 from keluhan.domain.stored import ReportDoc
+from keluhan.domain.workflow import Actor, allowed_actions
 
 
 def reporter_view(report: ReportDoc, *, client_id: str | None,
@@ -83,6 +85,43 @@ def staff_view(report: ReportDoc) -> dict[str, object]:
     if view.get("resolution"):
         view["resolution"] = {k: v for k, v in view["resolution"].items() if k not in ("phash", "event")}
     return view
+
+
+def work_item(report: Report, actor: Actor) -> dict[str, object]:
+    """One report of an SKPD's queue on the `work` page: what it is, where, when it is due, and
+    the moves this officer may make now (from the transition table)."""
+    category = get_category(report.category)
+    location = report.location
+    return {
+        "report_id": report.report_id,
+        "category": report.category,
+        "category_name": f"{category.name} / {category.name_en}" if category else report.category,
+        "description": report.description,
+        "street": report.street,
+        "status": report.status.value,
+        "status_text": STATUS_TEXT[report.status],
+        "kelurahan": location.kelurahan if location else None,
+        "kecamatan": location.kecamatan if location else None,
+        "received_at": report.received_at,
+        "status_changed_at": report.status_changed_at,
+        "due_at": report.sla.due_at if report.sla else None,
+        "overdue": report.overdue,
+        "escalation_level": report.escalation_level,
+        "supporters": report.supporters,
+        "allowed_actions": allowed_actions(report.status, actor, assignee=report.assignee, is_reporter=False),
+    }
+
+
+def by_due_time(items: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Soonest due first (a report without a due time last), then the oldest received."""
+    def key(item: Mapping[str, object]) -> tuple[bool, str, str, str]:
+        due, received = item["due_at"], item["received_at"]
+        return (due is None, _iso(due), _iso(received), str(item["report_id"]))
+    return sorted(items, key=key)
+
+
+def _iso(value: object) -> str:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else ""
 
 
 # --- What the HTTP functions answer, as models: the OpenAPI document (keluhan.openapi) is built
@@ -298,3 +337,49 @@ class FeatureCollection(BaseModel):
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, object]]
+
+
+class WorkItem(_Answer):
+    """One report of an SKPD's queue (work /queue.json): due_at and overdue as the sweep keeps them."""
+
+    report_id: str
+    category: str
+    category_name: str = Field(description="Indonesian / English")
+    description: str
+    street: str | None
+    status: Status
+    status_text: str
+    kelurahan: str | None
+    kecamatan: str | None
+    received_at: datetime
+    status_changed_at: datetime
+    due_at: datetime | None = Field(description="When the SKPD's handling target runs out (sla.due_at)")
+    overdue: bool = Field(description="Past its target and escalated by the sweep (as the War Room counts it)")
+    escalation_level: int
+    supporters: int = Field(description="Citizens who reported the same problem (duplicates linked to it)")
+    allowed_actions: list[str] = Field(description="The moves this officer may make now (act_on_report actions)")
+
+
+class WorkQueue(_Answer):
+    """work /queue.json: the open reports of the caller's SKPD, soonest due first."""
+
+    skpd: str
+    generated_at: datetime
+    reports: list[WorkItem]
+    truncated: bool = Field(description="More open reports exist than the queue lists")
+
+
+class WorkPhoto(_Answer):
+    """A short-lived signed GET link to one EXIF-free photo of the report."""
+
+    kind: str
+    url: str
+    expires_at: datetime
+
+
+class WorkReport(_Answer):
+    """work /report.json: one report of the caller's SKPD, its staff view and what may be done now."""
+
+    item: WorkItem
+    report: StaffView
+    photos: list[WorkPhoto] = Field(description="Signed links (photo_links); empty when none can be given")

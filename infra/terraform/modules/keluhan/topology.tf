@@ -73,6 +73,18 @@ locals {
       reads_users  = true
       firestore    = "read" # the figures are queries and counts; it writes nothing
     }
+    # The SKPD staff's phone page: act_on_report's moves for staff only, their queue and reports.
+    work = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-status-changed"]
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "resolution/" = "create" } # signed PUT URLs for the proof photo
+      signs_urls   = true
+      reads_users  = true
+      firestore    = "write"
+    }
     verify_photo = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded"]
