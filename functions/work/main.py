@@ -4,10 +4,11 @@ from pathlib import Path
 
 import functions_framework
 
-from keluhan import bootstrap, handling_http, http
+from keluhan import bootstrap, http
 from keluhan.bootstrap import Deps, utc_now
 from keluhan.domain.report import ActOnReport, valid_report_id
 from keluhan.domain.views import WarRoomConfig, WorkQueue, WorkReport
+from keluhan.handling_http import move_answer
 from keluhan.usecases.handling import ReportMissing
 from keluhan.usecases.work import NotStaff, staff_queue, staff_report, staff_skpd
 
@@ -49,4 +50,6 @@ def work(call: http.Call[Deps]) -> http.Response:
         except ReportMissing:
             return http.error(404, "not_found", "Laporan tidak ditemukan / Report not found", field="report_id")
         return http.answer(WorkReport.model_validate(found), 200, NO_STORE)
-    return handling_http.act(call.body(ActOnReport), actor=call.actor, deps=deps, clock=utc_now)
+    return move_answer(call.body(ActOnReport), actor=call.actor, reports=deps.reports, publish=deps.publish,
+                       photos=deps.photos, holds=deps.holds, decide=deps.decide, clock=utc_now,
+                       policy=deps.handling_policy())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from keluhan import http
 from keluhan.domain.report import ActOnReport, InvalidMove, NotPermitted, StaleOrIllegal
 from keluhan.domain.views import ActOnReportAnswer, ReporterView, StaffView, reporter_view, staff_view
@@ -14,33 +12,14 @@ from keluhan.usecases.handling import act_on_report as act_use_case
 from keluhan.usecases.pipeline import RoutingDecider
 
 
-class ActingDeps(Protocol):
-    """What a move needs of bootstrap.Deps."""
-
-    @property
-    def reports(self) -> Reports: ...
-
-    @property
-    def publish(self) -> Publisher: ...
-
-    @property
-    def photos(self) -> PhotoStore: ...
-
-    @property
-    def holds(self) -> Holds: ...
-
-    @property
-    def decide(self) -> RoutingDecider: ...
-
-    def handling_policy(self) -> HandlingPolicy: ...
-
-
-def act(cmd: ActOnReport, *, actor: Actor, deps: ActingDeps, clock: Clock) -> http.Response:
-    """Make the move; 200 with the report after it (and the proof's upload URL after `resolve`),
-    else 404, 403, 422 or 409 (with the current status and the moves allowed instead)."""
+def move_answer(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: Publisher, photos: PhotoStore,
+                holds: Holds, decide: RoutingDecider, clock: Clock, policy: HandlingPolicy) -> http.Response:
+    """Make the move (the act_on_report use case, with its ports); 200 with the report after it (and the
+    proof's upload URL after `resolve`), else 404, 403, 422 or 409 (with the current status and the
+    moves allowed instead)."""
     try:
-        result = act_use_case(cmd, actor=actor, reports=deps.reports, publish=deps.publish, photos=deps.photos,
-                              holds=deps.holds, decide=deps.decide, clock=clock, policy=deps.handling_policy())
+        result = act_use_case(cmd, actor=actor, reports=reports, publish=publish, photos=photos, holds=holds,
+                              decide=decide, clock=clock, policy=policy)
     except ReportMissing:
         return http.error(404, "not_found", "Laporan tidak ditemukan / Report not found", field="report_id")
     except NotPermitted as exc:
@@ -48,7 +27,7 @@ def act(cmd: ActOnReport, *, actor: Actor, deps: ActingDeps, clock: Clock) -> ht
     except InvalidMove as exc:
         return http.error(422, "invalid_field", str(exc), field=exc.field)
     except (StaleOrIllegal, Contention) as exc:
-        current = deps.reports.get(cmd.report_id)
+        current = reports.get(cmd.report_id)
         return http.error(409, "conflict", str(exc), field="expected_status",
                           status=getattr(exc, "status", current.status.value if current else None),
                           allowed_actions=getattr(exc, "allowed", None))
