@@ -19,7 +19,8 @@ from tests.e2e.test_pipeline import _publisher, fresh_photo, report_body, submit
 from tests.e2e.test_war_room import CHROMIUM, CHROMIUM_ARGS, UPDATE_SCREENSHOT
 from tests.support.places import kelurahan_point
 
-SCREENSHOT = REPO_ROOT / "docs" / "work.png"
+SCREENSHOT = REPO_ROOT / "docs" / "work.png"  # the queue
+REPORT_SCREENSHOT = REPO_ROOT / "docs" / "work-report.png"  # a report in progress, its resolve form
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 EMAIL = "pu.work.e2e@dinas-pu.makassar.test"
 # City roads: Dinas PU's. The officer's proof is taken where the pothole is (Bontorannu).
@@ -206,6 +207,8 @@ def test_an_officer_takes_a_pothole_from_routed_through_a_proof_photo_to_resolve
     same_as_api(client, officer, page, pothole)
     _move(page, "start", "in_progress")
     assert same_as_api(client, officer, page, pothole)["item"]["allowed_actions"] == ["resolve"]
+    page.screenshot(path=str(REPORT_SCREENSHOT if UPDATE_SCREENSHOT else tmp_path / "work-report.png"),
+                    full_page=True)
 
     # Resolve: the camera's photo (EXIF time and GPS where the pothole is) goes up to the signed URL.
     resolve = page.locator('#actions form[data-action="resolve"]')
