@@ -241,3 +241,26 @@ def test_a_non_staff_token_sees_the_refusal_and_no_queue(client, phone, call_cen
     sync_api.expect(page.get_by_test_id("error")).to_contain_text("403")
     assert "token" not in page.url and page.locator("#queue li").count() == 0
     page.close()
+
+
+# Chrome DevTools' "Slow 3G" preset: 400 ms round trips, about 400 kbit/s down and up.
+SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1024 / 8, "uploadThroughput": 400 * 1024 / 8}
+
+
+def test_the_queue_comes_up_over_a_slow_3g_link(client, phone, officer, reports):
+    """Prints how long the page takes to show the queue over Slow 3G, and how many bytes it fetched."""
+    page = phone.new_page()
+    session = phone.new_cdp_session(page)
+    session.send("Network.enable")
+    session.send("Network.emulateNetworkConditions", SLOW_3G)
+    responses: list[sync_api.Response] = []
+    page.on("response", responses.append)
+    started = time.monotonic()
+    page.goto(client.function_url("work") + f"#token={officer}")
+    page.wait_for_selector('body[data-loaded="queue"]', timeout=60_000)
+    shown_s = time.monotonic() - started
+    assert page.locator("#queue li[data-report-id]").count() >= 1 and page.get_by_test_id("error").inner_text() == ""
+    fetched = [len(r.body()) for r in responses if r.ok]
+    print(f"work page over Slow 3G: queue shown in {shown_s:.2f} s, {len(fetched)} responses, "
+          f"{sum(fetched)} bytes")
+    page.close()
