@@ -254,7 +254,7 @@ def test_the_queue_comes_up_over_a_slow_3g_link(client, phone, officer, reports)
     session.send("Network.enable")
     session.send("Network.emulateNetworkConditions", SLOW_3G)
     responses: list[sync_api.Response] = []
-    page.on("response", responses.append)
+    page.on("response", lambda response: responses.append(response))
     started = time.monotonic()
     page.goto(client.function_url("work") + f"#token={officer}")
     page.wait_for_selector('body[data-loaded="queue"]', timeout=60_000)
