@@ -149,9 +149,9 @@ Handler = Callable[[Call[D]], Response]
 def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
              signed_in: bool = True) -> Callable[[Handler[D]], Callable[[Request], Response]]:
     """An HTTP function from a handler: the body capped first (`cap_body`), 405 for another
-    method (than the one, or one of the tuple), the caller checked first when `signed_in`, a `Refused` answered as it is, and any
-    other failure a 503 with Retry-After (logged; nothing half-done is acknowledged, so the same
-    request later completes)."""
+    method (than the one, or those of a tuple), the caller checked first when `signed_in`, a
+    `Refused` answered as it is, and any other failure a 503 with Retry-After (logged; nothing
+    half-done is acknowledged, so the same request later completes)."""
 
     methods = (method,) if isinstance(method, str) else method
 

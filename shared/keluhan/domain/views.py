@@ -114,14 +114,16 @@ def work_item(report: Report, actor: Actor) -> dict[str, object]:
 
 def by_due_time(items: list[dict[str, object]]) -> list[dict[str, object]]:
     """Soonest due first (a report without a due time last), then the oldest received."""
-    def key(item: Mapping[str, object]) -> tuple[bool, str, str, str]:
-        due, received = item["due_at"], item["received_at"]
-        return (due is None, _iso(due), _iso(received), str(item["report_id"]))
+    def key(item: Mapping[str, object]) -> tuple[bool, datetime, datetime, str]:
+        due = item["due_at"]
+        return (due is None, _utc(due), _utc(item["received_at"]), str(item["report_id"]))
     return sorted(items, key=key)
 
 
-def _iso(value: object) -> str:
-    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else ""
+def _utc(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.max.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- What the HTTP functions answer, as models: the OpenAPI document (keluhan.openapi) is built
