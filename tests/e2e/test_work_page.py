@@ -51,9 +51,9 @@ def _routed(client, report_id):
 
 
 @pytest.fixture(scope="module")
-def reports(client, call_center, officer, stack):
-    """A citizen's pothole with a photo (the one worked on the page), two Call Center 112 reports, and one
-    received 20 days ago that the sweep has escalated: all on city roads, all Dinas PU's."""
+def reports(client, call_center):
+    """A citizen's pothole with a photo (the one worked on the page) and two Call Center 112 reports,
+    all on city roads, all routed to Dinas PU."""
     _, citizen = client.sign_in("warga.work.e2e@example.com")
     lat, lon, _ = kelurahan_point(PLACES[0])
     taken = datetime.now(UTC) - timedelta(minutes=3)
