@@ -385,3 +385,17 @@ class WorkReport(_Answer):
     item: WorkItem
     report: StaffView
     photos: list[WorkPhoto] = Field(description="Signed links (photo_links); empty when none can be given")
+
+
+class DeviceAnswer(_Answer):
+    """A registered push device (never its token: the caller has it)."""
+
+    device_id: str
+    platform: Literal["android", "ios", "web"]
+    lang: Literal["id", "en"] | None
+    registered_at: datetime
+    max_devices: int = Field(description="Devices kept per user; registering more forgets the oldest")
+
+
+class UnregisterAnswer(_Answer):
+    removed: bool = Field(description="False when the token was not registered for this user")

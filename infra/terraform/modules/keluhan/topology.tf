@@ -85,6 +85,17 @@ locals {
       reads_users  = true
       firestore    = "write"
     }
+    notification_settings = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write" # devices/{uid}/tokens, preferences/{uid}
+    }
     verify_photo = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded"]
@@ -164,6 +175,7 @@ locals {
       signs_urls            = false
       reads_users           = false
       firestore             = "write"
+      sends_push            = true # FCM HTTP v1 (firebase-admin messaging)
     }
     record_figures = {
       trigger               = "pubsub"
@@ -196,6 +208,7 @@ locals {
       signs_urls            = false
       reads_users           = false
       firestore             = "write"
+      sends_push            = true # attempts the pushes that are due
     }
     record_dead_letter = {
       trigger               = "pubsub"
