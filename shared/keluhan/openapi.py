@@ -35,6 +35,8 @@ from keluhan.domain.views import (
     UnregisterAnswer,
     WarRoomConfig,
     WarRoomStats,
+    WorkQueue,
+    WorkReport,
 )
 from keluhan.http import ErrorResponse
 from keluhan.topology import FUNCTIONS
@@ -188,6 +190,42 @@ OPERATIONS: tuple[Operation, ...] = (
                    404: ("Tidak ditemukan / no such report, or the caller is not staff (not_found)", ErrorResponse),
                    **SIGNED_IN},
         tags=("skpd", "operator"),
+    ),
+    Operation(
+        "work", "get", "/", "Halaman kerja SKPD / The SKPD staff's work page", signed_in=False,
+        responses={200: ("The page; it asks for queue.json and report.json with the officer's token", "text/html")},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/config.json", "Konfigurasi halaman / The page's sign-in setting",
+        signed_in=False, responses={200: ("Where the page signs in", WarRoomConfig)}, tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/queue.json", "Antrean SKPD / The officer's SKPD queue, soonest due first",
+        responses={200: ("The open reports of the caller's SKPD", WorkQueue), **SIGNED_IN,
+                   403: ("Hanya staf SKPD / SKPD staff only (forbidden)", ErrorResponse)},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/report.json", "Satu laporan SKPD / One report of the officer's SKPD",
+        query=(Query("report_id", "A report assigned to the caller's SKPD",
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
+        responses={200: ("The report, its staff view and the moves allowed now", WorkReport), **SIGNED_IN,
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   403: ("Hanya staf SKPD / SKPD staff only (forbidden)", ErrorResponse),
+                   404: ("Tidak ditemukan / not a report of the caller's SKPD (not_found)", ErrorResponse)},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "post", "/act", "Tindakan SKPD / A move on a report (act_on_report, SKPD staff only)",
+        body=ActOnReport,
+        responses={200: ("The report after the move", ActOnReportAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Bukan staf SKPD, atau laporan SKPD lain / not SKPD staff, or another SKPD's report "
+                         "(forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / report not found (not_found)", ErrorResponse),
+                   409: ("Status sudah berubah / expected_status is stale (conflict)", ErrorResponse)},
+        tags=("skpd",),
     ),
     Operation(
         "notification_settings", "post", "/devices", "Daftarkan perangkat / Register a push device",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
@@ -143,6 +143,9 @@ class Reports(Protocol):
 
     def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (by `sla.due_at`)."""
+
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        """At most `limit` reports of one assignee in `statuses` (an SKPD's queue), newest first."""
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     firebase_auth_emulator_host: str = Field(
         default="", validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
     )
+    # The Cloud Storage emulator's URL (local stack only): where signed photo URLs point.
+    storage_emulator_host: str = Field(default="", validation_alias=AliasChoices("STORAGE_EMULATOR_HOST"))
     k_service: str = Field(default="", validation_alias=AliasChoices("K_SERVICE"))
     # Behind API Gateway (Terraform `public_front = { kind = "api_gateway" }`): the gateway puts its
     # own ID token in Authorization and the caller's in X-Forwarded-Authorization, which is then

@@ -146,6 +146,17 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore="read",
     ),
     Function(
+        "work", "http", "http",
+        # act_on_report's code for SKPD staff only: their moves announce a status change, and
+        # `resolve` hands out the proof's signed PUT URL (operators' moves, which publish more, are refused).
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="GET the work page for SKPD staff, their queue.json and report.json; POST a move (act)",
+        # The proof's signed PUT URL; signed GET links of the EXIF-free photos (as photo_links).
+        photo_access=(PhotoAccess(RESOLUTION_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
+        signs_urls=True,
+        reads_users=True,
+    ),
+    Function(
         "notification_settings", "http", "http",
         description="POST /devices, /devices/remove: the signed-in user's push tokens; GET/POST "
                     "/preferences: language, quiet hours, muted reports",

@@ -118,6 +118,15 @@ PROBES: dict[str, list[Probe]] = {
         Probe("photo links of r1", "GET", "/?report_id=r1", expect=_except(
             404, anonymous=401, skpd_A=200, skpd_B=403, operator=200)),
     ],
+    # The SKPD staff's page: their own SKPD's queue and reports, and act_on_report's moves for staff only.
+    "work": [
+        Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
+        Probe("queue.json", "GET", "/queue.json", expect=_except(403, anonymous=401, skpd_A=200, skpd_B=200)),
+        Probe("report.json of r1", "GET", "/report.json?report_id=r1",
+              expect=_except(403, anonymous=401, skpd_A=200, skpd_B=404)),
+        Probe("accept r1", "POST", "/act", body=_act("r1", "accept", "routed"),
+              expect=_except(403, anonymous=401, skpd_A=200)),
+    ],
     # Every person's own settings; an anonymous sign-in or a channel service is told of nothing.
     "notification_settings": [
         Probe("register my push device", "POST", "/devices", body=DEVICE,
@@ -200,7 +209,7 @@ def test_each_function_answers_each_role_as_the_matrix_says(monkeypatch, functio
         if want >= 400:
             body = response.get_json()
             assert (body[0]["code"] if isinstance(body, list) else body["error"]["code"]), probe.name
-            if function == "act_on_report":  # a refused move changes nothing
+            if function in ("act_on_report", "work"):  # a refused move changes nothing
                 assert deps.reports.docs["r1"]["status"] == "routed" and deps.publish.messages == []
         elif response.is_json and function != "get_report":
             text = json.dumps(response.get_json())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -102,6 +102,10 @@ class FakeReports:
         open_ = {"routed", "accepted", "in_progress", "resolving", "reopened"}
         found = [d for d in self.docs.values() if d.get("overdue") and d["status"] in open_]
         return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["sla"]["due_at"])[:limit]]
+
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        found = [d for d in self.docs.values() if d.get("assignee") == assignee and d["status"] in statuses]
+        return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["received_at"], reverse=True)[:limit]]
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:

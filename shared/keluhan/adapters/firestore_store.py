@@ -6,7 +6,7 @@ import copy
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -223,6 +223,14 @@ class FirestoreReports:
                  .where(filter=firestore.FieldFilter("overdue", "==", True))
                  .where(filter=firestore.FieldFilter("status", "in", OPEN_STATUSES))
                  .order_by("sla.due_at").limit(limit))
+        return list(_reports(query.stream()))
+
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        """One assignee's reports in `statuses`, newest first (index: assignee, status, received_at desc)."""
+        query = (self._db.collection(REPORTS)
+                 .where(filter=firestore.FieldFilter("assignee", "==", assignee))
+                 .where(filter=firestore.FieldFilter("status", "in", sorted(statuses)))
+                 .order_by("received_at", direction=firestore.Query.DESCENDING).limit(limit))
         return list(_reports(query.stream()))
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note, public_routing_reason, redact_contacts
-from keluhan.domain.report import STATUS_TEXT, Status
+from keluhan.domain.report import STATUS_TEXT, Report, Status
 from keluhan.domain.stored import ReportDoc
+from keluhan.domain.workflow import Actor, allowed_actions
 
 
 def reporter_view(report: ReportDoc, *, client_id: str | None,
@@ -97,6 +99,45 @@ def staff_view(report: ReportDoc) -> dict[str, object]:
     if view.get("resolution"):
         view["resolution"] = {k: v for k, v in view["resolution"].items() if k not in ("phash", "event")}
     return view
+
+
+def work_item(report: Report, actor: Actor) -> dict[str, object]:
+    """One report of an SKPD's queue on the `work` page: what it is, where, when it is due, and
+    the moves this officer may make now (from the transition table)."""
+    category = get_category(report.category)
+    location = report.location
+    return {
+        "report_id": report.report_id,
+        "category": report.category,
+        "category_name": f"{category.name} / {category.name_en}" if category else report.category,
+        "description": report.description,
+        "street": report.street,
+        "status": report.status.value,
+        "status_text": STATUS_TEXT[report.status],
+        "kelurahan": location.kelurahan if location else None,
+        "kecamatan": location.kecamatan if location else None,
+        "received_at": report.received_at,
+        "status_changed_at": report.status_changed_at,
+        "due_at": report.sla.due_at if report.sla else None,
+        "overdue": report.overdue,
+        "escalation_level": report.escalation_level,
+        "supporters": report.supporters,
+        "allowed_actions": allowed_actions(report.status, actor, assignee=report.assignee, is_reporter=False),
+    }
+
+
+def by_due_time(items: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Soonest due first (a report without a due time last), then the oldest received."""
+    def key(item: Mapping[str, object]) -> tuple[bool, datetime, datetime, str]:
+        due = item["due_at"]
+        return (due is None, _utc(due), _utc(item["received_at"]), str(item["report_id"]))
+    return sorted(items, key=key)
+
+
+def _utc(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.max.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- What the HTTP functions answer, as models: the OpenAPI document (keluhan.openapi) is built
@@ -344,6 +385,44 @@ class PhotoLink(_Answer):
 
 class PhotoLinks(RootModel[list[PhotoLink]]):
     """photo_links: the report's photo links, for its SKPD's staff and operators."""
+
+
+class WorkItem(_Answer):
+    """One report of an SKPD's queue (work /queue.json): due_at and overdue as the sweep keeps them."""
+
+    report_id: str
+    category: str
+    category_name: str = Field(description="Indonesian / English")
+    description: str
+    street: str | None
+    status: Status
+    status_text: str
+    kelurahan: str | None
+    kecamatan: str | None
+    received_at: datetime
+    status_changed_at: datetime
+    due_at: datetime | None = Field(description="When the SKPD's handling target runs out (sla.due_at)")
+    overdue: bool = Field(description="Past its target and escalated by the sweep (as the War Room counts it)")
+    escalation_level: int
+    supporters: int = Field(description="Citizens who reported the same problem (duplicates linked to it)")
+    allowed_actions: list[str] = Field(description="The moves this officer may make now (act_on_report actions)")
+
+
+class WorkQueue(_Answer):
+    """work /queue.json: the open reports of the caller's SKPD, soonest due first."""
+
+    skpd: str
+    generated_at: datetime
+    reports: list[WorkItem]
+    truncated: bool = Field(description="More open reports exist than the queue lists")
+
+
+class WorkReport(_Answer):
+    """work /report.json: one report of the caller's SKPD, its staff view and what may be done now."""
+
+    item: WorkItem
+    report: StaffView
+    photos: list[PhotoLink] = Field(description="Signed read links of the EXIF-free photos (as photo_links)")
 
 
 class DeviceAnswer(_Answer):

@@ -84,6 +84,18 @@ locals {
       reads_users  = true
       firestore    = "read" # reads the report; writes nothing
     }
+    # The SKPD staff's phone page: act_on_report's moves for staff only, their queue and reports.
+    work = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-status-changed"]
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "resolution/" = "create", "derived/" = "read" } # the proof's signed PUT URL; signed GET links of the EXIF-free photos
+      signs_urls   = true
+      reads_users  = true
+      firestore    = "write"
+    }
     notification_settings = {
       trigger      = "http"
       topics       = []
