@@ -138,6 +138,16 @@ class Reports(Protocol):
     def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (by `sla.due_at`)."""
 
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int) -> list[Report]:
+        """At most `limit` reports whose `geohash` starts with `cell` and whose Open311 listing holds
+        `tag`, of `categories` (all when empty): one range query, one read per report returned
+        (at least one per query)."""
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        """At most `limit` reports whose `reporter_key` is `key`, in `statuses` (all when empty),
+        newest first (ties by report id, descending), after the report `after` = (received_at, id)."""
+
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
         """Reports whose status changed in [start, end), oldest change first (ties by report id),

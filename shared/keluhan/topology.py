@@ -129,6 +129,22 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore="read",
     ),
     Function(
+        "list_my_reports", "http", "http",
+        description="GET the signed-in reporter's own reports, newest first, paged by cursor, by status",
+        reads_users=True,
+        firestore="read",
+    ),
+    Function(
+        "nearby_reports", "http", "http",
+        description="GET ?lat=&lon=&radius_m=&category=: open public reports near a point (geohash "
+                    "ranges, a bounded number of reads), with short-lived thumbnail links",
+        # Signed GET links of the EXIF-free thumbnails, signed as this account.
+        photo_access=(PhotoAccess(DERIVED_PREFIX, "read"),),
+        signs_urls=True,
+        reads_users=True,
+        firestore="read",
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",

@@ -70,9 +70,10 @@ LISTING_FIELD = "open311_listing"
 LISTED_ANY = "any"
 
 
-def listing(status: Status | str) -> list[str]:
-    """The listing tags of a report in `status`: [] when unlisted, else ["any", "open"|"closed"]."""
-    if Status(status) in UNLISTED:
+def listing(status: Status | str, *, private: bool = False) -> list[str]:
+    """The listing tags of a report in `status`: [] when unlisted (a private report never is listed),
+    else ["any", "open"|"closed"]. Nearby and duplicate suggestions query the same tags."""
+    if private or Status(status) in UNLISTED:
         return []
     return [LISTED_ANY, public_status(status)]
 

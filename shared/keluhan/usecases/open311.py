@@ -145,7 +145,7 @@ def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_
 def _tags_due(report: Report) -> list[str] | None:
     """The listing tags to store, or None when the stored ones are right (a report stored before
     the tags has none: `open311_listing` is not among the fields it was read with)."""
-    tags = listing(report.status)
+    tags = listing(report.status, private=report.private)
     return None if LISTING_FIELD in report.model_fields_set and report.open311_listing == tags else tags
 
 
