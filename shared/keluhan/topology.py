@@ -109,7 +109,8 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Open311 GeoReport v2: services, requests (POST with an api_key, through the "
                     "submission use case) and their public view, tokens",
-        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        # media_url: a signed GET link of the public thumbnail (EXIF-free), signed as this account.
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
         signs_urls=True,
     ),
     Function(

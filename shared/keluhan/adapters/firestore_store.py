@@ -240,25 +240,31 @@ class FirestoreReports:
         return _reports(self._db.collection(REPORTS).stream())
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         # Index: open311_listing (contains), category, received_at desc, __name__ desc; without
-        # categories the same without category.
+        # categories the same without category. With `updated_after` the same on status_changed_at.
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
             open311.LISTING_FIELD, "array_contains", tag))
         if categories:
             query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
-        query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
-                 .where(filter=firestore.FieldFilter("received_at", "<", end))
-                 .order_by("received_at", direction=firestore.Query.DESCENDING)
+        order = "received_at" if updated_after is None else "status_changed_at"
+        if updated_after is None:
+            query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
+                     .where(filter=firestore.FieldFilter("received_at", "<", end)))
+        else:
+            query = query.where(filter=firestore.FieldFilter("status_changed_at", ">", updated_after))
+        query = (query.order_by(order, direction=firestore.Query.DESCENDING)
                  .order_by("__name__", direction=firestore.Query.DESCENDING))
         if after is not None:
-            query = query.start_after({"received_at": after[0],
+            query = query.start_after({order: after[0],
                                        "__name__": self._db.collection(REPORTS).document(after[1])})
         elif offset:
             query = query.offset(offset)
         return list(_reports(query.limit(limit).stream()))
 
-    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int) -> list[Report]:
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
         # Index: open311_listing (contains), [category,] geohash: an array-contains, an optional
         # equality (or `in`), and one range on geohash that the index serves in order.
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
@@ -269,7 +275,10 @@ class FirestoreReports:
             query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
         query = (query.where(filter=firestore.FieldFilter("geohash", ">=", cell))
                  .where(filter=firestore.FieldFilter("geohash", "<", cell + PREFIX_END))
-                 .order_by("geohash"))
+                 .order_by("geohash").order_by("__name__"))
+        if after is not None:
+            query = query.start_after({"geohash": after[0],
+                                       "__name__": self._db.collection(REPORTS).document(after[1])})
         return list(_reports(query.limit(limit).stream()))
 
     def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,

@@ -31,7 +31,7 @@ class ReadBudget:
     left: int = READ_CAP
     reads: int = 0
     queries: int = 0
-    exhausted: bool = False
+    exhausted: bool = False  # spent while a cell still held unread reports: the answer may miss some
     per_query: list[int] = field(default_factory=list)
 
     def limit_for(self, cells_left: int) -> int:
@@ -44,8 +44,6 @@ class ReadBudget:
         self.queries += 1
         self.left -= billed
         self.per_query.append(returned)
-        if returned >= limit:
-            self.exhausted = True  # that cell held more than its share: the answer may miss some
 
 
 def within(report: Report, lat: float, lon: float, radius_m: float) -> float | None:

@@ -31,19 +31,26 @@ def reports_near(reports: Reports, *, lat: float, lon: float, radius_m: float, c
                  budget: ReadBudget, tag: str = OPEN_TAG) -> dict[str, tuple[float, Report]]:
     """Listed reports (tag `open` by default) within `radius_m` of the point, by id with their
     distance: one range query per covering geohash cell, nearest cell first, within `budget`."""
-    cells = cover(lat, lon, radius_m)
     found: dict[str, tuple[float, Report]] = {}
-    for done, cell in enumerate(cells):
-        if budget.left <= 0:
-            budget.exhausted = True
-            break
-        limit = budget.limit_for(len(cells) - done)
-        batch = reports.in_cell(cell, tag=tag, categories=categories, limit=limit)
-        budget.spend(len(batch), limit)
-        for report in batch:
-            apart = within(report, lat, lon, radius_m)
-            if apart is not None and not report.private:
-                found[report.report_id] = (apart, report)
+    # Each round gives every cell still holding unread reports an even share of the budget left,
+    # nearest cell first; a cell that filled its share goes on where it stopped in the next round.
+    pending: list[tuple[str, tuple[str, str] | None]] = [(cell, None) for cell in cover(lat, lon, radius_m)]
+    while pending:
+        more: list[tuple[str, tuple[str, str] | None]] = []
+        for done, (cell, after) in enumerate(pending):
+            if budget.left <= 0:
+                budget.exhausted = True
+                return found
+            limit = budget.limit_for(len(pending) - done)
+            batch = reports.in_cell(cell, tag=tag, categories=categories, limit=limit, after=after)
+            budget.spend(len(batch), limit)
+            for report in batch:
+                apart = within(report, lat, lon, radius_m)
+                if apart is not None and not report.private:
+                    found[report.report_id] = (apart, report)
+            if len(batch) >= limit:
+                more.append((cell, (batch[-1].geohash, batch[-1].report_id)))
+        pending = more
     return found
 
 
