@@ -6,7 +6,10 @@ from pydantic import ValidationError
 from keluhan import bootstrap, http
 from keluhan.bootstrap import Deps
 from keluhan.domain.views import MyReportsAnswer, MyReportsQuery
+from keluhan.usecases.nearby import RegisteredAccountRequired
 from keluhan.usecases.nearby import list_my_reports as list_own
+
+REGISTER = "Masuk dengan akun terdaftar / Sign in with a registered account (not an anonymous sign-in)"
 
 
 @functions_framework.http
@@ -16,7 +19,10 @@ def list_my_reports(call: http.Call[Deps]) -> http.Response:
         query = MyReportsQuery.model_validate(dict(call.request.args))
     except ValidationError as exc:
         return http.validation_error(exc)
-    page = list_own(actor=call.actor, reports=call.deps.reports, statuses=query.status, limit=query.limit,
-                    cursor=query.cursor)
+    try:
+        page = list_own(actor=call.actor, reports=call.deps.reports, statuses=query.status, limit=query.limit,
+                        cursor=query.cursor)
+    except RegisteredAccountRequired:
+        return http.error(403, "registered_account_required", REGISTER, field="Authorization")
     return http.answer(MyReportsAnswer.model_validate({"reports": page.reports, "next_cursor": page.next_cursor}),
                        200)

@@ -119,6 +119,7 @@ OPERATIONS: tuple[Operation, ...] = (
                Query("cursor", "next_cursor of the previous page", {"type": "string", "maxLength": 200})),
         responses={200: ("A page of the caller's reports, newest first, each in the reporter's view",
                          MyReportsAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
                    422: ("status, limit or cursor tidak valid / invalid query parameter (invalid_field)",
                          ErrorResponse),
                    **SIGNED_IN},
@@ -135,6 +136,7 @@ OPERATIONS: tuple[Operation, ...] = (
                Query("limit", "At most this many reports", {"type": "integer", "minimum": 1, "maximum": 100,
                                                             "default": 50})),
         responses={200: ("Open public reports in the circle, nearest first", NearbyAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
                    422: ("lat, lon, radius_m, category or limit tidak valid / invalid query parameter "
                          "(invalid_field)", ErrorResponse),
                    **SIGNED_IN},

@@ -24,6 +24,15 @@ from keluhan.domain.workflow import Actor
 from keluhan.ports import Clock, PhotoStore, Reports
 
 THUMBNAIL_LINK_FOR = timedelta(minutes=15)
+
+
+class RegisteredAccountRequired(Exception):
+    """An anonymous sign-in: it has no reports of its own and takes no part in the social side (403)."""
+
+
+def check_registered(actor: Actor) -> None:
+    if actor.anonymous:
+        raise RegisteredAccountRequired(actor.id)
 OPEN_TAG = "open"  # keluhan.domain.open311.listing: open, listed, not private
 
 
@@ -69,10 +78,11 @@ def thumbnail_link(report: Report, *, photos: PhotoStore, now: datetime) -> str 
     return photos.download_url(report.photo.thumbnail_object, expires_at=now + THUMBNAIL_LINK_FOR)
 
 
-def nearby_reports(query: NearbyQuery, *, reports: Reports, photos: PhotoStore, clock: Clock,
+def nearby_reports(query: NearbyQuery, *, actor: Actor, reports: Reports, photos: PhotoStore, clock: Clock,
                    read_cap: int = READ_CAP) -> Nearby:
     """Open, public reports near a point, nearest first, each in the public view; at most
-    `read_cap` documents read whatever the number of reports."""
+    `read_cap` documents read whatever the number of reports. Raises RegisteredAccountRequired."""
+    check_registered(actor)
     budget = ReadBudget(left=read_cap)
     found = reports_near(reports, lat=query.lat, lon=query.lon, radius_m=query.radius_m,
                          categories=[query.category] if query.category else [], budget=budget)
@@ -116,7 +126,8 @@ class MyReports:
 def list_my_reports(*, actor: Actor, reports: Reports, statuses: Sequence[Status], limit: int,
                     cursor: str | None) -> MyReports:
     """The caller's own reports, newest first, each in the reporter's view; one query of at most
-    `limit + 1` reports (the extra one tells whether a next page exists)."""
+    `limit + 1` reports (the extra one tells whether a next page exists). Raises RegisteredAccountRequired."""
+    check_registered(actor)
     after = decode_cursor(cursor) if cursor else None
     found = reports.of_reporter(reporter_key(actor.id), statuses=[s.value for s in statuses],
                                 limit=limit + 1, after=after)
