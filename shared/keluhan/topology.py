@@ -80,7 +80,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "submit_report", "http", "http",
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="POST a report; returns report_id, status and the photo upload URL",
-        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        # ... and possible duplicates nearby, with signed GET links of their public thumbnails.
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
         signs_urls=True,
         reads_users=True,
     ),
@@ -120,7 +121,7 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Open311 channel intake: POST requests.json with an api_key, and services; "
                     "open311's code on instances of its own",
-        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
         signs_urls=True,
     ),
     Function(

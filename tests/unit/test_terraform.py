@@ -595,7 +595,8 @@ def test_no_account_is_given_token_creator():
 def test_firestore_access_matches_topology_and_read_only_functions_get_the_viewer_role():
     for fn in topology.FUNCTIONS:
         assert FUNCTIONS[fn.name]["firestore"] == fn.firestore, fn.name
-    assert {fn.name for fn in topology.FUNCTIONS if fn.firestore == "read"} == {"war_room"}
+    assert {fn.name for fn in topology.FUNCTIONS if fn.firestore == "read"} == {
+        "war_room", "list_my_reports", "nearby_reports"}
     firestore = resource(SYSTEM, "google_project_iam_member", "firestore")
     assert (firestore["for_each"], firestore["role"]) == \
         ("${local.functions}", "${local.firestore_roles[each.value.firestore]}")
