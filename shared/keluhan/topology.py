@@ -121,7 +121,8 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Open311 channel intake: POST requests.json with an api_key, and services; "
                     "open311's code on instances of its own",
-        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
+        # No reads of requests here, so no media_url links: only the posted photo's upload.
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
         signs_urls=True,
     ),
     Function(

@@ -538,10 +538,15 @@ def test_the_photo_prefixes_are_the_ones_the_code_writes():
     assert all(name.startswith(topology.DERIVED_PREFIX) for name in derived_objects(stored, "r1"))
 
 
+# Code deployed again with a part of its paths switched off: what those paths call is not granted.
+# open311_intake serves no reads of requests, the only paths that sign media_url thumbnail links.
+PATHS_OFF = {"open311_intake": {topology.PhotoAccess(topology.DERIVED_PREFIX, "read")}}
+
+
 @pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
 def test_the_access_table_is_what_the_code_calls(fn):
     access, signs = needs_from_code(fn.name)
-    assert set(fn.photo_access) == access
+    assert set(fn.photo_access) == access - PATHS_OFF.get(fn.name, set())
     assert fn.signs_urls == signs
 
 

@@ -57,7 +57,7 @@ locals {
       publishes    = ["report-accepted", "report-status-changed"]
       timeout_s    = 30
       memory       = "256Mi"
-      photo_access = { "incoming/" = "create", "derived/" = "read" } # signed PUT URLs for a posted request's photo
+      photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
       signs_urls   = true
       reads_users  = false
       firestore    = "write"
