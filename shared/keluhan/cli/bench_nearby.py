@@ -81,7 +81,8 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reports(count: int, rng: random.Random, spots: list[tuple[float, float]]) -> Iterator[dict[str, Any]]:
+def _reports(count: int, rng: random.Random,
+             spots: list[tuple[float, float]]) -> Iterator[dict[str, Any]]:  # Any: report documents, as Report.to_doc
     from keluhan.adapters.firestore_store import listed
     from keluhan.domain.catalogue import CATEGORIES
     from keluhan.domain.geocell import geohash_of

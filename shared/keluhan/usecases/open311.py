@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from keluhan.domain.geocell import geohash_of
 from keluhan.domain.nearby import ReadBudget
 from keluhan.domain.open311 import (
     AREA_READ_CAP,
@@ -22,7 +21,7 @@ from keluhan.domain.open311 import (
     listing,
     request_view,
 )
-from keluhan.domain.report import Report, reporter_key, valid_report_id
+from keluhan.domain.report import Report, valid_report_id
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import ListedOpen311Key, Open311Keys, PhotoStore, Reports
 from keluhan.usecases.nearby import reports_near, thumbnail_link
@@ -182,7 +181,7 @@ def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_
         done.batches += 1
         for report in batch:
             done.scanned += 1
-            if _tags_due(report, _owner(report, reports)) is None:
+            if _tags_due(report) is None:
                 done.unchanged += 1
             elif dry_run:
                 done.written += 1
@@ -191,41 +190,21 @@ def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_
     return done
 
 
-def _tags_due(report: Report, owner: str) -> dict[str, object] | None:
-    """The listing fields to store, or None when the stored ones are right: the tags (a report stored
-    before them has none: `open311_listing` is not among the fields it was read with), the geohash
-    nearby queries range over, the reporter's key "my reports" lists by (`owner`, "" if unknown)."""
-    due: dict[str, object] = {}
+def _tags_due(report: Report) -> list[str] | None:
+    """The listing tags to store, or None when the stored ones are right (a report stored before
+    the tags has none: `open311_listing` is not among the fields it was read with)."""
     tags = listing(report.status, private=report.private)
-    if LISTING_FIELD not in report.model_fields_set or report.open311_listing != tags:
-        due[LISTING_FIELD] = tags
-    if not report.geohash:
-        due["geohash"] = geohash_of(report.point.lat, report.point.lon)
-    if owner and report.reporter_key != owner:
-        due["reporter_key"] = owner
-    return due or None
-
-
-def _owner(report: Report, reports: Reports) -> str:
-    """The reporter key of a report stored without one (from its submission), else its own."""
-    if report.reporter_key or not report.reporter_ref:
-        return report.reporter_key
-    submission = reports.submission(report.reporter_ref)
-    return reporter_key(submission["reporter_uid"]) if submission else ""
+    return None if LISTING_FIELD in report.model_fields_set and report.open311_listing == tags else tags
 
 
 def _retag(report_id: str, *, reports: Reports, done: ListingBackfill) -> None:
     wrote = False
-    owner = ""
 
     def retag(report: Report) -> Report | None:
         nonlocal wrote  # the transaction may run this again: its last run is what was written
-        due = _tags_due(report, owner or report.reporter_key)
-        wrote = due is not None
-        return report.changed(**due) if due is not None else None
-
-    current = reports.get(report_id)
-    owner = _owner(current, reports) if current else ""
+        tags = _tags_due(report)
+        wrote = tags is not None
+        return report.changed(open311_listing=tags) if tags is not None else None
 
     if reports.mutate(report_id, retag) is None:
         done.gone += 1
