@@ -35,10 +35,10 @@ def routed_pothole(client, token) -> tuple[str, dict]:
     lat, lon, _ = kelurahan_point("Bontorannu")
     taken = datetime.now(UTC) - timedelta(minutes=1)
     body = report_body(lat, lon, street="Jl. Landak Baru", taken_at=taken)
-    report_id = submit_with_photo(client, token, body, fresh_photo(lat, lon, seed=uuid.uuid4().int % 9000,
+    report_id = submit_with_photo(client, token, body, fresh_photo(lat, lon, seed=uuid.uuid4().int,
                                                                    taken_at=taken))
     report = client.wait_report(report_id)
-    assert report["status"] == "routed" and report["assignee"] == "dinas-pu", report
+    assert report["status"] == "routed" and report["assignee"] == "dinas-pu", (report["status"], report.get("photo"))
     return report_id, report
 
 
@@ -62,7 +62,7 @@ def resolve_with_proof(client, pu, report_id, *, taken_at=None):
     assert upload["url"] and f"resolution/{report_id}/" in upload["url"]
     step(client, report_id, "resolving", "resolve", "skpd:dinas-pu")
     lat, lon, _ = kelurahan_point("Bontorannu")
-    proof = fresh_photo(lat, lon, seed=uuid.uuid4().int % 9000, taken_at=taken_at or datetime.now(UTC))
+    proof = fresh_photo(lat, lon, seed=uuid.uuid4().int, taken_at=taken_at or datetime.now(UTC))
     assert client.upload_photo(upload, proof).status_code in (200, 201)
     return client.wait_report(report_id, lambda r: r["status"] in ("resolved", "in_progress"), timeout_s=60)
 

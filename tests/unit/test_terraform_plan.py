@@ -24,16 +24,14 @@ from pathlib import Path
 
 import hcl2
 import pytest
-from hcl2.utils import SerializationOptions
 
 from keluhan import topology
 from keluhan.settings import REPO_ROOT
+from tests.unit.hcl_body import META, OPTIONS, entries
 from tests.unit.test_terraform import TERRAFORM, terraform
 
 STANDIN = REPO_ROOT / "tests" / "support" / "standin_provider.py"
 PROVIDERS = {"google": "6.50.0", "google-beta": "6.50.0", "time": "0.13.1", "archive": "2.7.1"}
-META = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
-OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=True, strip_string_quotes=True)
 PROJECT = '-var=project={ id = "keluhan-standin" }'
 SOURCES = "module.keluhan.module.function[\"{}\"].google_storage_bucket_object.source"
 FUNCTIONS = "module.keluhan.module.function[\"{}\"].google_cloudfunctions2_function.this"
@@ -44,21 +42,12 @@ def _new_block() -> dict:
 
 
 def _merge(block: dict, body: dict, *, top: bool) -> None:
-    for key, value in body.items():
-        if key == "__is_block__" or (top and key in META):
-            continue
-        if key == "dynamic":
-            for dynamic in value:
-                for name, spec in dynamic.items():
-                    if name != "__is_block__":
-                        for content in spec.get("content", []):
-                            _merge(block["blocks"].setdefault(name, _new_block()), content, top=False)
-            continue
-        if isinstance(value, list) and value and all(isinstance(v, dict) and v.get("__is_block__") for v in value):
+    for kind, name, value in entries(body, top=top):
+        if kind == "block":
             for item in value:
-                _merge(block["blocks"].setdefault(key, _new_block()), item, top=False)
+                _merge(block["blocks"].setdefault(name, _new_block()), item, top=False)
         else:
-            block["attributes"].add(key)
+            block["attributes"].add(name)
 
 
 def _read_everywhere(block: dict, names: set[str]) -> None:

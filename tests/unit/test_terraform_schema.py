@@ -9,16 +9,13 @@ import copy
 from functools import cache
 
 import hcl2
-from hcl2.utils import SerializationOptions
 
 from keluhan.settings import REPO_ROOT
 from tests.unit import provider_schema
+from tests.unit.hcl_body import OPTIONS, entries
 from tests.unit.provider_schema import Block
 
 TERRAFORM = REPO_ROOT / "infra" / "terraform"
-OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=True, strip_string_quotes=True)
-# Terraform's own meta-arguments and blocks, valid in any resource or data block.
-META = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
 # hashicorp/archive zips the function sources; time waits; terraform is Terraform's built-in
 # provider (terraform_data, the prevent_destroy guard of modules/keep)
 OTHER_PROVIDERS = {"archive", "time", "terraform"}
@@ -27,27 +24,12 @@ OTHER_PROVIDERS = {"archive", "time", "terraform"}
 UNCHECKED = {"archive", "terraform"}
 
 
-def is_block(value) -> bool:
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(item, dict) and item.get("__is_block__") for item in value)
-
-
 def problems(body: dict, block: Block, where: str, *, top: bool = False) -> list[str]:
     """What `terraform validate` would reject in one body: unknown, misplaced or missing names."""
     found, present = [], set()
-    for key, value in body.items():
-        if key == "__is_block__" or (top and key in META):
-            continue
-        if key == "dynamic":
-            for dynamic in value:
-                for name, spec in dynamic.items():
-                    if name == "__is_block__":
-                        continue
-                    present.add(name)
-                    found += _nested(name, spec.get("content", []), block, where)
-            continue
+    for kind, key, value in entries(body, top=top):
         present.add(key)
-        if is_block(value):
+        if kind == "block":
             found += _nested(key, value, block, where)
         elif key in block.blocks:
             found.append(f"{where}: {key} is a block, not an argument")
