@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from keluhan.domain.geocell import cover
 from keluhan.domain.nearby import (
@@ -24,6 +24,7 @@ from keluhan.domain.workflow import Actor
 from keluhan.ports import Clock, PhotoStore, Reports
 
 THUMBNAIL_LINK_FOR = timedelta(minutes=15)
+OPEN_TAG = "open"  # keluhan.domain.open311.listing: open, listed, not private
 
 
 class RegisteredAccountRequired(Exception):
@@ -33,7 +34,6 @@ class RegisteredAccountRequired(Exception):
 def check_registered(actor: Actor) -> None:
     if actor.anonymous:
         raise RegisteredAccountRequired(actor.id)
-OPEN_TAG = "open"  # keluhan.domain.open311.listing: open, listed, not private
 
 
 def reports_near(reports: Reports, *, lat: float, lon: float, radius_m: float, categories: Sequence[str],
@@ -138,6 +138,4 @@ def list_my_reports(*, actor: Actor, reports: Reports, statuses: Sequence[Status
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
