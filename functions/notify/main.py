@@ -1,4 +1,4 @@
-"""Pub/Sub report-status-changed: tell everyone who should know, once (inbox/{uid}/messages/…)."""
+"""Pub/Sub report-status-changed: tell everyone who should know, once (inbox/{uid}/messages/…, push)."""
 
 import functions_framework
 from cloudevents.http import CloudEvent
@@ -16,4 +16,4 @@ def notify(cloud_event: CloudEvent) -> None:
                       clock=bootstrap.utc_now):
         notify_status_change(message.report_id(), message.seq(), reports=deps.reports,
                              directory=deps.directory, inbox=deps.inbox, notified=deps.notified,
-                             clock=bootstrap.utc_now)
+                             clock=bootstrap.utc_now, preferences=deps.preferences, push=deps.push())

@@ -15,5 +15,6 @@ def sweep_reports(cloud_event: CloudEvent) -> None:
     deps = bootstrap.get_deps()
     counts = sweep(reports=deps.reports, publish=deps.publish, clock=utc_now, sla=deps.sla,
                    dead_letters=deps.dead_letters, reconciler=deps.reconcile_policy(),
-                   photos=deps.photos, bucket=deps.settings.photo_bucket, notified=deps.notified)
+                   photos=deps.photos, bucket=deps.settings.photo_bucket, notified=deps.notified,
+                   push=deps.push())
     logging.info("sweep_reports: %s", counts, extra={"stage": "sweep_reports", "counts": counts})

@@ -13,6 +13,7 @@ from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor
 from keluhan.ports import (
     DeadLetters,
+    Devices,
     Directory,
     Holds,
     Inbox,
@@ -20,10 +21,13 @@ from keluhan.ports import (
     Open311Keys,
     PhotoIndex,
     PhotoStore,
+    PreferenceStore,
     Publisher,
+    Pusher,
     Reports,
     RulesDoc,
     Send,
+    Sends,
     Stats,
 )
 from keluhan.settings import Settings, get_settings
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from keluhan.rules_provider import RulesProvider
     from keluhan.usecases.handling import HandlingPolicy
     from keluhan.usecases.nearby import DuplicatePolicy
+    from keluhan.usecases.push import PushPorts
     from keluhan.usecases.reconcile import ReconcilePolicy
     from keluhan.usecases.submission import PhotoUploadPolicy, QuotaPolicy
 
@@ -78,6 +83,23 @@ class Deps:
     inbox: Inbox
     directory: Directory
     notified: Notified
+    devices: Devices
+    preferences: PreferenceStore
+    sends: Sends
+
+    @functools.cached_property
+    def pusher(self) -> Pusher:
+        """Firebase Cloud Messaging (the stand-in locally, `settings.fcm_endpoint`)."""
+        from keluhan.adapters.fcm import FcmPusher
+
+        return FcmPusher(self.settings.project_id, endpoint=self.settings.fcm_endpoint,
+                         timeout_s=self.settings.fcm_timeout_s)
+
+    def push(self) -> PushPorts:
+        """What pushing a message needs: devices, send records, FCM."""
+        from keluhan.usecases.push import PushPorts
+
+        return PushPorts(devices=self.devices, sends=self.sends, pusher=self.pusher)
 
     @functools.cached_property
     def photos(self) -> PhotoStore:
@@ -155,6 +177,7 @@ def get_deps() -> Deps:
 
     from keluhan.adapters.auth import verify_bearer
     from keluhan.adapters.firestore_counting import firestore_client
+    from keluhan.adapters.firestore_push import FirestoreDevices, FirestorePreferences, FirestoreSends
     from keluhan.adapters.firestore_store import (
         FirestoreDeadLetters,
         FirestoreDirectory,
@@ -187,6 +210,9 @@ def get_deps() -> Deps:
         inbox=FirestoreInbox(db),
         directory=FirestoreDirectory(db),
         notified=FirestoreNotified(db),
+        devices=FirestoreDevices(db),
+        preferences=FirestorePreferences(db),
+        sends=FirestoreSends(db),
     )
 
 

@@ -143,12 +143,14 @@ class Call(Generic[D]):
 Handler = Callable[[Call[D]], Response]
 
 
-def endpoint(method: str, deps: Callable[[], D], *,
+def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
              signed_in: bool = True) -> Callable[[Handler[D]], Callable[[Request], Response]]:
     """An HTTP function from a handler: the body capped first (`cap_body`), 405 for another
     method, the caller checked first when `signed_in`, a `Refused` answered as it is, and any
     other failure a 503 with Retry-After (logged; nothing half-done is acknowledged, so the same
     request later completes)."""
+
+    methods = (method,) if isinstance(method, str) else method
 
     def wrap(handler: Handler[D]) -> Callable[[Request], Response]:
         stage = handler.__name__
@@ -160,8 +162,9 @@ def endpoint(method: str, deps: Callable[[], D], *,
                 too_large = cap_body(request, max_bytes=call.deps.settings.max_body_bytes)
                 if too_large is not None:  # before any other answer: a 401/405/415 would not read it either
                     return too_large
-                if request.method != method:
-                    return error(405, "method_not_allowed", f"Gunakan {method} / Use {method}", field="method")
+                if request.method not in methods:
+                    allowed = " / ".join(methods)
+                    return error(405, "method_not_allowed", f"Gunakan {allowed} / Use {allowed}", field="method")
                 if signed_in:
                     call.actor  # noqa: B018 - authenticates (or refuses) before anything else is read
                 return handler(call)

@@ -17,14 +17,17 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 from keluhan.domain.catalogue import CATEGORIES
+from keluhan.domain.push import Preferences, RegisterDevice, SetPreferences, UnregisterDevice
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
 from keluhan.domain.views import (
     ActOnReportAnswer,
+    DeviceAnswer,
     FeatureCollection,
     MyReportsAnswer,
     NearbyAnswer,
     ReporterView,
     SubmitReportAnswer,
+    UnregisterAnswer,
     WarRoomConfig,
     WarRoomStats,
 )
@@ -65,6 +68,11 @@ class Operation:
     query: tuple[Query, ...] = ()
     signed_in: bool = True
     tags: tuple[str, ...] = field(default=())
+    operation_id: str = ""  # else the function's name and the path
+
+    @property
+    def id(self) -> str:
+        return self.operation_id or self.function + _suffix(self)
 
     @property
     def path(self) -> str:
@@ -78,6 +86,10 @@ JSON_BODY = {400: ("Isi bukan objek JSON / body is not a JSON object (invalid_js
              413: ("Isi terlalu besar / body too large (body_too_large)", ErrorResponse),
              415: ("Bukan application/json (unsupported_media_type)", ErrorResponse),
              422: ("Field tidak valid / a field is invalid; details names each (invalid_field)", ErrorResponse)}
+
+# Who is told of nothing: an anonymous sign-in or a channel service.
+NOTIFIED = {403: ("Akun ini tidak menerima notifikasi / anonymous sign-in or a channel service (forbidden)",
+                  ErrorResponse)}
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -165,6 +177,35 @@ OPERATIONS: tuple[Operation, ...] = (
                    422: ("month tidak valid / invalid month (invalid_field)", ErrorResponse)},
         tags=("operator",),
     ),
+    Operation(
+        "notification_settings", "post", "/devices", "Daftarkan perangkat / Register a push device",
+        operation_id="register_device", body=RegisterDevice,
+        responses={201: ("Perangkat baru / a new device", DeviceAnswer),
+                   200: ("Sudah terdaftar, diperbarui / already registered, refreshed", DeviceAnswer),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "post", "/devices/remove", "Hapus perangkat / Unregister a push device",
+        operation_id="unregister_device", body=UnregisterDevice,
+        responses={200: ("Dihapus, atau memang tidak terdaftar / removed, or not registered", UnregisterAnswer),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "get", "/preferences", "Preferensi notifikasi / Notification preferences",
+        operation_id="get_preferences",
+        responses={200: ("Bahasa, jam tenang, laporan yang dibisukan / language, quiet hours, muted reports",
+                         Preferences), **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "notification_settings", "post", "/preferences", "Ubah preferensi / Change notification preferences",
+        operation_id="set_preferences", body=SetPreferences,
+        responses={200: ("Preferensi setelah perubahan / the preferences after the change", Preferences),
+                   **JSON_BODY, **SIGNED_IN, **NOTIFIED},
+        tags=("warga", "skpd", "operator"),
+    ),
 )
 
 
@@ -224,7 +265,7 @@ def _components() -> tuple[JsonSchemaValue, dict[Any, JsonSchemaValue]]:  # Any:
 
 
 def _operation(op: Operation, refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]) -> JsonSchemaValue:
-    out: JsonSchemaValue = {"operationId": op.function + _suffix(op), "summary": op.summary,
+    out: JsonSchemaValue = {"operationId": op.id, "summary": op.summary,
                            "tags": list(op.tags)}
     if op.query:
         out["parameters"] = [{"name": q.name, "in": "query", "required": q.required,

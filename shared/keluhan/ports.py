@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 if TYPE_CHECKING:
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
     from keluhan.domain.notify import Lang, Message
+    from keluhan.domain.push import Device, Preferences, PushSend
     from keluhan.domain.report import Report, Submission
 
 
@@ -72,6 +73,10 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Retrying the same request cannot help: 4xx, a redirect, a bad URL."""
+
+
+class TokenUnregistered(PermanentDeliveryError):
+    """The push service no longer knows the device token (FCM `UNREGISTERED`): forget the token."""
 
 
 # The report times a count can be taken on (top-level fields of reports/{id}).
@@ -374,6 +379,58 @@ class Inbox(Protocol):
 
     def deliver(self, message: Message) -> bool:
         """Store the message unless one with its id is there already; True if it is new."""
+
+
+class Devices(Protocol):
+    """devices/{uid}/tokens/{device_id}: a user's push tokens, each a `domain.push.Device`."""
+
+    def register(self, uid: str, device: Device, *, keep: int) -> bool:
+        """Store the device (again: its registration time and language change); forget the oldest
+        beyond `keep` devices. True if the token was new for this user."""
+
+    def remove(self, uid: str, device_id: str) -> bool:
+        """Forget one token; False if it was not there."""
+
+    def of(self, uid: str) -> list[Device]:
+        """The user's devices, oldest registration first."""
+
+
+class PreferenceStore(Protocol):
+    """preferences/{uid}: each a `domain.push.Preferences`; a user who set none has the defaults."""
+
+    def get(self, uid: str) -> Preferences: ...
+
+    def get_many(self, uids: Sequence[str]) -> dict[str, Preferences]:
+        """Every user's preferences, in one read."""
+
+    def put(self, uid: str, preferences: Preferences, at: datetime) -> None: ...
+
+
+SendChange = Callable[["PushSend"], "PushSend | None"]
+
+
+class Sends(Protocol):
+    """sends/{message_id}: the delivery of each message on an external channel (pending → sent | failed)."""
+
+    def create(self, send: PushSend) -> bool:
+        """Store the send unless its message id is there already; True if it is new."""
+
+    def mutate(self, message_id: str, change: SendChange) -> PushSend | None:
+        """Apply `change` (the send as stored → the send to store, or None for no change) only if
+        nobody changed it since it was read; the stored send after it, or None if unchanged."""
+
+    def get(self, message_id: str) -> PushSend | None: ...
+
+    def due(self, *, now: datetime, limit: int) -> list[PushSend]:
+        """Pending sends whose next attempt is due at `now`, the longest waiting first."""
+
+
+class Pusher(Protocol):
+    """Firebase Cloud Messaging (HTTP v1): one notification to one device token."""
+
+    def __call__(self, token: str, *, title: str, body: str, data: Mapping[str, str], collapse_key: str) -> str:
+        """Send once; the service's message name. Raises TokenUnregistered, PermanentDeliveryError
+        or TransientDeliveryError when it was not accepted."""
 
 
 Clock = Callable[[], datetime]

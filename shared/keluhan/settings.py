@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     forward_targets: dict[str, dict[str, str]] = Field(default_factory=dict)
     forward_timeout_s: float = Field(default=10.0, gt=0, le=30)
 
+    # Push: Firebase Cloud Messaging HTTP v1. Empty in production (https://fcm.googleapis.com with
+    # the runtime service account); locally the dev stack's stand-in (keluhan.devstack.fcm).
+    fcm_endpoint: str = ""
+    fcm_timeout_s: float = Field(default=10.0, gt=0, le=30)
+
     # Auth emulator (never set in production; see auth guard).
     firebase_auth_emulator_host: str = Field(
         default="", validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
@@ -113,6 +118,8 @@ class Settings(BaseSettings):
         """On Cloud Run/Functions (K_SERVICE set) the local demo defaults are a misconfiguration."""
         if self.k_service and self.clock_file:
             raise ValueError("KELUHAN_CLOCK_FILE is for the local stack only")
+        if self.k_service and self.fcm_endpoint:
+            raise ValueError("KELUHAN_FCM_ENDPOINT is for the local stack only")
         if self.k_service and (self.project_id.startswith("demo-") or self.photo_bucket.startswith("demo-")):
             raise ValueError("running on Cloud Run with demo project or bucket: set KELUHAN_PROJECT_ID "
                              "and KELUHAN_PHOTO_BUCKET")

@@ -47,6 +47,7 @@ class Function:
     photo_access: tuple[PhotoAccess, ...] = ()
     signs_urls: bool = False  # V4 signed URLs through IAM signBlob as its own service account
     reads_users: bool = False  # verifies ID tokens with check_revoked=True: a Firebase Auth user lookup
+    sends_push: bool = False  # Firebase Cloud Messaging (roles/firebasecloudmessaging.admin)
     # "read": queries and gets only (roles/datastore.viewer); "write": transactions and commits too.
     firestore: Literal["read", "write"] = "write"
     # The code is functions/<source>/main.py when it is another function's code deployed again
@@ -148,6 +149,12 @@ FUNCTIONS: tuple[Function, ...] = (
         firestore="read",
     ),
     Function(
+        "notification_settings", "http", "http",
+        description="POST /devices, /devices/remove: the signed-in user's push tokens; GET/POST "
+                    "/preferences: language, quiet hours, muted reports",
+        reads_users=True,
+    ),
+    Function(
         "verify_photo", "pubsub", "cloudevent", topics=(PHOTO_UPLOADED,),
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Object-finalize notification → photo checks, EXIF-free copy, thumbnail",
@@ -180,7 +187,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "notify", "pubsub", "cloudevent", topics=(REPORT_STATUS_CHANGED,),
         description="Every status change → one message per recipient and channel (the reporter, "
-                    "supporters, the SKPD's staff and head, the operators): inbox/{uid}/messages/{id}",
+                    "supporters, the SKPD's staff and head, the operators): inbox/{uid}/messages/{id}, "
+                    "and a push through FCM to their devices (sends/{id})",
+        sends_push=True,
     ),
     Function(
         "sweep_reports", "pubsub", "cloudevent", topics=(SWEEP_TICK,),
@@ -192,6 +201,7 @@ FUNCTIONS: tuple[Function, ...] = (
         photo_access=(PhotoAccess(INCOMING_PREFIX, "read"), PhotoAccess(RESOLUTION_PREFIX, "read")),
         dead_letter=False,
         max_delivery_attempts=0,
+        sends_push=True,  # attempts the pushes that are due
     ),
     Function(
         "record_dead_letter", "pubsub", "cloudevent",

@@ -40,10 +40,11 @@ READERS: dict[str, set[str]] = {
     firestore_store.STAFF: set(),  # staff/{uid}: who works where, for notify (users grant|revoke)
     # Notifications (issue 18): per user, the owner being the uid in the path ("citizen" here).
     firestore_store.INBOX: {"citizen"},  # inbox/{uid}/messages/{id}; the owner may also set read_at (test_inbox_rules)
-    "preferences": {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
+    firestore_store.PREFERENCES: {"citizen"},  # preferences/{uid}: read by id only (LISTERS)
     "subscriptions": {"citizen"},  # subscriptions/{uid}/areas/{id}
-    "devices": set(),  # devices/{uid}/tokens/{id}: push tokens, server only
-    "notifications": set(),  # which timeline positions notify has told (and send tracking), server only
+    firestore_store.DEVICES: set(),  # devices/{uid}/tokens/{id}: push tokens, server only
+    firestore_store.NOTIFICATIONS: set(),  # which timeline positions notify has told, server only
+    firestore_store.SENDS: set(),  # sends/{message_id}: each push's delivery (recipient uids), server only
 }
 # Where who may list differs from who may get: preferences/{uid} is one document, read by its id.
 LISTERS: dict[str, set[str]] = READERS | {"preferences": set()}
@@ -107,8 +108,9 @@ def seed_user_documents(db, uid: str, report_id: str) -> dict[str, str]:
                            "created_at": datetime.now(UTC)}),
         "devices": (f"devices/{uid}/tokens/token-{tag}", {"token": f"fcm-{tag}", "platform": "android",
                                                           "lang": "id", "created_at": datetime.now(UTC)}),
-        "notifications": (f"notifications/send-{tag}", {"recipient": uid, "channel": "push", "status": "pending",
-                                                        "report_id": report_id}),
+        "notifications": (f"notifications/probe-{tag}", {"seqs": [1], "at": datetime.now(UTC)}),
+        firestore_store.SENDS: (f"sends/send-{tag}", {"recipient": uid, "channel": "push", "state": "pending",
+                                                     "report_id": report_id}),
     }
     for path, data in docs.values():
         db.document(path).set(data)

@@ -30,6 +30,8 @@ def test_every_report_ends_final_once_under_kills_a_pubsub_restart_and_triple_de
     assert (result["lost"], result["stuck"], result["duplicated_timeline_entries"]) == (0, 0, 0), result
     # Issue 18: notify is killed in the rotation too; every message owed arrives, none twice.
     assert result["messages_owed"] > 0 and (result["messages_lost"], result["messages_twice"]) == (0, 0), result
+    # Pushes to the bench citizens' phones, at the FCM stand-in: every one owed arrives, none twice.
+    assert result["pushes_owed"] > 0 and (result["pushes_lost"], result["pushes_twice"]) == (0, 0), result
     assert result["final"] == 30
     assert result["poison_dead_lettered_with_reason"] == result["poison"] == 4
     assert sum(result["kills"].values()) >= 3 and result["pubsub_restarts"] == 1, result

@@ -58,6 +58,7 @@ def _act(report_id: str, action: str, expected_status: str, **more) -> dict[str,
     return {"report_id": report_id, "action": action, "expected_status": expected_status, **more}
 
 
+DEVICE = {"token": "fcm-token-matrix-0001", "platform": "android", "lang": "id"}
 OPEN311_KEY = "o311_matrix-key"
 OPEN311_POST = {"service_code": "jalan_rusak", "lat": "-5.1477", "long": "119.4327", "description": "Lubang"}
 
@@ -116,6 +117,17 @@ PROBES: dict[str, list[Probe]] = {
     "war_room": [
         Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
         Probe("stats.json", "GET", "/stats.json", expect=_except(403, anonymous=401, operator=200)),
+    ],
+    # Every person's own settings; an anonymous sign-in or a channel service is told of nothing.
+    "notification_settings": [
+        Probe("register my push device", "POST", "/devices", body=DEVICE,
+              expect=_except(201, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("unregister my push device", "POST", "/devices/remove", body={"token": DEVICE["token"]},
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("read my preferences", "GET", "/preferences",
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
+        Probe("set my preferences", "POST", "/preferences", body={"lang": "en", "mute": "r1"},
+              expect=_except(200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
     ],
 }
 HTTP_FUNCTIONS = [fn.name for fn in topology.FUNCTIONS if fn.trigger == "http"]

@@ -76,6 +76,9 @@ EARLY_ANSWERS = [
     ("open311", "GET", "/nowhere", {}, 404),
     ("open311_intake", "PUT", "/requests.json", {}, 405),
     ("open311_intake", "GET", "/requests/r1.json", {}, 404),
+    ("notification_settings", "POST", "/devices", {}, 401),
+    ("notification_settings", "PUT", "/devices", SIGNED_IN, 405),
+    ("notification_settings", "POST", "/devices", {**SIGNED_IN, **TEXT}, 415),
 ]
 BIG = 30 * 2**20  # under Cloud Run's 32 MiB: what the framework used to buffer on these answers
 

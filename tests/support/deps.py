@@ -17,10 +17,11 @@ from keluhan import bootstrap
 from keluhan.adapters.auth import actor_from_claims
 from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
 from keluhan.domain.workflow import Actor
-from keluhan.ports import PhotoStore, Unauthenticated
+from keluhan.ports import PhotoStore, Pusher, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
 from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
+    FakeDevices,
     FakeDirectory,
     FakeHolds,
     FakeInbox,
@@ -28,8 +29,11 @@ from tests.support.fakes import (
     FakeOpen311Keys,
     FakePhotoIndex,
     FakePhotoStore,
+    FakePreferences,
     FakePublisher,
+    FakePusher,
     FakeReports,
+    FakeSends,
     FakeStats,
 )
 
@@ -115,9 +119,14 @@ def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:  # Any: Setting
         inbox=FakeInbox(),
         directory=FakeDirectory(),
         notified=FakeNotified(),
+        devices=FakeDevices(),
+        preferences=FakePreferences(),
+        sends=FakeSends(),
     )
     photos: PhotoStore = FakePhotoStore()
     deps.__dict__["photos"] = photos  # fills the cached_property
+    pusher: Pusher = FakePusher()
+    deps.__dict__["pusher"] = pusher
     return deps
 
 

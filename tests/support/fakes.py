@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -13,6 +13,7 @@ from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
+from keluhan.domain.push import Device, Preferences, PushSend
 from keluhan.domain.report import Report, Submission
 from keluhan.ports import (
     Hold,
@@ -24,6 +25,8 @@ from keluhan.ports import (
     QuotaExceeded,
     QuotaWindow,
     Recipient,
+    TokenUnregistered,
+    TransientDeliveryError,
 )
 
 
@@ -389,3 +392,91 @@ class FakeNotified:
 
     def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
         return {r: set(self.told.get(r, set())) for r in report_ids}
+
+
+class FakeDevices:
+    """devices/{uid}/tokens/{device_id} in memory."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, dict[str, Device]] = {}
+
+    def register(self, uid: str, device: Device, *, keep: int) -> bool:
+        mine = self.devices.setdefault(uid, {})
+        new = device.device_id not in mine
+        mine[device.device_id] = device
+        for old in sorted(mine.values(), key=lambda d: d.registered_at)[:max(len(mine) - keep, 0)]:
+            del mine[old.device_id]
+        return new
+
+    def remove(self, uid: str, device_id: str) -> bool:
+        return self.devices.get(uid, {}).pop(device_id, None) is not None
+
+    def of(self, uid: str) -> list[Device]:
+        return sorted(self.devices.get(uid, {}).values(), key=lambda d: d.registered_at)
+
+
+class FakePreferences:
+    """preferences/{uid} in memory."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, Preferences] = {}
+
+    def get(self, uid: str) -> Preferences:
+        return self.stored.get(uid, Preferences()).model_copy(deep=True)
+
+    def get_many(self, uids: Sequence[str]) -> dict[str, Preferences]:
+        return {uid: self.get(uid) for uid in uids}
+
+    def put(self, uid: str, preferences: Preferences, at: datetime) -> None:
+        self.stored[uid] = preferences.model_copy(deep=True)
+
+
+class FakeSends:
+    """sends/{message_id} in memory; `mutate` applies a change as the adapter's guarded write."""
+
+    def __init__(self) -> None:
+        self.sends: dict[str, PushSend] = {}
+        self._lock = threading.Lock()
+
+    def create(self, send: PushSend) -> bool:
+        with self._lock:
+            if send.message_id in self.sends:
+                return False
+            self.sends[send.message_id] = send
+            return True
+
+    def mutate(self, message_id: str, change: Callable[[PushSend], PushSend | None]) -> PushSend | None:
+        with self._lock:
+            current = self.sends.get(message_id)
+            changed = change(current) if current is not None else None
+            if changed is not None:
+                self.sends[message_id] = changed
+            return changed
+
+    def get(self, message_id: str) -> PushSend | None:
+        return self.sends.get(message_id)
+
+    def due(self, *, now: datetime, limit: int) -> list[PushSend]:
+        due = [s for s in self.sends.values() if s.state == "pending" and s.next_at <= now]
+        return sorted(due, key=lambda s: s.next_at)[:limit]
+
+
+@dataclass
+class FakePusher:
+    """FCM in memory: every push it took, and tokens it answers UNREGISTERED or UNAVAILABLE for."""
+
+    pushed: list[dict[str, str]] = field(default_factory=list)
+    unregistered: set[str] = field(default_factory=set)
+    unavailable: dict[str, int] = field(default_factory=dict)  # token -> how many more times
+
+    def __call__(self, token: str, *, title: str, body: str, data: Mapping[str, str], collapse_key: str) -> str:
+        if token in self.unregistered:
+            raise TokenUnregistered("UNREGISTERED")
+        if self.unavailable.get(token, 0) > 0:
+            self.unavailable[token] -= 1
+            raise TransientDeliveryError("UNAVAILABLE")
+        self.pushed.append({"token": token, "title": title, "body": body, "collapse_key": collapse_key, **data})
+        return f"projects/demo/messages/{len(self.pushed)}"
+
+    def to(self, token: str) -> list[dict[str, str]]:
+        return [p for p in self.pushed if p["token"] == token]

@@ -82,6 +82,9 @@ METHODS: dict[str, Need] = {
     "identitytoolkit.accounts.lookup": _need("firebaseauth.users.get", "project", AUTH_IAM),
     "secretmanager.projects.secrets.versions.access": _need("secretmanager.versions.access", "secret",
                                                             SECRETS_IAM),
+    # Push: FCM HTTP v1 messages:send (firebase-admin messaging).
+    "fcm.projects.messages.send": _need("cloudmessaging.messages.create", "project",
+                                        "https://firebase.google.com/docs/cloud-messaging/auth-server"),
     # Public: Firebase's token-signing certificates, and the metadata server's own token.
     "securetoken.publicKeys": _need("", "none", "https://firebase.google.com/docs/auth/admin/verify-id-tokens"),
     "metadata.server": _need("", "none", "https://cloud.google.com/compute/docs/metadata/overview"),
@@ -111,6 +114,8 @@ ROLES: dict[str, tuple[frozenset[str], str]] = {
                                   f"{ROLES_REF}/firebaseauth#firebaseauth.viewer"),
     "roles/secretmanager.secretAccessor": (frozenset({"secretmanager.versions.access"}),
                                            f"{ROLES_REF}/secretmanager#secretmanager.secretAccessor"),
+    "roles/firebasecloudmessaging.admin": (frozenset({"cloudmessaging.messages.create"}),
+                                           f"{ROLES_REF}/firebasecloudmessaging#firebasecloudmessaging.admin"),
     "roles/logging.logWriter": (frozenset({"logging.logEntries.create"}), f"{ROLES_REF}/logging#logging.logWriter"),
 }
 
@@ -203,6 +208,9 @@ def _members_of(resource: Block, where: str) -> list[str]:
         return list(every)
     if match := re.fullmatch(r"\$\{\{for name, fn in local\.functions : name => fn if fn\.(\w+)\}\}", for_each):
         return [name for name, fn in every.items() if fn[match.group(1)]]
+    if match := re.fullmatch(r"\$\{\{for name, fn in local\.functions : name => fn if try\(fn\.(\w+), false\)\}\}",
+                             for_each):  # an attribute only some functions name
+        return [name for name, fn in every.items() if fn.get(match.group(1), False)]
     if for_each == "${local.secret_environment}":
         return list(_locals()["secret_environment"])
     raise AssertionError(f"{where}: a for_each this reader does not know: {for_each}")

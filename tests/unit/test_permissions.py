@@ -142,7 +142,9 @@ def test_deploy_doc_lists_what_each_account_may_do_as_generated():
      "iamcredentials.projects.serviceAccounts.signBlob"),
     ("GET", "https://secretmanager.googleapis.com/v1/projects/p/secrets/s/versions/latest:access",
      "secretmanager.projects.secrets.versions.access"),
-    ("POST", "https://fcm.googleapis.com/v1/projects/p/messages:send", "unknown:POST fcm.googleapis.com/v1/projects/p/messages:send"),
+    ("POST", "https://fcm.googleapis.com/v1/projects/p/messages:send", "fcm.projects.messages.send"),
+    ("POST", "https://translation.googleapis.com/v3/projects/p:translateText",
+     "unknown:POST translation.googleapis.com/v3/projects/p:translateText"),
     ("POST", "http://receiver.example/baruga", None),
 ])
 def test_rest_calls_are_named_by_their_api_method(verb, url, expected):

@@ -667,6 +667,13 @@ def test_reads_users_matches_topology():
         assert FUNCTIONS[fn.name]["reads_users"] == fn.reads_users, fn.name
 
 
+def test_sends_push_matches_topology_and_gets_the_fcm_role():
+    for fn in topology.FUNCTIONS:
+        assert FUNCTIONS[fn.name].get("sends_push", False) == fn.sends_push, fn.name
+    grant = resource(SYSTEM, "google_project_iam_member", "sends_push")
+    assert grant["role"] == "roles/firebasecloudmessaging.admin"
+
+
 def test_the_bigquery_stream_never_expires_and_its_data_is_protected_unless_disposable():
     subscription = resource(SYSTEM, "google_pubsub_subscription", "status_changes_to_bigquery")
     assert subscription["expiration_policy"] == [{"ttl": ""}]

@@ -54,6 +54,12 @@ REVOCATIONS = "revocations"
 INBOX = "inbox"
 NOTIFICATIONS = "notifications"
 STAFF = "staff"
+# Push (issue 18): devices/{uid}/tokens/{device_id}, preferences/{uid}, sends/{message_id}
+# (keluhan.adapters.firestore_push).
+DEVICES = "devices"
+DEVICE_TOKENS = "tokens"
+PREFERENCES = "preferences"
+SENDS = "sends"
 QUOTA_KEPT_AFTER_RESET = timedelta(days=1)
 # How often a submission may lose a slot race before it answers 503 (the client retries).
 QUOTA_MAX_RACES = 50

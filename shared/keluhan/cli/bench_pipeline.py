@@ -112,6 +112,9 @@ class BenchResult(TypedDict):
     messages_twice: int
     message_p50_s: float  # status change (its timeline entry) → the message in the inbox
     message_p95_s: float
+    pushes_owed: int  # to the run's phones, at the stand-in FCM endpoint
+    pushes_lost: int
+    pushes_twice: int
     p50_s: float
     p95_s: float
     reports_per_s: float
@@ -222,7 +225,8 @@ def _bench(args: argparse.Namespace) -> int:
                        fault_window_s=args.fault_window, client_factory=StackClient)
     _print(result)
     return 0 if (result["lost"] == result["stuck"] == result["duplicated_timeline_entries"]
-                 == result["messages_lost"] == result["messages_twice"] == 0) else 1
+                 == result["messages_lost"] == result["messages_twice"] == result["pushes_lost"]
+                 == result["pushes_twice"] == 0) else 1
 
 
 def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
@@ -235,7 +239,8 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
     rng = random.Random(seed)
     client = client_factory(config)
     run = uuid.uuid4().hex[:8]
-    items, tokens = _make_items(client, run, reports, photo_share, rng)
+    items, tokens, citizens = _make_items(client, run, reports, photo_share, rng)
+    phones = _give_phones(client, run, citizens)
     floor = measure_floor(config, n=min(reports, 200), concurrency=concurrency)
     proxy = DuplicatingPushProxy(config) if "dup3" in faults else None
     log = FaultLog()
@@ -269,6 +274,8 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
             _wait_poison(client, poison_ids, deadline=started + timeout_s)
             # With the ticks going on: the reconciler announces again what a restarted broker lost.
             messages = _messages(client, _stored(client, items), deadline=time.time() + MESSAGES_WAIT_S)
+            # A push a killed notify left claimed waits out its lease, then the next tick.
+            pushed = _pushes(client, _stored(client, items), phones, deadline=time.time() + MESSAGES_WAIT_S)
         finally:
             ticker_stop.set()
         pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
@@ -276,12 +283,13 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
     spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
     return _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
                     faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency,
-                    cost_per_report=spent, messages=messages)
+                    cost_per_report=spent, messages=messages, pushed=pushed)
 
 
 def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
-                rng: random.Random) -> tuple[list[Submitted], dict[bool, list[str]]]:
-    """The reports to submit (a share with a fresh JPEG) and the tokens that send them.
+                rng: random.Random) -> tuple[list[Submitted], dict[bool, list[str]], dict[str, str]]:
+    """The reports to submit (a share with a fresh JPEG), the tokens that send them, and the
+    citizens among the senders (uid → ID token).
 
     Reports with a photo come from citizens (enough of them to stay under the local hourly quota),
     the rest from Call Center 112.
@@ -308,11 +316,24 @@ def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
             body["channel"] = "call_center_112"
         items.append(Submitted(client_id, body, photo))
     with_photos = sum(1 for it in items if it.photo is not None)
-    citizens = [client.sign_in(f"bench{i}@warga.test")[1] for i in range(4)]
-    citizens += [client.sign_in(f"bench-{run}-{i}@warga.test")[1]
-                 for i in range(max(0, -(-with_photos // PHOTOS_PER_CITIZEN) - len(citizens)))]
+    signed_in = [client.sign_in(f"bench{i}@warga.test") for i in range(4)]
+    signed_in += [client.sign_in(f"bench-{run}-{i}@warga.test")
+                  for i in range(max(0, -(-with_photos // PHOTOS_PER_CITIZEN) - len(signed_in)))]
     _, call_center = client.user("bench-cc@callcenter.test", {"role": "channel", "channel": "call_center_112"})
-    return items, {True: citizens, False: [call_center]}
+    return items, {True: [token for _, token in signed_in], False: [call_center]}, dict(signed_in)
+
+
+def _give_phones(client: StackClient, run: str, citizens: dict[str, str]) -> dict[str, str]:
+    """A new push device for each citizen of the run (uid → ID token), pushes at any hour: uid → device token."""
+    phones = {}
+    base = client.function_url("notification_settings").rstrip("/")
+    for i, (uid, token) in enumerate(citizens.items()):
+        headers = {"Authorization": f"Bearer {token}"}
+        phones[uid] = f"bench-{run}-phone-{i:04d}"
+        for path, body in (("/devices", {"token": phones[uid], "platform": "android"}),
+                           ("/preferences", {"quiet_hours": None})):
+            client.http.post(base + path, json=body, headers=headers, timeout=30).raise_for_status()
+    return phones
 
 
 def schedule(rate: float, duration_s: float) -> list[float]:
@@ -371,7 +392,7 @@ def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration
     client = client_factory(config)
     run = uuid.uuid4().hex[:8]
     offsets = schedule(rate, duration_s)
-    items, tokens = _make_items(client, run, len(offsets), photo_share, rng)
+    items, tokens, _ = _make_items(client, run, len(offsets), photo_share, rng)
     before = cost.snapshot(state_dir)
     stop = threading.Event()
     ticker = threading.Thread(target=_ticks, args=(config, stop, 5.0), daemon=True)
@@ -596,6 +617,37 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
     return len(owed), len(missing), twice, sorted(delays)
 
 
+def _pushes(client: StackClient, docs: dict[str, Document], phones: dict[str, str], *,
+            deadline: float) -> tuple[int, int, int]:
+    """(owed, lost, twice): the pushes these reports owe the run's phones (each inbox message of a
+    recipient with a phone, quiet hours off), those the stand-in FCM endpoint has not received by
+    `deadline`, and those it received more than once (same token and message id)."""
+    from keluhan.adapters.firestore_store import FirestoreDirectory, FirestoreReports
+    from keluhan.devstack.fcm import FcmClient
+    from keluhan.domain.notify import message_id, notices
+    from keluhan.domain.report import Report
+    from keluhan.usecases.notify import recipients
+
+    reports, directory = FirestoreReports(client.db), FirestoreDirectory(client.db)
+    owed: set[tuple[str, str]] = set()
+    for doc in docs.values():
+        report = Report.from_doc(doc)
+        for seq in range(len(report.timeline)):
+            for notice in notices(report, seq):
+                for who in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
+                    if who.uid in phones:
+                        owed.add((phones[who.uid], message_id(report.report_id, seq, who.uid, "push")))
+    fcm, ours = FcmClient(client.config.fcm.url, timeout_s=30), set(phones.values())
+    while True:
+        received = Counter((p["token"], p["message"]["android"]["collapse_key"]) for p in fcm.pushes()
+                           if p["token"] in ours)
+        missing = owed - set(received)
+        if not missing or time.time() > deadline:
+            break
+        time.sleep(1.0)
+    return len(owed), len(missing), sum(n - 1 for n in received.values())
+
+
 def _wait_poison(client: StackClient, ids: list[str], *, deadline: float) -> None:
     while time.time() < deadline and len(_poison_letters(client, ids)) < len(ids):
         time.sleep(1.0)
@@ -661,7 +713,7 @@ def measure_floor(config: StackConfig, *, n: int, concurrency: int) -> Floor:
 def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str], *, started: float,
              submitted_s: float, floor: Floor, faults: set[str], log: FaultLog, pushes: tuple[int, int],
              photo_share: float, concurrency: int, cost_per_report: CostPerReport,
-             messages: tuple[int, int, int, list[float]]) -> BenchResult:
+             messages: tuple[int, int, int, list[float]], pushed: tuple[int, int, int]) -> BenchResult:
     docs = _stored(client, items)
     lost = sum(1 for it in items if not it.refused and (not it.report_id or it.report_id not in docs))
     final = [(it.started, it.final_at) for it in items if it.final_at is not None]  # (started, final) times
@@ -690,6 +742,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
         "duplicated_timeline_entries": duplicated,
         "messages_owed": owed, "messages_lost": missing, "messages_twice": twice,
         "message_p50_s": round(_pct(delays, 50), 2), "message_p95_s": round(_pct(delays, 95), 2),
+        "pushes_owed": pushed[0], "pushes_lost": pushed[1], "pushes_twice": pushed[2],
         "p50_s": round(_pct(latencies, 50), 2), "p95_s": round(_pct(latencies, 95), 2),
         "reports_per_s": round(len(final) / max(last - started, 1e-9), 1),
         "submit_s": round(submitted_s, 1),
@@ -747,6 +800,8 @@ def _print(r: BenchResult) -> None:
     print(f"  messages (notify): owed {r['messages_owed']}, lost {r['messages_lost']}, "
           f"sent twice {r['messages_twice']}; status change → inbox p50 {r['message_p50_s']} s, "
           f"p95 {r['message_p95_s']} s")
+    print(f"  pushes (FCM stand-in): owed {r['pushes_owed']}, lost {r['pushes_lost']}, "
+          f"sent twice {r['pushes_twice']}")
     print(f"  submit→final p50 {r['p50_s']} s, p95 {r['p95_s']} s; sustained {r['reports_per_s']} reports/s "
           f"(all submitted in {r['submit_s']} s, {r['submit_attempts']} attempts)")
     print(f"  floor (the writes and publishes alone): {r['floor_reports_per_s']} reports/s, "

@@ -42,6 +42,7 @@ _REST = [
     ("POST", r"(/identitytoolkit\.googleapis\.com)?/v1/projects/[^/]+/accounts:lookup", "identitytoolkit.projects.accounts.lookup"),
     ("POST", r"(/identitytoolkit\.googleapis\.com)?/v1/accounts:lookup", "identitytoolkit.accounts.lookup"),
     ("POST", r"/v1/projects/-/serviceAccounts/[^/]+:signBlob", SIGN_BLOB),
+    ("POST", r"/v1/projects/[^/]+/messages:send", "fcm.projects.messages.send"),
     ("GET", r"/v1/projects/[^/]+/secrets/[^/]+/versions/[^/]+:access", "secretmanager.projects.secrets.versions.access"),
     ("GET", r"/robot/v1/metadata/x509/.*", "securetoken.publicKeys"),
     ("GET", r"/computeMetadata/v1/.*", "metadata.server"),
@@ -89,7 +90,7 @@ def emulator_hosts(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
     """host:port of every emulator named in the environment (their REST calls are Google's)."""
     hosts = set()
     for key in ("STORAGE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST",
-                "PUBSUB_EMULATOR_HOST"):
+                "PUBSUB_EMULATOR_HOST", "KELUHAN_FCM_ENDPOINT"):
         value = environ.get(key, "")
         if value:
             hosts.add(urlsplit(value if "//" in value else f"http://{value}").netloc)

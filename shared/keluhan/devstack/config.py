@@ -48,6 +48,7 @@ class StackConfig:
     storage: Endpoint
     bucket: str
     receiver: Endpoint
+    fcm: Endpoint  # the stand-in FCM endpoint (keluhan.devstack.fcm)
     functions: dict[str, Endpoint]
     rules_file: Path
 
@@ -62,6 +63,7 @@ class StackConfig:
             "emulator logging": self.logging,
             "storage": self.storage,
             "receiver": self.receiver,
+            "fcm stand-in": self.fcm,
         }
         ports.update({f"function {name}": ep for name, ep in self.functions.items()})
         return ports
@@ -100,6 +102,7 @@ def load_stack_config(path: Path = EMULATORS_JSON) -> StackConfig:
         storage=ep(own["storage"]),
         bucket=own["storage"]["bucket"],
         receiver=ep(own["receiver"]),
+        fcm=ep(own.get("fcm", {"port": 8097})),
         functions={name: ep(d) for name, d in own["functions"].items()},
         rules_file=path.parent / raw["firestore"]["rules"],
     )

@@ -10,11 +10,12 @@ from keluhan.devstack.receiver import local_forward_targets
 
 
 def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
-    """Emulator hosts, the local signing key, the stand-in receiver's URLs and local quotas."""
+    """Emulator hosts, the local signing key, the stand-ins' URLs (receiver, FCM) and local quotas."""
     return {
         **config.emulator_env(),
         "KELUHAN_SIGNING_KEY_FILE": str(state_dir / "signing-key.json"),
         "KELUHAN_FORWARD_TARGETS": json.dumps(local_forward_targets(config.receiver.url)),
+        "KELUHAN_FCM_ENDPOINT": config.fcm.url,  # pushes go to the stand-in FCM endpoint
         "PYTHONUNBUFFERED": "1",
         # Absent: real time. A test writes a clock offset here to replay months in minutes.
         "KELUHAN_CLOCK_FILE": str(clock_file(state_dir)),

@@ -154,6 +154,7 @@ class RunningStack:
             f"  {'Auth':<20} {c.auth.hostport}",
             f"  {'Cloud Storage':<20} {c.storage.url}  (bucket {c.bucket})",
             f"  {'Receiver':<20} {c.receiver.url}/  (stand-in for Baruga, BBPJN, regencies)",
+            f"  {'FCM':<20} {c.fcm.url}/  (stand-in for Firebase Cloud Messaging; GET /_received)",
             "Point your shell at it:",
         ]
         lines += [f"  export {k}={v}" for k, v in c.emulator_env().items()]
@@ -286,6 +287,8 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
         Part("receiver", [sys.executable, "-m", "keluhan.devstack.receiver", "--host",
                           config.receiver.host, "--port", str(config.receiver.port)], py_env,
              [_http(config.receiver.url + "/")]),
+        Part("fcm", [sys.executable, "-m", "keluhan.devstack.fcm", "--host", config.fcm.host,
+                     "--port", str(config.fcm.port)], py_env, [_http(config.fcm.url + "/_health")]),
         Part("watcher", [sys.executable, "-m", "keluhan.devstack.watcher", "--config", str(config.path)],
              py_env),
     ]

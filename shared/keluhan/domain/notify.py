@@ -24,7 +24,7 @@ from keluhan.domain.workflow import Action, Status
 
 Audience = Literal["reporter", "supporters", "assignee_staff", "assignee_head", "operators"]
 Lang = Literal["id", "en"]
-MessageChannel = Literal["inbox"]  # where a message goes (not a report's intake channel)
+MessageChannel = Literal["inbox", "push"]  # where a message goes (not a report's intake channel)
 LANGS: tuple[Lang, ...] = ("id", "en")
 
 
@@ -36,10 +36,12 @@ class Notice:
     audiences: tuple[Audience, ...]
     title: dict[Lang, str]
     body: dict[Lang, str]
+    urgent: bool = False  # pushed even in the recipient's quiet hours
 
 
-def _notice(event: str, audiences: tuple[Audience, ...], title: tuple[str, str], body: tuple[str, str]) -> Notice:
-    return Notice(event, audiences, {"id": title[0], "en": title[1]}, {"id": body[0], "en": body[1]})
+def _notice(event: str, audiences: tuple[Audience, ...], title: tuple[str, str], body: tuple[str, str], *,
+            urgent: bool = False) -> Notice:
+    return Notice(event, audiences, {"id": title[0], "en": title[1]}, {"id": body[0], "en": body[1]}, urgent)
 
 
 REPORTER: tuple[Audience, ...] = ("reporter", "supporters")
@@ -99,13 +101,13 @@ NOTICES: dict[str, Notice] = {n.event: n for n in (
     _notice("escalated_1", ("assignee_head",),
             ("Laporan melewati target", "A report is past its target"),
             ("Laporan {report_id} ({category}, {place}) di {assignee} melewati target waktu.",
-             "Report {report_id} ({category}, {place}) at {assignee} is past its target time.")),
+             "Report {report_id} ({category}, {place}) at {assignee} is past its target time."), urgent=True),
     _notice("escalated_2", ("operators",),
             ("Eskalasi ke War Room", "Escalated to the War Room"),
             ("Laporan {report_id} ({category}, {place}) di {assignee} masih melewati target setelah "
              "eskalasi ke kepala SKPD.",
              "Report {report_id} ({category}, {place}) at {assignee} is still past its target after "
-             "escalation to the head of the SKPD.")),
+             "escalation to the head of the SKPD."), urgent=True),
 )}
 
 

@@ -369,3 +369,17 @@ class MyReportsQuery(BaseModel):
 
             decode_cursor(value)
         return value
+
+
+class DeviceAnswer(_Answer):
+    """A registered push device (never its token: the caller has it)."""
+
+    device_id: str
+    platform: Literal["android", "ios", "web"]
+    lang: Literal["id", "en"] | None
+    registered_at: datetime
+    max_devices: int = Field(description="Devices kept per user; registering more forgets the oldest")
+
+
+class UnregisterAnswer(_Answer):
+    removed: bool = Field(description="False when the token was not registered for this user")

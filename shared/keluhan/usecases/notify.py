@@ -11,15 +11,32 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from keluhan.domain.notify import Audience, assignee_at, notices, render
+from keluhan.domain.push import Preferences
 from keluhan.domain.report import Report
-from keluhan.ports import Clock, Directory, Inbox, Notified, PermanentError, Publisher, Recipient, Reports
+from keluhan.ports import (
+    Clock,
+    Directory,
+    Inbox,
+    Notified,
+    PermanentError,
+    PreferenceStore,
+    Publisher,
+    Recipient,
+    Reports,
+)
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
+from keluhan.usecases.push import PushPorts, queue_push
 
 
 def notify_status_change(report_id: str, seq: int, *, reports: Reports, directory: Directory, inbox: Inbox,
-                         notified: Notified, clock: Clock) -> int:
-    """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new."""
+                         notified: Notified, clock: Clock, preferences: PreferenceStore | None = None,
+                         push: PushPorts | None = None) -> int:
+    """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new.
+
+    With `preferences`, each recipient's chosen language; with `push`, each inbox message is also
+    pushed to the recipient's devices (unless they muted the report; non-urgent ones after their
+    quiet hours), its send recorded before the position is recorded told."""
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
@@ -31,10 +48,17 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     now = clock()
     new = 0
     for notice in told:
-        for recipient in recipients(notice.audiences, report, seq, reports=reports, directory=directory):
-            message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang, channel="inbox",
-                             now=now)
+        found = recipients(notice.audiences, report, seq, reports=reports, directory=directory)
+        prefs = preferences.get_many([r.uid for r in found]) if preferences is not None and found else {}
+        for recipient in found:
+            chosen = prefs.get(recipient.uid, Preferences())
+            lang = chosen.lang or recipient.lang
+            message = render(notice, report, seq, recipient=recipient.uid, lang=lang, channel="inbox", now=now)
             new += inbox.deliver(message)
+            if push is not None:
+                other = render(notice, report, seq, recipient=recipient.uid, lang="en" if lang == "id" else "id",
+                               channel="inbox", now=now)
+                queue_push(message, other, urgent=notice.urgent, prefs=chosen, push=push, clock=clock)
     notified.record(report_id, seq, now)  # after every message: a crash before leaves it to the reconciler
     return new
 

@@ -9,6 +9,7 @@ from keluhan.domain.sla import SlaPolicy
 from keluhan.ports import Clock, Contention, DeadLetters, Mutation, Notified, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.notify import reconcile_notifications
+from keluhan.usecases.push import PushPorts, resend_due
 from keluhan.usecases.reconcile import ReconcilePolicy, reconcile
 from keluhan.usecases.submission import expire_if_due
 
@@ -16,14 +17,15 @@ from keluhan.usecases.submission import expire_if_due
 def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 500,
           sla: SlaPolicy | None = None, dead_letters: DeadLetters | None = None,
           reconciler: ReconcilePolicy | None = None, photos: PhotoStore | None = None,
-          bucket: str = "", notified: Notified | None = None) -> dict[str, int]:
+          bucket: str = "", notified: Notified | None = None, push: PushPorts | None = None) -> dict[str, int]:
     """Expire photo waits and proof waits, close resolved reports whose window passed, escalate
     overdue ones; counts.
 
     With a reconciler policy (and the dead letters it writes to), also re-publish the stage
     event of every report stuck in the pipeline (`keluhan.usecases.reconcile`); with the photo
     bucket too, of every upload whose notification was lost; with `notified`, announce again every
-    status change whose messages were never all stored (`keluhan.usecases.notify`).
+    status change whose messages were never all stored (`keluhan.usecases.notify`); with `push`,
+    attempt every pending push that is due (`keluhan.usecases.push`).
     """
     now = clock()
     counts = {"photo_expired": 0, "proof_expired": 0, "auto_closed": 0, "escalated": 0, "contended": 0}
@@ -55,6 +57,8 @@ def sweep(*, reports: Reports, publish: Publisher, clock: Clock, limit: int = 50
         counts["notify_republished"] = reconcile_notifications(
             reports=reports, notified=notified, publish=publish, clock=clock, after=reconciler.pipeline_after,
             limit=reconciler.limit, page=reconciler.page)
+    if push is not None:
+        counts["pushes_attempted"] = resend_due(push=push, clock=clock, limit=limit)
     return counts
 
 

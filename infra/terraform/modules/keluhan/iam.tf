@@ -36,6 +36,15 @@ resource "google_project_iam_member" "reads_users" {
   member   = google_service_account.function[each.key].member
 }
 
+# Push notifications through Firebase Cloud Messaging HTTP v1 (messages:send). `try`: only the
+# functions that push name the attribute.
+resource "google_project_iam_member" "sends_push" {
+  for_each = { for name, fn in local.functions : name => fn if try(fn.sends_push, false) }
+  project  = local.project_id
+  role     = "roles/firebasecloudmessaging.admin"
+  member   = google_service_account.function[each.key].member
+}
+
 resource "google_project_iam_member" "log_writer" {
   for_each = local.functions
   project  = var.project.id

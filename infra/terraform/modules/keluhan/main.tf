@@ -56,6 +56,7 @@ resource "google_project_service" "api" {
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
     "identitytoolkit.googleapis.com", # check_revoked=True looks each signed-in user up
+    "fcm.googleapis.com",             # push notifications (FCM HTTP v1)
     "bigquery.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",

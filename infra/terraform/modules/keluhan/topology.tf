@@ -95,6 +95,17 @@ locals {
       reads_users  = true
       firestore    = "read" # the figures are queries and counts; it writes nothing
     }
+    notification_settings = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write" # devices/{uid}/tokens, preferences/{uid}
+    }
     verify_photo = {
       trigger               = "pubsub"
       topics                = ["photo-uploaded"]
@@ -174,6 +185,7 @@ locals {
       signs_urls            = false
       reads_users           = false
       firestore             = "write"
+      sends_push            = true # FCM HTTP v1 (firebase-admin messaging)
     }
     record_figures = {
       trigger               = "pubsub"
@@ -206,6 +218,7 @@ locals {
       signs_urls            = false
       reads_users           = false
       firestore             = "write"
+      sends_push            = true # attempts the pushes that are due
     }
     record_dead_letter = {
       trigger               = "pubsub"

@@ -1,0 +1,110 @@
+"""Firestore adapters of push: devices/{uid}/tokens/{device_id}, preferences/{uid}, sends/{message_id}."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from keluhan.adapters.firestore_store import DEVICE_TOKENS, DEVICES, PREFERENCES, SENDS
+from keluhan.domain.push import Device, Preferences, PushSend
+from keluhan.ports import Contention, SendChange
+
+GUARDED_WRITE_ATTEMPTS = 8
+
+
+def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:  # Any: as to_dict()
+    return snap.to_dict() or {}
+
+
+class FirestoreDevices:
+    """devices/{uid}/tokens/{device_id}: {device_id, token, platform, lang, registered_at}."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def _tokens(self, uid: str) -> firestore.CollectionReference:
+        tokens: firestore.CollectionReference = self._db.collection(DEVICES).document(uid).collection(DEVICE_TOKENS)
+        return tokens
+
+    def register(self, uid: str, device: Device, *, keep: int) -> bool:
+        ref = self._tokens(uid).document(device.device_id)
+        new = not ref.get().exists
+        ref.set(device.model_dump())
+        mine = self.of(uid)
+        for old in mine[:max(len(mine) - keep, 0)]:  # the oldest beyond the bound: a reinstalled app's
+            self._tokens(uid).document(old.device_id).delete()
+        return new
+
+    def remove(self, uid: str, device_id: str) -> bool:
+        ref = self._tokens(uid).document(device_id)
+        if not ref.get().exists:
+            return False
+        ref.delete()
+        return True
+
+    def of(self, uid: str) -> list[Device]:
+        found = [Device.model_validate(_fields(d)) for d in self._tokens(uid).stream()]
+        return sorted(found, key=lambda d: d.registered_at)
+
+
+class FirestorePreferences:
+    """preferences/{uid}: `Preferences` as stored, with `updated_at`."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def get(self, uid: str) -> Preferences:
+        return self.get_many([uid])[uid]
+
+    def get_many(self, uids: Sequence[str]) -> dict[str, Preferences]:
+        refs = [self._db.collection(PREFERENCES).document(u) for u in dict.fromkeys(uids)]
+        found = {snap.id: Preferences.model_validate(_fields(snap)) for snap in self._db.get_all(refs) if snap.exists}
+        return {u: found.get(u, Preferences()) for u in uids}
+
+    def put(self, uid: str, preferences: Preferences, at: datetime) -> None:
+        self._db.collection(PREFERENCES).document(uid).set({**preferences.model_dump(mode="json"), "updated_at": at})
+
+
+class FirestoreSends:
+    """sends/{message_id}: a `PushSend` document; changed only by a write guarded on its update time."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def create(self, send: PushSend) -> bool:
+        try:
+            self._db.collection(SENDS).document(send.message_id).create(send.to_doc())
+        except (gexc.AlreadyExists, gexc.Conflict):
+            return False
+        return True
+
+    def get(self, message_id: str) -> PushSend | None:
+        snap = self._db.collection(SENDS).document(message_id).get()
+        return PushSend.from_doc(_fields(snap)) if snap.exists else None
+
+    def mutate(self, message_id: str, change: SendChange) -> PushSend | None:
+        ref = self._db.collection(SENDS).document(message_id)
+        for attempt in range(1, GUARDED_WRITE_ATTEMPTS + 1):
+            snap = ref.get()
+            if not snap.exists:
+                return None
+            changed = change(PushSend.from_doc(_fields(snap)))
+            if changed is None:
+                return None
+            try:
+                ref.update(changed.to_doc(), option=self._db.write_option(last_update_time=snap.update_time))
+                return changed
+            except (gexc.FailedPrecondition, gexc.Aborted, gexc.Conflict):
+                time.sleep(random.uniform(0.005, 0.05) * attempt)  # another attempt wrote first: read again
+        raise Contention(f"sends/{message_id}: changed concurrently {GUARDED_WRITE_ATTEMPTS} times")
+
+    def due(self, *, now: datetime, limit: int) -> list[PushSend]:
+        query = (self._db.collection(SENDS).where(filter=firestore.FieldFilter("state", "==", "pending"))
+                 .where(filter=firestore.FieldFilter("next_at", "<=", now)).order_by("next_at").limit(limit))
+        return [PushSend.from_doc(_fields(d)) for d in query.stream()]
