@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
+from keluhan.domain.catalogue import CATEGORIES
 from keluhan.domain.push import Preferences, RegisterDevice, SetPreferences, UnregisterDevice
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
 from keluhan.domain.subscriptions import (
@@ -29,6 +30,8 @@ from keluhan.domain.views import (
     ActOnReportAnswer,
     DeviceAnswer,
     FeatureCollection,
+    MyReportsAnswer,
+    NearbyAnswer,
     PhotoLinks,
     ReporterView,
     SubmitReportAnswer,
@@ -130,6 +133,36 @@ OPERATIONS: tuple[Operation, ...] = (
                    404: ("Laporan tidak ditemukan / report not found (not_found)", ErrorResponse),
                    409: ("Status sudah berubah / expected_status is stale (conflict)", ErrorResponse)},
         tags=("skpd", "warga", "operator"),
+    ),
+    Operation(
+        "list_my_reports", "get", "/", "Laporan-laporan saya / The signed-in reporter's reports",
+        query=(Query("status", "Only these workflow statuses (comma list, at most 10)", {"type": "string"}),
+               Query("limit", "Reports per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+               Query("cursor", "next_cursor of the previous page", {"type": "string", "maxLength": 200})),
+        responses={200: ("A page of the caller's reports, newest first, each in the reporter's view",
+                         MyReportsAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
+                   422: ("status, limit or cursor tidak valid / invalid query parameter (invalid_field)",
+                         ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",),
+    ),
+    Operation(
+        "nearby_reports", "get", "/", "Laporan di sekitar / Open reports near a point",
+        query=(Query("lat", "Latitude (WGS84)", {"type": "number", "minimum": -90, "maximum": 90}, required=True),
+               Query("lon", "Longitude (WGS84)", {"type": "number", "minimum": -180, "maximum": 180},
+                     required=True),
+               Query("radius_m", "Radius in metres", {"type": "number", "exclusiveMinimum": 0, "maximum": 1000,
+                                                      "default": 500}),
+               Query("category", "Only this category", {"type": "string", "enum": sorted(CATEGORIES)}),
+               Query("limit", "At most this many reports", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                            "default": 50})),
+        responses={200: ("Open public reports in the circle, nearest first", NearbyAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
+                   422: ("lat, lon, radius_m, category or limit tidak valid / invalid query parameter "
+                         "(invalid_field)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",),
     ),
     Operation(
         "war_room", "get", "/", "Halaman War Room / The War Room page", signed_in=False,

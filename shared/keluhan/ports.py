@@ -133,12 +133,14 @@ class Reports(Protocol):
         ...
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         """At most `limit` reports whose Open311 listing (`keluhan.domain.open311.listing`) holds
         `tag`, received in [start, end), of `categories` (all when empty), newest first (ties by
         report id, descending); after skipping `offset` of them, or after the report `after` =
         (received_at, report id). Filtered, ordered and cut in the store: one read per report
-        returned or skipped.
+        returned or skipped. With `updated_after`: those whose status changed after it, latest
+        change first (`after` = (status_changed_at, id)), whenever received ([start, end) unused).
         """
 
     def overdue(self, *, limit: int) -> list[Report]:
@@ -146,6 +148,17 @@ class Reports(Protocol):
 
     def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
         """At most `limit` reports of one assignee in `statuses` (an SKPD's queue), newest first."""
+
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
+        """At most `limit` reports whose `geohash` starts with `cell` and whose Open311 listing holds
+        `tag`, of `categories` (all when empty), in (geohash, report id) order after `after`: one
+        range query, one read per report returned (at least one per query)."""
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        """At most `limit` reports whose `reporter_key` is `key`, in `statuses` (all when empty),
+        newest first (ties by report id, descending), after the report `after` = (received_at, id)."""
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     open311_reads_per_minute: float = Field(default=120.0, gt=0, le=6000)
     open311_read_burst: int = Field(default=60, ge=1, le=1000)
 
+    # Duplicates while reporting: open reports of the same category this near and this recent are
+    # offered in the submit answer (never blocking); nearby_reports reads at most this many documents.
+    duplicate_radius_m: float = Field(default=75.0, gt=0, le=1000)
+    duplicate_max_age_days: float = Field(default=30.0, gt=0, le=365)
+    nearby_read_cap: int = Field(default=300, ge=20, le=2000)
+
     @field_validator("audit_rate_by_skpd")
     @classmethod
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note, public_routing_reason, redact_contacts
@@ -75,7 +75,7 @@ def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
 
 STAFF_FIELDS = ("report_id", "channel", "category", "description", "point", "street", "received_at",
                 "status", "status_changed_at", "assignee", "location", "routing", "timeline", "resolution",
-                "rejection", "parent_id", "supporters", "close_by", "reopened", "schedule", "question")
+                "rejection", "parent_id", "supporters", "close_by", "reopened", "schedule", "question", "private")
 
 
 TIMELINE_FIELDS = ("status", "at", "by", "note", "internal_note", "from", "action", "role", "reason", "parent_id",
@@ -283,6 +283,7 @@ class StaffView(_Answer):
     reopened: int | None = None
     schedule: dict[str, object] | None = None
     question: dict[str, object] | None = None
+    private: bool | None = Field(default=None, description="The reporter keeps it out of public answers")
     photo: StaffPhoto
 
 
@@ -301,6 +302,32 @@ class SubmittedPhoto(_Answer):
     verdict: str | None
 
 
+class PublicPoint(_Answer):
+    lat: float
+    lon: float
+
+
+class PublicReport(_Answer):
+    """What anyone sees of a report (keluhan.domain.nearby.public_view): never who reported; the
+    point rounded to ~110 m for categories that show a home or a person, whose description and
+    photo are withheld too."""
+
+    report_id: str
+    category: str
+    category_name: str | None
+    status: Status
+    status_text: str
+    public_status: Literal["open", "closed"]
+    description: str | None
+    kelurahan: str | None
+    kecamatan: str | None
+    point: PublicPoint
+    distance_m: float = Field(description="From the asked point to the point shown")
+    supporters: int
+    received_at: datetime
+    thumbnail_url: str | None = Field(description="Signed GET link of the EXIF-free thumbnail, valid 15 minutes")
+
+
 class SubmitReportAnswer(_Answer):
     """submit_report: 201 for a new report, 200 for a retry with the same client_id."""
 
@@ -309,6 +336,24 @@ class SubmitReportAnswer(_Answer):
     status_text: str
     photo: SubmittedPhoto
     upload: UploadTicket | None = Field(description="Where to PUT the photo, when one is required")
+    possible_duplicates: list[PublicReport] = Field(
+        default=[], description="Open reports of the same category nearby and recent, nearest first (at "
+                                "most 5): the app may offer to support one; the report is stored anyway")
+
+
+class NearbyAnswer(_Answer):
+    """nearby_reports: open public reports near the point, nearest first."""
+
+    reports: list[PublicReport]
+    reads: int = Field(description="Firestore documents read for this answer (bounded by the read cap)")
+    truncated: bool = Field(description="The read cap was reached: more reports may lie in the circle")
+
+
+class MyReportsAnswer(_Answer):
+    """list_my_reports: a page of the caller's own reports, newest first."""
+
+    reports: list[ReporterView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
 
 
 class ActOnReportAnswer(_Answer):
@@ -423,6 +468,32 @@ class WorkReport(_Answer):
     item: WorkItem
     report: StaffView
     photos: list[PhotoLink] = Field(description="Signed read links of the EXIF-free photos (as photo_links)")
+
+
+class MyReportsQuery(BaseModel):
+    """list_my_reports' query: optional statuses (comma list), a page size, the previous page's cursor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: list[Status] = Field(default_factory=list, max_length=10)
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("cursor")
+    @classmethod
+    def _readable_cursor(cls, value: str | None) -> str | None:
+        if value is not None:
+            from keluhan.domain.open311 import decode_cursor
+
+            decode_cursor(value)
+        return value
 
 
 class DeviceAnswer(_Answer):

@@ -11,7 +11,7 @@ locals {
       timeout_s = 30
       # deployment
       memory       = "512Mi"
-      photo_access = { "incoming/" = "create" } # V4 signed PUT URLs act as this account
+      photo_access = { "incoming/" = "create", "derived/" = "read" } # V4 signed PUT URLs act as this account; thumbnails of possible duplicates
       signs_urls   = true
       reads_users  = true
       firestore    = "write"
@@ -44,7 +44,7 @@ locals {
       publishes    = ["report-accepted", "report-status-changed"]
       timeout_s    = 30
       memory       = "256Mi"
-      photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
+      photo_access = { "incoming/" = "create", "derived/" = "read" } # signed PUT URLs for a posted request's photo; media_url links of public thumbnails
       signs_urls   = true
       reads_users  = false
       firestore    = "write"
@@ -61,6 +61,28 @@ locals {
       signs_urls   = true
       reads_users  = false
       firestore    = "write"
+    }
+    list_my_reports = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "read" # one query on reporter_key
+    }
+    nearby_reports = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "derived/" = "read" } # short-lived signed GET links of public thumbnails
+      signs_urls   = true
+      reads_users  = true
+      firestore    = "read" # geohash range queries, a capped number of reads
     }
     war_room = {
       trigger      = "http"
