@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from keluhan.rules_provider import RulesProvider
     from keluhan.usecases.comments import CommentLimits
     from keluhan.usecases.handling import HandlingPolicy
+    from keluhan.usecases.nearby import DuplicatePolicy
     from keluhan.usecases.photo import Auditor
     from keluhan.usecases.push import PushPorts
     from keluhan.usecases.reconcile import ReconcilePolicy
@@ -162,6 +163,12 @@ class Deps:
         s = self.settings
         return QuotaPolicy(citizen=Limits(s.submit_per_hour, s.submit_per_day),
                            service=Limits(s.service_submit_per_hour, s.service_submit_per_day))
+
+    def duplicate_policy(self) -> DuplicatePolicy:
+        from keluhan.usecases.nearby import DuplicatePolicy
+
+        return DuplicatePolicy(radius_m=self.settings.duplicate_radius_m,
+                               max_age=timedelta(days=self.settings.duplicate_max_age_days))
 
     @functools.cached_property
     def sla(self) -> SlaPolicy:

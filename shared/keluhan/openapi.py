@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
+from keluhan.domain.catalogue import CATEGORIES
 from keluhan.domain.comments import CommentAnswer, CommentOnReport, Thread
 from keluhan.domain.push import Preferences, RegisterDevice, SetPreferences, UnregisterDevice
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
@@ -31,11 +32,16 @@ from keluhan.domain.views import (
     ActOnReportAnswer,
     DeviceAnswer,
     FeatureCollection,
+    MyReportsAnswer,
+    NearbyAnswer,
+    PhotoLinks,
     ReporterView,
     SubmitReportAnswer,
     UnregisterAnswer,
     WarRoomConfig,
     WarRoomStats,
+    WorkQueue,
+    WorkReport,
 )
 from keluhan.http import ErrorResponse
 from keluhan.topology import FUNCTIONS
@@ -180,6 +186,36 @@ OPERATIONS: tuple[Operation, ...] = (
         tags=("warga", "skpd", "operator"),
     ),
     Operation(
+        "list_my_reports", "get", "/", "Laporan-laporan saya / The signed-in reporter's reports",
+        query=(Query("status", "Only these workflow statuses (comma list, at most 10)", {"type": "string"}),
+               Query("limit", "Reports per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+               Query("cursor", "next_cursor of the previous page", {"type": "string", "maxLength": 200})),
+        responses={200: ("A page of the caller's reports, newest first, each in the reporter's view",
+                         MyReportsAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
+                   422: ("status, limit or cursor tidak valid / invalid query parameter (invalid_field)",
+                         ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",),
+    ),
+    Operation(
+        "nearby_reports", "get", "/", "Laporan di sekitar / Open reports near a point",
+        query=(Query("lat", "Latitude (WGS84)", {"type": "number", "minimum": -90, "maximum": 90}, required=True),
+               Query("lon", "Longitude (WGS84)", {"type": "number", "minimum": -180, "maximum": 180},
+                     required=True),
+               Query("radius_m", "Radius in metres", {"type": "number", "exclusiveMinimum": 0, "maximum": 1000,
+                                                      "default": 500}),
+               Query("category", "Only this category", {"type": "string", "enum": sorted(CATEGORIES)}),
+               Query("limit", "At most this many reports", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                            "default": 50})),
+        responses={200: ("Open public reports in the circle, nearest first", NearbyAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
+                   422: ("lat, lon, radius_m, category or limit tidak valid / invalid query parameter "
+                         "(invalid_field)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",),
+    ),
+    Operation(
         "war_room", "get", "/", "Halaman War Room / The War Room page", signed_in=False,
         responses={200: ("The page; it asks for stats.json with the operator's token", "text/html")},
         tags=("operator",),
@@ -226,6 +262,54 @@ OPERATIONS: tuple[Operation, ...] = (
                    403: ("Akun anonim atau kanal / an anonymous sign-in or a channel (forbidden)", ErrorResponse),
                    **SIGNED_IN},
         tags=("warga",), operation_id="remove_subscription",
+    ),
+    Operation(
+        "photo_links", "get", "/", "Tautan foto untuk petugas / Signed photo links for staff",
+        query=(Query("report_id", "The report's id",
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
+        responses={200: ("Signed read links (at most 15 minutes) of the EXIF-free photo, its thumbnail and "
+                         "the accepted proof's; the original upload is never linked", PhotoLinks),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   403: ("Laporan SKPD lain / another SKPD's report (forbidden)", ErrorResponse),
+                   404: ("Tidak ditemukan / no such report, or the caller is not staff (not_found)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("skpd", "operator"),
+    ),
+    Operation(
+        "work", "get", "/", "Halaman kerja SKPD / The SKPD staff's work page", signed_in=False,
+        responses={200: ("The page; it asks for queue.json and report.json with the officer's token", "text/html")},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/config.json", "Konfigurasi halaman / The page's sign-in setting",
+        signed_in=False, responses={200: ("Where the page signs in", WarRoomConfig)}, tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/queue.json", "Antrean SKPD / The officer's SKPD queue, soonest due first",
+        responses={200: ("The open reports of the caller's SKPD", WorkQueue), **SIGNED_IN,
+                   403: ("Hanya staf SKPD / SKPD staff only (forbidden)", ErrorResponse)},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/report.json", "Satu laporan SKPD / One report of the officer's SKPD",
+        query=(Query("report_id", "A report assigned to the caller's SKPD",
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
+        responses={200: ("The report, its staff view and the moves allowed now", WorkReport), **SIGNED_IN,
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   403: ("Hanya staf SKPD / SKPD staff only (forbidden)", ErrorResponse),
+                   404: ("Tidak ditemukan / not a report of the caller's SKPD (not_found)", ErrorResponse)},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "post", "/act", "Tindakan SKPD / A move on a report (act_on_report, SKPD staff only)",
+        body=ActOnReport,
+        responses={200: ("The report after the move", ActOnReportAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Bukan staf SKPD, atau laporan SKPD lain / not SKPD staff, or another SKPD's report "
+                         "(forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / report not found (not_found)", ErrorResponse),
+                   409: ("Status sudah berubah / expected_status is stale (conflict)", ErrorResponse)},
+        tags=("skpd",),
     ),
     Operation(
         "notification_settings", "post", "/devices", "Daftarkan perangkat / Register a push device",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
@@ -134,16 +134,32 @@ class Reports(Protocol):
         ...
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         """At most `limit` reports whose Open311 listing (`keluhan.domain.open311.listing`) holds
         `tag`, received in [start, end), of `categories` (all when empty), newest first (ties by
         report id, descending); after skipping `offset` of them, or after the report `after` =
         (received_at, report id). Filtered, ordered and cut in the store: one read per report
-        returned or skipped.
+        returned or skipped. With `updated_after`: those whose status changed after it, latest
+        change first (`after` = (status_changed_at, id)), whenever received ([start, end) unused).
         """
 
     def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (by `sla.due_at`)."""
+
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        """At most `limit` reports of one assignee in `statuses` (an SKPD's queue), newest first."""
+
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
+        """At most `limit` reports whose `geohash` starts with `cell` and whose Open311 listing holds
+        `tag`, of `categories` (all when empty), in (geohash, report id) order after `after`: one
+        range query, one read per report returned (at least one per query)."""
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        """At most `limit` reports whose `reporter_key` is `key`, in `statuses` (all when empty),
+        newest first (ties by report id, descending), after the report `after` = (received_at, id)."""
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
@@ -259,6 +275,11 @@ class PhotoStore(Protocol):
 
     def download_url(self, object_name: str, *, expires_at: datetime) -> str:
         """A GET URL of one EXIF-free derivative, valid until `expires_at`."""
+        ...
+
+    def download_link(self, object_name: str, *, expires_at: datetime) -> tuple[str, datetime]:
+        """As download_url, with when the URL really expires: a link signed earlier and still
+        good may be handed out again, so it can expire before `expires_at`, never after."""
         ...
 
     def stat(self, object_name: str) -> ObjectStat | None:

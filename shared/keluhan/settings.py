@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     firebase_auth_emulator_host: str = Field(
         default="", validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
     )
+    # The Cloud Storage emulator's URL (local stack only): where signed photo URLs point.
+    storage_emulator_host: str = Field(default="", validation_alias=AliasChoices("STORAGE_EMULATOR_HOST"))
     k_service: str = Field(default="", validation_alias=AliasChoices("K_SERVICE"))
     # Behind API Gateway (Terraform `public_front = { kind = "api_gateway" }`): the gateway puts its
     # own ID token in Authorization and the caller's in X-Forwarded-Authorization, which is then
@@ -116,6 +118,12 @@ class Settings(BaseSettings):
     # Open311's anonymous reads, per client address and instance (keluhan.domain.throttle).
     open311_reads_per_minute: float = Field(default=120.0, gt=0, le=6000)
     open311_read_burst: int = Field(default=60, ge=1, le=1000)
+
+    # Duplicates while reporting: open reports of the same category this near and this recent are
+    # offered in the submit answer (never blocking); nearby_reports reads at most this many documents.
+    duplicate_radius_m: float = Field(default=75.0, gt=0, le=1000)
+    duplicate_max_age_days: float = Field(default=30.0, gt=0, le=365)
+    nearby_read_cap: int = Field(default=300, ge=20, le=2000)
 
     @field_validator("audit_rate_by_skpd")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -104,6 +104,10 @@ class FakeReports:
         found = [d for d in self.docs.values() if d.get("overdue") and d["status"] in open_]
         return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["sla"]["due_at"])[:limit]]
 
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        found = [d for d in self.docs.values() if d.get("assignee") == assignee and d["status"] in statuses]
+        return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["received_at"], reverse=True)[:limit]]
+
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
         found = sorted((d["timeline_at"], d["report_id"]) for d in self.docs.values()
@@ -117,18 +121,42 @@ class FakeReports:
         return (Report.from_doc(d) for d in list(self.docs.values()))
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         """As the Firestore query: `listing(status)` is what the adapter stores as open311_listing.
         `reads` counts what Firestore bills for it: each document returned or skipped, at least one."""
-        found = sorted((d for d in self.docs.values() if tag in listing(d["status"])
-                        and start <= d["received_at"] < end and (not categories or d["category"] in categories)),
-                       key=lambda d: (d["received_at"], d["report_id"]), reverse=True)
+        order = "received_at" if updated_after is None else "status_changed_at"
+        found = sorted((d for d in self.docs.values() if tag in listing(d["status"], private=d.get("private", False))
+                        and (start <= d["received_at"] < end if updated_after is None
+                             else d["status_changed_at"] > updated_after)
+                        and (not categories or d["category"] in categories)),
+                       key=lambda d: (d[order], d["report_id"]), reverse=True)
         if after is not None:
-            found = [d for d in found if (d["received_at"], d["report_id"]) < after]
+            found = [d for d in found if (d[order], d["report_id"]) < after]
             offset = 0
         page = found[offset:offset + limit]
         self.reads += max(1, min(offset, len(found)) + len(page))
         return [Report.from_doc(d) for d in page]
+
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
+        """As the Firestore range query on `geohash`; `reads` counts what Firestore bills."""
+        found = sorted((d for d in self.docs.values() if tag in d.get("open311_listing", [])
+                        and d.get("geohash", "").startswith(cell)
+                        and (not categories or d["category"] in categories)
+                        and (after is None or (d["geohash"], d["report_id"]) > after)),
+                       key=lambda d: (d["geohash"], d["report_id"]))[:limit]
+        self.reads += max(1, len(found))
+        return [Report.from_doc(d) for d in found]
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        found = sorted((d for d in self.docs.values() if d.get("reporter_key") == key
+                        and (not statuses or d["status"] in statuses)),
+                       key=lambda d: (d["received_at"], d["report_id"]), reverse=True)
+        if after is not None:
+            found = [d for d in found if (d["received_at"], d["report_id"]) < after]
+        return [Report.from_doc(d) for d in found[:limit]]
 
     def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
         with self._lock:
@@ -281,6 +309,11 @@ class FakePhotoStore:
 
     def download_url(self, object_name: str, *, expires_at: datetime) -> str:
         return f"https://storage.test/{object_name}?get&expires={int(expires_at.timestamp())}"
+
+    def download_link(self, object_name: str, *, expires_at: datetime) -> tuple[str, datetime]:
+        if not object_name.startswith("derived/"):  # as the real store: originals are never shared
+            raise ValueError("only EXIF-free derivatives are ever shared")
+        return self.download_url(object_name, expires_at=expires_at), expires_at
 
     def stat(self, object_name: str) -> ObjectStat | None:
         return ObjectStat(1, "image/jpeg") if object_name in self.objects else None

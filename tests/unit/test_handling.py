@@ -293,6 +293,18 @@ def test_support_is_one_per_resident_idempotent_and_undoable(world):
         world.support("no-such-report", budi)
 
 
+def test_a_private_report_cannot_be_found_by_supporting_it_but_its_supporters_may_withdraw(world):
+    report_id = world.routed()
+    budi, andi = Actor(Role.WARGA, "budi"), Actor(Role.WARGA, "andi")
+    assert world.support(report_id, budi).supporters == 1
+    world.act(report_id, "make_private", CITIZEN)
+    with pytest.raises(ReportMissing):  # as for no report at all: nothing is revealed
+        world.support(report_id, andi)
+    with pytest.raises(ReportMissing):
+        world.support(report_id, andi, undo=True)
+    assert world.support(report_id, budi, undo=True).supporters == 0
+
+
 def test_the_reporter_rates_the_fix_on_confirm_or_after_an_auto_close_within_the_window(world):
     first, second = world.routed("client-a"), world.routed("client-b")
     for report_id, seed in ((first, 99), (second, 55)):

@@ -6,7 +6,7 @@ import copy
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from keluhan.domain import open311
 from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
+from keluhan.domain.geocell import PREFIX_END
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
@@ -111,7 +112,7 @@ def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
 
 def listed(report: Report) -> Report:
     """The report with its Open311 listing tag, kept with every change: what the paged listing queries."""
-    tag = open311.listing(report.status)
+    tag = open311.listing(report.status, private=report.private)
     return report if report.open311_listing == tag and "open311_listing" in report.model_fields_set \
         else report.changed(open311_listing=tag)
 
@@ -228,6 +229,14 @@ class FirestoreReports:
                  .order_by("sla.due_at").limit(limit))
         return list(_reports(query.stream()))
 
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        """One assignee's reports in `statuses`, newest first (index: assignee, status, received_at desc)."""
+        query = (self._db.collection(REPORTS)
+                 .where(filter=firestore.FieldFilter("assignee", "==", assignee))
+                 .where(filter=firestore.FieldFilter("status", "in", sorted(statuses)))
+                 .order_by("received_at", direction=firestore.Query.DESCENDING).limit(limit))
+        return list(_reports(query.stream()))
+
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
         # A range on one field ordered by it: the automatic single-field index serves it.
@@ -252,22 +261,58 @@ class FirestoreReports:
         return _reports(self._db.collection(REPORTS).stream())
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         # Index: open311_listing (contains), category, received_at desc, __name__ desc; without
-        # categories the same without category.
+        # categories the same without category. With `updated_after` the same on status_changed_at.
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
             open311.LISTING_FIELD, "array_contains", tag))
         if categories:
             query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
-        query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
-                 .where(filter=firestore.FieldFilter("received_at", "<", end))
-                 .order_by("received_at", direction=firestore.Query.DESCENDING)
+        order = "received_at" if updated_after is None else "status_changed_at"
+        if updated_after is None:
+            query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
+                     .where(filter=firestore.FieldFilter("received_at", "<", end)))
+        else:
+            query = query.where(filter=firestore.FieldFilter("status_changed_at", ">", updated_after))
+        query = (query.order_by(order, direction=firestore.Query.DESCENDING)
+                 .order_by("__name__", direction=firestore.Query.DESCENDING))
+        if after is not None:
+            query = query.start_after({order: after[0],
+                                       "__name__": self._db.collection(REPORTS).document(after[1])})
+        elif offset:
+            query = query.offset(offset)
+        return list(_reports(query.limit(limit).stream()))
+
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
+        # Index: open311_listing (contains), [category,] geohash: an array-contains, an optional
+        # equality (or `in`), and one range on geohash that the index serves in order.
+        query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
+            open311.LISTING_FIELD, "array_contains", tag))
+        if len(categories) == 1:
+            query = query.where(filter=firestore.FieldFilter("category", "==", categories[0]))
+        elif categories:
+            query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
+        query = (query.where(filter=firestore.FieldFilter("geohash", ">=", cell))
+                 .where(filter=firestore.FieldFilter("geohash", "<", cell + PREFIX_END))
+                 .order_by("geohash").order_by("__name__"))
+        if after is not None:
+            query = query.start_after({"geohash": after[0],
+                                       "__name__": self._db.collection(REPORTS).document(after[1])})
+        return list(_reports(query.limit(limit).stream()))
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        # Index: reporter_key, [status,] received_at desc, __name__ desc.
+        query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter("reporter_key", "==", key))
+        if statuses:
+            query = query.where(filter=firestore.FieldFilter("status", "in", list(statuses)))
+        query = (query.order_by("received_at", direction=firestore.Query.DESCENDING)
                  .order_by("__name__", direction=firestore.Query.DESCENDING))
         if after is not None:
             query = query.start_after({"received_at": after[0],
                                        "__name__": self._db.collection(REPORTS).document(after[1])})
-        elif offset:
-            query = query.offset(offset)
         return list(_reports(query.limit(limit).stream()))
 
     def mutate(self, report_id: str, mutation: Mutation) -> Report | None:

@@ -63,6 +63,10 @@ class GcsPhotoStore:
 
     def download_url(self, object_name: str, *, expires_at: datetime) -> str:
         """A GET URL of one derivative (never an original), valid until `expires_at` (≤ 7 days)."""
+        return self.download_link(object_name, expires_at=expires_at)[0]
+
+    def download_link(self, object_name: str, *, expires_at: datetime) -> tuple[str, datetime]:
+        """A GET URL of one derivative and its real expiry (a cached link's may come sooner)."""
         if not object_name.startswith("derived/"):
             raise ValueError("only EXIF-free derivatives are ever shared")
         now = self._clock()
@@ -71,13 +75,13 @@ class GcsPhotoStore:
         # the asked lifetime (derivative names never change content: one per generation).
         if cached is not None and cached[1] - now >= (expires_at - now) / 2:
             self._links.move_to_end(object_name)
-            return cached[0]
+            return cached
         url: str = self._bucket.blob(object_name).generate_signed_url(
             version="v4", method="GET", expiration=expires_at - now, **self._signer())
         self._links[object_name] = (url, expires_at)
         while len(self._links) > MAX_CACHED_LINKS:
             self._links.popitem(last=False)
-        return url
+        return url, expires_at
 
     def read(self, object_name: str, *, generation: int | None, max_bytes: int) -> bytes:
         blob = self._bucket.get_blob(object_name, generation=generation)

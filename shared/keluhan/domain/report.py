@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from keluhan.domain.assignees import TRIAGE_ID
 from keluhan.domain.catalogue import CATEGORIES, get_category, known_category
 from keluhan.domain.forwarding import Delivery
+from keluhan.domain.geocell import geohash_of
 from keluhan.domain.location import Location
 from keluhan.domain.routing import RoutingDecision
 from keluhan.domain.sla import ESCALATION_TO, WITA, SlaPolicy
@@ -79,6 +80,9 @@ class SubmitReport(BaseModel):
     channel: Channel = "warga"
     photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
     lang: Literal["id", "en"] = Field(default="id", description="The language the reporter is told in")
+    private: bool = Field(default=False, strict=True,
+                          description="Keep the report out of every public answer (nearby, Open311, duplicate "
+                                      "suggestions); its photo is shown to the assignee's staff only")
 
     @field_validator("photo_taken_at")
     @classmethod
@@ -100,7 +104,8 @@ class SubmitReport(BaseModel):
     def fingerprint(self) -> str:
         """A hash of the body, to tell a retry from a different report under the same key (the
         language the reporter is told in is not the report)."""
-        body = self.model_dump(mode="json", exclude={"lang"})
+        # `private` counts only when asked for, so retries of reports stored before it still match.
+        body = self.model_dump(mode="json", exclude={"lang"} | (set() if self.private else {"private"}))
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -119,10 +124,17 @@ def submission_key(reporter_uid: str, client_id: str) -> str:
     return hashlib.sha256(f"{reporter_uid}\x00{client_id}".encode()).hexdigest()
 
 
+def reporter_key(reporter_uid: str) -> str:
+    """The key a reporter's reports are listed by ("my reports"): one-way, never the uid itself."""
+    return hashlib.sha256(f"reporter\x00{reporter_uid}".encode()).hexdigest()
+
+
 # What the OpenAPI document states of a report id; ActOnReport checks the `__…__` rule in a validator.
 REPORT_ID_SCHEMA_PATTERN = r"^(?!__.*__$)[A-Za-z0-9_-]+$"
+# Besides the table's moves: an operator holds a reporter; the reporter keeps a report private or not;
 # `rate` rates a fix closed by the sweep tick (a rating otherwise comes with `confirm`): no status change.
-HUMAN_ACTION_NAMES = tuple(a.value for a in HUMAN_ACTIONS) + ("hold", "unhold", "rate")
+PRIVACY_ACTIONS = ("make_private", "make_public")
+HUMAN_ACTION_NAMES = tuple(a.value for a in HUMAN_ACTIONS) + ("hold", "unhold", "rate") + PRIVACY_ACTIONS
 RATE = "rate"
 
 
@@ -550,6 +562,14 @@ class Report(BaseModel):
     rating: Rating | None = None
     schedule: Schedule | None = None
     question: Question | None = None
+    # Where it is, as nearby queries range over it (keluhan.domain.nearby), written with the report.
+    geohash: str = ""
+    # The reporter keeps it out of every public answer (nearby, Open311, suggestions); its photo is
+    # for the assignee's staff only.
+    private: bool = False
+    # Whose it is, for "my reports": a one-way hash of the reporter's uid (`reporter_key`); the uid
+    # itself stays in submissions/.
+    reporter_key: str = ""
 
     def to_doc(self) -> dict[str, Any]:  # Any: a Firestore document's values are of many types
         """The stored document: every field that was set, in the shape SKPD tools read."""
@@ -603,8 +623,17 @@ class Report(BaseModel):
             photo=photo,
             stages=Stages(),
             timeline=[_entry(Action.SUBMIT, None, status, actor, now, "")],
+            geohash=geohash_of(cmd.lat, cmd.lon),
+            private=cmd.private,
+            reporter_key=reporter_key(actor.id),
         )
         return report.changed(held=True) if held else report
+
+    def set_private(self, private: bool) -> Report | None:
+        """The reporter's choice to keep the report out of public answers (or to show it); None if
+        it is already so. No status changes, so no timeline entry."""
+        return None if self.private == private and "private" in self.model_fields_set \
+            else self.changed(private=private)
 
     # --- the one way a status changes --------------------------------------------------------
     def move(self, action: Action, outcome: str = "", *, actor: Actor, now: datetime, note: str = "",

@@ -8,6 +8,7 @@ from typing import Any
 
 from keluhan.domain.duplicates import duplicate_problem
 from keluhan.domain.report import (
+    PRIVACY_ACTIONS,
     RATE,
     ActOnReport,
     Event,
@@ -67,6 +68,8 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
     if cmd.action == RATE:
         return _rate(cmd, actor=actor, is_reporter=is_reporter, reports=reports, publish=publish, now=now,
                      policy=policy)
+    if cmd.action in PRIVACY_ACTIONS:
+        return ActResult(_set_private(cmd, reports=reports, is_reporter=is_reporter))
     action = Action(cmd.action)
     if action == Action.REJECT and cmd.reason == RejectReason.DUPLICATE:
         _check_parent(reports, cmd, report)
@@ -150,6 +153,17 @@ def _hold(cmd: ActOnReport, *, actor: Actor, holds: Holds, reporter_uid: str | N
         holds.hold(reporter_uid, {"at": now, "by": actor.label, "note": cmd.note, "report_id": cmd.report_id})
     else:
         holds.unhold(reporter_uid)
+
+
+def _set_private(cmd: ActOnReport, *, reports: Reports, is_reporter: bool) -> Report:
+    """The reporter keeps the report out of public answers (`make_private`) or shows it again; the
+    listing tags and the staff view follow in the same write. No status changes."""
+    if not is_reporter:
+        raise NotPermitted(f"hanya pelapor yang boleh {cmd.action} / only the reporter may {cmd.action}")
+    after = reports.mutate(cmd.report_id, lambda current: current.set_private(cmd.action == "make_private"))
+    if after is None:
+        raise ReportMissing(cmd.report_id)
+    return after
 
 
 def _check_parent(reports: Reports, cmd: ActOnReport, report: Report) -> None:

@@ -11,8 +11,9 @@ from typing import Protocol
 from keluhan.domain.audit import AuditPolicy
 from keluhan.domain.figures import stats_key
 from keluhan.domain.photo import PhotoPolicy, PhotoVerification, verify_photo
+from keluhan.domain.photo.copy_check import derivative_is_copy, edited_copy_reason
 from keluhan.domain.photo.hash_bands import proof_key
-from keluhan.domain.photo.reasons import reason
+from keluhan.domain.photo.reasons import Reason, reason
 from keluhan.domain.report import (
     Audit,
     Event,
@@ -186,6 +187,12 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
         if result.verdict == "accepted" and result.gps_distance_m is None:
             result = result.model_copy(update={"verdict": "rejected",
                                                "reasons": [*result.reasons, reason("no_gps")]})
+        # Nor by a file an editor wrote (no camera tags), nor by an edit of the complaint photo itself.
+        late = [*([reason("no_camera_exif")] if result.camera_exif is False else []),
+                *_copy_of_complaint(result, report, photos=photos, policy=policy)]
+        if late:
+            result = result.model_copy(update={"verdict": "rejected", "reasons": [*result.reasons, *late],
+                                               "derivatives": None})
     accepted = result.verdict == "accepted"
     if accepted and result.phash:  # one proof proves one fix: indexed before the verdict is stored
         photo_index.remember_hash(proof_key(target.report_id), result.phash, now)
@@ -210,6 +217,21 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
     if after is not None and after.resolution is not None and after.resolution.event == obj.event_key:
         publish_status_changed(publish, after)
     return after
+
+
+def _copy_of_complaint(result: PhotoVerification, report: Report, *, photos: PhotoStore,
+                       policy: PhotoPolicy) -> list[Reason]:
+    """`edited_copy` when the proof's pixels are the complaint photo's, cropped, recoloured or
+    partly painted over (compared on the two EXIF-free copies this system made itself)."""
+    complaint = report.photo.clean_object
+    if result.derivatives is None or complaint is None:
+        return []  # already refused, or a report without a photo: nothing to compare with
+    try:
+        complaint_jpeg = photos.read(complaint, generation=None, max_bytes=policy.max_bytes)
+    except (FileNotFoundError, PhotoTooLarge):
+        return []
+    finding = derivative_is_copy(complaint_jpeg, result.derivatives.clean_jpeg, policy.copy_check)
+    return [edited_copy_reason(finding)] if finding.derived else []
 
 
 def _check(result: PhotoVerification, obj: StoredObject, now: datetime) -> PhotoCheck:

@@ -21,11 +21,12 @@ def support_report(report_id: str, *, undo: bool, actor: Actor, reports: Reports
     if actor.role != Role.WARGA or actor.anonymous:
         raise NotPermitted("hanya warga yang masuk dengan akun / only a signed-in resident supports a report")
     report = reports.get(report_id)
-    if report is None or report.status not in PUBLIC:
+    ref = support_ref(report_id, actor.id)
+    # A private report (issue 20's privacy) is nobody's to find; who already supports it may still withdraw.
+    if report is None or report.status not in PUBLIC or (report.private and ref not in report.supporter_refs):
         raise ReportMissing(report_id)
     if reporter_uid(reports, report) == actor.id:
         raise NotPermitted("laporan Anda sendiri / your own report")
-    ref = support_ref(report_id, actor.id)
     if undo:
         after = reports.mutate(report_id, lambda current: current.unsupported(ref))
         if after is not None and ref not in after.supporter_refs:

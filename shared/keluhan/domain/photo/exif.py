@@ -13,6 +13,7 @@ from PIL import Image
 WITA = timezone(timedelta(hours=8), "WITA")
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_MAKE, _MODEL = 0x010F, 0x0110
 # (time tag, offset tag): DateTimeOriginal first, DateTimeDigitized as the fallback.
 _CAPTURE_TAGS = ((0x9003, 0x9011), (0x9004, 0x9012))
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
@@ -37,6 +38,12 @@ def capture_time(exif: Image.Exif) -> datetime | None:
         if taken is not None:
             return taken.replace(tzinfo=_parse_offset(ifd.get(offset_tag)))
     return None
+
+
+def has_camera_exif(exif: Image.Exif) -> bool:
+    """Whether the camera's own tags are there: Make, Model and DateTimeOriginal, none blank."""
+    original = exif.get_ifd(_EXIF_IFD).get(_CAPTURE_TAGS[0][0])
+    return all(_text(value) for value in (exif.get(_MAKE), exif.get(_MODEL))) and _parse_time(original) is not None
 
 
 def gps_position(exif: Image.Exif) -> tuple[float, float] | None:

@@ -17,7 +17,7 @@ from keluhan.domain.photo.derivatives import (
     make_derivatives,
     thumbnail_pixels,
 )
-from keluhan.domain.photo.exif import capture_time, gps_position, read_exif
+from keluhan.domain.photo.exif import capture_time, gps_position, has_camera_exif, read_exif
 from keluhan.domain.photo.policy import ImageFormat, PhotoPolicy
 from keluhan.domain.photo.sandbox import OverBudget, run_in_child
 
@@ -31,6 +31,7 @@ class Inspection:
     height: int
     exif_taken_at: datetime | None
     exif_gps: tuple[float, float] | None
+    camera_exif: bool  # Make, Model and DateTimeOriginal: what a camera writes, an editor often drops
     phash: str
     derivatives: PhotoDerivatives
 
@@ -61,6 +62,7 @@ def inspect_here(data: bytes, policy: PhotoPolicy) -> Inspection:
         height=photo.height,
         exif_taken_at=capture_time(exif),
         exif_gps=gps_position(exif),
+        camera_exif=has_camera_exif(exif),
         phash=str(imagehash.phash(thumbnail)),
         derivatives=make_derivatives(pixels, thumbnail, policy),
     )
@@ -89,6 +91,7 @@ def _answer(data: bytes, policy: PhotoPolicy) -> bytes:
         "height": found.height,
         "exif_taken_at": found.exif_taken_at.isoformat() if found.exif_taken_at else None,
         "exif_gps": found.exif_gps,
+        "camera_exif": found.camera_exif,
         "phash": found.phash,
         "clean": [len(d.clean_jpeg), d.clean_width, d.clean_height],
         "thumbnail": [len(d.thumbnail_jpeg), d.thumbnail_width, d.thumbnail_height],
@@ -117,6 +120,7 @@ def _from_answer(answer: bytes) -> Inspection:
         height=head["height"],
         exif_taken_at=datetime.fromisoformat(taken_at) if taken_at else None,
         exif_gps=tuple(head["exif_gps"]) if head["exif_gps"] else None,
+        camera_exif=bool(head["camera_exif"]),
         phash=head["phash"],
         derivatives=PhotoDerivatives(
             clean_jpeg=blobs[:clean_len], clean_width=clean_w, clean_height=clean_h,

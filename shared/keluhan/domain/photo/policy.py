@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keluhan.domain.photo.copy_check import CopyPolicy
 from keluhan.domain.photo.hash_bands import MAX_DISTANCE
 
 ImageFormat = Literal["JPEG", "PNG", "HEIF"]
@@ -47,6 +48,8 @@ class PhotoPolicy(BaseModel):
     # Hamming distance on the 64-bit pHash at or under which two photos are the same picture;
     # the banded hash index finds every stored photo up to hash_bands.MAX_DISTANCE (9).
     reuse_max_distance: int = Field(default=8, ge=0, le=MAX_DISTANCE)
+    # A proof photo made from the complaint photo (an edit, not only a pHash match): copy_check.py.
+    copy_check: CopyPolicy = CopyPolicy()
 
     clean_max_side: int = Field(default=2048, ge=64)
     clean_quality: int = Field(default=85, ge=30, le=95)

@@ -24,6 +24,8 @@ ReasonCode = Literal[
     "elsewhere",
     "reused",
     "no_gps",
+    "no_camera_exif",
+    "edited_copy",
 ]
 
 # The verdict rule: any "rejected" reason rejects, else any "needs_moderation" reason holds
@@ -45,6 +47,8 @@ REASONS: dict[ReasonCode, tuple[Verdict, str]] = {
     "elsewhere":             ("rejected",         "Foto diambil jauh dari lokasi laporan / The photo was taken far from the reported place"),
     "reused":                ("rejected",         "Foto sama dengan foto laporan lain / The photo is a copy of another report's photo"),
     "no_gps":                ("rejected",         "Foto bukti tanpa lokasi GPS; ambil di lokasi dengan GPS aktif / The proof photo has no GPS position; take it on the spot with GPS on"),
+    "no_camera_exif":        ("rejected",         "Foto bukti tanpa data kamera (merek, model, waktu pengambilan); ambil langsung dengan kamera / The proof photo carries no camera EXIF (make, model, capture time); take it with the camera"),
+    "edited_copy":           ("rejected",         "Foto bukti adalah salinan atau suntingan foto laporan / The proof photo is a copy or an edit of the complaint photo"),
 }
 # fmt: on
 

@@ -29,6 +29,8 @@ class PhotoVerification(BaseModel):
     exif_taken_at: datetime | None = None
     exif_gps: tuple[float, float] | None = None
     gps_distance_m: float | None = None
+    # Make, Model and DateTimeOriginal all present (required of a proof photo, not of a citizen's).
+    camera_exif: bool | None = None
     phash: str | None = None
     reused_of: list[str] = Field(default_factory=list)
     # Present unless rejected; bytes for storage, never part of the record.
@@ -84,6 +86,7 @@ def verify_photo(
         exif_taken_at=photo.exif_taken_at,
         exif_gps=exif_gps,
         gps_distance_m=gps_distance,
+        camera_exif=photo.camera_exif,
         phash=photo.phash,
         reused_of=reused_of,
         derivatives=None if verdict == "rejected" else photo.derivatives,
