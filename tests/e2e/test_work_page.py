@@ -200,13 +200,13 @@ def test_an_officer_takes_a_pothole_from_routed_through_a_proof_photo_to_resolve
     page.locator(f'#queue li[data-report-id="{pothole}"]').tap()
     page.wait_for_selector(f'#detail-view[data-report-id="{pothole}"]', timeout=30_000)
     found = same_as_api(client, officer, page, pothole)
-    assert found["item"]["allowed_actions"] == ["accept", "reject"] and found["item"]["kelurahan"] == PLACES[0]
+    assert found["item"]["allowed_actions"] == ["accept", "reject", "ask_reporter"] and found["item"]["kelurahan"] == PLACES[0]
     assert page.get_by_test_id("photo-placeholder").is_visible() or page.locator("#photo").is_visible()
 
     _move(page, "accept", "accepted")
     same_as_api(client, officer, page, pothole)
     _move(page, "start", "in_progress")
-    assert same_as_api(client, officer, page, pothole)["item"]["allowed_actions"] == ["resolve"]
+    assert same_as_api(client, officer, page, pothole)["item"]["allowed_actions"] == ["resolve", "schedule", "ask_reporter"]
     page.screenshot(path=str(REPORT_SCREENSHOT if UPDATE_SCREENSHOT else tmp_path / "work-report.png"),
                     full_page=True)
 

@@ -170,8 +170,8 @@ def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_
 
     Reports stored before the tags existed lack `open311_listing` and so never appear in the
     paged public list. Reports are read in batches of `batch_size`; a report whose stored tags
-    differ from `listing(status)` is rewritten in a transaction that computes them again from the
-    report as it is then (a status changed meanwhile keeps its own, right, tags). Only differing
+    differ from `listing(status)` is rewritten by `Reports.mutate` (a write guarded by the report's
+    update time), which computes them again from the report as it is then (a status changed meanwhile keeps its own, right, tags). Only differing
     reports are written, so a second run writes nothing, and a run stopped anywhere is resumed by
     running it again: every batch is written before the next is read. `dry_run` writes nothing.
     """
