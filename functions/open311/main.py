@@ -79,7 +79,7 @@ def _get(request: Request, found: georeport.Route) -> georeport.Answer:
         return georeport.error(429, f"Terlalu banyak permintaan; coba lagi dalam {wait} detik / Too many requests; "
                               f"retry in {wait} s", fmt=fmt, headers={"Retry-After": str(wait)})
     if key is not None:  # requests/{id} or tokens/{token}: the token is the report id
-        view = get_request(key, reports=deps.reports)
+        view = get_request(key, reports=deps.reports, photos=deps.photos, now=utc_now())
         if view is None:
             return georeport.error(404, f"service_request_id {NOT_FOUND}", fmt=fmt)
         body = view if found.resource == "requests" else {"service_request_id": key, "token": key}
@@ -88,7 +88,7 @@ def _get(request: Request, found: georeport.Route) -> georeport.Answer:
         return georeport.error(404, f"token {NOT_FOUND}", fmt=fmt)
     try:
         query = georeport_v2.RequestQuery.model_validate(request.args.to_dict())
-        page = find_requests(query, reports=deps.reports, now=utc_now())
+        page = find_requests(query, reports=deps.reports, now=utc_now(), photos=deps.photos)
     except ValidationError as exc:
         return georeport.validation_error(exc, fmt=fmt)
     except georeport_v2.BadRange as exc:

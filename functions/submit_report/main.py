@@ -1,5 +1,7 @@
 """HTTP: a citizen (or an intake channel) submits a report."""
 
+import logging
+
 import functions_framework
 
 from keluhan import bootstrap, http
@@ -8,6 +10,7 @@ from keluhan.domain.quota import retry_after_s
 from keluhan.domain.report import STATUS_TEXT, SubmitReport
 from keluhan.domain.views import SubmitReportAnswer
 from keluhan.ports import QuotaExceeded
+from keluhan.usecases.nearby import possible_duplicates
 from keluhan.usecases.submission import ChannelNotPermitted, IdempotencyConflict, SubmitterNotPermitted
 from keluhan.usecases.submission import submit_report as submit
 
@@ -37,10 +40,18 @@ def submit_report(call: http.Call[Deps]) -> http.Response:
                           "client_id ini sudah dipakai untuk laporan lain / this client_id was already "
                           "used for a different report", field="client_id", report_id=exc.report_id)
     report = result.report
+    try:  # a suggestion only: the report is stored whatever happens here
+        duplicates = possible_duplicates(report, reports=deps.reports, photos=deps.photos, clock=utc_now,
+                                         policy=deps.duplicate_policy())
+    except Exception:
+        logging.exception("possible duplicates of %s not found", report.report_id,
+                          extra={"report_id": report.report_id})
+        duplicates = []
     return http.answer(SubmitReportAnswer.model_validate({
         "report_id": report.report_id,
         "status": report.status.value,
         "status_text": STATUS_TEXT[report.status],
         "photo": {"required": report.photo.required, "verdict": report.photo.verdict},
         "upload": result.upload,
+        "possible_duplicates": duplicates,
     }), 201 if result.created else 200)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from keluhan.domain.report import valid_report_id
 from keluhan.domain.workflow import Actor
 from keluhan.ports import (
+    Comments,
     DeadLetters,
     Devices,
     Digests,
@@ -31,6 +32,7 @@ from keluhan.ports import (
     Sends,
     Stats,
     Subscriptions,
+    Supporters,
     WaSends,
     WaUsers,
     WhatsAppApi,
@@ -45,7 +47,9 @@ if TYPE_CHECKING:
     from keluhan.domain.routing import RoutingDecision
     from keluhan.domain.sla import SlaPolicy
     from keluhan.rules_provider import RulesProvider
+    from keluhan.usecases.comments import CommentLimits
     from keluhan.usecases.handling import HandlingPolicy
+    from keluhan.usecases.nearby import DuplicatePolicy
     from keluhan.usecases.photo import Auditor
     from keluhan.usecases.push import PushPorts
     from keluhan.usecases.reconcile import ReconcilePolicy
@@ -91,6 +95,8 @@ class Deps:
     inbox: Inbox
     directory: Directory
     notified: Notified
+    supporters: Supporters
+    comments: Comments
     subscriptions: Subscriptions
     digests: Digests
     devices: Devices
@@ -164,6 +170,12 @@ class Deps:
         return QuotaPolicy(citizen=Limits(s.submit_per_hour, s.submit_per_day),
                            service=Limits(s.service_submit_per_hour, s.service_submit_per_day))
 
+    def duplicate_policy(self) -> DuplicatePolicy:
+        from keluhan.usecases.nearby import DuplicatePolicy
+
+        return DuplicatePolicy(radius_m=self.settings.duplicate_radius_m,
+                               max_age=timedelta(days=self.settings.duplicate_max_age_days))
+
     @functools.cached_property
     def whatsapp_cloud(self) -> CloudApi:
         """The WhatsApp Cloud API through pywa (locally the dev stack's stand-in)."""
@@ -232,6 +244,11 @@ class Deps:
                                forwarding_after=timedelta(seconds=s.stall_forward_after_s),
                                max_republish=s.stall_max_republish, limit=s.reconcile_limit)
 
+    def comment_limits(self) -> CommentLimits:
+        from keluhan.usecases.comments import CommentLimits
+
+        return CommentLimits(per_hour=self.settings.comment_per_hour, per_day=self.settings.comment_per_day)
+
     def handling_policy(self) -> HandlingPolicy:
         from keluhan.usecases.handling import HandlingPolicy
 
@@ -266,6 +283,7 @@ def get_deps() -> Deps:
     from keluhan.adapters.firestore_counting import firestore_client
     from keluhan.adapters.firestore_push import FirestoreDevices, FirestorePreferences, FirestoreSends
     from keluhan.adapters.firestore_store import (
+        FirestoreComments,
         FirestoreDeadLetters,
         FirestoreDigests,
         FirestoreDirectory,
@@ -278,6 +296,7 @@ def get_deps() -> Deps:
         FirestoreRulesDoc,
         FirestoreStats,
         FirestoreSubscriptions,
+        FirestoreSupporters,
     )
     from keluhan.adapters.pubsub_publisher import PubSubPublisher
     from keluhan.logs import setup_logging
@@ -299,6 +318,8 @@ def get_deps() -> Deps:
         inbox=FirestoreInbox(db),
         directory=FirestoreDirectory(db),
         notified=FirestoreNotified(db),
+        supporters=FirestoreSupporters(db),
+        comments=FirestoreComments(db),
         subscriptions=FirestoreSubscriptions(db),
         digests=FirestoreDigests(db),
         devices=FirestoreDevices(db),

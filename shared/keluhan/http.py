@@ -7,10 +7,13 @@ and the mapping of refusals and failures to the `{"error": {...}}` shape happen 
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Generic, Literal, NoReturn, Protocol, TypeVar
@@ -153,10 +156,10 @@ Handler = Callable[[Call[D]], Response]
 def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
              signed_in: bool = True) -> Callable[[Handler[D]], Callable[[Request], Response]]:
     """An HTTP function from a handler: the body capped first (`cap_body`), 405 for another
-    method, the caller checked first when `signed_in`, a `Refused` answered as it is, and any
+    method (`method`: one, or a tuple of those the handler serves), the caller checked first when
+    `signed_in`, a `Refused` answered as it is, and any
     other failure a 503 with Retry-After (logged; nothing half-done is acknowledged, so the same
     request later completes). `method` may name several (the handler tells them apart)."""
-    methods = (method,) if isinstance(method, str) else method
 
     methods = (method,) if isinstance(method, str) else method
 
@@ -171,8 +174,7 @@ def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
                 if too_large is not None:  # before any other answer: a 401/405/415 would not read it either
                     return too_large
                 if request.method not in methods:
-                    allowed = " / ".join(methods)
-                    return error(405, "method_not_allowed", f"Gunakan {allowed} / Use {allowed}", field="method")
+                    return method_not_allowed(*methods)
                 if signed_in:
                     call.actor  # noqa: B018 - authenticates (or refuses) before anything else is read
                 return handler(call)
@@ -186,6 +188,12 @@ def endpoint(method: str | tuple[str, ...], deps: Callable[[], D], *,
         return run
 
     return wrap
+
+
+def method_not_allowed(*methods: str) -> Response:
+    """405 naming `method`: the methods this path answers."""
+    names = " / ".join(methods)
+    return error(405, "method_not_allowed", f"Gunakan {names} / Use {names}", field="method")
 
 
 def json_response(body: Mapping[str, object], status: int, headers: dict[str, str] | None = None) -> Response:
@@ -338,3 +346,38 @@ def read_capped(stream: IO[bytes], limit: int, *, chunk_size: int = 64 * 1024) -
 
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
+
+
+# --- The pages (war_room, work): one HTML file each, whose inline script is the only one that runs.
+
+def emulator_sign_in_url(settings: Settings) -> str | None:
+    """Locally a page signs in with email and password at the Auth emulator; deployed, it takes a token."""
+    host = settings.firebase_auth_emulator_host
+    return f"http://{host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo" if host else None
+
+
+def photo_origin(settings: Settings) -> str:
+    """Where signed photo URLs point: the Storage emulator locally, Cloud Storage deployed."""
+    return settings.storage_emulator_host.rstrip("/") or "https://storage.googleapis.com"
+
+
+def page(html: str, *, sign_in_url: str | None, connect: tuple[str, ...] = (), images: tuple[str, ...] = ()) -> Response:
+    """A page and its policy: its script and style are inline in the one file; it talks only to its
+    own function (locally also to the Auth emulator, and to `connect`), so a token cannot be sent
+    anywhere else; only the page's own script runs (its hash), an injected one would not."""
+    origins = (sign_in_url.split("/identitytoolkit")[0],) if sign_in_url else ()
+    scripts = " ".join(f"'sha256-{_digest(body)}'" for body in SCRIPT.findall(html)) or "'none'"
+    connect_src = " ".join(("'self'", *origins, *connect))
+    img_src = " ".join(("'self'", "data:", *images))
+    policy = (f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; connect-src {connect_src}; "
+              f"img-src {img_src}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return html, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+                       "Content-Security-Policy": policy, "Referrer-Policy": "no-referrer",
+                       "X-Content-Type-Options": "nosniff"}
+
+
+SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def _digest(script: str) -> str:
+    return base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
+from keluhan.domain.catalogue import CATEGORIES
+from keluhan.domain.comments import CommentAnswer, CommentOnReport, Thread
 from keluhan.domain.push import Preferences, RegisterDevice, SetPreferences, UnregisterDevice
 from keluhan.domain.report import REPORT_ID_SCHEMA_PATTERN, ActOnReport, SubmitReport
 from keluhan.domain.subscriptions import (
@@ -25,16 +27,21 @@ from keluhan.domain.subscriptions import (
     SubscriptionRemoved,
     SubscriptionView,
 )
+from keluhan.domain.support import SupportAnswer, SupportReport
 from keluhan.domain.views import (
     ActOnReportAnswer,
     DeviceAnswer,
     FeatureCollection,
+    MyReportsAnswer,
+    NearbyAnswer,
     PhotoLinks,
     ReporterView,
     SubmitReportAnswer,
     UnregisterAnswer,
     WarRoomConfig,
     WarRoomStats,
+    WorkQueue,
+    WorkReport,
 )
 from keluhan.http import ErrorResponse
 from keluhan.topology import FUNCTIONS
@@ -66,7 +73,7 @@ class Operation:
     """One method on one path of one HTTP function: what it takes and every answer it gives."""
 
     function: str
-    method: Literal["get", "post"]
+    method: Literal["get", "post", "delete"]
     local_path: str  # the path the function itself sees
     summary: str
     responses: dict[int, tuple[str, type[BaseModel] | str]]  # status -> (description, model or media type)
@@ -74,7 +81,7 @@ class Operation:
     query: tuple[Query, ...] = ()
     signed_in: bool = True
     tags: tuple[str, ...] = field(default=())
-    operation_id: str = ""  # else the function's name and the path
+    operation_id: str = ""  # else the function's name and the path (two methods on one path: the second's id)
 
     @property
     def id(self) -> str:
@@ -93,6 +100,8 @@ JSON_BODY = {400: ("Isi bukan objek JSON / body is not a JSON object (invalid_js
              415: ("Bukan application/json (unsupported_media_type)", ErrorResponse),
              422: ("Field tidak valid / a field is invalid; details names each (invalid_field)", ErrorResponse)}
 
+REPORT_ID_QUERY = Query("report_id", "The report's id", {"type": "string", "maxLength": 64,
+                                                         "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True)
 # Who is told of nothing: an anonymous sign-in or a channel service.
 NOTIFIED = {403: ("Akun ini tidak menerima notifikasi / anonymous sign-in or a channel service (forbidden)",
                   ErrorResponse)}
@@ -129,6 +138,83 @@ OPERATIONS: tuple[Operation, ...] = (
                    404: ("Laporan tidak ditemukan / report not found (not_found)", ErrorResponse),
                    409: ("Status sudah berubah / expected_status is stale (conflict)", ErrorResponse)},
         tags=("skpd", "warga", "operator"),
+    ),
+    Operation(
+        "support_report", "post", "/", "Dukung laporan / Support a report (\"me too\"); undo withdraws",
+        body=SupportReport,
+        responses={200: ("Whether the caller supports it now, and how many do (a repeat changes nothing)",
+                         SupportAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Hanya warga, bukan laporan sendiri / residents only, not one's own report "
+                         "(forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such public report (not_found)", ErrorResponse),
+                   409: ("Tidak bisa didukung lagi / closed for support (conflict)", ErrorResponse)},
+        tags=("warga",),
+    ),
+    Operation(
+        "support_report", "delete", "/", "Tarik dukungan / Withdraw a support", operation_id="support_report_undo",
+        query=(REPORT_ID_QUERY,),
+        responses={200: ("The support is withdrawn (a repeat changes nothing)", SupportAnswer),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   **SIGNED_IN,
+                   403: ("Hanya warga / residents only (forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such public report (not_found)", ErrorResponse),
+                   409: ("Terlalu banyak perubahan bersamaan / too contended, retry (conflict)", ErrorResponse)},
+        tags=("warga",),
+    ),
+    Operation(
+        "comment_on_report", "post", "/", "Komentar / Comment on a report (public or internal), or hide one",
+        body=CommentOnReport,
+        responses={201: ("The comment is posted", CommentAnswer),
+                   200: ("A retry of the same client_id, or a comment hidden", CommentAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Bukan peserta percakapan, atau catatan internal warga / not in the thread, or a "
+                         "citizen's internal note, or a hide by a non-operator (forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such report in the caller's reach (not_found)", ErrorResponse),
+                   409: ("client_id sudah dipakai / idempotency_conflict", ErrorResponse),
+                   429: ("Batas komentar tercapai / rate_limited, see Retry-After", ErrorResponse)},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "comment_on_report", "get", "/", "Percakapan laporan / The report's thread",
+        operation_id="comment_on_report_thread",
+        query=(REPORT_ID_QUERY,),
+        responses={200: ("The thread as the caller may read it, oldest first", Thread),
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   **SIGNED_IN,
+                   403: ("Laporan SKPD lain / another agency's report (forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / no such report in the caller's reach (not_found)", ErrorResponse)},
+        tags=("warga", "skpd", "operator"),
+    ),
+    Operation(
+        "list_my_reports", "get", "/", "Laporan-laporan saya / The signed-in reporter's reports",
+        query=(Query("status", "Only these workflow statuses (comma list, at most 10)", {"type": "string"}),
+               Query("limit", "Reports per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+               Query("cursor", "next_cursor of the previous page", {"type": "string", "maxLength": 200})),
+        responses={200: ("A page of the caller's reports, newest first, each in the reporter's view",
+                         MyReportsAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
+                   422: ("status, limit or cursor tidak valid / invalid query parameter (invalid_field)",
+                         ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",),
+    ),
+    Operation(
+        "nearby_reports", "get", "/", "Laporan di sekitar / Open reports near a point",
+        query=(Query("lat", "Latitude (WGS84)", {"type": "number", "minimum": -90, "maximum": 90}, required=True),
+               Query("lon", "Longitude (WGS84)", {"type": "number", "minimum": -180, "maximum": 180},
+                     required=True),
+               Query("radius_m", "Radius in metres", {"type": "number", "exclusiveMinimum": 0, "maximum": 1000,
+                                                      "default": 500}),
+               Query("category", "Only this category", {"type": "string", "enum": sorted(CATEGORIES)}),
+               Query("limit", "At most this many reports", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                            "default": 50})),
+        responses={200: ("Open public reports in the circle, nearest first", NearbyAnswer),
+                   403: ("Akun anonim / an anonymous sign-in (registered_account_required)", ErrorResponse),
+                   422: ("lat, lon, radius_m, category or limit tidak valid / invalid query parameter "
+                         "(invalid_field)", ErrorResponse),
+                   **SIGNED_IN},
+        tags=("warga",),
     ),
     Operation(
         "war_room", "get", "/", "Halaman War Room / The War Room page", signed_in=False,
@@ -189,6 +275,42 @@ OPERATIONS: tuple[Operation, ...] = (
                    404: ("Tidak ditemukan / no such report, or the caller is not staff (not_found)", ErrorResponse),
                    **SIGNED_IN},
         tags=("skpd", "operator"),
+    ),
+    Operation(
+        "work", "get", "/", "Halaman kerja SKPD / The SKPD staff's work page", signed_in=False,
+        responses={200: ("The page; it asks for queue.json and report.json with the officer's token", "text/html")},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/config.json", "Konfigurasi halaman / The page's sign-in setting",
+        signed_in=False, responses={200: ("Where the page signs in", WarRoomConfig)}, tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/queue.json", "Antrean SKPD / The officer's SKPD queue, soonest due first",
+        responses={200: ("The open reports of the caller's SKPD", WorkQueue), **SIGNED_IN,
+                   403: ("Hanya staf SKPD / SKPD staff only (forbidden)", ErrorResponse)},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "get", "/report.json", "Satu laporan SKPD / One report of the officer's SKPD",
+        query=(Query("report_id", "A report assigned to the caller's SKPD",
+                     {"type": "string", "maxLength": 64, "pattern": REPORT_ID_SCHEMA_PATTERN}, required=True),),
+        responses={200: ("The report, its staff view and the moves allowed now", WorkReport), **SIGNED_IN,
+                   400: ("report_id tidak valid / invalid report_id (invalid_field)", ErrorResponse),
+                   403: ("Hanya staf SKPD / SKPD staff only (forbidden)", ErrorResponse),
+                   404: ("Tidak ditemukan / not a report of the caller's SKPD (not_found)", ErrorResponse)},
+        tags=("skpd",),
+    ),
+    Operation(
+        "work", "post", "/act", "Tindakan SKPD / A move on a report (act_on_report, SKPD staff only)",
+        body=ActOnReport,
+        responses={200: ("The report after the move", ActOnReportAnswer),
+                   **JSON_BODY, **SIGNED_IN,
+                   403: ("Bukan staf SKPD, atau laporan SKPD lain / not SKPD staff, or another SKPD's report "
+                         "(forbidden)", ErrorResponse),
+                   404: ("Laporan tidak ditemukan / report not found (not_found)", ErrorResponse),
+                   409: ("Status sudah berubah / expected_status is stale (conflict)", ErrorResponse)},
+        tags=("skpd",),
     ),
     Operation(
         "notification_settings", "post", "/devices", "Daftarkan perangkat / Register a push device",

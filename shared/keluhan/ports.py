@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 if TYPE_CHECKING:
+    from keluhan.domain.comments import Comment, Hidden
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
     from keluhan.domain.notify import Lang, Message
     from keluhan.domain.push import Device, Preferences, PushSend
@@ -134,16 +135,32 @@ class Reports(Protocol):
         ...
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         """At most `limit` reports whose Open311 listing (`keluhan.domain.open311.listing`) holds
         `tag`, received in [start, end), of `categories` (all when empty), newest first (ties by
         report id, descending); after skipping `offset` of them, or after the report `after` =
         (received_at, report id). Filtered, ordered and cut in the store: one read per report
-        returned or skipped.
+        returned or skipped. With `updated_after`: those whose status changed after it, latest
+        change first (`after` = (status_changed_at, id)), whenever received ([start, end) unused).
         """
 
     def overdue(self, *, limit: int) -> list[Report]:
         """Open reports flagged overdue, most overdue first (by `sla.due_at`)."""
+
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        """At most `limit` reports of one assignee in `statuses` (an SKPD's queue), newest first."""
+
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
+        """At most `limit` reports whose `geohash` starts with `cell` and whose Open311 listing holds
+        `tag`, of `categories` (all when empty), in (geohash, report id) order after `after`: one
+        range query, one read per report returned (at least one per query)."""
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        """At most `limit` reports whose `reporter_key` is `key`, in `statuses` (all when empty),
+        newest first (ties by report id, descending), after the report `after` = (received_at, id)."""
 
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
@@ -189,6 +206,7 @@ class Open311Keys(Protocol):
 class StatsState(Protocol):
     seq: int
     contribution: dict[str, dict[str, int]]
+    support_seq: int  # the report's support_seq the contribution reflects (supports add no timeline entry)
 
 
 class Stats(Protocol):
@@ -199,7 +217,8 @@ class Stats(Protocol):
 
     def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
                 delta: dict[str, dict[str, int]],
-                expected: Any) -> bool:  # Any: what this store's report_state returned (its own version type)
+                expected: Any,  # Any: what this store's report_state returned (its own version type)
+                support_seq: int = 0) -> bool:
         """Atomically store the report's new contribution and add `delta` to the groups, if the
         stored state is still `expected`; False if it changed meanwhile."""
 
@@ -376,6 +395,38 @@ class Inbox(Protocol):
 
     def deliver(self, message: Message) -> bool:
         """Store the message unless one with its id is there already; True if it is new."""
+
+
+class Supporters(Protocol):
+    """supports/{ref}: whom each support_ref of a report stands for (a uid and their language), so
+    supporters can be told; reports/ keeps only the refs and their count."""
+
+    def remember(self, ref: str, *, report_id: str, uid: str, at: datetime) -> None:
+        """Keep who `ref` stands for (idempotent)."""
+
+    def forget(self, ref: str) -> None:
+        """The support was withdrawn: who it stood for is kept no longer."""
+
+    def uids(self, refs: Sequence[str]) -> list[str]:
+        """The uids the refs stand for (refs of a channel's duplicate stand for nobody)."""
+
+
+class Comments(Protocol):
+    """comments/{comment_id}: each report's thread (server only: apps read it through comment_on_report)."""
+
+    def add(self, comment: Comment) -> tuple[Comment, bool]:
+        """Store the comment unless its id exists; (the stored comment, created)."""
+
+    def get(self, comment_id: str) -> Comment | None: ...
+
+    def thread(self, report_id: str, *, limit: int) -> list[Comment]:
+        """The report's newest `limit` comments, oldest first."""
+
+    def posted_since(self, author_key: str, since: datetime) -> int:
+        """How many comments the author posted at or after `since` (the per-user rate limit)."""
+
+    def hide(self, comment_id: str, hidden: Hidden) -> Comment | None:
+        """Mark the comment hidden (the first hiding stands); None if there is no such comment."""
 
 
 class Devices(Protocol):

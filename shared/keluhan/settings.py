@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     submit_per_day: int = Field(default=30, ge=1)
     service_submit_per_hour: int = Field(default=600, ge=1)
     service_submit_per_day: int = Field(default=6000, ge=1)
+    # Comments per author in any hour and any day (429 beyond), counted over comments/.
+    comment_per_hour: int = Field(default=20, ge=1)
+    comment_per_day: int = Field(default=100, ge=1)
     # How long before the report a photo may have been taken (an offline citizen is not punished).
     photo_max_age_h: float = Field(default=24, gt=0)
     photo_gps_max_distance_m: float = Field(default=300, gt=0)
@@ -96,6 +99,8 @@ class Settings(BaseSettings):
     firebase_auth_emulator_host: str = Field(
         default="", validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
     )
+    # The Cloud Storage emulator's URL (local stack only): where signed photo URLs point.
+    storage_emulator_host: str = Field(default="", validation_alias=AliasChoices("STORAGE_EMULATOR_HOST"))
     k_service: str = Field(default="", validation_alias=AliasChoices("K_SERVICE"))
     # Behind API Gateway (Terraform `public_front = { kind = "api_gateway" }`): the gateway puts its
     # own ID token in Authorization and the caller's in X-Forwarded-Authorization, which is then
@@ -127,6 +132,11 @@ class Settings(BaseSettings):
     whatsapp_submit_per_hour: int = Field(default=5, ge=1)
     whatsapp_submit_per_day: int = Field(default=15, ge=1)
     whatsapp_keep_days: int = Field(default=180, ge=1)  # a resident's record after their last message
+    # Duplicates while reporting: open reports of the same category this near and this recent are
+    # offered in the submit answer (never blocking); nearby_reports reads at most this many documents.
+    duplicate_radius_m: float = Field(default=75.0, gt=0, le=1000)
+    duplicate_max_age_days: float = Field(default=30.0, gt=0, le=365)
+    nearby_read_cap: int = Field(default=300, ge=20, le=2000)
 
     @field_validator("audit_rate_by_skpd")
     @classmethod

@@ -81,7 +81,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "submit_report", "http", "http",
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="POST a report; returns report_id, status and the photo upload URL",
-        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        # ... and possible duplicates nearby, with signed GET links of their public thumbnails.
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
         signs_urls=True,
         reads_users=True,
     ),
@@ -110,7 +111,8 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Open311 GeoReport v2: services, requests (POST with an api_key, through the "
                     "submission use case) and their public view, tokens",
-        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
+        # media_url: a signed GET link of the public thumbnail (EXIF-free), signed as this account.
+        photo_access=(PhotoAccess(INCOMING_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
         signs_urls=True,
     ),
     Function(
@@ -120,6 +122,7 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=(REPORT_ACCEPTED, REPORT_STATUS_CHANGED),
         description="Open311 channel intake: POST requests.json with an api_key, and services; "
                     "open311's code on instances of its own",
+        # No reads of requests here, so no media_url links: only the posted photo's upload.
         photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
         signs_urls=True,
     ),
@@ -134,6 +137,20 @@ FUNCTIONS: tuple[Function, ...] = (
         # submission use case signs that PUT URL too (unused here, as submit_report's answer is).
         photo_access=(PhotoAccess(INCOMING_PREFIX, "create"),),
         signs_urls=True,
+    ),
+    Function(
+        "support_report", "http", "http",
+        # The figures count supporters: the report's latest change is announced again.
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="POST {report_id} supports a report (\"dukung\"); `undo` or DELETE ?report_id= withdraws",
+        reads_users=True,
+    ),
+    Function(
+        "comment_on_report", "http", "http",
+        # A staff reply is a timeline entry the reporter is told of (notify).
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="GET ?report_id= the report's thread; POST a comment (public or internal), or hide one",
+        reads_users=True,
     ),
     Function(
         "war_room", "http", "http",
@@ -156,6 +173,33 @@ FUNCTIONS: tuple[Function, ...] = (
         signs_urls=True,
         reads_users=True,
         firestore="read",
+    ),
+    Function(
+        "list_my_reports", "http", "http",
+        description="GET the signed-in reporter's own reports, newest first, paged by cursor, by status",
+        reads_users=True,
+        firestore="read",
+    ),
+    Function(
+        "nearby_reports", "http", "http",
+        description="GET ?lat=&lon=&radius_m=&category=: open public reports near a point (geohash "
+                    "ranges, a bounded number of reads), with short-lived thumbnail links",
+        # Signed GET links of the EXIF-free thumbnails, signed as this account.
+        photo_access=(PhotoAccess(DERIVED_PREFIX, "read"),),
+        signs_urls=True,
+        reads_users=True,
+        firestore="read",
+    ),
+    Function(
+        "work", "http", "http",
+        # act_on_report's code for SKPD staff only: their moves announce a status change, and
+        # `resolve` hands out the proof's signed PUT URL (operators' moves, which publish more, are refused).
+        publishes=(REPORT_STATUS_CHANGED,),
+        description="GET the work page for SKPD staff, their queue.json and report.json; POST a move (act)",
+        # The proof's signed PUT URL; signed GET links of the EXIF-free photos (as photo_links).
+        photo_access=(PhotoAccess(RESOLUTION_PREFIX, "create"), PhotoAccess(DERIVED_PREFIX, "read")),
+        signs_urls=True,
+        reads_users=True,
     ),
     Function(
         "notification_settings", "http", "http",

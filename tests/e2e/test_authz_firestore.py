@@ -50,6 +50,9 @@ READERS: dict[str, set[str]] = {
     # WhatsApp (issue 19): server only.
     whatsapp_store.WA_USERS: set(),  # wa_users/{number_hash}: conversations, the only place a number is kept
     whatsapp_store.WA_SENDS: set(),  # wa_sends/{message_id}: notices sent on WhatsApp
+    # Issue 20: whom a supporter ref stands for (uids) and the comment threads, server only.
+    firestore_store.SUPPORTS: set(),
+    firestore_store.COMMENTS: set(),
 }
 # Where who may list differs from who may get: preferences/{uid} is one document, read by its id.
 LISTERS: dict[str, set[str]] = READERS | {"preferences": set()}

@@ -224,8 +224,15 @@ def test_demo_carries_the_city_road_pothole_to_closed(client, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     *lines, inbox = lines
     assert lines[-1]["status"] == "closed" and lines[-1]["assignee"] == "dinas-pu"
-    # Issue 18: the demo shows the reporter's inbox, one message per step to closed.
-    assert [m["event"] for m in inbox["inbox"]] == ["routed", "accepted", "in_progress", "resolved", "closed"]
+    # Issue 18: the demo shows the reporter's inbox, one message per step to closed (and, issue 20,
+    # the staff's public reply in the thread).
+    assert [m["event"] for m in inbox["inbox"]] == ["routed", "staff_reply", "accepted", "in_progress", "resolved",
+                                                    "closed"]
     report = client.report(lines[-1]["report_id"])
-    assert [e["action"] for e in report["timeline"]][-5:] == ["accept", "start", "resolve", "proof_accepted",
-                                                              "confirm"]
+    assert [e["action"] for e in report["timeline"] if e.get("action")][-5:] == [
+        "accept", "start", "resolve", "proof_accepted", "confirm"]
+    # Issue 20: a neighbour's support, a comment exchange (the internal note stays with staff), a rating.
+    social = next(line["social"] for line in lines if "social" in line)
+    assert social["supporters"] == 1 and social["internal_notes"] == 1
+    assert [c["author"] for c in social["thread"]] == ["skpd:dinas-pu", "pelapor"]
+    assert lines[-1]["supporters"] == 1 and lines[-1]["rating"] == 4

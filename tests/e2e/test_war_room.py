@@ -104,11 +104,13 @@ def page_figures(page) -> dict:
       return {
         city: {received: tile("city-received"), open: tile("city-open"), overdue: tile("city-overdue"),
                resolution_h_median: tile("median-hours"), resolution_h_p90: tile("p90-hours"),
-               sla_met: tile("sla-met"), scheduled: tile("city-scheduled"),
+               sla_met: tile("sla-met"), satisfaction_mean: tile("satisfaction"),
+               scheduled: tile("city-scheduled"),
                scheduled_past_date: tile("city-scheduled-past-date"), awaiting_reporter: tile("city-awaiting-reporter"),
                awaiting_validation: tile("city-awaiting-validation")},
         resolved_this_week: tile("resolved-this-week"),
-        by_skpd: rows("by-skpd"), by_kecamatan: rows("by-kecamatan"), overdue: rows("overdue"),
+        by_skpd: rows("by-skpd"), by_kecamatan: rows("by-kecamatan"), by_category: rows("by-category"),
+        overdue: rows("overdue"),
         map_open: Object.fromEntries([...document.querySelectorAll("#map path")].map(
           p => [p.dataset.kode, Number(p.dataset.open)])),
       };
@@ -125,6 +127,7 @@ def expected_figures(stats: dict, page: dict) -> dict:
         "city": {k: stats["city"][k] for k in page["city"]},
         "resolved_this_week": stats["resolved_this_week"],
         "by_skpd": rows(stats["by_skpd"], "by_skpd"), "by_kecamatan": rows(stats["by_kecamatan"], "by_kecamatan"),
+        "by_category": rows(stats["by_category"], "by_category"),
         "overdue": rows(stats["overdue"], "overdue"),
         "map_open": {kode: stats["by_kelurahan"].get(kode, {}).get("open", 0) for kode in page["map_open"]},
     }

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 
 from keluhan import bootstrap, topology
+from keluhan.domain.comments import Comment, author_key
+from keluhan.domain.geocell import geohash_of
 from keluhan.domain.open311 import key_hash
-from keluhan.domain.report import submission_key
+from keluhan.domain.report import reporter_key, submission_key
 from keluhan.domain.subscriptions import AreaSubscription
 from tests.functions.test_act_on_report import _report
 from tests.functions.test_submit_report import GOOD
@@ -61,6 +63,7 @@ def _act(report_id: str, action: str, expected_status: str, **more) -> dict[str,
 
 DEVICE = {"token": "fcm-token-matrix-0001", "platform": "android", "lang": "id"}
 OPEN311_KEY = "o311_matrix-key"
+COMMENT = {"report_id": "r1", "client_id": "comment-0001", "text": "Kapan diperbaiki? / When is it fixed?"}
 OPEN311_POST = {"service_code": "jalan_rusak", "lat": "-5.1477", "long": "119.4327", "description": "Lubang"}
 
 PROBES: dict[str, list[Probe]] = {
@@ -83,6 +86,20 @@ PROBES: dict[str, list[Probe]] = {
               expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, operator=200)),
         Probe("confirm r2's fix (reporter)", "POST", "/", body=_act("r2", "confirm", "resolved"),
               expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=200)),
+        Probe("make r2 private (reporter)", "POST", "/", body=_act("r2", "make_private", "resolved"),
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=200)),
+        Probe("make r2 public again (reporter)", "POST", "/", body=_act("r2", "make_public", "resolved"),
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=200)),
+    ],
+    # Each signed-in account lists its own reports (another's are never in it: see below).
+    "list_my_reports": [
+        Probe("list my reports", "GET", "/", expect=_except(200, anonymous=401, anonymous_sign_in=403)),
+        Probe("list my routed reports", "GET", "/?status=routed",
+              expect=_except(200, anonymous=401, anonymous_sign_in=403)),
+    ],
+    "nearby_reports": [
+        Probe("reports near r1", "GET", "/?lat=-5.1601&lon=119.4&radius_m=500",
+              expect=_except(200, anonymous=401, anonymous_sign_in=403)),
     ],
     "open311": [
         Probe("services.json (the catalogue, no data)", "GET", "/services.json", expect=_except(200), public=True),
@@ -109,6 +126,29 @@ PROBES: dict[str, list[Probe]] = {
         Probe("the handshake with a wrong verify token", "GET",
               "/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", by_api_key=True, expect=_except(403)),
     ],
+    # A resident adds their voice to someone else's report ("dukung"); nobody else supports.
+    "support_report": [
+        Probe("support r1 (another resident's report)", "POST", "/", body={"report_id": "r1"},
+              expect=_except(403, anonymous=401, another_citizen=200)),
+        Probe("withdraw a support of r1", "DELETE", "/?report_id=r1",
+              expect=_except(403, anonymous=401, another_citizen=200)),
+    ],
+    # r1's thread: its reporter (citizen), dinas-pu's staff (skpd A) and operators; a citizen outside
+    # the thread finds no report (404), another SKPD and channels are refused (403).
+    "comment_on_report": [
+        Probe("read r1's thread", "GET", "/?report_id=r1",
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=200,
+                             skpd_A=200, operator=200)),
+        Probe("post a public comment on r1", "POST", "/", body=COMMENT,
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, citizen=201,
+                             skpd_A=201, operator=201)),
+        Probe("post an internal (staff-only) note on r1", "POST", "/", body={**COMMENT, "visibility": "internal"},
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, skpd_A=201,
+                             operator=201)),
+        Probe("hide a comment of r1's thread", "POST", "/",
+              body={"report_id": "r1", "action": "hide", "comment_id": "c1", "reason": "Kasar / Abusive"},
+              expect=_except(403, anonymous=401, anonymous_sign_in=404, another_citizen=404, operator=200)),
+    ],
     "subscriptions": [
         Probe("list my subscriptions", "GET", "/", expect=_except(
             200, anonymous=401, anonymous_sign_in=403, channel_service=403)),
@@ -125,6 +165,15 @@ PROBES: dict[str, list[Probe]] = {
     "photo_links": [
         Probe("photo links of r1", "GET", "/?report_id=r1", expect=_except(
             404, anonymous=401, skpd_A=200, skpd_B=403, operator=200)),
+    ],
+    # The SKPD staff's page: their own SKPD's queue and reports, and act_on_report's moves for staff only.
+    "work": [
+        Probe("the page (no data in it)", "GET", "/", expect=_except(200), public=True),
+        Probe("queue.json", "GET", "/queue.json", expect=_except(403, anonymous=401, skpd_A=200, skpd_B=200)),
+        Probe("report.json of r1", "GET", "/report.json?report_id=r1",
+              expect=_except(403, anonymous=401, skpd_A=200, skpd_B=404)),
+        Probe("accept r1", "POST", "/act", body=_act("r1", "accept", "routed"),
+              expect=_except(403, anonymous=401, skpd_A=200)),
     ],
     # Every person's own settings; an anonymous sign-in or a channel service is told of nothing.
     "notification_settings": [
@@ -151,7 +200,7 @@ def _world():
     deps.reports.docs = {"r1": _report("routed"), "r2": {**_report("resolved"), "report_id": "r2"}}
     deps.reports.docs["r1"]["photo"] |= {"object": "incoming/r1/photo", "clean_object": "derived/r1/clean.jpg"}
     deps.reports.docs["r1"]["errors"] = [{"stage": "enrich_geo", "reason": "internal detail", "at": None}]
-    deps.reports.docs["r1"]["timeline"] = [{"status": "routed", "at": "2026-11-29T01:00:00Z",
+    deps.reports.docs["r1"]["timeline"] = [{"status": "routed", "at": datetime(2026, 11, 29, 1, tzinfo=UTC),
                                             "by": "operator:op1", "note": "", "action": "reassign",
                                             "role": "operator", "from": "triage"}]
     deps.reports.docs["r2"]["reporter_ref"] = reporter
@@ -159,9 +208,16 @@ def _world():
                                 submission_key("siti", "client-0002"): {
                                     "report_id": "r2", "reporter_uid": "siti", "client_id": "client-0002"}}
     deps.reports.docs["r2"]["reporter_ref"] = submission_key("siti", "client-0002")
+    deps.comments.docs["c1"] = Comment(comment_id="c1", report_id="r1", author_key=author_key("andi"),
+                                       author_role="supporter", author="pendukung", visibility="public",
+                                       text="Tidak sopan", text_hash="x", at=datetime(2026, 11, 29, tzinfo=UTC))
     deps.subscriptions.add(AreaSubscription(
         subscription_id="s1", uid="siti", kind="kelurahan", kelurahan_id="73.71.01.1002", kelurahan="Mattoangin",
         keys=["kel:73.71.01.1002"], created_at=datetime(2026, 12, 1, tzinfo=UTC)), limit=10)
+    for report_id in ("r1", "r2"):  # as submitted: listed where they are, under siti's key
+        point = deps.reports.docs[report_id]["point"]
+        deps.reports.docs[report_id] |= {"reporter_key": reporter_key("siti"), "open311_listing": ["any", "open"],
+                                         "geohash": geohash_of(point["lat"], point["lon"])}
     deps.open311_keys.records = {key_hash(OPEN311_KEY): {"channel": "call_center_112", "name": "matrix",
                                                           "created_at": None, "revoked": False}}
     return deps
@@ -174,6 +230,8 @@ def _call(monkeypatch, function: str, probe: Probe, role: str):
     client = function_client(function)
     if probe.method == "GET":
         return client.get(probe.path, headers=headers), deps
+    if probe.method == "DELETE":
+        return client.delete(probe.path, headers=headers), deps
     if probe.form is not None:
         return client.post(probe.path, data=probe.form, headers=headers), deps
     return client.post(probe.path, json=probe.body, headers=headers), deps
@@ -208,7 +266,7 @@ def test_each_function_answers_each_role_as_the_matrix_says(monkeypatch, functio
         if want >= 400:
             body = response.get_json()
             assert (body[0]["code"] if isinstance(body, list) else body["error"]["code"]), probe.name
-            if function == "act_on_report":  # a refused move changes nothing
+            if function in ("act_on_report", "work"):  # a refused move changes nothing
                 assert deps.reports.docs["r1"]["status"] == "routed" and deps.publish.messages == []
         elif response.is_json and function != "get_report":
             text = json.dumps(response.get_json())
@@ -255,3 +313,19 @@ def test_the_staff_view_is_an_allow_list(monkeypatch):
     assert set(view["photo"]) == {"required", "verdict", "clean_object", "thumbnail_object"}
     assert all(set(entry) <= set(TIMELINE_FIELDS) for entry in view["timeline"])
     assert view["timeline"][0]["by"] == "operator"  # the War Room acts as one, no user named
+
+
+def test_my_reports_are_only_my_own(monkeypatch):
+    response, _ = _call(monkeypatch, "list_my_reports", PROBES["list_my_reports"][0], "citizen")
+    assert sorted(r["report_id"] for r in response.get_json()["reports"]) == ["r1", "r2"]
+    for role in ("another citizen", "skpd A", "operator", "channel service"):
+        response, _ = _call(monkeypatch, "list_my_reports", PROBES["list_my_reports"][0], role)
+        assert response.get_json()["reports"] == [], role
+
+
+def test_nearby_shows_r1_to_anyone_signed_in_without_who_reported(monkeypatch):
+    response, _ = _call(monkeypatch, "nearby_reports", PROBES["nearby_reports"][0], "another citizen")
+    [shown] = [r for r in response.get_json()["reports"] if r["report_id"] == "r1"]
+    assert set(shown) == {"report_id", "category", "category_name", "status", "status_text", "public_status",
+                          "description", "kelurahan", "kecamatan", "point", "distance_m", "supporters",
+                          "received_at", "thumbnail_url"}

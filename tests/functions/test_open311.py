@@ -264,6 +264,7 @@ def test_open311_post_checks_api_key_with_a_bounded_form_parser(client, fake_dep
 def test_open311_public_reads_are_cached_briefly_and_rate_limited(client, fake_deps, monkeypatch):  # noqa: F811
     slow = dataclasses.replace(fake_deps, settings=fake_deps.settings.model_copy(
         update={"open311_reads_per_minute": 1.0, "open311_read_burst": 3}))
+    slow.__dict__["photos"] = fake_deps.photos  # the fake photo store (media_url links), as make_fake_deps sets it
     monkeypatch.setattr(bootstrap, "get_deps", lambda: slow)
     _stored(fake_deps, 1)
     crowd = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9"}  # the last hop is who asks

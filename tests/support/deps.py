@@ -21,6 +21,7 @@ from keluhan.ports import PhotoStore, Pusher, Unauthenticated
 from keluhan.settings import REPO_ROOT, Settings
 from keluhan.topology import FUNCTION_BY_NAME
 from tests.support.fakes import (
+    FakeComments,
     FakeDevices,
     FakeDigests,
     FakeDirectory,
@@ -37,6 +38,7 @@ from tests.support.fakes import (
     FakeSends,
     FakeStats,
     FakeSubscriptions,
+    FakeSupporters,
 )
 
 
@@ -121,6 +123,8 @@ def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:  # Any: Setting
         inbox=FakeInbox(),
         directory=FakeDirectory(),
         notified=FakeNotified(),
+        supporters=FakeSupporters(),
+        comments=FakeComments(),
         subscriptions=FakeSubscriptions(),
         digests=FakeDigests(),
         devices=FakeDevices(),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
+from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
@@ -106,6 +107,10 @@ class FakeReports:
         found = [d for d in self.docs.values() if d.get("overdue") and d["status"] in open_]
         return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["sla"]["due_at"])[:limit]]
 
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        found = [d for d in self.docs.values() if d.get("assignee") == assignee and d["status"] in statuses]
+        return [Report.from_doc(d) for d in sorted(found, key=lambda d: d["received_at"], reverse=True)[:limit]]
+
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
         found = sorted((d["timeline_at"], d["report_id"]) for d in self.docs.values()
@@ -119,18 +124,42 @@ class FakeReports:
         return (Report.from_doc(d) for d in list(self.docs.values()))
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         """As the Firestore query: `listing(status)` is what the adapter stores as open311_listing.
         `reads` counts what Firestore bills for it: each document returned or skipped, at least one."""
-        found = sorted((d for d in self.docs.values() if tag in listing(d["status"])
-                        and start <= d["received_at"] < end and (not categories or d["category"] in categories)),
-                       key=lambda d: (d["received_at"], d["report_id"]), reverse=True)
+        order = "received_at" if updated_after is None else "status_changed_at"
+        found = sorted((d for d in self.docs.values() if tag in listing(d["status"], private=d.get("private", False))
+                        and (start <= d["received_at"] < end if updated_after is None
+                             else d["status_changed_at"] > updated_after)
+                        and (not categories or d["category"] in categories)),
+                       key=lambda d: (d[order], d["report_id"]), reverse=True)
         if after is not None:
-            found = [d for d in found if (d["received_at"], d["report_id"]) < after]
+            found = [d for d in found if (d[order], d["report_id"]) < after]
             offset = 0
         page = found[offset:offset + limit]
         self.reads += max(1, min(offset, len(found)) + len(page))
         return [Report.from_doc(d) for d in page]
+
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
+        """As the Firestore range query on `geohash`; `reads` counts what Firestore bills."""
+        found = sorted((d for d in self.docs.values() if tag in d.get("open311_listing", [])
+                        and d.get("geohash", "").startswith(cell)
+                        and (not categories or d["category"] in categories)
+                        and (after is None or (d["geohash"], d["report_id"]) > after)),
+                       key=lambda d: (d["geohash"], d["report_id"]))[:limit]
+        self.reads += max(1, len(found))
+        return [Report.from_doc(d) for d in found]
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        found = sorted((d for d in self.docs.values() if d.get("reporter_key") == key
+                        and (not statuses or d["status"] in statuses)),
+                       key=lambda d: (d["received_at"], d["report_id"]), reverse=True)
+        if after is not None:
+            found = [d for d in found if (d["received_at"], d["report_id"]) < after]
+        return [Report.from_doc(d) for d in found[:limit]]
 
     def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
         with self._lock:
@@ -151,6 +180,7 @@ class FakeStatsState:
     seq: int
     contribution: dict[str, dict[str, int]]
     version: int
+    support_seq: int = 0
 
 
 class FakeStats:
@@ -166,13 +196,13 @@ class FakeStats:
         return copy.deepcopy(state) if state else None
 
     def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
-                delta: dict[str, dict[str, int]], expected: FakeStatsState | None) -> bool:
+                delta: dict[str, dict[str, int]], expected: FakeStatsState | None, support_seq: int = 0) -> bool:
         with self._lock:
             current = self.states.get(report_id)
             if (current.version if current else None) != (expected.version if expected else None):
                 return False
             self.states[report_id] = FakeStatsState(seq, copy.deepcopy(contribution),
-                                                    (current.version if current else 0) + 1)
+                                                    (current.version if current else 0) + 1, support_seq)
             for key, counters in delta.items():
                 group = self.totals.setdefault(key, {})
                 for counter, n in counters.items():
@@ -450,6 +480,51 @@ class FakeWaSends:
 
     def update(self, message_id: str, fields: dict[str, Any]) -> None:  # Any: as above
         self.docs.setdefault(message_id, {}).update(fields)
+
+
+class FakeSupporters:
+    """supports/{ref} in memory: ref → (report_id, uid)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}  # Any: as FirestoreSupporters stores them
+
+    def remember(self, ref: str, *, report_id: str, uid: str, at: datetime) -> None:
+        self.docs[ref] = {"report_id": report_id, "uid": uid, "at": at}
+
+    def forget(self, ref: str) -> None:
+        self.docs.pop(ref, None)
+
+    def uids(self, refs: Sequence[str]) -> list[str]:
+        return [self.docs[r]["uid"] for r in refs if r in self.docs]
+
+
+class FakeComments:
+    """comments/{comment_id} in memory, as FirestoreComments keeps them."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Comment] = {}
+
+    def add(self, comment: Comment) -> tuple[Comment, bool]:
+        if comment.comment_id in self.docs:
+            return self.docs[comment.comment_id], False
+        self.docs[comment.comment_id] = comment
+        return comment, True
+
+    def get(self, comment_id: str) -> Comment | None:
+        return self.docs.get(comment_id)
+
+    def thread(self, report_id: str, *, limit: int) -> list[Comment]:
+        found = sorted((c for c in self.docs.values() if c.report_id == report_id), key=lambda c: c.at)
+        return found[-limit:]
+
+    def posted_since(self, author_key: str, since: datetime) -> int:
+        return sum(1 for c in self.docs.values() if c.author_key == author_key and c.at >= since)
+
+    def hide(self, comment_id: str, hidden: Hidden) -> Comment | None:
+        found = self.docs.get(comment_id)
+        if found is not None and found.hidden is None:
+            found = self.docs[comment_id] = found.model_copy(update={"hidden": hidden})
+        return found
 
 
 class FakeSubscriptions:

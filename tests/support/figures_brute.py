@@ -45,6 +45,7 @@ def brute_force(docs: Iterable[ReportDoc], *, dim: str, month: str = "all") -> d
     """value → figures of every group of `dim` in `month`, from the report documents."""
     rows: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    scores: defaultdict[str, list[int]] = defaultdict(list)  # the reporters' ratings of closed fixes
     for doc in docs:
         doc_month = _at(doc["received_at"]).astimezone(WITA).strftime("%Y-%m")
         if month not in ("all", doc_month):
@@ -98,6 +99,10 @@ def brute_force(docs: Iterable[ReportDoc], *, dim: str, month: str = "all") -> d
         due = (doc.get("sla") or {}).get("due_at")
         row["closed_on_time"] += (status == "closed" and not unanswered and when["resolution_h"] is not None
                                   and due is not None and when["resolution_h"] <= _at(due))
+        row["supporters"] += int(doc.get("supporters") or 0)
+        score = (doc.get("rating") or {}).get("score")
+        if status == "closed" and score:
+            scores[value].append(int(score))
         for name, end in when.items():
             if end is not None:
                 paused = sum((b - a).total_seconds() for a, b in pauses if b <= end)
@@ -111,6 +116,11 @@ def brute_force(docs: Iterable[ReportDoc], *, dim: str, month: str = "all") -> d
         closed, overdue = row.get("closed", 0), row.get("overdue", 0)
         figures["sla_met"] = round(row.get("closed_on_time", 0) / (closed + overdue), 4) if closed + overdue \
             else None
+        rated = scores[value]
+        good = sum(1 for s in rated if s >= 4)
+        figures["rated"], figures["rated_good"] = len(rated), good
+        figures["satisfaction_mean"] = round(sum(rated) / len(rated), 2) if rated else None
+        figures["satisfaction_good_share"] = round(good / len(rated), 4) if rated else None
         out[value] = figures
     return out
 

@@ -73,7 +73,7 @@ def test_a_function_imports_no_other_function_nor_dev_only_code(function):
 # What a function may take from keluhan: the preamble (http, pubsub), the wiring (bootstrap), the
 # use cases and the vocabulary they speak (domain models and views, ports' exceptions, settings),
 # the geo files' reader, and for Open311 its wire format. Adapters come through bootstrap.Deps.
-FUNCTION_MAY_IMPORT = ("keluhan.http", "keluhan.pubsub", "keluhan.bootstrap", "keluhan.usecases",
+FUNCTION_MAY_IMPORT = ("keluhan.http", "keluhan.handling_http", "keluhan.pubsub", "keluhan.bootstrap", "keluhan.usecases",
                        "keluhan.domain", "keluhan.ports", "keluhan.settings", "keluhan.geodata")
 FUNCTION_EXTRA = {"open311": ("keluhan.adapters.georeport",)}
 

@@ -107,6 +107,10 @@ def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, 
         world.clock.advance(hours=rng.choice([1, 3, 7, 20]))
         if n % 10 == 0:
             sweep(reports=world.reports, publish=world.publish, clock=world.clock, sla=sla)
+            for doc in list(world.reports.docs.values()):  # reporters rate fixes the tick closed
+                closed_by = [e.get("action") for e in doc["timeline"] if e.get("action")][-1]
+                if closed_by == "auto_close" and "rating" not in doc and rng.random() < 0.7:
+                    world.act(doc["report_id"], "rate", Actor(Role.WARGA, "siti"), rating=rng.randint(1, 5))
         deliver()
     # Two weeks on: every scheduled date has come, every question left unanswered has expired.
     world.clock.advance(days=14)
@@ -155,10 +159,17 @@ def _random_move(world: World, report_id: str, rng: random.Random) -> None:
             world.upload(world.reports.docs[report_id]["resolution"]["object"], seed=rng.randrange(10**6))
         elif status == "resolved":
             roll = rng.random()
-            if roll < 0.4:
+            if roll < 0.2:
                 world.act(report_id, "confirm", Actor(Role.WARGA, "siti"))
+            elif roll < 0.4:
+                world.act(report_id, "confirm", Actor(Role.WARGA, "siti"), rating=rng.randint(1, 5),
+                          rating_text="Terima kasih")
             elif roll < 0.55:
                 world.act(report_id, "reopen", Actor(Role.WARGA, "siti"))
+        elif status == "closed" and rng.random() < 0.5 and "rating" not in report:
+            world.act(report_id, "rate", Actor(Role.WARGA, "siti"), rating=rng.randint(1, 5))
+        if rng.random() < 0.3:  # a neighbour supports it ("dukung"), or withdraws
+            world.support(report_id, Actor(Role.WARGA, f"tetangga-{rng.randrange(6)}"), undo=rng.random() < 0.3)
     except Exception as exc:  # a reopen after the window: the table said no, which is fine
         from keluhan.domain.report import StaleOrIllegal
 
@@ -183,6 +194,8 @@ def test_generated_history_incremental_figures_equal_the_rebuild_and_a_brute_for
     city = summary(stats.groups(dim="city", month="all")["city=makassar@all"])
     assert city["closed"] and city["reopened"] and city["rejected_not_ours"] and city["overdue"] >= 0
     assert city["resolution_h_median"] is not None
+    assert city["supporters"] and city["rated"] and city["satisfaction_mean"] is not None
+    assert any(d.get("rating", {}).get("after") == "auto_close" for d in docs)
     assert any(e.get("event") == "escalation" for d in docs for e in d["timeline"])
     made = {e.get("action") for d in docs for e in d["timeline"]}
     assert {"schedule", "resume", "ask_reporter", "answer", "close_unanswered", "validate",

@@ -32,6 +32,7 @@ from keluhan.usecases.handling import HandlingPolicy, ReportMissing, act_on_repo
 from keluhan.usecases.photo import Auditor, object_from_notification, verify_uploaded_photo
 from keluhan.usecases.pipeline import locate_report, route_report
 from keluhan.usecases.submission import PhotoUploadPolicy, submit_report
+from keluhan.usecases.support import support_report
 from keluhan.usecases.sweep import sweep
 from tests.support.fakes import (
     FakeClock,
@@ -41,6 +42,7 @@ from tests.support.fakes import (
     FakePublisher,
     FakeReports,
     FakeStats,
+    FakeSupporters,
     stored,
 )
 
@@ -65,6 +67,7 @@ class World:
     def __init__(self):
         self.reports, self.publish, self.clock = FakeReports(), FakePublisher(), FakeClock()
         self.photos, self.index, self.holds = FakePhotoStore(), FakePhotoIndex(), FakeHolds()
+        self.supporters = FakeSupporters()
         self.rules = load_rules(default_rules_path())
         self.seed = 0
         self.auditor = None  # no validation audits unless a test samples them
@@ -106,7 +109,12 @@ class World:
         status = body.pop("expected_status", None) or self.reports.docs[report_id]["status"]
         cmd = ActOnReport(report_id=report_id, action=action, expected_status=status, **body)
         return act_on_report(cmd, actor=actor, reports=self.reports, publish=self.publish, photos=self.photos,
-                             holds=self.holds, decide=self.decide, clock=self.clock, policy=POLICY)
+                             holds=self.holds, decide=self.decide, clock=self.clock, policy=POLICY,
+                             supporters=self.supporters)
+
+    def support(self, report_id, actor, *, undo=False):
+        return support_report(report_id, undo=undo, actor=actor, reports=self.reports, supporters=self.supporters,
+                              publish=self.publish, clock=self.clock)
 
     def status(self, report_id) -> str:
         return self.reports.docs[report_id]["status"]
@@ -242,11 +250,83 @@ def test_a_duplicate_links_to_its_parent_which_counts_supporters_once(world):
     world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
     assert world.status(child) == "duplicate"
     assert world.reports.docs[child]["parent_id"] == parent
-    assert world.reports.docs[parent]["supporters"] == 1
+    # The same resident reported both: the parent gains the link, not a supporter of their own.
+    assert world.reports.docs[parent]["supporters"] == 0 and world.reports.docs[parent]["duplicates"] == [child]
     from keluhan.domain.report import InvalidMove
 
     with pytest.raises(InvalidMove):
         world.act(world.routed("client-c"), "reject", PU, reason="duplicate", parent_id="no-such-report")
+
+
+def test_a_duplicate_moves_its_reporter_and_supporters_onto_the_parent_each_once(world):
+    parent = world.routed("client-a")
+    world.submit(actor=OTHER_CITIZEN, client_id="client-b")
+    child = "r-client-b"
+    world.upload(f"incoming/{child}/photo")
+    locate_report(child, reports=world.reports, geo=FixedLocator(), publish=world.publish, clock=world.clock)
+    route_report(child, reports=world.reports, decide=world.decide, publish=world.publish, clock=world.clock)
+    world.support(child, Actor(Role.WARGA, "budi"))
+    world.support(child, CITIZEN)  # the parent's own reporter: not a supporter of their own report
+    world.support(parent, Actor(Role.WARGA, "budi"))  # already supports the parent: counted once
+    world.act(child, "reject", PU, reason="duplicate", parent_id=parent)
+    doc = world.reports.docs[parent]
+    assert doc["supporters"] == 2 and len(doc["supporter_refs"]) == 2 and doc["duplicates"] == [child]
+    assert sorted(world.supporters.uids(doc["supporter_refs"])) == ["andi", "budi"]
+    assert world.reports.docs[child]["supporters"] == 0
+    assert "andi" not in str(doc) and "budi" not in str(doc)  # refs, never uids, on the report
+
+
+def test_support_is_one_per_resident_idempotent_and_undoable(world):
+    report_id = world.routed()
+    budi = Actor(Role.WARGA, "budi")
+    assert world.support(report_id, budi).supporters == 1
+    assert world.support(report_id, budi).supporters == 1
+    assert world.support(report_id, Actor(Role.WARGA, "andi")).supporters == 2
+    answer = world.support(report_id, budi, undo=True)
+    assert (answer.supported, answer.supporters) == (False, 1)
+    assert world.support(report_id, budi, undo=True).supporters == 1
+    with pytest.raises(NotPermitted):
+        world.support(report_id, CITIZEN)  # one's own report
+    with pytest.raises(NotPermitted):
+        world.support(report_id, PU)
+    with pytest.raises(ReportMissing):
+        world.support("no-such-report", budi)
+
+
+def test_a_private_report_cannot_be_found_by_supporting_it_but_its_supporters_may_withdraw(world):
+    report_id = world.routed()
+    budi, andi = Actor(Role.WARGA, "budi"), Actor(Role.WARGA, "andi")
+    assert world.support(report_id, budi).supporters == 1
+    world.act(report_id, "make_private", CITIZEN)
+    with pytest.raises(ReportMissing):  # as for no report at all: nothing is revealed
+        world.support(report_id, andi)
+    with pytest.raises(ReportMissing):
+        world.support(report_id, andi, undo=True)
+    assert world.support(report_id, budi, undo=True).supporters == 0
+
+
+def test_the_reporter_rates_the_fix_on_confirm_or_after_an_auto_close_within_the_window(world):
+    first, second = world.routed("client-a"), world.routed("client-b")
+    for report_id, seed in ((first, 99), (second, 55)):
+        for action in ("accept", "start", "resolve"):
+            world.act(report_id, action, PU)
+        world.clock.advance(hours=1)
+        assert world.upload(f"resolution/{report_id}/1", seed=seed)["status"] == "resolved"
+    world.act(first, "confirm", CITIZEN, rating=4, rating_text="Cepat / Quick")
+    assert world.reports.docs[first]["rating"]["score"] == 4
+    with pytest.raises(StaleOrIllegal):
+        world.act(first, "rate", CITIZEN, rating=5)  # rated on confirm already
+    world.clock.advance(days=8)
+    sweep(reports=world.reports, publish=world.publish, clock=world.clock)
+    assert world.status(second) == "closed"
+    with pytest.raises(NotPermitted):
+        world.act(second, "rate", PU, rating=5)
+    world.act(second, "rate", CITIZEN, rating=2)
+    doc = world.reports.docs[second]
+    assert doc["rating"]["after"] == "auto_close" and doc["timeline"][-1]["event"] == "rated"
+    assert contribution(doc)["skpd=dinas-pu@all"]["rated"] == 1
+    with pytest.raises(ValidationError):
+        ActOnReport(report_id=first, action="accept", expected_status="routed", rating=3)
 
 
 def test_another_citizen_cannot_see_the_report_to_act_on_it(world):

@@ -7,14 +7,17 @@ import random
 import pytest
 
 from keluhan.domain.catalogue import get_category
+from keluhan.domain.comments import CommentOnReport
 from keluhan.domain.notify import NOTICES, event_of, message_id
 from keluhan.domain.report import TimelineEntry
 from keluhan.domain.sla import SlaPolicy, WorkingCalendar
+from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import PermanentError
+from keluhan.usecases.comments import CommentLimits, post_comment
 from keluhan.usecases.notify import notify_status_change
 from keluhan.usecases.sweep import sweep
 from tests.support.deps import FakeDeadLetters
-from tests.support.fakes import FakeDirectory, FakeInbox, FakeNotified
+from tests.support.fakes import FakeComments, FakeDirectory, FakeInbox, FakeNotified
 from tests.unit.test_handling import CITIZEN, OPERATOR, PU, World
 
 SITI = CITIZEN.id
@@ -39,7 +42,7 @@ def _deliver_all(world, directory, inbox, *, times=1, rng=None) -> None:
         rng.shuffle(deliveries)
     for report_id, seq in deliveries:
         notify_status_change(report_id, seq, reports=world.reports, directory=directory, inbox=inbox,
-                             notified=world.notified, clock=world.clock)
+                             notified=world.notified, clock=world.clock, supporters=world.supporters)
 
 
 def _to_closed(world, report_id, seed=99):
@@ -190,3 +193,40 @@ def test_a_status_change_whose_announcement_was_lost_is_announced_again_by_the_t
     world.publish.messages.clear()
     assert sweep(reports=world.reports, publish=world.publish, clock=world.clock, reconciler=policy,
                  dead_letters=FakeDeadLetters(), notified=world.notified)["notify_republished"] == 0  # told now
+
+
+def test_a_resident_who_supports_a_report_hears_its_changes_until_they_withdraw(told):
+    world, directory, inbox = told
+    report_id = world.routed()
+    budi, ani = Actor(Role.WARGA, "budi"), Actor(Role.WARGA, "ani")
+    world.support(report_id, budi)
+    world.support(report_id, ani)
+    world.act(report_id, "accept", PU)
+    _deliver_all(world, directory, inbox, times=2)
+    world.support(report_id, ani, undo=True)
+    world.act(report_id, "start", PU)
+    _deliver_all(world, directory, inbox)
+    # Supporting announces the latest change again (the figures count supporters): a new supporter
+    # is told where the report stands, once; everyone else was told already (the same message id).
+    assert sorted(m.event for m in inbox.of("budi")) == ["accepted", "in_progress", "routed"]
+    assert sorted(m.event for m in inbox.of("ani")) == ["accepted", "routed"]
+    assert sorted(m.event for m in inbox.of(SITI)) == ["accepted", "in_progress", "routed"]
+    assert all("budi" not in m.body and SITI not in m.body for m in inbox.of("ani"))
+
+
+def test_a_staff_reply_is_told_to_the_reporter_once_and_an_internal_note_to_nobody(told):
+    world, directory, inbox = told
+    report_id = world.routed()
+    world.support(report_id, Actor(Role.WARGA, "budi"))
+    comments = FakeComments()
+    limits = CommentLimits(per_hour=20, per_day=100)
+    for visibility, client_id in (("internal", "note-0001"), ("public", "reply-001"), ("public", "reply-001")):
+        cmd = CommentOnReport(report_id=report_id, client_id=client_id, text="Besok dikerjakan",
+                              visibility=visibility)
+        post_comment(cmd, actor=PU, reports=world.reports, comments=comments, publish=world.publish,
+                     clock=world.clock, limits=limits)
+    _deliver_all(world, directory, inbox, times=2)
+    replies = [m for m in inbox.of(SITI) if m.event == "staff_reply"]
+    assert len(replies) == 1 and "Besok" not in replies[0].body  # told of it; the words stay in the thread
+    assert not [m for m in inbox.of("budi") if m.event == "staff_reply"]
+    assert [e["event"] for e in world.reports.docs[report_id]["timeline"] if e.get("event")] == ["staff_reply"]

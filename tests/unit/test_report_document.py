@@ -105,7 +105,8 @@ def test_the_hidden_fields_are_typed_parts_of_the_model(documents):
     report = Report.from_doc(duplicate)
     assert report.rejection is not None and report.rejection.reason == "duplicate"
     parent = Report.from_doc(documents[report.parent_id or ""])
-    assert parent.supporters == 1 and parent.duplicates == [report.report_id]
+    # One resident reported both: the parent gains the link, not a supporter of their own (issue 20).
+    assert parent.supporters == 0 and parent.duplicates == [report.report_id] and parent.support_seq == 1
     closed = Report.from_doc(next(d for d in documents.values() if d["status"] == "closed"))
     assert closed.resolved_at is not None and closed.resolution is not None
     assert closed.resolution.verdict == "accepted"

@@ -552,10 +552,15 @@ def test_the_photo_prefixes_are_the_ones_the_code_writes():
     assert all(name.startswith(topology.DERIVED_PREFIX) for name in derived_objects(stored, "r1"))
 
 
+# Code deployed again with a part of its paths switched off: what those paths call is not granted.
+# open311_intake serves no reads of requests, the only paths that sign media_url thumbnail links.
+PATHS_OFF = {"open311_intake": {topology.PhotoAccess(topology.DERIVED_PREFIX, "read")}}
+
+
 @pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
 def test_the_access_table_is_what_the_code_calls(fn):
     access, signs = needs_from_code(fn.name)
-    assert set(fn.photo_access) == access
+    assert set(fn.photo_access) == access - PATHS_OFF.get(fn.name, set())
     assert fn.signs_urls == signs
 
 
@@ -609,7 +614,8 @@ def test_no_account_is_given_token_creator():
 def test_firestore_access_matches_topology_and_read_only_functions_get_the_viewer_role():
     for fn in topology.FUNCTIONS:
         assert FUNCTIONS[fn.name]["firestore"] == fn.firestore, fn.name
-    assert {fn.name for fn in topology.FUNCTIONS if fn.firestore == "read"} == {"war_room", "photo_links"}
+    assert {fn.name for fn in topology.FUNCTIONS if fn.firestore == "read"} == {
+        "war_room", "photo_links", "list_my_reports", "nearby_reports"}
     firestore = resource(SYSTEM, "google_project_iam_member", "firestore")
     assert (firestore["for_each"], firestore["role"]) == \
         ("${local.functions}", "${local.firestore_roles[each.value.firestore]}")

@@ -6,7 +6,7 @@ import copy
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -15,7 +15,9 @@ from google.cloud import firestore
 from pydantic import ValidationError
 
 from keluhan.domain import open311
+from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
+from keluhan.domain.geocell import PREFIX_END
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
@@ -54,6 +56,8 @@ REVOCATIONS = "revocations"
 INBOX = "inbox"
 NOTIFICATIONS = "notifications"
 STAFF = "staff"
+SUPPORTS = "supports"  # supports/{support_ref}: whom a report's supporter ref stands for (server only)
+COMMENTS = "comments"  # comments/{comment_id}: the reports' threads (server only)
 SUBSCRIPTIONS = "subscriptions"
 AREAS = "areas"  # subscriptions/{uid}/areas/{id}: a collection group, indexed on `keys` (firestore.indexes.json)
 DIGESTS = "digests"
@@ -108,7 +112,7 @@ def apply_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
 
 def listed(report: Report) -> Report:
     """The report with its Open311 listing tag, kept with every change: what the paged listing queries."""
-    tag = open311.listing(report.status)
+    tag = open311.listing(report.status, private=report.private)
     return report if report.open311_listing == tag and "open311_listing" in report.model_fields_set \
         else report.changed(open311_listing=tag)
 
@@ -225,6 +229,14 @@ class FirestoreReports:
                  .order_by("sla.due_at").limit(limit))
         return list(_reports(query.stream()))
 
+    def assigned(self, *, assignee: str, statuses: Collection[str], limit: int) -> list[Report]:
+        """One assignee's reports in `statuses`, newest first (index: assignee, status, received_at desc)."""
+        query = (self._db.collection(REPORTS)
+                 .where(filter=firestore.FieldFilter("assignee", "==", assignee))
+                 .where(filter=firestore.FieldFilter("status", "in", sorted(statuses)))
+                 .order_by("received_at", direction=firestore.Query.DESCENDING).limit(limit))
+        return list(_reports(query.stream()))
+
     def changed_between(self, *, start: datetime, end: datetime, limit: int,
                         start_after: tuple[datetime, str] | None = None) -> list[Report]:
         # A range on one field ordered by it: the automatic single-field index serves it.
@@ -249,22 +261,58 @@ class FirestoreReports:
         return _reports(self._db.collection(REPORTS).stream())
 
     def listed(self, *, tag: str, start: datetime, end: datetime, categories: Sequence[str], limit: int,
-               offset: int = 0, after: tuple[datetime, str] | None = None) -> list[Report]:
+               offset: int = 0, after: tuple[datetime, str] | None = None,
+               updated_after: datetime | None = None) -> list[Report]:
         # Index: open311_listing (contains), category, received_at desc, __name__ desc; without
-        # categories the same without category.
+        # categories the same without category. With `updated_after` the same on status_changed_at.
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
             open311.LISTING_FIELD, "array_contains", tag))
         if categories:
             query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
-        query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
-                 .where(filter=firestore.FieldFilter("received_at", "<", end))
-                 .order_by("received_at", direction=firestore.Query.DESCENDING)
+        order = "received_at" if updated_after is None else "status_changed_at"
+        if updated_after is None:
+            query = (query.where(filter=firestore.FieldFilter("received_at", ">=", start))
+                     .where(filter=firestore.FieldFilter("received_at", "<", end)))
+        else:
+            query = query.where(filter=firestore.FieldFilter("status_changed_at", ">", updated_after))
+        query = (query.order_by(order, direction=firestore.Query.DESCENDING)
+                 .order_by("__name__", direction=firestore.Query.DESCENDING))
+        if after is not None:
+            query = query.start_after({order: after[0],
+                                       "__name__": self._db.collection(REPORTS).document(after[1])})
+        elif offset:
+            query = query.offset(offset)
+        return list(_reports(query.limit(limit).stream()))
+
+    def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
+                after: tuple[str, str] | None = None) -> list[Report]:
+        # Index: open311_listing (contains), [category,] geohash: an array-contains, an optional
+        # equality (or `in`), and one range on geohash that the index serves in order.
+        query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
+            open311.LISTING_FIELD, "array_contains", tag))
+        if len(categories) == 1:
+            query = query.where(filter=firestore.FieldFilter("category", "==", categories[0]))
+        elif categories:
+            query = query.where(filter=firestore.FieldFilter("category", "in", list(categories)))
+        query = (query.where(filter=firestore.FieldFilter("geohash", ">=", cell))
+                 .where(filter=firestore.FieldFilter("geohash", "<", cell + PREFIX_END))
+                 .order_by("geohash").order_by("__name__"))
+        if after is not None:
+            query = query.start_after({"geohash": after[0],
+                                       "__name__": self._db.collection(REPORTS).document(after[1])})
+        return list(_reports(query.limit(limit).stream()))
+
+    def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
+                    after: tuple[datetime, str] | None = None) -> list[Report]:
+        # Index: reporter_key, [status,] received_at desc, __name__ desc.
+        query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter("reporter_key", "==", key))
+        if statuses:
+            query = query.where(filter=firestore.FieldFilter("status", "in", list(statuses)))
+        query = (query.order_by("received_at", direction=firestore.Query.DESCENDING)
                  .order_by("__name__", direction=firestore.Query.DESCENDING))
         if after is not None:
             query = query.start_after({"received_at": after[0],
                                        "__name__": self._db.collection(REPORTS).document(after[1])})
-        elif offset:
-            query = query.offset(offset)
         return list(_reports(query.limit(limit).stream()))
 
     def mutate(self, report_id: str, mutation: Mutation) -> Report | None:
@@ -299,8 +347,10 @@ class FirestoreReports:
 
 
 class StatsState:
-    def __init__(self, seq: int, contribution: dict[str, dict[str, int]], update_time: datetime | None):
+    def __init__(self, seq: int, contribution: dict[str, dict[str, int]], update_time: datetime | None,
+                 support_seq: int = 0):
         self.seq, self.contribution, self.update_time = seq, contribution, update_time
+        self.support_seq = support_seq
 
 
 class FirestoreStats:
@@ -320,10 +370,11 @@ class FirestoreStats:
         if not snap.exists:
             return None
         data = snap.to_dict() or {}
-        return StatsState(int(data["seq"]), data.get("contribution") or {}, snap.update_time)
+        return StatsState(int(data["seq"]), data.get("contribution") or {}, snap.update_time,
+                          int(data.get("support_seq") or 0))
 
     def replace(self, report_id: str, *, seq: int, contribution: dict[str, dict[str, int]],
-                delta: dict[str, dict[str, int]], expected: StatsState | None) -> bool:
+                delta: dict[str, dict[str, int]], expected: StatsState | None, support_seq: int = 0) -> bool:
         from keluhan.domain.figures import parse_key
 
         ref = self._db.collection(STATS_REPORTS).document(report_id)
@@ -332,7 +383,7 @@ class FirestoreStats:
         # so no lock is held while others wait (the emulator's pessimistic locks stalled
         # record_figures under triple delivery).
         batch = self._db.batch()
-        state = {"seq": seq, "contribution": contribution}
+        state = {"seq": seq, "contribution": contribution, "support_seq": support_seq}
         if expected is None:
             batch.create(ref, state)
         else:
@@ -641,3 +692,69 @@ class FirestoreDigests:
 
     def mark_sent(self, uid: str, day: str, at: datetime) -> None:
         self._db.collection(DIGESTS).document(f"{uid}_{day}").update({"sent": True, "sent_at": at})
+
+
+class FirestoreSupporters:
+    """supports/{ref}: {report_id, uid, at}; the report holds the refs and their count."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def remember(self, ref: str, *, report_id: str, uid: str, at: datetime) -> None:
+        self._db.collection(SUPPORTS).document(ref).set({"report_id": report_id, "uid": uid, "at": at})
+
+    def forget(self, ref: str) -> None:
+        self._db.collection(SUPPORTS).document(ref).delete()
+
+    def uids(self, refs: Sequence[str]) -> list[str]:
+        if not refs:
+            return []
+        found = self._db.get_all([self._db.collection(SUPPORTS).document(r) for r in refs])
+        return [str(_fields(snap)["uid"]) for snap in found if snap.exists and _fields(snap).get("uid")]
+
+
+class FirestoreComments:
+    """comments/{comment_id}: created once (the id is the idempotency key), hidden by an update."""
+
+    def __init__(self, client: firestore.Client):
+        self._db = client
+
+    def add(self, comment: Comment) -> tuple[Comment, bool]:
+        ref = self._db.collection(COMMENTS).document(comment.comment_id)
+        try:
+            ref.create(comment.to_doc())
+        except (gexc.AlreadyExists, gexc.Conflict):
+            stored = self.get(comment.comment_id)
+            if stored is None:  # cannot happen: comments are never deleted
+                raise
+            return stored, False
+        return comment, True
+
+    def get(self, comment_id: str) -> Comment | None:
+        snap = self._db.collection(COMMENTS).document(comment_id).get()
+        return Comment.model_validate(_fields(snap)) if snap.exists else None
+
+    def thread(self, report_id: str, *, limit: int) -> list[Comment]:
+        # Index: report_id, at desc.
+        query = (self._db.collection(COMMENTS).where(filter=firestore.FieldFilter("report_id", "==", report_id))
+                 .order_by("at", direction=firestore.Query.DESCENDING).limit(limit))
+        return list(reversed([Comment.model_validate(_fields(s)) for s in query.stream()]))
+
+    def posted_since(self, author_key: str, since: datetime) -> int:
+        # Index: author_key, at. An aggregation: no documents read.
+        query = (self._db.collection(COMMENTS).where(filter=firestore.FieldFilter("author_key", "==", author_key))
+                 .where(filter=firestore.FieldFilter("at", ">=", since)))
+        aggregation: Any = query.count()  # Any: firestore annotates count() as returning a class
+        return int(aggregation.get()[0][0].value)
+
+    def hide(self, comment_id: str, hidden: Hidden) -> Comment | None:
+        ref = self._db.collection(COMMENTS).document(comment_id)
+        snap = ref.get()
+        if not snap.exists:
+            return None
+        comment = Comment.model_validate(_fields(snap))
+        if comment.hidden is None:
+            ref.update({"hidden": hidden.model_dump(mode="python")},
+                       option=self._db.write_option(last_update_time=snap.update_time))
+            comment = comment.model_copy(update={"hidden": hidden})
+        return comment

@@ -1,8 +1,8 @@
-"""`keluhan bench geo|photo|pipeline|proof`: benchmarks whose last line is one JSON object."""
+"""`keluhan bench geo|photo|pipeline|proof|nearby`: benchmarks whose last line is one JSON object."""
 
 from __future__ import annotations
 
-from keluhan.cli import Commands, bench_geo, bench_photo, bench_pipeline, bench_proof
+from keluhan.cli import Commands, bench_geo, bench_nearby, bench_photo, bench_pipeline, bench_proof
 
 
 def register(commands: Commands) -> None:
@@ -12,3 +12,4 @@ def register(commands: Commands) -> None:
     bench_photo.register(benches)
     bench_pipeline.register(benches)
     bench_proof.register(benches)
+    bench_nearby.register(benches)

@@ -15,6 +15,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -652,6 +653,8 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
             filter=firestore.FieldFilter("report_id", "in", ids[i:i + 30]))
         stored.update(snap.get("report_id") for snap in query.stream())
     twice = sum(max(0, stored[r] - n) for r, n in per_report.items())
+    if missing:  # which ones, for whoever reads a failed run
+        print(f"messages still missing: {len(missing)}, e.g. {sorted(missing)[:8]}", file=sys.stderr)
     return len(owed), len(missing), twice, sorted(delays)
 
 

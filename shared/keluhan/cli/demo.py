@@ -7,7 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from keluhan.cli import CliError, Commands
 
@@ -88,7 +88,20 @@ def run_demo(config: StackConfig, *, as_json: bool = False, timeout_s: float = 9
         print(json.dumps(summary(report), ensure_ascii=False, default=str) if as_json
               else journey(item, report), flush=True)
     item, report_id = results[0]  # the pothole on a city road: Dinas PU fixes it, the reporter confirms
-    report = handle_to_closed(client, report_id, reporter=item.user, timeout_s=timeout_s)
+    social = support_and_talk(client, report_id, reporter=item.user, neighbour=results[1][0].user)
+    if as_json:
+        print(json.dumps({"social": social}, ensure_ascii=False, default=str), flush=True)
+    else:
+        print(f"Dukungan / support: {results[1][0].user} mendukung / supports {report_id} "
+              f"(pendukung / supporters: {social['supporters']})")
+        print("Percakapan, seperti dibaca pelapor / the thread as the reporter reads it:")
+        for line in social["thread"]:
+            print(f"  [{line['author']}] {line['text']}")
+        print(f"  (+{social['internal_notes']} catatan internal untuk petugas / internal notes for staff)")
+    report = handle_to_closed(client, report_id, reporter=item.user, timeout_s=timeout_s, rating=4)
+    if not as_json:
+        print(f"Penilaian pelapor / the reporter's rating: {report['rating']['score']}/5 "
+              f"\"{report['rating']['text']}\"")
     print(json.dumps(summary(report), ensure_ascii=False, default=str) if as_json
           else journey(DemoReport(f"{item.title} — ditangani sampai selesai / handled to the end",
                                   item.user, item.category, item.lat, item.lon), report), flush=True)
@@ -119,8 +132,43 @@ def reporter_inbox(client: StackClient, email: str, report_id: str, *, timeout_s
     return wait_for(found, timeout_s=timeout_s, what=f"the reporter's inbox of {report_id}")
 
 
-def handle_to_closed(client: StackClient, report_id: str, *, reporter: str, timeout_s: float) -> Document:
-    """The SKPD accepts, works and resolves with a proof photo; the reporter confirms: closed."""
+class SocialDemo(TypedDict):
+    supporters: int
+    thread: list[dict[str, str]]  # author, text: what the reporter reads
+    internal_notes: int  # what staff read beside it
+
+
+def support_and_talk(client: StackClient, report_id: str, *, reporter: str, neighbour: str) -> SocialDemo:
+    """A neighbour supports the report ("dukung"); Dinas PU answers in the thread and leaves an
+    internal note; the reporter replies. What the reporter reads of the thread, and the count."""
+    from keluhan.devstack.seed import DEMO_USERS
+
+    skpd_email = next(e for e, c in DEMO_USERS if c.get("skpd") == "dinas-pu")
+    _, skpd = client.user(skpd_email, dict(DEMO_USERS)[skpd_email])
+    _, citizen = client.sign_in(reporter)
+    _, other = client.user(neighbour, dict(DEMO_USERS).get(neighbour))
+    supported = client.support(other, report_id)
+    if supported.status_code != 200:
+        raise CliError(f"support_report answered {supported.status_code}: {supported.text}")
+    tag = uuid.uuid4().hex[:8]
+    for token, text, visibility in (
+            (skpd, "Terima kasih, tim kami ke lokasi besok / Thanks, our team goes there tomorrow", "public"),
+            (skpd, "Perlu aspal dingin dari gudang / Needs cold asphalt from the depot", "internal"),
+            (citizen, "Baik, lubangnya dekat sekolah / OK, the hole is near the school", "public")):
+        posted = client.comment(token, {"report_id": report_id, "client_id": f"demo-{tag}-{len(text)}",
+                                        "text": text, "visibility": visibility})
+        if posted.status_code not in (200, 201):
+            raise CliError(f"comment_on_report answered {posted.status_code}: {posted.text}")
+    thread = client.thread(citizen, report_id).json()["comments"]
+    staff = client.thread(skpd, report_id).json()["comments"]
+    return {"supporters": supported.json()["supporters"],
+            "thread": [{"author": c["author"], "text": c["text"]} for c in thread],
+            "internal_notes": sum(1 for c in staff if c["visibility"] == "internal")}
+
+
+def handle_to_closed(client: StackClient, report_id: str, *, reporter: str, timeout_s: float,
+                     rating: int | None = None) -> Document:
+    """The SKPD accepts, works and resolves with a proof photo; the reporter confirms (and rates): closed."""
     from keluhan.devstack.sample_photos import make_jpeg
     from keluhan.devstack.seed import DEMO_USERS
 
@@ -144,8 +192,11 @@ def handle_to_closed(client: StackClient, report_id: str, *, reporter: str, time
     if put.status_code not in (200, 201):
         raise CliError(f"proof upload answered {put.status_code}: {put.text}")
     client.wait_report(report_id, lambda r: r["status"] in ("resolved", "in_progress"), timeout_s=timeout_s)
-    response = client.act(citizen, {"report_id": report_id, "action": "confirm", "expected_status": "resolved",
-                                    "note": "Terima kasih / Thank you"})
+    confirm: dict[str, JsonValue] = {"report_id": report_id, "action": "confirm", "expected_status": "resolved",
+                                     "note": "Terima kasih / Thank you"}
+    if rating is not None:
+        confirm |= {"rating": rating, "rating_text": "Cepat dan rapi / Quick and tidy"}
+    response = client.act(citizen, confirm)
     if response.status_code != 200:
         raise CliError(f"confirm answered {response.status_code}: {response.text}")
     return _stored(client, report_id)
@@ -197,6 +248,8 @@ def summary(report: Document) -> dict[str, object]:
     return {
         "report_id": report["report_id"],
         "status": report["status"],
+        "supporters": report.get("supporters", 0),
+        "rating": (report.get("rating") or {}).get("score"),
         "category": report["category"],
         "channel": report["channel"],
         "photo_verdict": report["photo"].get("verdict"),

@@ -89,6 +89,18 @@ class StackClient:
         return self.http.post(self.function_url("submit_report"), json=body, headers=headers,
                               timeout=30, **kwargs)
 
+    def support(self, token: str, report_id: str, *, undo: bool = False) -> requests.Response:
+        return self.http.post(self.function_url("support_report"), json={"report_id": report_id, "undo": undo},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def comment(self, token: str, body: dict[str, JsonValue]) -> requests.Response:
+        return self.http.post(self.function_url("comment_on_report"), json=body,
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def thread(self, token: str, report_id: str) -> requests.Response:
+        return self.http.get(self.function_url("comment_on_report"), params={"report_id": report_id},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
     def get_report(self, token: str, report_id: str) -> requests.Response:
         return self.http.get(self.function_url("get_report"), params={"report_id": report_id},
                              headers={"Authorization": f"Bearer {token}"}, timeout=30)

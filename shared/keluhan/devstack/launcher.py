@@ -261,7 +261,6 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
                if not (functions_dir / f.source_dir / "main.py").exists()]
     if missing:
         raise StackError("Kode fungsi tidak ada / function sources missing: " + ", ".join(missing))
-    bin_dir = Path(sys.executable).parent
     py_env = {**os.environ, **function_env(config, state_dir)}
     fb_env = {k: v for k, v in os.environ.items() if k not in _FOREIGN_EMULATOR_ENV}
     launcher_jar = write_firestore_launcher(tools.firestore_jar, state_dir / "firestore-launcher.jar")
@@ -282,7 +281,8 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
                         "--", str(tools.pubsub_emulator), f"--host={config.pubsub.host}",
                         f"--port={config.pubsub.port}"], {**py_env, **_java_path(fb_env)},
              [_tcp(config.pubsub)]),
-        Part("storage", [str(bin_dir / "gcp-storage-emulator"), "start", "--host", config.storage.host,
+        # gcp-storage-emulator with the bucket's CORS (a page PUTs a proof photo to its signed URL).
+        Part("storage", [sys.executable, "-m", "keluhan.devstack.storage", "start", "--host", config.storage.host,
                          "--port", str(config.storage.port), "--in-memory",
                          "--default-bucket", config.bucket], py_env, [_http(config.storage.url + "/")]),
         Part("receiver", [sys.executable, "-m", "keluhan.devstack.receiver", "--host",

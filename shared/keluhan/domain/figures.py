@@ -26,10 +26,12 @@ from keluhan.domain.stored import ReportDoc
 HOUR_EDGES: tuple[float, ...] = (1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 504, 720, 1440, math.inf)
 DIMENSIONS = ("city", "skpd", "kecamatan", "kelurahan", "category", "channel")
 COUNTERS = ("received", "open", "resolved", "closed", "reopened", "rejected", "rejected_not_ours", "overdue",
-            "closed_on_time",
+            "closed_on_time", "supporters", "rated", "rated_good",
             # honest states and validation audits (issue 21): counted apart from the open backlog
             "scheduled", "scheduled_past_date", "awaiting_reporter", "closed_unanswered", "awaiting_validation",
             "audits_passed", "audits_refused")
+# Satisfaction: the reporters' ratings of fixes (1–5), as a count, a sum and how many were ≥ 4.
+GOOD_RATING = 4
 HISTOGRAMS = ("first_response_h", "resolution_h", "close_h")
 OPEN = {"routed", "accepted", "in_progress", "resolving", "reopened"}
 CITY = "makassar"
@@ -188,6 +190,7 @@ def contribution(doc: ReportDoc) -> dict[str, dict[str, int]]:
         "overdue": int(status in OPEN and bool(doc.get("overdue"))),
         "closed_on_time": int(status == "closed" and not unanswered and resolved_at is not None and due is not None
                               and resolved_at <= _aware(due)),
+        "supporters": int(doc.get("supporters") or 0),
         "scheduled": int(status == "scheduled"),
         "scheduled_past_date": int(status in OPEN and _last_schedule_move(since_start) == "resume"),
         "awaiting_reporter": int(status == "awaiting_reporter"),
@@ -196,6 +199,10 @@ def contribution(doc: ReportDoc) -> dict[str, dict[str, int]]:
         "audits_passed": sum(e.get("action") == "validate" for e in since_start),
         "audits_refused": sum(e.get("action") == "refuse_validation" for e in since_start),
     }
+    rating = doc.get("rating") or {}
+    if status == "closed" and rating.get("score"):
+        score = int(rating["score"])
+        counters |= {"rated": 1, "rating_sum": score, "rated_good": int(score >= GOOD_RATING)}
     for name, end in (("first_response_h", times.first_response), ("resolution_h", resolved_at),
                       ("close_h", times.closed)):
         hours = times.hours(end)
@@ -243,6 +250,9 @@ def summary(counters: Mapping[str, int]) -> dict[str, float | str | None]:
         out[f"{name}_median"] = _finite(percentile_edge(hist(name), 0.5))
         out[f"{name}_p90"] = _finite(percentile_edge(hist(name), 0.9))
     out["sla_met"] = round(counters.get("closed_on_time", 0) / (closed + overdue), 4) if closed + overdue else None
+    rated = counters.get("rated", 0)
+    out["satisfaction_mean"] = round(counters.get("rating_sum", 0) / rated, 2) if rated else None
+    out["satisfaction_good_share"] = round(counters.get("rated_good", 0) / rated, 4) if rated else None
     return out
 
 

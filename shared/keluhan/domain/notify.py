@@ -98,6 +98,10 @@ NOTICES: dict[str, Notice] = {n.event: n for n in (
     _notice("photo_rejected", ("reporter",),
             ("Foto ditolak", "Photo rejected"),
             ("Foto laporan {report_id} ditolak: {note}", "The photo of report {report_id} was rejected: {note}")),
+    _notice("staff_reply", ("reporter",),
+            ("Balasan petugas", "A reply from staff"),
+            ("Petugas membalas di laporan {report_id} ({category}); baca di aplikasi.",
+             "Staff replied on report {report_id} ({category}); read it in the app.")),
     _notice("scheduled", REPORTER,
             ("Laporan dijadwalkan", "Report scheduled"),
             ("{assignee} menjadwalkan laporan {report_id} pada {scheduled_for} ({schedule_reason}).",
@@ -155,6 +159,8 @@ def event_of(entry: TimelineEntry) -> str | None:
     """The table's event for one timeline entry (None: nobody is told, e.g. a pipeline step)."""
     if entry.event == "escalation":
         return f"escalated_{entry.level}"
+    if entry.event == "staff_reply":
+        return "staff_reply"
     if entry.event == DELIVERY_FAILED:
         return DELIVERY_FAILED
     action, status = entry.action, entry.status

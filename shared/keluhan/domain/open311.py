@@ -11,14 +11,17 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from keluhan.domain.catalogue import CATEGORIES, Category, get_category, known_category
 from keluhan.domain.notes import public_note, redact_contacts
+from keluhan.domain.photo.exif import distance_m
 from keluhan.domain.report import Status, SubmitReport
 from keluhan.domain.stored import ReportDoc
 from keluhan.domain.text import free_text, line_text
@@ -44,6 +47,8 @@ PAGE_SIZE_MAX = 200
 DEFAULT_SPAN = timedelta(days=90)  # GeoReport: the last 90 days unless asked otherwise
 MAX_SPAN = timedelta(days=90)
 MAX_IDS = 50
+MAX_AREA_RADIUS_M = 5000.0  # an area list reads at most AREA_READ_CAP reports whatever its size
+AREA_READ_CAP = 400
 QUERY_YEARS = (2000, 2100)
 SERVICE_GROUPS = {
     "jalan_rusak": "jalan", "trotoar": "jalan", "drainase": "air", "banjir": "air", "air_bersih": "air",
@@ -70,9 +75,10 @@ LISTING_FIELD = "open311_listing"
 LISTED_ANY = "any"
 
 
-def listing(status: Status | str) -> list[str]:
-    """The listing tags of a report in `status`: [] when unlisted, else ["any", "open"|"closed"]."""
-    if Status(status) in UNLISTED:
+def listing(status: Status | str, *, private: bool = False) -> list[str]:
+    """The listing tags of a report in `status`: [] when unlisted (a private report never is listed),
+    else ["any", "open"|"closed"]. Nearby and duplicate suggestions query the same tags."""
+    if private or Status(status) in UNLISTED:
         return []
     return [LISTED_ANY, public_status(status)]
 
@@ -104,8 +110,9 @@ def service_definition(code: str) -> dict[str, object] | None:
     return {"service_code": code, "attributes": []}
 
 
-def request_view(report: ReportDoc) -> dict[str, object]:
-    """A report as a GeoReport v2 service request, for anyone."""
+def request_view(report: ReportDoc, *, media_url: str | None = None) -> dict[str, object]:
+    """A report as a GeoReport v2 service request, for anyone; `media_url` is the public thumbnail's
+    short-lived link where the caller may show it (keluhan.domain.nearby.photo_is_public)."""
     status = Status(report["status"])
     category = get_category(report["category"])
     location = report.get("location") or {}
@@ -135,7 +142,7 @@ def request_view(report: ReportDoc) -> dict[str, object]:
         "zipcode": None,
         "lat": lat,
         "long": lon,
-        "media_url": None,
+        "media_url": media_url,
     }
 
 
@@ -259,10 +266,73 @@ class RequestQuery(BaseModel):
     status: list[PublicStatus] = Field(default_factory=list, max_length=2)
     page: int = Field(default=1, ge=1, le=1000)
     page_size: int = Field(default=PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+    # Extensions: an area, as `bbox` (min_long,min_lat,max_long,max_lat) or `lat`/`long`/`radius`
+    # (metres), answered from the geohash ranges nearby_reports uses (one page, no cursor); and
+    # `updated_after`, the requests whose status changed since then.
+    bbox: tuple[float, float, float, float] | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    radius: float | None = Field(default=None, gt=0, le=MAX_AREA_RADIUS_M)
+    updated_after: AwareDatetime | None = None
     # Extension: where the previous page ended (its `X-Next-Cursor` answer header). A page reached
     # by `page` alone skips (page - 1) × page_size reports, which Firestore bills as reads: at most
     # MAX_SKIPPED; further on only the cursor goes.
     cursor: str | None = Field(default=None, max_length=200)
+
+    @field_validator("bbox", mode="before")
+    @classmethod
+    def _bbox(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",")]
+            if len(parts) != 4:
+                raise ValueError("bbox: min_long,min_lat,max_long,max_lat")
+            try:
+                return tuple(float(p) for p in parts)
+            except ValueError as exc:
+                raise ValueError("bbox: empat angka / four numbers: min_long,min_lat,max_long,max_lat") from exc
+        return value
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_bounds(cls, box: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
+        if box is None:
+            return None
+        min_long, min_lat, max_long, max_lat = box
+        if not (-180 <= min_long < max_long <= 180 and -90 <= min_lat < max_lat <= 90):
+            raise ValueError("bbox tidak valid / invalid bbox (min_long,min_lat,max_long,max_lat)")
+        if distance_m((min_lat, min_long), (max_lat, max_long)) / 2 > MAX_AREA_RADIUS_M:
+            raise ValueError(f"bbox terlalu besar (diagonal > {2 * MAX_AREA_RADIUS_M:g} m) / bbox too large "
+                             f"(diagonal over {2 * MAX_AREA_RADIUS_M:g} m)")
+        return box
+
+    @model_validator(mode="after")
+    def _one_area(self) -> RequestQuery:
+        circle = (self.lat, self.long, self.radius)
+        if any(v is not None for v in circle) and any(v is None for v in circle):
+            raise PydanticCustomError("missing", "lat, long dan radius bersama / lat, long and radius together",
+                                      {"field": "radius"})
+        if self.bbox is not None and self.lat is not None:
+            raise PydanticCustomError("value_error", "bbox atau lat/long/radius, bukan keduanya / bbox or "
+                                      "lat/long/radius, not both", {"field": "bbox"})
+        return self
+
+    def area(self) -> Area | None:
+        """The circle to search (a bbox's circumcircle) and the box to keep, or None without one."""
+        if self.bbox is not None:
+            min_long, min_lat, max_long, max_lat = self.bbox
+            lat, lon = (min_lat + max_lat) / 2, (min_long + max_long) / 2
+            radius = distance_m((lat, lon), (max_lat, max_long))
+            return Area(lat, lon, radius, self.bbox)
+        if self.lat is not None and self.long is not None and self.radius is not None:
+            return Area(self.lat, self.long, self.radius, None)
+        return None
+
+    def received_window(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """The `requested_datetime` window; with `updated_after` only when asked for explicitly (a
+        client syncing changes wants old requests that changed, too)."""
+        if self.updated_after is not None and self.start_date is None and self.end_date is None:
+            return None
+        return self.window(now)
 
     @model_validator(mode="after")
     def _bounded_skip(self) -> RequestQuery:
@@ -285,7 +355,7 @@ class RequestQuery(BaseModel):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
-    @field_validator("start_date", "end_date")
+    @field_validator("start_date", "end_date", "updated_after")
     @classmethod
     def _plausible_date(cls, value: datetime | None) -> datetime | None:
         # Year 1 at +14:00 cannot even be converted to UTC: a 400 here, not a 503 later.
@@ -329,6 +399,22 @@ class RequestQuery(BaseModel):
 
 
 MAX_SKIPPED = 100
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where a requests list looks: a circle in metres, and the box to keep when one was asked."""
+
+    lat: float
+    lon: float
+    radius_m: float
+    bbox: tuple[float, float, float, float] | None
+
+    def holds(self, lat: float, lon: float) -> bool:
+        if self.bbox is None:
+            return distance_m((self.lat, self.lon), (lat, lon)) <= self.radius_m
+        min_long, min_lat, max_long, max_lat = self.bbox
+        return min_lat <= lat <= max_lat and min_long <= lon <= max_long
 
 
 def encode_cursor(received_at: datetime, report_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Required, Self, TypedDict
@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from keluhan.domain.assignees import TRIAGE_ID
 from keluhan.domain.catalogue import CATEGORIES, get_category, known_category
 from keluhan.domain.forwarding import Delivery
+from keluhan.domain.geocell import geohash_of
 from keluhan.domain.location import Location
 from keluhan.domain.routing import RoutingDecision
 from keluhan.domain.sla import ESCALATION_TO, WITA, SlaPolicy
@@ -82,6 +83,9 @@ class SubmitReport(BaseModel):
     channel: Channel = "warga"
     photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
     lang: Literal["id", "en"] = Field(default="id", description="The language the reporter is told in")
+    private: bool = Field(default=False, strict=True,
+                          description="Keep the report out of every public answer (nearby, Open311, duplicate "
+                                      "suggestions); its photo is shown to the assignee's staff only")
 
     @field_validator("photo_taken_at")
     @classmethod
@@ -103,7 +107,8 @@ class SubmitReport(BaseModel):
     def fingerprint(self) -> str:
         """A hash of the body, to tell a retry from a different report under the same key (the
         language the reporter is told in is not the report)."""
-        body = self.model_dump(mode="json", exclude={"lang"})
+        # `private` counts only when asked for, so retries of reports stored before it still match.
+        body = self.model_dump(mode="json", exclude={"lang"} | (set() if self.private else {"private"}))
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -122,9 +127,18 @@ def submission_key(reporter_uid: str, client_id: str) -> str:
     return hashlib.sha256(f"{reporter_uid}\x00{client_id}".encode()).hexdigest()
 
 
+def reporter_key(reporter_uid: str) -> str:
+    """The key a reporter's reports are listed by ("my reports"): one-way, never the uid itself."""
+    return hashlib.sha256(f"reporter\x00{reporter_uid}".encode()).hexdigest()
+
+
 # What the OpenAPI document states of a report id; ActOnReport checks the `__…__` rule in a validator.
 REPORT_ID_SCHEMA_PATTERN = r"^(?!__.*__$)[A-Za-z0-9_-]+$"
-HUMAN_ACTION_NAMES = tuple(a.value for a in HUMAN_ACTIONS) + ("hold", "unhold")
+# Besides the table's moves: an operator holds a reporter; the reporter keeps a report private or not;
+# `rate` rates a fix closed by the sweep tick (a rating otherwise comes with `confirm`): no status change.
+PRIVACY_ACTIONS = ("make_private", "make_public")
+HUMAN_ACTION_NAMES = tuple(a.value for a in HUMAN_ACTIONS) + ("hold", "unhold", "rate") + PRIVACY_ACTIONS
+RATE = "rate"
 
 
 class Submission(TypedDict, total=False):
@@ -158,8 +172,12 @@ class ActOnReport(BaseModel):
     parent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                                   json_schema_extra={"pattern": REPORT_ID_SCHEMA_PATTERN})
     photo_content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
+    rating: int | None = Field(default=None, ge=1, le=5, strict=True,
+                               description="The reporter's rating of the fix, 1–5 (with `confirm`, or `rate`)")
+    rating_text: str = Field(default="", max_length=500, json_schema_extra={"pattern": FREE_TEXT_SCHEMA_PATTERN},
+                             description="Optional words with the rating")
 
-    @field_validator("note")
+    @field_validator("note", "rating_text")
     @classmethod
     def _printable_note(cls, value: str) -> str:
         return free_text(value) or ""
@@ -191,6 +209,11 @@ class ActOnReport(BaseModel):
         if self.reason == RejectReason.DUPLICATE and not self.parent_id:
             raise PydanticCustomError("missing", "parent_id: wajib untuk duplikat / required for a duplicate",
                                       {"field": "parent_id"})
+        if self.action == RATE and self.rating is None:
+            raise PydanticCustomError("missing", "rating: wajib untuk rate / required to rate", {"field": "rating"})
+        if (self.rating is not None or self.rating_text) and self.action not in (Action.CONFIRM, RATE):
+            raise PydanticCustomError("rating_not_allowed", "rating: hanya dengan confirm atau rate / only with "
+                                      "confirm or rate", {"field": "rating"})
         if self.action in (Action.REASSIGN, Action.DISPUTE, Action.ASK_REPORTER, Action.ANSWER,
                            Action.REFUSE_VALIDATION) and not self.note:
             raise PydanticCustomError("missing", "note: alasan wajib diisi / a reason is required",
@@ -360,6 +383,7 @@ class TimelineEntry(_Part):
     level: int | None = None
     to: str | None = None
     internal_note: str | None = None  # staff-only words (e.g. why a reporter is held): never in a public view
+    comment_id: str | None = None  # a staff reply (`event: staff_reply`): the comment the reporter is told of
 
 
 class Routing(_Part):
@@ -453,6 +477,22 @@ class Rejection(_Part):
     parent_id: str | None = None
 
 
+class Rating(_Part):
+    """The reporter's rating of the fix: 1–5 and optional words, on `confirm` or after an auto-close."""
+
+    score: int = Field(ge=1, le=5)
+    text: str = ""
+    at: datetime
+    after: Literal["confirm", "auto_close"] = "confirm"
+
+
+def support_ref(report_id: str, who: str) -> str:
+    """One supporter of one report as a key: a hash, so reports/ never holds a uid (supports/{ref}
+    keeps who it stands for, for notifications). `who` is a uid, or `report:<id>` for a duplicate
+    sent through a channel, which has no person behind it."""
+    return hashlib.sha256(f"support\x00{report_id}\x00{who}".encode()).hexdigest()[:32]
+
+
 class StageError(_Part):
     """A stage that gave up on the report, and why."""
 
@@ -519,9 +559,20 @@ class Report(BaseModel):
     errors: list[StageError] = Field(default_factory=list)
     stalled: Stalled | None = None
     duplicates: list[str] = Field(default_factory=list)
-    supporters: int = 0
+    supporters: int = 0  # len(supporter_refs): the residents who support it ("dukung") or reported a duplicate
+    supporter_refs: list[str] = Field(default_factory=list)  # support_ref(report_id, uid), never a uid
+    support_seq: int = 0  # changes of supporter_refs so far: the figures' position beside the timeline's
+    rating: Rating | None = None
     schedule: Schedule | None = None
     question: Question | None = None
+    # Where it is, as nearby queries range over it (keluhan.domain.nearby), written with the report.
+    geohash: str = ""
+    # The reporter keeps it out of every public answer (nearby, Open311, suggestions); its photo is
+    # for the assignee's staff only.
+    private: bool = False
+    # Whose it is, for "my reports": a one-way hash of the reporter's uid (`reporter_key`); the uid
+    # itself stays in submissions/.
+    reporter_key: str = ""
 
     def to_doc(self) -> dict[str, Any]:  # Any: a Firestore document's values are of many types
         """The stored document: every field that was set, in the shape SKPD tools read."""
@@ -575,8 +626,17 @@ class Report(BaseModel):
             photo=photo,
             stages=Stages(),
             timeline=[_entry(Action.SUBMIT, None, status, actor, now, "")],
+            geohash=geohash_of(cmd.lat, cmd.lon),
+            private=cmd.private,
+            reporter_key=reporter_key(actor.id),
         )
         return report.changed(held=True) if held else report
+
+    def set_private(self, private: bool) -> Report | None:
+        """The reporter's choice to keep the report out of public answers (or to show it); None if
+        it is already so. No status changes, so no timeline entry."""
+        return None if self.private == private and "private" in self.model_fields_set \
+            else self.changed(private=private)
 
     # --- the one way a status changes --------------------------------------------------------
     def move(self, action: Action, outcome: str = "", *, actor: Actor, now: datetime, note: str = "",
@@ -813,10 +873,13 @@ class Report(BaseModel):
                          fields={"closed_at": now}, reason="no_answer")
 
     def confirm(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
-                note: str) -> Report:
-        """The reporter agrees the fix is done: closed."""
+                note: str, rating: Rating | None = None) -> Report:
+        """The reporter agrees the fix is done: closed, with their rating when they gave one."""
+        fields: dict[str, Any] = {"closed_at": now}  # Any: as changed
+        if rating is not None:
+            fields["rating"] = rating
         return self.act(Action.CONFIRM, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
-                        now=now, note=note, fields={"closed_at": now})
+                        now=now, note=note, fields=fields)
 
     def reopen(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
                note: str) -> Report:
@@ -864,11 +927,66 @@ class Report(BaseModel):
                          note="Ditutup otomatis, pelapor tidak membantah / Closed automatically, "
                               "the reporter did not dispute the fix", fields={"closed_at": now})
 
-    def supported_by(self, duplicate_id: str) -> Report | None:
-        """A report rejected as a duplicate of this one counts as one more supporter (once)."""
-        if duplicate_id in self.duplicates:
+    def supported_by(self, duplicate_id: str, refs: Sequence[str] | None = None) -> Report | None:
+        """A report rejected as a duplicate of this one: its reporter and supporters (`refs`, made
+        for this report) support this one now, each once; with no person behind the duplicate
+        (`refs` None: a channel's report) it still counts as one supporter. None when nothing
+        changes (a retry)."""
+        wanted = list(refs) if refs is not None else [support_ref(self.report_id, f"report:{duplicate_id}")]
+        duplicates = self.duplicates if duplicate_id in self.duplicates else [*self.duplicates, duplicate_id]
+        supporters = [*self.supporter_refs, *(r for r in dict.fromkeys(wanted) if r not in self.supporter_refs)]
+        if duplicates == self.duplicates and supporters == self.supporter_refs:
             return None
-        return self.changed(duplicates=[*self.duplicates, duplicate_id], supporters=len(self.duplicates) + 1)
+        return self.changed(duplicates=duplicates, supporter_refs=supporters, supporters=len(supporters),
+                            support_seq=self.support_seq + 1)
+
+    def supported(self, ref: str) -> Report | None:
+        """One more supporter ("dukung"); None if `ref` supports it already (idempotent)."""
+        if ref in self.supporter_refs:
+            return None
+        refs = [*self.supporter_refs, ref]
+        return self.changed(supporter_refs=refs, supporters=len(refs), support_seq=self.support_seq + 1)
+
+    def unsupported(self, ref: str) -> Report | None:
+        """A supporter withdraws; None if `ref` does not support it (idempotent)."""
+        if ref not in self.supporter_refs:
+            return None
+        refs = [r for r in self.supporter_refs if r != ref]
+        return self.changed(supporter_refs=refs, supporters=len(refs), support_seq=self.support_seq + 1)
+
+    def supporters_moved(self) -> Report | None:
+        """A duplicate's supporters now support its parent: none are left here (counted once)."""
+        if not self.supporter_refs and not self.supporters:
+            return None
+        return self.changed(supporter_refs=[], supporters=0, support_seq=self.support_seq + 1)
+
+    def rate(self, rating: Rating, *, actor: Actor, is_reporter: bool, window: timedelta) -> Report:
+        """The reporter rates a fix closed by the sweep tick, within the reopen window of the close,
+        once: a timeline entry that changes no status (so the figures hear of it)."""
+        if actor.role != Role.WARGA or not is_reporter:
+            raise NotPermitted("hanya pelapor / only the reporter")
+        closed = next((e for e in reversed(self.timeline) if e.action), None)
+        reason = None
+        if self.status != Status.CLOSED or closed is None or closed.action != Action.AUTO_CLOSE.value:
+            reason = "hanya laporan yang ditutup otomatis / only a report closed automatically"
+        elif self.rating is not None:
+            reason = "sudah dinilai / already rated"
+        elif self.closed_at is not None and rating.at > _aware(self.closed_at) + window:
+            reason = "batas waktu menilai sudah lewat / the window to rate has passed"
+        if reason is not None:
+            raise StaleOrIllegal(f"{reason}", status=self.status.value, allowed=[])
+        entry = TimelineEntry(status=self.status.value, at=rating.at, by=actor.label, event="rated",
+                              note=f"Dinilai {rating.score}/5 / Rated {rating.score}/5")
+        return self.changed(rating=rating.updated(after="auto_close"), timeline=[*self.timeline, entry])
+
+    def staff_replied(self, comment_id: str, *, actor: Actor, now: datetime) -> Report | None:
+        """A staff reply in the thread: a timeline entry that changes no status, so the reporter is
+        told (keluhan.domain.notify); once per comment."""
+        if any(e.comment_id == comment_id for e in self.timeline):
+            return None
+        entry = TimelineEntry(status=self.status.value, at=now, by=actor.label, event="staff_reply",
+                              comment_id=comment_id, note="Balasan dari petugas / A reply from staff")
+        return self.changed(timeline=[*self.timeline, entry])
 
     def stall(self, record: Stalled, error: StageError | None = None) -> Report:
         """The reconciler's count of a stage that did not move on (and the error when it gives up)."""

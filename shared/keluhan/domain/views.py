@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
+from keluhan.domain.catalogue import get_category
 from keluhan.domain.notes import public_note, public_routing_reason, redact_contacts
-from keluhan.domain.report import STATUS_TEXT, Status
+from keluhan.domain.report import STATUS_TEXT, Report, Status
 from keluhan.domain.stored import ReportDoc
+from keluhan.domain.workflow import Actor, allowed_actions
 
 
 def reporter_view(report: ReportDoc, *, client_id: str | None,
@@ -46,6 +48,9 @@ def reporter_view(report: ReportDoc, *, client_id: str | None,
                       "parent_id": rejection.get("parent_id")} if rejection else None,
         "close_by": report.get("close_by"),
         "timeline": [_public_entry(t) for t in report.get("timeline", [])],
+        "supporters": report.get("supporters", 0),
+        "rating": {k: rating[k] for k in ("score", "text", "at") if k in rating}
+        if (rating := report.get("rating")) else None,
         **_honest_states(report),
     }
 
@@ -73,7 +78,8 @@ def _public_entry(entry: Mapping[str, object]) -> dict[str, object]:
 
 STAFF_FIELDS = ("report_id", "channel", "category", "description", "point", "street", "received_at",
                 "status", "status_changed_at", "assignee", "location", "routing", "timeline", "resolution",
-                "rejection", "parent_id", "supporters", "close_by", "reopened", "schedule", "question")
+                "rejection", "parent_id", "supporters", "close_by", "reopened", "rating", "schedule", "question",
+                "private")
 
 
 TIMELINE_FIELDS = ("status", "at", "by", "note", "internal_note", "from", "action", "role", "reason", "parent_id",
@@ -97,6 +103,45 @@ def staff_view(report: ReportDoc) -> dict[str, object]:
     if view.get("resolution"):
         view["resolution"] = {k: v for k, v in view["resolution"].items() if k not in ("phash", "event")}
     return view
+
+
+def work_item(report: Report, actor: Actor) -> dict[str, object]:
+    """One report of an SKPD's queue on the `work` page: what it is, where, when it is due, and
+    the moves this officer may make now (from the transition table)."""
+    category = get_category(report.category)
+    location = report.location
+    return {
+        "report_id": report.report_id,
+        "category": report.category,
+        "category_name": f"{category.name} / {category.name_en}" if category else report.category,
+        "description": report.description,
+        "street": report.street,
+        "status": report.status.value,
+        "status_text": STATUS_TEXT[report.status],
+        "kelurahan": location.kelurahan if location else None,
+        "kecamatan": location.kecamatan if location else None,
+        "received_at": report.received_at,
+        "status_changed_at": report.status_changed_at,
+        "due_at": report.sla.due_at if report.sla else None,
+        "overdue": report.overdue,
+        "escalation_level": report.escalation_level,
+        "supporters": report.supporters,
+        "allowed_actions": allowed_actions(report.status, actor, assignee=report.assignee, is_reporter=False),
+    }
+
+
+def by_due_time(items: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Soonest due first (a report without a due time last), then the oldest received."""
+    def key(item: Mapping[str, object]) -> tuple[bool, datetime, datetime, str]:
+        due = item["due_at"]
+        return (due is None, _utc(due), _utc(item["received_at"]), str(item["report_id"]))
+    return sorted(items, key=key)
+
+
+def _utc(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.max.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- What the HTTP functions answer, as models: the OpenAPI document (keluhan.openapi) is built
@@ -158,6 +203,15 @@ class PublicTimelineEntry(_Answer):
     parent_id: str | None = None
 
 
+class RatingState(_Answer):
+    """The reporter's rating of the fix."""
+
+    score: int
+    text: str = ""
+    at: datetime
+    after: str | None = None
+
+
 class ScheduleState(_Answer):
     for_date: str | None = Field(default=None, description="ISO date (WITA)")
     reason: str | None = Field(default=None, description="butuh_anggaran, pekerjaan_besar, menunggu_pihak_lain")
@@ -192,6 +246,8 @@ class ReporterView(_Answer):
     rejection: RejectionState | None
     close_by: datetime | None
     timeline: list[PublicTimelineEntry]
+    supporters: int = Field(default=0, description="How many residents support it (\"dukung\")")
+    rating: RatingState | None = None
     schedule: ScheduleState | None = Field(default=None, description="When the agency scheduled the work")
     question: QuestionState | None = Field(default=None, description="The agency's question (answer: `answer`)")
 
@@ -240,8 +296,10 @@ class StaffView(_Answer):
     supporters: int | None = None
     close_by: datetime | None = None
     reopened: int | None = None
+    rating: RatingState | None = None
     schedule: dict[str, object] | None = None
     question: dict[str, object] | None = None
+    private: bool | None = Field(default=None, description="The reporter keeps it out of public answers")
     photo: StaffPhoto
 
 
@@ -260,6 +318,32 @@ class SubmittedPhoto(_Answer):
     verdict: str | None
 
 
+class PublicPoint(_Answer):
+    lat: float
+    lon: float
+
+
+class PublicReport(_Answer):
+    """What anyone sees of a report (keluhan.domain.nearby.public_view): never who reported; the
+    point rounded to ~110 m for categories that show a home or a person, whose description and
+    photo are withheld too."""
+
+    report_id: str
+    category: str
+    category_name: str | None
+    status: Status
+    status_text: str
+    public_status: Literal["open", "closed"]
+    description: str | None
+    kelurahan: str | None
+    kecamatan: str | None
+    point: PublicPoint
+    distance_m: float = Field(description="From the asked point to the point shown")
+    supporters: int
+    received_at: datetime
+    thumbnail_url: str | None = Field(description="Signed GET link of the EXIF-free thumbnail, valid 15 minutes")
+
+
 class SubmitReportAnswer(_Answer):
     """submit_report: 201 for a new report, 200 for a retry with the same client_id."""
 
@@ -268,6 +352,24 @@ class SubmitReportAnswer(_Answer):
     status_text: str
     photo: SubmittedPhoto
     upload: UploadTicket | None = Field(description="Where to PUT the photo, when one is required")
+    possible_duplicates: list[PublicReport] = Field(
+        default=[], description="Open reports of the same category nearby and recent, nearest first (at "
+                                "most 5): the app may offer to support one; the report is stored anyway")
+
+
+class NearbyAnswer(_Answer):
+    """nearby_reports: open public reports near the point, nearest first."""
+
+    reports: list[PublicReport]
+    reads: int = Field(description="Firestore documents read for this answer (bounded by the read cap)")
+    truncated: bool = Field(description="The read cap was reached: more reports may lie in the circle")
+
+
+class MyReportsAnswer(_Answer):
+    """list_my_reports: a page of the caller's own reports, newest first."""
+
+    reports: list[ReporterView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
 
 
 class ActOnReportAnswer(_Answer):
@@ -302,6 +404,7 @@ class OverdueRow(_Answer):
     kecamatan: str | None
     due_at: datetime | None
     escalation_level: int
+    supporters: int = 0
 
 
 class WarRoomStats(_Answer):
@@ -314,6 +417,7 @@ class WarRoomStats(_Answer):
     by_kecamatan: list[FigureRow]
     by_channel: list[FigureRow] = Field(default_factory=list, description="Per intake channel: warga (the app), "
                                         "whatsapp, call_center_112, …")
+    by_category: list[FigureRow] = Field(default=[], description="Per category (satisfaction among them)")
     by_kelurahan: dict[str, KelurahanFigures]
     overdue: list[OverdueRow]
     resolved_this_week: int
@@ -346,6 +450,70 @@ class PhotoLink(_Answer):
 
 class PhotoLinks(RootModel[list[PhotoLink]]):
     """photo_links: the report's photo links, for its SKPD's staff and operators."""
+
+
+class WorkItem(_Answer):
+    """One report of an SKPD's queue (work /queue.json): due_at and overdue as the sweep keeps them."""
+
+    report_id: str
+    category: str
+    category_name: str = Field(description="Indonesian / English")
+    description: str
+    street: str | None
+    status: Status
+    status_text: str
+    kelurahan: str | None
+    kecamatan: str | None
+    received_at: datetime
+    status_changed_at: datetime
+    due_at: datetime | None = Field(description="When the SKPD's handling target runs out (sla.due_at)")
+    overdue: bool = Field(description="Past its target and escalated by the sweep (as the War Room counts it)")
+    escalation_level: int
+    supporters: int = Field(description="Citizens who reported the same problem (duplicates linked to it)")
+    allowed_actions: list[str] = Field(description="The moves this officer may make now (act_on_report actions)")
+
+
+class WorkQueue(_Answer):
+    """work /queue.json: the open reports of the caller's SKPD, soonest due first."""
+
+    skpd: str
+    generated_at: datetime
+    reports: list[WorkItem]
+    truncated: bool = Field(description="More open reports exist than the queue lists")
+
+
+class WorkReport(_Answer):
+    """work /report.json: one report of the caller's SKPD, its staff view and what may be done now."""
+
+    item: WorkItem
+    report: StaffView
+    photos: list[PhotoLink] = Field(description="Signed read links of the EXIF-free photos (as photo_links)")
+
+
+class MyReportsQuery(BaseModel):
+    """list_my_reports' query: optional statuses (comma list), a page size, the previous page's cursor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: list[Status] = Field(default_factory=list, max_length=10)
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("cursor")
+    @classmethod
+    def _readable_cursor(cls, value: str | None) -> str | None:
+        if value is not None:
+            from keluhan.domain.open311 import decode_cursor
+
+            decode_cursor(value)
+        return value
 
 
 class DeviceAnswer(_Answer):

@@ -23,14 +23,17 @@ def record_figures(report_id: str, *, reports: Reports, stats: Stats, attempts: 
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
-    seq = len(report.timeline) - 1
+    seq, support_seq = len(report.timeline) - 1, report.support_seq
     new = contribution(report.to_doc())
     for _ in range(attempts):
         state = stats.report_state(report_id)
-        if state is not None and state.seq >= seq:
+        # Both positions only grow, and any two reads of the report are ordered: a state at least
+        # as new in both reflects this read already (supports change the count, not the timeline).
+        if state is not None and state.seq >= seq and state.support_seq >= support_seq:
             return False
         old = state.contribution if state is not None else {}
-        if stats.replace(report_id, seq=seq, contribution=new, delta=delta(old, new), expected=state):
+        if stats.replace(report_id, seq=seq, contribution=new, delta=delta(old, new), expected=state,
+                         support_seq=support_seq):
             return True
     raise TransientError(f"figures of {report_id}: too many concurrent updates")
 
@@ -79,6 +82,7 @@ def war_room(*, stats: Stats, reports: Reports, now: datetime, month: str = "all
         "by_skpd": table(stats, by="skpd", month=month),
         "by_kecamatan": table(stats, by="kecamatan", month=month),
         "by_channel": table(stats, by="channel", month=month),  # the app, WhatsApp, Call Center 112, …
+        "by_category": table(stats, by="category", month=month),
         "by_kelurahan": {code: {"open": f["open"], "received": f["received"], "overdue": f["overdue"]}
                          for code, f in kelurahan.items()},
         "overdue": [_overdue_row(d) for d in reports.overdue(limit=100)],
@@ -91,7 +95,8 @@ def _overdue_row(report: Report) -> dict[str, object]:
     return {"report_id": report.report_id, "category": report.category, "status": report.status.value,
             "assignee": report.assignee, "kelurahan": location.kelurahan if location else None,
             "kecamatan": location.kecamatan if location else None,
-            "due_at": report.sla.due_at if report.sla else None, "escalation_level": report.escalation_level}
+            "due_at": report.sla.due_at if report.sla else None, "escalation_level": report.escalation_level,
+            "supporters": report.supporters}
 
 
 def _name(dim: str, value: str) -> str:

@@ -7,10 +7,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from keluhan.domain.duplicates import duplicate_problem
-from keluhan.domain.report import ActOnReport, Event, InvalidMove, NotPermitted, Report
+from keluhan.domain.report import (
+    PRIVACY_ACTIONS,
+    RATE,
+    ActOnReport,
+    Event,
+    InvalidMove,
+    NotPermitted,
+    Rating,
+    Report,
+    support_ref,
+)
 from keluhan.domain.sla import SlaPolicy
 from keluhan.domain.workflow import Action, Actor, RejectReason, Role, ScheduleReason
-from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports
+from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports, Supporters
 from keluhan.usecases.events import publish_event, publish_status_changed
 from keluhan.usecases.pipeline import RoutingDecider, publish_routed
 from keluhan.usecases.reassign import decision_for
@@ -39,7 +49,7 @@ class ActResult:
 
 def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: Publisher,
                   photos: PhotoStore, holds: Holds, decide: RoutingDecider, clock: Clock,
-                  policy: HandlingPolicy) -> ActResult:
+                  policy: HandlingPolicy, supporters: Supporters) -> ActResult:
     """Make one move on a report, atomically with its timeline entry, and announce it.
 
     Raises ReportMissing (404), NotPermitted (403), StaleOrIllegal (409), InvalidMove (422).
@@ -48,13 +58,18 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
     report = reports.get(cmd.report_id)
     if report is None:
         raise ReportMissing(cmd.report_id)
-    reporter_uid = _reporter_uid(reports, report)
-    is_reporter = actor.role == Role.WARGA and reporter_uid == actor.id
+    uid = reporter_uid(reports, report)
+    is_reporter = actor.role == Role.WARGA and uid == actor.id
     if actor.role == Role.WARGA and not is_reporter:
         raise ReportMissing(cmd.report_id)  # someone else's report does not exist for a citizen
     if cmd.action in ("hold", "unhold"):
-        _hold(cmd, actor=actor, holds=holds, reporter_uid=reporter_uid, now=now)
+        _hold(cmd, actor=actor, holds=holds, reporter_uid=uid, now=now)
         return ActResult(report)
+    if cmd.action == RATE:
+        return _rate(cmd, actor=actor, is_reporter=is_reporter, reports=reports, publish=publish, now=now,
+                     policy=policy)
+    if cmd.action in PRIVACY_ACTIONS:
+        return ActResult(_set_private(cmd, reports=reports, is_reporter=is_reporter))
     action = Action(cmd.action)
     if action == Action.REJECT and cmd.reason == RejectReason.DUPLICATE:
         _check_parent(reports, cmd, report)
@@ -79,7 +94,9 @@ def act_on_report(cmd: ActOnReport, *, actor: Actor, reports: Reports, publish: 
         upload = photos.upload_url(resolution.object, content_types=(cmd.photo_content_type,),
                                    max_bytes=policy.max_bytes, expires_at=expires_at)
     elif action == Action.REJECT and cmd.reason == RejectReason.DUPLICATE and cmd.parent_id:
-        _count_supporter(reports, cmd.parent_id, cmd.report_id)
+        move_supporters(child=after, parent_id=cmd.parent_id, reports=reports, supporters=supporters,
+                        publish=publish, clock=clock)
+        after = reports.get(cmd.report_id) or after
     return ActResult(after, upload)
 
 
@@ -99,7 +116,9 @@ def _move(report: Report, cmd: ActOnReport, action: Action, *, actor: Actor, is_
         return report.dispute(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected,
                               now=now, window=policy.reopen_window)
     if action == Action.CONFIRM:
-        return report.confirm(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now)
+        rating = Rating(score=cmd.rating, text=cmd.rating_text, at=now) if cmd.rating is not None else None
+        return report.confirm(note=cmd.note, actor=actor, is_reporter=is_reporter, expected_status=expected, now=now,
+                              rating=rating)
     if action == Action.SCHEDULE:
         assert isinstance(cmd.reason, ScheduleReason) and cmd.scheduled_for is not None  # the request model
         return report.schedule_for(cmd.reason, cmd.scheduled_for, note=cmd.note, actor=actor,
@@ -136,6 +155,17 @@ def _hold(cmd: ActOnReport, *, actor: Actor, holds: Holds, reporter_uid: str | N
         holds.unhold(reporter_uid)
 
 
+def _set_private(cmd: ActOnReport, *, reports: Reports, is_reporter: bool) -> Report:
+    """The reporter keeps the report out of public answers (`make_private`) or shows it again; the
+    listing tags and the staff view follow in the same write. No status changes."""
+    if not is_reporter:
+        raise NotPermitted(f"hanya pelapor yang boleh {cmd.action} / only the reporter may {cmd.action}")
+    after = reports.mutate(cmd.report_id, lambda current: current.set_private(cmd.action == "make_private"))
+    if after is None:
+        raise ReportMissing(cmd.report_id)
+    return after
+
+
 def _check_parent(reports: Reports, cmd: ActOnReport, report: Report) -> None:
     parent = reports.get(cmd.parent_id) if cmd.parent_id else None
     problem = duplicate_problem(report, parent)
@@ -143,11 +173,47 @@ def _check_parent(reports: Reports, cmd: ActOnReport, report: Report) -> None:
         raise InvalidMove("parent_id", problem)
 
 
-def _count_supporter(reports: Reports, parent_id: str, child_id: str) -> None:
-    """The parent counts each duplicate once (a retried reject adds nothing)."""
-    reports.mutate(parent_id, lambda parent: parent.supported_by(child_id))
+def _rate(cmd: ActOnReport, *, actor: Actor, is_reporter: bool, reports: Reports, publish: Publisher,
+          now: datetime, policy: HandlingPolicy) -> ActResult:
+    """The reporter rates a fix the sweep tick closed, within the reopen window of the close."""
+    assert cmd.rating is not None  # the request model requires it
+    rating = Rating(score=cmd.rating, text=cmd.rating_text, at=now)
+    after = reports.mutate(cmd.report_id, lambda current: current.rate(
+        rating, actor=actor, is_reporter=is_reporter, window=policy.reopen_window))
+    if after is None:
+        raise ReportMissing(cmd.report_id)
+    publish_status_changed(publish, after)  # the figures count the rating (a timeline entry, no status change)
+    return ActResult(after)
 
 
-def _reporter_uid(reports: Reports, report: Report) -> str | None:
+def move_supporters(*, child: Report, parent_id: str, reports: Reports, supporters: Supporters,
+                    publish: Publisher, clock: Clock) -> None:
+    """A duplicate's reporter and supporters support its parent now (each once; the parent's own
+    reporter is not their own supporter), and the duplicate keeps none; each step is idempotent.
+    Both reports' latest changes are announced again: the figures count supporters."""
+    parent = reports.get(parent_id)
+    if parent is None:
+        return
+    parent_reporter = reporter_uid(reports, parent)
+    child_reporter = reporter_uid(reports, child)
+    people = [uid for uid in (child_reporter, *supporters.uids(child.supporter_refs))
+              if uid is not None and uid != parent_reporter]
+    now = clock()
+    made = []
+    for uid in dict.fromkeys(people):
+        ref = support_ref(parent_id, uid)
+        supporters.remember(ref, report_id=parent_id, uid=uid, at=now)
+        made.append(ref)
+    # A channel's report has no person behind it: still one voice more (supported_by's None).
+    refs = None if child_reporter is None and not child.supporter_refs else made
+    for report_id, change in ((parent_id, lambda current: current.supported_by(child.report_id, refs)),
+                              (child.report_id, lambda current: current.supporters_moved())):
+        after = reports.mutate(report_id, change)
+        if after is not None:
+            publish_status_changed(publish, after)
+
+
+def reporter_uid(reports: Reports, report: Report) -> str | None:
+    """Who reported (from submissions/{key}); None for a report without a person's submission."""
     submission = reports.submission(report.reporter_ref) if report.reporter_ref else None
     return submission["reporter_uid"] if submission else None

@@ -27,6 +27,7 @@ from keluhan.ports import (
     Recipient,
     Reports,
     Subscriptions,
+    Supporters,
 )
 from keluhan.usecases.events import publish_status_changed
 from keluhan.usecases.pipeline import ReportNotFound
@@ -37,6 +38,7 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
                          notified: Notified, clock: Clock, preferences: PreferenceStore | None = None,
                          push: PushPorts | None = None, subscriptions: Subscriptions | None = None,
                          digests: Digests | None = None,
+                         supporters: Supporters | None = None,
                          whatsapp: Callable[[Message], bool] | None = None) -> int:
     """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new.
 
@@ -44,10 +46,11 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     pushed to the recipient's devices (unless they muted the report; non-urgent ones after their
     quiet hours), its send recorded before the position is recorded told. With `subscriptions`,
     the area's subscribers are told of a new report; those who chose a digest have it counted in
-    the day's digest (`digests`) instead. Each recipient gets one message per position: the first
-    row naming them decides which (a reporter subscribed to their own kelurahan hears `routed`,
-    not also `new_in_area`). A WhatsApp reporter (`wa:…`) has no inbox, devices or preferences:
-    their messages go out only through `whatsapp` (idempotent per message id)."""
+    the day's digest (`digests`) instead. With `supporters`, those who support the report (kept
+    by their refs) are among its supporters. Each recipient gets one message per position: the
+    first row naming them decides which (a reporter subscribed to their own kelurahan hears
+    `routed`, not also `new_in_area`). A WhatsApp reporter (`wa:…`) has no inbox, devices or
+    preferences: their messages go out only through `whatsapp` (idempotent per message id)."""
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
@@ -63,7 +66,7 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
                       if subscriptions is not None and any("subscribers" in n.audiences for n in told) else ([], []))
     for notice in told:
         found = [r for r in recipients(notice.audiences, report, seq, reports=reports, directory=directory,
-                                       subscribers=at_once) if r.uid not in seen]
+                                       subscribers=at_once, supporters=supporters) if r.uid not in seen]
         seen.update(r.uid for r in found)
         in_app = [r.uid for r in found if channel_of(r.uid) == "inbox"]
         prefs = preferences.get_many(in_app) if preferences is not None and in_app else {}
@@ -146,7 +149,8 @@ def area_subscribers(report: Report, subscriptions: Subscriptions) -> tuple[list
 
 def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, reports: Reports,
                directory: Directory, subscriptions: Subscriptions | None = None,
-               subscribers: list[Recipient] | None = None) -> list[Recipient]:
+               subscribers: list[Recipient] | None = None,
+               supporters: Supporters | None = None) -> list[Recipient]:
     """Everyone in the audiences, each once (the first audience naming them decides the language).
     The area's subscribers are `subscribers` when given (found already), else asked of `subscriptions`."""
     if subscribers is None:
@@ -155,18 +159,23 @@ def recipients(audiences: tuple[Audience, ...], report: Report, seq: int, *, rep
     found: dict[str, Recipient] = {}
     for audience in audiences:
         chosen = subscribers if audience == "subscribers" else _audience(audience, report, seq, reports=reports,
-                                                                         directory=directory)
+                                                                         directory=directory,
+                                                                         supporters=supporters)
         for recipient in chosen:
             found.setdefault(recipient.uid, recipient)
     return list(found.values())
 
 
 def _audience(audience: Audience, report: Report, seq: int, *, reports: Reports,
-              directory: Directory) -> list[Recipient]:
+              directory: Directory, supporters: Supporters | None = None) -> list[Recipient]:
     if audience == "reporter":
         return _reporter(report, reports)
-    if audience == "supporters":  # the reporters of the reports closed as duplicates of this one
-        return [r for d in report.duplicates if (dup := reports.get(d)) is not None for r in _reporter(dup, reports)]
+    if audience == "supporters":
+        # Who supports it ("dukung", or moved here with a duplicate: supports/{ref}), and the
+        # reporters of its duplicates (reports merged before supporters were kept by ref).
+        people = [Recipient(uid) for uid in (supporters.uids(report.supporter_refs) if supporters else [])]
+        return people + [r for d in report.duplicates if (dup := reports.get(d)) is not None
+                         for r in _reporter(dup, reports)]
     if audience == "operators":
         return directory.operators()
     assignee = assignee_at(report, seq)  # whom the event concerns, not whoever has the report now

@@ -6,10 +6,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from keluhan.domain.nearby import ReadBudget
 from keluhan.domain.open311 import (
+    AREA_READ_CAP,
     LISTING_FIELD,
+    Area,
     RequestQuery,
     decode_cursor,
     encode_cursor,
@@ -20,7 +23,8 @@ from keluhan.domain.open311 import (
 )
 from keluhan.domain.report import Report, valid_report_id
 from keluhan.domain.workflow import Actor, Role
-from keluhan.ports import ListedOpen311Key, Open311Keys, Reports
+from keluhan.ports import ListedOpen311Key, Open311Keys, PhotoStore, Reports
+from keluhan.usecases.nearby import reports_near, thumbnail_link
 
 
 class BadApiKey(Exception):
@@ -46,28 +50,72 @@ class Listing:
     next_cursor: str | None
 
 
-def find_requests(query: RequestQuery, *, reports: Reports, now: datetime) -> Listing:
-    """`GET requests.json`: by ids (any status, in the order asked), else one page of the window,
-    paged in the store: it reads at most page_size + 1 reports past the MAX_SKIPPED a `page` skips."""
+def public_request(report: Report, *, photos: PhotoStore | None, now: datetime) -> dict[str, object]:
+    """The GeoReport view of a report, with the public thumbnail's short-lived link as `media_url`
+    (null for a private report, a private category, or no accepted photo)."""
+    media_url = thumbnail_link(report, photos=photos, now=now) if photos is not None else None
+    return request_view(report.to_doc(), media_url=media_url)
+
+
+def find_requests(query: RequestQuery, *, reports: Reports, now: datetime,
+                  photos: PhotoStore | None = None) -> Listing:
+    """`GET requests.json`: by ids (any status, in the order asked; never a private report), in an
+    area (one page from the geohash ranges, at most AREA_READ_CAP reads), else one page of the
+    window, paged in the store: it reads at most page_size + 1 reports past the MAX_SKIPPED a
+    `page` skips."""
     if query.service_request_id:
         found = (reports.get(i) for i in dict.fromkeys(query.service_request_id) if valid_report_id(i))
-        return Listing([request_view(r.to_doc()) for r in found if r is not None], None)
-    start, end = query.window(now)
+        return Listing([public_request(r, photos=photos, now=now) for r in found if r is not None and not r.private],
+                       None)
+    area = query.area()
+    if area is not None:
+        return Listing([public_request(r, photos=photos, now=now) for r in _in_area(query, area, reports, now)],
+                       None)
+    window = query.received_window(now)
+    start, end = window or (now, now)
     after = decode_cursor(query.cursor) if query.cursor else None
     listed = reports.listed(tag=query.listing_tag(), start=start, end=end, categories=query.service_code,
-                            limit=query.page_size + 1, offset=query.skipped(), after=after)
+                            limit=query.page_size + 1, offset=query.skipped(), after=after,
+                            updated_after=query.updated_after)
     page = listed[:query.page_size]
     more = len(listed) > query.page_size
-    cursor = encode_cursor(page[-1].received_at, page[-1].report_id) if more else None
-    return Listing([request_view(r.to_doc()) for r in page], cursor)
+    cursor = None
+    if more:
+        last = page[-1]
+        cursor = encode_cursor(last.received_at if query.updated_after is None else last.status_changed_at,
+                               last.report_id)
+    if query.updated_after is not None and window is not None:  # both asked: the page keeps what is in both
+        page = [r for r in page if window[0] <= _aware(r.received_at) < window[1]]
+    return Listing([public_request(r, photos=photos, now=now) for r in page], cursor)
 
 
-def get_request(report_id: str, *, reports: Reports) -> dict[str, object] | None:
-    """`GET requests/{id}.json`: the public view of one report, or None."""
+def _in_area(query: RequestQuery, area: Area, reports: Reports, now: datetime) -> list[Report]:
+    """The newest page_size listed requests in the area, by the filters, read from its geohash cells."""
+    found = reports_near(reports, lat=area.lat, lon=area.lon, radius_m=area.radius_m,
+                         categories=query.service_code, budget=ReadBudget(left=AREA_READ_CAP),
+                         tag=query.listing_tag())
+    window = query.received_window(now)
+    kept = [r for _, r in found.values()
+            if area.holds(r.point.lat, r.point.lon)
+            and (window is None or window[0] <= _aware(r.received_at) < window[1])
+            and (query.updated_after is None or _aware(r.status_changed_at) > query.updated_after)]
+    kept.sort(key=lambda r: (_aware(r.received_at), r.report_id), reverse=True)
+    return kept[:query.page_size]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def get_request(report_id: str, *, reports: Reports, photos: PhotoStore | None = None,
+                now: datetime | None = None) -> dict[str, object] | None:
+    """`GET requests/{id}.json`: the public view of one report, or None (a private one included)."""
     if not valid_report_id(report_id):
         return None
     report = reports.get(report_id)
-    return request_view(report.to_doc()) if report else None
+    if report is None or report.private:
+        return None
+    return public_request(report, photos=photos, now=now or report.status_changed_at)
 
 
 # --- api keys ---------------------------------------------------------------------------------
@@ -122,8 +170,8 @@ def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_
 
     Reports stored before the tags existed lack `open311_listing` and so never appear in the
     paged public list. Reports are read in batches of `batch_size`; a report whose stored tags
-    differ from `listing(status)` is rewritten in a transaction that computes them again from the
-    report as it is then (a status changed meanwhile keeps its own, right, tags). Only differing
+    differ from `listing(status)` is rewritten by `Reports.mutate` (a write guarded by the report's
+    update time), which computes them again from the report as it is then (a status changed meanwhile keeps its own, right, tags). Only differing
     reports are written, so a second run writes nothing, and a run stopped anywhere is resumed by
     running it again: every batch is written before the next is read. `dry_run` writes nothing.
     """
@@ -145,7 +193,7 @@ def backfill_listing(*, reports: Reports, batch_size: int = BACKFILL_BATCH, dry_
 def _tags_due(report: Report) -> list[str] | None:
     """The listing tags to store, or None when the stored ones are right (a report stored before
     the tags has none: `open311_listing` is not among the fields it was read with)."""
-    tags = listing(report.status)
+    tags = listing(report.status, private=report.private)
     return None if LISTING_FIELD in report.model_fields_set and report.open311_listing == tags else tags
 
 

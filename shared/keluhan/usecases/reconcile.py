@@ -213,7 +213,7 @@ def _stuck(reports: Reports, stall: Stall, *, before: datetime, page: int) -> It
 
 def _count_stall(reports: Reports, report_id: str, stall: Stall, *, now: datetime, after: timedelta,
                  max_republish: int) -> tuple[Report, bool] | None:
-    """Count one more re-publish on the report, in a transaction; (report, gave up) or None to skip."""
+    """Count one more re-publish on the report, through `Reports.mutate` (a guarded write); (report, gave up) or None to skip."""
     changed = gave_up = False
 
     def mutation(report: Report) -> Report | None:

@@ -8,6 +8,16 @@ output "get_report_url" {
   value       = module.keluhan.get_report_url
 }
 
+output "list_my_reports_url" {
+  description = "Where the apps GET the signed-in reporter's own reports."
+  value       = module.keluhan.list_my_reports_url
+}
+
+output "nearby_reports_url" {
+  description = "Where the apps GET open public reports near a point."
+  value       = module.keluhan.nearby_reports_url
+}
+
 output "open311_url" {
   description = "The public Open311 GeoReport v2 endpoint (services.json, requests.json, …); it also takes posts with an api_key."
   value       = module.keluhan.open311_url

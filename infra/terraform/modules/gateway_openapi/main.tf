@@ -1,7 +1,7 @@
 # The API Gateway configuration (OpenAPI 2.0, the version API Gateway takes) of each public HTTP
 # function: plain Terraform expressions, no resources, so tests plan it with Terraform alone.
 #
-# One document per function: every path, `/` and `/{path=**}` (any depth), GET and POST, goes to
+# One document per function: every path, `/` and `/{path=**}` (any depth), GET, POST and DELETE, goes to
 # that function's run.app URI with the request path appended, exactly the path the function
 # sees when called directly (war_room's /stats.json, open311's /requests.json). The gateway
 # calls it with an ID token of its own service account for that audience (Cloud Run's invoker
@@ -10,7 +10,7 @@
 # requirement at the gateway: the functions check Firebase ID tokens and Open311 keys themselves.
 
 locals {
-  methods = ["get", "post"]
+  methods = ["get", "post", "delete"] # DELETE: support_report's withdrawal
   answer = {
     default = { description = "The function's own answer (docs/openapi.json, docs/open311.md)." }
   }

@@ -13,6 +13,16 @@ output "get_report_url" {
   value       = local.public_urls["get_report"]
 }
 
+output "list_my_reports_url" {
+  description = "Where the apps GET the signed-in reporter's own reports."
+  value       = local.public_urls["list_my_reports"]
+}
+
+output "nearby_reports_url" {
+  description = "Where the apps GET open public reports near a point."
+  value       = local.public_urls["nearby_reports"]
+}
+
 output "open311_url" {
   description = "The public Open311 GeoReport v2 endpoint (services.json, requests.json, …); it also takes posts with an api_key."
   value       = local.public_urls["open311"]

@@ -11,7 +11,7 @@ locals {
       timeout_s = 30
       # deployment
       memory       = "512Mi"
-      photo_access = { "incoming/" = "create" } # V4 signed PUT URLs act as this account
+      photo_access = { "incoming/" = "create", "derived/" = "read" } # V4 signed PUT URLs act as this account; thumbnails of possible duplicates
       signs_urls   = true
       reads_users  = true
       firestore    = "write"
@@ -44,7 +44,7 @@ locals {
       publishes    = ["report-accepted", "report-status-changed"]
       timeout_s    = 30
       memory       = "256Mi"
-      photo_access = { "incoming/" = "create" } # signed PUT URLs for a posted request's photo
+      photo_access = { "incoming/" = "create", "derived/" = "read" } # signed PUT URLs for a posted request's photo; media_url links of public thumbnails
       signs_urls   = true
       reads_users  = false
       firestore    = "write"
@@ -74,6 +74,50 @@ locals {
       reads_users  = false
       firestore    = "write"
     }
+    support_report = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-status-changed"] # the figures count supporters
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write" # the report's supporter refs and count, supports/{ref}
+    }
+    comment_on_report = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-status-changed"] # a staff reply is told to the reporter
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "write" # comments/{id}; a staff reply's timeline entry on the report
+    }
+    list_my_reports = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = {}
+      signs_urls   = false
+      reads_users  = true
+      firestore    = "read" # one query on reporter_key
+    }
+    nearby_reports = {
+      trigger      = "http"
+      topics       = []
+      publishes    = []
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "derived/" = "read" } # short-lived signed GET links of public thumbnails
+      signs_urls   = true
+      reads_users  = true
+      firestore    = "read" # geohash range queries, a capped number of reads
+    }
     war_room = {
       trigger      = "http"
       topics       = []
@@ -95,6 +139,18 @@ locals {
       signs_urls   = true
       reads_users  = true
       firestore    = "read" # reads the report; writes nothing
+    }
+    # The SKPD staff's phone page: act_on_report's moves for staff only, their queue and reports.
+    work = {
+      trigger      = "http"
+      topics       = []
+      publishes    = ["report-status-changed"]
+      timeout_s    = 30
+      memory       = "256Mi"
+      photo_access = { "resolution/" = "create", "derived/" = "read" } # the proof's signed PUT URL; signed GET links of the EXIF-free photos
+      signs_urls   = true
+      reads_users  = true
+      firestore    = "write"
     }
     notification_settings = {
       trigger      = "http"
