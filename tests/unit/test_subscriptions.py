@@ -205,6 +205,15 @@ def test_a_reporter_subscribed_to_their_own_kelurahan_hears_routed_not_also_new_
     assert town.events(CITIZEN.id) == ["routed"]
 
 
+def test_a_report_its_reporter_keeps_private_is_not_news_to_the_area(town):
+    subscribe(town.subs, kelurahan_id="73.71.01.1001")
+    report_id = town.routed()
+    town.world.act(report_id, "make_private", CITIZEN)  # before notify has the routing
+    town.deliver()
+    assert town.events("rina") == []
+    assert town.events(CITIZEN.id) == ["routed"] and town.events("pu-staff") == ["assigned"]
+
+
 def test_finding_subscribers_reads_only_those_of_the_reports_kelurahan_and_cell(town):
     rng = random.Random(7)
     for i in range(2000):  # subscribers all over the city, none near the report

@@ -180,7 +180,8 @@ def event_of(entry: TimelineEntry) -> str | None:
 
 def notices(report: Report, seq: int) -> list[Notice]:
     """The rows the timeline entry at `seq` triggers: its event's; for a new SKPD assignment the
-    assignee's staff's too; for the report's first routing its area's subscribers'; for a failed
+    assignee's staff's too; for the report's first routing its area's subscribers' (unless the
+    reporter keeps it private); for a failed
     delivery the reporter's word that it is being handled."""
     entry = report.timeline[seq]
     event = event_of(entry)
@@ -189,8 +190,8 @@ def notices(report: Report, seq: int) -> list[Notice]:
     found = [NOTICES[event]]
     if event == "routed":
         found.append(NOTICES["assigned"])
-    if event in ARRIVALS and not any(event_of(e) in ARRIVALS for e in report.timeline[:seq]):
-        found.append(NOTICES["new_in_area"])
+    if event in ARRIVALS and not report.private and not any(event_of(e) in ARRIVALS for e in report.timeline[:seq]):
+        found.append(NOTICES["new_in_area"])  # a private report is in no public list, nor in the area's news
     if event == DELIVERY_FAILED:
         found.append(NOTICES["delivery_handled"])
     return found
