@@ -231,8 +231,9 @@ def test_demo_carries_the_city_road_pothole_to_closed(client, capsys):
     report = client.report(lines[-1]["report_id"])
     assert [e["action"] for e in report["timeline"] if e.get("action")][-5:] == [
         "accept", "start", "resolve", "proof_accepted", "confirm"]
-    # Issue 20: a neighbour's support, a comment exchange (the internal note stays with staff), a rating.
+    # Issue 20: a duplicate suggestion, a neighbour's support, a comment exchange (the internal note stays with staff), a rating.
     social = next(line["social"] for line in lines if "social" in line)
+    assert lines[-1]["report_id"] in social["suggested"]  # offered to the neighbour reporting 40 m away
     assert social["supporters"] == 1 and social["internal_notes"] == 1
     assert [c["author"] for c in social["thread"]] == ["skpd:dinas-pu", "pelapor"]
     assert lines[-1]["supporters"] == 1 and lines[-1]["rating"] == 4

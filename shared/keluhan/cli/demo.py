@@ -88,10 +88,12 @@ def run_demo(config: StackConfig, *, as_json: bool = False, timeout_s: float = 9
         print(json.dumps(summary(report), ensure_ascii=False, default=str) if as_json
               else journey(item, report), flush=True)
     item, report_id = results[0]  # the pothole on a city road: Dinas PU fixes it, the reporter confirms
-    social = support_and_talk(client, report_id, reporter=item.user, neighbour=results[1][0].user)
+    social = support_and_talk(client, item, report_id, neighbour=results[1][0].user)
     if as_json:
         print(json.dumps({"social": social}, ensure_ascii=False, default=str), flush=True)
     else:
+        print(f"Laporan serupa di dekatnya / possible duplicates nearby, offered to {results[1][0].user} "
+              f"while reporting 40 m away: {', '.join(social['suggested'])}")
         print(f"Dukungan / support: {results[1][0].user} mendukung / supports {report_id} "
               f"(pendukung / supporters: {social['supporters']})")
         print("Percakapan, seperti dibaca pelapor / the thread as the reporter reads it:")
@@ -133,20 +135,27 @@ def reporter_inbox(client: StackClient, email: str, report_id: str, *, timeout_s
 
 
 class SocialDemo(TypedDict):
+    suggested: list[str]  # the open reports the neighbour's own submission was offered
     supporters: int
     thread: list[dict[str, str]]  # author, text: what the reporter reads
     internal_notes: int  # what staff read beside it
 
 
-def support_and_talk(client: StackClient, report_id: str, *, reporter: str, neighbour: str) -> SocialDemo:
-    """A neighbour supports the report ("dukung"); Dinas PU answers in the thread and leaves an
-    internal note; the reporter replies. What the reporter reads of the thread, and the count."""
+def support_and_talk(client: StackClient, item: DemoReport, report_id: str, *, neighbour: str) -> SocialDemo:
+    """A neighbour reports the same pothole 40 m on and is offered the report in the answer; they
+    support it ("dukung"); Dinas PU answers in the thread and leaves an internal note; the reporter
+    replies. What the neighbour was offered, what the reporter reads of the thread, and the count."""
     from keluhan.devstack.seed import DEMO_USERS
 
     skpd_email = next(e for e, c in DEMO_USERS if c.get("skpd") == "dinas-pu")
     _, skpd = client.user(skpd_email, dict(DEMO_USERS)[skpd_email])
-    _, citizen = client.sign_in(reporter)
+    _, citizen = client.sign_in(item.user)
     _, other = client.user(neighbour, dict(DEMO_USERS).get(neighbour))
+    near = DemoReport("Lubang yang sama / The same pothole", neighbour, item.category, item.lat + 0.00036,
+                      item.lon, street=item.street)  # 0.00036° of latitude: 40 m north
+    suggested = [str(r["report_id"]) for r in _submit_answer(client, near).get("possible_duplicates") or []]
+    if report_id not in suggested:
+        raise CliError(f"submit_report did not offer {report_id} 40 m away (offered {suggested})")
     supported = client.support(other, report_id)
     if supported.status_code != 200:
         raise CliError(f"support_report answered {supported.status_code}: {supported.text}")
@@ -161,7 +170,7 @@ def support_and_talk(client: StackClient, report_id: str, *, reporter: str, neig
             raise CliError(f"comment_on_report answered {posted.status_code}: {posted.text}")
     thread = client.thread(citizen, report_id).json()["comments"]
     staff = client.thread(skpd, report_id).json()["comments"]
-    return {"supporters": supported.json()["supporters"],
+    return {"suggested": suggested, "supporters": supported.json()["supporters"],
             "thread": [{"author": c["author"], "text": c["text"]} for c in thread],
             "internal_notes": sum(1 for c in staff if c["visibility"] == "internal")}
 
@@ -210,6 +219,11 @@ def _stored(client: StackClient, report_id: str) -> Document:
 
 
 def _submit(client: StackClient, item: DemoReport) -> tuple[DemoReport, str]:
+    return item, str(_submit_answer(client, item)["report_id"])
+
+
+def _submit_answer(client: StackClient, item: DemoReport) -> Document:
+    """submit_report's answer for the item, its photo (if it has one) uploaded."""
     from keluhan.devstack.sample_photos import make_jpeg
     from keluhan.devstack.seed import DEMO_USERS
 
@@ -231,14 +245,14 @@ def _submit(client: StackClient, item: DemoReport) -> tuple[DemoReport, str]:
     response = client.submit(token, body)
     if response.status_code not in (200, 201):
         raise CliError(f"submit_report answered {response.status_code}: {response.text}")
-    created = response.json()
+    created: Document = response.json()
     if created.get("upload"):
         photo = make_jpeg(taken_at=taken_at, lat=item.lat, lon=item.lon,
-                          seed=uuid.uuid4().int % 10_000)
+                          seed=uuid.uuid4().int)
         put = client.upload_photo(created["upload"], photo)
         if put.status_code not in (200, 201):
             raise CliError(f"photo upload answered {put.status_code}: {put.text}")
-    return item, created["report_id"]
+    return created
 
 
 def summary(report: Document) -> dict[str, object]:
