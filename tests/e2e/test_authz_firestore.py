@@ -17,6 +17,7 @@ import requests
 
 from keluhan.adapters import firestore_store, whatsapp_store
 from keluhan.domain.notify import Message
+from keluhan.domain.push import Device, device_id
 from keluhan.domain.subscriptions import AreaSubscription
 from tests.e2e.test_pipeline import report_body
 from tests.support.places import kelurahan_point
@@ -114,8 +115,9 @@ def seed_user_documents(db, uid: str, report_id: str) -> dict[str, str]:
         "subscriptions": (f"subscriptions/{uid}/areas/area-{tag}", AreaSubscription(
             subscription_id=f"area-{tag}", uid=uid, kind="kelurahan", kelurahan_id="73.71.01.1001",
             kelurahan="Bontorannu", keys=["kel:73.71.01.1001"], created_at=datetime.now(UTC)).to_doc()),
-        "devices": (f"devices/{uid}/tokens/token-{tag}", {"token": f"fcm-{tag}", "platform": "android",
-                                                          "lang": "id", "created_at": datetime.now(UTC)}),
+        "devices": (f"devices/{uid}/tokens/{device_id(f'fcm-{tag}')}", Device(
+            device_id=device_id(f"fcm-{tag}"), token=f"fcm-{tag}", platform="android", lang="id",
+            registered_at=datetime.now(UTC)).model_dump()),
         "notifications": (f"notifications/probe-{tag}", {"seqs": [1], "at": datetime.now(UTC)}),
         firestore_store.SENDS: (f"sends/send-{tag}", {"recipient": uid, "channel": "push", "state": "pending",
                                                      "report_id": report_id}),

@@ -84,3 +84,24 @@ def test_registering_needs_a_signed_in_person_and_names_a_bad_field(client, call
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "platform"
     service = settings(client, call_center[1], "/devices", {"token": "fcm-token-0000000001", "platform": "ios"})
     assert service.status_code == 403
+
+
+def test_a_stored_token_that_is_not_a_device_is_skipped_and_the_phone_still_hears(client):
+    """A hand-written or older document under devices/{uid}/tokens must not hold back the messages:
+    notify skips it (logged) instead of failing every delivery of the report's changes."""
+    tag = uuid.uuid4().hex[:8]
+    fcm = FcmClient(client.config.fcm.url)
+    phone = f"fcm-phone-{tag}-0000000002"
+    uid, token = client.sign_in(f"warga.push.stray.{tag}@example.com")
+    assert settings(client, token, "/devices", {"token": phone, "platform": "android"}).status_code == 201
+    assert settings(client, token, "/preferences", {"quiet_hours": None}).status_code == 200
+    client.db.document(f"devices/{uid}/tokens/stray-{tag}").set({"token": f"fcm-stray-{tag}", "platform": "android"})
+    lat, lon, _ = kelurahan_point("Bontorannu")
+    taken = datetime.now(UTC) - timedelta(minutes=1)
+    report_id = submit_with_photo(client, token, report_body(lat, lon, street="Jl. Landak Baru", taken_at=taken),
+                                  fresh_photo(lat, lon, seed=uuid.uuid4().int, taken_at=taken))
+    client.wait_report(report_id, lambda r: r["status"] == "routed")
+    told(client, uid, report_id, ["routed"])
+    pushes = wait_for(lambda: fcm.pushes(phone), timeout_s=60, what="the routed push to the phone")
+    assert [p["message"]["data"]["event"] for p in pushes] == ["routed"]
+    assert fcm.pushes(f"fcm-stray-{tag}") == []
