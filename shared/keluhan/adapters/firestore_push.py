@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Sequence
@@ -11,15 +10,12 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from pydantic import ValidationError
 
-from keluhan.adapters.firestore_store import DEVICE_TOKENS, DEVICES, PREFERENCES, SENDS
+from keluhan.adapters.firestore_store import DEVICE_TOKENS, DEVICES, PREFERENCES, SENDS, readable
 from keluhan.domain.push import Device, Preferences, PushSend
 from keluhan.ports import Contention, SendChange
 
 GUARDED_WRITE_ATTEMPTS = 8
-
-log = logging.getLogger(__name__)
 
 
 def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:  # Any: as to_dict()
@@ -53,14 +49,8 @@ class FirestoreDevices:
         return True
 
     def of(self, uid: str) -> list[Device]:
-        """The user's devices, oldest first. A document that is not a device (written by hand or by an
-        older version) is skipped and logged: it must not keep the user's other messages from going out."""
-        found = []
-        for snap in self._tokens(uid).stream():
-            try:
-                found.append(Device.model_validate(_fields(snap)))
-            except ValidationError as exc:
-                log.warning("not a device, skipped: %s (%d errors)", snap.reference.path, exc.error_count())
+        """The user's devices, oldest first; a document that is not one is skipped (`readable`)."""
+        found = list(readable(self._tokens(uid).stream(), Device.model_validate))
         return sorted(found, key=lambda d: d.registered_at)
 
 

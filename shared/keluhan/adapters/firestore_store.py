@@ -6,9 +6,9 @@ import copy
 import logging
 import random
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -36,6 +36,7 @@ from keluhan.ports import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REPORTS = "reports"
 # What SKPD staff read of a report (keluhan.domain.views.staff_view), written with every change
@@ -122,14 +123,20 @@ def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> di
     return snap.to_dict() or {}
 
 
-def _reports(snaps: Iterable[firestore.DocumentSnapshot[firestore.DocumentReference]]) -> Iterator[Report]:
-    """The reports of a query. A document the model refuses (written by hand, or by an older
-    version) is logged with its id and skipped: one bad document must not stop a whole sweep tick."""
+def readable(snaps: Iterable[firestore.DocumentSnapshot[firestore.DocumentReference]],
+             parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:  # Any: as to_dict()
+    """The documents of a query that `parse` accepts. One its model refuses (written by hand, or by an
+    older version) is logged with its path and skipped: one bad document must not stop a whole sweep
+    tick, nor every delivery of a notice to the people beside it."""
     for snap in snaps:
         try:
-            yield Report.from_doc(_fields(snap))
+            yield parse(_fields(snap))
         except ValidationError as exc:
-            log.error("reports/%s does not match the Report model, skipped: %s", snap.id, exc)
+            log.error("%s does not match its model, skipped: %s", snap.reference.path, exc)
+
+
+def _reports(snaps: Iterable[firestore.DocumentSnapshot[firestore.DocumentReference]]) -> Iterator[Report]:
+    return readable(snaps, Report.from_doc)
 
 
 class FirestoreReports:
@@ -664,7 +671,7 @@ class FirestoreSubscriptions:
     def matching(self, keys: Sequence[str]) -> list[AreaSubscription]:
         query = self._db.collection_group(AREAS).where(
             filter=firestore.FieldFilter("keys", "array_contains_any", list(keys)[:ARRAY_CONTAINS_ANY_MAX]))
-        return [AreaSubscription.model_validate(_fields(d)) for d in query.stream()]
+        return list(readable(query.stream(), AreaSubscription.model_validate))
 
 
 class FirestoreDigests:
