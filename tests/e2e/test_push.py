@@ -72,9 +72,9 @@ def test_the_reporters_phone_gets_a_push_per_status_change_in_english_and_a_dead
     tokens = client.db.collection("devices").document(uid).collection("tokens")
     assert [d.id for d in tokens.stream()] == [device_id(phone)]  # UNREGISTERED: removed
     sends = [d.to_dict() for d in client.db.collection("sends").where(
-        filter=FieldFilter("report_id", "==", report_id)).stream()]
+        filter=FieldFilter("report_id", "==", report_id)).where(filter=FieldFilter("recipient", "==", uid)).stream()]
     assert sorted(s["event"] for s in sends) == sorted(JOURNEY)
-    assert {s["state"] for s in sends} == {"sent"} and all(s["recipient"] == uid for s in sends)
+    assert {s["state"] for s in sends} == {"sent"}  # (the area's subscribers with a phone have theirs)
 
 
 def test_registering_needs_a_signed_in_person_and_names_a_bad_field(client, call_center):

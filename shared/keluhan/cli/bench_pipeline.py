@@ -623,6 +623,7 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
     subscriptions = FirestoreSubscriptions(client.db)  # subscribers of the bench's areas are owed theirs too
     owed: dict[str, firestore.DocumentReference] = {}
     changed_at: dict[str, datetime] = {}  # message path → when its status change was made
+    kind: dict[str, str] = {}  # message path → its notice (event→audiences), to say what went missing
     per_report: Counter[str] = Counter()
     for doc in docs.values():
         report = Report.from_doc(doc)
@@ -635,6 +636,7 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
                     if ref.path in owed:
                         continue  # one message per position and recipient: the first row's
                     owed[ref.path] = ref
+                    kind[ref.path] = f"{notice.event}→{'/'.join(notice.audiences)}"
                     changed_at[ref.path] = report.timeline[seq].at
                     per_report[report.report_id] += 1
     missing = dict(owed)
@@ -654,7 +656,8 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
         stored.update(snap.get("report_id") for snap in query.stream())
     twice = sum(max(0, stored[r] - n) for r, n in per_report.items())
     if missing:  # which ones, for whoever reads a failed run
-        print(f"messages still missing: {len(missing)}, e.g. {sorted(missing)[:8]}", file=sys.stderr)
+        print(f"messages still missing: {len(missing)}: {dict(Counter(kind[p] for p in missing))}, "
+              f"e.g. {sorted(missing)[:8]}", file=sys.stderr)
     return len(owed), len(missing), twice, sorted(delays)
 
 
