@@ -67,12 +67,35 @@ def test_the_reporter_is_told_of_every_step_to_closed_in_their_language_and_the_
     assert inbox.of("dishub-staff") == [] and inbox.of("op1") == []
 
 
+def test_an_event_told_already_is_not_worked_again_when_redelivered(told):
+    """A redelivery of a told position reads the told positions and stops: under a backlog, Pub/Sub
+    redelivering slow events must not make notify redo every recipient's writes (a snowball)."""
+    world, directory, inbox = told
+    report_id = world.routed()
+    _deliver_all(world, directory, inbox)
+
+    class Refusing:
+        def deliver(self, message):
+            raise AssertionError(f"delivered again: {message.message_id}")
+
+        def get(self, report_id):
+            raise AssertionError("read the report again")
+
+    told_seqs = world.notified.told[report_id]
+    assert told_seqs  # the routing's position at least
+    for seq in told_seqs:
+        assert notify_status_change(report_id, seq, reports=Refusing(), directory=directory, inbox=Refusing(),
+                                    notified=world.notified, clock=world.clock) == 0
+    assert [m.event for m in inbox.of(SITI)] == ["routed"]
+
+
 def test_every_event_delivered_three_times_and_shuffled_is_one_message_per_recipient(told):
     world, directory, inbox = told
     for i in range(3):
         _to_closed(world, world.routed(client_id=f"client-{i:04d}"), seed=100 + i)
     _deliver_all(world, directory, inbox, times=3, rng=random.Random(18))
     once = FakeInbox()
+    world.notified = FakeNotified()  # a second, independent run of every event once
     _deliver_all(world, directory, once)
     assert {u: sorted(box) for u, box in inbox.messages.items()} == {u: sorted(box) for u, box in once.messages.items()}
     assert len(inbox.of(SITI)) == 3 * 5

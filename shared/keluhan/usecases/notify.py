@@ -51,6 +51,8 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     first row naming them decides which (a reporter subscribed to their own kelurahan hears
     `routed`, not also `new_in_area`). A WhatsApp reporter (`wa:…`) has no inbox, devices or
     preferences: their messages go out only through `whatsapp` (idempotent per message id)."""
+    if seq in notified.positions([report_id])[report_id]:
+        return 0  # every message of it is stored: a redelivery or a re-publish costs this one read
     report = reports.get(report_id)
     if report is None:
         raise ReportNotFound(f"laporan {report_id} tidak ditemukan / report not found")
