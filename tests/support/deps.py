@@ -109,8 +109,8 @@ def fake_authenticate(header: str | None) -> Actor:
 
 def make_fake_deps(**settings_overrides: Any) -> bootstrap.Deps:  # Any: Settings fields by name; pydantic validates them
     deps = bootstrap.Deps(
-        # No Auth emulator unless a test asks for one, whatever an e2e stack left in os.environ.
-        settings=Settings(**{"FIREBASE_AUTH_EMULATOR_HOST": "", **settings_overrides}),
+        # No Auth or Storage emulator unless a test asks for one, whatever an e2e stack left in os.environ.
+        settings=Settings(**{"FIREBASE_AUTH_EMULATOR_HOST": "", "STORAGE_EMULATOR_HOST": "", **settings_overrides}),
         reports=FakeReports(),
         publish=FakePublisher(),
         photo_index=FakePhotoIndex(),

@@ -10,9 +10,14 @@ import pytest
 from keluhan.adapters.auth import Unauthenticated, UnsafeEmulatorConfig, check_emulator_guard, verify_bearer
 from keluhan.settings import Settings
 
+# The local stack's own addresses, blank whatever an e2e session (earlier in the same pytest run)
+# left in os.environ: with K_SERVICE set, each is refused before the check a test is about.
+LOCAL_ONLY = {"whatsapp_api_url": "", "fcm_endpoint": "", "clock_file": ""}
+
 
 def settings(**kw) -> Settings:
-    base = {"project_id": "demo-keluhan", "firebase_auth_emulator_host": "127.0.0.1:9099", "k_service": ""}
+    base = {"project_id": "demo-keluhan", "firebase_auth_emulator_host": "127.0.0.1:9099", "k_service": "",
+            **LOCAL_ONLY}
     return Settings.model_validate({**base, **kw})
 
 
@@ -64,8 +69,8 @@ def test_missing_or_malformed_authorization_is_unauthenticated(header):
 
 def test_settings_refuse_demo_values_on_cloud_run():
     with pytest.raises(ValueError, match="KELUHAN_PROJECT_ID"):
-        Settings(k_service="submit-report", project_id="demo-keluhan", photo_bucket="real-bucket")
-    Settings(k_service="submit-report", project_id="keluhan-prod", photo_bucket="keluhan-prod-photos")
+        Settings(k_service="submit-report", project_id="demo-keluhan", photo_bucket="real-bucket", **LOCAL_ONLY)
+    Settings(k_service="submit-report", project_id="keluhan-prod", photo_bucket="keluhan-prod-photos", **LOCAL_ONLY)
 
 
 def test_the_guard_checks_the_variable_firebase_admin_itself_reads():
