@@ -77,7 +77,7 @@ def assert_nothing_left(pids: dict[str, int], config: StackConfig) -> None:
     assert [name for name, ep in config.all_ports().items() if port_is_busy(ep)] == []
 
 
-def test_up_detached_serves_everything_as_in_production_and_down_leaves_nothing(shifted, state_dir):
+def test_up_detached_serves_everything_as_in_production_and_down_leaves_nothing(shifted, state_dir, monkeypatch):
     up = keluhan("dev", "up", "--detach", *up_args(shifted, state_dir)[2:])
     assert up.returncode == 0, up.stdout + up.stderr
     pids = recorded_pids(state_dir)
@@ -97,11 +97,31 @@ def test_up_detached_serves_everything_as_in_production_and_down_leaves_nothing(
         assert made.dead_letter_policy.dead_letter_topic == expected_dlq
 
     assert_an_upload_is_notified_like_cloud_storage_does(shifted)
+    assert_a_refused_create_is_answered_but_not_traced(shifted, state_dir, monkeypatch)
 
     down = keluhan("dev", "down", "--state-dir", str(state_dir), timeout=90)
     assert down.returncode == 0, down.stdout + down.stderr
     assert not (state_dir / "stack.json").exists()
     assert_nothing_left(pids, shifted)
+
+
+def assert_a_refused_create_is_answered_but_not_traced(config: StackConfig, state_dir: Path, monkeypatch) -> None:
+    """The emulator runs with the project's logging (keluhan.devstack.java.EMULATOR_LOGGING): a
+    create of an existing document still fails for the client, without a stack trace in the logs."""
+    from google.api_core import exceptions
+    from google.cloud import firestore
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"{config.firestore.host}:{config.firestore.port}")
+    doc = firestore.Client(project=config.project).collection("e2e-devstack").document("once")
+    doc.create({"n": 1})
+    for _ in range(3):
+        with pytest.raises(exceptions.AlreadyExists):
+            doc.create({"n": 2})
+    assert doc.get().to_dict() == {"n": 1}
+    for log in ("firestore-debug.log", "firebase-debug.log"):
+        text = (state_dir / log).read_text(errors="replace")
+        assert "Dev App Server is now running" in text or log == "firebase-debug.log"
+        assert "WrappedStreamObserver" not in text and "entity already exists" not in text, log
 
 
 def assert_an_upload_is_notified_like_cloud_storage_does(config: StackConfig) -> None:

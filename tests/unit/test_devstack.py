@@ -117,3 +117,18 @@ def test_the_dead_letter_consumer_has_no_dead_letter_policy_of_its_own():
 
     assert {s.topic for s in subs} == {topology.dead_letter_topic(t) for t in topology.STAGE_TOPICS}
     assert all(not subscription_spec(config, s).dead_letter_policy.dead_letter_topic for s in subs)
+
+
+def test_the_firestore_emulator_logs_refused_requests_without_stack_traces(tmp_path):
+    from keluhan.devstack.java import FirebaseTools, firebase_env, write_emulator_logging
+
+    config = write_emulator_logging(tmp_path / "logging.properties")
+    tools = FirebaseTools(node="node", firebase=tmp_path / "firebase", java_home=tmp_path / "jdk",
+                          sdk_root=tmp_path / "sdk")
+    env = firebase_env(tools, tmp_path / "launcher.jar", config)
+
+    assert env["JAVA_TOOL_OPTIONS"].endswith(f"-Djava.util.logging.config.file={config}")
+    levels = dict(line.split("=", 1) for line in config.read_text().splitlines())
+    assert levels["com.google.cloud.datastore.emulator.impl.util.WrappedStreamObserver.level"] == "SEVERE"
+    assert "JAVA_TOOL_OPTIONS" not in firebase_env(tools, tmp_path / "launcher.jar",
+                                                   tmp_path / "with space" / "logging.properties")

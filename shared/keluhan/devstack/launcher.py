@@ -22,7 +22,7 @@ from keluhan.devstack.api_calls import CALLS_DIR_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
 from keluhan.devstack.cost import FIRESTORE_OPS_DIR
 from keluhan.devstack.env import function_env
-from keluhan.devstack.java import find_tools, firebase_env, write_firestore_launcher
+from keluhan.devstack.java import find_tools, firebase_env, write_emulator_logging, write_firestore_launcher
 from keluhan.devstack.processes import (
     ProcessRecord,
     StackError,
@@ -264,7 +264,8 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
     py_env = {**os.environ, **function_env(config, state_dir)}
     fb_env = {k: v for k, v in os.environ.items() if k not in _FOREIGN_EMULATOR_ENV}
     launcher_jar = write_firestore_launcher(tools.firestore_jar, state_dir / "firestore-launcher.jar")
-    fb_env.update(firebase_env(tools, launcher_jar))
+    logging_config = write_emulator_logging(state_dir / "firestore-logging.properties")
+    fb_env.update(firebase_env(tools, launcher_jar, logging_config))
 
     emu_eps = (config.firestore, config.firestore_websocket, config.auth, config.logging)
     # Function processes and the Pub/Sub emulator restart when they die, as Cloud Run restarts a
