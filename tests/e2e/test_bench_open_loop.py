@@ -30,3 +30,6 @@ def test_an_open_loop_run_routes_every_report_and_prices_it(stack, client):
     assert cost["route_report"]["reads"] >= 1 and cost["route_report"]["transactions"] == 0
     assert cost["submit_report"]["reads"] >= 1
     assert cost["total"]["writes"] >= sum(cost[n]["writes"] for n in ("submit_report", "route_report"))
+    # The emulators' own CPU, apart: every report was stored by the Firestore emulator.
+    assert set(step["emulator_cpu_ms_per_report"]) == {"firestore", "firebase_cli", "pubsub"}
+    assert step["emulator_cpu_ms_per_report"]["firestore"] > 0

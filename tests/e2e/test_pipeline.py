@@ -238,9 +238,14 @@ def _publisher(client):
 
     publisher = pubsub_v1.PublisherClient()
 
-    def publish(topic, data, attributes):
+    def publish(topic, data, attributes, *, wait: bool = True):
+        """Publish; with wait=False the future, so that many messages go out in batches."""
         path = publisher.topic_path(client.config.project, topic)
-        publisher.publish(path, json.dumps(data).encode(), **attributes).result(timeout=20)
+        future = publisher.publish(path, json.dumps(data).encode(), **attributes)
+        if not wait:
+            return future
+        future.result(timeout=20)
+        return None
 
     return publish
 

@@ -9,7 +9,7 @@ import pytest
 
 from keluhan.adapters.firestore_counting import KINDS, OpCounter, read_counts
 from keluhan.cli.bench_pipeline import _pct, routed_time, schedule, step_rates
-from keluhan.devstack.cost import CostSnapshot, per_report
+from keluhan.devstack.cost import CostSnapshot, emulator_per_report, per_report
 
 
 def test_the_schedule_spaces_submissions_evenly_over_the_duration():
@@ -73,6 +73,14 @@ def test_the_cost_of_one_report_is_the_difference_over_the_reports():
     assert cost["enrich_geo"]["cpu_ms"] == 0.0 and cost["enrich_geo"]["reads"] == 1.0
     assert cost["total"]["reads"] == 3.0 and cost["total"]["cpu_ms"] == pytest.approx(150.0)
     assert per_report(CostSnapshot(), CostSnapshot(), 0) == {}
+
+
+def test_the_emulators_cpu_per_report_is_counted_apart_from_the_functions():
+    before = CostSnapshot(emulator_cpu_s={"firestore": {7: 10.0}, "firebase_cli": {6: 4.0}, "pubsub": {8: 1.0}})
+    # The Pub/Sub emulator was restarted (process 9 is new); the CLI did nothing.
+    after = CostSnapshot(emulator_cpu_s={"firestore": {7: 12.0}, "firebase_cli": {6: 4.0}, "pubsub": {9: 0.5}})
+    assert emulator_per_report(before, after, 20) == {"firestore": 100.0, "firebase_cli": 0.0, "pubsub": 25.0}
+    assert per_report(before, after, 20) == {}  # no function: the emulators are no function's cost
 
 
 def test_a_process_has_one_counter_per_file_and_concurrent_flushes_keep_the_file_whole(tmp_path):

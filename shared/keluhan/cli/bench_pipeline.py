@@ -138,6 +138,7 @@ class BenchResult(TypedDict):
     floor_p50_ms: float
     ratio_to_floor: float
     cost_per_report: CostPerReport
+    emulator_cpu_ms_per_report: dict[str, float]  # this machine's emulators (not billed in production)
     # WhatsApp conversations run beside the reports (`--wa-conversations`): how many, how many ended
     # in exactly one report, none, or more than one.
     whatsapp: dict[str, int]
@@ -164,6 +165,7 @@ class OpenLoopStep(TypedDict):
     message_p50_s: float  # status change → the message in the inbox
     message_p95_s: float
     cost_per_report: CostPerReport
+    emulator_cpu_ms_per_report: dict[str, float]
 
 
 class OpenLoopResult(TypedDict):
@@ -293,10 +295,13 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
             ticker_stop.set()
         pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
     time.sleep(2 * FLUSH_WAIT_S)  # the function processes write their Firestore counts twice a second
-    spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
+    after = cost.snapshot(state_dir)
+    stored = sum(1 for it in items if it.report_id)
+    spent = cost.per_report(before, after, stored)
     result = _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
                       faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency,
                       cost_per_report=spent, messages=messages, pushed=pushed)
+    result["emulator_cpu_ms_per_report"] = cost.emulator_per_report(before, after, stored)
     for thread in background[1:]:
         thread.join(timeout=max(1.0, started + timeout_s - time.time()))
     result["whatsapp"] = {"conversations": wa_conversations, "one_report": wa_outcomes.count(1),
@@ -430,7 +435,9 @@ def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration
     finally:
         stop.set()
     time.sleep(2 * FLUSH_WAIT_S)
-    spent = cost.per_report(before, cost.snapshot(state_dir), sum(1 for it in items if it.report_id))
+    after = cost.snapshot(state_dir)
+    stored = sum(1 for it in items if it.report_id)
+    spent = cost.per_report(before, after, stored)
     docs = _stored(client, items)
     routed = sorted(it.routed_at - it.due for it in items if it.routed_at is not None)
     late = sorted(max(0.0, it.started - it.due) for it in items)
@@ -447,6 +454,7 @@ def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration
         "messages_owed": owed, "messages_lost": missing,
         "message_p50_s": round(_pct(delays, 50), 2), "message_p95_s": round(_pct(delays, 95), 2),
         "cost_per_report": spent,
+        "emulator_cpu_ms_per_report": cost.emulator_per_report(before, after, stored),
     }
 
 
@@ -800,6 +808,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
         "floor_reports_per_s": floor["reports_per_s"], "floor_p50_ms": floor["p50_ms"],
         "ratio_to_floor": round(len(final) / max(last - started, 1e-9) / max(floor["reports_per_s"], 1e-9), 3),
         "cost_per_report": cost_per_report,
+        "emulator_cpu_ms_per_report": {},
         "whatsapp": {"conversations": 0, "one_report": 0, "no_report": 0, "reports_twice": 0},
     }
 
@@ -810,7 +819,7 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def _print_cost(spent: CostPerReport) -> None:
+def _print_cost(spent: CostPerReport, emulators: dict[str, float]) -> None:
     if not spent:
         print("  cost per report: no function processes found")
         return
@@ -818,6 +827,9 @@ def _print_cost(spent: CostPerReport) -> None:
     for name, row in spent.items():
         print(f"    {name:<28} {row['cpu_ms']:>7.1f} {row['reads']:>7.2f} {row['writes']:>7.2f} "
               f"{row['transactions']:>8.2f}")
+    if emulators:
+        print("  emulators' CPU-ms per report (this machine only): "
+              + ", ".join(f"{name} {ms:.1f}" for name, ms in emulators.items()))
 
 
 def _print_open_loop(r: OpenLoopResult) -> None:
@@ -830,7 +842,7 @@ def _print_open_loop(r: OpenLoopResult) -> None:
               f"{step['p95_s']} s, p99 {step['p99_s']} s; reconciler re-published {step['reconciler_republished']}×")
         print(f"    messages (notify): owed {step['messages_owed']}, lost {step['messages_lost']}; status change → "
               f"inbox p50 {step['message_p50_s']} s, p95 {step['message_p95_s']} s")
-        _print_cost(step["cost_per_report"])
+        _print_cost(step["cost_per_report"], step["emulator_cpu_ms_per_report"])
     if r["max_rate_p95_under_limit"] is not None or len(r["steps"]) > 1:
         print(f"  largest rate with p95 under {r['p95_limit_s']:g} s: {r['max_rate_p95_under_limit']} reports/s")
     print(json.dumps(r, default=str))
@@ -861,5 +873,5 @@ def _print(r: BenchResult) -> None:
         wa = r["whatsapp"]
         print(f"  WhatsApp conversations {wa['conversations']}: one report {wa['one_report']}, none "
               f"{wa['no_report']}, more than one {wa['reports_twice']}")
-    _print_cost(r["cost_per_report"])
+    _print_cost(r["cost_per_report"], r["emulator_cpu_ms_per_report"])
     print(json.dumps(r, default=str))
