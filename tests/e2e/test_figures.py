@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from keluhan.adapters.firestore_counting import read_counts
 from keluhan.adapters.firestore_store import FirestoreStats
 from keluhan.devstack.client import wait_for
+from keluhan.devstack.cost import FIRESTORE_OPS_DIR
 from keluhan.devstack.env import clock_file
 from keluhan.devstack.sample_photos import make_jpeg
 from keluhan.usecases.figures import table
@@ -166,6 +168,10 @@ def _quiet(client, stats, own: set[str], *, timeout_s: float):
                            f"{_BUSY[:10]}") from None
 
 
+def _figures_lookups(state_dir) -> int:
+    return read_counts(state_dir / FIRESTORE_OPS_DIR).get("record_figures", {}).get("lookups", 0)
+
+
 @pytest.mark.timeout(1500)
 def test_months_of_history_give_exact_figures_even_when_every_message_comes_twice(
         client, stack, citizen, call_center, simulated_clock):
@@ -193,15 +199,18 @@ def test_months_of_history_give_exact_figures_even_when_every_message_comes_twic
     simulated = time.monotonic() - started
 
     # Every status change delivered a second time, in a new order. Published without waiting for
-    # each message (the publisher batches them), then all confirmed.
+    # each message (the publisher batches them), then all confirmed; handled when record_figures
+    # has read the report and its figures' state once more for each (its own Firestore counts).
     before = stats.groups()
+    lookups = _figures_lookups(stack.state_dir)
     resent = [tick("report-status-changed", {"report_id": doc["report_id"], "seq": seq},
                    {"report_id": doc["report_id"], "seq": str(seq), "event": "ReportStatusChanged"}, wait=False)
               for doc in docs for seq in range(len(doc["timeline"]))]
     for future in resent:
         future.result(timeout=60)
     published = time.monotonic() - started - simulated
-    time.sleep(5)
+    wait_for(lambda: _figures_lookups(stack.state_dir) >= lookups + 2 * len(resent), timeout_s=600,
+             interval_s=2, what="record_figures handled every re-delivered message")
     _quiet(client, stats, set(history.ids), timeout_s=300)
     assert stats.groups() == before
     redelivered = time.monotonic() - started - simulated
