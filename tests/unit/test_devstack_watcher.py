@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from keluhan.devstack.processes import wait_until
 from keluhan.devstack.watcher import Watcher
 
 BUCKET = "demo-keluhan-photos"
@@ -106,3 +107,65 @@ def test_a_failed_publish_is_retried_on_the_next_poll(bucket, watcher):
 
     bucket.fail_publish = False
     assert watcher.poll() == 1
+
+
+def test_a_signalled_write_is_polled_at_once_and_without_one_only_every_interval(tmp_path):
+    import threading
+    import time
+
+    from keluhan.devstack.watcher import watch
+
+    signal = tmp_path / "storage-writes"
+    polls: list[float] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(lambda: polls.append(time.monotonic()), stop),
+                              kwargs={"signal": signal, "interval_s": 30.0, "check_s": 0.01}, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: len(polls) == 1, timeout_s=5)  # the first poll, at once
+        time.sleep(0.2)
+        assert len(polls) == 1  # nothing written: no listing until the interval is over
+        signal.touch()
+        assert wait_until(lambda: len(polls) == 2, timeout_s=5)
+        touched = time.monotonic()
+        signal.touch()
+        assert wait_until(lambda: len(polls) == 3, timeout_s=5)
+        assert polls[2] - touched < 2
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_the_storage_emulator_signals_each_write_and_not_a_read(tmp_path, monkeypatch):
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    import requests
+
+    from keluhan.devstack import storage
+    from keluhan.devstack.env import STORAGE_SIGNAL_ENV
+
+    signal = tmp_path / "storage-writes"
+    monkeypatch.setenv(STORAGE_SIGNAL_ENV, str(signal))
+
+    class Handler(storage.CorsRequestHandler):
+        # The emulator's own handling, reduced to an answer: the signal is what is tested here.
+        def __init__(self, *args, **kwargs):
+            super(storage.server.RequestHandler, self).__init__(*args, **kwargs)
+
+    for verb in ("do_GET", "do_POST", "do_PUT"):
+        monkeypatch.setattr(storage.server.RequestHandler, verb, lambda self: self.send_error(404))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/upload/storage/v1/b/b/o"
+    try:
+        requests.get(url, timeout=5)
+        assert not signal.exists()
+        requests.post(url, data=b"x", timeout=5)
+        assert signal.exists()
+        signal.unlink()
+        requests.put(url, data=b"x", timeout=5)
+        assert signal.exists()
+    finally:
+        server.shutdown()

@@ -8,6 +8,10 @@ from pathlib import Path
 from keluhan.devstack.config import StackConfig
 from keluhan.devstack.receiver import local_forward_targets
 
+# A file whose modification time the storage emulator (`keluhan.devstack.storage`) moves after each
+# write request: the watcher polls the bucket when it moves, instead of listing it twice a second.
+STORAGE_SIGNAL_ENV = "KELUHAN_STORAGE_SIGNAL"
+
 
 def function_env(config: StackConfig, state_dir: Path) -> dict[str, str]:
     """Emulator hosts, the local signing key, the stand-ins' URLs (receiver, FCM) and local quotas."""

@@ -21,7 +21,7 @@ from keluhan.adapters.firestore_counting import COUNTS_DIR_ENV, COUNTS_NAME_ENV
 from keluhan.devstack.api_calls import CALLS_DIR_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
 from keluhan.devstack.cost import FIRESTORE_OPS_DIR
-from keluhan.devstack.env import function_env
+from keluhan.devstack.env import STORAGE_SIGNAL_ENV, function_env
 from keluhan.devstack.java import find_tools, firebase_env, write_emulator_logging, write_firestore_launcher
 from keluhan.devstack.processes import (
     ProcessRecord,
@@ -43,6 +43,7 @@ STACK_FILE = "stack.json"
 # The Pub/Sub emulator runs as its own supervised process, so that it can die and come back (empty,
 # as after a restart: the supervisor then creates its topics and subscriptions again).
 FIREBASE_EMULATORS = ("firestore", "auth")
+WATCHER_FALLBACK_S = 2.0  # the watcher's poll when no write was signalled (a missed signal, a restart)
 # Emulator hosts a developer may have exported; firebase must not pick them up.
 _FOREIGN_EMULATOR_ENV = ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
                          "FIREBASE_AUTH_EMULATOR_HOST", "FIREBASE_STORAGE_EMULATOR_HOST",
@@ -267,6 +268,7 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
     logging_config = write_emulator_logging(state_dir / "firestore-logging.properties")
     fb_env.update(firebase_env(tools, launcher_jar, logging_config))
 
+    storage_signal = state_dir / "storage-writes"
     emu_eps = (config.firestore, config.firestore_websocket, config.auth, config.logging)
     # Function processes and the Pub/Sub emulator restart when they die, as Cloud Run restarts a
     # container (`keluhan.devstack.supervise`); the supervisor is the recorded process.
@@ -285,7 +287,8 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
         # gcp-storage-emulator with the bucket's CORS (a page PUTs a proof photo to its signed URL).
         Part("storage", [sys.executable, "-m", "keluhan.devstack.storage", "start", "--host", config.storage.host,
                          "--port", str(config.storage.port), "--in-memory",
-                         "--default-bucket", config.bucket], py_env, [_http(config.storage.url + "/")]),
+                         "--default-bucket", config.bucket], {**py_env, STORAGE_SIGNAL_ENV: str(storage_signal)},
+             [_http(config.storage.url + "/")]),
         Part("receiver", [sys.executable, "-m", "keluhan.devstack.receiver", "--host",
                           config.receiver.host, "--port", str(config.receiver.port)], py_env,
              [_http(config.receiver.url + "/")]),
@@ -294,8 +297,9 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
         Part("wa-standin", [sys.executable, "-m", "keluhan.devstack.wa_standin", "--host",
                             config.whatsapp_standin.host, "--port", str(config.whatsapp_standin.port)], py_env,
              [_http(config.whatsapp_standin.url + "/")]),
-        Part("watcher", [sys.executable, "-m", "keluhan.devstack.watcher", "--config", str(config.path)],
-             py_env),
+        # Polls the bucket when the storage emulator signals a write (and every 2 s in any case).
+        Part("watcher", [sys.executable, "-m", "keluhan.devstack.watcher", "--config", str(config.path),
+                         "--signal", str(storage_signal), "--interval", str(WATCHER_FALLBACK_S)], py_env),
     ]
     for fn in topology.FUNCTIONS:
         ep = config.functions[fn.name]

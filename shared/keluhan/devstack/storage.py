@@ -7,10 +7,14 @@ two headers the signed URL binds). The emulator itself answers no preflight and 
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from gcp_storage_emulator import server
 from gcp_storage_emulator.__main__ import main
+
+from keluhan.devstack.env import STORAGE_SIGNAL_ENV
 
 # As the production bucket's cors block; locally any origin (every function has its own port).
 CORS_METHODS = "PUT"
@@ -28,6 +32,14 @@ class CorsRequestHandler(server.RequestHandler):  # type: ignore[misc]  # gcp-st
             self.send_header("Vary", "Origin")
         super().end_headers()
 
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        super().do_POST()
+        _signal_write()
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        super().do_PUT()
+        _signal_write()
+
     def do_OPTIONS(self) -> None:  # noqa: N802 - http.server's naming
         self.send_response(204)
         self.send_header("Access-Control-Allow-Methods", CORS_METHODS)
@@ -35,6 +47,15 @@ class CorsRequestHandler(server.RequestHandler):  # type: ignore[misc]  # gcp-st
         self.send_header("Access-Control-Max-Age", str(CORS_MAX_AGE_S))
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+
+def _signal_write() -> None:
+    path = os.environ.get(STORAGE_SIGNAL_ENV)
+    if path:
+        try:
+            Path(path).touch()
+        except OSError:
+            pass  # the state dir is being removed: nobody is watching
 
 
 def run(args: list[str]) -> None:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,33 @@ class Watcher:
         return count
 
 
+def watch(poll: Callable[[], object], stop: threading.Event, *, signal: Path | None, interval_s: float,
+          check_s: float = 0.05) -> None:
+    """Call `poll` every `interval_s` and, with a `signal` file, also as soon as its modification
+    time moves (the storage emulator touches it after each write), until `stop` is set."""
+    def stamp() -> int | None:
+        try:
+            return signal.stat().st_mtime_ns if signal else None
+        except OSError:
+            return None
+
+    seen, next_poll = stamp(), 0.0
+    while not stop.is_set():
+        now = time.monotonic()
+        current = stamp()
+        if current != seen or now >= next_poll:
+            seen, next_poll = current, now + interval_s  # taken before the poll: a write during it polls again
+            try:
+                poll()
+            except Exception as exc:  # emulator not up yet, topic not created yet: try again
+                log.warning("poll failed, retrying: %s", exc)
+        stop.wait(check_s if signal else max(0.0, next_poll - time.monotonic()))
+
+
 def run(config: StackConfig, *, interval_s: float = 0.5, prefixes: tuple[str, ...] = UPLOAD_PREFIXES,
-        stop: threading.Event | None = None) -> None:
-    """Poll the storage emulator and publish until `stop` is set (or forever)."""
+        stop: threading.Event | None = None, signal: Path | None = None) -> None:
+    """Poll the storage emulator and publish until `stop` is set (or forever); with `signal`, when
+    the emulator says it was written to, and every `interval_s` in any case."""
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import pubsub_v1, storage
 
@@ -118,24 +143,21 @@ def run(config: StackConfig, *, interval_s: float = 0.5, prefixes: tuple[str, ..
     watcher = Watcher(list_objects=list_objects, publish=publish, prefixes=prefixes)
     stop = stop or threading.Event()
     log.info("watching gs://%s/%s → %s", config.bucket, ",".join(prefixes), topic)
-    while not stop.is_set():
-        try:
-            watcher.poll()
-        except Exception as exc:  # emulator not up yet, topic not created yet: try again
-            log.warning("poll failed, retrying: %s", exc)
-        stop.wait(interval_s)
+    watch(watcher.poll, stop, signal=signal, interval_s=interval_s)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m keluhan.devstack.watcher", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(EMULATORS_JSON), help="emulators.json")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    parser.add_argument("--signal", type=Path, help="a file the storage emulator touches after each write: "
+                        "poll when it moves, and every --interval in any case")
     parser.add_argument("--prefix", action="append", help="object name prefix to watch (repeatable)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         run(load_stack_config(Path(args.config)), interval_s=args.interval,
-            prefixes=tuple(args.prefix or UPLOAD_PREFIXES))
+            prefixes=tuple(args.prefix or UPLOAD_PREFIXES), signal=args.signal)
     except KeyboardInterrupt:
         pass
     return 0
