@@ -18,4 +18,5 @@ def notify(cloud_event: CloudEvent) -> None:
                              directory=deps.directory, inbox=deps.inbox, notified=deps.notified,
                              clock=bootstrap.utc_now, preferences=deps.preferences, push=deps.push(),
                              subscriptions=deps.subscriptions, digests=deps.digests,
-                             supporters=deps.supporters, whatsapp=deps.whatsapp_sender())
+                             supporters=deps.supporters, whatsapp=deps.whatsapp_sender(),
+                             announced=message.move())

@@ -66,6 +66,12 @@ class Message:
             raise PermanentError("seq tidak ada / message has no valid seq")
         return value
 
+    def move(self) -> tuple[str, str] | None:
+        """A status change's (action, resulting status), from the attributes its publisher sets
+        (`keluhan.usecases.events.publish_status_changed`); None if it names none."""
+        action, to = self.attributes.get("action"), self.attributes.get("to")
+        return (action, to) if action and to else None
+
     def fingerprint(self) -> str:
         """A domain key for this message's content, independent of the Pub/Sub message id."""
         stable = {k: v for k, v in self.attributes.items() if not k.startswith("CloudPubSubDeadLetter")}

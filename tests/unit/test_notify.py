@@ -8,11 +8,12 @@ import pytest
 
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.comments import CommentOnReport
-from keluhan.domain.notify import NOTICES, event_of, message_id
-from keluhan.domain.report import TimelineEntry
+from keluhan.domain.notify import NOTICES, event_of, message_id, notices, tells_anyone
+from keluhan.domain.report import Report, TimelineEntry
 from keluhan.domain.sla import SlaPolicy, WorkingCalendar
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import PermanentError
+from keluhan.pubsub import Message
 from keluhan.usecases.comments import CommentLimits, post_comment
 from keluhan.usecases.notify import notify_status_change
 from keluhan.usecases.sweep import sweep
@@ -34,15 +35,53 @@ def told():
     return world, directory, inbox
 
 
+def _announced(attributes: dict[str, str]) -> tuple[str, str] | None:
+    """The move a message names, as the notify function reads it from the attributes."""
+    return Message(data=b"{}", attributes=attributes, message_id="1", publish_time="", topic="").move()
+
+
 def _deliver_all(world, directory, inbox, *, times=1, rng=None) -> None:
     """Play Pub/Sub: every report-status-changed published so far, `times` times, shuffled."""
-    changes = [(d["report_id"], int(a["seq"])) for t, d, a in world.publish.messages if t == "report-status-changed"]
+    changes = [(d["report_id"], int(a["seq"]), _announced(a))
+               for t, d, a in world.publish.messages if t == "report-status-changed"]
     deliveries = changes * times
     if rng is not None:
         rng.shuffle(deliveries)
-    for report_id, seq in deliveries:
+    for report_id, seq, announced in deliveries:
         notify_status_change(report_id, seq, reports=world.reports, directory=directory, inbox=inbox,
-                             notified=world.notified, clock=world.clock, supporters=world.supporters)
+                             notified=world.notified, clock=world.clock, supporters=world.supporters,
+                             announced=announced)
+
+
+def test_a_step_nobody_is_told_of_is_known_from_the_message_without_a_read():
+    """For every move of reports in every status, what the message names decides exactly as the
+    stored timeline entry does; a silent pipeline step (received, located, …) reads nothing."""
+    from tests.unit.test_report_document import _every_status
+
+    world = World()
+    documents = _every_status()
+    decided = 0
+    for doc in documents.values():
+        report = Report.from_doc(doc)
+        for seq, entry in enumerate(report.timeline):
+            if entry.action is None:
+                continue  # an event (escalation, rating, reply, failed delivery): always read
+            assert tells_anyone(entry.action, entry.status) == bool(notices(report, seq)), (entry.action, entry.status)
+            decided += 1
+
+    class Refusing:
+        def get(self, report_id):
+            raise AssertionError("read the report")
+
+        def positions(self, report_ids):
+            raise AssertionError("read the told positions")
+
+    assert decided >= 40
+    for action, status in (("submit", "received"), ("locate", "located"), ("verify_photo", "verified")):
+        assert not tells_anyone(action, status)
+        assert notify_status_change("r-1", 0, reports=Refusing(), directory=FakeDirectory(), inbox=FakeInbox(),
+                                    notified=Refusing(), clock=world.clock, announced=(action, status)) == 0
+    assert tells_anyone("escalation", "routed")  # not a move: the entry itself is read
 
 
 def _to_closed(world, report_id, seed=99):

@@ -163,7 +163,20 @@ def event_of(entry: TimelineEntry) -> str | None:
         return "staff_reply"
     if entry.event == DELIVERY_FAILED:
         return DELIVERY_FAILED
-    action, status = entry.action, entry.status
+    return _move_event(entry.action, entry.status) if entry.action else None
+
+
+def tells_anyone(action: str, status: str) -> bool:
+    """Whether a move (a timeline entry made by `action`, ending in `status`, with no event) has a
+    row in the table: what a status change's message says is enough to know, before any read."""
+    try:
+        event = _move_event(action, status)
+    except ValueError:
+        return True  # not a move this table knows: read the entry itself
+    return event is not None and event in NOTICES
+
+
+def _move_event(action: str, status: str) -> str | None:
     if action in (Action.ROUTE, Action.REASSIGN):
         return {Status.ROUTED: "routed", Status.FORWARDED: "forwarded", Status.TRIAGE: "triage"}.get(Status(status))
     if action == Action.REJECT:
@@ -175,7 +188,7 @@ def event_of(entry: TimelineEntry) -> str | None:
             Action.AUTO_CLOSE: "closed", Action.SCHEDULE: "scheduled", Action.ASK_REPORTER: "question",
             Action.ANSWER: "answered", Action.CLOSE_UNANSWERED: "closed_unanswered", Action.VALIDATE: "resolved",
             Action.REFUSE_VALIDATION: "validation_refused", Action.VERIFY_PHOTO: "photo_rejected" if status == Status.PHOTO_REJECTED
-            else None, Action.DISAPPROVE: "photo_rejected"}.get(Action(action)) if action else None
+            else None, Action.DISAPPROVE: "photo_rejected"}.get(Action(action))
 
 
 def notices(report: Report, seq: int) -> list[Notice]:

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from keluhan.domain.notify import Audience, Message, assignee_at, channel_of, notices, render, render_digest
+from keluhan.domain.notify import (
+    Audience,
+    Message,
+    assignee_at,
+    channel_of,
+    notices,
+    render,
+    render_digest,
+    tells_anyone,
+)
 from keluhan.domain.push import Preferences
 from keluhan.domain.report import Report
 from keluhan.domain.subscriptions import digest_day, digest_due_at, report_keys
@@ -39,7 +48,8 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
                          push: PushPorts | None = None, subscriptions: Subscriptions | None = None,
                          digests: Digests | None = None,
                          supporters: Supporters | None = None,
-                         whatsapp: Callable[[Message], bool] | None = None) -> int:
+                         whatsapp: Callable[[Message], bool] | None = None,
+                         announced: tuple[str, str] | None = None) -> int:
     """Deliver the messages of the report's timeline entry `seq`, then record it told; how many were new.
 
     With `preferences`, each recipient's chosen language; with `push`, each inbox message is also
@@ -50,7 +60,12 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
     by their refs) are among its supporters. Each recipient gets one message per position: the
     first row naming them decides which (a reporter subscribed to their own kelurahan hears
     `routed`, not also `new_in_area`). A WhatsApp reporter (`wa:…`) has no inbox, devices or
-    preferences: their messages go out only through `whatsapp` (idempotent per message id)."""
+    preferences: their messages go out only through `whatsapp` (idempotent per message id).
+
+    `announced` is the move as the message names it (action, resulting status): a pipeline step
+    nobody is told of (received, verified, located, …) is then known without reading anything."""
+    if announced is not None and not tells_anyone(*announced):
+        return 0  # as `notices` would find after two reads; nothing for the reconciler to check
     if seq in notified.positions([report_id])[report_id]:
         return 0  # every message of it is stored: a redelivery or a re-publish costs this one read
     report = reports.get(report_id)
