@@ -211,6 +211,9 @@ def test_no_client_reads_push_tokens_or_send_tracking(client, people):
         assert delete(client, owner, docs[collection]) == 403
         assert stored(client, docs[collection]) is not None
     assert list_(client, owner, "tokens", parent=f"devices/{uid}") == 403
+    # The index of a user's tokens (FirestoreDevices) is the server's too.
+    assert {role: get(client, token, f"devices/{uid}") for role, token in callers.items()} == {
+        role: 403 for role in callers}
     assert list_(client, people["operator"][1], "notifications") == 403
     assert create(client, owner, f"devices/{uid}/tokens/token-{uuid.uuid4().hex[:6]}",
                   {"token": {"stringValue": "fcm-palsu"}}) == 403

@@ -71,6 +71,7 @@ def test_the_reporters_phone_gets_a_push_per_status_change_in_english_and_a_dead
     assert fcm.pushes(old_phone) == []
     tokens = client.db.collection("devices").document(uid).collection("tokens")
     assert [d.id for d in tokens.stream()] == [device_id(phone)]  # UNREGISTERED: removed
+    assert client.db.document(f"devices/{uid}").get().to_dict() == {"ids": [device_id(phone)]}  # and unindexed
     sends = [d.to_dict() for d in client.db.collection("sends").where(
         filter=FieldFilter("report_id", "==", report_id)).where(filter=FieldFilter("recipient", "==", uid)).stream()]
     assert sorted(s["event"] for s in sends) == sorted(JOURNEY)

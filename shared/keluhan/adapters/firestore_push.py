@@ -23,35 +23,56 @@ def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> di
 
 
 class FirestoreDevices:
-    """devices/{uid}/tokens/{device_id}: {device_id, token, platform, lang, registered_at}."""
+    """devices/{uid}/tokens/{device_id}: {device_id, token, platform, lang, registered_at}; and
+    devices/{uid}: {ids: [device_id, …]}, the index of the user's tokens, changed in the same batch
+    as they are. Finding a user's devices is then one document read, and none for a user who never
+    registered one (most recipients of a notice): no query per recipient. A token written beside
+    the index (by hand, or before it existed) is not pushed to; the apps register at every start."""
 
     def __init__(self, client: firestore.Client):
         self._db = client
 
+    def _index(self, uid: str) -> firestore.DocumentReference:
+        index: firestore.DocumentReference = self._db.collection(DEVICES).document(uid)
+        return index
+
     def _tokens(self, uid: str) -> firestore.CollectionReference:
-        tokens: firestore.CollectionReference = self._db.collection(DEVICES).document(uid).collection(DEVICE_TOKENS)
+        tokens: firestore.CollectionReference = self._index(uid).collection(DEVICE_TOKENS)
         return tokens
 
     def register(self, uid: str, device: Device, *, keep: int) -> bool:
         ref = self._tokens(uid).document(device.device_id)
         new = not ref.get().exists
-        ref.set(device.model_dump())
+        batch = self._db.batch()
+        batch.set(ref, device.model_dump())
+        batch.set(self._index(uid), {"ids": firestore.ArrayUnion([device.device_id])}, merge=True)
+        batch.commit()
         mine = self.of(uid)
-        for old in mine[:max(len(mine) - keep, 0)]:  # the oldest beyond the bound: a reinstalled app's
-            self._tokens(uid).document(old.device_id).delete()
+        self._forget(uid, [old.device_id for old in mine[:max(len(mine) - keep, 0)]])  # a reinstalled app's
         return new
 
     def remove(self, uid: str, device_id: str) -> bool:
-        ref = self._tokens(uid).document(device_id)
-        if not ref.get().exists:
-            return False
-        ref.delete()
-        return True
+        existed = self._tokens(uid).document(device_id).get().exists
+        self._forget(uid, [device_id])
+        return existed
+
+    def _forget(self, uid: str, device_ids: Sequence[str]) -> None:
+        if not device_ids:
+            return
+        batch = self._db.batch()
+        for device_id in device_ids:
+            batch.delete(self._tokens(uid).document(device_id))
+        batch.set(self._index(uid), {"ids": firestore.ArrayRemove(list(device_ids))}, merge=True)
+        batch.commit()
 
     def of(self, uid: str) -> list[Device]:
         """The user's devices, oldest first; a document that is not one is skipped (`readable`)."""
-        found = list(readable(self._tokens(uid).stream(), Device.model_validate))
-        return sorted(found, key=lambda d: d.registered_at)
+        index = self._index(uid).get()
+        ids = [i for i in ((index.to_dict() or {}).get("ids") or []) if isinstance(i, str) and i]
+        if not ids:
+            return []
+        snaps = [s for s in self._db.get_all([self._tokens(uid).document(i) for i in ids]) if s.exists]
+        return sorted(readable(snaps, Device.model_validate), key=lambda d: d.registered_at)
 
 
 class FirestorePreferences:
