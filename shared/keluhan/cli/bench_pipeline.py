@@ -53,6 +53,10 @@ KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_repor
 MESSAGES_WAIT_S = 120.0
 # Points inside real kelurahan (Bontorannu, Mamajang Dalam, Karuwisi) and streets of each road status.
 POINTS = ((-5.162247, 119.40421), (-5.161989, 119.421297), (-5.140235, 119.435353))
+# Each report is placed within this distance of its point, in the same kelurahan: at one exact
+# spot every report would be a possible duplicate of every open one there, and the submit answer's
+# suggestion query (`possible_duplicates`) would read its cap of 60 reports each time.
+SPREAD_M = 250.0
 STREETS = ("Jl. Landak Baru", "Jl. Landak Baru", "Jl. Landak Baru", "Jl. Hertasning", None)
 
 
@@ -310,6 +314,28 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
     return result
 
 
+def _spread_points(rng: random.Random) -> Callable[[tuple[float, float]], tuple[float, float]]:
+    """A point drawn within SPREAD_M of a base point and in the same kelurahan (the geo index)."""
+    import math
+
+    from keluhan.geodata import geo_index_from_settings
+    from keluhan.settings import Settings
+
+    index = geo_index_from_settings(Settings())
+    home = {base: index.locate(*base).kode_kelurahan for base in POINTS}
+
+    def draw(base: tuple[float, float]) -> tuple[float, float]:
+        for _ in range(50):
+            distance, bearing = SPREAD_M * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+            lat = base[0] + distance * math.cos(bearing) / 111_320
+            lon = base[1] + distance * math.sin(bearing) / (111_320 * math.cos(math.radians(base[0])))
+            if index.locate(lat, lon).kode_kelurahan == home[base]:
+                return round(lat, 6), round(lon, 6)
+        return base
+
+    return draw
+
+
 def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
                 rng: random.Random) -> tuple[list[Submitted], dict[bool, list[str]], dict[str, str]]:
     """The reports to submit (a share with a fresh JPEG), the tokens that send them, and the
@@ -321,8 +347,9 @@ def _make_items(client: StackClient, run: str, reports: int, photo_share: float,
     from keluhan.devstack.sample_photos import make_jpeg
 
     items = []
+    spread = _spread_points(rng)
     for i in range(reports):
-        lat, lon = POINTS[i % len(POINTS)]
+        lat, lon = spread(POINTS[i % len(POINTS)])
         with_photo = rng.random() < photo_share
         client_id = f"bench-{run}-{i:05d}"
         body: dict[str, JsonValue] = {"client_id": client_id, "category": "jalan_rusak",
