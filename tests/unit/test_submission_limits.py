@@ -146,18 +146,3 @@ def test_a_channel_service_submits_only_as_its_own_channel():
     with pytest.raises(ChannelNotPermitted):
         world.submit("client-0000", actor=CALL_CENTER)  # as `warga`
     assert world.submit("client-0000", actor=CALL_CENTER, channel="call_center_112").created
-
-
-@pytest.mark.parametrize("used", [0, 3, 9, 10, 11, 40])
-def test_a_submission_tries_every_slot_once_starting_a_little_above_the_count(used):
-    from keluhan.domain.quota import SLOT_SPREAD, slot_order
-
-    limit = 12
-    for k in range(SLOT_SPREAD):
-        order = list(slot_order(used, limit, draw=lambda n, k=k: k))
-        assert sorted(order) == list(range(1, limit + 1))  # a free slot is found wherever it is
-        if used < limit:
-            assert order[0] == min(used + 1 + k, limit)  # concurrent submissions spread out
-        else:
-            assert order[0] == 1
-    assert list(slot_order(0, 0, draw=lambda n: 0)) == []

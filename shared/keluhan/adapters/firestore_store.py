@@ -20,7 +20,6 @@ from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
 from keluhan.domain.geocell import PREFIX_END
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
-from keluhan.domain.quota import slot_order
 from keluhan.domain.report import Report, Submission
 from keluhan.domain.subscriptions import AreaSubscription
 from keluhan.domain.views import staff_view
@@ -153,9 +152,7 @@ class FirestoreReports:
 
         A window of limit N is N possible slot documents, quotas/{window key}_{1..N}; a slot can
         be created only once, so however many submissions race, at most N commit per window and
-        the losers simply try another slot (no locks, no hot document). Each starts a little above
-        the slots counted (`domain.quota.slot_order`), so concurrent ones rarely race for the same
-        slot, and tries every slot before it answers that the window is full. Cost of a new report:
+        the losers simply try the next slot (no locks, no hot document). Cost of a new report:
         one read and two count aggregations (one read each), five writes; a retry of a known
         key: one read. Spent slots carry `expire_at` for a Firestore TTL policy.
         """
@@ -163,20 +160,12 @@ class FirestoreReports:
         report_ref = self._db.collection(REPORTS).document(report.report_id)
         doc = listed(report).to_doc()
         existing = self.submission(submission_key)
-        orders: dict[str, Iterator[int]] = {}
-        slots: dict[str, int | None] = {}
-        if existing is None:
-            for window in quotas:
-                used = self._used_slots(window.key)
-                if used >= window.limit:
-                    raise QuotaExceeded(window)
-                orders[window.key] = slot_order(used, window.limit, draw=random.randrange)
-                slots[window.key] = next(orders[window.key])
+        slots = {w.key: self._used_slots(w.key) + 1 for w in quotas}
         for _ in range(QUOTA_MAX_RACES):
             if existing is not None:
                 break
             for window in quotas:
-                if slots[window.key] is None:  # every slot of the window tried, and taken
+                if slots[window.key] > window.limit:
                     raise QuotaExceeded(window)
             slot_refs = {w.key: self._db.collection(QUOTAS).document(f"{w.key}_{slots[w.key]}") for w in quotas}
             batch = self._db.batch()
@@ -192,9 +181,9 @@ class FirestoreReports:
                 return Report.from_doc(doc), submission, True
             except (gexc.AlreadyExists, gexc.Conflict):
                 existing = self.submission(submission_key)  # a concurrent retry of this very report?
-                for key, ref in slot_refs.items():  # else someone took a slot: the next one to try
+                for key, ref in slot_refs.items():  # else someone took a slot: the next one
                     if ref.get().exists:
-                        slots[key] = next(orders[key], None)
+                        slots[key] += 1
         if existing is None:
             raise Contention("quota slots contended")
         stored = self.get(existing["report_id"])

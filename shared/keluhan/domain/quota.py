@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -47,20 +46,3 @@ def windows(uid: str, *, now: datetime, limits: Limits) -> tuple[Window, Window]
 def retry_after_s(window: Window, *, now: datetime) -> int:
     """Whole seconds until the window resets (at least 1), for a Retry-After header."""
     return max(1, int(-(-(window.resets_at - now).total_seconds() // 1)))
-
-
-# How far above the slots counted a submission starts looking for a free one: concurrent
-# submissions of one reporter (a call centre's agents) then mostly try different slots instead
-# of all racing for the next, each loss costing a failed commit and a read.
-SLOT_SPREAD = 8
-
-
-def slot_order(used: int, limit: int, *, draw: Callable[[int], int], spread: int = SLOT_SPREAD) -> Iterator[int]:
-    """Every slot number 1..limit once, in the order a submission tries them: from a number drawn
-    among the `spread` above the `used` slots counted, upwards, then from 1 (a slot below the count
-    may be free where an earlier submission started higher). `draw(n)` gives 0 ≤ k < n."""
-    if limit <= 0:
-        return
-    start = min(used + 1 + draw(spread), limit) if used < limit else 1
-    yield from range(start, limit + 1)
-    yield from range(1, start)
