@@ -158,25 +158,3 @@ def test_batch_single_and_naive_agree_on_random_and_near_border_points(makassar)
     singles = np.array([makassar.answer_one(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True)], dtype=float)
     assert (singles[:, 0] == batch.kelurahan).all() and (singles[:, 4] == batch.nearest_other).all()
     assert np.allclose(singles[:, 3], batch.border_distance, equal_nan=True)
-
-
-def test_a_location_is_the_model_it_would_be_if_validated_with_plain_python_values(makassar):
-    """`locate` builds Location without validation: each value must already be what validation
-    would make of it (a numpy float or bool would reach JSON and Firestore as something else)."""
-    from keluhan.domain.location import Location
-
-    rng = np.random.default_rng(12)
-    x0, y0, x1, y1 = shapely.total_bounds(makassar.polygons)
-    (lon0, lon1), (lat0, lat1) = makassar.projection.lonlat([x0, x1], [y0, y1])
-    points = list(zip(rng.uniform(lat0, lat1, 400).tolist(), rng.uniform(lon0, lon1, 400).tolist(), strict=True))
-    found = [makassar.locate(lat, lon, street="Jl. Urip Sumoharjo") for lat, lon in points]
-    found += makassar.locate_many([p[0] for p in points], [p[1] for p in points])
-    assert {(f.inside_city, f.snapped, f.outside_region is not None) for f in found} >= {
-        (True, False, False), (False, False, True), (False, False, False)}  # inside, in a regency, at sea
-    for location in found:
-        again = Location.model_validate(location.model_dump())
-        assert again == location and again.model_fields_set == location.model_fields_set
-        for name in Location.model_fields:
-            value = getattr(location, name)
-            assert value is None or type(value) in (str, bool, float) or name == "road", (name, type(value))
-        assert json.loads(location.model_dump_json()) == json.loads(again.model_dump_json())

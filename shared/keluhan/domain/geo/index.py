@@ -317,17 +317,15 @@ class GeoIndex:
                 "kecamatan": area.nama_kecamatan, "kode_kecamatan": area.kode_kecamatan}
 
     def _location(self, row: AnswerRow, road: Road | None) -> Location:
-        # Built without validation (`model_construct`, a tenth of a single lookup's time): every
-        # value is made here, of the field's exact type (plain float and bool, never numpy's).
         k, snapped, snap, border, other, region = row
         fields = self._locations[k] if k >= 0 else self._nowhere
-        return Location.model_construct(
+        return Location(
             **fields,
-            inside_city=bool(k >= 0),
-            snapped=bool(snapped),
-            snap_distance_m=round(float(snap), 1) if snapped else None,
-            border_distance_m=None if math.isnan(border) else round(float(border), 1),
-            near_border=bool(border <= self.near_border_m),
+            inside_city=k >= 0,
+            snapped=snapped,
+            snap_distance_m=round(snap, 1) if snapped else None,
+            border_distance_m=None if math.isnan(border) else round(border, 1),
+            near_border=border <= self.near_border_m,
             nearest_other_kelurahan=self.kelurahan[other].nama if other >= 0 else None,
             outside_region=self.regions[region].nama if region >= 0 else None,
             outside_region_kode=self.regions[region].kode if region >= 0 else None,
