@@ -389,6 +389,13 @@ class Notified(Protocol):
     def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
         """The told positions of each report (an empty set for a report nothing is recorded of)."""
 
+    def checked_until(self) -> datetime | None:
+        """How far the reconciler found every report told: reports whose timeline last grew before
+        this need no reading again (None: it has not got anywhere yet)."""
+
+    def check_through(self, at: datetime) -> None:
+        """Keep how far the reconciler found every report told."""
+
 
 class Inbox(Protocol):
     """inbox/{uid}/messages/{message_id}: the in-app inbox, one document per message."""

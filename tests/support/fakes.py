@@ -404,12 +404,19 @@ class FakeNotified:
 
     def __init__(self) -> None:
         self.told: dict[str, set[int]] = {}
+        self.mark: datetime | None = None
 
     def record(self, report_id: str, seq: int, at: datetime) -> None:
         self.told.setdefault(report_id, set()).add(seq)
 
     def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
         return {r: set(self.told.get(r, set())) for r in report_ids}
+
+    def checked_until(self) -> datetime | None:
+        return self.mark
+
+    def check_through(self, at: datetime) -> None:
+        self.mark = at
 
 
 class FakeWaUsers:

@@ -292,3 +292,47 @@ def test_a_staff_reply_is_told_to_the_reporter_once_and_an_internal_note_to_nobo
     assert len(replies) == 1 and "Besok" not in replies[0].body  # told of it; the words stay in the thread
     assert not [m for m in inbox.of("budi") if m.event == "staff_reply"]
     assert [e["event"] for e in world.reports.docs[report_id]["timeline"] if e.get("event")] == ["staff_reply"]
+
+
+def test_the_reconciler_reads_a_told_report_once_and_an_untold_one_until_it_is_told(told):
+    """Each tick starts where the last found every report told: a report is read again only while
+    it (or one before it) still lacks a message, not at every tick of its first hour."""
+    from datetime import timedelta
+
+    from keluhan.usecases.notify import reconcile_notifications
+
+    world, directory, inbox = told
+    first, second = world.routed(client_id="client-0001"), world.routed(client_id="client-0002")
+    world.act(second, "accept", PU)
+    changes = [(d["report_id"], int(a["seq"])) for t, d, a in world.publish.messages if t == "report-status-changed"]
+    *delivered, lost = changes  # the broker lost the second report's acceptance
+    for rid, seq in delivered:
+        notify_status_change(rid, seq, reports=world.reports, directory=directory, inbox=inbox,
+                             notified=world.notified, clock=world.clock)
+    read: list[str] = []
+    changed_between = world.reports.changed_between
+
+    def counted(**kwargs):
+        found = changed_between(**kwargs)
+        read.extend(r.report_id for r in found)
+        return found
+
+    world.reports.changed_between = counted
+
+    def tick() -> int:
+        world.clock.advance(minutes=5)
+        world.publish.messages.clear()
+        read.clear()
+        return reconcile_notifications(reports=world.reports, notified=world.notified, publish=world.publish,
+                                       clock=world.clock, after=timedelta(minutes=2), window=timedelta(hours=6))
+
+    assert lost[0] == second
+    assert tick() == 1 and sorted(read) == sorted([first, second])  # the first look: both read
+    assert tick() == 1 and read == [second]  # the first was told: not read again; the second still lacks one
+    _deliver_all(world, directory, inbox)
+    assert tick() == 0 and read == [second]  # told now: checked once more
+    assert tick() == 0 and read == []  # nothing changed since: nothing read
+    world.act(first, "accept", PU)  # its timeline grows: read again, once it is past the threshold
+    assert tick() == 1 and read == [first]
+    world.notified.check_through(world.clock() + timedelta(days=1))  # a mark ahead of the clock (moved back):
+    assert tick() == 1 and sorted(read) == sorted([first, second])  # ignored, the whole window read again

@@ -56,6 +56,7 @@ OPEN311_KEYS = "open311_keys"
 REVOCATIONS = "revocations"
 INBOX = "inbox"
 NOTIFICATIONS = "notifications"
+RECONCILER_MARK = "~reconciler"  # notifications/~reconciler: how far the notifications reconciler got
 STAFF = "staff"
 SUPPORTS = "supports"  # supports/{support_ref}: whom a report's supporter ref stands for (server only)
 COMMENTS = "comments"  # comments/{comment_id}: the reports' threads (server only)
@@ -616,7 +617,9 @@ def _recipient(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) ->
 
 
 class FirestoreNotified:
-    """notifications/{report_id}: {seqs: [timeline positions told], at}; one array-union per event."""
+    """notifications/{report_id}: {seqs: [timeline positions told], at}; one array-union per event.
+    notifications/~reconciler: {checked_until}, how far the notifications reconciler got (no
+    report id starts with `~`)."""
 
     def __init__(self, client: firestore.Client):
         self._db = client
@@ -630,6 +633,14 @@ class FirestoreNotified:
         found = {snap.id: {int(s) for s in _fields(snap).get("seqs", [])}
                  for snap in self._db.get_all(refs) if snap.exists}
         return {r: found.get(r, set()) for r in report_ids}
+
+    def checked_until(self) -> datetime | None:
+        snap = self._db.collection(NOTIFICATIONS).document(RECONCILER_MARK).get()
+        at = _fields(snap).get("checked_until") if snap.exists else None
+        return at if isinstance(at, datetime) else None
+
+    def check_through(self, at: datetime) -> None:
+        self._db.collection(NOTIFICATIONS).document(RECONCILER_MARK).set({"checked_until": at})
 
 
 class FirestoreSubscriptions:

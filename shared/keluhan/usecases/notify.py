@@ -119,22 +119,39 @@ def reconcile_notifications(*, reports: Reports, notified: Notified, publish: Pu
     lost by the broker, or every delivery failed): reports whose timeline grew in
     [now - window, now - after) (status changes, escalations, failed deliveries alike), each
     timeline position with notices that `notified` lacks.
-    At most `limit` re-publishes per tick; how many. `notify` dedupes, so a slow one costs nothing."""
+    At most `limit` re-publishes per tick; how many. `notify` dedupes, so a slow one costs nothing.
+
+    A tick starts where the last one found every report told (`notified.checked_until`), and keeps
+    how far this one did: up to its end, or to the first report it had to announce again (the
+    next tick checks that one, and what follows it, once more). A report is read again only when
+    its timeline grows, or while one before it is still not told: at a tick every 5 minutes,
+    about once instead of a dozen times in its first hour."""
     now = clock()
+    start, end = now - window, now - after
+    if (mark := notified.checked_until()) is not None and mark <= end:  # (a mark ahead of the clock: ignored)
+        start = max(start, mark)
     republished = 0
+    first_untold: datetime | None = None
     cursor: tuple[datetime, str] | None = None
-    while republished < limit:
-        changed = reports.changed_between(start=now - window, end=now - after, limit=page, start_after=cursor)
+    while republished < limit and start < end:
+        changed = reports.changed_between(start=start, end=end, limit=page, start_after=cursor)
         told = notified.positions([r.report_id for r in changed]) if changed else {}
         for report in changed:
-            for seq in range(len(report.timeline)):
-                if republished < limit and seq not in told[report.report_id] and notices(report, seq):
+            untold = [seq for seq in range(len(report.timeline))
+                      if seq not in told[report.report_id] and notices(report, seq)]
+            if untold and first_untold is None:
+                first_untold = report.timeline_at or report.status_changed_at
+            for seq in untold:
+                if republished < limit:
                     publish_status_changed(publish, report, seq)
                     republished += 1
         if len(changed) < page:
             break
         last = changed[-1]
         cursor = (last.timeline_at or last.status_changed_at, last.report_id)
+    # Stopped early only at the limit, which only an untold report reaches: first_untold is set then.
+    if start < end:
+        notified.check_through(first_untold if first_untold is not None else end)
     return republished
 
 
