@@ -160,12 +160,13 @@ def test_the_storage_emulator_signals_each_write_and_not_a_read(tmp_path, monkey
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/upload/storage/v1/b/b/o"
     try:
-        requests.get(url, timeout=5)
-        assert not signal.exists()
+        # The handler touches the file after its answer is sent: wait for it (the watcher polls anyway).
         requests.post(url, data=b"x", timeout=5)
-        assert signal.exists()
+        assert wait_until(signal.exists, timeout_s=5)
         signal.unlink()
+        requests.get(url, timeout=5)
+        assert not wait_until(signal.exists, timeout_s=0.3)  # a read is no write
         requests.put(url, data=b"x", timeout=5)
-        assert signal.exists()
+        assert wait_until(signal.exists, timeout_s=5)
     finally:
         server.shutdown()
