@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from keluhan.devstack.client import Document, StackClient
     from keluhan.devstack.config import StackConfig
+    from keluhan.devstack.cost import CostSnapshot
     from keluhan.devstack.faults import DuplicatingPushProxy
 
 P95_LIMIT_S = 5.0  # the wait a citizen accepts between sending a report and its SKPD knowing
@@ -298,14 +299,10 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
         finally:
             ticker_stop.set()
         pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
-    time.sleep(2 * FLUSH_WAIT_S)  # the function processes write their Firestore counts twice a second
-    after = cost.snapshot(state_dir)
-    stored = sum(1 for it in items if it.report_id)
-    spent = cost.per_report(before, after, stored)
+    spent, emulators = _spent(before, state_dir, items)
     result = _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
                       faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency,
-                      cost_per_report=spent, messages=messages, pushed=pushed)
-    result["emulator_cpu_ms_per_report"] = cost.emulator_per_report(before, after, stored)
+                      cost_per_report=spent, emulator_cpu=emulators, messages=messages, pushed=pushed)
     for thread in background[1:]:
         thread.join(timeout=max(1.0, started + timeout_s - time.time()))
     result["whatsapp"] = {"conversations": wa_conversations, "one_report": wa_outcomes.count(1),
@@ -318,6 +315,7 @@ def _spread_points(rng: random.Random) -> Callable[[tuple[float, float]], tuple[
     """A point drawn within SPREAD_M of a base point and in the same kelurahan (the geo index)."""
     import math
 
+    from keluhan.domain.geocell import degrees_of
     from keluhan.geodata import geo_index_from_settings
     from keluhan.settings import Settings
 
@@ -325,10 +323,10 @@ def _spread_points(rng: random.Random) -> Callable[[tuple[float, float]], tuple[
     home = {base: index.locate(*base).kode_kelurahan for base in POINTS}
 
     def draw(base: tuple[float, float]) -> tuple[float, float]:
+        dlat, dlon = degrees_of(SPREAD_M, lat=base[0])
         for _ in range(50):
-            distance, bearing = SPREAD_M * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
-            lat = base[0] + distance * math.cos(bearing) / 111_320
-            lon = base[1] + distance * math.sin(bearing) / (111_320 * math.cos(math.radians(base[0])))
+            distance, bearing = math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)  # of SPREAD_M
+            lat, lon = base[0] + distance * math.cos(bearing) * dlat, base[1] + distance * math.sin(bearing) * dlon
             if index.locate(lat, lon).kode_kelurahan == home[base]:
                 return round(lat, 6), round(lon, 6)
         return base
@@ -461,10 +459,7 @@ def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration
         owed, missing, _, delays = _messages(client, _stored(client, items), deadline=time.time() + MESSAGES_WAIT_S)
     finally:
         stop.set()
-    time.sleep(2 * FLUSH_WAIT_S)
-    after = cost.snapshot(state_dir)
-    stored = sum(1 for it in items if it.report_id)
-    spent = cost.per_report(before, after, stored)
+    spent, emulators = _spent(before, state_dir, items)
     docs = _stored(client, items)
     routed = sorted(it.routed_at - it.due for it in items if it.routed_at is not None)
     late = sorted(max(0.0, it.started - it.due) for it in items)
@@ -481,8 +476,18 @@ def run_open_loop(config: StackConfig, state_dir: Path, *, rate: float, duration
         "messages_owed": owed, "messages_lost": missing,
         "message_p50_s": round(_pct(delays, 50), 2), "message_p95_s": round(_pct(delays, 95), 2),
         "cost_per_report": spent,
-        "emulator_cpu_ms_per_report": cost.emulator_per_report(before, after, stored),
+        "emulator_cpu_ms_per_report": emulators,
     }
+
+
+def _spent(before: CostSnapshot, state_dir: Path, items: list[Submitted]) -> tuple[CostPerReport, dict[str, float]]:
+    """Since `before`, per stored report: each function's CPU and Firestore operations, the emulators' CPU."""
+    from keluhan.devstack import cost
+
+    time.sleep(2 * FLUSH_WAIT_S)  # the function processes write their Firestore counts twice a second
+    after = cost.snapshot(state_dir)
+    stored = sum(1 for it in items if it.report_id)
+    return cost.per_report(before, after, stored), cost.emulator_per_report(before, after, stored)
 
 
 def _submit(client: StackClient, item: Submitted, token: str, *, deadline: float) -> None:
@@ -791,7 +796,7 @@ def measure_floor(config: StackConfig, *, n: int, concurrency: int) -> Floor:
 
 def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str], *, started: float,
              submitted_s: float, floor: Floor, faults: set[str], log: FaultLog, pushes: tuple[int, int],
-             photo_share: float, concurrency: int, cost_per_report: CostPerReport,
+             photo_share: float, concurrency: int, cost_per_report: CostPerReport, emulator_cpu: dict[str, float],
              messages: tuple[int, int, int, list[float]], pushed: tuple[int, int, int]) -> BenchResult:
     docs = _stored(client, items)
     lost = sum(1 for it in items if not it.refused and (not it.report_id or it.report_id not in docs))
@@ -835,7 +840,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
         "floor_reports_per_s": floor["reports_per_s"], "floor_p50_ms": floor["p50_ms"],
         "ratio_to_floor": round(len(final) / max(last - started, 1e-9) / max(floor["reports_per_s"], 1e-9), 3),
         "cost_per_report": cost_per_report,
-        "emulator_cpu_ms_per_report": {},
+        "emulator_cpu_ms_per_report": emulator_cpu,
         "whatsapp": {"conversations": 0, "one_report": 0, "no_report": 0, "reports_twice": 0},
     }
 

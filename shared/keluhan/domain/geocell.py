@@ -23,6 +23,12 @@ PREFIX_END = "~"  # sorts after every geohash character: [cell, cell + "~") hold
 _M_PER_DEG_LAT = 111_320.0
 
 
+def degrees_of(metres: float, *, lat: float) -> tuple[float, float]:
+    """`metres` as (degrees of latitude, degrees of longitude) at latitude `lat` (a sphere: ample for
+    boxes and offsets of a few km)."""
+    return metres / _M_PER_DEG_LAT, metres / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
+
+
 def geohash_of(lat: float, lon: float) -> str:
     """The geohash a report at (lat, lon) is stored with."""
     return str(pygeohash.encode(lat, lon, precision=STORED_PRECISION))
@@ -31,8 +37,7 @@ def geohash_of(lat: float, lon: float) -> str:
 def cover(lat: float, lon: float, radius_m: float) -> list[str]:
     """Geohash cells whose union holds the circle, nearest cell first: the finest precision that
     needs at most MAX_CELLS of them."""
-    dlat = radius_m / _M_PER_DEG_LAT
-    dlon = radius_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
+    dlat, dlon = degrees_of(radius_m, lat=lat)
     box = pygeohash.BoundingBox(min_lat=max(lat - dlat, -90.0), min_lon=max(lon - dlon, -180.0),
                                 max_lat=min(lat + dlat, 90.0), max_lon=min(lon + dlon, 180.0))
     cells: list[str] = []

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from keluhan.domain.catalogue import known_category
+from keluhan.domain.geocell import degrees_of
 from keluhan.domain.photo.exif import distance_m
 from keluhan.domain.report import Report
 from keluhan.domain.sla import WITA
@@ -135,8 +136,7 @@ def cell_key(lat: float, lon: float) -> str:
 
 def circle_keys(lat: float, lon: float, radius_m: int) -> list[str]:
     """Every cell the circle's bounding box touches (≤ 4 for a radius ≤ 2 km)."""
-    dlat = radius_m / 111_320
-    dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 1e-6))
+    dlat, dlon = degrees_of(radius_m, lat=lat)
     rows = range(math.floor((lat - dlat) / CELL_DEG), math.floor((lat + dlat) / CELL_DEG) + 1)
     cols = range(math.floor((lon - dlon) / CELL_DEG), math.floor((lon + dlon) / CELL_DEG) + 1)
     return [f"cell:{r}:{c}" for r in rows for c in cols]
