@@ -158,3 +158,18 @@ def test_batch_single_and_naive_agree_on_random_and_near_border_points(makassar)
     singles = np.array([makassar.answer_one(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True)], dtype=float)
     assert (singles[:, 0] == batch.kelurahan).all() and (singles[:, 4] == batch.nearest_other).all()
     assert np.allclose(singles[:, 3], batch.border_distance, equal_nan=True)
+
+
+def test_the_single_path_sea_shortcut_never_hides_a_point_within_reach_or_in_a_regency(makassar):
+    """`answer_one` answers "at sea" from one prepared test of the land within reach: points just
+    inside the reach of the city, and on every regency's border, get the batch path's answer."""
+    city = shapely.union_all(makassar.polygons)
+    reach = max(makassar.snap_distance_m, makassar.near_border_m)
+    edge = shapely.get_coordinates(shapely.boundary(shapely.buffer(city, reach - 0.05, quad_segs=16)))
+    borders = shapely.get_coordinates(shapely.boundary(makassar.region_polygons))
+    x, y = np.r_[edge[:, 0], borders[:, 0]], np.r_[edge[:, 1], borders[:, 1]]
+    batch = makassar.answers_xy(x, y)
+    assert ((batch.kelurahan >= 0) | (batch.region >= 0)).all()  # none of them at sea
+    singles = np.array([makassar.answer_one(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True)], dtype=float)
+    assert (singles[:, 0] == batch.kelurahan).all() and (singles[:, 5] == batch.region).all()
+    assert np.allclose(singles[:, 3], batch.border_distance, equal_nan=True)

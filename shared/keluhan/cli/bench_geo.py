@@ -69,6 +69,10 @@ def _bench(args: argparse.Namespace) -> int:
         single.append((time.perf_counter_ns() - start) / 1000)
 
     batch_s = statistics.median(batch_times)
+    kinds = {"in_city": batch.kelurahan >= 0, "in_region": batch.region >= 0,
+             "at_sea": (batch.kelurahan < 0) & (batch.region < 0)}
+    by_kind = {kind: round(float(np.percentile(np.asarray(single)[where], 50)), 1)
+               for kind, where in kinds.items() if where.any()}
     result = {
         "points": args.points,
         "seed": args.seed,
@@ -83,6 +87,7 @@ def _bench(args: argparse.Namespace) -> int:
         "answers_equal": True,
         "single_p50_us": round(float(np.percentile(single, 50)), 1),
         "single_p99_us": round(float(np.percentile(single, 99)), 1),
+        "single_p50_us_by_kind": by_kind,  # in the city (snapped included), in a regency, at sea
         "load_ms": round(statistics.median(load_times) * 1000, 1),
         "data_version": index.data_version,
         "cores": cores,
@@ -94,7 +99,8 @@ def _bench(args: argparse.Namespace) -> int:
           f"as Location objects {result['batch_locations_per_s']:,}/s")
     print(f"naive  {result['naive_points_per_s']:>10,} points/s; same answers on every point; "
           f"speedup {result['speedup']}x")
-    print(f"single p50 {result['single_p50_us']} us, p99 {result['single_p99_us']} us; load {result['load_ms']} ms")
+    print(f"single p50 {result['single_p50_us']} us, p99 {result['single_p99_us']} us "
+          f"(p50 {', '.join(f'{kind} {us} us' for kind, us in by_kind.items())}); load {result['load_ms']} ms")
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
