@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 if TYPE_CHECKING:
     from keluhan.domain.comments import Comment, Hidden
     from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
+    from keluhan.domain.nearby import Spot
     from keluhan.domain.notify import Lang, Message
     from keluhan.domain.push import Device, Preferences, PushSend
     from keluhan.domain.report import Report, Submission
@@ -115,6 +116,9 @@ class Reports(Protocol):
 
     def get(self, report_id: str) -> Report | None: ...
 
+    def get_many(self, report_ids: Sequence[str]) -> list[Report]:
+        """The reports of `report_ids` that exist, in that order: one call, one read per id."""
+
     def due(self, *, status: str, field: str, before: datetime, limit: int,
             where: Mapping[str, str] | None = None,
             start_after: tuple[datetime, str] | None = None) -> list[Report]:
@@ -152,10 +156,11 @@ class Reports(Protocol):
         """At most `limit` reports of one assignee in `statuses` (an SKPD's queue), newest first."""
 
     def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
-                after: tuple[str, str] | None = None) -> list[Report]:
-        """At most `limit` reports whose `geohash` starts with `cell` and whose Open311 listing holds
-        `tag`, of `categories` (all when empty), in (geohash, report id) order after `after`: one
-        range query, one read per report returned (at least one per query)."""
+                after: tuple[str, str] | None = None) -> list[Spot]:
+        """The spots of at most `limit` reports whose `geohash` starts with `cell` and whose Open311
+        listing holds `tag`, of `categories` (all when empty), in (geohash, report id) order after
+        `after`: one range query of only the spot's fields, one read per report returned (at least
+        one per query)."""
 
     def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
                     after: tuple[datetime, str] | None = None) -> list[Report]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from keluhan.domain.report import Report, Status
+from keluhan.usecases.nearby import DuplicatePolicy
 from tests.functions.test_submit_report import ALICE, GOOD
 from tests.support.deps import fake_deps, function_client, make_fake_deps  # noqa: F401
 
@@ -92,6 +93,31 @@ def test_at_most_five_suggestions_nearest_first(fake_deps):  # noqa: F811
     found = submit(BOB, client_id="bob-0001-abcdef").get_json()["possible_duplicates"]
     assert len(found) == 5
     assert [round(s["distance_m"] / 10) for s in found] == [0, 1, 2, 3, 4]
+
+
+def test_the_suggestion_reads_whole_only_the_five_it_shows_within_its_cap(fake_deps, monkeypatch):  # noqa: F811
+    for n in range(8):
+        report_id = submit(ALICE, client_id=f"alice-many-{n:04d}", lat=north(5 * n)).get_json()["report_id"]
+        make_open(fake_deps, report_id)
+    asked: list[list[str]] = []
+    get_many = fake_deps.reports.get_many
+    monkeypatch.setattr(fake_deps.reports, "get_many", lambda ids: asked.append(list(ids)) or get_many(ids))
+    fake_deps.reports.reads = 0
+    found = submit(BOB, client_id="bob-0001-abcdef").get_json()["possible_duplicates"]
+    assert [len(ids) for ids in asked] == [5] and [s["report_id"] for s in found] == asked[0]
+    assert 8 + 5 <= fake_deps.reports.reads <= DuplicatePolicy().read_cap  # the search's and the five's
+
+
+def test_a_report_closed_between_the_search_and_the_read_is_not_suggested(fake_deps, alices, monkeypatch):  # noqa: F811
+    in_cell = fake_deps.reports.in_cell
+
+    def search_then_close(*args, **kwargs):
+        spots = in_cell(*args, **kwargs)
+        fake_deps.reports.mutate(alices, lambda r: r.changed(status=Status.CLOSED))
+        return spots
+
+    monkeypatch.setattr(fake_deps.reports, "in_cell", search_then_close)
+    assert submit(BOB, client_id="bob-0001-abcdef", lat=north(40)).get_json()["possible_duplicates"] == []
 
 
 def test_suggestions_never_block_the_report_when_the_search_fails(fake_deps, alices, monkeypatch):  # noqa: F811

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 
 from keluhan.adapters.firestore_store import apply_changes, listed, update_paths
 from keluhan.domain.comments import Comment, Hidden
+from keluhan.domain.nearby import Spot
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.open311 import listing
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
@@ -142,7 +143,7 @@ class FakeReports:
         return [Report.from_doc(d) for d in page]
 
     def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
-                after: tuple[str, str] | None = None) -> list[Report]:
+                after: tuple[str, str] | None = None) -> list[Spot]:
         """As the Firestore range query on `geohash`; `reads` counts what Firestore bills."""
         found = sorted((d for d in self.docs.values() if tag in d.get("open311_listing", [])
                         and d.get("geohash", "").startswith(cell)
@@ -150,7 +151,12 @@ class FakeReports:
                         and (after is None or (d["geohash"], d["report_id"]) > after)),
                        key=lambda d: (d["geohash"], d["report_id"]))[:limit]
         self.reads += max(1, len(found))
-        return [Report.from_doc(d) for d in found]
+        return [Spot.from_doc({k: d[k] for k in Spot.FIELDS if k in d}) for d in found]
+
+    def get_many(self, report_ids: Sequence[str]) -> list[Report]:
+        """As Firestore's get_all: one read per id asked."""
+        self.reads += len(report_ids)
+        return [self.report(i) for i in report_ids if i in self.docs]
 
     def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
                     after: tuple[datetime, str] | None = None) -> list[Report]:

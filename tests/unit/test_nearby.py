@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from keluhan.domain.geocell import MAX_CELLS, cover, geohash_of
-from keluhan.domain.nearby import NearbyQuery, photo_is_public, public_view
+from keluhan.domain.nearby import NearbyQuery, ReadBudget, Spot, photo_is_public, public_view
 from keluhan.domain.open311 import RequestQuery, listing
 from keluhan.domain.photo.exif import distance_m
 from keluhan.domain.report import Report
@@ -95,3 +95,25 @@ def test_updated_after_alone_does_not_cut_old_requests_by_the_90_day_window():
     now = datetime(2026, 12, 1, tzinfo=UTC)
     assert RequestQuery.model_validate({"updated_after": "2026-11-01T00:00:00Z"}).received_window(now) is None
     assert RequestQuery.model_validate({}).received_window(now) is not None
+
+
+def test_a_spot_is_read_from_a_reports_fields_and_refuses_a_document_that_is_none():
+    doc = {"report_id": "r1", "geohash": "qqu2xyz", "point": {"lat": -5.14, "lon": 119.43},
+           "received_at": datetime(2026, 3, 1, 8), "status_changed_at": datetime(2026, 3, 2, 8, tzinfo=UTC)}
+    spot = Spot.from_doc(doc)
+    assert (spot.lat, spot.lon, spot.private) == (-5.14, 119.43, False)
+    assert spot.received_at == datetime(2026, 3, 1, 8, tzinfo=UTC)  # as Firestore answers: aware
+    for broken in ({**doc, "point": None}, {k: v for k, v in doc.items() if k != "received_at"},
+                   {**doc, "status_changed_at": "yesterday"}):
+        with pytest.raises(ValueError):
+            Spot.from_doc(broken)
+
+
+@pytest.mark.parametrize(("cap", "shown"), [(60, 5), (300, 50), (20, 100), (21, 100), (400, 200)])
+def test_a_search_and_the_whole_reads_after_it_stay_within_the_cap(cap, shown):
+    budget = ReadBudget.showing(cap, shown)
+    while budget.searchable > 0:  # the search spends what it may, one cell share at a time
+        budget.spend(budget.limit_for(3), budget.limit_for(3))
+    assert budget.wholes(shown) == min(shown, cap // 2)  # the reserve is intact for the whole reads
+    budget.spend_wholes(budget.wholes(shown))
+    assert budget.reads <= cap and budget.left >= 0

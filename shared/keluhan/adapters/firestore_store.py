@@ -12,12 +12,12 @@ from typing import Any, TypeVar, cast
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from pydantic import ValidationError
 
 from keluhan.domain import open311
 from keluhan.domain.comments import Comment, Hidden
 from keluhan.domain.dead_letter import DeadLetterDoc, StoredDeadLetter
 from keluhan.domain.geocell import PREFIX_END
+from keluhan.domain.nearby import Spot
 from keluhan.domain.notify import Lang, Message
 from keluhan.domain.photo.hash_bands import band_keys, probe_keys, report_of
 from keluhan.domain.report import Report, Submission
@@ -132,7 +132,7 @@ def readable(snaps: Iterable[firestore.DocumentSnapshot[firestore.DocumentRefere
     for snap in snaps:
         try:
             yield parse(_fields(snap))
-        except ValidationError as exc:
+        except ValueError as exc:  # pydantic's ValidationError is one
             log.error("%s does not match its model, skipped: %s", snap.reference.path, exc)
 
 
@@ -216,6 +216,13 @@ class FirestoreReports:
         snap = self._db.collection(REPORTS).document(report_id).get()
         return Report.from_doc(_fields(snap)) if snap.exists else None
 
+    def get_many(self, report_ids: Sequence[str]) -> list[Report]:
+        if not report_ids:
+            return []
+        snaps = self._db.get_all([self._db.collection(REPORTS).document(i) for i in report_ids])
+        found = {r.report_id: r for r in _reports(s for s in snaps if s.exists)}  # get_all answers in any order
+        return [found[i] for i in report_ids if i in found]
+
     def due(self, *, status: str, field: str, before: datetime, limit: int,
             where: Mapping[str, str] | None = None,
             start_after: tuple[datetime, str] | None = None) -> list[Report]:
@@ -293,7 +300,7 @@ class FirestoreReports:
         return list(_reports(query.limit(limit).stream()))
 
     def in_cell(self, cell: str, *, tag: str, categories: Sequence[str], limit: int,
-                after: tuple[str, str] | None = None) -> list[Report]:
+                after: tuple[str, str] | None = None) -> list[Spot]:
         # Index: open311_listing (contains), [category,] geohash: an array-contains, an optional
         # equality (or `in`), and one range on geohash that the index serves in order.
         query = self._db.collection(REPORTS).where(filter=firestore.FieldFilter(
@@ -308,7 +315,7 @@ class FirestoreReports:
         if after is not None:
             query = query.start_after({"geohash": after[0],
                                        "__name__": self._db.collection(REPORTS).document(after[1])})
-        return list(_reports(query.limit(limit).stream()))
+        return list(readable(query.select(Spot.FIELDS).limit(limit).stream(), Spot.from_doc))
 
     def of_reporter(self, key: str, *, statuses: Sequence[str], limit: int,
                     after: tuple[datetime, str] | None = None) -> list[Report]:

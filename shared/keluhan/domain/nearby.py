@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,19 +25,64 @@ READ_CAP = 300  # documents one nearby call may read, whatever the number of rep
 PAGE_MAX = 100
 
 
+@dataclass(frozen=True)
+class Spot:
+    """What a search by cell reads of each report: enough to place, filter and order it. Only the
+    few a caller shows are then read whole (`Reports.get_many`): a busy cell's reports, timelines
+    and all, are never transferred and parsed just to be measured and dropped."""
+
+    report_id: str
+    geohash: str
+    lat: float
+    lon: float
+    received_at: datetime
+    status_changed_at: datetime
+    private: bool
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("report_id", "geohash", "point", "received_at", "status_changed_at",
+                                         "private")  # the stored fields it is made of
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Spot:  # Any: as Report.to_doc
+        """Raises ValueError for a document that is no report's."""
+        try:
+            point = doc["point"]
+            received, changed = doc["received_at"], doc["status_changed_at"]
+            if not (isinstance(received, datetime) and isinstance(changed, datetime)):
+                raise TypeError("received_at and status_changed_at must be times")
+            return cls(report_id=str(doc["report_id"]), geohash=str(doc.get("geohash", "")),
+                       lat=float(point["lat"]), lon=float(point["lon"]), received_at=_aware(received),
+                       status_changed_at=_aware(changed), private=bool(doc.get("private", False)))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a report's spot: {exc!r}") from exc
+
+
 @dataclass
 class ReadBudget:
-    """The documents a call may still read; each query is billed at least one read."""
+    """The documents a call may still read; each query is billed at least one read. `reserved` of
+    them are kept for reading whole the reports the call shows, after the search by cell."""
 
     left: int = READ_CAP
+    reserved: int = 0
     reads: int = 0
     queries: int = 0
     exhausted: bool = False  # spent while a cell still held unread reports: the answer may miss some
     per_query: list[int] = field(default_factory=list)
 
+    @classmethod
+    def showing(cls, cap: int, shown: int) -> ReadBudget:
+        """`cap` reads in all for a call that shows at most `shown` reports: up to half of the cap
+        is kept for reading those whole."""
+        return cls(left=cap, reserved=min(shown, cap // 2))
+
+    @property
+    def searchable(self) -> int:
+        """What the search by cell may still read."""
+        return self.left - self.reserved
+
     def limit_for(self, cells_left: int) -> int:
-        """An even share of what is left for one cell (nearest cells first take their share)."""
-        return max(1, self.left // max(cells_left, 1))
+        """An even share of what the search may read for one cell (nearest cells first take theirs)."""
+        return max(1, self.searchable // max(cells_left, 1))
 
     def spend(self, returned: int, limit: int) -> None:
         billed = max(1, returned)
@@ -45,10 +91,19 @@ class ReadBudget:
         self.left -= billed
         self.per_query.append(returned)
 
+    def wholes(self, wanted: int) -> int:
+        """How many of `wanted` reports may be read whole now (the reserve, and what is left)."""
+        return max(0, min(wanted, self.left))
 
-def within(report: Report, lat: float, lon: float, radius_m: float) -> float | None:
+    def spend_wholes(self, read: int) -> None:
+        self.reads += read
+        self.left -= read
+        self.reserved = max(0, self.reserved - read)
+
+
+def within(spot: Spot, lat: float, lon: float, radius_m: float) -> float | None:
     """The report's distance from (lat, lon) in metres, or None beyond `radius_m`."""
-    apart = distance_m((lat, lon), (report.point.lat, report.point.lon))
+    apart = distance_m((lat, lon), (spot.lat, spot.lon))
     return apart if apart <= radius_m else None
 
 
@@ -116,11 +171,11 @@ class NearbyQuery(BaseModel):
         return None if code is None else known_category(code)
 
 
-def nearest_first(found: Mapping[str, tuple[float, Report]], limit: int) -> list[tuple[float, Report]]:
+def nearest_first(found: Mapping[str, tuple[float, Spot]], limit: int) -> list[tuple[float, Spot]]:
     """The `limit` nearest of the reports found (ties: the newest first)."""
-    ranked = sorted(found.values(), key=lambda pair: (pair[0], -_ts(pair[1].received_at)))
+    ranked = sorted(found.values(), key=lambda pair: (pair[0], -pair[1].received_at.timestamp()))
     return ranked[:limit]
 
 
-def _ts(value: datetime) -> float:
-    return value.timestamp()
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

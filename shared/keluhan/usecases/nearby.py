@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from keluhan.domain.geocell import cover
 from keluhan.domain.nearby import (
     READ_CAP,
     NearbyQuery,
     ReadBudget,
+    Spot,
     nearest_first,
     photo_is_public,
     public_view,
@@ -37,30 +38,42 @@ def check_registered(actor: Actor) -> None:
 
 
 def reports_near(reports: Reports, *, lat: float, lon: float, radius_m: float, categories: Sequence[str],
-                 budget: ReadBudget, tag: str = OPEN_TAG) -> dict[str, tuple[float, Report]]:
+                 budget: ReadBudget, tag: str = OPEN_TAG) -> dict[str, tuple[float, Spot]]:
     """Listed reports (tag `open` by default) within `radius_m` of the point, by id with their
-    distance: one range query per covering geohash cell, nearest cell first, within `budget`."""
-    found: dict[str, tuple[float, Report]] = {}
+    distance, as spots: one range query per covering geohash cell, nearest cell first, within
+    `budget` (what it reserves left for `read_whole`)."""
+    found: dict[str, tuple[float, Spot]] = {}
     # Each round gives every cell still holding unread reports an even share of the budget left,
     # nearest cell first; a cell that filled its share goes on where it stopped in the next round.
     pending: list[tuple[str, tuple[str, str] | None]] = [(cell, None) for cell in cover(lat, lon, radius_m)]
     while pending:
         more: list[tuple[str, tuple[str, str] | None]] = []
         for done, (cell, after) in enumerate(pending):
-            if budget.left <= 0:
+            if budget.searchable <= 0:
                 budget.exhausted = True
                 return found
             limit = budget.limit_for(len(pending) - done)
             batch = reports.in_cell(cell, tag=tag, categories=categories, limit=limit, after=after)
             budget.spend(len(batch), limit)
-            for report in batch:
-                apart = within(report, lat, lon, radius_m)
-                if apart is not None and not report.private:
-                    found[report.report_id] = (apart, report)
+            for spot in batch:
+                apart = within(spot, lat, lon, radius_m)
+                if apart is not None and not spot.private:
+                    found[spot.report_id] = (apart, spot)
             if len(batch) >= limit:
                 more.append((cell, (batch[-1].geohash, batch[-1].report_id)))
         pending = more
     return found
+
+
+def read_whole(reports: Reports, spots: Sequence[Spot], *, budget: ReadBudget, tag: str = OPEN_TAG) -> list[Report]:
+    """The reports of `spots`, in their order, read whole in one call (as many as the budget allows),
+    those still listed under `tag` and public: one may have closed since its spot was read."""
+    wanted = spots[:budget.wholes(len(spots))]
+    if not wanted:
+        return []
+    found = reports.get_many([s.report_id for s in wanted])
+    budget.spend_wholes(len(wanted))
+    return [r for r in found if tag in r.open311_listing and not r.private]
 
 
 @dataclass(frozen=True)
@@ -83,12 +96,13 @@ def nearby_reports(query: NearbyQuery, *, actor: Actor, reports: Reports, photos
     """Open, public reports near a point, nearest first, each in the public view; at most
     `read_cap` documents read whatever the number of reports. Raises RegisteredAccountRequired."""
     check_registered(actor)
-    budget = ReadBudget(left=read_cap)
+    budget = ReadBudget.showing(read_cap, query.limit)
     found = reports_near(reports, lat=query.lat, lon=query.lon, radius_m=query.radius_m,
                          categories=[query.category] if query.category else [], budget=budget)
     now = clock()
+    shown = read_whole(reports, [s for _, s in nearest_first(found, query.limit)], budget=budget)
     views = [public_view(r, lat=query.lat, lon=query.lon, thumbnail_url=thumbnail_link(r, photos=photos, now=now))
-             for _, r in nearest_first(found, query.limit)]
+             for r in shown]
     return Nearby(views, budget.reads, budget.queries, budget.exhausted)
 
 
@@ -109,12 +123,14 @@ def possible_duplicates(report: Report, *, reports: Reports, photos: PhotoStore,
     Only a suggestion: the report is stored whatever this finds."""
     now = clock()
     since = now - policy.max_age
+    budget = ReadBudget.showing(policy.read_cap, policy.limit)
     found = reports_near(reports, lat=report.point.lat, lon=report.point.lon, radius_m=policy.radius_m,
-                         categories=[report.category], budget=ReadBudget(left=policy.read_cap))
-    recent = {k: v for k, v in found.items() if k != report.report_id and _aware(v[1].received_at) >= since}
+                         categories=[report.category], budget=budget)
+    recent = {k: v for k, v in found.items() if k != report.report_id and v[1].received_at >= since}
+    shown = read_whole(reports, [s for _, s in nearest_first(recent, policy.limit)], budget=budget)
     return [public_view(r, lat=report.point.lat, lon=report.point.lon,
                         thumbnail_url=thumbnail_link(r, photos=photos, now=now))
-            for _, r in nearest_first(recent, policy.limit)]
+            for r in shown]
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,3 @@ def list_my_reports(*, actor: Actor, reports: Reports, statuses: Sequence[Status
     next_cursor = encode_cursor(page[-1].received_at, page[-1].report_id) if more and page else None
     return MyReports([reporter_view(r.to_doc(), client_id=None) for r in page], next_cursor)
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

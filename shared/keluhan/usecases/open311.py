@@ -24,7 +24,7 @@ from keluhan.domain.open311 import (
 from keluhan.domain.report import Report, valid_report_id
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import ListedOpen311Key, Open311Keys, PhotoStore, Reports
-from keluhan.usecases.nearby import reports_near, thumbnail_link
+from keluhan.usecases.nearby import read_whole, reports_near, thumbnail_link
 
 
 class BadApiKey(Exception):
@@ -64,9 +64,8 @@ def find_requests(query: RequestQuery, *, reports: Reports, now: datetime,
     window, paged in the store: it reads at most page_size + 1 reports past the MAX_SKIPPED a
     `page` skips."""
     if query.service_request_id:
-        found = (reports.get(i) for i in dict.fromkeys(query.service_request_id) if valid_report_id(i))
-        return Listing([public_request(r, photos=photos, now=now) for r in found if r is not None and not r.private],
-                       None)
+        found = reports.get_many([i for i in dict.fromkeys(query.service_request_id) if valid_report_id(i)])
+        return Listing([public_request(r, photos=photos, now=now) for r in found if not r.private], None)
     area = query.area()
     if area is not None:
         return Listing([public_request(r, photos=photos, now=now) for r in _in_area(query, area, reports, now)],
@@ -90,17 +89,22 @@ def find_requests(query: RequestQuery, *, reports: Reports, now: datetime,
 
 
 def _in_area(query: RequestQuery, area: Area, reports: Reports, now: datetime) -> list[Report]:
-    """The newest page_size listed requests in the area, by the filters, read from its geohash cells."""
+    """The newest page_size listed requests in the area, by the filters, searched in its geohash
+    cells and then read whole (AREA_READ_CAP reads in all)."""
+    tag = query.listing_tag()
+    budget = ReadBudget.showing(AREA_READ_CAP, query.page_size)
     found = reports_near(reports, lat=area.lat, lon=area.lon, radius_m=area.radius_m,
-                         categories=query.service_code, budget=ReadBudget(left=AREA_READ_CAP),
-                         tag=query.listing_tag())
+                         categories=query.service_code, budget=budget, tag=tag)
     window = query.received_window(now)
-    kept = [r for _, r in found.values()
-            if area.holds(r.point.lat, r.point.lon)
-            and (window is None or window[0] <= _aware(r.received_at) < window[1])
-            and (query.updated_after is None or _aware(r.status_changed_at) > query.updated_after)]
-    kept.sort(key=lambda r: (_aware(r.received_at), r.report_id), reverse=True)
-    return kept[:query.page_size]
+
+    def fits(received_at: datetime, status_changed_at: datetime) -> bool:
+        return ((window is None or window[0] <= received_at < window[1])
+                and (query.updated_after is None or status_changed_at > query.updated_after))
+
+    kept = [s for _, s in found.values() if area.holds(s.lat, s.lon) and fits(s.received_at, s.status_changed_at)]
+    kept.sort(key=lambda s: (s.received_at, s.report_id), reverse=True)
+    return [r for r in read_whole(reports, kept[:query.page_size], budget=budget, tag=tag)
+            if fits(_aware(r.received_at), _aware(r.status_changed_at))]  # as it is now, not as searched
 
 
 def _aware(value: datetime) -> datetime:
