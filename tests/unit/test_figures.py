@@ -10,6 +10,7 @@ import pytest
 from keluhan.domain.audit import AuditPolicy
 from keluhan.domain.catalogue import get_category
 from keluhan.domain.figures import contribution, percentile_edge, summary
+from keluhan.domain.report import StaleOrIllegal
 from keluhan.domain.sla import WITA, SlaPolicy, WorkingCalendar
 from keluhan.domain.workflow import Actor, Role
 from keluhan.usecases.figures import differences, rebuild, record_figures, table
@@ -110,7 +111,10 @@ def _simulate(world: World, reports: int, rng: random.Random, stats: FakeStats, 
             for doc in list(world.reports.docs.values()):  # reporters rate fixes the tick closed
                 closed_by = [e.get("action") for e in doc["timeline"] if e.get("action")][-1]
                 if closed_by == "auto_close" and "rating" not in doc and rng.random() < 0.7:
-                    world.act(doc["report_id"], "rate", Actor(Role.WARGA, "siti"), rating=rng.randint(1, 5))
+                    try:
+                        world.act(doc["report_id"], "rate", Actor(Role.WARGA, "siti"), rating=rng.randint(1, 5))
+                    except StaleOrIllegal:  # closed longer ago than the window to rate: refused, fine
+                        pass
         deliver()
     # Two weeks on: every scheduled date has come, every question left unanswered has expired.
     world.clock.advance(days=14)

@@ -244,6 +244,24 @@ def test_not_ours_goes_back_to_triage_and_leaves_the_skpd_queue(world):
     assert replay(world.reports.docs[report_id]["timeline"]) == Status.ACCEPTED
 
 
+@pytest.mark.parametrize("undo", [False, True])
+def test_a_support_whose_announcement_was_lost_is_announced_by_the_apps_retry(world, undo):
+    """Killed after the report changed and before the announcement (the figures count supporters from
+    it): the app's retry of the same request announces it, as a redelivered stage does."""
+    report_id = world.routed()
+    if undo:
+        world.support(report_id, OTHER_CITIZEN)
+    world.publish.fail_next = 1
+    with pytest.raises(ConnectionError):
+        world.support(report_id, OTHER_CITIZEN, undo=undo)
+    assert world.reports.docs[report_id]["supporters"] == (0 if undo else 1)  # the change is stored
+    before = len(world.publish.messages)
+    answer = world.support(report_id, OTHER_CITIZEN, undo=undo)
+    assert answer.supporters == (0 if undo else 1)
+    [(topic, data, _)] = world.publish.messages[before:]
+    assert topic == "report-status-changed" and data["report_id"] == report_id
+
+
 def test_a_duplicate_links_to_its_parent_which_counts_supporters_once(world):
     parent = world.routed("client-a")
     child = world.routed("client-b")

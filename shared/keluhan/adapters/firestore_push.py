@@ -6,20 +6,15 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from keluhan.adapters.firestore_store import DEVICE_TOKENS, DEVICES, PREFERENCES, SENDS, readable
+from keluhan.adapters.firestore_store import DEVICE_TOKENS, DEVICES, PREFERENCES, SENDS, fields_of, readable
 from keluhan.domain.push import Device, Preferences, PushSend
 from keluhan.ports import Contention, SendChange
 
 GUARDED_WRITE_ATTEMPTS = 8
-
-
-def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:  # Any: as to_dict()
-    return snap.to_dict() or {}
 
 
 class FirestoreDevices:
@@ -86,7 +81,7 @@ class FirestorePreferences:
 
     def get_many(self, uids: Sequence[str]) -> dict[str, Preferences]:
         refs = [self._db.collection(PREFERENCES).document(u) for u in dict.fromkeys(uids)]
-        found = {snap.id: Preferences.model_validate(_fields(snap)) for snap in self._db.get_all(refs) if snap.exists}
+        found = {snap.id: Preferences.model_validate(fields_of(snap)) for snap in self._db.get_all(refs) if snap.exists}
         return {u: found.get(u, Preferences()) for u in uids}
 
     def put(self, uid: str, preferences: Preferences, at: datetime) -> None:
@@ -108,7 +103,7 @@ class FirestoreSends:
 
     def get(self, message_id: str) -> PushSend | None:
         snap = self._db.collection(SENDS).document(message_id).get()
-        return PushSend.from_doc(_fields(snap)) if snap.exists else None
+        return PushSend.from_doc(fields_of(snap)) if snap.exists else None
 
     def mutate(self, message_id: str, change: SendChange) -> PushSend | None:
         ref = self._db.collection(SENDS).document(message_id)
@@ -116,7 +111,7 @@ class FirestoreSends:
             snap = ref.get()
             if not snap.exists:
                 return None
-            changed = change(PushSend.from_doc(_fields(snap)))
+            changed = change(PushSend.from_doc(fields_of(snap)))
             if changed is None:
                 return None
             try:
@@ -129,4 +124,4 @@ class FirestoreSends:
     def due(self, *, now: datetime, limit: int) -> list[PushSend]:
         query = (self._db.collection(SENDS).where(filter=firestore.FieldFilter("state", "==", "pending"))
                  .where(filter=firestore.FieldFilter("next_at", "<=", now)).order_by("next_at").limit(limit))
-        return [PushSend.from_doc(_fields(d)) for d in query.stream()]
+        return [PushSend.from_doc(fields_of(d)) for d in query.stream()]

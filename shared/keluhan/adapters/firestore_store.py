@@ -119,7 +119,7 @@ def listed(report: Report) -> Report:
         else report.changed(open311_listing=tag)
 
 
-def _fields(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:  # Any: as to_dict()
+def fields_of(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> dict[str, Any]:  # Any: as to_dict()
     """The fields of a snapshot known to exist (streamed, created, or checked with .exists)."""
     return snap.to_dict() or {}
 
@@ -131,7 +131,7 @@ def readable(snaps: Iterable[firestore.DocumentSnapshot[firestore.DocumentRefere
     tick, nor every delivery of a notice to the people beside it."""
     for snap in snaps:
         try:
-            yield parse(_fields(snap))
+            yield parse(fields_of(snap))
         except ValueError as exc:  # pydantic's ValidationError is one
             log.error("%s does not match its model, skipped: %s", snap.reference.path, exc)
 
@@ -210,11 +210,11 @@ class FirestoreReports:
 
     def submission(self, submission_key: str) -> Submission | None:
         snap = self._db.collection(SUBMISSIONS).document(submission_key).get()
-        return cast(Submission, _fields(snap)) if snap.exists else None  # as create() stored it
+        return cast(Submission, fields_of(snap)) if snap.exists else None  # as create() stored it
 
     def get(self, report_id: str) -> Report | None:
         snap = self._db.collection(REPORTS).document(report_id).get()
-        return Report.from_doc(_fields(snap)) if snap.exists else None
+        return Report.from_doc(fields_of(snap)) if snap.exists else None
 
     def get_many(self, report_ids: Sequence[str]) -> list[Report]:
         if not report_ids:
@@ -341,7 +341,7 @@ class FirestoreReports:
             snap = ref.get()
             if not snap.exists:
                 return None
-            before = Report.from_doc(_fields(snap))
+            before = Report.from_doc(fields_of(snap))
             after = mutation(before)
             if after is None:
                 return before
@@ -522,7 +522,7 @@ class FirestoreDeadLetters:
 
 
 def _dead_letter(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> StoredDeadLetter:
-    return cast(StoredDeadLetter, {**_fields(snap), "id": snap.id})  # as add() stored it
+    return cast(StoredDeadLetter, {**fields_of(snap), "id": snap.id})  # as add() stored it
 
 
 class FirestoreRulesDoc:
@@ -547,13 +547,13 @@ class FirestoreOpen311Keys:
 
     def get(self, digest: str) -> Open311Key | None:
         snap = self._db.collection(OPEN311_KEYS).document(digest).get()
-        return cast(Open311Key, _fields(snap)) if snap.exists else None  # as add() stored it
+        return cast(Open311Key, fields_of(snap)) if snap.exists else None  # as add() stored it
 
     def add(self, digest: str, record: Open311Key) -> None:
         self._db.collection(OPEN311_KEYS).document(digest).create(dict(record))
 
     def list(self) -> list[ListedOpen311Key]:
-        return [cast(ListedOpen311Key, {**_fields(d), "digest": d.id})  # as add() stored it
+        return [cast(ListedOpen311Key, {**fields_of(d), "digest": d.id})  # as add() stored it
                 for d in self._db.collection(OPEN311_KEYS).stream()]
 
     def revoke(self, digest: str, at: datetime) -> bool:
@@ -619,7 +619,7 @@ class FirestoreDirectory:
 
 
 def _recipient(snap: firestore.DocumentSnapshot[firestore.DocumentReference]) -> Recipient:
-    lang = _fields(snap).get("lang")
+    lang = fields_of(snap).get("lang")
     return Recipient(snap.id, "en" if lang == "en" else "id")
 
 
@@ -637,13 +637,13 @@ class FirestoreNotified:
 
     def positions(self, report_ids: Sequence[str]) -> dict[str, set[int]]:
         refs = [self._db.collection(NOTIFICATIONS).document(r) for r in report_ids]
-        found = {snap.id: {int(s) for s in _fields(snap).get("seqs", [])}
+        found = {snap.id: {int(s) for s in fields_of(snap).get("seqs", [])}
                  for snap in self._db.get_all(refs) if snap.exists}
         return {r: found.get(r, set()) for r in report_ids}
 
     def checked_until(self) -> datetime | None:
         snap = self._db.collection(NOTIFICATIONS).document(RECONCILER_MARK).get()
-        at = _fields(snap).get("checked_until") if snap.exists else None
+        at = fields_of(snap).get("checked_until") if snap.exists else None
         return at if isinstance(at, datetime) else None
 
     def check_through(self, at: datetime) -> None:
@@ -662,7 +662,7 @@ class FirestoreSubscriptions:
         return areas
 
     def of(self, uid: str) -> list[AreaSubscription]:
-        found = [AreaSubscription.model_validate(_fields(d)) for d in self._areas(uid).stream()]
+        found = [AreaSubscription.model_validate(fields_of(d)) for d in self._areas(uid).stream()]
         return sorted(found, key=lambda s: (s.created_at, s.subscription_id))
 
     def add(self, subscription: AreaSubscription, *, limit: int) -> bool:
@@ -710,7 +710,7 @@ class FirestoreDigests:
                  .where(filter=firestore.FieldFilter("due_at", "<=", before)).order_by("due_at").limit(limit))
         out: list[tuple[str, str, Lang, list[str]]] = []
         for snap in query.stream():
-            doc = _fields(snap)
+            doc = fields_of(snap)
             out.append((doc["uid"], doc["day"], "en" if doc.get("lang") == "en" else "id",
                         list(doc.get("report_ids", []))))
         return out
@@ -735,7 +735,7 @@ class FirestoreSupporters:
         if not refs:
             return []
         found = self._db.get_all([self._db.collection(SUPPORTS).document(r) for r in refs])
-        return [str(_fields(snap)["uid"]) for snap in found if snap.exists and _fields(snap).get("uid")]
+        return [str(fields_of(snap)["uid"]) for snap in found if snap.exists and fields_of(snap).get("uid")]
 
 
 class FirestoreComments:
@@ -757,13 +757,13 @@ class FirestoreComments:
 
     def get(self, comment_id: str) -> Comment | None:
         snap = self._db.collection(COMMENTS).document(comment_id).get()
-        return Comment.model_validate(_fields(snap)) if snap.exists else None
+        return Comment.model_validate(fields_of(snap)) if snap.exists else None
 
     def thread(self, report_id: str, *, limit: int) -> list[Comment]:
         # Index: report_id, at desc.
         query = (self._db.collection(COMMENTS).where(filter=firestore.FieldFilter("report_id", "==", report_id))
                  .order_by("at", direction=firestore.Query.DESCENDING).limit(limit))
-        return list(reversed([Comment.model_validate(_fields(s)) for s in query.stream()]))
+        return list(reversed([Comment.model_validate(fields_of(s)) for s in query.stream()]))
 
     def posted_since(self, author_key: str, since: datetime) -> int:
         # Index: author_key, at. An aggregation: no documents read.
@@ -777,7 +777,7 @@ class FirestoreComments:
         snap = ref.get()
         if not snap.exists:
             return None
-        comment = Comment.model_validate(_fields(snap))
+        comment = Comment.model_validate(fields_of(snap))
         if comment.hidden is None:
             ref.update({"hidden": hidden.model_dump(mode="python")},
                        option=self._db.write_option(last_update_time=snap.update_time))

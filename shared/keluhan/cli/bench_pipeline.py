@@ -48,7 +48,9 @@ FAULTS = ("kill", "restart-pubsub", "dup3")
 # The functions on the bench's path. Its Call Center 112 share submits through submit_report, so
 # neither open311 nor open311_intake is on it: killing an idle process would test nothing.
 KILLED_FUNCTIONS = ("enrich_geo", "route_report", "verify_photo", "forward_report", "submit_report", "notify",
-                    "whatsapp")
+                    "whatsapp", "support_report", "comment_on_report", "record_figures", "sweep_reports")
+# `--social N`: N residents each support and comment on this many of the run's first reports.
+SOCIAL_REPORTS = 6
 # How long the messages the reports owe may take to arrive once every report is final (a lost
 # announcement waits for the reconciler: the stage threshold, then a tick).
 MESSAGES_WAIT_S = 120.0
@@ -76,6 +78,9 @@ def register(benches: Commands) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--wa-conversations", type=int, default=0,
                         help="WhatsApp conversations (`keluhan wa`) run during the faults, each to one report")
+    parser.add_argument("--social", type=int, default=0,
+                        help=f"residents who each support and comment on {SOCIAL_REPORTS} of the run's reports "
+                             "during the faults (each request retried as the app does)")
     parser.add_argument("--rate", type=float,
                         help="open loop: submit at this constant rate (reports/s) instead of a burst")
     parser.add_argument("--duration", type=float, default=30.0, help="open loop: seconds of submissions")
@@ -147,6 +152,12 @@ class BenchResult(TypedDict):
     # WhatsApp conversations run beside the reports (`--wa-conversations`): how many, how many ended
     # in exactly one report, none, or more than one.
     whatsapp: dict[str, int]
+    # The figures' state of each of the run's reports (record_figures) against the stored report:
+    # still older than it (seq or support_seq), or as new but with another contribution.
+    figures_behind: int
+    figures_differing: int
+    # Supports and comments (`--social`): answered 2xx, and stored once each.
+    social: dict[str, int]
 
 
 class OpenLoopStep(TypedDict):
@@ -237,17 +248,20 @@ def _bench(args: argparse.Namespace) -> int:
                        photo_share=args.photo_share, faults=faults, concurrency=args.concurrency,
                        poison=args.poison, tick_s=args.tick, timeout_s=args.timeout, seed=args.seed,
                        fault_window_s=args.fault_window, client_factory=StackClient,
-                       wa_conversations=args.wa_conversations)
+                       wa_conversations=args.wa_conversations, social=args.social)
     _print(result)
-    wa = result["whatsapp"]
+    wa, social = result["whatsapp"], result["social"]
     return 0 if (result["lost"] == result["stuck"] == result["duplicated_timeline_entries"]
                  == result["messages_lost"] == result["messages_twice"] == result["pushes_lost"]
-                 == result["pushes_twice"] == wa["no_report"] == wa["reports_twice"] == 0) else 1
+                 == result["pushes_twice"] == wa["no_report"] == wa["reports_twice"]
+                 == result["figures_behind"] == result["figures_differing"] == social["supports_lost"]
+                 == social["supports_twice"] == social["comments_lost"] == social["comments_twice"] == 0) else 1
 
 
 def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share: float, faults: set[str],
               concurrency: int, poison: int, tick_s: float, timeout_s: float, seed: int,
-              client_factory: ClientFactory, fault_window_s: float = 20.0, wa_conversations: int = 0) -> BenchResult:
+              client_factory: ClientFactory, fault_window_s: float = 20.0, wa_conversations: int = 0,
+              social: int = 0) -> BenchResult:
     """Submit, inject faults, tick, wait until final; the figures as one dict."""
     from keluhan.devstack import cost
     from keluhan.devstack.faults import DuplicatingPushProxy
@@ -274,6 +288,10 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
         if wa_conversations:
             background.append(threading.Thread(target=_wa_conversations, daemon=True,
                                                args=(config, wa_conversations, wa_outcomes, started + timeout_s)))
+        fans = Fans(client, [client.sign_in(f"bench-{run}-fan{i}@warga.test") for i in range(social)], run)
+        if social:
+            background.append(threading.Thread(target=fans.support_and_comment, daemon=True,
+                                               args=(items, started + timeout_s)))
         for thread in background:
             thread.start()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -292,19 +310,22 @@ def run_bench(config: StackConfig, state_dir: Path, *, reports: int, photo_share
         try:
             _wait_final(client, items, deadline=started + timeout_s)
             _wait_poison(client, poison_ids, deadline=started + timeout_s)
+            for thread in background[1:]:  # the supports and conversations done too
+                thread.join(timeout=max(1.0, started + timeout_s - time.time()))
             # With the ticks going on: the reconciler announces again what a restarted broker lost.
-            messages = _messages(client, _stored(client, items), deadline=time.time() + MESSAGES_WAIT_S)
+            messages = _messages(client, _stored(client, items), deadline=time.time() + MESSAGES_WAIT_S,
+                                 besides=frozenset(uid for uid, _ in fans.residents))
             # A push a killed notify left claimed waits out its lease, then the next tick.
             pushed = _pushes(client, _stored(client, items), phones, deadline=time.time() + MESSAGES_WAIT_S)
+            figures = _figures_state(client, items, deadline=time.time() + MESSAGES_WAIT_S)
         finally:
             ticker_stop.set()
         pushes = (proxy.pushes, proxy.extra_deliveries) if proxy else (0, 0)
     spent, emulators = _spent(before, state_dir, items)
     result = _figures(client, items, poison_ids, started=started, submitted_s=submitted_s, floor=floor,
                       faults=faults, log=log, pushes=pushes, photo_share=photo_share, concurrency=concurrency,
-                      cost_per_report=spent, emulator_cpu=emulators, messages=messages, pushed=pushed)
-    for thread in background[1:]:
-        thread.join(timeout=max(1.0, started + timeout_s - time.time()))
+                      cost_per_report=spent, emulator_cpu=emulators, messages=messages, pushed=pushed,
+                      figures_state=figures, social=fans.outcome())
     result["whatsapp"] = {"conversations": wa_conversations, "one_report": wa_outcomes.count(1),
                           "no_report": wa_conversations - sum(1 for n in wa_outcomes if n >= 1),
                           "reports_twice": sum(1 for n in wa_outcomes if n > 1)}
@@ -539,6 +560,109 @@ def _killer(state_dir: Path, stop: threading.Event, log: FaultLog, rng: random.R
             log.kills[name] += 1
 
 
+class Fans:
+    """Residents who support and comment on the run's first reports while the faults go on, each
+    request sent again as the app does (the same body, on a lost connection or a 5xx), and what
+    was stored of it afterwards: one support and one comment per resident and report."""
+
+    def __init__(self, client: StackClient, residents: list[tuple[str, str]], run: str) -> None:
+        self.client, self.residents, self.run = client, residents, run
+        self.targets: list[str] = []
+        self.supported: Counter[str] = Counter()  # report id → supports answered 200
+        self.commented: dict[str, set[str]] = {}  # report id → comment ids answered 200/201
+        self.attempts = 0
+        self.refused: list[str] = []
+
+    def support_and_comment(self, items: list[Submitted], deadline: float) -> None:
+        self.targets = self._public_reports(items, deadline)
+        for i, (_, token) in enumerate(self.residents):
+            for report_id in self.targets:
+                if self._send("support_report", token, {"report_id": report_id}, deadline):
+                    self.supported[report_id] += 1
+                client_id = f"{self.run}-fan{i}-{report_id}"[:64]
+                body: dict[str, JsonValue] = {"report_id": report_id, "client_id": client_id,
+                                              "text": "Saya juga melihatnya / I saw it too"}
+                if self._send("comment_on_report", token, body, deadline):
+                    self.commented.setdefault(report_id, set()).add(client_id)
+
+    def _public_reports(self, items: list[Submitted], deadline: float) -> list[str]:
+        """The first SOCIAL_REPORTS reports of the run to be routed (public, open for support)."""
+        while time.time() < deadline:
+            ids = [it for it in items if it.report_id]
+            routed = [r for r, doc in _stored(self.client, ids).items() if doc.get("status") == "routed"]
+            if len(routed) >= min(SOCIAL_REPORTS, len(items)):
+                return sorted(routed)[:SOCIAL_REPORTS]
+            time.sleep(0.5)
+        return []
+
+    def _send(self, function: str, token: str, body: dict[str, JsonValue], deadline: float) -> bool:
+        pause = 0.2
+        while time.time() < deadline:
+            self.attempts += 1
+            try:
+                response = self.client.http.post(self.client.function_url(function), json=body, timeout=30,
+                                                 headers={"Authorization": f"Bearer {token}"})
+            except Exception:
+                response = None
+            if response is not None and response.status_code in (200, 201):
+                return True
+            if response is not None and response.status_code < 500:
+                self.refused.append(f"{function} {response.status_code} {response.text[:120]}")
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 3.0)
+        return False
+
+    def outcome(self) -> dict[str, int]:
+        """What was asked (answered 2xx) against what is stored: lost and twice, supports and comments."""
+        docs = _stored_ids(self.client, self.targets) if self.targets else {}
+        counted = {r: int(docs.get(r, {}).get("supporters") or 0) for r in self.targets}
+        stored: Counter[str] = Counter()
+        if self.targets:
+            from google.cloud import firestore
+
+            query = self.client.db.collection("comments").where(
+                filter=firestore.FieldFilter("report_id", "in", self.targets))
+            stored.update(snap.get("report_id") for snap in query.stream())
+        asked = {r: len(self.commented.get(r, ())) for r in self.targets}
+        return {
+            "residents": len(self.residents), "reports": len(self.targets), "attempts": self.attempts,
+            "refused": len(self.refused),
+            "supports": sum(self.supported.values()),
+            "supports_lost": sum(max(0, self.supported[r] - counted[r]) for r in self.targets),
+            "supports_twice": sum(max(0, counted[r] - self.supported[r]) for r in self.targets),
+            "comments": sum(asked.values()),
+            "comments_lost": sum(max(0, asked[r] - stored[r]) for r in self.targets),
+            "comments_twice": sum(max(0, stored[r] - asked[r]) for r in self.targets),
+        }
+
+
+def _figures_state(client: StackClient, items: list[Submitted], *, deadline: float) -> tuple[int, int]:
+    """(behind, differing): of the run's reports, those whose figures' state (record_figures) is still
+    older than the stored report at `deadline`, and those as new as it but with another contribution
+    than the report makes (`keluhan.domain.figures.contribution`)."""
+    from keluhan.adapters.firestore_store import FirestoreStats
+    from keluhan.domain.figures import contribution
+    from keluhan.domain.report import Report
+
+    stats = FirestoreStats(client.db)
+    while True:
+        docs = _stored(client, items)
+        behind, differing = [], []
+        for report_id, doc in docs.items():
+            state = stats.report_state(report_id)
+            if state is None or state.seq < len(doc["timeline"]) - 1 or state.support_seq < int(doc.get("support_seq") or 0):
+                behind.append(report_id)
+            elif state.contribution != contribution(Report.from_doc(doc).to_doc()):  # as record_figures has it
+                differing.append(report_id)
+        if not behind or time.time() > deadline:
+            break
+        time.sleep(1.0)
+    if behind or differing:
+        print(f"figures behind: {behind[:8]}; differing: {differing[:8]}", file=sys.stderr)
+    return len(behind), len(differing)
+
+
 def _wa_conversations(config: StackConfig, n: int, outcomes: list[int], deadline: float) -> None:
     """`keluhan wa` residents, one after another, each retrying a message as Meta redelivers it
     (the same id, until 200); each outcome is how many reports the conversation made."""
@@ -627,7 +751,11 @@ def _final_time(report: Document) -> float:
 
 def _stored(client: StackClient, items: Iterable[Submitted]) -> dict[str, Document]:
     """The stored documents of the submitted reports, by report id (those that exist)."""
-    refs = [client.db.collection("reports").document(it.report_id) for it in items if it.report_id]
+    return _stored_ids(client, [it.report_id for it in items if it.report_id])
+
+
+def _stored_ids(client: StackClient, report_ids: Iterable[str]) -> dict[str, Document]:
+    refs = [client.db.collection("reports").document(i) for i in report_ids]
     return {snap.id: doc for snap in client.db.get_all(refs) if (doc := snap.to_dict()) is not None}
 
 
@@ -647,11 +775,13 @@ def _wait_final(client: StackClient, items: list[Submitted], *, deadline: float)
             time.sleep(1.0)
 
 
-def _messages(client: StackClient, docs: dict[str, Document], *,
-              deadline: float) -> tuple[int, int, int, list[float]]:
+def _messages(client: StackClient, docs: dict[str, Document], *, deadline: float,
+              besides: frozenset[str] = frozenset()) -> tuple[int, int, int, list[float]]:
     """(owed, lost, twice, delays): the inbox messages these reports owe, as the domain and the
     directory say (`keluhan.usecases.notify`), those still missing at `deadline`, those stored beyond
-    what a report owes, and each stored message's delay after its status change (sorted, s)."""
+    what a report owes, and each stored message's delay after its status change (sorted, s).
+    Messages to `besides` (the run's supporters: told from the position current when they joined)
+    are left out of both counts."""
     from google.cloud import firestore
 
     from keluhan.adapters.firestore_store import FirestoreDirectory, FirestoreReports, FirestoreSubscriptions
@@ -693,7 +823,8 @@ def _messages(client: StackClient, docs: dict[str, Document], *,
     for i in range(0, len(ids), 30):  # Firestore's limit on the values of one `in`
         query = client.db.collection_group("messages").where(
             filter=firestore.FieldFilter("report_id", "in", ids[i:i + 30]))
-        stored.update(snap.get("report_id") for snap in query.stream())
+        stored.update(snap.get("report_id") for snap in query.stream()
+                      if snap.reference.parent.parent is None or snap.reference.parent.parent.id not in besides)
     twice = sum(max(0, stored[r] - n) for r, n in per_report.items())
     if missing:  # which ones, for whoever reads a failed run
         print(f"messages still missing: {len(missing)}: {dict(Counter(kind[p] for p in missing))}, "
@@ -797,7 +928,8 @@ def measure_floor(config: StackConfig, *, n: int, concurrency: int) -> Floor:
 def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str], *, started: float,
              submitted_s: float, floor: Floor, faults: set[str], log: FaultLog, pushes: tuple[int, int],
              photo_share: float, concurrency: int, cost_per_report: CostPerReport, emulator_cpu: dict[str, float],
-             messages: tuple[int, int, int, list[float]], pushed: tuple[int, int, int]) -> BenchResult:
+             messages: tuple[int, int, int, list[float]], pushed: tuple[int, int, int],
+             figures_state: tuple[int, int], social: dict[str, int]) -> BenchResult:
     docs = _stored(client, items)
     lost = sum(1 for it in items if not it.refused and (not it.report_id or it.report_id not in docs))
     final = [(it.started, it.final_at) for it in items if it.final_at is not None]  # (started, final) times
@@ -842,6 +974,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
         "cost_per_report": cost_per_report,
         "emulator_cpu_ms_per_report": emulator_cpu,
         "whatsapp": {"conversations": 0, "one_report": 0, "no_report": 0, "reports_twice": 0},
+        "figures_behind": figures_state[0], "figures_differing": figures_state[1], "social": social,
     }
 
 
@@ -901,6 +1034,14 @@ def _print(r: BenchResult) -> None:
     print(f"  faults: kills {r['kills']}, Pub/Sub restarts {r['pubsub_restarts']}, pushes via the "
           f"duplicating proxy {r['pushes_via_proxy']} (+{r['extra_deliveries']} extra deliveries)"
           + (f"; errors {r['fault_errors']}" if r["fault_errors"] else ""))
+    print(f"  figures (record_figures) of these reports: behind {r['figures_behind']}, differing "
+          f"{r['figures_differing']}")
+    if r["social"]["residents"]:
+        so = r["social"]
+        print(f"  supports and comments of {so['residents']} residents on {so['reports']} reports "
+              f"({so['attempts']} requests, {so['refused']} refused): supports {so['supports']}, lost "
+              f"{so['supports_lost']}, twice {so['supports_twice']}; comments {so['comments']}, lost "
+              f"{so['comments_lost']}, twice {so['comments_twice']}")
     if r["whatsapp"]["conversations"]:
         wa = r["whatsapp"]
         print(f"  WhatsApp conversations {wa['conversations']}: one report {wa['one_report']}, none "

@@ -9,7 +9,6 @@ GET /_received (`?token=` for one device). See docs/notifications.md.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import threading
 import time
@@ -19,7 +18,8 @@ from typing import Any
 import requests
 from flask import Flask, Response, jsonify, request
 from pydantic import JsonValue
-from werkzeug.serving import make_server
+
+from keluhan.devstack.standin import InThread, serve
 
 Answer = Response | tuple[Response, int]
 ANSWERS = ("ok", "unregistered", "unavailable")
@@ -115,22 +115,12 @@ def create_app(state: FcmState) -> Flask:
     return app
 
 
-class RunningFcm:
+class RunningFcm(InThread):
     """A stand-in serving from a background thread, for tests: `with RunningFcm() as fcm:`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = FcmState()
-        self._server = make_server(host, port, create_app(self.state), threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> RunningFcm:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(create_app(self.state), host, port)
 
 
 class FcmClient:
@@ -168,20 +158,8 @@ class FcmClient:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Stand-in FCM endpoint (HTTP v1 send).")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8097)
-    args = parser.parse_args(argv)
-    server = make_server(args.host, args.port, create_app(FcmState()), threaded=True)
-    print(f"keluhan fcm stand-in on http://{args.host}:{server.server_port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
-
+    return serve(create_app(FcmState()), description="Stand-in FCM endpoint (HTTP v1 send).", name="fcm stand-in",
+                 default_port=8097, argv=argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())

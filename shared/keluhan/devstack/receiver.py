@@ -7,7 +7,6 @@ reject through POST /_control; inspected through GET /_received. See docs/forwar
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import threading
 import time
@@ -19,7 +18,8 @@ import requests
 from flask import Flask, Response, jsonify, request
 from pydantic import JsonValue, TypeAdapter
 from typing_extensions import TypedDict  # pydantic validates typing's TypedDict only from Python 3.12
-from werkzeug.serving import make_server
+
+from keluhan.devstack.standin import InThread, serve
 
 # Body id -> prefix of the references it hands out (BRG-000001).
 BODY_PREFIX = {
@@ -281,26 +281,16 @@ def create_app(state: ReceiverState) -> Flask:
     return app
 
 
-class RunningReceiver:
+class RunningReceiver(InThread):
     """A receiver serving from a background thread, for tests: `with RunningReceiver() as r:`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = ReceiverState()
-        self._server = make_server(host, port, create_app(self.state), threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> RunningReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().__init__(create_app(self.state), host, port)
 
     def close(self) -> None:
         self.state.release_hung()
-        self._server.shutdown()
-        self._server.server_close()
+        super().close()
 
 
 class ReceiverClient:
@@ -365,20 +355,8 @@ def local_forward_targets(base_url: str) -> dict[str, dict[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Stand-in receiver for forwarded reports.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    args = parser.parse_args(argv)
-    server = make_server(args.host, args.port, create_app(ReceiverState()), threaded=True)
-    print(f"keluhan receiver on http://{args.host}:{server.server_port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
-
+    return serve(create_app(ReceiverState()), description="Stand-in receiver for forwarded reports.",
+                 name="receiver", default_port=8090, argv=argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())

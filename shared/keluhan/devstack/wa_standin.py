@@ -14,7 +14,6 @@ and answers its id, as a phone's upload would; `GET /_sent[?to=NUMBER]` lists wh
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import itertools
 import threading
@@ -22,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+
+from keluhan.devstack.standin import serve
 
 Answer = Response | tuple[Response, int]
 
@@ -113,13 +113,8 @@ def _text_of(body: dict[str, Any]) -> str:  # Any: a send body
     return ""
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8106)
-    args = parser.parse_args()
-    make_server(args.host, args.port, create_app(), threaded=True).serve_forever()
-
+def main(argv: list[str] | None = None) -> int:
+    return serve(create_app(), description=__doc__ or "", name="whatsapp stand-in", default_port=8106, argv=argv)
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

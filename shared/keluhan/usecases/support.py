@@ -31,8 +31,7 @@ def support_report(report_id: str, *, undo: bool, actor: Actor, reports: Reports
         after = reports.mutate(report_id, lambda current: current.unsupported(ref))
         if after is not None and ref not in after.supporter_refs:
             supporters.forget(ref)
-            if ref in report.supporter_refs:  # withdrawn now, not by an earlier call
-                _announce(publish, after)
+            _announce(publish, after)
         return _answer(after or report, ref)
     if report.status not in SUPPORTABLE and ref not in report.supporter_refs:
         raise StaleOrIllegal("laporan ini tidak bisa didukung lagi / this report can no longer be supported",
@@ -51,14 +50,16 @@ def support_report(report_id: str, *, undo: bool, actor: Actor, reports: Reports
     if ref not in after.supporter_refs:
         raise StaleOrIllegal("laporan ini tidak bisa didukung lagi / this report can no longer be supported",
                              status=after.status.value, allowed=[])
-    if ref not in report.supporter_refs:  # supported now, not by an earlier call
-        _announce(publish, after)
+    _announce(publish, after)
     return _answer(after, ref)
 
 
 def _announce(publish: Publisher, report: Report) -> None:
     """The figures count supporters: the report's latest change is announced again (consumers
-    dedupe on its seq; record_figures also looks at support_seq), as a redelivered stage does."""
+    dedupe on its seq; record_figures also looks at support_seq), as a redelivered stage does.
+    Every call that leaves the support as asked announces, not only the one that changed it: a
+    call killed between the change and the announcement is retried by the app, and that retry
+    finds the change already made."""
     publish_status_changed(publish, report)
 
 
