@@ -14,9 +14,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            # Under pytest-xdist's --dist loadgroup (scripts/test): every e2e test on one worker, in
-            # this order, with the one stack of its session; the other tests on the other workers.
-            item.add_marker(pytest.mark.xdist_group("e2e"))
     items.sort(key=lambda item: any(str(item.fspath).endswith(name) for name in RUN_LAST))
 
 
