@@ -62,6 +62,9 @@ def test_the_reporters_phone_gets_a_push_for_every_status_change_in_the_chosen_l
     pushed = ports.pusher.to(TOKEN)
     assert [p["event"] for p in pushed] == ["routed", "accepted", "in_progress", "resolved", "closed"]
     assert pushed[0]["title"].startswith("Report assigned to ") and all(p["report_id"] == report_id for p in pushed)
+    # Each says its place in the timeline: pushes may arrive in any order, the app orders them by it.
+    timeline = world.reports.docs[report_id]["timeline"]
+    assert [timeline[int(p["seq"])]["status"] for p in pushed] == [p["event"] for p in pushed]
     assert [m.lang for m in inbox.of(SITI)] == ["en"] * 5
     assert {s.state for s in ports.sends.sends.values()} == {"sent"}
     assert all(s.attempts == 1 for s in ports.sends.sends.values())

@@ -96,7 +96,7 @@ def attempt(message_id: str, *, push: PushPorts, clock: Clock, devices: Sequence
         try:
             push.pusher(device.token, title=title, body=body, collapse_key=claimed.message_id,
                         data={"report_id": claimed.report_id, "event": claimed.event,
-                              "message_id": claimed.message_id})
+                              "message_id": claimed.message_id, "seq": str(claimed.seq)})
             result.reached.append(device.device_id)
         except TokenUnregistered as exc:
             push.devices.remove(claimed.recipient, device.device_id)
