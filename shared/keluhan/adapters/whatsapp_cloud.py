@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -23,6 +22,7 @@ from pywa.types.message import Message
 from pywa.types.templates import TemplateLanguage
 from pywa.utils import webhook_updates_validator
 
+from keluhan.domain.sla import aware
 from keluhan.domain.whatsapp import Inbound, Reply
 from keluhan.ports import PhotoTooLarge
 
@@ -75,10 +75,10 @@ def inbound_messages(client: WhatsApp, delivery: dict[str, Any]) -> Iterator[tup
 def _inbound(client: WhatsApp, update: RawUpdate, raw: dict[str, Any]) -> tuple[str, Inbound]:  # Any: JSON
     if raw.get("type") == "interactive":
         selection = CallbackSelection.from_update(client, update)
-        return _address(selection.from_user), Inbound(message_id=selection.id, at=_aware(selection.timestamp),
+        return _address(selection.from_user), Inbound(message_id=selection.id, at=aware(selection.timestamp),
                                                       kind="choice", choice=str(selection.data))
     message = Message.from_update(client, update)
-    at, mid, address = _aware(message.timestamp), message.id, _address(message.from_user)
+    at, mid, address = aware(message.timestamp), message.id, _address(message.from_user)
     if message.location is not None:
         loc = message.location
         return address, Inbound(message_id=mid, at=at, kind="location", lat=loc.latitude, lon=loc.longitude,
@@ -94,11 +94,6 @@ def _inbound(client: WhatsApp, update: RawUpdate, raw: dict[str, Any]) -> tuple[
 def _address(user: Any) -> str:  # Any: pywa's User
     return str(user.wa_id or user.bsuid)
 
-
-def _aware(at: datetime) -> datetime:
-    from datetime import UTC
-
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 class CloudApi:

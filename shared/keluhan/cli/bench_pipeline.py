@@ -20,11 +20,12 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
@@ -33,6 +34,7 @@ from pydantic import JsonValue
 from keluhan.cli import Commands
 
 if TYPE_CHECKING:
+    import requests
     from google.cloud import firestore
 
     from keluhan.devstack.client import Document, StackClient
@@ -514,28 +516,38 @@ def _spent(before: CostSnapshot, state_dir: Path, items: list[Submitted]) -> tup
 def _submit(client: StackClient, item: Submitted, token: str, *, deadline: float) -> None:
     """As the app does on a flaky network: retry the same body until the server has it."""
     item.started = time.time()
-    pause = 0.2
-    while time.time() < deadline:
+    for _ in _app_retries(deadline):
         item.attempts += 1
-        try:
-            response = client.submit(token, item.body)
-        except Exception:
-            response = None
+        response = _answered(lambda: client.submit(token, item.body))
         if response is not None and response.status_code in (200, 201):
             created = response.json()
             item.report_id = created["report_id"]
             if item.photo is None or created["status"] != "awaiting_photo":
                 return
-            try:
-                if client.upload_photo(created["upload"], item.photo).status_code in (200, 201):
-                    return
-            except Exception:
-                pass
+            upload = _answered(partial(client.upload_photo, created["upload"], item.photo))
+            if upload is not None and upload.status_code in (200, 201):
+                return
         elif response is not None and response.status_code < 500:
             item.refused = f"{response.status_code} {response.text[:200]}"  # an answer, not a loss
             return
+
+
+def _app_retries(deadline: float) -> Iterator[None]:
+    """The app's retries of one request: until `deadline`, with a pause doubling from 0.2 s to 3 s
+    between tries (the caller stops asking once it has its answer)."""
+    pause = 0.2
+    while time.time() < deadline:
+        yield
         time.sleep(pause)
         pause = min(pause * 2, 3.0)
+
+
+def _answered(send: Callable[[], requests.Response]) -> requests.Response | None:
+    """The server's answer, or None when the connection failed (a killed function, a restart)."""
+    try:
+        return send()
+    except Exception:
+        return None
 
 
 def _ticks(config: StackConfig, stop: threading.Event, every_s: float) -> None:
@@ -596,21 +608,15 @@ class Fans:
         return []
 
     def _send(self, function: str, token: str, body: dict[str, JsonValue], deadline: float) -> bool:
-        pause = 0.2
-        while time.time() < deadline:
+        for _ in _app_retries(deadline):
             self.attempts += 1
-            try:
-                response = self.client.http.post(self.client.function_url(function), json=body, timeout=30,
-                                                 headers={"Authorization": f"Bearer {token}"})
-            except Exception:
-                response = None
+            response = _answered(lambda: self.client.http.post(
+                self.client.function_url(function), json=body, timeout=30, headers={"Authorization": f"Bearer {token}"}))
             if response is not None and response.status_code in (200, 201):
                 return True
             if response is not None and response.status_code < 500:
                 self.refused.append(f"{function} {response.status_code} {response.text[:120]}")
                 return False
-            time.sleep(pause)
-            pause = min(pause * 2, 3.0)
         return False
 
     def outcome(self) -> dict[str, int]:

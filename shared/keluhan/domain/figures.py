@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from keluhan.domain.assignees import get_assignee
-from keluhan.domain.sla import WITA, WorkingCalendar
+from keluhan.domain.sla import WITA, WorkingCalendar, aware
 from keluhan.domain.stored import ReportDoc
 
 # Fixed histogram buckets for handling times, in hours: each bucket counts times ≤ its edge
@@ -274,5 +274,4 @@ def _not_ours_rejecters(doc: ReportDoc) -> list[str]:
 
 
 def _aware(value: datetime | str) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware(datetime.fromisoformat(value) if isinstance(value, str) else value)

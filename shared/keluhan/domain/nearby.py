@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,6 +19,7 @@ from keluhan.domain.notes import redact_contacts
 from keluhan.domain.open311 import PRIVATE_DECIMALS, public_status
 from keluhan.domain.photo.exif import distance_m
 from keluhan.domain.report import STATUS_TEXT, Report, Status
+from keluhan.domain.sla import aware
 
 MAX_RADIUS_M = 1000.0
 READ_CAP = 300  # documents one nearby call may read, whatever the number of reports
@@ -51,8 +52,8 @@ class Spot:
             if not (isinstance(received, datetime) and isinstance(changed, datetime)):
                 raise TypeError("received_at and status_changed_at must be times")
             return cls(report_id=str(doc["report_id"]), geohash=str(doc.get("geohash", "")),
-                       lat=float(point["lat"]), lon=float(point["lon"]), received_at=_aware(received),
-                       status_changed_at=_aware(changed), private=bool(doc.get("private", False)))
+                       lat=float(point["lat"]), lon=float(point["lon"]), received_at=aware(received),
+                       status_changed_at=aware(changed), private=bool(doc.get("private", False)))
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a report's spot: {exc!r}") from exc
 
@@ -176,6 +177,3 @@ def nearest_first(found: Mapping[str, tuple[float, Spot]], limit: int) -> list[t
     ranked = sorted(found.values(), key=lambda pair: (pair[0], -pair[1].received_at.timestamp()))
     return ranked[:limit]
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

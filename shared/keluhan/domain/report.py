@@ -27,7 +27,7 @@ from keluhan.domain.forwarding import Delivery
 from keluhan.domain.geocell import geohash_of
 from keluhan.domain.location import Location
 from keluhan.domain.routing import RoutingDecision
-from keluhan.domain.sla import ESCALATION_TO, WITA, SlaPolicy
+from keluhan.domain.sla import ESCALATION_TO, WITA, SlaPolicy, aware
 from keluhan.domain.text import (
     FREE_TEXT_LAYOUT,
     FREE_TEXT_SCHEMA_PATTERN,
@@ -726,7 +726,7 @@ class Report(BaseModel):
     def photo_due(self, now: datetime) -> bool:
         """Awaiting a photo whose upload window has passed."""
         deadline = self.photo.deadline
-        return self.status == Status.AWAITING_PHOTO and deadline is not None and _aware(deadline) <= now
+        return self.status == Status.AWAITING_PHOTO and deadline is not None and aware(deadline) <= now
 
     def expire_photo(self, *, now: datetime) -> Report:
         return self.move(Action.EXPIRE_PHOTO, actor=_SYSTEM_SWEEP, now=now,
@@ -782,7 +782,7 @@ class Report(BaseModel):
     def proof_missing(self, *, now: datetime) -> Report | None:
         """No proof arrived in time: back to work (the sweep tick)."""
         deadline = self.resolution.deadline if self.resolution else None
-        if self.status != Status.RESOLVING or self.resolution is None or deadline is None or _aware(deadline) > now:
+        if self.status != Status.RESOLVING or self.resolution is None or deadline is None or aware(deadline) > now:
             return None
         return self.move(Action.PROOF_REJECTED, actor=_SYSTEM_SWEEP, now=now,
                          note="Bukti penyelesaian tidak diunggah tepat waktu / No proof of the fix was "
@@ -833,7 +833,7 @@ class Report(BaseModel):
     def resume_due(self, *, now: datetime) -> Report | None:
         """The scheduled date has come: back in the SKPD's queue, in the status it left (the sweep)."""
         schedule = self.schedule
-        if self.status != Status.SCHEDULED or schedule is None or _aware(schedule.until) > now:
+        if self.status != Status.SCHEDULED or schedule is None or aware(schedule.until) > now:
             return None
         return self.move(Action.RESUME, schedule.resume_to, actor=_SYSTEM_SWEEP, now=now,
                          note=f"Tanggal jadwal {schedule.for_date} tiba / The scheduled date {schedule.for_date} "
@@ -854,12 +854,12 @@ class Report(BaseModel):
         """The reporter answers: back to where the report was, its SLA times later by exactly the wait."""
         self.check_act(Action.ANSWER, actor=actor, is_reporter=is_reporter, expected_status=expected_status)
         assert self.question is not None  # set by ask_reporter, the only way into awaiting_reporter
-        waited = now - _aware(self.question.asked_at)
+        waited = now - aware(self.question.asked_at)
         fields: dict[str, Any] = {"question": self.question.updated(answered_at=now)}  # Any: as changed
         if self.sla is not None:
             fields["sla"] = self.sla.updated(
-                due_at=_aware(self.sla.due_at) + waited,
-                next_escalation_at=(_aware(self.sla.next_escalation_at) + waited
+                due_at=aware(self.sla.due_at) + waited,
+                next_escalation_at=(aware(self.sla.next_escalation_at) + waited
                                     if self.sla.next_escalation_at else None),
                 paused_s=(self.sla.paused_s or 0) + waited.total_seconds())
         return self.move(Action.ANSWER, self.question.resume_to, actor=actor, now=now, note=note, fields=fields)
@@ -867,7 +867,7 @@ class Report(BaseModel):
     def close_unanswered(self, *, now: datetime) -> Report | None:
         """No answer within the window: closed with that reason (the sweep)."""
         question = self.question
-        if self.status != Status.AWAITING_REPORTER or question is None or _aware(question.deadline) > now:
+        if self.status != Status.AWAITING_REPORTER or question is None or aware(question.deadline) > now:
             return None
         return self.move(Action.CLOSE_UNANSWERED, actor=_SYSTEM_SWEEP, now=now, note=UNANSWERED_NOTE,
                          fields={"closed_at": now}, reason="no_answer")
@@ -883,7 +883,7 @@ class Report(BaseModel):
 
     def reopen(self, *, actor: Actor, is_reporter: bool, expected_status: str, now: datetime,
                note: str) -> Report:
-        if self.status == Status.RESOLVED and self.close_by and now > _aware(self.close_by):
+        if self.status == Status.RESOLVED and self.close_by and now > aware(self.close_by):
             raise StaleOrIllegal("batas waktu membuka kembali sudah lewat / the window to reopen has passed",
                                  status=self.status.value, allowed=[Action.CONFIRM.value])
         return self.act(Action.REOPEN, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
@@ -894,7 +894,7 @@ class Report(BaseModel):
         """The reporter contests a rejection (not a problem, or a duplicate) within `window` of it: the
         report goes back to the operators' triage, who reassign it or confirm the rejection."""
         rejected_at = self.rejection.at if self.rejection else self.status_changed_at
-        if self.status in (Status.REJECTED, Status.DUPLICATE) and now > _aware(rejected_at) + window:
+        if self.status in (Status.REJECTED, Status.DUPLICATE) and now > aware(rejected_at) + window:
             raise StaleOrIllegal("batas waktu keberatan sudah lewat / the window to dispute has passed",
                                  status=self.status.value, allowed=[])
         return self.act(Action.DISPUTE, actor=actor, is_reporter=is_reporter, expected_status=expected_status,
@@ -905,7 +905,7 @@ class Report(BaseModel):
         with a timeline entry that changes no status."""
         due = self.sla.next_escalation_at if self.sla else None
         category = get_category(self.category)
-        if (self.sla is None or self.status not in OPEN or due is None or _aware(due) > now or category is None
+        if (self.sla is None or self.status not in OPEN or due is None or aware(due) > now or category is None
                 or self.escalation_level >= max(ESCALATION_TO)):
             return None
         level = self.escalation_level + 1
@@ -913,7 +913,7 @@ class Report(BaseModel):
                               to=ESCALATION_TO[level],
                               note=f"Melewati target, dieskalasi ke {ESCALATION_TO[level]} / Past its target, "
                                    f"escalated (level {level})")
-        next_at = sla.escalation_at(category, _aware(self.sla.start_at), level + 1)
+        next_at = sla.escalation_at(category, aware(self.sla.start_at), level + 1)
         if next_at is not None and self.sla.paused_s:  # the reporter's answering time is not the SKPD's
             next_at += timedelta(seconds=self.sla.paused_s)
         return self.changed(overdue=True, escalation_level=level, timeline=[*self.timeline, entry],
@@ -921,7 +921,7 @@ class Report(BaseModel):
 
     def auto_close(self, *, now: datetime) -> Report | None:
         """Closed by the sweep tick once the reporter's window has passed without a dispute."""
-        if self.status != Status.RESOLVED or self.close_by is None or _aware(self.close_by) > now:
+        if self.status != Status.RESOLVED or self.close_by is None or aware(self.close_by) > now:
             return None
         return self.move(Action.AUTO_CLOSE, actor=_SYSTEM_SWEEP, now=now,
                          note="Ditutup otomatis, pelapor tidak membantah / Closed automatically, "
@@ -971,7 +971,7 @@ class Report(BaseModel):
             reason = "hanya laporan yang ditutup otomatis / only a report closed automatically"
         elif self.rating is not None:
             reason = "sudah dinilai / already rated"
-        elif self.closed_at is not None and rating.at > _aware(self.closed_at) + window:
+        elif self.closed_at is not None and rating.at > aware(self.closed_at) + window:
             reason = "batas waktu menilai sudah lewat / the window to rate has passed"
         if reason is not None:
             raise StaleOrIllegal(f"{reason}", status=self.status.value, allowed=[])
@@ -1019,7 +1019,7 @@ class Report(BaseModel):
         if forwarding.state == "failed" and not self._delivery_failure_told():
             at = forwarding.updated_at or self.status_changed_at
             fields["timeline"] = [*self.timeline, TimelineEntry(
-                status=self.status.value, at=_aware(at), by="forward_report", event=DELIVERY_FAILED,
+                status=self.status.value, at=aware(at), by="forward_report", event=DELIVERY_FAILED,
                 to=forwarding.assignee, internal_note=forwarding.last_error or None,
                 note="Pengiriman gagal, operator menanganinya / Delivery failed, the operators are handling it")]
         return self.changed(**fields)
@@ -1044,9 +1044,5 @@ def _entry(action: Action, source: Status | None, to: Status, actor: Actor, now:
     entry = {"status": to.value, "at": now, "by": actor.label, "note": note,
              "from": source.value if source else None, "action": action.value, "role": actor.role.value}
     return TimelineEntry.model_validate(entry | {k: v for k, v in extra.items() if v is not None})
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

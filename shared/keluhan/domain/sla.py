@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import TypedDict
 
 from keluhan.domain.catalogue import Category
 
 WITA = timezone(timedelta(hours=8), "WITA")
+
+
+def aware(value: datetime) -> datetime:
+    """A time as stored: Firestore and older documents may give one without a zone, meaning UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 DAY = timedelta(days=1)
 
 

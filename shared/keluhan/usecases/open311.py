@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from keluhan.domain.nearby import ReadBudget
 from keluhan.domain.open311 import (
@@ -22,6 +22,7 @@ from keluhan.domain.open311 import (
     request_view,
 )
 from keluhan.domain.report import Report, valid_report_id
+from keluhan.domain.sla import aware
 from keluhan.domain.workflow import Actor, Role
 from keluhan.ports import ListedOpen311Key, Open311Keys, PhotoStore, Reports
 from keluhan.usecases.nearby import read_whole, reports_near, thumbnail_link
@@ -84,7 +85,7 @@ def find_requests(query: RequestQuery, *, reports: Reports, now: datetime,
         cursor = encode_cursor(last.received_at if query.updated_after is None else last.status_changed_at,
                                last.report_id)
     if query.updated_after is not None and window is not None:  # both asked: the page keeps what is in both
-        page = [r for r in page if window[0] <= _aware(r.received_at) < window[1]]
+        page = [r for r in page if window[0] <= aware(r.received_at) < window[1]]
     return Listing([public_request(r, photos=photos, now=now) for r in page], cursor)
 
 
@@ -104,11 +105,7 @@ def _in_area(query: RequestQuery, area: Area, reports: Reports, now: datetime) -
     kept = [s for _, s in found.values() if area.holds(s.lat, s.lon) and fits(s.received_at, s.status_changed_at)]
     kept.sort(key=lambda s: (s.received_at, s.report_id), reverse=True)
     return [r for r in read_whole(reports, kept[:query.page_size], budget=budget, tag=tag)
-            if fits(_aware(r.received_at), _aware(r.status_changed_at))]  # as it is now, not as searched
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+            if fits(aware(r.received_at), aware(r.status_changed_at))]  # as it is now, not as searched
 
 
 def get_request(report_id: str, *, reports: Reports, photos: PhotoStore | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from keluhan.domain.audit import AuditPolicy
@@ -25,6 +25,7 @@ from keluhan.domain.report import (
     UploadTarget,
     upload_target,
 )
+from keluhan.domain.sla import aware
 from keluhan.ports import (
     Clock,
     PermanentError,
@@ -182,7 +183,7 @@ def verify_proof(obj: StoredObject, target: UploadTarget, *, reports: Reports, p
                          if own else [])
         # A fix cannot be shown with a photo from before the complaint (phone clocks drift a little),
         # nor by a photo that does not say where it was taken (any street's "fixed" photo would do).
-        if result.exif_taken_at and result.exif_taken_at < _aware(report.received_at) - policy.future_tolerance:
+        if result.exif_taken_at and result.exif_taken_at < aware(report.received_at) - policy.future_tolerance:
             result = result.model_copy(update={"verdict": "rejected",
                                                "reasons": [*result.reasons, reason("stale")]})
         if result.verdict == "accepted" and result.gps_distance_m is None:
@@ -265,10 +266,6 @@ def _verify(data: bytes, obj: StoredObject, report: Report, *, photo_index: Phot
         # A proof is never witnessed: only a report's own photo from a channel whose server saw it arrive.
         witnessed=received_at is None and report.channel in WITNESSED_CAPTURE_CHANNELS,
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _republish_if_verified(report: Report, publish: Publisher) -> None:

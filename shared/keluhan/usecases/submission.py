@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from keluhan.domain.quota import Limits, windows
 from keluhan.domain.report import Event, Report, Status, Submission, SubmitReport, submission_key
+from keluhan.domain.sla import aware
 from keluhan.domain.workflow import MOVES, Action, Actor, Role
 from keluhan.ports import Clock, Holds, PhotoStore, Publisher, Reports
 from keluhan.usecases.events import publish_event, publish_status_changed
@@ -107,7 +108,7 @@ def submit_report(cmd: SubmitReport, *, actor: Actor, reports: Reports, publish:
         assert photo.deadline is not None and photo.object is not None and photo.content_type is not None
         upload = _still_valid_upload(stored_submission, now=now, margin=policy.reuse_margin)
         if upload is None:
-            expires_at = min(now + policy.url_ttl, _aware(photo.deadline))
+            expires_at = min(now + policy.url_ttl, aware(photo.deadline))
             upload = photos.upload_url(photo.object, content_types=(photo.content_type,),
                                        max_bytes=policy.max_bytes, expires_at=expires_at)
             reports.remember_upload(key, upload, expires_at)
@@ -128,7 +129,7 @@ def _still_valid_upload(submission: Submission, *, now: datetime,
     """
     expires_at = submission.get("upload_expires_at")
     upload = submission.get("upload")
-    if not upload or expires_at is None or _aware(expires_at) - now < margin:
+    if not upload or expires_at is None or aware(expires_at) - now < margin:
         return None
     return dict(upload)
 
@@ -150,5 +151,3 @@ def expire_if_due(report: Report, *, reports: Reports, now: datetime,
     return after
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from keluhan.domain.notify import Message
 from keluhan.domain.quota import retry_after_s
 from keluhan.domain.report import STATUS_TEXT, SubmitReport
+from keluhan.domain.sla import aware
 from keluhan.domain.whatsapp import (
     Conversation,
     Inbound,
@@ -193,7 +194,7 @@ def deliver_whatsapp(message: Message, *, users: WaUsers, sends: WaSends, api: W
         sends.update(message.message_id, {"status": "failed", "attempts": attempts, "last_error": "no_recipient"})
         return False
     last = record.last_inbound_at
-    within = last is not None and now - _aware(last) < SERVICE_WINDOW
+    within = last is not None and now - aware(last) < SERVICE_WINDOW
     try:
         if within:
             api.send(record.address, Reply(f"*{message.title}*\n{message.body}"), tracker=message.message_id)
@@ -208,7 +209,3 @@ def deliver_whatsapp(message: Message, *, users: WaUsers, sends: WaSends, api: W
     return True
 
 
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
