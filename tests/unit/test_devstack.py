@@ -130,5 +130,20 @@ def test_the_firestore_emulator_logs_refused_requests_without_stack_traces(tmp_p
     assert env["JAVA_TOOL_OPTIONS"].endswith(f"-Djava.util.logging.config.file={config}")
     levels = dict(line.split("=", 1) for line in config.read_text().splitlines())
     assert levels["com.google.cloud.datastore.emulator.impl.util.WrappedStreamObserver.level"] == "SEVERE"
-    assert "JAVA_TOOL_OPTIONS" not in firebase_env(tools, tmp_path / "launcher.jar",
-                                                   tmp_path / "with space" / "logging.properties")
+    spaced = firebase_env(tools, tmp_path / "launcher.jar", tmp_path / "with space" / "logging.properties")
+    assert "logging" not in spaced["JAVA_TOOL_OPTIONS"]
+
+
+def test_the_emulator_jvms_get_the_client_compiler_and_the_serial_collector_unless_the_caller_says_otherwise(
+        tmp_path, monkeypatch):
+    from keluhan.devstack.java import FirebaseTools, firebase_env
+
+    tools = FirebaseTools(node="node", firebase=tmp_path / "firebase", java_home=tmp_path / "jdk",
+                          sdk_root=tmp_path / "sdk")
+    monkeypatch.delenv("JAVA_TOOL_OPTIONS", raising=False)
+    assert firebase_env(tools, tmp_path / "launcher.jar")["JAVA_TOOL_OPTIONS"].split() == [
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+    # HotSpot takes the last of repeated flags: a developer's own options come after ours.
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=4 -XX:+UseG1GC")
+    assert firebase_env(tools, tmp_path / "launcher.jar")["JAVA_TOOL_OPTIONS"].split()[-2:] == [
+        "-XX:TieredStopAtLevel=4", "-XX:+UseG1GC"]
