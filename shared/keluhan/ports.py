@@ -405,8 +405,9 @@ class Notified(Protocol):
 class Inbox(Protocol):
     """inbox/{uid}/messages/{message_id}: the in-app inbox, one document per message."""
 
-    def deliver(self, message: Message) -> bool:
-        """Store the message unless one with its id is there already; True if it is new."""
+    def deliver(self, messages: Sequence[Message]) -> int:
+        """Store each message unless one with its id is there already; how many were new. One
+        write for all of them when none is there (a notice's first delivery to all its recipients)."""
 
 
 class Supporters(Protocol):
@@ -453,6 +454,9 @@ class Devices(Protocol):
 
     def of(self, uid: str) -> list[Device]:
         """The user's devices, oldest registration first."""
+
+    def of_many(self, uids: Sequence[str]) -> dict[str, list[Device]]:
+        """Each user's devices, as `of` gives them, read together (every uid is a key)."""
 
 
 class PreferenceStore(Protocol):

@@ -111,3 +111,45 @@ def test_a_smart_rtrw_head_granted_with_the_cli_is_subscribed_to_their_kelurahan
     assert keluhan(["users", "grant", email, "--role", "warga", "--rtrw-head", "99.99.99.9999"]) == 2
     assert keluhan(["users", "revoke", email]) == 0
     assert not client.db.document(f"subscriptions/{uid}/areas/rtrw_head").get().exists
+
+
+def test_the_inbox_stores_a_notices_messages_in_one_write_and_after_a_crash_half_way_the_rest(client):
+    """The Firestore adapters on the emulator: a notice's messages go in one commit; when one of them
+    is there already (a redelivery after a crash half-way), that one is kept as it was and the rest
+    are stored one by one. The devices of many users come from one read of their indexes."""
+    from keluhan.adapters.firestore_counting import CountingClient, OpCounter
+    from keluhan.adapters.firestore_push import FirestoreDevices
+    from keluhan.adapters.firestore_store import FirestoreInbox
+    from keluhan.domain.notify import Message
+    from keluhan.domain.push import Device
+
+    tag = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+
+    def message(n: int, title: str = "Laporan ditugaskan / Report assigned") -> Message:
+        return Message(message_id=f"rpt-{tag}-3-inbox-{n}", recipient=f"staff-{tag}-{n}", channel="inbox",
+                       report_id=f"rpt-{tag}", seq=3, event="assigned", lang="id", title=title, body="…",
+                       created_at=now)
+
+    ops = OpCounter()
+    inbox = FirestoreInbox(CountingClient(project=client.config.project, counter=ops))
+    assert inbox.deliver([message(n) for n in range(4)]) == 4
+    assert ops.snapshot()["commits"] == 1
+    client.db.document(f"inbox/staff-{tag}-5/messages/rpt-{tag}-3-inbox-5").set(
+        message(5, title="already there").to_doc())
+    assert inbox.deliver([message(n) for n in range(4, 8)]) == 3  # 4, 6, 7: 5 was there
+    for n in range(8):
+        doc = client.db.document(f"inbox/staff-{tag}-{n}/messages/rpt-{tag}-3-inbox-{n}").get().to_dict()
+        assert doc["title"] == ("already there" if n == 5 else "Laporan ditugaskan / Report assigned"), n
+    assert inbox.deliver([message(n) for n in range(8)]) == 0
+
+    devices = FirestoreDevices(client.db)
+    for n in (1, 2):
+        devices.register(f"staff-{tag}-{n}", Device(device_id=f"dev-{tag}-{n}", token=f"token-{tag}-{n}",
+                                                    platform="android", lang="id", registered_at=now), keep=10)
+    ops = OpCounter()
+    found = FirestoreDevices(CountingClient(project=client.config.project, counter=ops)).of_many(
+        [f"staff-{tag}-{n}" for n in range(6)])
+    assert {uid: [d.token for d in mine] for uid, mine in found.items() if mine} == {
+        f"staff-{tag}-1": [f"token-{tag}-1"], f"staff-{tag}-2": [f"token-{tag}-2"]}
+    assert len(found) == 6 and ops.snapshot()["lookups"] == 2  # the indexes together, then the tokens

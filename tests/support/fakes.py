@@ -377,13 +377,15 @@ class FakeInbox:
         self.messages: dict[str, dict[str, Message]] = {}
         self._lock = threading.Lock()
 
-    def deliver(self, message: Message) -> bool:
+    def deliver(self, messages: Sequence[Message]) -> int:
+        new = 0
         with self._lock:
-            box = self.messages.setdefault(message.recipient, {})
-            if message.message_id in box:
-                return False
-            box[message.message_id] = message
-            return True
+            for message in messages:
+                box = self.messages.setdefault(message.recipient, {})
+                if message.message_id not in box:
+                    box[message.message_id] = message
+                    new += 1
+        return new
 
     def of(self, uid: str) -> list[Message]:
         return sorted(self.messages.get(uid, {}).values(), key=lambda m: (m.report_id, m.seq))
@@ -606,7 +608,10 @@ class FakeDevices:
         return self.devices.get(uid, {}).pop(device_id, None) is not None
 
     def of(self, uid: str) -> list[Device]:
-        return sorted(self.devices.get(uid, {}).values(), key=lambda d: d.registered_at)
+        return self.of_many([uid])[uid]
+
+    def of_many(self, uids: Sequence[str]) -> dict[str, list[Device]]:
+        return {uid: sorted(self.devices.get(uid, {}).values(), key=lambda d: d.registered_at) for uid in uids}
 
 
 class FakePreferences:

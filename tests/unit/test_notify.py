@@ -114,8 +114,8 @@ def test_an_event_told_already_is_not_worked_again_when_redelivered(told):
     _deliver_all(world, directory, inbox)
 
     class Refusing:
-        def deliver(self, message):
-            raise AssertionError(f"delivered again: {message.message_id}")
+        def deliver(self, messages):
+            raise AssertionError(f"delivered again: {[m.message_id for m in messages]}")
 
         def get(self, report_id):
             raise AssertionError("read the report again")

@@ -262,3 +262,46 @@ def test_bad_registrations_and_preferences_are_refused_by_the_models():
 
 def test_a_push_has_its_own_message_id_beside_the_inbox_copy():
     assert message_id("r1", 3, "u", "push") != message_id("r1", 3, "u", "inbox")
+
+
+def test_an_skpds_staff_are_told_in_one_inbox_write_and_one_devices_read_whatever_their_number(push):
+    """Twelve staff of dinas-pu, three with phones and one who muted the report: the assignment is
+    one call to the inbox and one to the devices (the adapters make each one Firestore call or two),
+    not one per recipient; every staff member still gets the message, the phones their push."""
+    world, directory, inbox, ports, prefs = push
+    staff = [f"pu-{n:02d}" for n in range(12)]
+    for uid in staff:
+        directory.add(uid, "skpd", "dinas-pu")
+    for n, uid in enumerate(staff[:3]):
+        _register(ports, world, uid=uid, token=f"fcm-token-pu-{n:04d}")
+    report_id = world.routed()
+    for uid in staff[:3]:
+        set_preferences(uid, SetPreferences(quiet_hours=None, mute=report_id if uid == staff[2] else None),
+                        preferences=prefs, clock=world.clock)
+
+    calls = {"deliver": 0, "of_many": 0}
+
+    class CountingInbox(type(inbox)):
+        def deliver(self, messages):
+            calls["deliver"] += 1
+            return super().deliver(messages)
+
+    class CountingDevices(type(ports.devices)):
+        def of(self, uid):
+            raise AssertionError(f"devices read one by one: {uid}")
+
+        def of_many(self, uids):
+            calls["of_many"] += 1
+            return super().of_many(uids)
+
+    counting, devices = CountingInbox(), CountingDevices()
+    devices.devices = ports.devices.devices
+    ports = PushPorts(devices=devices, sends=ports.sends, pusher=ports.pusher)
+    routed = next(seq for seq, entry in enumerate(world.reports.get(report_id).timeline) if entry.status == "routed")
+    new = notify_status_change(report_id, routed, reports=world.reports, directory=directory, inbox=counting,
+                               notified=world.notified, clock=world.clock, preferences=prefs, push=ports)
+    assert all([m.event for m in counting.of(uid)] == ["assigned"] for uid in staff)
+    assert new >= len(staff) and calls["deliver"] <= 2  # the staff's notice, and the reporter's
+    assert calls["of_many"] <= 2
+    pushed = {p["token"] for p in ports.pusher.pushed}
+    assert pushed == {"fcm-token-pu-0000", "fcm-token-pu-0001"}, pushed  # pu-02 muted the report

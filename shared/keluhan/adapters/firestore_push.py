@@ -62,12 +62,23 @@ class FirestoreDevices:
 
     def of(self, uid: str) -> list[Device]:
         """The user's devices, oldest first; a document that is not one is skipped (`readable`)."""
-        index = self._index(uid).get()
-        ids = [i for i in ((index.to_dict() or {}).get("ids") or []) if isinstance(i, str) and i]
-        if not ids:
-            return []
-        snaps = [s for s in self._db.get_all([self._tokens(uid).document(i) for i in ids]) if s.exists]
-        return sorted(readable(snaps, Device.model_validate), key=lambda d: d.registered_at)
+        return self.of_many([uid])[uid]
+
+    def of_many(self, uids: Sequence[str]) -> dict[str, list[Device]]:
+        """Every user's devices in two reads at most: their indexes together, then the tokens they
+        name together (none for users who never registered one)."""
+        found: dict[str, list[Device]] = {uid: [] for uid in uids}
+        if not uids:
+            return found
+        owner: dict[str, str] = {}  # token document path → uid
+        for index in self._db.get_all([self._index(uid) for uid in found]):
+            ids = [i for i in ((index.to_dict() or {}).get("ids") or []) if isinstance(i, str) and i]
+            owner |= {self._tokens(index.id).document(i).path: index.id for i in ids}
+        if owner:
+            tokens = [s for s in self._db.get_all([self._db.document(path) for path in owner]) if s.exists]
+            for snap in tokens:
+                found[owner[snap.reference.path]] += readable([snap], Device.model_validate)
+        return {uid: sorted(devices, key=lambda d: d.registered_at) for uid, devices in found.items()}
 
 
 class FirestorePreferences:

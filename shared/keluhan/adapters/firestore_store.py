@@ -45,6 +45,7 @@ REPORTS = "reports"
 STAFF_REPORTS = "staff_reports"
 SUBMISSIONS = "submissions"
 ARRAY_CONTAINS_ANY_MAX = 30  # Firestore's limit on the values of one array-contains-any
+MAX_BATCH_WRITES = 500  # Firestore's limit on the writes of one commit
 PHOTO_HASHES = "photo_hashes"
 DEAD_LETTERS = "dead_letters"
 ROUTING_RULES = "routing_rules"
@@ -446,9 +447,9 @@ class FirestoreStats:
         for report_id, (seq, contribution) in states.items():
             writes.append((self._db.collection(STATS_REPORTS).document(report_id),
                            {"seq": seq, "contribution": contribution}))
-        for start in range(0, len(writes), 400):
+        for start in range(0, len(writes), MAX_BATCH_WRITES):
             batch = self._db.batch()
-            for ref, data in writes[start:start + 400]:
+            for ref, data in writes[start:start + MAX_BATCH_WRITES]:
                 batch.set(ref, data)
             batch.commit()
 
@@ -582,11 +583,28 @@ class FirestoreInbox:
     def __init__(self, client: firestore.Client):
         self._db = client
 
-    def deliver(self, message: Message) -> bool:
-        ref = self._db.collection(INBOX).document(message.recipient).collection("messages").document(
-            message.message_id)
+    def _ref(self, message: Message) -> firestore.DocumentReference:
+        ref: firestore.DocumentReference = self._db.collection(INBOX).document(message.recipient).collection(
+            "messages").document(message.message_id)
+        return ref
+
+    def deliver(self, messages: Sequence[Message]) -> int:
+        new = 0
+        for start in range(0, len(messages), MAX_BATCH_WRITES):
+            chunk = messages[start:start + MAX_BATCH_WRITES]
+            batch = self._db.batch()
+            for message in chunk:
+                batch.create(self._ref(message), message.to_doc())
+            try:
+                batch.commit()  # all or none: the usual first delivery
+                new += len(chunk)
+            except (gexc.AlreadyExists, gexc.Conflict):
+                new += sum(self._create(m) for m in chunk)  # a redelivery after a crash half-way
+        return new
+
+    def _create(self, message: Message) -> bool:
         try:
-            ref.create(message.to_doc())
+            self._ref(message).create(message.to_doc())
         except (gexc.AlreadyExists, gexc.Conflict):
             return False  # a redelivered or re-published event: told already
         return True

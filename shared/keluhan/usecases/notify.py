@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from keluhan.domain.notify import (
     Audience,
     Message,
+    Notice,
     assignee_at,
     channel_of,
     notices,
@@ -85,22 +86,15 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
         found = [r for r in recipients(notice.audiences, report, seq, reports=reports, directory=directory,
                                        subscribers=at_once, supporters=supporters) if r.uid not in seen]
         seen.update(r.uid for r in found)
-        in_app = [r.uid for r in found if channel_of(r.uid) == "inbox"]
-        prefs = preferences.get_many(in_app) if preferences is not None and in_app else {}
+        in_app = [r for r in found if channel_of(r.uid) == "inbox"]
         for recipient in found:
             if channel_of(recipient.uid) == "whatsapp":  # WhatsApp only: no inbox, no push
                 message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang,
                                  channel="whatsapp", now=now)
                 new += bool(whatsapp and whatsapp(message))
-                continue
-            chosen = prefs.get(recipient.uid, Preferences())
-            lang = chosen.lang or recipient.lang
-            message = render(notice, report, seq, recipient=recipient.uid, lang=lang, channel="inbox", now=now)
-            new += inbox.deliver(message)
-            if push is not None:
-                other = render(notice, report, seq, recipient=recipient.uid, lang="en" if lang == "id" else "id",
-                               channel="inbox", now=now)
-                queue_push(message, other, urgent=notice.urgent, prefs=chosen, push=push, clock=clock)
+        if in_app:
+            new += _tell_in_app(notice, report, seq, in_app, inbox=inbox, preferences=preferences, push=push,
+                                clock=clock, now=now)
         if "subscribers" in notice.audiences and digests is not None:
             day = digest_day(report.timeline[seq].at)
             for recipient in daily:
@@ -109,6 +103,31 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
                     digests.add(recipient.uid, day.isoformat(), report_id, lang=recipient.lang,
                                 due_at=digest_due_at(day))
     notified.record(report_id, seq, now)  # after every message: a crash before leaves it to the reconciler
+    return new
+
+
+def _tell_in_app(notice: Notice, report: Report, seq: int, recipients: list[Recipient], *, inbox: Inbox,
+                 preferences: PreferenceStore | None, push: PushPorts | None, clock: Clock, now: datetime) -> int:
+    """The notice's inbox messages, each pushed to its recipient's devices; how many were new.
+
+    Each recipient's preferences, the messages stored in one write, and the devices of those who did
+    not mute the report read together: a few calls whatever the number of recipients (an SKPD's
+    staff are told together)."""
+    prefs = preferences.get_many([r.uid for r in recipients]) if preferences is not None else {}
+    chosen = {r.uid: prefs.get(r.uid, Preferences()) for r in recipients}
+    messages = [render(notice, report, seq, recipient=r.uid, lang=chosen[r.uid].lang or r.lang,
+                       channel="inbox", now=now) for r in recipients]
+    new = inbox.deliver(messages)
+    if push is None:
+        return new
+    pushed = [m for m in messages if report.report_id not in chosen[m.recipient].muted_reports]
+    devices = push.devices.of_many([m.recipient for m in pushed]) if pushed else {}
+    for message in pushed:
+        if devices[message.recipient]:
+            other = render(notice, report, seq, recipient=message.recipient,
+                           lang="en" if message.lang == "id" else "id", channel="inbox", now=now)
+            queue_push(message, other, urgent=notice.urgent, prefs=chosen[message.recipient],
+                       devices=devices[message.recipient], push=push, clock=clock)
     return new
 
 
@@ -164,7 +183,7 @@ def send_digests(*, digests: Digests, reports: Reports, inbox: Inbox, clock: Clo
     for uid, day, lang, report_ids in digests.due(before=now, limit=limit):
         found = [r for r in (reports.get(i) for i in sorted(set(report_ids))) if r is not None]
         if found:
-            new += inbox.deliver(render_digest(found, recipient=uid, day=day, lang=lang, channel="inbox", now=now))
+            new += inbox.deliver([render_digest(found, recipient=uid, day=day, lang=lang, channel="inbox", now=now)])
         digests.mark_sent(uid, day, now)
     return new
 

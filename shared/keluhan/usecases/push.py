@@ -67,18 +67,15 @@ def set_preferences(uid: str, change: SetPreferences, *, preferences: Preference
     return changed
 
 
-def queue_push(message: Message, other_lang: Message, *, urgent: bool, prefs: Preferences, push: PushPorts,
-               clock: Clock) -> PushSend | None:
-    """The push of an inbox message, recorded then attempted unless the report is muted or the
-    recipient has no device; a non-urgent one waits out their quiet hours. None: no push."""
-    if message.report_id in prefs.muted_reports:
-        return None
-    found = push.devices.of(message.recipient)
-    if not found:
+def queue_push(message: Message, other_lang: Message, *, urgent: bool, prefs: Preferences,
+               devices: Sequence[Device], push: PushPorts, clock: Clock) -> PushSend | None:
+    """The push of an inbox message to the recipient's `devices`, recorded then attempted unless the
+    report is muted or there is no device; a non-urgent one waits out their quiet hours. None: no push."""
+    if message.report_id in prefs.muted_reports or not devices:
         return None
     send = new_send(message, other_lang, urgent=urgent, quiet=prefs.quiet_hours, now=clock())
     push.sends.create(send)  # False on a redelivery: the attempt below finishes what is left
-    return attempt(send.message_id, push=push, clock=clock, devices=found) or send
+    return attempt(send.message_id, push=push, clock=clock, devices=devices) or send
 
 
 def attempt(message_id: str, *, push: PushPorts, clock: Clock, devices: Sequence[Device] | None = None) -> PushSend | None:
