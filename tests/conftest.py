@@ -1,4 +1,4 @@
-"""Shared test configuration: every e2e test is marked, and nothing skips under CI."""
+"""Shared test configuration: every e2e test is marked (tests/devstack's too), and nothing skips under CI."""
 
 import os
 
@@ -12,7 +12,7 @@ RUN_LAST = ("tests/e2e/test_figures.py", "tests/e2e/test_reliability.py")
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "/tests/e2e/" in str(item.fspath):
+        if "/tests/e2e/" in str(item.fspath) or "/tests/devstack/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: any(str(item.fspath).endswith(name) for name in RUN_LAST))
 
