@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -159,8 +160,12 @@ def runtime_python(built):
     venv = REPO_ROOT / "build" / f"runtime-venv-{digest}"
     python = venv / "bin" / "python"
     if not (venv / ".complete").exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
-        subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r",
+        # uv, as ./scripts/setup installs the project's own packages: the same requirements resolved
+        # and installed in ~3 s where pip took ~20 s.
+        uv = str(Path(sys.executable).parent / "uv")
+        subprocess.run([uv, "venv", "--quiet", "--clear", "--python", sys.executable, str(venv)], check=True,
+                       timeout=120)
+        subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python), "-r",
                         str(built / topology.FUNCTIONS[0].name / "requirements.txt")],
                        check=True, timeout=600)
         (venv / ".complete").write_text(text)
