@@ -118,6 +118,7 @@ class BenchResult(TypedDict):
     final: int
     lost: int
     refused: int
+    refused_answers: dict[str, int]  # each distinct 4xx answer (status and text) and how often
     stuck: int
     stuck_ids: list[str]
     dead_lettered_by_reconciler: int
@@ -958,6 +959,7 @@ def _figures(client: StackClient, items: list[Submitted], poison_ids: list[str],
     return {
         "reports": len(items), "photo_share": photo_share, "concurrency": concurrency,
         "faults": sorted(faults), "final": len(final), "lost": lost, "refused": sum(1 for it in items if it.refused),
+        "refused_answers": dict(Counter(it.refused for it in items if it.refused).most_common(5)),
         "stuck": len(stuck),
         "stuck_ids": [it.report_id for it in stuck][:10],
         "dead_lettered_by_reconciler": len(gave_up), "dead_lettered_ids": gave_up[:10],
@@ -1025,6 +1027,8 @@ def _print(r: BenchResult) -> None:
     print(f"  final {r['final']}, lost {r['lost']}, refused {r['refused']}, stuck {r['stuck']}, "
           f"dead-lettered by the reconciler {r['dead_lettered_by_reconciler']}, "
           f"duplicated timeline entries {r['duplicated_timeline_entries']}")
+    for answer, count in r["refused_answers"].items():
+        print(f"    refused {count}×: {answer}")
     print(f"  messages (notify): owed {r['messages_owed']}, lost {r['messages_lost']}, "
           f"sent twice {r['messages_twice']}; status change → inbox p50 {r['message_p50_s']} s, "
           f"p95 {r['message_p95_s']} s")
