@@ -131,8 +131,8 @@ io.gapi.emulators.netty.HttpHandler.level=WARNING
 # The emulator JVMs (Firestore, Pub/Sub) run with the client compiler only and the serial collector.
 # A test session or a bench is minutes long on two cores shared with a dozen Python processes: C2's
 # compile threads and G1's concurrent ones cost more CPU than their faster code gives back. Measured
-# (docs/performance.md, "The emulators' JVM flags"): a 300-report burst's Firestore CPU 91 -> 62 ms
-# a report, Pub/Sub's 26 -> 10 ms, sustained 8.5 -> 10.9 reports/s; the e2e tests 606 -> 527 s.
+# (docs/performance.md, "The seventh session"): a 300-report burst's Firestore CPU 91 -> 62 ms a
+# report, Pub/Sub's 26 -> 10 ms, sustained 8.5 -> 10.9 reports/s.
 EMULATOR_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
 

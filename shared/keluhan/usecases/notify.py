@@ -87,11 +87,10 @@ def notify_status_change(report_id: str, seq: int, *, reports: Reports, director
                                        subscribers=at_once, supporters=supporters) if r.uid not in seen]
         seen.update(r.uid for r in found)
         in_app = [r for r in found if channel_of(r.uid) == "inbox"]
-        for recipient in found:
-            if channel_of(recipient.uid) == "whatsapp":  # WhatsApp only: no inbox, no push
-                message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang,
-                                 channel="whatsapp", now=now)
-                new += bool(whatsapp and whatsapp(message))
+        for recipient in (r for r in found if channel_of(r.uid) == "whatsapp"):  # WhatsApp only: no inbox, no push
+            message = render(notice, report, seq, recipient=recipient.uid, lang=recipient.lang,
+                             channel="whatsapp", now=now)
+            new += bool(whatsapp and whatsapp(message))
         if in_app:
             new += _tell_in_app(notice, report, seq, in_app, inbox=inbox, preferences=preferences, push=push,
                                 clock=clock, now=now)

@@ -68,11 +68,9 @@ def set_preferences(uid: str, change: SetPreferences, *, preferences: Preference
 
 
 def queue_push(message: Message, other_lang: Message, *, urgent: bool, prefs: Preferences,
-               devices: Sequence[Device], push: PushPorts, clock: Clock) -> PushSend | None:
-    """The push of an inbox message to the recipient's `devices`, recorded then attempted unless the
-    report is muted or there is no device; a non-urgent one waits out their quiet hours. None: no push."""
-    if message.report_id in prefs.muted_reports or not devices:
-        return None
+               devices: Sequence[Device], push: PushPorts, clock: Clock) -> PushSend:
+    """The push of an inbox message to the recipient's `devices` (the caller leaves out a recipient who
+    muted the report or has none), recorded then attempted; a non-urgent one waits out their quiet hours."""
     send = new_send(message, other_lang, urgent=urgent, quiet=prefs.quiet_hours, now=clock())
     push.sends.create(send)  # False on a redelivery: the attempt below finishes what is left
     return attempt(send.message_id, push=push, clock=clock, devices=devices) or send
