@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from keluhan.adapters.firestore_counting import KINDS, OpCounter, read_counts
-from keluhan.cli.bench_pipeline import _pct, routed_time, schedule, step_rates
+from keluhan.cli.bench_pipeline import _pct, _refusal, routed_time, schedule, step_rates
 from keluhan.devstack.cost import CostSnapshot, emulator_per_report, per_report
 
 
@@ -19,6 +19,21 @@ def test_the_schedule_spaces_submissions_evenly_over_the_duration():
     assert [round(b - a, 9) for a, b in zip(offsets, offsets[1:], strict=False)] == [0.4] * 9
     assert offsets[-1] < 4.0
     assert schedule(0.1, 1.0) == [0.0]  # at least one report
+
+
+def _answer(status: int, body: bytes):
+    import requests
+
+    response = requests.Response()
+    response.status_code, response._content = status, body
+    return response
+
+
+def test_a_refusal_counts_by_status_and_error_code_whatever_its_message():
+    first = _answer(429, b'{"error": {"code": "rate_limited", "message": "coba lagi dalam 41 detik / retry in 41 s"}}')
+    second = _answer(429, b'{"error": {"code": "rate_limited", "message": "coba lagi dalam 7 detik / retry in 7 s"}}')
+    assert _refusal(first) == _refusal(second) == "429 rate_limited"
+    assert _refusal(_answer(413, b"<html>too large</html>")) == "413 <html>too large</html>"  # no code: the text
 
 
 def test_rate_steps_rise_by_the_factor_and_stop_at_the_cap():

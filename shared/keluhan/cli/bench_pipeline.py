@@ -118,7 +118,7 @@ class BenchResult(TypedDict):
     final: int
     lost: int
     refused: int
-    refused_answers: dict[str, int]  # each distinct 4xx answer (status and text) and how often
+    refused_answers: dict[str, int]  # each distinct refusal (status and error code) and how often
     stuck: int
     stuck_ids: list[str]
     dead_lettered_by_reconciler: int
@@ -529,8 +529,18 @@ def _submit(client: StackClient, item: Submitted, token: str, *, deadline: float
             if upload is not None and upload.status_code in (200, 201):
                 return
         elif response is not None and response.status_code < 500:
-            item.refused = f"{response.status_code} {response.text[:200]}"  # an answer, not a loss
+            item.refused = _refusal(response)  # an answer, not a loss
             return
+
+
+def _refusal(response: requests.Response) -> str:
+    """A refusal by its status and error code (`429 quota_exceeded`), so one cause counts as one
+    whatever its message says (the retry seconds differ); the text when the body has no code."""
+    try:
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return f"{response.status_code} {response.text[:200]}"
+    return f"{response.status_code} {code}"
 
 
 def _app_retries(deadline: float) -> Iterator[None]:
