@@ -147,3 +147,18 @@ def test_the_emulator_jvms_get_the_client_compiler_and_the_serial_collector_unle
     monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=4 -XX:+UseG1GC")
     assert firebase_env(tools, tmp_path / "launcher.jar")["JAVA_TOOL_OPTIONS"].split()[-2:] == [
         "-XX:TieredStopAtLevel=4", "-XX:+UseG1GC"]
+
+
+def test_both_emulator_jvms_are_started_with_the_emulator_jvm_options(tmp_path, monkeypatch):
+    """Pub/Sub's JVM is started by its wrapper script, not by firebase: it needs the options too
+    (until the eighth session it ran with the JVM's defaults, C2 and G1)."""
+    from keluhan.devstack.config import load_stack_config
+    from keluhan.devstack.java import EMULATOR_JVM_OPTIONS
+    from keluhan.devstack.launcher import _parts
+    from keluhan.settings import REPO_ROOT
+
+    monkeypatch.delenv("JAVA_TOOL_OPTIONS", raising=False)
+    parts = {part.name: part for part in _parts(load_stack_config(), tmp_path, REPO_ROOT / "functions")}
+    for name in ("firebase", "pubsub"):
+        assert parts[name].env["JAVA_TOOL_OPTIONS"].split()[:2] == list(EMULATOR_JVM_OPTIONS), name
+    assert "JAVA_TOOL_OPTIONS" not in parts["fn-submit_report"].env

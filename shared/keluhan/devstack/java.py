@@ -131,8 +131,8 @@ io.gapi.emulators.netty.HttpHandler.level=WARNING
 # The emulator JVMs (Firestore, Pub/Sub) run with the client compiler only and the serial collector.
 # A test session or a bench is minutes long on two cores shared with a dozen Python processes: C2's
 # compile threads and G1's concurrent ones cost more CPU than their faster code gives back. Measured
-# (docs/performance.md, "The seventh session"): a 300-report burst's Firestore CPU 91 -> 62 ms a
-# report, Pub/Sub's 26 -> 10 ms, sustained 8.5 -> 10.9 reports/s.
+# (docs/performance.md, "The seventh session" and "The eighth session"): a 300-report burst's
+# Firestore CPU 91 -> 62 ms a report; the months-of-history e2e test's Pub/Sub CPU 24 -> 18 s.
 EMULATOR_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
 
@@ -153,9 +153,15 @@ def firebase_env(tools: FirebaseTools, launcher_jar: Path, logging_config: Path 
         "FIRESTORE_EMULATOR_BINARY_PATH": str(launcher_jar),
         "PUBSUB_EMULATOR_BINARY_PATH": str(tools.pubsub_emulator),
     }
-    options = [*EMULATOR_JVM_OPTIONS, os.environ.get("JAVA_TOOL_OPTIONS", "")]  # the caller's win
     # JAVA_TOOL_OPTIONS is split on whitespace: a path with a space keeps the default logging.
-    if logging_config is not None and not any(c.isspace() for c in str(logging_config)):
-        options.append(f"-Djava.util.logging.config.file={logging_config}")
-    env["JAVA_TOOL_OPTIONS"] = " ".join(o for o in options if o)
+    logging = (f"-Djava.util.logging.config.file={logging_config}",) \
+        if logging_config is not None and not any(c.isspace() for c in str(logging_config)) else ()
+    env["JAVA_TOOL_OPTIONS"] = jvm_options(*logging)
     return env
+
+
+def jvm_options(*extra: str) -> str:
+    """JAVA_TOOL_OPTIONS for an emulator JVM (the Firestore one firebase starts, and Pub/Sub's):
+    EMULATOR_JVM_OPTIONS, then the caller's own JAVA_TOOL_OPTIONS (which win), then `extra`."""
+    options = [*EMULATOR_JVM_OPTIONS, os.environ.get("JAVA_TOOL_OPTIONS", ""), *extra]
+    return " ".join(o for o in options if o)

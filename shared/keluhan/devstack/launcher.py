@@ -22,7 +22,13 @@ from keluhan.devstack.api_calls import CALLS_DIR_ENV
 from keluhan.devstack.config import EMULATORS_JSON, Endpoint, StackConfig, load_stack_config
 from keluhan.devstack.cost import FIRESTORE_OPS_DIR
 from keluhan.devstack.env import STORAGE_SIGNAL_ENV, function_env
-from keluhan.devstack.java import find_tools, firebase_env, write_emulator_logging, write_firestore_launcher
+from keluhan.devstack.java import (
+    find_tools,
+    firebase_env,
+    jvm_options,
+    write_emulator_logging,
+    write_firestore_launcher,
+)
 from keluhan.devstack.processes import (
     ProcessRecord,
     StackError,
@@ -282,7 +288,8 @@ def _parts(config: StackConfig, state_dir: Path, functions_dir: Path) -> list[Pa
         Part("pubsub", [*supervise, "--after-start",
                         shlex.join(["keluhan.devstack.pubsub_bootstrap", "--config", str(config.path)]),
                         "--", str(tools.pubsub_emulator), f"--host={config.pubsub.host}",
-                        f"--port={config.pubsub.port}"], {**py_env, **_java_path(fb_env)},
+                        f"--port={config.pubsub.port}"],
+             {**py_env, **_java_path(fb_env), "JAVA_TOOL_OPTIONS": jvm_options()},
              [_tcp(config.pubsub)]),
         # gcp-storage-emulator with the bucket's CORS (a page PUTs a proof photo to its signed URL).
         Part("storage", [sys.executable, "-m", "keluhan.devstack.storage", "start", "--host", config.storage.host,
