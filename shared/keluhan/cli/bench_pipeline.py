@@ -534,7 +534,7 @@ def _submit(client: StackClient, item: Submitted, token: str, *, deadline: float
 
 
 def _refusal(response: requests.Response) -> str:
-    """A refusal by its status and error code (`429 quota_exceeded`), so one cause counts as one
+    """A refusal by its status and error code (`429 rate_limited`), so one cause counts as one
     whatever its message says (the retry seconds differ); the text when the body has no code."""
     try:
         code = response.json()["error"]["code"]
