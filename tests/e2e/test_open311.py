@@ -10,7 +10,6 @@ import pytest
 from civicbot import Endpoint, HttpError, Open311Client
 
 from keluhan.cli import main as keluhan
-from keluhan.devstack.config import EMULATORS_JSON
 from keluhan.devstack.seed import DEMO_OPEN311_KEY
 from tests.support.georeport import assert_valid
 from tests.support.places import kelurahan_point
@@ -58,8 +57,8 @@ def test_a_third_party_client_lists_services_posts_a_request_and_reads_it_back(c
     assert report_id in {r["service_request_id"] for r in recent}  # the Firestore query, with its index
 
 
-def test_a_key_issued_by_the_cli_posts_until_it_is_revoked(georeport, capsys):
-    config = ["--config", str(EMULATORS_JSON)]
+def test_a_key_issued_by_the_cli_posts_until_it_is_revoked(client, georeport, capsys):
+    config = ["--config", str(client.config.path)]
     assert keluhan(["open311", "key", "issue", "--channel", "sodarata", "--name", "e2e", *config]) == 0
     api_key = capsys.readouterr().out.strip()
     [answer] = _post(georeport, api_key, service_code="sampah", description="Sampah menumpuk di pasar")
@@ -114,7 +113,7 @@ def test_channel_intake_posts_on_a_function_of_its_own_and_the_public_one_reads_
     report_id = answer["service_request_id"]
     assert client.wait_report(report_id)["channel"] == "call_center_112"
     assert georeport.get_request(report_id)["service_request_id"] == report_id
-    config = ["--config", str(EMULATORS_JSON)]
+    config = ["--config", str(client.config.path)]
     assert keluhan(["open311", "key", "issue", "--channel", "smart_rtrw", "--name", "e2e intake", *config]) == 0
     [with_camera] = _post(intake, capsys.readouterr().out.strip(), service_code="sampah",
                           description="Sampah menumpuk, kanal RT/RW")
@@ -145,7 +144,7 @@ def test_reports_stored_before_the_listing_tags_are_listed_after_the_backfill(cl
         return {r["service_request_id"] for r in page.json()}
 
     assert report_id not in listed()  # as an untagged report of an older version
-    config = ["--config", str(EMULATORS_JSON)]
+    config = ["--config", str(client.config.path)]
     assert keluhan(["open311", "backfill-listing", "--batch-size", "50", *config]) == 0
     done = json.loads(capsys.readouterr().out.strip())
     assert done["scanned"] >= done["written"] >= 1 and done["dry_run"] is False

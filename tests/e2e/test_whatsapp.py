@@ -12,7 +12,6 @@ import pytest
 
 from keluhan.cli.wa import DEMO_POINT, Resident, run_conversation
 from keluhan.devstack.client import wait_for
-from keluhan.devstack.config import EMULATORS_JSON, load_stack_config
 from keluhan.domain.whatsapp import number_hash
 from tests.e2e.test_handling import PU_CLAIMS, act, step
 from tests.e2e.test_pipeline import fresh_photo
@@ -23,8 +22,8 @@ def pu(client):
     return client.user("pu.wa.e2e@dinas-pu.makassar.test", PU_CLAIMS)[1]
 
 
-def resident() -> Resident:
-    return Resident(load_stack_config(EMULATORS_JSON), "628" + str(uuid.uuid4().int)[:10])
+def resident(client) -> Resident:
+    return Resident(client.config, "628" + str(uuid.uuid4().int)[:10])
 
 
 def received(person: Resident, pattern: str, *, timeout_s: float = 60) -> str:
@@ -36,7 +35,7 @@ def received(person: Resident, pattern: str, *, timeout_s: float = 60) -> str:
 
 
 def test_a_whatsapp_conversation_is_routed_and_the_resident_hears_the_skpd_on_whatsapp(client, pu):
-    person = resident()
+    person = resident(client)
     result = run_conversation(person, timeout_s=90)
     report_id = result["report_id"]
     assert (result["status"], result["channel"], result["assignee"]) == ("routed", "whatsapp", "dinas-pu"), result
@@ -64,7 +63,7 @@ def test_a_whatsapp_conversation_is_routed_and_the_resident_hears_the_skpd_on_wh
 
 
 def test_a_forged_or_missing_signature_is_refused_and_nothing_is_stored(client):
-    person = resident()
+    person = resident(client)
     for signature in ("sha256=" + "0" * 64, ""):
         answer = person.deliver({"type": "text", "text": {"body": "halo"}}, signature=signature)
         assert answer["status"] == 403 and answer["answer"]["error"]["field"] == "X-Hub-Signature-256"
@@ -73,7 +72,7 @@ def test_a_forged_or_missing_signature_is_refused_and_nothing_is_stored(client):
 
 
 def test_the_same_webhook_delivered_twice_makes_one_report(client):
-    person = resident()
+    person = resident(client)
     person.text("halo")
     person.choose("bencana")
     person.location(-5.161989, 119.421297)
@@ -88,7 +87,7 @@ def test_the_same_webhook_delivered_twice_makes_one_report(client):
 
 
 def test_a_photo_outside_the_window_gets_a_clear_reply_and_no_report(client):
-    person = resident()
+    person = resident(client)
     person.text("halo")
     person.choose("jalan_rusak")
     person.location(*DEMO_POINT, at=time.time() - 20 * 60)  # shared twenty minutes before the photo
@@ -101,7 +100,7 @@ def test_a_photo_outside_the_window_gets_a_clear_reply_and_no_report(client):
 
 
 def test_a_number_over_its_message_limit_gets_a_clear_reply(client):
-    person = resident()
+    person = resident(client)
     for sent in range(1, 64):  # past the limit within one clock minute, whatever the machine's speed
         assert person.text("halo")["status"] == 200
         if sent > 20 and any("Terlalu banyak pesan" in (m["text"] or "") for m in person.outbox()):

@@ -152,12 +152,16 @@ def test_the_emulator_jvms_get_the_client_compiler_and_the_serial_collector_unle
 def test_both_emulator_jvms_are_started_with_the_emulator_jvm_options(tmp_path, monkeypatch):
     """Pub/Sub's JVM is started by its wrapper script, not by firebase: it needs the options too
     (until the eighth session it ran with the JVM's defaults, C2 and G1)."""
+    from keluhan.devstack import launcher
     from keluhan.devstack.config import load_stack_config
-    from keluhan.devstack.java import EMULATOR_JVM_OPTIONS
-    from keluhan.devstack.launcher import _parts
+    from keluhan.devstack.java import EMULATOR_JVM_OPTIONS, FirebaseTools
     from keluhan.settings import REPO_ROOT
 
+    # The parts are only described, not started: no Firebase CLI, Java or gcloud jar is needed.
+    monkeypatch.setattr(launcher, "find_tools", lambda: FirebaseTools(
+        node="node", firebase=tmp_path / "firebase", java_home=tmp_path / "jdk", sdk_root=tmp_path / "sdk"))
     monkeypatch.delenv("JAVA_TOOL_OPTIONS", raising=False)
+    _parts = launcher._parts
     parts = {part.name: part for part in _parts(load_stack_config(), tmp_path, REPO_ROOT / "functions")}
     for name in ("firebase", "pubsub"):
         assert parts[name].env["JAVA_TOOL_OPTIONS"].split()[:2] == list(EMULATOR_JVM_OPTIONS), name
